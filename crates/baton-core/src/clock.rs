@@ -1,0 +1,100 @@
+//! Where "now" comes from. Production uses [`SystemClock`]; tests use
+//! [`ManualClock`] and move time by hand.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// A source of the current time in unix milliseconds (UTC).
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that only moves when told to; clones share the same time.
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(now_ms: i64) -> Self {
+        ManualClock(Arc::new(AtomicI64::new(now_ms)))
+    }
+    pub fn set(&self, now_ms: i64) {
+        self.0.store(now_ms, Ordering::SeqCst);
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Formats unix milliseconds as RFC 3339 in UTC with a `Z`, e.g.
+/// `2026-11-28T09:00:00Z` (milliseconds shown only when non-zero).
+pub fn rfc3339(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => {
+            if ms % 1000 == 0 {
+                ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            }
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// Parses an RFC 3339 instant (any offset) into unix milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    s.trim()
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses_round_trip() {
+        for (ms, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_795_856_400_000, "2026-11-28T09:00:00Z"),
+            (1_795_856_400_123, "2026-11-28T09:00:00.123Z"),
+        ] {
+            assert_eq!(rfc3339(ms), text);
+            assert_eq!(parse_rfc3339(text), Some(ms));
+        }
+        assert_eq!(
+            parse_rfc3339("2026-11-28T10:00:00+01:00"),
+            Some(1_795_856_400_000)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(10);
+        let d = c.clone();
+        c.advance(5);
+        assert_eq!(d.now_ms(), 15);
+        d.set(100);
+        assert_eq!(c.now_ms(), 100);
+    }
+}

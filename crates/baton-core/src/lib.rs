@@ -1,0 +1,19 @@
+//! Baton's domain: typed ids, roles, the client lifecycle, validation rules,
+//! secrets and the audit hash chain.
+//!
+//! Pure by design: no IO, no async, no SQL, no HTTP. Everything here is plain
+//! functions over plain data so it can be unit-tested hard and reused by the
+//! store, the server and the CLI alike. Time comes in as arguments (unix
+//! milliseconds) or through [`clock::Clock`], never from a global.
+
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod lifecycle;
+pub mod roles;
+pub mod secret;
+pub mod validate;
+
+pub use error::CoreError;

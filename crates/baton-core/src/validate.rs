@@ -1,0 +1,226 @@
+//! Input rules shared by the API, the web forms and the CLI, so that every door
+//! refuses the same bad input with the same message.
+
+use crate::CoreError;
+
+pub const NAME_MAX: usize = 200;
+pub const NOTE_MAX: usize = 10_000;
+pub const EMAIL_MAX: usize = 254;
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 1_000;
+
+/// A display name: trimmed, 1 to 200 characters, no control characters.
+/// Unicode and SQL-looking text are fine and kept verbatim.
+pub fn name(field: &str, value: &str) -> Result<String, CoreError> {
+    text(field, value, NAME_MAX)
+}
+
+/// A free-text note: trimmed, 1 to 10,000 characters; newlines and tabs allowed.
+pub fn note(field: &str, value: &str) -> Result<String, CoreError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(CoreError::invalid(field, "must not be empty"));
+    }
+    let len = v.chars().count();
+    if len > NOTE_MAX {
+        return Err(CoreError::invalid(
+            field,
+            format!("must be at most {NOTE_MAX} characters (got {len})"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(CoreError::invalid(field, "must not contain control characters"));
+    }
+    Ok(v.to_string())
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(CoreError::invalid(field, "must not be empty"));
+    }
+    let len = v.chars().count();
+    if len > max {
+        return Err(CoreError::invalid(
+            field,
+            format!("must be at most {max} characters (got {len})"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(CoreError::invalid(field, "must not contain control characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// An email address, lower-cased. Deliberately simple: one `@`, a dot in the
+/// domain, no spaces; the invite mail is the real test.
+pub fn email(value: &str) -> Result<String, CoreError> {
+    let v = value.trim().to_lowercase();
+    let bad = || CoreError::invalid("email", "must be an email address like name@agency.com");
+    if v.is_empty() || v.len() > EMAIL_MAX || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = v.split_once('@').ok_or_else(bad)?;
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// A new password: 10 to 1,000 characters.
+pub fn password(value: &str) -> Result<(), CoreError> {
+    let len = value.chars().count();
+    if len < PASSWORD_MIN {
+        return Err(CoreError::invalid(
+            "password",
+            format!("must be at least {PASSWORD_MIN} characters"),
+        ));
+    }
+    if len > PASSWORD_MAX {
+        return Err(CoreError::invalid(
+            "password",
+            format!("must be at most {PASSWORD_MAX} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// An IANA time zone name known to the bundled database (`Europe/Berlin`).
+pub fn timezone(value: &str) -> Result<String, CoreError> {
+    let v = value.trim();
+    if v.is_empty() || jiff::tz::TimeZone::get(v).is_err() {
+        return Err(CoreError::invalid(
+            "timezone",
+            format!("unknown time zone {v:?}; use an IANA name such as Europe/Berlin"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// A colour as `#rrggbb`, lower-cased.
+pub fn color(field: &str, value: &str) -> Result<String, CoreError> {
+    let v = value.trim().to_lowercase();
+    let ok = v.len() == 7
+        && v.starts_with('#')
+        && v[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    if !ok {
+        return Err(CoreError::invalid(field, "must be a colour like #1f6feb"));
+    }
+    Ok(v)
+}
+
+/// An optional http(s) URL (a logo or a website); empty means none.
+pub fn optional_url(field: &str, value: &str) -> Result<Option<String>, CoreError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+        && v.len() <= 2_000
+        && v.len() > "https://".len()
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+    if !ok {
+        return Err(CoreError::invalid(field, "must be an http(s) URL"));
+    }
+    Ok(Some(v.to_string()))
+}
+
+/// A URL-safe slug from a name: lower-case ASCII letters, digits and dashes.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 48 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "agency".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_table() {
+        let long = "x".repeat(201);
+        let cases: Vec<(&str, Option<&str>)> = vec![
+            ("Acme Coffee", Some("Acme Coffee")),
+            ("  padded  ", Some("padded")),
+            ("Zoë's Café 東京 🚀", Some("Zoë's Café 東京 🚀")),
+            ("Robert'); DROP TABLE clients;--", Some("Robert'); DROP TABLE clients;--")),
+            ("", None),
+            ("   ", None),
+            ("tab\tinside", None),
+            (long.as_str(), None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(name("name", input).ok().as_deref(), want, "{input:?}");
+        }
+        assert!(name("name", &"é".repeat(200)).is_ok(), "counts characters, not bytes");
+    }
+
+    #[test]
+    fn emails_table() {
+        for (input, want) in [
+            ("Ana@Agency.com", Some("ana@agency.com")),
+            (" a@b.co ", Some("a@b.co")),
+            ("no-at.com", None),
+            ("a@b", None),
+            ("a@@b.com", None),
+            ("a b@c.com", None),
+            ("@c.com", None),
+            ("a@.com", None),
+            ("a@c..com", None),
+        ] {
+            assert_eq!(email(input).ok().as_deref(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn timezones_colors_urls() {
+        assert!(timezone("Europe/Berlin").is_ok());
+        assert!(timezone("UTC").is_ok());
+        assert!(timezone("Mars/Olympus").is_err());
+        assert!(timezone("").is_err());
+        assert_eq!(color("c", "#1F6FEB").unwrap(), "#1f6feb");
+        assert!(color("c", "blue").is_err());
+        assert!(color("c", "#12345").is_err());
+        assert_eq!(optional_url("u", "").unwrap(), None);
+        assert!(optional_url("u", "https://x.io/logo.png").unwrap().is_some());
+        assert!(optional_url("u", "javascript:alert(1)").is_err());
+        assert!(optional_url("u", "https://x.io/\"onload=").is_err());
+    }
+
+    #[test]
+    fn passwords_and_slugs() {
+        assert!(password("short").is_err());
+        assert!(password("long enough pass").is_ok());
+        assert_eq!(slugify("Northwind Social & Co."), "northwind-social-co");
+        assert_eq!(slugify("東京"), "agency");
+        assert_eq!(slugify("--A--"), "a");
+    }
+
+    #[test]
+    fn notes_allow_newlines() {
+        assert_eq!(note("note", " a\nb ").unwrap(), "a\nb");
+        assert!(note("note", "").is_err());
+        assert!(note("note", &"n".repeat(10_001)).is_err());
+        assert!(note("note", "bell\u{7}").is_err());
+    }
+}

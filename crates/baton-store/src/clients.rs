@@ -1,0 +1,380 @@
+//! Clients of an agency: their lifecycle, account team and traffic-control
+//! owner. Lifecycle moves only through timeline events ([`record_event`]).
+
+use baton_core::lifecycle::{self, ClientEventType, Lifecycle};
+use baton_core::roles::Role;
+use baton_core::{events, ids, validate, CoreError};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::events::Event;
+use crate::page::{self, Page};
+use crate::write::{Actor, NewEvent, Record};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub lifecycle: Lifecycle,
+    pub website: Option<String>,
+    pub notes: Option<String>,
+    pub traffic_control_member_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub archived_at: Option<i64>,
+}
+
+const COLS: &str = "id, name, lifecycle, website, notes, traffic_control_member_id, created_at, updated_at, archived_at";
+
+fn from_row(r: &AnyRow) -> Result<Client> {
+    let lc: String = r.try_get("lifecycle")?;
+    Ok(Client {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        lifecycle: Lifecycle::parse(&lc).ok_or_else(|| StoreError::Config(format!("bad stored lifecycle {lc}")))?,
+        website: r.try_get("website")?,
+        notes: r.try_get("notes")?,
+        traffic_control_member_id: r.try_get("traffic_control_member_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        archived_at: r.try_get("archived_at")?,
+    })
+}
+
+/// A new client as typed by a person or a script.
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    pub name: String,
+    pub website: Option<String>,
+    pub notes: Option<String>,
+    pub traffic_control_member_id: Option<String>,
+}
+
+/// Creates a client in lifecycle stage `won`.
+pub async fn create(db: &Db, agency_id: &str, actor: &Actor, now: i64, input: NewClient) -> Result<Client> {
+    let name = validate::name("name", &input.name)?;
+    let website = match &input.website {
+        Some(w) => validate::optional_url("website", w)?,
+        None => None,
+    };
+    let notes = match input.notes.as_deref().map(str::trim) {
+        Some("") | None => None,
+        Some(n) => Some(validate::note("notes", n)?),
+    };
+    let id = ids::new_id(ids::CLIENT, now);
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    if let Some(tc) = &input.traffic_control_member_id {
+        ensure_member(tx.conn(), agency_id, tc, "traffic_control").await?;
+    }
+    sqlx::query(
+        "INSERT INTO clients (id, agency_id, name, lifecycle, website, notes, traffic_control_member_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'won', $4, $5, $6, $7, $7)",
+    )
+    .bind(&id)
+    .bind(agency_id)
+    .bind(&name)
+    .bind(website.as_deref())
+    .bind(notes.as_deref())
+    .bind(input.traffic_control_member_id.as_deref())
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        Record::new(events::CLIENT_CREATED, "client", &id, json!({"name": name}))
+            .with_event(Some(&id), json!({"name": name, "lifecycle": "won"})),
+    )
+    .await?;
+    get(db, agency_id, &id).await
+}
+
+async fn ensure_member(conn: &mut sqlx::AnyConnection, agency_id: &str, member_id: &str, field: &str) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT active FROM members WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(member_id)
+        .fetch_optional(conn)
+        .await?;
+    match found {
+        Some(1) => Ok(()),
+        Some(_) => Err(CoreError::invalid(field, format!("member {member_id} is deactivated")).into()),
+        None => Err(CoreError::invalid(field, format!("no member {member_id} in this agency")).into()),
+    }
+}
+
+/// A client of this agency (another agency's id is `NotFound`).
+pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<Client> {
+    if !ids::has_shape(id, ids::CLIENT) {
+        return Err(StoreError::NotFound);
+    }
+    let row = sqlx::query(&format!("SELECT {COLS} FROM clients WHERE agency_id = $1 AND id = $2"))
+        .bind(agency_id)
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Clients in creation order, a page at a time, optionally of one stage.
+pub async fn list(
+    db: &Db,
+    agency_id: &str,
+    lifecycle: Option<Lifecycle>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<Client>> {
+    let limit = page::clamp_limit(limit);
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM clients WHERE agency_id = $1 AND id > $2 AND ($3 = '' OR lifecycle = $3) ORDER BY id LIMIT $4"
+    ))
+    .bind(agency_id)
+    .bind(cursor.unwrap_or(""))
+    .bind(lifecycle.map(|l| l.key()).unwrap_or(""))
+    .bind(limit + 1)
+    .fetch_all(db.reader())
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(page::from_rows(items, limit, |c| c.id.clone()))
+}
+
+/// A dashboard line: a client with its traffic-control owner's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientSummary {
+    pub client: Client,
+    pub traffic_control_name: Option<String>,
+}
+
+/// Every client not archived (or all, when `include_archived`), by name, with
+/// the traffic-control owner's name: one query for the dashboard.
+pub async fn summaries(db: &Db, agency_id: &str, include_archived: bool) -> Result<Vec<ClientSummary>> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.name, c.lifecycle, c.website, c.notes, c.traffic_control_member_id, c.created_at, \
+         c.updated_at, c.archived_at, m.name AS tc_name \
+         FROM clients c LEFT JOIN members m ON m.id = c.traffic_control_member_id \
+         WHERE c.agency_id = $1 AND ($2 = 1 OR c.lifecycle <> 'archived') ORDER BY c.name, c.id",
+    )
+    .bind(agency_id)
+    .bind(include_archived as i64)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(ClientSummary { client: from_row(r)?, traffic_control_name: r.try_get("tc_name")? }))
+        .collect()
+}
+
+/// Changes to a client's details; `None` leaves a field as it is, `Some("")`
+/// clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub website: Option<String>,
+    pub notes: Option<String>,
+}
+
+pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str, patch: ClientPatch) -> Result<Client> {
+    let current = get(db, agency_id, id).await?;
+    if current.lifecycle == Lifecycle::Archived {
+        return Err(CoreError::Conflict("an archived client cannot be changed".into()).into());
+    }
+    let mut changed = serde_json::Map::new();
+    let name = match &patch.name {
+        Some(n) => validate::name("name", n)?,
+        None => current.name.clone(),
+    };
+    let website = match &patch.website {
+        Some(w) => validate::optional_url("website", w)?,
+        None => current.website.clone(),
+    };
+    let notes = match patch.notes.as_deref().map(str::trim) {
+        Some("") => None,
+        Some(n) => Some(validate::note("notes", n)?),
+        None => current.notes.clone(),
+    };
+    if name != current.name {
+        changed.insert("name".into(), json!(name));
+    }
+    if website != current.website {
+        changed.insert("website".into(), json!(website));
+    }
+    if notes != current.notes {
+        changed.insert("notes".into(), json!(notes));
+    }
+    if changed.is_empty() {
+        return Ok(current);
+    }
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query("UPDATE clients SET name = $3, website = $4, notes = $5, updated_at = $6 WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(id)
+        .bind(&name)
+        .bind(website.as_deref())
+        .bind(notes.as_deref())
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    let detail = serde_json::Value::Object(changed);
+    tx.commit(Record::new(events::CLIENT_UPDATED, "client", id, detail.clone()).with_event(Some(id), detail))
+        .await?;
+    get(db, agency_id, id).await
+}
+
+/// Earliest accepted `occurred_at` (2000-01-01) and how far in the future a
+/// clock may drift (5 minutes).
+const OCCURRED_MIN: i64 = 946_684_800_000;
+const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
+
+/// Records a timeline event on a client and moves its lifecycle when the event
+/// says so. Impossible moves are a conflict; nothing is written then.
+pub async fn record_event(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    client_id: &str,
+    event_type: ClientEventType,
+    occurred_at: Option<i64>,
+    note: Option<&str>,
+) -> Result<Event> {
+    if let Some(at) = occurred_at {
+        if at < OCCURRED_MIN {
+            return Err(CoreError::invalid("occurred_at", "must be after 2000-01-01").into());
+        }
+        if at > now + OCCURRED_SKEW {
+            return Err(CoreError::invalid("occurred_at", "must not be in the future").into());
+        }
+    }
+    let note = match note.map(str::trim) {
+        Some("") | None if event_type.requires_note() => {
+            return Err(CoreError::invalid("note", "a note event needs the note's text").into())
+        }
+        Some("") | None => None,
+        Some(n) => Some(validate::note("note", n)?),
+    };
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let lc: Option<String> = sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(client_id)
+        .fetch_optional(tx.conn())
+        .await?;
+    let from = lc.and_then(|l| Lifecycle::parse(&l)).ok_or(StoreError::NotFound)?;
+    let to = lifecycle::transition(from, event_type)?;
+    if to != from {
+        sqlx::query(
+            "UPDATE clients SET lifecycle = $3, updated_at = $4, archived_at = $5 WHERE agency_id = $1 AND id = $2",
+        )
+        .bind(agency_id)
+        .bind(client_id)
+        .bind(to.key())
+        .bind(now)
+        .bind((to == Lifecycle::Archived).then_some(now))
+        .execute(tx.conn())
+        .await?;
+    }
+    let data = if to != from { json!({"from": from.key(), "to": to.key()}) } else { json!({}) };
+    let recorded = tx
+        .commit(
+            Record::new(&events::client_topic(event_type), "client", client_id, json!({"from": from.key(), "to": to.key(), "occurred_at": occurred_at, "note": note}))
+                .push_event(NewEvent {
+                    event_type: event_type.key().to_string(),
+                    client_id: Some(client_id.to_string()),
+                    entity_type: "client".into(),
+                    entity_id: client_id.to_string(),
+                    occurred_at,
+                    note: note.clone(),
+                    data,
+                }),
+        )
+        .await?;
+    crate::events::get(db, agency_id, &recorded.event_ids[0]).await
+}
+
+/// One seat of a client's account team.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TeamSeat {
+    pub role: Role,
+    pub member_id: String,
+    pub member_name: String,
+}
+
+pub async fn team(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<TeamSeat>> {
+    let rows = sqlx::query(
+        "SELECT t.role, t.member_id, m.name FROM client_team t JOIN members m ON m.id = t.member_id \
+         WHERE t.agency_id = $1 AND t.client_id = $2",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_all(db.reader())
+    .await?;
+    let mut seats = rows
+        .iter()
+        .filter_map(|r| {
+            let role: String = r.try_get("role").ok()?;
+            Some(TeamSeat { role: Role::parse(&role)?, member_id: r.try_get("member_id").ok()?, member_name: r.try_get("name").ok()? })
+        })
+        .collect::<Vec<_>>();
+    seats.sort_by_key(|s| s.role);
+    Ok(seats)
+}
+
+/// Replaces a client's account team (role → member) and sets its one
+/// traffic-control owner, who must be a member of the agency.
+pub async fn set_team(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    client_id: &str,
+    seats: &[(String, String)],
+    traffic_control: &str,
+) -> Result<Vec<TeamSeat>> {
+    let mut parsed: Vec<(Role, &str)> = Vec::new();
+    for (role, member) in seats {
+        let r = Role::parse(role.trim()).ok_or_else(|| {
+            CoreError::invalid("team", format!("unknown role {role:?}; expected one of {}", Role::ALL.map(Role::key).join(", ")))
+        })?;
+        if parsed.iter().any(|(p, _)| *p == r) {
+            return Err(CoreError::invalid("team", format!("role {} is listed twice; a role has one member per client", r.key())).into());
+        }
+        parsed.push((r, member.as_str()));
+    }
+    let client = get(db, agency_id, client_id).await?;
+    if client.lifecycle == Lifecycle::Archived {
+        return Err(CoreError::Conflict("an archived client's team cannot be changed".into()).into());
+    }
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    ensure_member(tx.conn(), agency_id, traffic_control, "traffic_control").await?;
+    for (_, m) in &parsed {
+        ensure_member(tx.conn(), agency_id, m, "team").await?;
+    }
+    sqlx::query("DELETE FROM client_team WHERE agency_id = $1 AND client_id = $2")
+        .bind(agency_id)
+        .bind(client_id)
+        .execute(tx.conn())
+        .await?;
+    for (role, m) in &parsed {
+        sqlx::query("INSERT INTO client_team (agency_id, client_id, role, member_id) VALUES ($1, $2, $3, $4)")
+            .bind(agency_id)
+            .bind(client_id)
+            .bind(role.key())
+            .bind(*m)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query("UPDATE clients SET traffic_control_member_id = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(client_id)
+        .bind(traffic_control)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    let detail = json!({
+        "team": parsed.iter().map(|(r, m)| json!({"role": r.key(), "member_id": m})).collect::<Vec<_>>(),
+        "traffic_control": traffic_control,
+    });
+    tx.commit(Record::new(events::CLIENT_TEAM_CHANGED, "client", client_id, detail.clone()).with_event(Some(client_id), detail))
+        .await?;
+    team(db, agency_id, client_id).await
+}

@@ -1,0 +1,205 @@
+//! Opening the database: URL parsing, connection pools, pragmas, migrations.
+//!
+//! SQLite runs in WAL mode with foreign keys on, one writer connection (every
+//! write transaction is `BEGIN IMMEDIATE`, so writers queue instead of failing
+//! to upgrade a read lock) and a small read-only reader pool. PostgreSQL uses
+//! one pool for both.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(crate) writer: AnyPool,
+    pub(crate) reader: AnyPool,
+    backend: Backend,
+    sqlite_path: Option<PathBuf>,
+}
+
+/// Pool sizes; the defaults fit a 2-core machine.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSizes {
+    pub sqlite_readers: u32,
+    pub postgres: u32,
+}
+
+impl Default for PoolSizes {
+    fn default() -> Self {
+        PoolSizes { sqlite_readers: 4, postgres: 16 }
+    }
+}
+
+/// Which engine a URL names, or a one-line explanation of what is wrong.
+pub fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(StoreError::Config(format!(
+            "database URL must start with sqlite:// or postgres:// (got {:?})",
+            redact(url)
+        )))
+    }
+}
+
+/// The file path of an `sqlite://PATH` URL.
+pub fn sqlite_path(url: &str) -> Result<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::Config("not an sqlite URL".into()))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Config(
+            "sqlite URL needs a file path, e.g. sqlite://baton-data/baton.db".into(),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// The URL without its password, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((creds, host)) = rest.rsplit_once('@') {
+            let user = creds.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}");
+        }
+    }
+    url.to_string()
+}
+
+impl Db {
+    /// Opens (creating an SQLite file and its folder when needed) and migrates.
+    pub async fn open(url: &str) -> Result<Db> {
+        Db::open_with(url, PoolSizes::default()).await
+    }
+
+    pub async fn open_with(url: &str, sizes: PoolSizes) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let db = match backend_of(url)? {
+            Backend::Sqlite => {
+                let path = sqlite_path(url)?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Config(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let conn_url = format!("sqlite://{}?mode=rwc", path.display());
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; \
+                                 PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&conn_url)
+                    .await?;
+                let reader = AnyPoolOptions::new()
+                    .max_connections(sizes.sqlite_readers.max(1))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                                 PRAGMA query_only=ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy(&conn_url)?;
+                Db { writer, reader, backend: Backend::Sqlite, sqlite_path: Some(path) }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(sizes.postgres.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                Db { writer: pool.clone(), reader: pool, backend: Backend::Postgres, sqlite_path: None }
+            }
+        };
+        crate::migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads. On SQLite its connections are read-only.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").fetch_one(&self.reader).await.is_ok()
+    }
+
+    /// (open, idle) connections of the reader and writer pools, for metrics.
+    pub fn pool_stats(&self) -> [(&'static str, u32, usize); 2] {
+        [
+            ("reader", self.reader.size(), self.reader.num_idle()),
+            ("writer", self.writer.size(), self.writer.num_idle()),
+        ]
+    }
+
+    /// Writes a consistent copy of the SQLite database to `dest` while the
+    /// server keeps running (`VACUUM INTO` reads one snapshot).
+    pub async fn backup_to(&self, dest: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Config(
+                "backup copies the embedded SQLite database; for PostgreSQL use pg_dump".into(),
+            ));
+        }
+        if dest.exists() {
+            return Err(StoreError::Config(format!(
+                "{} already exists; choose a new file name",
+                dest.display()
+            )));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::Config("backup path must be valid UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    /// The SQLite file, when the backend is SQLite.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref()
+    }
+
+    /// Closes the pools, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// Reads a column that SQLite may return as INTEGER and PostgreSQL as BIGINT.
+pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(col)? != 0)
+}

@@ -1,0 +1,35 @@
+//! The one error type of the storage layer.
+
+use baton_core::CoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No row with that id in this agency (another agency's id included).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the change (e.g. an email already in use).
+    #[error("{0}")]
+    Duplicate(String),
+    /// The domain refused the change.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// The database URL or a stored value makes no sense.
+    #[error("{0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Duplicate("a record with the same unique value already exists".into())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

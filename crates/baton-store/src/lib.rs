@@ -1,0 +1,30 @@
+//! Baton's persistence: one portable schema and one set of queries that run on
+//! both SQLite (the embedded default) and PostgreSQL (scale-out), through
+//! sqlx's `Any` driver.
+//!
+//! Every change goes through [`write::WriteTx`]: the row change, its events, the
+//! hash-chained audit entry and the outbox jobs commit in one transaction.
+//! Every function over tenant data takes the agency id, so a read across
+//! agencies cannot be written by accident. This crate knows SQL and nothing of
+//! HTTP; domain rules live in `baton-core`.
+
+pub mod agencies;
+pub mod audit;
+pub mod clients;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod idempotency;
+pub mod invites;
+pub mod members;
+mod migrate;
+pub mod outbox;
+pub mod page;
+pub mod sessions;
+pub mod tokens;
+pub mod write;
+
+pub use db::{Backend, Db};
+pub use error::StoreError;
+pub use page::Page;
+pub use write::{Actor, NewEvent, Record, WriteTx};

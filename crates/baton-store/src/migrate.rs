@@ -1,0 +1,95 @@
+//! The schema migrations, embedded in the binary and applied in order by every
+//! command that opens the database. Each runs in its own transaction and is
+//! recorded in `baton_migrations`; on PostgreSQL an advisory lock keeps two
+//! starting processes from migrating at once.
+
+use sqlx::Executor;
+
+use crate::db::{Backend, Db};
+use crate::error::Result;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/0001_foundation.sql"),
+)];
+
+/// Arbitrary constant naming Baton's migration lock on PostgreSQL.
+const PG_LOCK_KEY: i64 = 0x0ba7_0001;
+
+pub(crate) async fn run(db: &Db) -> Result<()> {
+    let mut conn = db.writer.acquire().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(PG_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let result = apply(&mut conn).await;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PG_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+    }
+    result
+}
+
+async fn apply(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS baton_migrations (\
+         version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM baton_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        tracing::info!(version, name, "applying migration");
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for statement in split_statements(sql) {
+            tx.execute(statement.as_str()).await?;
+        }
+        sqlx::query("INSERT INTO baton_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(*version)
+            .bind(*name)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Splits a migration file into statements (our migrations keep `;` out of
+/// string literals) and drops `--` comment lines.
+fn split_statements(sql: &str) -> Vec<String> {
+    let cleaned: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    cleaned
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    use baton_core::clock::Clock;
+    baton_core::clock::SystemClock.now_ms()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits_statements_and_drops_comments() {
+        let s = super::split_statements("-- a comment; here\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a (x);\n");
+        assert_eq!(s, vec!["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a (x)"]);
+    }
+}

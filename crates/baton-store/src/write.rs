@@ -1,0 +1,247 @@
+//! The one write path. A [`WriteTx`] is opened for one agency and one actor;
+//! the caller changes rows through [`WriteTx::conn`], then [`WriteTx::commit`]
+//! records the events, the hash-chained audit entry and one outbox job per event
+//! in the same transaction before committing. There is no other way to commit a
+//! write, so no change can land without its event and audit trail.
+
+use baton_core::audit::{chain_hash, AuditFields};
+use baton_core::ids;
+use serde_json::Value;
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+use crate::db::{Backend, Db};
+use crate::error::{Result, StoreError};
+
+/// Who is acting, from where. Recorded on every event and audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `member`, `token`, `system`, `cli` or `client_link`.
+    pub kind: String,
+    /// The member (or link) id; empty for the system.
+    pub id: String,
+    /// A readable name for timelines ("Ana Ortiz", "baton CLI").
+    pub label: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Actor {
+    pub fn system(label: &str) -> Actor {
+        Actor { kind: "system".into(), id: String::new(), label: label.into(), ip: String::new(), user_agent: String::new() }
+    }
+    pub fn cli() -> Actor {
+        Actor { kind: "cli".into(), id: String::new(), label: "baton CLI".into(), ip: String::new(), user_agent: String::new() }
+    }
+}
+
+/// An event to record with the change.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event type as stored and served (`contract_signed`, `client.created`).
+    pub event_type: String,
+    pub client_id: Option<String>,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// When it happened, if not now (back-dated imports).
+    pub occurred_at: Option<i64>,
+    pub note: Option<String>,
+    pub data: Value,
+}
+
+/// The audit entry (and events) that describe one change.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// What was done, e.g. `client.created`.
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// What changed (never secrets).
+    pub detail: Value,
+    pub events: Vec<NewEvent>,
+}
+
+impl Record {
+    pub fn new(action: &str, entity_type: &str, entity_id: &str, detail: Value) -> Record {
+        Record { action: action.into(), entity_type: entity_type.into(), entity_id: entity_id.into(), detail, events: Vec::new() }
+    }
+
+    /// Adds an event whose type is the action itself (the common case).
+    pub fn with_event(mut self, client_id: Option<&str>, data: Value) -> Record {
+        self.events.push(NewEvent {
+            event_type: self.action.clone(),
+            client_id: client_id.map(String::from),
+            entity_type: self.entity_type.clone(),
+            entity_id: self.entity_id.clone(),
+            occurred_at: None,
+            note: None,
+            data,
+        });
+        self
+    }
+
+    pub fn push_event(mut self, e: NewEvent) -> Record {
+        self.events.push(e);
+        self
+    }
+}
+
+/// What a committed write recorded.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub event_ids: Vec<String>,
+    pub audit_seq: i64,
+}
+
+/// An open write transaction for one agency.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    agency_id: String,
+    actor: Actor,
+    now: i64,
+}
+
+impl Db {
+    /// Starts a write for `agency_id` by `actor` at time `now` (unix ms).
+    pub async fn begin_write(&self, agency_id: &str, actor: &Actor, now: i64) -> Result<WriteTx> {
+        let tx = match self.backend() {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        };
+        Ok(WriteTx { tx, agency_id: agency_id.to_string(), actor: actor.clone(), now })
+    }
+}
+
+impl WriteTx {
+    /// The connection to change rows through.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub fn agency_id(&self) -> &str {
+        &self.agency_id
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Records the events, the audit entry and the outbox jobs, then commits.
+    pub async fn commit(mut self, record: Record) -> Result<Recorded> {
+        let recorded = self.record(record).await?;
+        self.tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// Like [`commit`](Self::commit) for several records in one transaction.
+    pub async fn commit_all(mut self, records: Vec<Record>) -> Result<Vec<Recorded>> {
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            out.push(self.record(r).await?);
+        }
+        self.tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn record(&mut self, record: Record) -> Result<Recorded> {
+        let n_events = record.events.len() as i64;
+        let row = sqlx::query(
+            "UPDATE agencies SET audit_seq = audit_seq + 1, event_seq = event_seq + $2 \
+             WHERE id = $1 RETURNING audit_seq, audit_head, event_seq",
+        )
+        .bind(&self.agency_id)
+        .bind(n_events)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let audit_seq: i64 = row.try_get("audit_seq")?;
+        let prev_hash: String = row.try_get("audit_head")?;
+        let last_event_seq: i64 = row.try_get("event_seq")?;
+
+        let mut event_ids = Vec::with_capacity(record.events.len());
+        for (i, e) in record.events.iter().enumerate() {
+            let seq = last_event_seq - n_events + 1 + i as i64;
+            let id = ids::new_id(ids::EVENT, self.now);
+            let data = e.data.to_string();
+            sqlx::query(
+                "INSERT INTO events (id, agency_id, seq, client_id, type, topic, entity_type, entity_id, \
+                 occurred_at, recorded_at, actor_kind, actor_id, actor_label, note, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(&id)
+            .bind(&self.agency_id)
+            .bind(seq)
+            .bind(e.client_id.as_deref())
+            .bind(&e.event_type)
+            .bind(baton_core::events::topic_of(&e.event_type))
+            .bind(&e.entity_type)
+            .bind(&e.entity_id)
+            .bind(e.occurred_at.unwrap_or(self.now))
+            .bind(self.now)
+            .bind(&self.actor.kind)
+            .bind(&self.actor.id)
+            .bind(&self.actor.label)
+            .bind(e.note.as_deref())
+            .bind(&data)
+            .execute(&mut *self.tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO outbox (id, agency_id, kind, event_id, payload, created_at, run_after) \
+                 VALUES ($1, $2, 'event', $3, $4, $5, $5)",
+            )
+            .bind(ids::new_id(ids::JOB, self.now))
+            .bind(&self.agency_id)
+            .bind(&id)
+            .bind(&data)
+            .bind(self.now)
+            .execute(&mut *self.tx)
+            .await?;
+            event_ids.push(id);
+        }
+
+        let detail = record.detail.to_string();
+        let fields = AuditFields {
+            agency_id: &self.agency_id,
+            seq: audit_seq,
+            recorded_at: self.now,
+            actor_kind: &self.actor.kind,
+            actor_id: &self.actor.id,
+            action: &record.action,
+            entity_type: &record.entity_type,
+            entity_id: &record.entity_id,
+            ip: &self.actor.ip,
+            detail: &detail,
+        };
+        let hash = chain_hash(&prev_hash, &fields);
+        sqlx::query(
+            "INSERT INTO audit_log (agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, \
+             entity_type, entity_id, ip, user_agent, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&self.agency_id)
+        .bind(audit_seq)
+        .bind(self.now)
+        .bind(&self.actor.kind)
+        .bind(&self.actor.id)
+        .bind(&self.actor.label)
+        .bind(&record.action)
+        .bind(&record.entity_type)
+        .bind(&record.entity_id)
+        .bind(&self.actor.ip)
+        .bind(&self.actor.user_agent)
+        .bind(&detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
+            .bind(&self.agency_id)
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Recorded { event_ids, audit_seq })
+    }
+}
