@@ -84,11 +84,7 @@ impl StoredEntry {
 
 /// Verifies one agency's chain, in seq order, against its recorded head.
 /// Returns the first problem found, naming the entry.
-pub fn verify_chain(
-    entries: &[StoredEntry],
-    head_seq: i64,
-    head_hash: &str,
-) -> Result<(), String> {
+pub fn verify_chain(entries: &[StoredEntry], head_seq: i64, head_hash: &str) -> Result<(), String> {
     let mut prev = GENESIS.to_string();
     for (i, e) in entries.iter().enumerate() {
         let want_seq = i as i64 + 1;

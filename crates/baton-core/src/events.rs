@@ -36,7 +36,10 @@ mod tests {
 
     #[test]
     fn topics() {
-        assert_eq!(client_topic(ClientEventType::ContractSigned), "client.contract_signed");
+        assert_eq!(
+            client_topic(ClientEventType::ContractSigned),
+            "client.contract_signed"
+        );
         assert_eq!(topic_of("contract_ended"), "client.contract_ended");
         assert_eq!(topic_of("client.created"), "client.created");
     }

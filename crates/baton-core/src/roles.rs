@@ -31,16 +31,76 @@ pub struct RoleInfo {
 }
 
 pub const ROLE_MAP: [RoleInfo; 10] = [
-    RoleInfo { role: Role::AccountLead, title: "Account Lead (Client Partner)", ownership: "Relationship, scope integrity, renewals", outputs: "Success plan, QBR narrative, escalation decisions", kpis: "Retention, expansion, on-time approvals, client satisfaction" },
-    RoleInfo { role: Role::Strategist, title: "Social Strategist", ownership: "Channel strategy and content direction", outputs: "Content pillars, campaign plan, testing roadmap", kpis: "Strategy-to-output ratio, content performance lift" },
-    RoleInfo { role: Role::ProjectManager, title: "Project Manager (Delivery Ops)", ownership: "Workflow, resourcing, due dates", outputs: "Production calendar, traffic control, SOP adherence", kpis: "On-time rate, cycle time, rework rate" },
-    RoleInfo { role: Role::CreativeLead, title: "Creative Lead", ownership: "Creative quality and standards", outputs: "Creative direction, review notes, brand consistency", kpis: "Approval pass rate, revision count, creative velocity" },
-    RoleInfo { role: Role::Copywriter, title: "Copywriter", ownership: "Messaging and conversions", outputs: "Scripts, captions, hooks, CTAs", kpis: "First-draft acceptance rate, performance by angle" },
-    RoleInfo { role: Role::Designer, title: "Designer / Editor", ownership: "Asset production", outputs: "Static, motion, edits, cutdowns", kpis: "Production throughput, defect rate (QA issues)" },
-    RoleInfo { role: Role::CommunityManager, title: "Community Manager", ownership: "Engagement and moderation", outputs: "Reply playbooks, escalation rules, community reports", kpis: "Response time SLA, sentiment trends" },
-    RoleInfo { role: Role::PaidSocial, title: "Paid Social Specialist", ownership: "Paid planning and execution", outputs: "Campaign builds, experiments, budget pacing", kpis: "Time-to-launch, CPA/ROAS targets, learning cadence" },
-    RoleInfo { role: Role::Analyst, title: "Analyst (Performance Lead)", ownership: "Measurement and insight", outputs: "Weekly scorecard, attribution notes, next actions", kpis: "Report reliability, insight adoption rate" },
-    RoleInfo { role: Role::Ops, title: "Marketing Ops / Integrations", ownership: "Tooling and automation", outputs: "System connections, data QA, automation upkeep", kpis: "Automation coverage, integration uptime" },
+    RoleInfo {
+        role: Role::AccountLead,
+        title: "Account Lead (Client Partner)",
+        ownership: "Relationship, scope integrity, renewals",
+        outputs: "Success plan, QBR narrative, escalation decisions",
+        kpis: "Retention, expansion, on-time approvals, client satisfaction",
+    },
+    RoleInfo {
+        role: Role::Strategist,
+        title: "Social Strategist",
+        ownership: "Channel strategy and content direction",
+        outputs: "Content pillars, campaign plan, testing roadmap",
+        kpis: "Strategy-to-output ratio, content performance lift",
+    },
+    RoleInfo {
+        role: Role::ProjectManager,
+        title: "Project Manager (Delivery Ops)",
+        ownership: "Workflow, resourcing, due dates",
+        outputs: "Production calendar, traffic control, SOP adherence",
+        kpis: "On-time rate, cycle time, rework rate",
+    },
+    RoleInfo {
+        role: Role::CreativeLead,
+        title: "Creative Lead",
+        ownership: "Creative quality and standards",
+        outputs: "Creative direction, review notes, brand consistency",
+        kpis: "Approval pass rate, revision count, creative velocity",
+    },
+    RoleInfo {
+        role: Role::Copywriter,
+        title: "Copywriter",
+        ownership: "Messaging and conversions",
+        outputs: "Scripts, captions, hooks, CTAs",
+        kpis: "First-draft acceptance rate, performance by angle",
+    },
+    RoleInfo {
+        role: Role::Designer,
+        title: "Designer / Editor",
+        ownership: "Asset production",
+        outputs: "Static, motion, edits, cutdowns",
+        kpis: "Production throughput, defect rate (QA issues)",
+    },
+    RoleInfo {
+        role: Role::CommunityManager,
+        title: "Community Manager",
+        ownership: "Engagement and moderation",
+        outputs: "Reply playbooks, escalation rules, community reports",
+        kpis: "Response time SLA, sentiment trends",
+    },
+    RoleInfo {
+        role: Role::PaidSocial,
+        title: "Paid Social Specialist",
+        ownership: "Paid planning and execution",
+        outputs: "Campaign builds, experiments, budget pacing",
+        kpis: "Time-to-launch, CPA/ROAS targets, learning cadence",
+    },
+    RoleInfo {
+        role: Role::Analyst,
+        title: "Analyst (Performance Lead)",
+        ownership: "Measurement and insight",
+        outputs: "Weekly scorecard, attribution notes, next actions",
+        kpis: "Report reliability, insight adoption rate",
+    },
+    RoleInfo {
+        role: Role::Ops,
+        title: "Marketing Ops / Integrations",
+        ownership: "Tooling and automation",
+        outputs: "System connections, data QA, automation upkeep",
+        kpis: "Automation coverage, integration uptime",
+    },
 ];
 
 impl Role {
@@ -140,7 +200,10 @@ mod tests {
         let cases: &[(&[&str], Result<Vec<Role>, ()>)] = &[
             (&[], Ok(vec![])),
             (&["analyst"], Ok(vec![Role::Analyst])),
-            (&["ops", "account_lead", "ops"], Ok(vec![Role::AccountLead, Role::Ops])),
+            (
+                &["ops", "account_lead", "ops"],
+                Ok(vec![Role::AccountLead, Role::Ops]),
+            ),
             (&["  designer "], Ok(vec![Role::Designer])),
             (&["boss"], Err(())),
             (&["analyst", ""], Err(())),

@@ -28,8 +28,13 @@ pub fn note(field: &str, value: &str) -> Result<String, CoreError> {
             format!("must be at most {NOTE_MAX} characters (got {len})"),
         ));
     }
-    if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(CoreError::invalid(field, "must not contain control characters"));
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(CoreError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_string())
 }
@@ -47,7 +52,10 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
         ));
     }
     if v.chars().any(char::is_control) {
-        return Err(CoreError::invalid(field, "must not contain control characters"));
+        return Err(CoreError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_string())
 }
@@ -57,7 +65,8 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
 pub fn email(value: &str) -> Result<String, CoreError> {
     let v = value.trim().to_lowercase();
     let bad = || CoreError::invalid("email", "must be an email address like name@agency.com");
-    if v.is_empty() || v.len() > EMAIL_MAX || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if v.is_empty() || v.len() > EMAIL_MAX || v.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(bad());
     }
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
@@ -106,9 +115,7 @@ pub fn timezone(value: &str) -> Result<String, CoreError> {
 /// A colour as `#rrggbb`, lower-cased.
 pub fn color(field: &str, value: &str) -> Result<String, CoreError> {
     let v = value.trim().to_lowercase();
-    let ok = v.len() == 7
-        && v.starts_with('#')
-        && v[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    let ok = v.len() == 7 && v.starts_with('#') && v[1..].bytes().all(|b| b.is_ascii_hexdigit());
     if !ok {
         return Err(CoreError::invalid(field, "must be a colour like #1f6feb"));
     }
@@ -124,7 +131,9 @@ pub fn optional_url(field: &str, value: &str) -> Result<Option<String>, CoreErro
     let ok = (v.starts_with("https://") || v.starts_with("http://"))
         && v.len() <= 2_000
         && v.len() > "https://".len()
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
     if !ok {
         return Err(CoreError::invalid(field, "must be an http(s) URL"));
     }
@@ -163,7 +172,10 @@ mod tests {
             ("Acme Coffee", Some("Acme Coffee")),
             ("  padded  ", Some("padded")),
             ("Zoë's Café 東京 🚀", Some("Zoë's Café 東京 🚀")),
-            ("Robert'); DROP TABLE clients;--", Some("Robert'); DROP TABLE clients;--")),
+            (
+                "Robert'); DROP TABLE clients;--",
+                Some("Robert'); DROP TABLE clients;--"),
+            ),
             ("", None),
             ("   ", None),
             ("tab\tinside", None),
@@ -172,7 +184,10 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(name("name", input).ok().as_deref(), want, "{input:?}");
         }
-        assert!(name("name", &"é".repeat(200)).is_ok(), "counts characters, not bytes");
+        assert!(
+            name("name", &"é".repeat(200)).is_ok(),
+            "counts characters, not bytes"
+        );
     }
 
     #[test]
@@ -202,7 +217,9 @@ mod tests {
         assert!(color("c", "blue").is_err());
         assert!(color("c", "#12345").is_err());
         assert_eq!(optional_url("u", "").unwrap(), None);
-        assert!(optional_url("u", "https://x.io/logo.png").unwrap().is_some());
+        assert!(optional_url("u", "https://x.io/logo.png")
+            .unwrap()
+            .is_some());
         assert!(optional_url("u", "javascript:alert(1)").is_err());
         assert!(optional_url("u", "https://x.io/\"onload=").is_err());
     }

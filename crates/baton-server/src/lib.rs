@@ -1,1 +1,103 @@
-//! placeholder
+//! Baton's HTTP server: the JSON API (`/api/v1`), the server-rendered web app,
+//! operator endpoints, middleware (request ids, tracing, metrics, limits,
+//! security headers) and the background workers.
+//!
+//! Handlers parse and authorize, then call `baton-store` commands; they hold no
+//! SQL. Must not depend on the CLI crate.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod ops;
+pub mod state;
+pub mod web;
+pub mod worker;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::routing::get;
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = baton_core::ids::new_id(
+            "req",
+            baton_core::clock::Clock::now_ms(&baton_core::clock::SystemClock),
+        );
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .nest("/api/v1", api::router(state.clone()))
+        .route("/api/openapi.json", get(api::openapi_json))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .merge(web::router(state.clone()))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
+        }))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        ))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+            let id = req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), RandomRequestId))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests and stops
+/// the workers. Returns the address it listened on through `on_bound`.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(worker::outbox_loop(state.clone(), stop_rx));
+    let router = app(state.clone());
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    result
+}

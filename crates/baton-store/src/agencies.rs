@@ -59,21 +59,33 @@ pub struct NewAgency {
 }
 
 /// Creates an agency with its admin member in one transaction.
-pub async fn create(db: &Db, actor: &Actor, now: i64, input: NewAgency) -> Result<(Agency, Member)> {
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    now: i64,
+    input: NewAgency,
+) -> Result<(Agency, Member)> {
     let name = validate::name("name", &input.name)?;
     let timezone = validate::timezone(input.timezone.as_deref().unwrap_or("UTC"))?;
     let email = validate::email(&input.admin_email)?;
     if members::find_by_email(db, &email).await?.is_some() {
-        return Err(StoreError::Duplicate(format!("a member with email {email} already exists")));
+        return Err(StoreError::Duplicate(format!(
+            "a member with email {email} already exists"
+        )));
     }
     let id = ids::new_id(ids::AGENCY, now);
     let base_slug = validate::slugify(&name);
-    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agencies WHERE slug = $1 OR slug LIKE $2")
-        .bind(&base_slug)
-        .bind(format!("{base_slug}-%"))
-        .fetch_one(db.reader())
-        .await?;
-    let slug = if taken == 0 { base_slug } else { format!("{base_slug}-{}", &id[id.len() - 6..].to_lowercase()) };
+    let taken: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM agencies WHERE slug = $1 OR slug LIKE $2")
+            .bind(&base_slug)
+            .bind(format!("{base_slug}-%"))
+            .fetch_one(db.reader())
+            .await?;
+    let slug = if taken == 0 {
+        base_slug
+    } else {
+        format!("{base_slug}-{}", &id[id.len() - 6..].to_lowercase())
+    };
 
     let mut tx = db.begin_write(&id, actor, now).await?;
     sqlx::query(
@@ -102,10 +114,20 @@ pub async fn create(db: &Db, actor: &Actor, now: i64, input: NewAgency) -> Resul
     )
     .await?;
     tx.commit_all(vec![
-        Record::new(events::AGENCY_CREATED, "agency", &id, json!({"name": name, "slug": slug, "timezone": timezone}))
-            .with_event(None, json!({"name": name})),
-        Record::new(events::MEMBER_CREATED, "member", &member.id, json!({"email": member.email, "is_admin": true}))
-            .with_event(None, json!({"email": member.email})),
+        Record::new(
+            events::AGENCY_CREATED,
+            "agency",
+            &id,
+            json!({"name": name, "slug": slug, "timezone": timezone}),
+        )
+        .with_event(None, json!({"name": name})),
+        Record::new(
+            events::MEMBER_CREATED,
+            "member",
+            &member.id,
+            json!({"email": member.email, "is_admin": true}),
+        )
+        .with_event(None, json!({"email": member.email})),
     ])
     .await?;
     let agency = get(db, &id).await?;
@@ -151,7 +173,13 @@ pub struct AgencyPatch {
     pub custom_domain: Option<String>,
 }
 
-pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, patch: AgencyPatch) -> Result<Agency> {
+pub async fn update(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    patch: AgencyPatch,
+) -> Result<Agency> {
     let current = get(db, agency_id).await?;
     let mut next = current.clone();
     let mut changed = serde_json::Map::new();
@@ -179,11 +207,27 @@ pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, patch: Ag
     for (k, old, new) in [
         ("name", json!(current.name), json!(next.name)),
         ("timezone", json!(current.timezone), json!(next.timezone)),
-        ("brand_color", json!(current.brand_color), json!(next.brand_color)),
-        ("accent_color", json!(current.accent_color), json!(next.accent_color)),
+        (
+            "brand_color",
+            json!(current.brand_color),
+            json!(next.brand_color),
+        ),
+        (
+            "accent_color",
+            json!(current.accent_color),
+            json!(next.accent_color),
+        ),
         ("logo_url", json!(current.logo_url), json!(next.logo_url)),
-        ("white_label", json!(current.white_label), json!(next.white_label)),
-        ("custom_domain", json!(current.custom_domain), json!(next.custom_domain)),
+        (
+            "white_label",
+            json!(current.white_label),
+            json!(next.white_label),
+        ),
+        (
+            "custom_domain",
+            json!(current.custom_domain),
+            json!(next.custom_domain),
+        ),
     ] {
         if old != new {
             changed.insert(k.to_string(), new);
@@ -209,8 +253,11 @@ pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, patch: Ag
     .execute(tx.conn())
     .await?;
     let detail = serde_json::Value::Object(changed);
-    tx.commit(Record::new(events::AGENCY_UPDATED, "agency", agency_id, detail.clone()).with_event(None, detail))
-        .await?;
+    tx.commit(
+        Record::new(events::AGENCY_UPDATED, "agency", agency_id, detail.clone())
+            .with_event(None, detail),
+    )
+    .await?;
     get(db, agency_id).await
 }
 
@@ -222,11 +269,18 @@ fn validate_domain(v: &str) -> Result<Option<String>> {
     let ok = v.len() <= 253
         && v.contains('.')
         && v.split('.').all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if !ok {
-        return Err(baton_core::CoreError::invalid("custom_domain", "must be a host name like onboard.agency.com").into());
+        return Err(baton_core::CoreError::invalid(
+            "custom_domain",
+            "must be a host name like onboard.agency.com",
+        )
+        .into());
     }
     Ok(Some(v))
 }

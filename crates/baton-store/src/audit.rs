@@ -48,18 +48,27 @@ fn stored(r: &AnyRow) -> Result<StoredEntry> {
 const COLS: &str = "agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, entity_type, entity_id, ip, user_agent, detail, prev_hash, hash";
 
 /// Newest entries first, a page at a time; the cursor is a seq.
-pub async fn list(db: &Db, agency_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<AuditEntry>> {
+pub async fn list(
+    db: &Db,
+    agency_id: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<AuditEntry>> {
     let limit = page::clamp_limit(limit);
     let before: i64 = match cursor {
-        Some(c) => c.parse().map_err(|_| baton_core::CoreError::invalid("cursor", "not a cursor from this list"))?,
+        Some(c) => c
+            .parse()
+            .map_err(|_| baton_core::CoreError::invalid("cursor", "not a cursor from this list"))?,
         None => i64::MAX,
     };
-    let rows = sqlx::query(&format!("SELECT {COLS} FROM audit_log WHERE agency_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"))
-        .bind(agency_id)
-        .bind(before)
-        .bind(limit + 1)
-        .fetch_all(db.reader())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM audit_log WHERE agency_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+    ))
+    .bind(agency_id)
+    .bind(before)
+    .bind(limit + 1)
+    .fetch_all(db.reader())
+    .await?;
     let items = rows
         .iter()
         .map(|r| {
@@ -103,13 +112,20 @@ pub async fn verify_all(db: &Db) -> Result<Vec<ChainReport>> {
             .await?;
         let head_seq: i64 = head.try_get("audit_seq")?;
         let head_hash: String = head.try_get("audit_head")?;
-        let rows = sqlx::query(&format!("SELECT {COLS} FROM audit_log WHERE agency_id = $1 ORDER BY seq"))
-            .bind(&agency.id)
-            .fetch_all(db.reader())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM audit_log WHERE agency_id = $1 ORDER BY seq"
+        ))
+        .bind(&agency.id)
+        .fetch_all(db.reader())
+        .await?;
         let entries = rows.iter().map(stored).collect::<Result<Vec<_>>>()?;
         let problem = verify_chain(&entries, head_seq, &head_hash).err();
-        out.push(ChainReport { agency_id: agency.id, agency_name: agency.name, entries: entries.len() as i64, problem });
+        out.push(ChainReport {
+            agency_id: agency.id,
+            agency_name: agency.name,
+            entries: entries.len() as i64,
+            problem,
+        });
     }
     Ok(out)
 }

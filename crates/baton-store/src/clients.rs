@@ -35,7 +35,8 @@ fn from_row(r: &AnyRow) -> Result<Client> {
     Ok(Client {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        lifecycle: Lifecycle::parse(&lc).ok_or_else(|| StoreError::Config(format!("bad stored lifecycle {lc}")))?,
+        lifecycle: Lifecycle::parse(&lc)
+            .ok_or_else(|| StoreError::Config(format!("bad stored lifecycle {lc}")))?,
         website: r.try_get("website")?,
         notes: r.try_get("notes")?,
         traffic_control_member_id: r.try_get("traffic_control_member_id")?,
@@ -55,7 +56,13 @@ pub struct NewClient {
 }
 
 /// Creates a client in lifecycle stage `won`.
-pub async fn create(db: &Db, agency_id: &str, actor: &Actor, now: i64, input: NewClient) -> Result<Client> {
+pub async fn create(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    input: NewClient,
+) -> Result<Client> {
     let name = validate::name("name", &input.name)?;
     let website = match &input.website {
         Some(w) => validate::optional_url("website", w)?,
@@ -91,16 +98,26 @@ pub async fn create(db: &Db, agency_id: &str, actor: &Actor, now: i64, input: Ne
     get(db, agency_id, &id).await
 }
 
-async fn ensure_member(conn: &mut sqlx::AnyConnection, agency_id: &str, member_id: &str, field: &str) -> Result<()> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT active FROM members WHERE agency_id = $1 AND id = $2")
-        .bind(agency_id)
-        .bind(member_id)
-        .fetch_optional(conn)
-        .await?;
+async fn ensure_member(
+    conn: &mut sqlx::AnyConnection,
+    agency_id: &str,
+    member_id: &str,
+    field: &str,
+) -> Result<()> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT active FROM members WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(member_id)
+            .fetch_optional(conn)
+            .await?;
     match found {
         Some(1) => Ok(()),
-        Some(_) => Err(CoreError::invalid(field, format!("member {member_id} is deactivated")).into()),
-        None => Err(CoreError::invalid(field, format!("no member {member_id} in this agency")).into()),
+        Some(_) => {
+            Err(CoreError::invalid(field, format!("member {member_id} is deactivated")).into())
+        }
+        None => {
+            Err(CoreError::invalid(field, format!("no member {member_id} in this agency")).into())
+        }
     }
 }
 
@@ -109,12 +126,14 @@ pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<Client> {
     if !ids::has_shape(id, ids::CLIENT) {
         return Err(StoreError::NotFound);
     }
-    let row = sqlx::query(&format!("SELECT {COLS} FROM clients WHERE agency_id = $1 AND id = $2"))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM clients WHERE agency_id = $1 AND id = $2"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -149,7 +168,11 @@ pub struct ClientSummary {
 
 /// Every client not archived (or all, when `include_archived`), by name, with
 /// the traffic-control owner's name: one query for the dashboard.
-pub async fn summaries(db: &Db, agency_id: &str, include_archived: bool) -> Result<Vec<ClientSummary>> {
+pub async fn summaries(
+    db: &Db,
+    agency_id: &str,
+    include_archived: bool,
+) -> Result<Vec<ClientSummary>> {
     let rows = sqlx::query(
         "SELECT c.id, c.name, c.lifecycle, c.website, c.notes, c.traffic_control_member_id, c.created_at, \
          c.updated_at, c.archived_at, m.name AS tc_name \
@@ -161,7 +184,12 @@ pub async fn summaries(db: &Db, agency_id: &str, include_archived: bool) -> Resu
     .fetch_all(db.reader())
     .await?;
     rows.iter()
-        .map(|r| Ok(ClientSummary { client: from_row(r)?, traffic_control_name: r.try_get("tc_name")? }))
+        .map(|r| {
+            Ok(ClientSummary {
+                client: from_row(r)?,
+                traffic_control_name: r.try_get("tc_name")?,
+            })
+        })
         .collect()
 }
 
@@ -174,7 +202,14 @@ pub struct ClientPatch {
     pub notes: Option<String>,
 }
 
-pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str, patch: ClientPatch) -> Result<Client> {
+pub async fn update(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+    patch: ClientPatch,
+) -> Result<Client> {
     let current = get(db, agency_id, id).await?;
     if current.lifecycle == Lifecycle::Archived {
         return Err(CoreError::Conflict("an archived client cannot be changed".into()).into());
@@ -216,8 +251,11 @@ pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str,
         .execute(tx.conn())
         .await?;
     let detail = serde_json::Value::Object(changed);
-    tx.commit(Record::new(events::CLIENT_UPDATED, "client", id, detail.clone()).with_event(Some(id), detail))
-        .await?;
+    tx.commit(
+        Record::new(events::CLIENT_UPDATED, "client", id, detail.clone())
+            .with_event(Some(id), detail),
+    )
+    .await?;
     get(db, agency_id, id).await
 }
 
@@ -254,12 +292,15 @@ pub async fn record_event(
         Some(n) => Some(validate::note("note", n)?),
     };
     let mut tx = db.begin_write(agency_id, actor, now).await?;
-    let lc: Option<String> = sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
-        .bind(agency_id)
-        .bind(client_id)
-        .fetch_optional(tx.conn())
-        .await?;
-    let from = lc.and_then(|l| Lifecycle::parse(&l)).ok_or(StoreError::NotFound)?;
+    let lc: Option<String> =
+        sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(client_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    let from = lc
+        .and_then(|l| Lifecycle::parse(&l))
+        .ok_or(StoreError::NotFound)?;
     let to = lifecycle::transition(from, event_type)?;
     if to != from {
         sqlx::query(
@@ -273,7 +314,11 @@ pub async fn record_event(
         .execute(tx.conn())
         .await?;
     }
-    let data = if to != from { json!({"from": from.key(), "to": to.key()}) } else { json!({}) };
+    let data = if to != from {
+        json!({"from": from.key(), "to": to.key()})
+    } else {
+        json!({})
+    };
     let recorded = tx
         .commit(
             Record::new(&events::client_topic(event_type), "client", client_id, json!({"from": from.key(), "to": to.key(), "occurred_at": occurred_at, "note": note}))
@@ -312,7 +357,11 @@ pub async fn team(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<TeamS
         .iter()
         .filter_map(|r| {
             let role: String = r.try_get("role").ok()?;
-            Some(TeamSeat { role: Role::parse(&role)?, member_id: r.try_get("member_id").ok()?, member_name: r.try_get("name").ok()? })
+            Some(TeamSeat {
+                role: Role::parse(&role)?,
+                member_id: r.try_get("member_id").ok()?,
+                member_name: r.try_get("name").ok()?,
+            })
         })
         .collect::<Vec<_>>();
     seats.sort_by_key(|s| s.role);
@@ -333,16 +382,31 @@ pub async fn set_team(
     let mut parsed: Vec<(Role, &str)> = Vec::new();
     for (role, member) in seats {
         let r = Role::parse(role.trim()).ok_or_else(|| {
-            CoreError::invalid("team", format!("unknown role {role:?}; expected one of {}", Role::ALL.map(Role::key).join(", ")))
+            CoreError::invalid(
+                "team",
+                format!(
+                    "unknown role {role:?}; expected one of {}",
+                    Role::ALL.map(Role::key).join(", ")
+                ),
+            )
         })?;
         if parsed.iter().any(|(p, _)| *p == r) {
-            return Err(CoreError::invalid("team", format!("role {} is listed twice; a role has one member per client", r.key())).into());
+            return Err(CoreError::invalid(
+                "team",
+                format!(
+                    "role {} is listed twice; a role has one member per client",
+                    r.key()
+                ),
+            )
+            .into());
         }
         parsed.push((r, member.as_str()));
     }
     let client = get(db, agency_id, client_id).await?;
     if client.lifecycle == Lifecycle::Archived {
-        return Err(CoreError::Conflict("an archived client's team cannot be changed".into()).into());
+        return Err(
+            CoreError::Conflict("an archived client's team cannot be changed".into()).into(),
+        );
     }
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     ensure_member(tx.conn(), agency_id, traffic_control, "traffic_control").await?;
@@ -374,7 +438,15 @@ pub async fn set_team(
         "team": parsed.iter().map(|(r, m)| json!({"role": r.key(), "member_id": m})).collect::<Vec<_>>(),
         "traffic_control": traffic_control,
     });
-    tx.commit(Record::new(events::CLIENT_TEAM_CHANGED, "client", client_id, detail.clone()).with_event(Some(client_id), detail))
-        .await?;
+    tx.commit(
+        Record::new(
+            events::CLIENT_TEAM_CHANGED,
+            "client",
+            client_id,
+            detail.clone(),
+        )
+        .with_event(Some(client_id), detail),
+    )
+    .await?;
     team(db, agency_id, client_id).await
 }

@@ -37,7 +37,10 @@ pub struct PoolSizes {
 
 impl Default for PoolSizes {
     fn default() -> Self {
-        PoolSizes { sqlite_readers: 4, postgres: 16 }
+        PoolSizes {
+            sqlite_readers: 4,
+            postgres: 16,
+        }
     }
 }
 
@@ -128,7 +131,12 @@ impl Db {
                         })
                     })
                     .connect_lazy(&conn_url)?;
-                Db { writer, reader, backend: Backend::Sqlite, sqlite_path: Some(path) }
+                Db {
+                    writer,
+                    reader,
+                    backend: Backend::Sqlite,
+                    sqlite_path: Some(path),
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -136,7 +144,12 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
-                Db { writer: pool.clone(), reader: pool, backend: Backend::Postgres, sqlite_path: None }
+                Db {
+                    writer: pool.clone(),
+                    reader: pool,
+                    backend: Backend::Postgres,
+                    sqlite_path: None,
+                }
             }
         };
         crate::migrate::run(&db).await?;
@@ -154,7 +167,10 @@ impl Db {
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").fetch_one(&self.reader).await.is_ok()
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.reader)
+            .await
+            .is_ok()
     }
 
     /// (open, idle) connections of the reader and writer pools, for metrics.
@@ -182,7 +198,10 @@ impl Db {
         let dest = dest
             .to_str()
             .ok_or_else(|| StoreError::Config("backup path must be valid UTF-8".into()))?;
-        sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.writer).await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 

@@ -50,12 +50,14 @@ fn from_row(r: &AnyRow) -> Result<Event> {
 }
 
 pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<Event> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM events WHERE agency_id = $1 AND id = $2"))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM events WHERE agency_id = $1 AND id = $2"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -69,13 +71,25 @@ pub struct EventFilter {
 }
 
 /// Events in recording order (`seq`), a page at a time; the cursor is a seq.
-pub async fn list(db: &Db, agency_id: &str, f: &EventFilter, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<Event>> {
+pub async fn list(
+    db: &Db,
+    agency_id: &str,
+    f: &EventFilter,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<Event>> {
     let limit = page::clamp_limit(limit);
     let cursor: Option<i64> = match cursor {
-        Some(c) => Some(c.parse().map_err(|_| baton_core::CoreError::invalid("cursor", "not a cursor from this list"))?),
+        Some(c) => Some(c.parse().map_err(|_| {
+            baton_core::CoreError::invalid("cursor", "not a cursor from this list")
+        })?),
         None => None,
     };
-    let (cmp, order, start) = if f.newest_first { ("<", "DESC", i64::MAX) } else { (">", "ASC", 0) };
+    let (cmp, order, start) = if f.newest_first {
+        ("<", "DESC", i64::MAX)
+    } else {
+        (">", "ASC", 0)
+    };
     let rows = sqlx::query(&format!(
         "SELECT {COLS} FROM events WHERE agency_id = $1 AND seq {cmp} $2 \
          AND ($3 = '' OR client_id = $3) AND ($4 = '' OR type = $4) ORDER BY seq {order} LIMIT $5"

@@ -18,7 +18,13 @@ pub struct Stored {
 /// How long keys are remembered.
 pub const TTL_MS: i64 = 24 * 3600 * 1000;
 
-pub async fn find(db: &Db, agency_id: &str, actor_id: &str, key: &str, now: i64) -> Result<Option<Stored>> {
+pub async fn find(
+    db: &Db,
+    agency_id: &str,
+    actor_id: &str,
+    key: &str,
+    now: i64,
+) -> Result<Option<Stored>> {
     let row = sqlx::query(
         "SELECT request_hash, status, response FROM idempotency_keys \
          WHERE agency_id = $1 AND actor_id = $2 AND idem_key = $3 AND created_at > $4",
@@ -40,14 +46,23 @@ pub async fn find(db: &Db, agency_id: &str, actor_id: &str, key: &str, now: i64)
 }
 
 /// Remembers a response (replacing an expired one under the same key).
-pub async fn save(db: &Db, agency_id: &str, actor_id: &str, key: &str, now: i64, s: &Stored) -> Result<()> {
+pub async fn save(
+    db: &Db,
+    agency_id: &str,
+    actor_id: &str,
+    key: &str,
+    now: i64,
+    s: &Stored,
+) -> Result<()> {
     let mut tx = db.writer.begin().await?;
-    sqlx::query("DELETE FROM idempotency_keys WHERE agency_id = $1 AND actor_id = $2 AND idem_key = $3")
-        .bind(agency_id)
-        .bind(actor_id)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE agency_id = $1 AND actor_id = $2 AND idem_key = $3",
+    )
+    .bind(agency_id)
+    .bind(actor_id)
+    .bind(key)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "INSERT INTO idempotency_keys (agency_id, idem_key, actor_id, request_hash, status, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -26,7 +26,13 @@ pub async fn create_member_with_invite(
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let m = members::insert(
         &mut tx,
-        members::NewMember { email: input.email, name: input.name, roles, is_admin: input.is_admin, password_hash: None },
+        members::NewMember {
+            email: input.email,
+            name: input.name,
+            roles,
+            is_admin: input.is_admin,
+            password_hash: None,
+        },
     )
     .await?;
     let token = secret::random_token();
@@ -54,10 +60,20 @@ pub async fn create_member_with_invite(
 
 /// Issues a fresh invite for an existing member who has not set a password yet
 /// (earlier unused invites stop working).
-pub async fn reissue(db: &Db, agency_id: &str, actor: &Actor, now: i64, member_id: &str) -> Result<String> {
+pub async fn reissue(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    member_id: &str,
+) -> Result<String> {
     let m = members::get(db, agency_id, member_id).await?;
     if m.has_password {
-        return Err(baton_core::CoreError::Conflict(format!("{} has already set a password", m.email)).into());
+        return Err(baton_core::CoreError::Conflict(format!(
+            "{} has already set a password",
+            m.email
+        ))
+        .into());
     }
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     sqlx::query("UPDATE invites SET expires_at = $3 WHERE agency_id = $1 AND member_id = $2 AND accepted_at IS NULL")
@@ -81,8 +97,13 @@ pub async fn reissue(db: &Db, agency_id: &str, actor: &Actor, now: i64, member_i
     .bind(now + INVITE_TTL_MS)
     .execute(tx.conn())
     .await?;
-    tx.commit(Record::new("member.invite_reissued", "member", member_id, json!({"invite_id": invite_id})))
-        .await?;
+    tx.commit(Record::new(
+        "member.invite_reissued",
+        "member",
+        member_id,
+        json!({"invite_id": invite_id}),
+    ))
+    .await?;
     Ok(token)
 }
 
@@ -104,28 +125,42 @@ pub async fn find(db: &Db, token: &str, now: i64) -> Result<Option<(String, Memb
 
 /// Spends the invite and sets the member's password, in one transaction.
 /// A second use of the same link finds nothing to spend.
-pub async fn accept(db: &Db, token: &str, actor: &Actor, now: i64, password_hash: &str) -> Result<Member> {
+pub async fn accept(
+    db: &Db,
+    token: &str,
+    actor: &Actor,
+    now: i64,
+    password_hash: &str,
+) -> Result<Member> {
     let (invite_id, member) = find(db, token, now).await?.ok_or(StoreError::NotFound)?;
     let mut tx = db.begin_write(&member.agency_id, actor, now).await?;
-    let spent = sqlx::query("UPDATE invites SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL")
-        .bind(&invite_id)
-        .bind(now)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    let spent =
+        sqlx::query("UPDATE invites SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL")
+            .bind(&invite_id)
+            .bind(now)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
     if spent == 0 {
         return Err(StoreError::NotFound);
     }
-    sqlx::query("UPDATE members SET password_hash = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2")
-        .bind(&member.agency_id)
-        .bind(&member.id)
-        .bind(password_hash)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE members SET password_hash = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(&member.agency_id)
+    .bind(&member.id)
+    .bind(password_hash)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
     tx.commit(
-        Record::new("member.invite_accepted", "member", &member.id, json!({"invite_id": invite_id}))
-            .with_event(None, json!({"email": member.email})),
+        Record::new(
+            "member.invite_accepted",
+            "member",
+            &member.id,
+            json!({"invite_id": invite_id}),
+        )
+        .with_event(None, json!({"email": member.email})),
     )
     .await?;
     members::get(db, &member.agency_id, &member.id).await

@@ -21,6 +21,7 @@ mod migrate;
 pub mod outbox;
 pub mod page;
 pub mod sessions;
+pub mod testing;
 pub mod tokens;
 pub mod write;
 

@@ -27,7 +27,8 @@ pub struct Member {
     pub updated_at: i64,
 }
 
-const COLS: &str = "id, agency_id, email, name, roles, is_admin, active, password_hash, created_at, updated_at";
+const COLS: &str =
+    "id, agency_id, email, name, roles, is_admin, active, password_hash, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<Member> {
     let roles: String = r.try_get("roles")?;
@@ -110,19 +111,36 @@ pub struct MemberInput {
 }
 
 /// Adds a member to an agency, recorded as `member.created`.
-pub async fn create(db: &Db, agency_id: &str, actor: &Actor, now: i64, input: MemberInput) -> Result<Member> {
+pub async fn create(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    input: MemberInput,
+) -> Result<Member> {
     let roles = parse_roles(&input.roles)?;
     let email = validate::email(&input.email)?;
     validate::name("name", &input.name)?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let m = insert(
         &mut tx,
-        NewMember { email, name: input.name, roles, is_admin: input.is_admin, password_hash: input.password_hash },
+        NewMember {
+            email,
+            name: input.name,
+            roles,
+            is_admin: input.is_admin,
+            password_hash: input.password_hash,
+        },
     )
     .await?;
     tx.commit(
-        Record::new(events::MEMBER_CREATED, "member", &m.id, json!({"email": m.email, "roles": m.roles, "is_admin": m.is_admin}))
-            .with_event(None, json!({"email": m.email, "name": m.name})),
+        Record::new(
+            events::MEMBER_CREATED,
+            "member",
+            &m.id,
+            json!({"email": m.email, "roles": m.roles, "is_admin": m.is_admin}),
+        )
+        .with_event(None, json!({"email": m.email, "name": m.name})),
     )
     .await?;
     Ok(m)
@@ -130,12 +148,14 @@ pub async fn create(db: &Db, agency_id: &str, actor: &Actor, now: i64, input: Me
 
 /// A member of this agency (another agency's id is `NotFound`).
 pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<Member> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM members WHERE agency_id = $1 AND id = $2"))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM members WHERE agency_id = $1 AND id = $2"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
@@ -158,16 +178,22 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Member>> {
 
 /// The password hash of a member of this agency.
 pub async fn password_hash(db: &Db, agency_id: &str, id: &str) -> Result<Option<String>> {
-    let h: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM members WHERE agency_id = $1 AND id = $2")
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?;
+    let h: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM members WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?;
     h.ok_or(StoreError::NotFound)
 }
 
 /// Members of the agency ordered by id, a page at a time.
-pub async fn list(db: &Db, agency_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<Member>> {
+pub async fn list(
+    db: &Db,
+    agency_id: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<Member>> {
     let limit = page::clamp_limit(limit);
     let rows = sqlx::query(&format!(
         "SELECT {COLS} FROM members WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3"
@@ -200,7 +226,14 @@ pub struct MemberPatch {
     pub active: Option<bool>,
 }
 
-pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str, patch: MemberPatch) -> Result<Member> {
+pub async fn update(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+    patch: MemberPatch,
+) -> Result<Member> {
     let current = get(db, agency_id, id).await?;
     let name = match &patch.name {
         Some(n) => validate::name("name", n)?,
@@ -252,8 +285,10 @@ pub async fn update(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str,
             .await?;
     }
     let detail = json!({"name": name, "roles": roles, "is_admin": is_admin, "active": active});
-    tx.commit(Record::new(events::MEMBER_UPDATED, "member", id, detail.clone()).with_event(None, detail))
-        .await?;
+    tx.commit(
+        Record::new(events::MEMBER_UPDATED, "member", id, detail.clone()).with_event(None, detail),
+    )
+    .await?;
     get(db, agency_id, id).await
 }
 
@@ -269,25 +304,34 @@ pub async fn set_password(
     keep_session: Option<&str>,
 ) -> Result<()> {
     let mut tx = db.begin_write(agency_id, actor, now).await?;
-    let n = sqlx::query("UPDATE members SET password_hash = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2")
-        .bind(agency_id)
-        .bind(id)
-        .bind(password_hash)
-        .bind(now)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE members SET password_hash = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(password_hash)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    let ended = sqlx::query("DELETE FROM sessions WHERE agency_id = $1 AND member_id = $2 AND token_hash <> $3")
-        .bind(agency_id)
-        .bind(id)
-        .bind(keep_session.unwrap_or(""))
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-    tx.commit(Record::new("member.password_changed", "member", id, json!({"other_sessions_ended": ended})))
-        .await?;
+    let ended = sqlx::query(
+        "DELETE FROM sessions WHERE agency_id = $1 AND member_id = $2 AND token_hash <> $3",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(keep_session.unwrap_or(""))
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    tx.commit(Record::new(
+        "member.password_changed",
+        "member",
+        id,
+        json!({"other_sessions_ended": ended}),
+    ))
+    .await?;
     Ok(())
 }

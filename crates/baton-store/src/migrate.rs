@@ -89,7 +89,12 @@ fn now_ms() -> i64 {
 mod tests {
     #[test]
     fn splits_statements_and_drops_comments() {
-        let s = super::split_statements("-- a comment; here\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a (x);\n");
-        assert_eq!(s, vec!["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a (x)"]);
+        let s = super::split_statements(
+            "-- a comment; here\nCREATE TABLE a (x TEXT);\n\nCREATE INDEX i ON a (x);\n",
+        );
+        assert_eq!(
+            s,
+            vec!["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a (x)"]
+        );
     }
 }

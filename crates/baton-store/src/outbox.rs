@@ -61,28 +61,63 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<J
 
 /// Marks a job done.
 pub async fn complete(db: &Db, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE outbox SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(&db.writer)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
     Ok(())
 }
 
 /// Schedules a failed job again at `retry_at`, keeping the error for operators.
 pub async fn fail(db: &Db, id: &str, retry_at: i64, error: &str) -> Result<()> {
-    sqlx::query("UPDATE outbox SET run_after = $2, locked_until = NULL, last_error = $3 WHERE id = $1")
-        .bind(id)
-        .bind(retry_at)
-        .bind(error)
-        .execute(&db.writer)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET run_after = $2, locked_until = NULL, last_error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(retry_at)
+    .bind(error)
+    .execute(&db.writer)
+    .await?;
     Ok(())
 }
 
 /// Jobs not done yet (metrics and tests).
 pub async fn pending_count(db: &Db) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
-        .fetch_one(db.reader())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
+            .fetch_one(db.reader())
+            .await?,
+    )
+}
+
+/// Marks several jobs done in one statement.
+pub async fn complete_many(db: &Db, ids: &[String], now: i64) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "UPDATE outbox SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(now);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.execute(&db.writer).await?;
+    Ok(())
+}
+
+/// Whether any job is due (a cheap read before taking the write lock).
+pub async fn any_due(db: &Db, now: i64) -> Result<bool> {
+    let n: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE done_at IS NULL AND run_after <= $1 AND (locked_until IS NULL OR locked_until < $1) LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(n.is_some())
 }

@@ -23,5 +23,8 @@ pub fn from_rows<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) ->
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(key) } else { None };
-    Page { items: rows, next_cursor }
+    Page {
+        items: rows,
+        next_cursor,
+    }
 }

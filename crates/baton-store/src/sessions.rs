@@ -49,8 +49,13 @@ pub async fn create(
         .bind(now)
         .execute(tx.conn())
         .await?;
-    tx.commit(Record::new("member.logged_in", "member", &member.id, json!({})))
-        .await?;
+    tx.commit(Record::new(
+        "member.logged_in",
+        "member",
+        &member.id,
+        json!({}),
+    ))
+    .await?;
     Ok(())
 }
 
@@ -80,22 +85,31 @@ pub async fn find(db: &Db, token_hash: &str, now: i64) -> Result<Option<Session>
 
 /// Ends a session (logout), audited as `member.logged_out`.
 pub async fn delete(db: &Db, session: &Session, actor: &Actor, now: i64) -> Result<()> {
-    let mut tx = db.begin_write(&session.member.agency_id, actor, now).await?;
+    let mut tx = db
+        .begin_write(&session.member.agency_id, actor, now)
+        .await?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(&session.token_hash)
         .execute(tx.conn())
         .await?;
-    tx.commit(Record::new("member.logged_out", "member", &session.member.id, json!({})))
-        .await?;
+    tx.commit(Record::new(
+        "member.logged_out",
+        "member",
+        &session.member.id,
+        json!({}),
+    ))
+    .await?;
     Ok(())
 }
 
 /// How many live sessions a member has (tests and the team page).
 pub async fn count_for_member(db: &Db, agency_id: &str, member_id: &str, now: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE agency_id = $1 AND member_id = $2 AND expires_at > $3")
-        .bind(agency_id)
-        .bind(member_id)
-        .bind(now)
-        .fetch_one(db.reader())
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE agency_id = $1 AND member_id = $2 AND expires_at > $3",
+    )
+    .bind(agency_id)
+    .bind(member_id)
+    .bind(now)
+    .fetch_one(db.reader())
+    .await?)
 }

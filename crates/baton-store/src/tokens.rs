@@ -58,7 +58,8 @@ fn from_row(r: &AnyRow) -> Result<ApiToken> {
         id: r.try_get("id")?,
         member_id: r.try_get("member_id")?,
         name: r.try_get("name")?,
-        scope: Scope::parse(&scope).ok_or_else(|| StoreError::Config(format!("bad stored scope {scope}")))?,
+        scope: Scope::parse(&scope)
+            .ok_or_else(|| StoreError::Config(format!("bad stored scope {scope}")))?,
         created_at: r.try_get("created_at")?,
         last_used_at: r.try_get("last_used_at")?,
         revoked_at: r.try_get("revoked_at")?,
@@ -67,10 +68,19 @@ fn from_row(r: &AnyRow) -> Result<ApiToken> {
 
 /// Inserts a token inside an open write; returns the row and the secret, which
 /// is never retrievable again.
-pub async fn insert(tx: &mut WriteTx, member: &Member, name: &str, scope: Scope) -> Result<(ApiToken, String)> {
+pub async fn insert(
+    tx: &mut WriteTx,
+    member: &Member,
+    name: &str,
+    scope: Scope,
+) -> Result<(ApiToken, String)> {
     let name = validate::name("name", name)?;
     if scope == Scope::Admin && !member.is_admin {
-        return Err(baton_core::CoreError::invalid("scope", "only admins can hold admin-scoped tokens").into());
+        return Err(baton_core::CoreError::invalid(
+            "scope",
+            "only admins can hold admin-scoped tokens",
+        )
+        .into());
     }
     let secret = secret::new_api_token();
     let now = tx.now();
@@ -88,12 +98,27 @@ pub async fn insert(tx: &mut WriteTx, member: &Member, name: &str, scope: Scope)
     .bind(now)
     .execute(tx.conn())
     .await?;
-    let token = ApiToken { id, member_id: member.id.clone(), name, scope, created_at: now, last_used_at: None, revoked_at: None };
+    let token = ApiToken {
+        id,
+        member_id: member.id.clone(),
+        name,
+        scope,
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
     Ok((token, secret))
 }
 
 /// Creates a token for `member`, audited as `api_token.created`.
-pub async fn create(db: &Db, member: &Member, actor: &Actor, now: i64, name: &str, scope: Scope) -> Result<(ApiToken, String)> {
+pub async fn create(
+    db: &Db,
+    member: &Member,
+    actor: &Actor,
+    now: i64,
+    name: &str,
+    scope: Scope,
+) -> Result<(ApiToken, String)> {
     let mut tx = db.begin_write(&member.agency_id, actor, now).await?;
     let (token, secret) = insert(&mut tx, member, name, scope).await?;
     tx.commit(Record::new(
@@ -109,10 +134,12 @@ pub async fn create(db: &Db, member: &Member, actor: &Actor, now: i64, name: &st
 /// The token and member a bearer secret stands for, if live.
 pub async fn authenticate(db: &Db, secret_value: &str) -> Result<Option<(ApiToken, Member)>> {
     let hash = secret::hash_token(secret_value);
-    let row = sqlx::query(&format!("SELECT agency_id, {COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"))
-        .bind(&hash)
-        .fetch_optional(db.reader())
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT agency_id, {COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+    ))
+    .bind(&hash)
+    .fetch_optional(db.reader())
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let token = from_row(&row)?;
     let agency_id: String = row.try_get("agency_id")?;
@@ -150,17 +177,25 @@ pub async fn list(db: &Db, agency_id: &str, member_id: Option<&str>) -> Result<V
 }
 
 pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<ApiToken> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM api_tokens WHERE agency_id = $1 AND id = $2"))
-        .bind(agency_id)
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM api_tokens WHERE agency_id = $1 AND id = $2"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
     from_row(&row)
 }
 
 /// Revokes a token, audited as `api_token.revoked`. Revoking twice is a no-op.
-pub async fn revoke(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<ApiToken> {
+pub async fn revoke(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+) -> Result<ApiToken> {
     let token = get(db, agency_id, id).await?;
     if token.revoked_at.is_some() {
         return Ok(token);
@@ -172,7 +207,12 @@ pub async fn revoke(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
         .bind(now)
         .execute(tx.conn())
         .await?;
-    tx.commit(Record::new("api_token.revoked", "api_token", id, json!({"name": token.name})))
-        .await?;
+    tx.commit(Record::new(
+        "api_token.revoked",
+        "api_token",
+        id,
+        json!({"name": token.name}),
+    ))
+    .await?;
     get(db, agency_id, id).await
 }

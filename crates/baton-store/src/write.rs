@@ -27,10 +27,22 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(label: &str) -> Actor {
-        Actor { kind: "system".into(), id: String::new(), label: label.into(), ip: String::new(), user_agent: String::new() }
+        Actor {
+            kind: "system".into(),
+            id: String::new(),
+            label: label.into(),
+            ip: String::new(),
+            user_agent: String::new(),
+        }
     }
     pub fn cli() -> Actor {
-        Actor { kind: "cli".into(), id: String::new(), label: "baton CLI".into(), ip: String::new(), user_agent: String::new() }
+        Actor {
+            kind: "cli".into(),
+            id: String::new(),
+            label: "baton CLI".into(),
+            ip: String::new(),
+            user_agent: String::new(),
+        }
     }
 }
 
@@ -62,7 +74,13 @@ pub struct Record {
 
 impl Record {
     pub fn new(action: &str, entity_type: &str, entity_id: &str, detail: Value) -> Record {
-        Record { action: action.into(), entity_type: entity_type.into(), entity_id: entity_id.into(), detail, events: Vec::new() }
+        Record {
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id: entity_id.into(),
+            detail,
+            events: Vec::new(),
+        }
     }
 
     /// Adds an event whose type is the action itself (the common case).
@@ -107,7 +125,12 @@ impl Db {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         };
-        Ok(WriteTx { tx, agency_id: agency_id.to_string(), actor: actor.clone(), now })
+        Ok(WriteTx {
+            tx,
+            agency_id: agency_id.to_string(),
+            actor: actor.clone(),
+            now,
+        })
     }
 }
 
@@ -242,6 +265,9 @@ impl WriteTx {
             .bind(&hash)
             .execute(&mut *self.tx)
             .await?;
-        Ok(Recorded { event_ids, audit_seq })
+        Ok(Recorded {
+            event_ids,
+            audit_seq,
+        })
     }
 }

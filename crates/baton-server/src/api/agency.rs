@@ -1,0 +1,113 @@
+//! `/api/v1/agency`: the calling member's agency and its settings; and
+//! `/api/v1/audit`, the agency's audit log (admins).
+
+use axum::extract::State;
+use axum::Json;
+use baton_store::agencies::{self, AgencyPatch};
+use baton_store::audit;
+use baton_store::tokens::Scope;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dto::{AgencyOut, PageOut};
+use crate::auth::api_token::ApiCaller;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/api/v1/agency", tag = "agency",
+    responses((status = 200, body = AgencyOut)), security(("bearer" = [])))]
+pub async fn get(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<AgencyOut>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(
+        agencies::get(&state.db, caller.agency_id()).await?.into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgency {
+    pub name: Option<String>,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// `#rrggbb`
+    pub brand_color: Option<String>,
+    /// `#rrggbb`
+    pub accent_color: Option<String>,
+    /// http(s) URL; empty string removes the logo.
+    pub logo_url: Option<String>,
+    /// Hide Baton's name on client-facing pages.
+    pub white_label: Option<bool>,
+    /// Host name serving this agency's client links; empty string removes it.
+    pub custom_domain: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/agency", tag = "agency", request_body = UpdateAgency,
+    responses((status = 200, body = AgencyOut), (status = 403), (status = 422)), security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(b): ApiJson<UpdateAgency>,
+) -> ApiResult<Json<AgencyOut>> {
+    caller.require(Scope::Admin)?;
+    let a = agencies::update(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        AgencyPatch {
+            name: b.name,
+            timezone: b.timezone,
+            brand_color: b.brand_color,
+            accent_color: b.accent_color,
+            logo_url: b.logo_url,
+            white_label: b.white_label,
+            custom_domain: b.custom_domain,
+        },
+    )
+    .await?;
+    Ok(Json(a.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryOut {
+    pub seq: i64,
+    pub recorded_at: String,
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub actor_label: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub ip: String,
+    pub user_agent: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub hash: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "agency", params(PageQuery),
+    responses((status = 200, body = PageOut<AuditEntryOut>), (status = 403)), security(("bearer" = [])))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<PageOut<AuditEntryOut>>> {
+    caller.require(Scope::Admin)?;
+    q.validate()?;
+    let page = audit::list(&state.db, caller.agency_id(), q.cursor.as_deref(), q.limit).await?;
+    Ok(Json(PageOut::map(page, |e| AuditEntryOut {
+        seq: e.seq,
+        recorded_at: baton_core::clock::rfc3339(e.recorded_at),
+        actor_kind: e.actor_kind,
+        actor_id: e.actor_id,
+        actor_label: e.actor_label,
+        action: e.action,
+        entity_type: e.entity_type,
+        entity_id: e.entity_id,
+        ip: e.ip,
+        user_agent: e.user_agent,
+        detail: e.detail,
+        hash: e.hash,
+    })))
+}

@@ -1,0 +1,274 @@
+//! `/api/v1/clients`: create, list, read, update, team, timeline events, archive.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use baton_core::clock::parse_rfc3339;
+use baton_core::lifecycle::{ClientEventType, Lifecycle};
+use baton_store::clients::{self, ClientPatch, NewClient};
+use baton_store::tokens::Scope;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{ClientOut, EventOut, PageOut, TeamSeatOut};
+use crate::auth::api_token::ApiCaller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClient {
+    /// 1–200 characters.
+    pub name: String,
+    pub website: Option<String>,
+    pub notes: Option<String>,
+    /// Member id of the traffic-control owner.
+    pub traffic_control: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListClients {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// Only clients in this lifecycle stage.
+    pub lifecycle: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClient,
+    responses((status = 201, body = ClientOut), (status = 422, description = "invalid input")),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(body): ApiJson<CreateClient>,
+) -> ApiResult<(StatusCode, Json<ClientOut>)> {
+    caller.require(Scope::Write)?;
+    let c = clients::create(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        NewClient {
+            name: body.name,
+            website: body.website,
+            notes: body.notes,
+            traffic_control_member_id: body.traffic_control,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(ClientOut::new(c, Some(vec![])))))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ListClients),
+    responses((status = 200, body = PageOut<ClientOut>)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<ListClients>,
+) -> ApiResult<Json<PageOut<ClientOut>>> {
+    caller.require(Scope::Read)?;
+    PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .validate()?;
+    let lifecycle = match q.lifecycle.as_deref() {
+        None | Some("") => None,
+        Some(l) => Some(Lifecycle::parse(l).ok_or_else(|| {
+            ApiError::invalid(
+                "lifecycle",
+                "must be one of won, onboarding, active, offboarding, archived",
+            )
+        })?),
+    };
+    let page = clients::list(
+        &state.db,
+        caller.agency_id(),
+        lifecycle,
+        q.cursor.as_deref(),
+        q.limit,
+    )
+    .await?;
+    Ok(Json(PageOut::map(page, |c| ClientOut::new(c, None))))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+    responses((status = 200, body = ClientOut), (status = 404)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ClientOut>> {
+    caller.require(Scope::Read)?;
+    let c = clients::get(&state.db, caller.agency_id(), &id).await?;
+    let team = clients::team(&state.db, caller.agency_id(), &id).await?;
+    Ok(Json(ClientOut::new(c, Some(team))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    pub name: Option<String>,
+    /// Empty string clears it.
+    pub website: Option<String>,
+    /// Empty string clears them.
+    pub notes: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+    request_body = UpdateClient, responses((status = 200, body = ClientOut), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateClient>,
+) -> ApiResult<Json<ClientOut>> {
+    caller.require(Scope::Write)?;
+    let c = clients::update(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        ClientPatch {
+            name: body.name,
+            website: body.website,
+            notes: body.notes,
+        },
+    )
+    .await?;
+    let team = clients::team(&state.db, caller.agency_id(), &id).await?;
+    Ok(Json(ClientOut::new(c, Some(team))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSeatIn {
+    /// A role key such as `project_manager`.
+    pub role: String,
+    pub member_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetTeam {
+    /// Role → member; one member per role.
+    pub members: Vec<TeamSeatIn>,
+    /// The one member who owns traffic control (usually the PM).
+    pub traffic_control: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/clients/{id}/team", tag = "clients", params(("id" = String, Path)),
+    request_body = SetTeam, responses((status = 200, body = Vec<TeamSeatOut>), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn set_team(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetTeam>,
+) -> ApiResult<Json<Vec<TeamSeatOut>>> {
+    caller.require(Scope::Write)?;
+    let seats: Vec<(String, String)> = body
+        .members
+        .into_iter()
+        .map(|s| (s.role, s.member_id))
+        .collect();
+    let team = clients::set_team(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        &seats,
+        &body.traffic_control,
+    )
+    .await?;
+    Ok(Json(team.into_iter().map(TeamSeatOut::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostEvent {
+    /// `contract_signed`, `kickoff_scheduled`, `onboarding_completed`,
+    /// `contract_ended`, `archived` or `note`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// RFC 3339; back-dates the event (imports). Defaults to now.
+    pub occurred_at: Option<String>,
+    /// Required for `note`.
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{id}/events", tag = "events", params(("id" = String, Path)),
+    request_body = PostEvent,
+    responses((status = 201, body = EventOut), (status = 404), (status = 409, description = "impossible lifecycle move"), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn post_event(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PostEvent>,
+) -> ApiResult<(StatusCode, Json<EventOut>)> {
+    caller.require(Scope::Write)?;
+    let event_type = ClientEventType::parse(body.event_type.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            "type",
+            format!(
+                "unknown event type {:?}; expected one of {}",
+                body.event_type,
+                ClientEventType::ALL.map(|t| t.key()).join(", ")
+            ),
+        )
+    })?;
+    let occurred_at = match body.occurred_at.as_deref() {
+        None => None,
+        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+            ApiError::invalid(
+                "occurred_at",
+                "must be an RFC 3339 time such as 2026-11-02T09:30:00Z",
+            )
+        })?),
+    };
+    // Unknown ids answer 404 before any validation of the body's meaning.
+    clients::get(&state.db, caller.agency_id(), &id).await?;
+    let e = clients::record_event(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        event_type,
+        occurred_at,
+        body.note.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(e.into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{id}/archive", tag = "clients", params(("id" = String, Path)),
+    responses((status = 200, body = ClientOut), (status = 404), (status = 409, description = "client is not in offboarding")),
+    security(("bearer" = [])))]
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ClientOut>> {
+    caller.require(Scope::Write)?;
+    clients::get(&state.db, caller.agency_id(), &id).await?;
+    clients::record_event(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        ClientEventType::Archived,
+        None,
+        None,
+    )
+    .await?;
+    let c = clients::get(&state.db, caller.agency_id(), &id).await?;
+    let team = clients::team(&state.db, caller.agency_id(), &id).await?;
+    Ok(Json(ClientOut::new(c, Some(team))))
+}

@@ -1,0 +1,100 @@
+//! `Idempotency-Key` for POST requests: the first response (below 500) to a
+//! key is kept for 24 hours and replayed, byte for byte, for retries of the
+//! same request; the same key with a different body is a 422.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use baton_store::idempotency::{self, Stored};
+use sha2::{Digest, Sha256};
+
+use crate::auth::api_token::ApiCaller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(HEADER) else {
+        return next.run(req).await;
+    };
+    let key = match key.to_str() {
+        Ok(k)
+            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            k.to_string()
+        }
+        _ => {
+            return ApiError::invalid("Idempotency-Key", "must be 1–255 visible ASCII characters")
+                .into_response();
+        }
+    };
+    let Some(caller) = req.extensions().get::<ApiCaller>().cloned() else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match to_bytes(body, state.config.body_limit).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    };
+    let mut h = Sha256::new();
+    h.update(parts.method.as_str());
+    h.update(b" ");
+    h.update(parts.uri.path());
+    h.update(b"\n");
+    h.update(&bytes);
+    let request_hash = baton_core::secret::hex(&h.finalize());
+    let now = state.now();
+    let agency = caller.agency_id().to_string();
+    let actor = caller.member.id.clone();
+    match idempotency::find(&state.db, &agency, &actor, &key, now).await {
+        Ok(Some(stored)) if stored.request_hash == request_hash => {
+            let mut resp = Response::new(Body::from(stored.body));
+            *resp.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+            let ct = if stored.status >= 400 {
+                "application/problem+json"
+            } else {
+                "application/json"
+            };
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static(ct));
+            resp.headers_mut()
+                .insert("idempotency-replayed", HeaderValue::from_static("true"));
+            return resp;
+        }
+        Ok(Some(_)) => {
+            return ApiError::invalid(
+                "Idempotency-Key",
+                "this key was already used with a different request; use a new key",
+            )
+            .into_response();
+        }
+        Ok(None) => {}
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if resp.status().is_server_error() {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::Internal("could not buffer response".into()).into_response(),
+    };
+    let stored = Stored {
+        request_hash,
+        status: parts.status.as_u16(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    if let Err(e) = idempotency::save(&state.db, &agency, &actor, &key, now, &stored).await {
+        tracing::warn!(error = %e, "could not store idempotent response");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

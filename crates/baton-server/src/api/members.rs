@@ -1,0 +1,140 @@
+//! `/api/v1/members`: the agency's team. Adding members is for admins; a new
+//! member gets a one-time invite link to set their password.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use baton_store::members::{self, MemberInput, MemberPatch};
+use baton_store::{invites, tokens::Scope};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dto::{MemberOut, PageOut};
+use crate::auth::api_token::ApiCaller;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMember {
+    pub email: String,
+    pub name: String,
+    /// Role keys: account_lead, strategist, project_manager, creative_lead,
+    /// copywriter, designer, community_manager, paid_social, analyst, ops.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedMember {
+    #[serde(flatten)]
+    pub member: MemberOut,
+    /// One-time link for the member to set a password (valid 7 days).
+    pub invite_url: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = CreateMember,
+    responses((status = 201, body = CreatedMember), (status = 403), (status = 422)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(body): ApiJson<CreateMember>,
+) -> ApiResult<(StatusCode, Json<CreatedMember>)> {
+    caller.require(Scope::Admin)?;
+    let (m, token) = invites::create_member_with_invite(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        MemberInput {
+            email: body.email,
+            name: body.name,
+            roles: body.roles,
+            is_admin: body.is_admin,
+            password_hash: None,
+        },
+    )
+    .await?;
+    let invite_url = format!("{}/invite/{token}", state.config.public_url);
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedMember {
+            member: m.into(),
+            invite_url,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(PageQuery),
+    responses((status = 200, body = PageOut<MemberOut>)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<PageOut<MemberOut>>> {
+    caller.require(Scope::Read)?;
+    q.validate()?;
+    let page = members::list(&state.db, caller.agency_id(), q.cursor.as_deref(), q.limit).await?;
+    Ok(Json(PageOut::map(page, MemberOut::from)))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+    responses((status = 200, body = MemberOut), (status = 404)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MemberOut>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(
+        members::get(&state.db, caller.agency_id(), &id)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    pub name: Option<String>,
+    pub roles: Option<Vec<String>>,
+    pub is_admin: Option<bool>,
+    /// False deactivates: sessions end, tokens are revoked.
+    pub active: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+    request_body = UpdateMember, responses((status = 200, body = MemberOut), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateMember>,
+) -> ApiResult<Json<MemberOut>> {
+    caller.require(Scope::Admin)?;
+    let m = members::update(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        MemberPatch {
+            name: body.name,
+            roles: body.roles,
+            is_admin: body.is_admin,
+            active: body.active,
+        },
+    )
+    .await?;
+    Ok(Json(m.into()))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "members",
+    responses((status = 200, body = MemberOut)), security(("bearer" = [])))]
+pub async fn me(caller: ApiCaller) -> ApiResult<Json<MemberOut>> {
+    Ok(Json(caller.member.into()))
+}

@@ -1,0 +1,111 @@
+//! The JSON API under `/api/v1`, authenticated by bearer tokens, documented by
+//! OpenAPI 3.1 at `/api/openapi.json`. Every error is problem+json; another
+//! agency's ids are answered 404 like ids that do not exist.
+
+pub mod agency;
+pub mod clients;
+pub mod dto;
+pub mod events;
+pub mod idempotency;
+pub mod members;
+pub mod tokens;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Baton API", description = "Delivery operations for social media agencies: clients, team, events and audit."),
+    paths(
+        clients::create, clients::list, clients::get, clients::update, clients::set_team,
+        clients::post_event, clients::archive, events::list,
+        members::create, members::list, members::get, members::update, members::me,
+        tokens::create, tokens::list, tokens::revoke,
+        agency::get, agency::update, agency::audit_log,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "clients", description = "Clients, their lifecycle and account team"),
+        (name = "events", description = "The event log and client timelines"),
+        (name = "members", description = "The agency's team"),
+        (name = "tokens", description = "API tokens"),
+        (name = "agency", description = "Agency settings and audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("bt_…")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`
+pub async fn openapi_json() -> Response {
+    let mut resp = ApiDoc::openapi()
+        .to_json()
+        .unwrap_or_default()
+        .into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The `/api/v1` routes with token authentication and idempotency.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/clients", get(clients::list).post(clients::create))
+        .route("/clients/{id}", get(clients::get).patch(clients::update))
+        .route("/clients/{id}/team", put(clients::set_team))
+        .route("/clients/{id}/events", post(clients::post_event))
+        .route("/clients/{id}/archive", post(clients::archive))
+        .route("/events", get(events::list))
+        .route("/members", get(members::list).post(members::create))
+        .route("/members/{id}", get(members::get).patch(members::update))
+        .route("/me", get(members::me))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/agency", get(agency::get).patch(agency::update))
+        .route("/audit", get(agency::audit_log))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state,
+            crate::auth::api_token::authenticate,
+        ))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r =
+        ApiError::BadRequest("this method is not allowed on this resource".into()).into_response();
+    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    r
+}

@@ -1,0 +1,96 @@
+//! Bearer-token authentication for `/api/v1`. The middleware resolves the token
+//! once and puts an [`ApiCaller`] into the request for handlers to take.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use baton_store::members::Member;
+use baton_store::tokens::{self, ApiToken, Scope};
+use baton_store::Actor;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The member an API request acts as, and the token's scope.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub member: Member,
+    pub token: ApiToken,
+    pub actor: Actor,
+}
+
+impl ApiCaller {
+    pub fn agency_id(&self) -> &str {
+        &self.member.agency_id
+    }
+
+    /// Refuses with 403 unless the token's scope (and, for admin, the member's
+    /// admin flag) allows `needed`.
+    pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
+        if self.token.scope < needed {
+            return Err(ApiError::Forbidden(format!(
+                "this token has scope '{}'; this request needs '{}'",
+                self.token.scope.key(),
+                needed.key()
+            )));
+        }
+        if needed == Scope::Admin && !self.member.is_admin {
+            return Err(ApiError::Forbidden("only agency admins can do this".into()));
+        }
+        Ok(())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ApiCaller>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Middleware: resolves `Authorization: Bearer bt_…` or answers 401.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let secret = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|s| s.starts_with(baton_core::secret::API_TOKEN_PREFIX))
+        .map(String::from);
+    let Some(secret) = secret else {
+        return ApiError::Unauthorized.into_response();
+    };
+    let found = match tokens::authenticate(&state.db, &secret).await {
+        Ok(found) => found,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some((token, member)) = found else {
+        return ApiError::Unauthorized.into_response();
+    };
+    if let Err(e) = tokens::touch(&state.db, &token, state.now()).await {
+        tracing::warn!(error = %e, "could not record token use");
+    }
+    let actor = crate::auth::member_actor(
+        "token",
+        &member,
+        crate::auth::client_ip(req.extensions()),
+        crate::auth::user_agent(req.headers()),
+    );
+    req.extensions_mut().insert(ApiCaller {
+        member,
+        token,
+        actor,
+    });
+    next.run(req).await
+}

@@ -1,0 +1,76 @@
+//! What the server needs to know about its deployment. The binary fills this
+//! from flags, environment and the TOML file; tests build it directly.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Public base URL, without a trailing slash; every link Baton hands out is
+    /// built from it (never from the Host header).
+    pub public_url: String,
+    /// Mark cookies `Secure` and use the `__Host-` prefix. On for https URLs.
+    pub secure_cookies: bool,
+    /// Where uploads and generated files live.
+    pub data_dir: PathBuf,
+    /// Secret for signing (CSRF tokens of login forms; later webhook secrets).
+    pub secret_key: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// How long a login session lasts, in milliseconds.
+    pub session_ttl_ms: i64,
+}
+
+impl ServerConfig {
+    /// A configuration for tests and local runs against `public_url`.
+    pub fn for_url(public_url: &str, data_dir: PathBuf) -> ServerConfig {
+        ServerConfig {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            secure_cookies: public_url.starts_with("https://"),
+            data_dir,
+            secret_key: baton_core::secret::random_token(),
+            body_limit: 1024 * 1024,
+            session_ttl_ms: 14 * 24 * 3600 * 1000,
+        }
+    }
+
+    /// The origin (scheme://host[:port]) of the public URL, for CSRF checks.
+    pub fn public_origin(&self) -> &str {
+        let after_scheme = self.public_url.find("://").map(|i| i + 3).unwrap_or(0);
+        match self.public_url[after_scheme..].find('/') {
+            Some(i) => &self.public_url[..after_scheme + i],
+            None => &self.public_url,
+        }
+    }
+
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-baton_session"
+        } else {
+            "baton_session"
+        }
+    }
+
+    pub fn login_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-baton_login"
+        } else {
+            "baton_login"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_of_public_url() {
+        let c = ServerConfig::for_url("https://ops.agency.com/baton/", "/tmp".into());
+        assert_eq!(c.public_url, "https://ops.agency.com/baton");
+        assert_eq!(c.public_origin(), "https://ops.agency.com");
+        assert!(c.secure_cookies);
+        let c = ServerConfig::for_url("http://127.0.0.1:8080", "/tmp".into());
+        assert_eq!(c.public_origin(), "http://127.0.0.1:8080");
+        assert_eq!(c.session_cookie(), "baton_session");
+    }
+}

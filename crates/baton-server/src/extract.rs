@@ -1,0 +1,99 @@
+//! Request extractors that turn every malformed input into a clear problem
+//! instead of axum's plain-text rejections.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+
+/// JSON body; syntax errors are 400, wrong shapes 422, a missing JSON content
+/// type 415 and an oversized body 413, all as problem+json.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::JsonDataError(e) => ApiError::invalid(
+            "body",
+            e.body_text().replace(
+                "Failed to deserialize the JSON body into the target type: ",
+                "",
+            ),
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(format!(
+            "malformed JSON: {}",
+            e.body_text()
+                .replace("Failed to parse the request body as JSON: ", "")
+        )),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "send the body as JSON with 'Content-Type: application/json'".into(),
+        ),
+        JsonRejection::BytesRejection(e)
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            ApiError::PayloadTooLarge
+        }
+        other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge
+        }
+        other => ApiError::BadRequest(other.body_text()),
+    }
+}
+
+/// Query string; a malformed one is a 400 problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(ApiError::BadRequest(e.body_text()))
+            }
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        if let Some(l) = self.limit {
+            if !(1..=200).contains(&l) {
+                return Err(ApiError::invalid("limit", "must be between 1 and 200"));
+            }
+        }
+        Ok(())
+    }
+}

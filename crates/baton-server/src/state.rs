@@ -1,0 +1,48 @@
+//! Shared state handed to every handler.
+
+use std::sync::Arc;
+
+use baton_core::clock::{Clock, SystemClock};
+use baton_store::Db;
+
+use crate::auth::throttle::Throttle;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: ServerConfig,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: Throttle,
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: ServerConfig) -> AppState {
+        AppState::with_clock(db, config, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(db: Db, config: ServerConfig, clock: Arc<dyn Clock>) -> AppState {
+        AppState(Arc::new(Inner {
+            db,
+            config,
+            clock,
+            throttle: Throttle::default(),
+            metrics: Metrics::default(),
+        }))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,0 +1,56 @@
+//! Background workers. The outbox worker runs jobs that committed writes left
+//! behind. Today every event job is marked delivered (no webhook endpoints or
+//! SOP triggers exist yet); later issues add the dispatchers that fan events
+//! out, in this same loop.
+
+use std::time::Duration;
+
+use baton_store::outbox;
+use tokio::sync::watch;
+
+use crate::state::AppState;
+
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 200;
+
+/// Runs until `shutdown` turns true.
+pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = run_once(&state).await {
+            tracing::warn!(error = %e, "outbox worker pass failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// One pass: claim due jobs, run them, mark them. Returns how many ran.
+pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError> {
+    let now = state.now();
+    if !outbox::any_due(&state.db, now).await? {
+        return Ok(0);
+    }
+    let jobs = outbox::claim(&state.db, now, LEASE_MS, BATCH).await?;
+    let mut done = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        match job.kind.as_str() {
+            // No subscribers yet: an event job is complete once it is claimed.
+            "event" => done.push(job.id.clone()),
+            other => {
+                tracing::warn!(kind = other, job = %job.id, "no handler for outbox job kind; will retry");
+                let backoff = 60_000 * job.attempts.min(60);
+                outbox::fail(
+                    &state.db,
+                    &job.id,
+                    now + backoff,
+                    &format!("no handler for kind {other}"),
+                )
+                .await?;
+            }
+        }
+    }
+    outbox::complete_many(&state.db, &done, now).await?;
+    Ok(jobs.len())
+}

@@ -1,0 +1,126 @@
+//! The command line. Every option can also come from the environment
+//! (`BATON_…`) or the TOML file given with `--config`; flags win over the
+//! environment, which wins over the file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Baton: delivery operations for social media agencies, in one binary.",
+    after_help = "Configuration (flag, environment variable, or key in the --config TOML file):\n  \
+      --database-url  BATON_DATABASE_URL  database_url  sqlite://PATH (default: sqlite://<data dir>/baton.db) or postgres://USER@HOST/DB\n  \
+      --data-dir      BATON_DATA_DIR      data_dir      where the SQLite file, uploads and the secret key live (default ./baton-data)\n  \
+      --listen        BATON_LISTEN        listen        address to serve on (default 127.0.0.1:8080)\n  \
+      --public-url    BATON_PUBLIC_URL    public_url    base of every link Baton hands out (default http://<listen>)\n  \
+      --secret-key    BATON_SECRET_KEY    secret_key    signing key; generated into <data dir>/secret.key when absent\n  \
+      --log-format    BATON_LOG_FORMAT    log_format    pretty or json (default pretty)\n  \
+      RUST_LOG sets log levels (default info).\n\n\
+      Quick start: baton demo --serve"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "BATON_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://…
+    #[arg(long, global = true, env = "BATON_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Folder for the SQLite database, uploads and the generated secret key.
+    #[arg(long, global = true, env = "BATON_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, global = true, env = "BATON_LISTEN")]
+    pub listen: Option<String>,
+    /// Public base URL; links are built from it, never from the Host header.
+    #[arg(long, global = true, env = "BATON_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Secret signing key (at least 32 characters).
+    #[arg(long, global = true, env = "BATON_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Log format: pretty or json.
+    #[arg(long, global = true, env = "BATON_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the API.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create (or refresh) the demo agency and print how to log in.
+    Demo {
+        /// Start serving right after.
+        #[arg(long)]
+        serve: bool,
+    },
+    /// Manage agencies.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of the SQLite database to PATH (safe while serving).
+    Backup {
+        /// Destination file; must not exist yet.
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Create an agency with its first admin; prints the admin's password and an admin API token.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// The admin's display name (default: the part of the email before @).
+        #[arg(long)]
+        admin_name: Option<String>,
+        /// IANA time zone (default UTC).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as a member.
+    Create {
+        /// The member's email.
+        #[arg(long)]
+        member: String,
+        /// read, write or admin (default: admin for admins, write otherwise).
+        #[arg(long)]
+        scope: Option<String>,
+        /// What the token is for.
+        #[arg(long, default_value = "CLI token")]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify every agency's audit hash chain; exits 1 naming the first broken entry.
+    Verify,
+}

@@ -1,0 +1,61 @@
+//! One module per command.
+
+mod admin;
+mod demo;
+mod serve;
+
+use std::process::ExitCode;
+
+use baton_store::Db;
+
+use crate::cli::{AgencyCommand, AuditCommand, Command, TokenCommand};
+use crate::config::Config;
+
+pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    let db = open(&config).await?;
+    let code = match command {
+        Command::Serve => serve::run(&config, db.clone()).await?,
+        Command::Migrate => {
+            println!(
+                "migrations applied to {}",
+                baton_store::db::redact(&config.database_url)
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Demo { serve: and_serve } => {
+            demo::run(&config, &db).await?;
+            if and_serve {
+                serve::run(&config, db.clone()).await?
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Agency(AgencyCommand::Create {
+            name,
+            admin_email,
+            admin_name,
+            timezone,
+            json,
+        }) => admin::agency_create(&db, name, admin_email, admin_name, timezone, json).await?,
+        Command::Token(TokenCommand::Create {
+            member,
+            scope,
+            name,
+            json,
+        }) => admin::token_create(&db, &member, scope.as_deref(), &name, json).await?,
+        Command::Audit(AuditCommand::Verify) => admin::audit_verify(&db).await?,
+        Command::Backup { path } => admin::backup(&db, &path).await?,
+    };
+    db.close().await;
+    Ok(code)
+}
+
+/// Opens (and migrates) the configured database.
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    Db::open(&config.database_url).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open database {}: {e}",
+            baton_store::db::redact(&config.database_url)
+        )
+    })
+}

@@ -1,0 +1,190 @@
+//! Resolving configuration from flags, environment and the TOML file, and
+//! setting up logging. Every bad value is reported in one line (exit code 2).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    /// `None` until resolved by a command that needs it (see [`Config::secret_key`]).
+    pub secret_key: Option<String>,
+    pub log_format: LogFormat,
+}
+
+/// Keys of the `--config` TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    secret_key: Option<String>,
+    log_format: Option<String>,
+}
+
+impl Config {
+    pub fn load(args: &GlobalArgs) -> Result<Config, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| format!("config file {}: {}", path.display(), e.message()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./baton-data"));
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("baton.db").display()));
+        baton_store::db::backend_of(&database_url)
+            .map_err(|e| format!("BATON_DATABASE_URL: {e}"))?;
+        let listen_text = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            format!("BATON_LISTEN: {listen_text:?} is not an address like 127.0.0.1:8080")
+        })?;
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = validate_public_url(&public_url)?;
+        let secret_key = args.secret_key.clone().or(file.secret_key);
+        if let Some(k) = &secret_key {
+            if k.len() < 32 {
+                return Err("BATON_SECRET_KEY: must be at least 32 characters".into());
+            }
+        }
+        let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(format!("BATON_LOG_FORMAT: {other:?} is not pretty or json"))
+            }
+        };
+        Ok(Config {
+            database_url,
+            data_dir,
+            listen,
+            public_url,
+            secret_key,
+            log_format,
+        })
+    }
+
+    /// The configured secret key, or the one kept in the data dir (generated
+    /// and saved there, readable by the owner only, on first use).
+    pub fn secret_key(&self) -> anyhow::Result<String> {
+        if let Some(k) = &self.secret_key {
+            return Ok(k.clone());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(k) = std::fs::read_to_string(&path) {
+            let k = k.trim().to_string();
+            if k.len() >= 32 {
+                return Ok(k);
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let key = baton_core::secret::random_token();
+        write_private(&path, &key)?;
+        tracing::info!(path = %path.display(), "generated a new secret key (set BATON_SECRET_KEY to manage it yourself)");
+        Ok(key)
+    }
+
+    pub fn server_config(&self) -> anyhow::Result<baton_server::ServerConfig> {
+        let mut c = baton_server::ServerConfig::for_url(&self.public_url, self.data_dir.clone());
+        c.secret_key = self.secret_key()?;
+        Ok(c)
+    }
+}
+
+fn validate_public_url(url: &str) -> Result<String, String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .ok_or_else(|| format!("BATON_PUBLIC_URL: {url:?} must start with http:// or https://"))?;
+    if rest.is_empty()
+        || rest.starts_with('/')
+        || rest.contains(char::is_whitespace)
+        || rest.contains(['?', '#'])
+    {
+        return Err(format!(
+            "BATON_PUBLIC_URL: {url:?} is not a base URL like https://ops.agency.com"
+        ));
+    }
+    Ok(u.to_string())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")
+}
+
+pub fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls() {
+        assert_eq!(
+            validate_public_url("https://ops.agency.com/").unwrap(),
+            "https://ops.agency.com"
+        );
+        assert_eq!(
+            validate_public_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(validate_public_url("ops.agency.com").is_err());
+        assert!(validate_public_url("https://").is_err());
+        assert!(validate_public_url("https://a.com/?x").is_err());
+    }
+}
