@@ -13,6 +13,7 @@ pub mod extract;
 pub mod metrics;
 pub mod ops;
 pub mod state;
+pub mod testing;
 pub mod web;
 pub mod worker;
 
