@@ -292,8 +292,12 @@ pub async fn record_event(
         Some(n) => Some(validate::note("note", n)?),
     };
     let mut tx = db.begin_write(agency_id, actor, now).await?;
-    let lc: Option<String> =
-        sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
+    // A no-op UPDATE locks the client's row (a portable `SELECT … FOR UPDATE`),
+    // so two concurrent lifecycle moves on PostgreSQL cannot both start from
+    // the same stage.
+    let lc: Option<String> = sqlx::query_scalar(
+            "UPDATE clients SET updated_at = updated_at WHERE agency_id = $1 AND id = $2 RETURNING lifecycle",
+        )
             .bind(agency_id)
             .bind(client_id)
             .fetch_optional(tx.conn())
