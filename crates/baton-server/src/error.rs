@@ -77,6 +77,9 @@ impl ApiError {
             ApiError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
             ApiError::NotFound => "No such resource in this agency.".into(),
             ApiError::Unauthorized => "Send an API token as 'Authorization: Bearer bt_…'.".into(),
+            // A rule without one field (e.g. a duplicate): the message alone,
+            // not ": message".
+            ApiError::Invalid { field, message } if field.is_empty() => message.clone(),
             other => other.to_string(),
         }
     }
@@ -153,6 +156,27 @@ impl IntoResponse for ApiError {
         }
         resp
     }
+}
+
+/// A problem+json answer for a status without an [`ApiError`] variant (405).
+pub fn problem_response(
+    status: StatusCode,
+    problem_type: &str,
+    title: &str,
+    detail: &str,
+) -> Response {
+    let body = json!({
+        "type": format!("https://baton.dev/problems/{problem_type}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    resp
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

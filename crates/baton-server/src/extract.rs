@@ -97,3 +97,14 @@ impl PageQuery {
         Ok(())
     }
 }
+
+/// The cursor of a list keyed by ids (`cli_…`, `mem_…`): the id of the last
+/// item shown. Anything else is a 422 instead of a silently empty page; an
+/// empty cursor means the first page.
+pub fn id_cursor<'a>(cursor: Option<&'a str>, prefix: &str) -> Result<Option<&'a str>, ApiError> {
+    match cursor {
+        None | Some("") => Ok(None),
+        Some(c) if baton_core::ids::has_shape(c, prefix) => Ok(Some(c)),
+        Some(_) => Err(ApiError::invalid("cursor", "not a cursor from this list")),
+    }
+}

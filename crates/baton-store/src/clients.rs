@@ -383,6 +383,7 @@ pub async fn set_team(
     seats: &[(String, String)],
     traffic_control: &str,
 ) -> Result<Vec<TeamSeat>> {
+    let client = get(db, agency_id, client_id).await?;
     let mut parsed: Vec<(Role, &str)> = Vec::new();
     for (role, member) in seats {
         let r = Role::parse(role.trim()).ok_or_else(|| {
@@ -406,7 +407,6 @@ pub async fn set_team(
         }
         parsed.push((r, member.as_str()));
     }
-    let client = get(db, agency_id, client_id).await?;
     if client.lifecycle == Lifecycle::Archived {
         return Err(
             CoreError::Conflict("an archived client's team cannot be changed".into()).into(),

@@ -15,7 +15,7 @@ use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/api/v1/agency", tag = "agency",
+#[utoipa::path(get, operation_id = "getAgency", path = "/api/v1/agency", tag = "agency",
     responses((status = 200, body = AgencyOut)), security(("bearer" = [])))]
 pub async fn get(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<AgencyOut>> {
     caller.require(Scope::Read)?;
@@ -42,7 +42,7 @@ pub struct UpdateAgency {
     pub custom_domain: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/agency", tag = "agency", request_body = UpdateAgency,
+#[utoipa::path(patch, operation_id = "updateAgency", path = "/api/v1/agency", tag = "agency", request_body = UpdateAgency,
     responses((status = 200, body = AgencyOut), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ pub struct AuditEntryOut {
     pub hash: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "agency", params(PageQuery),
+#[utoipa::path(get, operation_id = "listAuditEntries", path = "/api/v1/audit", tag = "agency", params(PageQuery),
     responses((status = 200, body = PageOut<AuditEntryOut>), (status = 403)), security(("bearer" = [])))]
 pub async fn audit_log(
     State(state): State<AppState>,
@@ -95,7 +95,8 @@ pub async fn audit_log(
 ) -> ApiResult<Json<PageOut<AuditEntryOut>>> {
     caller.require(Scope::Admin)?;
     q.validate()?;
-    let page = audit::list(&state.db, caller.agency_id(), q.cursor.as_deref(), q.limit).await?;
+    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+    let page = audit::list(&state.db, caller.agency_id(), cursor, q.limit).await?;
     Ok(Json(PageOut::map(page, |e| AuditEntryOut {
         seq: e.seq,
         recorded_at: baton_core::clock::rfc3339(e.recorded_at),

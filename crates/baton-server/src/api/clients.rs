@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{ClientOut, EventOut, PageOut, TeamSeatOut};
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,7 +35,7 @@ pub struct ListClients {
     pub lifecycle: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClient,
+#[utoipa::path(post, operation_id = "createClient", path = "/api/v1/clients", tag = "clients", request_body = CreateClient,
     responses((status = 201, body = ClientOut), (status = 422, description = "invalid input")),
     security(("bearer" = [])))]
 pub async fn create(
@@ -60,7 +60,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ClientOut::new(c, Some(vec![])))))
 }
 
-#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ListClients),
+#[utoipa::path(get, operation_id = "listClients", path = "/api/v1/clients", tag = "clients", params(ListClients),
     responses((status = 200, body = PageOut<ClientOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -82,18 +82,12 @@ pub async fn list(
             )
         })?),
     };
-    let page = clients::list(
-        &state.db,
-        caller.agency_id(),
-        lifecycle,
-        q.cursor.as_deref(),
-        q.limit,
-    )
-    .await?;
+    let cursor = id_cursor(q.cursor.as_deref(), baton_core::ids::CLIENT)?;
+    let page = clients::list(&state.db, caller.agency_id(), lifecycle, cursor, q.limit).await?;
     Ok(Json(PageOut::map(page, |c| ClientOut::new(c, None))))
 }
 
-#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "getClient", path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
     responses((status = 200, body = ClientOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -116,7 +110,7 @@ pub struct UpdateClient {
     pub notes: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(patch, operation_id = "updateClient", path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
     request_body = UpdateClient, responses((status = 200, body = ClientOut), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
@@ -160,7 +154,7 @@ pub struct SetTeam {
     pub traffic_control: String,
 }
 
-#[utoipa::path(put, path = "/api/v1/clients/{id}/team", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(put, operation_id = "setClientTeam", path = "/api/v1/clients/{id}/team", tag = "clients", params(("id" = String, Path)),
     request_body = SetTeam, responses((status = 200, body = Vec<TeamSeatOut>), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn set_team(
@@ -201,7 +195,7 @@ pub struct PostEvent {
     pub note: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/clients/{id}/events", tag = "events", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "postClientEvent", path = "/api/v1/clients/{id}/events", tag = "events", params(("id" = String, Path)),
     request_body = PostEvent,
     responses((status = 201, body = EventOut), (status = 404), (status = 409, description = "impossible lifecycle move"), (status = 422)),
     security(("bearer" = [])))]
@@ -212,6 +206,8 @@ pub async fn post_event(
     ApiJson(body): ApiJson<PostEvent>,
 ) -> ApiResult<(StatusCode, Json<EventOut>)> {
     caller.require(Scope::Write)?;
+    // Unknown ids answer 404 before any validation of the body's meaning.
+    clients::get(&state.db, caller.agency_id(), &id).await?;
     let event_type = ClientEventType::parse(body.event_type.trim()).ok_or_else(|| {
         ApiError::invalid(
             "type",
@@ -231,8 +227,6 @@ pub async fn post_event(
             )
         })?),
     };
-    // Unknown ids answer 404 before any validation of the body's meaning.
-    clients::get(&state.db, caller.agency_id(), &id).await?;
     let e = clients::record_event(
         &state.db,
         caller.agency_id(),
@@ -247,7 +241,7 @@ pub async fn post_event(
     Ok((StatusCode::CREATED, Json(e.into())))
 }
 
-#[utoipa::path(post, path = "/api/v1/clients/{id}/archive", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "archiveClient", path = "/api/v1/clients/{id}/archive", tag = "clients", params(("id" = String, Path)),
     responses((status = 200, body = ClientOut), (status = 404), (status = 409, description = "client is not in offboarding")),
     security(("bearer" = [])))]
 pub async fn archive(

@@ -28,7 +28,7 @@ pub struct ListEvents {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ListEvents),
+#[utoipa::path(get, operation_id = "listEvents", path = "/api/v1/events", tag = "events", params(ListEvents),
     responses((status = 200, body = PageOut<EventOut>), (status = 404, description = "unknown client")),
     security(("bearer" = [])))]
 pub async fn list(
@@ -59,7 +59,7 @@ pub async fn list(
         &state.db,
         caller.agency_id(),
         &filter,
-        q.cursor.as_deref(),
+        q.cursor.as_deref().filter(|c| !c.is_empty()),
         q.limit,
     )
     .await?;

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` for POST requests: the first response (below 500) to a
+//! `Idempotency-Key` for POST requests: the first successful response to a
 //! key is kept for 24 hours and replayed, byte for byte, for retries of the
 //! same request; the same key with a different body is a 422.
 
@@ -80,7 +80,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let resp = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    if resp.status().is_server_error() {
+    // Only successes are remembered: a refused request changed nothing, so a
+    // corrected retry under the same key must run (as Stripe does).
+    if !resp.status().is_success() {
         return resp;
     }
     let (parts, body) = resp.into_parts();

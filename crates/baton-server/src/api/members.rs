@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::dto::{MemberOut, PageOut};
 use crate::auth::api_token::ApiCaller;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -36,7 +36,7 @@ pub struct CreatedMember {
     pub invite_url: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = CreateMember,
+#[utoipa::path(post, operation_id = "createMember", path = "/api/v1/members", tag = "members", request_body = CreateMember,
     responses((status = 201, body = CreatedMember), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -68,7 +68,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(PageQuery),
+#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/members", tag = "members", params(PageQuery),
     responses((status = 200, body = PageOut<MemberOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -77,11 +77,12 @@ pub async fn list(
 ) -> ApiResult<Json<PageOut<MemberOut>>> {
     caller.require(Scope::Read)?;
     q.validate()?;
-    let page = members::list(&state.db, caller.agency_id(), q.cursor.as_deref(), q.limit).await?;
+    let cursor = id_cursor(q.cursor.as_deref(), baton_core::ids::MEMBER)?;
+    let page = members::list(&state.db, caller.agency_id(), cursor, q.limit).await?;
     Ok(Json(PageOut::map(page, MemberOut::from)))
 }
 
-#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "getMember", path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
     responses((status = 200, body = MemberOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -106,7 +107,7 @@ pub struct UpdateMember {
     pub active: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(patch, operation_id = "updateMember", path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
     request_body = UpdateMember, responses((status = 200, body = MemberOut), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
@@ -133,7 +134,7 @@ pub async fn update(
     Ok(Json(m.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "members",
+#[utoipa::path(get, operation_id = "getMe", path = "/api/v1/me", tag = "members",
     responses((status = 200, body = MemberOut)), security(("bearer" = [])))]
 pub async fn me(caller: ApiCaller) -> ApiResult<Json<MemberOut>> {
     Ok(Json(caller.member.into()))

@@ -104,8 +104,10 @@ pub async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> Response {
-    let mut r =
-        ApiError::BadRequest("this method is not allowed on this resource".into()).into_response();
-    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-    r
+    crate::error::problem_response(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this method is not allowed on this resource",
+    )
 }

@@ -1,0 +1,327 @@
+//! Shared helpers of the API suites: a small JSON client over reqwest, problem
+//! checks, direct row counts and raw SQL for tampering tests.
+#![allow(dead_code)]
+
+use baton_server::testing::TestApp;
+use baton_store::Backend;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, RequestBuilder};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+/// An answer of the API: status, parsed JSON (`Null` when the body is empty
+/// or not JSON), the raw text and the headers.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: HeaderMap,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// Asserts the status, naming the request in the failure message.
+    #[track_caller]
+    pub fn expect(&self, status: u16, what: &str) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "{what}: expected {status}, got {} with body {}",
+            self.status, self.text
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status: the content type and the
+    /// four members every problem has.
+    #[track_caller]
+    pub fn problem(&self, status: u16, what: &str) -> &Self {
+        self.expect(status, what);
+        assert_problem_shape(self, what);
+        self
+    }
+
+    /// Asserts any 4xx problem (never a 500).
+    #[track_caller]
+    pub fn client_error(&self, what: &str) -> &Self {
+        assert!(
+            (400..500).contains(&self.status),
+            "{what}: expected a 4xx, got {} with body {}",
+            self.status,
+            self.text
+        );
+        assert_problem_shape(self, what);
+        self
+    }
+
+    /// The `id` of the body.
+    #[track_caller]
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.text))
+            .to_string()
+    }
+
+    /// `items` of a page.
+    #[track_caller]
+    pub fn items(&self) -> &Vec<Value> {
+        self.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items in {}", self.text))
+    }
+}
+
+#[track_caller]
+fn assert_problem_shape(r: &Resp, what: &str) {
+    assert!(
+        r.content_type().starts_with("application/problem+json"),
+        "{what}: content type {:?} is not application/problem+json (body {})",
+        r.content_type(),
+        r.text
+    );
+    for key in ["type", "title", "detail"] {
+        let v = r.body[key].as_str().unwrap_or("");
+        assert!(!v.is_empty(), "{what}: problem has no {key}: {}", r.text);
+    }
+    assert_eq!(
+        r.body["status"].as_u64(),
+        Some(r.status as u64),
+        "{what}: problem status member differs from the HTTP status: {}",
+        r.text
+    );
+    assert!(
+        !r.text.contains("panicked") && !r.text.contains("sqlx") && !r.text.contains("SQLSTATE"),
+        "{what}: problem leaks internals: {}",
+        r.text
+    );
+}
+
+/// A JSON client bound to one app.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new(app: &TestApp) -> Api {
+        Api {
+            http: reqwest::Client::builder().build().expect("reqwest client"),
+            base: app.address.clone(),
+        }
+    }
+
+    /// A raw request to `path` with `token` as bearer (none when empty).
+    pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        let rb = self.http.request(method, format!("{}{path}", self.base));
+        if token.is_empty() {
+            rb
+        } else {
+            rb.bearer_auth(token)
+        }
+    }
+
+    pub async fn send(&self, rb: RequestBuilder) -> Resp {
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("response body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut rb = self.request(method, path, token);
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        self.send(rb).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, token, Some(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, token, Some(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PUT, path, token, Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Creates a client and returns its id.
+    pub async fn create_client(&self, token: &str, name: &str) -> String {
+        let r = self
+            .post("/api/v1/clients", token, json!({ "name": name }))
+            .await;
+        r.expect(201, "create client");
+        r.id()
+    }
+
+    /// Posts a timeline event on a client.
+    pub async fn event(&self, token: &str, client: &str, body: Value) -> Resp {
+        self.post(&format!("/api/v1/clients/{client}/events"), token, body)
+            .await
+    }
+
+    /// Creates a token of `scope` for the caller's member; returns the secret.
+    pub async fn token(&self, token: &str, scope: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/tokens",
+                token,
+                json!({"name": format!("{scope} script"), "scope": scope}),
+            )
+            .await;
+        r.expect(201, "create token");
+        r.body["token"].as_str().expect("secret").to_string()
+    }
+
+    /// Every event of a client, oldest first.
+    pub async fn client_events(&self, token: &str, client: &str) -> Vec<Value> {
+        let r = self
+            .get(&format!("/api/v1/events?client={client}&limit=200"), token)
+            .await;
+        r.expect(200, "list client events");
+        r.items().clone()
+    }
+}
+
+/// Rows of the write trail of one agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trail {
+    pub events: i64,
+    pub audit: i64,
+    pub outbox: i64,
+}
+
+impl std::ops::Sub for Trail {
+    type Output = Trail;
+    fn sub(self, o: Trail) -> Trail {
+        Trail {
+            events: self.events - o.events,
+            audit: self.audit - o.audit,
+            outbox: self.outbox - o.outbox,
+        }
+    }
+}
+
+/// Counts an agency's events, audit entries and outbox rows with direct SQL.
+pub async fn trail(app: &TestApp, agency_id: &str) -> Trail {
+    // Outbox rows of kind `event` are the ones a write leaves; jobs that
+    // workers may add later (deliveries) are not part of the write.
+    let mut n = [0i64; 3];
+    for (i, from) in ["events", "audit_log", "outbox"].into_iter().enumerate() {
+        let only = if from == "outbox" {
+            " AND kind = 'event'"
+        } else {
+            ""
+        };
+        n[i] = count(
+            app,
+            &format!("SELECT COUNT(*) FROM {from} WHERE agency_id = $1{only}"),
+            agency_id,
+        )
+        .await;
+    }
+    Trail {
+        events: n[0],
+        audit: n[1],
+        outbox: n[2],
+    }
+}
+
+/// Runs a `SELECT COUNT(*) … $1` through the reader pool.
+pub async fn count(app: &TestApp, sql: &str, arg: &str) -> i64 {
+    let row = sqlx::query(sql)
+        .bind(arg)
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("count query");
+    row.try_get::<i64, _>(0).expect("count column")
+}
+
+/// Runs a statement that writes, bypassing the application (tampering tests).
+/// SQLite's reader pool is read-only, so a separate connection to the test's
+/// file is opened; on PostgreSQL the pool is shared and writable.
+pub async fn execute_raw(app: &TestApp, sql: &str) -> u64 {
+    match app.state.db.backend() {
+        Backend::Postgres => sqlx::query(sql)
+            .execute(app.state.db.reader())
+            .await
+            .expect("raw statement")
+            .rows_affected(),
+        Backend::Sqlite => {
+            let url = format!(
+                "sqlite://{}",
+                app.state.config.data_dir.join("baton.db").display()
+            );
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                .await
+                .expect("open the test database file");
+            let n = sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .expect("raw statement")
+                .rows_affected();
+            sqlx::Connection::close(conn).await.expect("close");
+            n
+        }
+    }
+}
+
+/// Milliseconds since the epoch, by the wall clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+/// Parses an RFC 3339 time of a response.
+#[track_caller]
+pub fn ms(v: &Value) -> i64 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a time: {v}"));
+    baton_core::clock::parse_rfc3339(s).unwrap_or_else(|| panic!("not RFC 3339: {s}"))
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
