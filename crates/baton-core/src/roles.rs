@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn parse_roles_table() {
-        let cases: &[(&[&str], Result<Vec<Role>, ()>)] = &[
+        type Case<'a> = (&'a [&'a str], Result<Vec<Role>, ()>);
+        let cases: &[Case] = &[
             (&[], Ok(vec![])),
             (&["analyst"], Ok(vec![Role::Analyst])),
             (

@@ -26,9 +26,12 @@ struct Series {
     buckets: [AtomicU64; BUCKETS.len()],
 }
 
+/// (method, route pattern, status)
+type SeriesKey = (String, String, u16);
+
 #[derive(Default, Clone)]
 pub struct Metrics {
-    series: Arc<RwLock<HashMap<(String, String, u16), Arc<Series>>>>,
+    series: Arc<RwLock<HashMap<SeriesKey, Arc<Series>>>>,
 }
 
 impl Metrics {

@@ -266,6 +266,7 @@ const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
 
 /// Records a timeline event on a client and moves its lifecycle when the event
 /// says so. Impossible moves are a conflict; nothing is written then.
+#[allow(clippy::too_many_arguments)] // the write-path quartet plus the event's own four
 pub async fn record_event(
     db: &Db,
     agency_id: &str,

@@ -5,7 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::members::{self, Member};
 use crate::write::{Actor, Record};
 
@@ -73,7 +73,8 @@ pub async fn find(db: &Db, token_hash: &str, now: i64) -> Result<Option<Session>
     let member_id: String = row.try_get("member_id")?;
     let member = match members::get(db, &agency_id, &member_id).await {
         Ok(m) if m.active => m,
-        _ => return Ok(None),
+        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
     };
     Ok(Some(Session {
         token_hash: token_hash.to_string(),

@@ -122,11 +122,16 @@ impl FromRequestParts<AppState> for WebSession {
         if let Some(s) = parts.extensions.get::<WebSession>() {
             return Ok(s.clone());
         }
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
+        // After login the browser comes back with GET, so only a GET may be
+        // returned to; a form post without a session returns to the dashboard.
+        let next = match parts.method {
+            Method::GET => parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            _ => "/".into(),
+        };
         let Some(token) = cookie(&parts.headers, state.config.session_cookie()) else {
             return Err(NoSession::Login { next });
         };

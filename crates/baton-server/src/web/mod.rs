@@ -1,9 +1,68 @@
-//! The server-rendered web app (to be filled by the web pages work).
+//! The server-rendered web app: login, dashboard, clients, team, settings,
+//! account and invites.
+//!
+//! Pages are askama templates (auto-escaped HTML) under `templates/`; the
+//! look is one small stylesheet plus a per-agency colour sheet served from
+//! `/static` (the CSP forbids inline styles and scripts). Every unsafe form
+//! carries the session's CSRF token, and cross-site posts are refused before
+//! any handler runs. Handlers parse, authorize and call `baton-store`; they
+//! hold no SQL. See `docs/visual-style.md` for the look every page follows.
 
+mod account;
+mod assets;
+mod client_page;
+mod dashboard;
+mod error_page;
+mod form;
+mod invite;
+mod layout;
+mod login;
+mod settings;
+mod team;
+mod timefmt;
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::state::AppState;
 
-pub fn router(_state: AppState) -> Router<AppState> {
+pub use error_page::WebError;
+
+/// The web app's routes, wrapped in the same-origin check and a layer that
+/// turns any bare error response into the HTML error page.
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/", get(dashboard::page))
+        .route(
+            "/clients",
+            get(|| async { layout::see_other("/") }).post(client_page::create),
+        )
+        .route("/clients/new", get(client_page::new_page))
+        .route(
+            "/clients/{id}",
+            get(client_page::show).post(client_page::update),
+        )
+        .route("/clients/{id}/team", post(client_page::set_team))
+        .route("/clients/{id}/events", post(client_page::record_event))
+        .route("/team", get(team::page))
+        .route("/team/invite", post(team::invite))
+        .route("/team/{id}/reissue", post(team::reissue))
+        .route("/team/{id}/deactivate", post(team::deactivate))
+        .route("/team/{id}/reactivate", post(team::reactivate))
+        .route("/settings", get(settings::page).post(settings::save))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/invite/{token}", get(invite::page).post(invite::accept))
+        .route("/static/app.css", get(assets::app_css))
+        .route("/static/app.js", get(assets::app_js))
+        .route("/static/favicon.svg", get(assets::favicon))
+        .route("/static/theme.css", get(assets::theme_css))
+        .fallback(error_page::not_found)
+        .layer(from_fn_with_state(state, crate::auth::session::same_origin))
+        .layer(from_fn(error_page::html_errors))
 }

@@ -1,0 +1,279 @@
+//! `/account`: the member's profile, password change (which signs out every
+//! other session) and their API tokens (create with a scope they may hold,
+//! secret shown once; revoke).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use baton_store::members;
+use baton_store::tokens::{self, Scope};
+
+use super::error_page::{form_error, too_many_attempts};
+use super::form::{check_csrf, ClientMeta, FormData, QueryData};
+use super::layout::{agency_of, render, see_other, Layout, Opt};
+use super::{timefmt, WebError};
+use crate::auth::password;
+use crate::auth::session::WebSession;
+use crate::state::AppState;
+
+/// A token line.
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub scope: &'static str,
+    pub created: String,
+    pub last_used: String,
+    pub revoked: Option<String>,
+}
+
+/// The new-token form as typed.
+#[derive(Default)]
+pub struct TokenForm {
+    pub name: String,
+    pub scope: String,
+    pub error: Option<String>,
+}
+
+/// A token secret just created, shown once.
+pub struct NewSecret {
+    pub name: String,
+    pub secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    roles: String,
+    is_admin: bool,
+    password_error: Option<String>,
+    tokens: Vec<TokenRow>,
+    token_form: TokenForm,
+    scopes: Vec<Opt>,
+    new_secret: Option<NewSecret>,
+}
+
+#[derive(Default)]
+struct Extras {
+    password_error: Option<String>,
+    token_form: Option<TokenForm>,
+    new_secret: Option<NewSecret>,
+}
+
+async fn render_account(
+    state: &AppState,
+    session: &WebSession,
+    notice: Option<&str>,
+    extras: Extras,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let agency = agency_of(state, session).await?;
+    let tz = timefmt::zone(&agency.timezone);
+    let now = state.now();
+    let me = session.member();
+    let tokens = tokens::list(&state.db, session.agency_id(), Some(&me.id))
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            created: timefmt::local_date(t.created_at, &tz),
+            last_used: t
+                .last_used_at
+                .map(|at| timefmt::relative(at, now))
+                .unwrap_or_else(|| "never".into()),
+            revoked: t.revoked_at.map(|at| timefmt::local_date(at, &tz)),
+            id: t.id,
+            name: t.name,
+            scope: t.scope.key(),
+        })
+        .collect();
+    let token_form = extras.token_form.unwrap_or_else(|| TokenForm {
+        scope: "read".into(),
+        ..TokenForm::default()
+    });
+    let mut allowed = vec![Scope::Read, Scope::Write];
+    if me.is_admin {
+        allowed.push(Scope::Admin);
+    }
+    let scopes = allowed
+        .into_iter()
+        .map(|s| {
+            let label = match s {
+                Scope::Read => "Read: look, change nothing",
+                Scope::Write => "Write: read and change clients and events",
+                Scope::Admin => "Admin: everything, including team and settings",
+            };
+            Opt::new(s.key(), label, &token_form.scope)
+        })
+        .collect();
+    let page = AccountPage {
+        layout: Layout::app(&agency, session, "Account", "account").with_notice(notice),
+        name: me.name.clone(),
+        email: me.email.clone(),
+        roles: me
+            .roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join(", "),
+        is_admin: me.is_admin,
+        password_error: extras.password_error,
+        tokens,
+        token_form,
+        scopes,
+        new_secret: extras.new_secret,
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /account`
+pub async fn page(
+    State(state): State<AppState>,
+    session: WebSession,
+    q: QueryData,
+) -> Result<Response, WebError> {
+    render_account(
+        &state,
+        &session,
+        q.get("notice"),
+        Extras::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /account/password`: needs the current password (throttled like a
+/// login); keeps this session and ends every other one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    session: WebSession,
+    meta: ClientMeta,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let me = session.member().clone();
+    let now = state.now();
+    let refuse = |status: StatusCode, message: String| {
+        let extras = Extras {
+            password_error: Some(message),
+            ..Extras::default()
+        };
+        render_account(&state, &session, None, extras, status)
+    };
+    if let Some(secs) = state.throttle.login_blocked(&me.email, &meta.ip, now) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, too_many_attempts(secs)).await;
+    }
+    let stored = members::password_hash(&state.db, session.agency_id(), &me.id).await?;
+    if !password::verify_async(form.string("current_password"), stored).await {
+        state.throttle.login_failed(&me.email, &meta.ip, now);
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Current password is incorrect.".into(),
+        )
+        .await;
+    }
+    let new = form.string("new_password");
+    if let Err(e) = baton_core::validate::password(&new) {
+        let (status, message) = form_error(e)?;
+        return refuse(status, message.replacen("Password", "New password", 1)).await;
+    }
+    if new != form.get("confirm_password") {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The new password and its confirmation do not match.".into(),
+        )
+        .await;
+    }
+    let hash = password::hash_async(new).await;
+    members::set_password(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        now,
+        &me.id,
+        &hash,
+        Some(&session.session.token_hash),
+    )
+    .await?;
+    Ok(see_other("/account?notice=password_changed"))
+}
+
+/// `POST /account/tokens`: creates a token for this member and shows its
+/// secret once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let mut typed = TokenForm {
+        name: form.string("name"),
+        scope: form.string("scope"),
+        error: None,
+    };
+    let result = match Scope::parse(typed.scope.trim()) {
+        None => Err(WebError::Invalid(
+            "Scope: choose read, write or admin.".into(),
+        )),
+        Some(Scope::Admin) if !session.member().is_admin => Err(WebError::Invalid(
+            "Scope: only admins can hold admin-scoped tokens.".into(),
+        )),
+        Some(scope) => tokens::create(
+            &state.db,
+            session.member(),
+            &session.actor,
+            state.now(),
+            &typed.name,
+            scope,
+        )
+        .await
+        .map_err(WebError::from),
+    };
+    match result {
+        Ok((t, secret)) => {
+            let extras = Extras {
+                new_secret: Some(NewSecret {
+                    name: t.name,
+                    secret,
+                }),
+                ..Extras::default()
+            };
+            render_account(&state, &session, None, extras, StatusCode::OK).await
+        }
+        Err(e) => {
+            let (status, message) = form_error(e)?;
+            typed.error = Some(message);
+            let extras = Extras {
+                token_form: Some(typed),
+                ..Extras::default()
+            };
+            render_account(&state, &session, None, extras, status).await
+        }
+    }
+}
+
+/// `POST /account/tokens/{id}/revoke`: revokes one of this member's tokens
+/// (anyone else's is as invisible as another agency's: 404).
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let t = tokens::get(&state.db, session.agency_id(), &id).await?;
+    if t.member_id != session.member().id {
+        return Err(WebError::NotFound);
+    }
+    tokens::revoke(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &id,
+    )
+    .await?;
+    Ok(see_other("/account?notice=token_revoked"))
+}

@@ -1,0 +1,167 @@
+//! Reading what a browser sent: url-encoded forms and query strings as plain
+//! key/value pairs (missing fields read as empty, so a form never fails to
+//! parse field by field), the caller's address for audit and throttling, and
+//! the CSRF check every unsafe form goes through.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+
+use super::WebError;
+use crate::auth::session::WebSession;
+
+/// The fields of a url-encoded form, in order (checkbox groups repeat a key).
+#[derive(Debug, Default, Clone)]
+pub struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `key`, or "" when absent.
+    pub fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// [`FormData::get`] as an owned string.
+    pub fn string(&self, key: &str) -> String {
+        self.get(key).to_string()
+    }
+
+    /// Every value of `key` (a group of checkboxes).
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Whether `key` was sent at all (a ticked checkbox).
+    pub fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<Vec<(String, String)>>::from_request(req, state).await {
+            Ok(axum::Form(pairs)) => Ok(FormData(pairs)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(WebError::PayloadTooLarge),
+            Err(e) if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Err(WebError::BadRequest(
+                    "Forms must be sent as application/x-www-form-urlencoded.".into(),
+                ))
+            }
+            Err(_) => Err(WebError::BadRequest("The form could not be read.".into())),
+        }
+    }
+}
+
+/// The query string as key/value pairs; a malformed one reads as empty.
+#[derive(Debug, Default, Clone)]
+pub struct QueryData(FormData);
+
+impl QueryData {
+    /// The value of `key`, if present and not empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        Some(self.0.get(key)).filter(|v| !v.is_empty())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryData {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs = axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map(|q| q.0)
+            .unwrap_or_default();
+        Ok(QueryData(FormData(pairs)))
+    }
+}
+
+/// Where a request came from: the peer address and User-Agent, for the audit
+/// log and login throttling.
+#[derive(Debug, Clone)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientMeta {
+            ip: crate::auth::client_ip(&parts.extensions),
+            user_agent: crate::auth::user_agent(&parts.headers),
+        })
+    }
+}
+
+/// Refuses a form whose `csrf` field is not the session's token.
+pub fn check_csrf(session: &WebSession, form: &FormData) -> Result<(), WebError> {
+    if session.csrf_ok(form.get("csrf")) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "This form has expired or did not come from Baton. Reload the page and try again."
+                .into(),
+        ))
+    }
+}
+
+/// `next` when it is a path on this site ("/…" but not "//…", and only
+/// visible ASCII so it is a valid `Location`), else "/".
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 2000
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_only() {
+        for (input, want) in [
+            (Some("/clients/cli_1?x=1"), "/clients/cli_1?x=1"),
+            (Some("/"), "/"),
+            (Some("//evil.example/x"), "/"),
+            (Some("/\\evil.example"), "/"),
+            (Some("/a\r\nSet-Cookie: x=1"), "/"),
+            (Some("/caf\u{e9}"), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some(""), "/"),
+            (None, "/"),
+        ] {
+            assert_eq!(local_path(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn form_fields() {
+        let f = FormData(vec![
+            ("roles".into(), "analyst".into()),
+            ("name".into(), "Ana".into()),
+            ("roles".into(), "ops".into()),
+        ]);
+        assert_eq!(f.get("name"), "Ana");
+        assert_eq!(f.get("missing"), "");
+        assert_eq!(f.all("roles"), vec!["analyst", "ops"]);
+        assert!(f.has("roles") && !f.has("admin"));
+    }
+}

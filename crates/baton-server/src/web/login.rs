@@ -1,0 +1,194 @@
+//! Logging in and out. The login form is CSRF-protected by a signed
+//! double-submit cookie (no session exists yet); failures are throttled per
+//! account and per address, and unknown emails, wrong passwords and accounts
+//! that cannot log in get the same answer in the same time.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use baton_core::secret;
+use baton_store::members::{self, Member};
+use baton_store::sessions;
+
+use super::error_page::too_many_attempts;
+use super::form::{check_csrf, local_path, ClientMeta, FormData, QueryData};
+use super::layout::{render, see_other, Layout};
+use super::WebError;
+use crate::auth::password;
+use crate::auth::session::{cookie, login_csrf_ok, login_csrf_pair, set_cookie, WebSession};
+use crate::state::AppState;
+
+/// How long a login form stays usable.
+const LOGIN_FORM_SECS: i64 = 12 * 3600;
+
+/// The one message for every failed login.
+pub const LOGIN_FAILED: &str = "Email or password is incorrect.";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// `GET /login?next=…`: the form, with a fresh CSRF pair.
+pub async fn page(State(state): State<AppState>, q: QueryData) -> Response {
+    let (nonce, mac) = login_csrf_pair(&state.config.secret_key);
+    let page = LoginPage {
+        layout: Layout::public("Sign in"),
+        csrf: mac,
+        next: local_path(q.get("next")),
+        email: String::new(),
+        error: None,
+    };
+    let mut resp = render(StatusCode::OK, &page);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            &state.config,
+            state.config.login_cookie(),
+            &nonce,
+            LOGIN_FORM_SECS,
+        ),
+    );
+    resp
+}
+
+/// `POST /login`: checks the form, the throttle and the password, then starts
+/// a session and goes to `next` (a local path) or the dashboard.
+pub async fn submit(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    headers: axum::http::HeaderMap,
+    form: FormData,
+) -> Response {
+    let email = form.get("email").trim().to_lowercase();
+    let next = local_path(Some(form.get("next")));
+    let again = |status: StatusCode, csrf: String, error: &str| {
+        render(
+            status,
+            &LoginPage {
+                layout: Layout::public("Sign in"),
+                csrf,
+                next: next.clone(),
+                email: form.get("email").trim().to_string(),
+                error: Some(error.to_string()),
+            },
+        )
+    };
+    let nonce = cookie(&headers, state.config.login_cookie());
+    if !login_csrf_ok(&state.config.secret_key, nonce, form.get("csrf")) {
+        // The form expired (or was forged): hand out a fresh one.
+        let (nonce, mac) = login_csrf_pair(&state.config.secret_key);
+        let mut resp = again(
+            StatusCode::FORBIDDEN,
+            mac,
+            "This sign-in form expired. Please try again.",
+        );
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(
+                &state.config,
+                state.config.login_cookie(),
+                &nonce,
+                LOGIN_FORM_SECS,
+            ),
+        );
+        return resp;
+    }
+    let csrf = form.string("csrf");
+    let now = state.now();
+    if let Some(secs) = state.throttle.login_blocked(&email, &meta.ip, now) {
+        let mut resp = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            csrf,
+            &too_many_attempts(secs),
+        );
+        resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        return resp;
+    }
+    let found = match members::find_login(&state.db, &email).await {
+        Ok(found) => found,
+        Err(e) => return axum::response::IntoResponse::into_response(WebError::from(e)),
+    };
+    // Only an active member with a password can log in; everyone else is
+    // checked against the dummy hash so the answer takes as long.
+    let (member, stored) = match found {
+        Some((m, hash)) if m.active => (Some(m), hash),
+        _ => (None, None),
+    };
+    let ok = password::verify_async(form.string("password"), stored).await;
+    let member = match (ok, member) {
+        (true, Some(m)) => m,
+        _ => {
+            state.throttle.login_failed(&email, &meta.ip, now);
+            return again(StatusCode::UNAUTHORIZED, csrf, LOGIN_FAILED);
+        }
+    };
+    state.throttle.login_succeeded(&email);
+    match start_session(&state, &member, &meta, &next).await {
+        Ok(resp) => resp,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+/// Creates a session for `member` and answers with a 303 to `next` that sets
+/// the session cookie (and drops the login form's cookie).
+pub async fn start_session(
+    state: &AppState,
+    member: &Member,
+    meta: &ClientMeta,
+    next: &str,
+) -> Result<Response, WebError> {
+    let token = secret::random_token();
+    let csrf = secret::random_token();
+    let actor =
+        crate::auth::member_actor("member", member, meta.ip.clone(), meta.user_agent.clone());
+    let ttl = state.config.session_ttl_ms;
+    sessions::create(
+        &state.db,
+        member,
+        &actor,
+        state.now(),
+        &secret::hash_token(&token),
+        &csrf,
+        ttl,
+    )
+    .await?;
+    let mut resp = see_other(next);
+    let h = resp.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            &state.config,
+            state.config.session_cookie(),
+            &token,
+            ttl / 1000,
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&state.config, state.config.login_cookie(), "", 0),
+    );
+    Ok(resp)
+}
+
+/// `POST /logout`: ends this session and clears its cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    sessions::delete(&state.db, &session.session, &session.actor, state.now()).await?;
+    let mut resp = see_other("/login");
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state.config, state.config.session_cookie(), "", 0),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,370 @@
+//! `/team`: the agency's members (roles, admin flag, status) and the role map.
+//! Admins invite members (the one-time link is shown once, on the page that
+//! answers the form), re-issue invites, and deactivate or reactivate members.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use baton_core::roles::{Role, ROLE_MAP};
+use baton_store::invites;
+use baton_store::members::{self, Member, MemberInput, MemberPatch};
+
+use super::error_page::form_error;
+use super::form::{check_csrf, FormData, QueryData};
+use super::layout::{agency_of, render, see_other, Layout};
+use super::{timefmt, WebError};
+use crate::auth::session::WebSession;
+use crate::state::AppState;
+
+/// A member line.
+pub struct MemberRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub roles: String,
+    pub is_admin: bool,
+    pub is_self: bool,
+    /// "active", "invited" or "deactivated".
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub since: String,
+}
+
+/// A role checkbox of the invite form.
+pub struct RoleCheck {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// The invite form as typed.
+#[derive(Default)]
+pub struct InviteForm {
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub is_admin: bool,
+    pub error: Option<String>,
+}
+
+/// A freshly made invite link, shown once.
+pub struct InviteLink {
+    pub name: String,
+    pub email: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    layout: Layout,
+    is_admin: bool,
+    members: Vec<MemberRow>,
+    invite_form: InviteForm,
+    role_checks: Vec<RoleCheck>,
+    invite_link: Option<InviteLink>,
+    action_error: Option<String>,
+    role_map: Vec<RoleCard>,
+}
+
+/// One role of the role map.
+pub struct RoleCard {
+    pub title: &'static str,
+    pub ownership: &'static str,
+    pub outputs: &'static str,
+    pub kpis: &'static str,
+}
+
+/// What the page shows besides the member list.
+#[derive(Default)]
+struct Extras {
+    invite_form: Option<InviteForm>,
+    invite_link: Option<InviteLink>,
+    action_error: Option<String>,
+}
+
+async fn all_members(state: &AppState, agency_id: &str) -> Result<Vec<Member>, WebError> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = members::list(&state.db, agency_id, cursor.as_deref(), Some(200)).await?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    out.sort_by_key(|m| m.name.to_lowercase());
+    Ok(out)
+}
+
+async fn render_team(
+    state: &AppState,
+    session: &WebSession,
+    notice: Option<&str>,
+    extras: Extras,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let agency = agency_of(state, session).await?;
+    let tz = timefmt::zone(&agency.timezone);
+    let me = session.member();
+    let members = all_members(state, session.agency_id())
+        .await?
+        .into_iter()
+        .map(|m| {
+            let (status, status_label) = match (m.active, m.has_password) {
+                (false, _) => ("deactivated", "Deactivated"),
+                (true, false) => ("invited", "Invited, pending"),
+                (true, true) => ("active", "Active"),
+            };
+            MemberRow {
+                is_self: m.id == me.id,
+                roles: m
+                    .roles
+                    .iter()
+                    .map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                since: timefmt::local_date(m.created_at, &tz),
+                id: m.id,
+                name: m.name,
+                email: m.email,
+                is_admin: m.is_admin,
+                status,
+                status_label,
+            }
+        })
+        .collect();
+    let invite_form = extras.invite_form.unwrap_or_default();
+    let role_checks = Role::ALL
+        .iter()
+        .map(|r| RoleCheck {
+            key: r.key(),
+            label: r.label(),
+            checked: invite_form.roles.iter().any(|k| k == r.key()),
+        })
+        .collect();
+    let page = TeamPage {
+        layout: Layout::app(&agency, session, "Team", "team").with_notice(notice),
+        is_admin: me.is_admin,
+        members,
+        invite_form,
+        role_checks,
+        invite_link: extras.invite_link,
+        action_error: extras.action_error,
+        role_map: ROLE_MAP
+            .iter()
+            .map(|r| RoleCard {
+                title: r.title,
+                ownership: r.ownership,
+                outputs: r.outputs,
+                kpis: r.kpis,
+            })
+            .collect(),
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /team`
+pub async fn page(
+    State(state): State<AppState>,
+    session: WebSession,
+    q: QueryData,
+) -> Result<Response, WebError> {
+    render_team(
+        &state,
+        &session,
+        q.get("notice"),
+        Extras::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn require_admin(session: &WebSession) -> Result<(), WebError> {
+    if session.member().is_admin {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "Only agency admins can manage the team.".into(),
+        ))
+    }
+}
+
+fn invite_url(state: &AppState, token: &str) -> String {
+    format!("{}/invite/{token}", state.config.public_url)
+}
+
+/// `POST /team/invite` (admins): adds a member without a password and shows
+/// their one-time invite link.
+pub async fn invite(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    require_admin(&session)?;
+    let mut typed = InviteForm {
+        email: form.string("email"),
+        name: form.string("name"),
+        roles: form.all("roles"),
+        is_admin: form.has("is_admin"),
+        error: None,
+    };
+    let result = invites::create_member_with_invite(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        MemberInput {
+            email: typed.email.clone(),
+            name: typed.name.clone(),
+            roles: typed.roles.clone(),
+            is_admin: typed.is_admin,
+            password_hash: None,
+        },
+    )
+    .await;
+    match result {
+        Ok((m, token)) => {
+            let extras = Extras {
+                invite_link: Some(InviteLink {
+                    name: m.name,
+                    email: m.email,
+                    url: invite_url(&state, &token),
+                }),
+                ..Extras::default()
+            };
+            render_team(&state, &session, None, extras, StatusCode::OK).await
+        }
+        Err(e) => {
+            let (status, message) = form_error(e)?;
+            typed.error = Some(message);
+            let extras = Extras {
+                invite_form: Some(typed),
+                ..Extras::default()
+            };
+            render_team(&state, &session, None, extras, status).await
+        }
+    }
+}
+
+/// `POST /team/{id}/reissue` (admins): a fresh invite link for a member who
+/// has not set a password; older links stop working.
+pub async fn reissue(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    require_admin(&session)?;
+    let m = members::get(&state.db, session.agency_id(), &id).await?;
+    if !m.active {
+        return action_refused(
+            &state,
+            &session,
+            WebError::Conflict(format!(
+                "{} is deactivated; reactivate them before sending an invite.",
+                m.name
+            )),
+        )
+        .await;
+    }
+    match invites::reissue(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &id,
+    )
+    .await
+    {
+        Ok(token) => {
+            let extras = Extras {
+                invite_link: Some(InviteLink {
+                    name: m.name,
+                    email: m.email,
+                    url: invite_url(&state, &token),
+                }),
+                ..Extras::default()
+            };
+            render_team(&state, &session, None, extras, StatusCode::OK).await
+        }
+        Err(e) => action_refused(&state, &session, e.into()).await,
+    }
+}
+
+/// Shows the team page with why an action was refused (or the error page
+/// for anything that is not a refusal).
+async fn action_refused(
+    state: &AppState,
+    session: &WebSession,
+    e: WebError,
+) -> Result<Response, WebError> {
+    let (status, message) = form_error(e)?;
+    let extras = Extras {
+        action_error: Some(message),
+        ..Extras::default()
+    };
+    render_team(state, session, None, extras, status).await
+}
+
+async fn set_active(
+    state: AppState,
+    session: WebSession,
+    id: String,
+    form: FormData,
+    active: bool,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    require_admin(&session)?;
+    members::get(&state.db, session.agency_id(), &id).await?;
+    if !active && id == session.member().id {
+        return action_refused(
+            &state,
+            &session,
+            WebError::Conflict("You cannot deactivate yourself; ask another admin.".into()),
+        )
+        .await;
+    }
+    let result = members::update(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &id,
+        MemberPatch {
+            active: Some(active),
+            ..MemberPatch::default()
+        },
+    )
+    .await;
+    match result {
+        Ok(_) if active => Ok(see_other("/team?notice=member_reactivated")),
+        Ok(_) => Ok(see_other("/team?notice=member_deactivated")),
+        Err(e) => action_refused(&state, &session, e.into()).await,
+    }
+}
+
+/// `POST /team/{id}/deactivate` (admins): their sessions end and their tokens
+/// are revoked.
+pub async fn deactivate(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    set_active(state, session, id, form, false).await
+}
+
+/// `POST /team/{id}/reactivate` (admins)
+pub async fn reactivate(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    set_active(state, session, id, form, true).await
+}

@@ -1,0 +1,1190 @@
+//! The web app through a real server and a cookie-keeping HTTP client: login
+//! (CSRF, throttling, equal answers), the pages, their forms, tenant
+//! isolation, invites, password change and HTML escaping. Runs on SQLite, or
+//! on PostgreSQL when `BATON_TEST_POSTGRES_URL` is set.
+
+use baton_core::lifecycle::{ClientEventType, Lifecycle};
+use baton_server::testing::{TestApp, ADMIN_PASSWORD};
+use baton_store::clients::{self, NewClient};
+use baton_store::members::{self, MemberInput};
+use baton_store::Actor;
+use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+
+/// A browser: keeps cookies, does not follow redirects (tests look at them).
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of the first hidden `csrf` field in a page.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a csrf field") + marker.len();
+    html[start..][..html[start..].find('"').unwrap()].to_string()
+}
+
+fn location(resp: &Response) -> String {
+    resp.headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The text of the page's error alert.
+fn alert_of(html: &str) -> Option<String> {
+    let start = html.find("role=\"alert\">")? + "role=\"alert\">".len();
+    Some(html[start..][..html[start..].find('<')?].to_string())
+}
+
+async fn get(c: &Client, url: &str) -> (StatusCode, String) {
+    let resp = c.get(url).send().await.expect("GET");
+    let status = resp.status();
+    (status, resp.text().await.expect("body"))
+}
+
+/// Loads the login page (for its CSRF cookie and field) and submits it.
+async fn login(app: &TestApp, c: &Client, email: &str, password: &str) -> Response {
+    login_next(app, c, email, password, "").await
+}
+
+async fn login_next(
+    app: &TestApp,
+    c: &Client,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> Response {
+    let (status, html) = get(c, &app.url("/login")).await;
+    assert_eq!(status, StatusCode::OK);
+    c.post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .expect("POST /login")
+}
+
+/// A browser logged in as the test agency's admin.
+async fn admin(app: &TestApp) -> Client {
+    let c = browser();
+    let resp = login(app, &c, &app.agency.admin.email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "admin login");
+    c
+}
+
+/// The CSRF token of a logged-in browser (from any page with forms).
+async fn session_csrf(app: &TestApp, c: &Client) -> String {
+    let (status, html) = get(c, &app.url("/account")).await;
+    assert_eq!(status, StatusCode::OK);
+    csrf_of(&html)
+}
+
+async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
+    clients::create(
+        &app.state.db,
+        agency_id,
+        &Actor::cli(),
+        app.state.now(),
+        NewClient {
+            name: name.into(),
+            ..NewClient::default()
+        },
+    )
+    .await
+    .expect("create client")
+}
+
+/// A member with a password who is not an admin.
+async fn make_member(app: &TestApp, email: &str, password: &str) {
+    let hash = baton_server::auth::password::hash_async(password.into()).await;
+    members::create(
+        &app.state.db,
+        &app.agency.id,
+        &Actor::cli(),
+        app.state.now(),
+        MemberInput {
+            email: email.into(),
+            name: "Casey Creative".into(),
+            roles: vec!["designer".into()],
+            is_admin: false,
+            password_hash: Some(hash),
+        },
+    )
+    .await
+    .expect("create member");
+}
+
+#[tokio::test]
+async fn login_page_renders_the_form() {
+    let app = TestApp::spawn().await;
+    let resp = browser().get(app.url("/login")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let cookie = resp.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("baton_login="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    let html = resp.text().await.unwrap();
+    for needle in [
+        "data-testid=\"login-form\"",
+        "name=\"email\"",
+        "type=\"email\"",
+        "id=\"email\"",
+        "<label for=\"email\">",
+        "name=\"password\"",
+        "<label for=\"password\">",
+        "<button type=\"submit\"",
+        "name=\"csrf\"",
+        "class=\"skip-link\"",
+        "<main id=\"main\"",
+    ] {
+        assert!(html.contains(needle), "login page lacks {needle}");
+    }
+    // No inline styles or scripts: the CSP forbids them.
+    assert!(!html.contains("style=") && !html.contains("<script>"));
+
+    // Pages need a session: the browser is sent to the login page and back.
+    let resp = browser().get(app.url("/team")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/login?next=/team");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let c = browser();
+    let wrong = login(&app, &c, &app.agency.admin.email, "not the password").await;
+    let wrong_status = wrong.status();
+    let wrong_html = wrong.text().await.unwrap();
+    let unknown = login(&app, &c, "nobody@nowhere.test", "not the password").await;
+    let unknown_status = unknown.status();
+    let unknown_html = unknown.text().await.unwrap();
+    assert_eq!(wrong_status, unknown_status);
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(alert_of(&wrong_html), alert_of(&unknown_html));
+    assert_eq!(
+        alert_of(&wrong_html).as_deref(),
+        Some("Email or password is incorrect.")
+    );
+    // The email typed is kept, the password is not.
+    assert!(unknown_html.contains("value=\"nobody@nowhere.test\""));
+    assert!(!unknown_html.contains("not the password"));
+
+    // A deactivated member and a member without a password (invited) are
+    // refused with the very same message.
+    make_member(&app, "gone@northwind.test", "a long enough password").await;
+    let gone = members::find_by_email(&app.state.db, "gone@northwind.test")
+        .await
+        .unwrap()
+        .unwrap();
+    members::update(
+        &app.state.db,
+        &app.agency.id,
+        &Actor::cli(),
+        app.state.now(),
+        &gone.id,
+        members::MemberPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let resp = login(&app, &c, "gone@northwind.test", "a long enough password").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        alert_of(&resp.text().await.unwrap()).as_deref(),
+        Some("Email or password is incorrect.")
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn sixth_failed_attempt_is_throttled() {
+    let app = TestApp::spawn().await;
+    let c = browser();
+    let email = app.agency.admin.email.clone();
+    for i in 0..5 {
+        let resp = login(&app, &c, &email, "wrong password").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Blocked now, even with the right password.
+    let resp = login(&app, &c, &email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key("retry-after"));
+    let html = resp.text().await.unwrap();
+    assert_eq!(
+        alert_of(&html).as_deref(),
+        Some("Too many attempts, try again in 15 minutes.")
+    );
+    assert!(html.contains("data-testid=\"login-form\""));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn login_redirects_and_dashboard_shows_clients() {
+    let app = TestApp::spawn().await;
+    make_client(&app, &app.agency.id, "Acme Coffee").await;
+    let c = browser();
+    let resp = login(&app, &c, &app.agency.admin.email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/");
+    let cookies: Vec<_> = resp
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("baton_session=") && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
+    let (status, html) = get(&c, &app.url("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-testid=\"dashboard\""));
+    assert!(html.contains("Northwind Social"));
+    assert!(html.contains("Acme Coffee"));
+    assert!(html.contains("No traffic-control owner"));
+    assert!(html.contains("Test Admin"), "member's name in the top bar");
+    assert!(html.contains("action=\"/logout\""));
+
+    // `next` is followed when it is a local path, ignored otherwise.
+    let c2 = browser();
+    let resp = login_next(&app, &c2, &app.agency.admin.email, ADMIN_PASSWORD, "/team").await;
+    assert_eq!(location(&resp), "/team");
+    let c3 = browser();
+    let resp = login_next(
+        &app,
+        &c3,
+        &app.agency.admin.email,
+        ADMIN_PASSWORD,
+        "//evil.example/",
+    )
+    .await;
+    assert_eq!(location(&resp), "/");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_are_refused() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let missing = c
+        .post(app.url("/clients"))
+        .form(&[("name", "No Token Ltd")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    assert!(missing.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let wrong = c
+        .post(app.url("/clients"))
+        .form(&[("name", "Wrong Token Ltd"), ("csrf", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let logout = c
+        .post(app.url("/logout"))
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::FORBIDDEN);
+    // The login form without its cookie (a forged cross-site login).
+    let resp = browser()
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", "x"),
+            ("email", app.agency.admin.email.as_str()),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let all = clients::summaries(&app.state.db, &app.agency.id, true)
+        .await
+        .unwrap();
+    assert!(all.is_empty(), "nothing was created");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let csrf = session_csrf(&app, &c).await;
+    let resp = c
+        .post(app.url("/clients"))
+        .header("Origin", "https://evil.example")
+        .form(&[("name", "Cross Site Inc"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.text().await.unwrap().contains("<html"));
+    // The same form from our own origin works.
+    let resp = c
+        .post(app.url("/clients"))
+        .header("Origin", app.address.as_str())
+        .form(&[("name", "Same Site Inc"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let names: Vec<_> = clients::summaries(&app.state.db, &app.agency.id, true)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.client.name)
+        .collect();
+    assert_eq!(names, vec!["Same Site Inc"]);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let c = browser();
+    let resp = login(&app, &c, &app.agency.admin.email, ADMIN_PASSWORD).await;
+    let session_cookie = resp
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("baton_session="))
+        .expect("session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = session_csrf(&app, &c).await;
+    let resp = c
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/login");
+    let resp = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(location(&resp).starts_with("/login"));
+    // The old cookie, replayed, is dead on the server too.
+    let resp = browser()
+        .get(app.url("/"))
+        .header("Cookie", session_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(location(&resp).starts_with("/login"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn another_agencys_client_is_not_found() {
+    let app = TestApp::spawn().await;
+    let rival = app.other_agency("boss@rival.test").await;
+    let theirs = make_client(&app, &rival.id, "Rival Secret Client").await;
+    let c = admin(&app).await;
+    let csrf = session_csrf(&app, &c).await;
+    let (status, html) = get(&c, &app.url(&format!("/clients/{}", theirs.id))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+    assert!(!html.contains("Rival Secret Client"));
+    for path in ["events", "team"] {
+        let resp = c
+            .post(app.url(&format!("/clients/{}/{path}", theirs.id)))
+            .form(&[("csrf", csrf.as_str()), ("type", "note"), ("note", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let resp = c
+        .post(app.url(&format!("/clients/{}", theirs.id)))
+        .form(&[("csrf", csrf.as_str()), ("name", "Renamed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let (status, _) = get(&c, &app.url("/clients/cli_00000000000000000000000000")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(&c, &app.url("/clients/%27%20OR%201=1")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Unknown pages are the HTML 404 page too; a wrong method is a page.
+    let (status, html) = get(&c, &app.url("/no/such/page")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("<main"));
+    let (status, html) = get(&c, &app.url("/logout")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(html.contains("<main"));
+    let unchanged = clients::get(&app.state.db, &rival.id, &theirs.id)
+        .await
+        .unwrap();
+    assert_eq!(unchanged.name, "Rival Secret Client");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn creating_a_client_through_the_form() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let (status, html) = get(&c, &app.url("/clients/new")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"traffic_control\""));
+    let csrf = csrf_of(&html);
+    let admin_id = app.agency.admin.id.clone();
+
+    // Invalid input: the form comes back with the message, input kept.
+    let resp = c
+        .post(app.url("/clients"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "  "),
+            ("website", "https://kept.example"),
+            ("notes", "Kept notes"),
+            ("traffic_control", admin_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert_eq!(alert_of(&html).as_deref(), Some("Name: must not be empty."));
+    assert!(html.contains("value=\"https://kept.example\""));
+    assert!(html.contains("Kept notes"));
+    assert!(html.contains(&format!("value=\"{admin_id}\" selected")));
+
+    let resp = c
+        .post(app.url("/clients"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Acme Coffee"),
+            ("website", "https://acme.example"),
+            ("notes", "Two locations"),
+            ("traffic_control", admin_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = location(&resp);
+    assert!(to.starts_with("/clients/cli_"), "{to}");
+    let (status, html) = get(&c, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Client created."));
+    assert!(html.contains("<h1>Acme Coffee</h1>"));
+    assert!(html.contains("https://acme.example"));
+    assert!(html.contains("aria-current=\"step\""));
+    assert!(html.contains("Client created"), "timeline entry");
+    let (_, dash) = get(&c, &app.url("/")).await;
+    assert!(dash.contains("Acme Coffee"));
+    assert!(dash.contains("Traffic control: Test Admin"));
+
+    // Edit details and the team through the page's forms.
+    let id = to
+        .trim_start_matches("/clients/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let resp = c
+        .post(app.url(&format!("/clients/{id}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Acme Coffee Roasters"),
+            ("website", ""),
+            ("notes", "Two locations"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = c
+        .post(app.url(&format!("/clients/{id}/team")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("traffic_control", admin_id.as_str()),
+            ("role_account_lead", admin_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let team = clients::team(&app.state.db, &app.agency.id, &id)
+        .await
+        .unwrap();
+    assert_eq!(team.len(), 1);
+    assert_eq!(team[0].member_id, admin_id);
+    // A team without its traffic-control owner is refused, input kept.
+    let resp = c
+        .post(app.url(&format!("/clients/{id}/team")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("traffic_control", ""),
+            ("role_analyst", admin_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Choose who owns traffic control"));
+    assert!(html.contains("<details class=\"disclosure\" open>"));
+    let c_now = clients::get(&app.state.db, &app.agency.id, &id)
+        .await
+        .unwrap();
+    assert_eq!(c_now.name, "Acme Coffee Roasters");
+    assert_eq!(c_now.website, None);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn impossible_lifecycle_move_is_a_conflict_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let client = make_client(&app, &app.agency.id, "Globex").await;
+    let c = admin(&app).await;
+    let page = format!("/clients/{}", client.id);
+    let (_, html) = get(&c, &app.url(&page)).await;
+    let csrf = csrf_of(&html);
+    // Only the moves possible from "won" are offered.
+    assert!(html.contains("value=\"contract_signed\""));
+    assert!(!html.contains("value=\"archived\""));
+    assert!(!html.contains("value=\"onboarding_completed\""));
+
+    let resp = c
+        .post(app.url(&format!("{page}/events")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("type", "archived"),
+            ("note", "kept note"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let html = resp.text().await.unwrap();
+    assert!(
+        alert_of(&html).unwrap().contains("cannot take event"),
+        "{html}"
+    );
+    assert!(html.contains("kept note"));
+    let after = clients::get(&app.state.db, &app.agency.id, &client.id)
+        .await
+        .unwrap();
+    assert_eq!(after.lifecycle, Lifecycle::Won);
+    let events = baton_store::events::list(
+        &app.state.db,
+        &app.agency.id,
+        &baton_store::events::EventFilter {
+            client_id: Some(client.id.clone()),
+            ..Default::default()
+        },
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(events.items.len(), 1, "only client.created");
+
+    // A bad time is a 422 with the input kept.
+    let resp = c
+        .post(app.url(&format!("{page}/events")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("type", "contract_signed"),
+            ("occurred_at", "last tuesday"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("value=\"last tuesday\""));
+
+    // A possible, back-dated move works and shows on the timeline.
+    let resp = c
+        .post(app.url(&format!("{page}/events")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("type", ClientEventType::ContractSigned.key()),
+            ("occurred_at", "2025-01-02T09:30"),
+            ("note", "Signed at the <b>kickoff</b> lunch"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let after = clients::get(&app.state.db, &app.agency.id, &client.id)
+        .await
+        .unwrap();
+    assert_eq!(after.lifecycle, Lifecycle::Onboarding);
+    let (_, html) = get(&c, &app.url(&page)).await;
+    assert!(html.contains("Contract signed"));
+    assert!(html.contains("Won → Onboarding"));
+    assert!(html.contains("back-dated"));
+    assert!(
+        html.contains("Jan 2, 2025, 09:30"),
+        "shown in the agency's zone (UTC)"
+    );
+    assert!(html.contains("Signed at the &#60;b&#62;kickoff&#60;/b&#62; lunch"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn timeline_pages_with_an_older_events_link() {
+    let app = TestApp::spawn().await;
+    let client = make_client(&app, &app.agency.id, "Initech").await;
+    for i in 0..30 {
+        clients::record_event(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+            &client.id,
+            ClientEventType::Note,
+            None,
+            Some(&format!("note number {i}")),
+        )
+        .await
+        .unwrap();
+    }
+    let c = admin(&app).await;
+    let (_, html) = get(&c, &app.url(&format!("/clients/{}", client.id))).await;
+    assert!(html.contains("note number 29"), "newest first");
+    assert!(!html.contains("note number 0<"));
+    let marker = "?before=";
+    let at = html.find(marker).expect("older events link");
+    let href_start = html[..at].rfind('"').unwrap() + 1;
+    let href = &html[href_start..at + html[at..].find('"').unwrap()];
+    assert!(html.contains("Older events"));
+    let (status, older) = get(&c, &app.url(href)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(older.contains("note number 0<"));
+    assert!(older.contains("Newest events"));
+    let (status, _) = get(&c, &app.url(&format!("/clients/{}?before=abc", client.id))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn invite_flow_end_to_end() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let (status, html) = get(&c, &app.url("/team")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Role map"));
+    assert!(html.contains("Project Manager (Delivery Ops)"));
+    let csrf = csrf_of(&html);
+
+    // A bad email comes back with the rest kept.
+    let resp = c
+        .post(app.url("/team/invite"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "not-an-email"),
+            ("name", "Pat Manager"),
+            ("roles", "project_manager"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("value=\"Pat Manager\""));
+    assert!(html.contains("value=\"project_manager\" checked"));
+
+    let resp = c
+        .post(app.url("/team/invite"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "pat@northwind.test"),
+            ("name", "Pat Manager"),
+            ("roles", "project_manager"),
+            ("roles", "analyst"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    let prefix = format!("{}/invite/", app.address);
+    let start = html.find(&prefix).expect("invite link shown");
+    let link = html[start..][..html[start..].find('"').unwrap()].to_string();
+    assert!(html.contains("Invited, pending"));
+    // Shown once: the team page does not show it again.
+    let (_, again) = get(&c, &app.url("/team")).await;
+    assert!(!again.contains(&link));
+
+    // The invitee opens the link, sets a password and is logged in.
+    let invitee = browser();
+    let (status, page) = get(&invitee, &link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Join Northwind Social"));
+    assert!(page.contains("pat@northwind.test"));
+    let invite_csrf = csrf_of(&page);
+    let resp = invitee
+        .post(&link)
+        .form(&[
+            ("csrf", invite_csrf.as_str()),
+            ("password", "pat's new password"),
+            ("password_confirm", "pat's other password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("do not match"));
+    let resp = invitee
+        .post(&link)
+        .form(&[
+            ("csrf", invite_csrf.as_str()),
+            ("password", "pat's new password"),
+            ("password_confirm", "pat's new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/");
+    let (status, dash) = get(&invitee, &app.url("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(dash.contains("data-testid=\"dashboard\""));
+    assert!(dash.contains("Pat Manager"));
+    assert!(!dash.contains("href=\"/settings\""), "not an admin");
+    let pat = members::find_by_email(&app.state.db, "pat@northwind.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(pat.has_password);
+    assert_eq!(pat.roles.len(), 2);
+
+    // The link worked once.
+    let (status, html) = get(&browser(), &link).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("This invite link is no longer valid"));
+    let resp = browser()
+        .post(&link)
+        .form(&[
+            ("csrf", invite_csrf.as_str()),
+            ("password", "someone else's pw"),
+            ("password_confirm", "someone else's pw"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let (status, _) = get(&browser(), &app.url("/invite/made-up-token")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // And they can log in with the password they chose.
+    let resp = login(&app, &browser(), "pat@northwind.test", "pat's new password").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn reissue_and_deactivate_from_the_team_page() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let csrf = session_csrf(&app, &c).await;
+    let resp = c
+        .post(app.url("/team/invite"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "sam@northwind.test"),
+            ("name", "Sam Writer"),
+            ("roles", "copywriter"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = resp.text().await.unwrap();
+    let prefix = format!("{}/invite/", app.address);
+    let first = &html[html.find(&prefix).unwrap()..];
+    let first = first[..first.find('"').unwrap()].to_string();
+    let sam = members::find_by_email(&app.state.db, "sam@northwind.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let resp = c
+        .post(app.url(&format!("/team/{}/reissue", sam.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    let second = &html[html.find(&prefix).unwrap()..];
+    let second = second[..second.find('"').unwrap()].to_string();
+    assert_ne!(first, second);
+    assert_eq!(get(&browser(), &first).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&browser(), &second).await.0, StatusCode::OK);
+
+    let resp = c
+        .post(app.url(&format!("/team/{}/deactivate", sam.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&c, &app.url("/team?notice=member_deactivated")).await;
+    assert!(html.contains("Deactivated"));
+    assert_eq!(get(&browser(), &second).await.0, StatusCode::NOT_FOUND);
+    // The last admin cannot be deactivated; the page says why.
+    let resp = c
+        .post(app.url(&format!("/team/{}/deactivate", app.agency.admin.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let resp = c
+        .post(app.url(&format!("/team/{}/reactivate", sam.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn password_change_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    let email = app.agency.admin.email.clone();
+    let laptop = admin(&app).await;
+    let phone = admin(&app).await;
+    assert_eq!(get(&phone, &app.url("/")).await.0, StatusCode::OK);
+    let csrf = session_csrf(&app, &laptop).await;
+
+    // Wrong current password, too short, mismatch: refused with a message.
+    for (current, new, confirm, want) in [
+        (
+            "wrong one here",
+            "a brand new password",
+            "a brand new password",
+            "Current password is incorrect.",
+        ),
+        (
+            ADMIN_PASSWORD,
+            "short",
+            "short",
+            "New password: must be at least 10 characters.",
+        ),
+        (
+            ADMIN_PASSWORD,
+            "a brand new password",
+            "a different password",
+            "The new password and its confirmation do not match.",
+        ),
+    ] {
+        let resp = laptop
+            .post(app.url("/account/password"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("current_password", current),
+                ("new_password", new),
+                ("confirm_password", confirm),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{want}");
+        assert_eq!(alert_of(&resp.text().await.unwrap()).as_deref(), Some(want));
+    }
+    assert_eq!(
+        get(&phone, &app.url("/")).await.0,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+
+    let resp = laptop
+        .post(app.url("/account/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", ADMIN_PASSWORD),
+            ("new_password", "a brand new password"),
+            ("confirm_password", "a brand new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/account?notice=password_changed");
+    let resp = phone.get(app.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(location(&resp).starts_with("/login"));
+    let (status, html) = get(&laptop, &app.url("/account?notice=password_changed")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Password changed."));
+    assert_eq!(
+        login(&app, &browser(), &email, ADMIN_PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&app, &browser(), &email, "a brand new password")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn api_tokens_on_the_account_page() {
+    let app = TestApp::spawn().await;
+    make_member(&app, "casey@northwind.test", "casey's password").await;
+    let c = browser();
+    let resp = login(&app, &c, "casey@northwind.test", "casey's password").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&c, &app.url("/account")).await;
+    assert!(
+        !html.contains("value=\"admin\""),
+        "non-admins cannot pick admin scope"
+    );
+    let csrf = csrf_of(&html);
+    let resp = c
+        .post(app.url("/account/tokens"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Zapier"),
+            ("scope", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("value=\"Zapier\""));
+    let resp = c
+        .post(app.url("/account/tokens"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Zapier"),
+            ("scope", "write"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    let start = html.find("value=\"bt_").expect("secret shown") + "value=\"".len();
+    let secret = html[start..][..html[start..].find('"').unwrap()].to_string();
+    let api = reqwest::Client::new();
+    let me = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    // Shown once only.
+    let (_, html) = get(&c, &app.url("/account")).await;
+    assert!(!html.contains(&secret));
+    assert!(html.contains("Zapier"));
+    let tokens = baton_store::tokens::list(&app.state.db, &app.agency.id, None)
+        .await
+        .unwrap();
+    let mine = tokens.iter().find(|t| t.name == "Zapier").unwrap();
+    let admins = tokens.iter().find(|t| t.name == "test").unwrap();
+    // Someone else's token is invisible.
+    let resp = c
+        .post(app.url(&format!("/account/tokens/{}/revoke", admins.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = c
+        .post(app.url(&format!("/account/tokens/{}/revoke", mine.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let me = api
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn settings_are_for_admins_only() {
+    let app = TestApp::spawn().await;
+    make_member(&app, "casey@northwind.test", "casey's password").await;
+    let c = browser();
+    login(&app, &c, "casey@northwind.test", "casey's password").await;
+    let csrf = session_csrf(&app, &c).await;
+    let (status, html) = get(&c, &app.url("/settings")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("Only agency admins"));
+    let resp = c
+        .post(app.url("/settings"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Hijacked"),
+            ("timezone", "UTC"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = c
+        .post(app.url("/team/invite"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "x@y.test"),
+            ("name", "X"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let (_, team) = get(&c, &app.url("/team")).await;
+    assert!(!team.contains("action=\"/team/invite\""));
+
+    // The admin can, and a bad time zone comes back with everything kept.
+    let a = admin(&app).await;
+    let (status, html) = get(&a, &app.url("/settings")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_of(&html);
+    let form = |tz: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Northwind Studio".to_string()),
+            ("timezone", tz.to_string()),
+            ("brand_color", "#aa2255".to_string()),
+            ("accent_color", "#0f766e".to_string()),
+            ("logo_url", "https://cdn.example/logo.png".to_string()),
+            ("white_label", "1".to_string()),
+            ("custom_domain", "onboard.northwind.example".to_string()),
+        ]
+    };
+    let resp = a
+        .post(app.url("/settings"))
+        .form(&form("Mars/Olympus"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(alert_of(&html)
+        .unwrap()
+        .starts_with("Time zone: unknown time zone"));
+    assert!(html.contains("value=\"Mars/Olympus\""));
+    assert!(html.contains("value=\"Northwind Studio\""));
+    assert!(html.contains("value=\"onboard.northwind.example\""));
+    let resp = a
+        .post(app.url("/settings"))
+        .form(&form("Europe/Berlin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let agency = baton_store::agencies::get(&app.state.db, &app.agency.id)
+        .await
+        .unwrap();
+    assert_eq!(agency.name, "Northwind Studio");
+    assert_eq!(agency.timezone, "Europe/Berlin");
+    assert!(agency.white_label);
+    let (_, dash) = get(&a, &app.url("/")).await;
+    assert!(dash.contains("/static/theme.css?b=aa2255&#38;a=0f766e"));
+    assert!(dash.contains("src=\"https://cdn.example/logo.png\""));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn html_is_escaped() {
+    let app = TestApp::spawn().await;
+    let evil = make_client(&app, &app.agency.id, "<script>alert(1)</script>").await;
+    let c = admin(&app).await;
+    for path in ["/".to_string(), format!("/clients/{}", evil.id)] {
+        let (status, html) = get(&c, &app.url(&path)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{path}"
+        );
+        assert!(!html.contains("<script>alert(1)"), "{path}");
+    }
+    // A quote cannot break out of an attribute either.
+    let csrf = session_csrf(&app, &c).await;
+    let resp = c
+        .post(app.url("/clients"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", ""),
+            ("website", "\"><img src=x onerror=alert(1)>"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn static_assets_are_served_with_long_cache() {
+    let app = TestApp::spawn().await;
+    let c = browser();
+    for (path, kind) in [
+        ("/static/app.css", "text/css"),
+        ("/static/app.js", "text/javascript"),
+        ("/static/favicon.svg", "image/svg+xml"),
+        ("/static/theme.css?b=ffffff&a=zzz", "text/css"),
+    ] {
+        let resp = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert!(resp.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with(kind));
+        assert!(resp.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000"));
+        let body = resp.text().await.unwrap();
+        if path == "/static/app.css" {
+            assert!(body.len() < 15 * 1024, "CSS stays small: {}", body.len());
+        }
+        if path.starts_with("/static/theme.css") {
+            // White brand gets dark text; a bad accent falls back.
+            assert!(
+                body.contains("--brand:#ffffff;--on-brand:#1b1f24"),
+                "{body}"
+            );
+            assert!(body.contains("--accent:#0f766e"), "{body}");
+        }
+    }
+    app.shutdown().await;
+}
