@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# HTTP load benchmark of `baton serve` on embedded SQLite.
+#
+# Builds the release binary, starts it on 127.0.0.1 over a fresh data dir,
+# creates an agency with 1,000 clients through the API (bench/seed.py), then
+# runs wrk against the endpoints for DURATION each and prints a Markdown
+# table: requests/s, p50/p99 latency, non-2xx answers and the server's RSS.
+#
+#   bash bench/load.sh                    # 20 s per endpoint, 2 threads, 32 connections
+#   DURATION=5s bash bench/load.sh        # quicker look
+#
+# Only ever targets 127.0.0.1; every wrk run is bounded by DURATION.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=${DURATION:-20s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+CLIENTS=${CLIENTS:-1000}
+
+if ! command -v wrk >/dev/null; then
+    echo "wrk not found; installing Debian's wrk"
+    apt-get update && apt-get install -y --no-install-recommends wrk
+fi
+
+echo "== building the release binary"
+(cd "$ROOT" && cargo build --release -p baton)
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/baton
+[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/baton-bench.XXXXXX)
+PID=
+cleanup() {
+    if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
+        kill -TERM "$PID" 2>/dev/null || true
+        wait "$PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+export BATON_DATA_DIR=$WORK/data
+export BATON_LISTEN=127.0.0.1:$PORT
+export RUST_LOG=warn
+unset BATON_DATABASE_URL BATON_PUBLIC_URL BATON_CONFIG || true
+
+echo "== agency and $CLIENTS clients"
+"$BIN" agency create --name "Bench Agency" --admin-email bench@bench.test --json >"$WORK/agency.json"
+BATON_TOKEN=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["api_token"])' "$WORK/agency.json")
+export BATON_TOKEN
+"$BIN" serve 2>"$WORK/serve.log" &
+PID=$!
+python3 "$ROOT/bench/seed.py" --base "$BASE" --token "$BATON_TOKEN" --clients "$CLIENTS" --out "$WORK/clients.txt"
+
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
+hwm_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
+
+ROWS=()
+run() {
+    local name=$1 out=$WORK/$2.txt
+    shift 2
+    echo
+    echo "== $name"
+    echo "+ wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $*"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | tee "$out"
+    local rps p50 p99 non2xx total
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    p50=$(awk '$1 == "50%" {print $2}' "$out")
+    p99=$(awk '$1 == "99%" {print $2}' "$out")
+    total=$(awk '/requests in/ {print $1}' "$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+    ROWS+=("| $name | $rps | $p50 | $p99 | $total | ${non2xx:-0} | $(rss_mb) MB |")
+}
+
+run "GET /healthz" healthz "$BASE/healthz"
+# Not a target: token authentication alone, to tell its cost from the list's.
+run "GET /api/v1/me (auth only)" me -s "$ROOT/bench/get_auth.lua" "$BASE/api/v1/me"
+run "GET /api/v1/clients?limit=50" list -s "$ROOT/bench/get_auth.lua" "$BASE/api/v1/clients?limit=50"
+run "POST /api/v1/clients/{id}/events" events -s "$ROOT/bench/post_event.lua" "$BASE" -- "$WORK/clients.txt"
+
+echo
+echo "== after the runs"
+echo "server RSS $(rss_mb) MB (peak $(hwm_mb) MB); database $(du -sh "$BATON_DATA_DIR" | cut -f1)"
+t0=$(date +%s%N)
+"$BIN" audit verify | tail -n1
+echo "audit verify took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+
+echo
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/^MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM"
+echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per endpoint, on the same machine as the server"
+echo
+echo "| endpoint | requests/s | p50 | p99 | requests | non-2xx | server RSS after |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${ROWS[@]}"

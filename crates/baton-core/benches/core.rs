@@ -1,0 +1,100 @@
+//! Criterion benchmarks of the hot pure functions every write goes through:
+//! id generation, the lifecycle state machine, the audit chain hash and name
+//! validation. Run with `cargo bench -p baton-core --bench core`.
+
+use std::hint::black_box;
+
+use baton_core::audit::{chain_hash, AuditFields, GENESIS};
+use baton_core::ids::{self, new_id};
+use baton_core::lifecycle::{transition, ClientEventType, Lifecycle};
+use baton_core::validate;
+use criterion::{criterion_group, criterion_main, Criterion};
+
+const NOW_MS: i64 = 1_790_000_000_000;
+
+fn bench_ids(c: &mut Criterion) {
+    c.bench_function("ids::new_id", |b| {
+        b.iter(|| new_id(black_box(ids::CLIENT), black_box(NOW_MS)))
+    });
+    let id = new_id(ids::CLIENT, NOW_MS);
+    c.bench_function("ids::has_shape", |b| {
+        b.iter(|| ids::has_shape(black_box(&id), black_box(ids::CLIENT)))
+    });
+}
+
+fn bench_lifecycle(c: &mut Criterion) {
+    c.bench_function("lifecycle::transition allowed", |b| {
+        b.iter(|| {
+            transition(
+                black_box(Lifecycle::Onboarding),
+                black_box(ClientEventType::OnboardingCompleted),
+            )
+        })
+    });
+    // The refused move builds its conflict message: the slower path.
+    c.bench_function("lifecycle::transition refused", |b| {
+        b.iter(|| {
+            transition(
+                black_box(Lifecycle::Archived),
+                black_box(ClientEventType::ContractSigned),
+            )
+        })
+    });
+    c.bench_function("lifecycle::full path (5 moves)", |b| {
+        b.iter(|| {
+            let mut l = Lifecycle::Won;
+            for e in [
+                ClientEventType::ContractSigned,
+                ClientEventType::KickoffScheduled,
+                ClientEventType::OnboardingCompleted,
+                ClientEventType::ContractEnded,
+                ClientEventType::Archived,
+            ] {
+                l = transition(black_box(l), black_box(e)).expect("allowed");
+            }
+            l
+        })
+    });
+}
+
+fn bench_audit(c: &mut Criterion) {
+    let detail = r#"{"name":"Bluebird Coffee Roasters","website":"https://bluebird.example","lifecycle":"won"}"#;
+    let fields = AuditFields {
+        agency_id: "agy_01JD0000000000000000000000",
+        seq: 4_217,
+        recorded_at: NOW_MS,
+        actor_kind: "token",
+        actor_id: "mem_01JD0000000000000000000001",
+        action: "client.created",
+        entity_type: "client",
+        entity_id: "cli_01JD0000000000000000000002",
+        ip: "203.0.113.7",
+        detail,
+    };
+    c.bench_function("audit::chain_hash", |b| {
+        b.iter(|| chain_hash(black_box(GENESIS), black_box(&fields)))
+    });
+}
+
+fn bench_validate(c: &mut Criterion) {
+    c.bench_function("validate::name ascii", |b| {
+        b.iter(|| validate::name(black_box("name"), black_box("  Harbor Fitness  ")))
+    });
+    c.bench_function("validate::name unicode 200 chars", |b| {
+        let long = "Café Ñandú 🐦 ".repeat(15);
+        let long: String = long.chars().take(200).collect();
+        b.iter(|| validate::name(black_box("name"), black_box(&long)))
+    });
+    c.bench_function("validate::name rejected (empty)", |b| {
+        b.iter(|| validate::name(black_box("name"), black_box("   ")))
+    });
+}
+
+criterion_group!(
+    benches,
+    bench_ids,
+    bench_lifecycle,
+    bench_audit,
+    bench_validate
+);
+criterion_main!(benches);
