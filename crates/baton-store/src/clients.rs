@@ -338,7 +338,11 @@ pub async fn record_event(
                 }),
         )
         .await?;
-    crate::events::get(db, agency_id, &recorded.event_ids[0]).await
+    recorded
+        .events
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Config("the event was not recorded".into()))
 }
 
 /// One seat of a client's account team.

@@ -30,7 +30,11 @@ pub struct Member {
 const COLS: &str =
     "id, agency_id, email, name, roles, is_admin, active, password_hash, created_at, updated_at";
 
-fn from_row(r: &AnyRow) -> Result<Member> {
+/// [`COLS`] of a `members m` in a join.
+pub(crate) const COLS_AS_M: &str = "m.id, m.agency_id, m.email, m.name, m.roles, m.is_admin, \
+     m.active, m.password_hash, m.created_at, m.updated_at";
+
+pub(crate) fn from_row(r: &AnyRow) -> Result<Member> {
     let roles: String = r.try_get("roles")?;
     let keys: Vec<String> = serde_json::from_str(&roles).unwrap_or_default();
     let password_hash: Option<String> = r.try_get("password_hash")?;

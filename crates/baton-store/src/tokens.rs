@@ -133,21 +133,31 @@ pub async fn create(
 
 /// The token and member a bearer secret stands for, if live.
 pub async fn authenticate(db: &Db, secret_value: &str) -> Result<Option<(ApiToken, Member)>> {
-    let hash = secret::hash_token(secret_value);
+    // One round trip: every API request pays for this lookup.
     let row = sqlx::query(&format!(
-        "SELECT agency_id, {COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        "SELECT t.id AS tok_id, t.name AS tok_name, t.scope AS tok_scope, t.created_at AS tok_created_at, \
+         t.last_used_at AS tok_last_used_at, {} \
+         FROM api_tokens t JOIN members m ON m.id = t.member_id AND m.agency_id = t.agency_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND m.active = 1",
+        members::COLS_AS_M
     ))
-    .bind(&hash)
+    .bind(secret::hash_token(secret_value))
     .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let token = from_row(&row)?;
-    let agency_id: String = row.try_get("agency_id")?;
-    match members::get(db, &agency_id, &token.member_id).await {
-        Ok(m) if m.active => Ok(Some((token, m))),
-        Ok(_) | Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let member = members::from_row(&row)?;
+    let scope: String = row.try_get("tok_scope")?;
+    let token = ApiToken {
+        id: row.try_get("tok_id")?,
+        member_id: member.id.clone(),
+        name: row.try_get("tok_name")?,
+        scope: Scope::parse(&scope)
+            .ok_or_else(|| StoreError::Config(format!("bad stored scope {scope}")))?,
+        created_at: row.try_get("tok_created_at")?,
+        last_used_at: row.try_get("tok_last_used_at")?,
+        revoked_at: None,
+    };
+    Ok(Some((token, member)))
 }
 
 /// Notes when a token was last used (at most once a minute per token; not

@@ -106,7 +106,8 @@ impl Record {
 /// What a committed write recorded.
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    pub event_ids: Vec<String>,
+    /// The events as stored, in order.
+    pub events: Vec<crate::events::Event>,
     pub audit_seq: i64,
 }
 
@@ -169,7 +170,7 @@ impl WriteTx {
         Ok(out)
     }
 
-    async fn record(&mut self, record: Record) -> Result<Recorded> {
+    async fn record(&mut self, mut record: Record) -> Result<Recorded> {
         let n_events = record.events.len() as i64;
         let row = sqlx::query(
             "UPDATE agencies SET audit_seq = audit_seq + 1, event_seq = event_seq + $2 \
@@ -184,11 +185,13 @@ impl WriteTx {
         let prev_hash: String = row.try_get("audit_head")?;
         let last_event_seq: i64 = row.try_get("event_seq")?;
 
-        let mut event_ids = Vec::with_capacity(record.events.len());
-        for (i, e) in record.events.iter().enumerate() {
+        let mut events = Vec::with_capacity(record.events.len());
+        for (i, e) in std::mem::take(&mut record.events).into_iter().enumerate() {
             let seq = last_event_seq - n_events + 1 + i as i64;
             let id = ids::new_id(ids::EVENT, self.now);
             let data = e.data.to_string();
+            let topic = baton_core::events::topic_of(&e.event_type);
+            let occurred_at = e.occurred_at.unwrap_or(self.now);
             sqlx::query(
                 "INSERT INTO events (id, agency_id, seq, client_id, type, topic, entity_type, entity_id, \
                  occurred_at, recorded_at, actor_kind, actor_id, actor_label, note, data) \
@@ -199,10 +202,10 @@ impl WriteTx {
             .bind(seq)
             .bind(e.client_id.as_deref())
             .bind(&e.event_type)
-            .bind(baton_core::events::topic_of(&e.event_type))
+            .bind(&topic)
             .bind(&e.entity_type)
             .bind(&e.entity_id)
-            .bind(e.occurred_at.unwrap_or(self.now))
+            .bind(occurred_at)
             .bind(self.now)
             .bind(&self.actor.kind)
             .bind(&self.actor.id)
@@ -222,7 +225,22 @@ impl WriteTx {
             .bind(self.now)
             .execute(&mut *self.tx)
             .await?;
-            event_ids.push(id);
+            events.push(crate::events::Event {
+                id,
+                seq,
+                client_id: e.client_id,
+                event_type: e.event_type,
+                topic,
+                entity_type: e.entity_type,
+                entity_id: e.entity_id,
+                occurred_at,
+                recorded_at: self.now,
+                actor_kind: self.actor.kind.clone(),
+                actor_id: self.actor.id.clone(),
+                actor_label: self.actor.label.clone(),
+                note: e.note,
+                data: e.data,
+            });
         }
 
         let detail = record.detail.to_string();
@@ -265,9 +283,6 @@ impl WriteTx {
             .bind(&hash)
             .execute(&mut *self.tx)
             .await?;
-        Ok(Recorded {
-            event_ids,
-            audit_seq,
-        })
+        Ok(Recorded { events, audit_seq })
     }
 }

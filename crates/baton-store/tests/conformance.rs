@@ -196,6 +196,11 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     assert_eq!(e.occurred_at, signed_at);
     assert_eq!(e.recorded_at, T0);
     assert_eq!(e.note.as_deref(), Some("12 months"));
+    assert_eq!(
+        e,
+        events::get(&t.db, &aid, &e.id).await.unwrap(),
+        "the returned event is the stored one"
+    );
     for (ev, want) in [
         (ClientEventType::KickoffScheduled, Lifecycle::Onboarding),
         (ClientEventType::OnboardingCompleted, Lifecycle::Active),

@@ -206,8 +206,34 @@ pub async fn post_event(
     ApiJson(body): ApiJson<PostEvent>,
 ) -> ApiResult<(StatusCode, Json<EventOut>)> {
     caller.require(Scope::Write)?;
-    // Unknown ids answer 404 before any validation of the body's meaning.
-    clients::get(&state.db, caller.agency_id(), &id).await?;
+    let result = match parse_event(&body) {
+        Ok((event_type, occurred_at)) => clients::record_event(
+            &state.db,
+            caller.agency_id(),
+            &caller.actor,
+            state.now(),
+            &id,
+            event_type,
+            occurred_at,
+            body.note.as_deref(),
+        )
+        .await
+        .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(e) => Ok((StatusCode::CREATED, Json(e.into()))),
+        // An unknown id answers 404 even when the body is bad too; the
+        // existence check runs only on this error path, not on every write.
+        Err(invalid @ ApiError::Invalid { .. }) => {
+            clients::get(&state.db, caller.agency_id(), &id).await?;
+            Err(invalid)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_event(body: &PostEvent) -> ApiResult<(ClientEventType, Option<i64>)> {
     let event_type = ClientEventType::parse(body.event_type.trim()).ok_or_else(|| {
         ApiError::invalid(
             "type",
@@ -227,18 +253,7 @@ pub async fn post_event(
             )
         })?),
     };
-    let e = clients::record_event(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        event_type,
-        occurred_at,
-        body.note.as_deref(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(e.into())))
+    Ok((event_type, occurred_at))
 }
 
 #[utoipa::path(post, operation_id = "archiveClient", path = "/api/v1/clients/{id}/archive", tag = "clients", params(("id" = String, Path)),
