@@ -146,15 +146,22 @@ pub async fn list(
     limit: Option<i64>,
 ) -> Result<Page<Client>> {
     let limit = page::clamp_limit(limit);
-    let rows = sqlx::query(&format!(
-        "SELECT {COLS} FROM clients WHERE agency_id = $1 AND id > $2 AND ($3 = '' OR lifecycle = $3) ORDER BY id LIMIT $4"
-    ))
-    .bind(agency_id)
-    .bind(cursor.unwrap_or(""))
-    .bind(lifecycle.map(|l| l.key()).unwrap_or(""))
-    .bind(limit + 1)
-    .fetch_all(db.reader())
-    .await?;
+    // Conditions are only written when they apply: an `($n = '' OR …)` form
+    // lets SQLite pick the lifecycle index and sort every client of the agency.
+    let sql = match lifecycle {
+        Some(_) => format!(
+            "SELECT {COLS} FROM clients WHERE agency_id = $1 AND id > $2 AND lifecycle = $4 ORDER BY id LIMIT $3"
+        ),
+        None => format!("SELECT {COLS} FROM clients WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+    };
+    let mut q = sqlx::query(&sql)
+        .bind(agency_id)
+        .bind(cursor.unwrap_or(""))
+        .bind(limit + 1);
+    if let Some(l) = lifecycle {
+        q = q.bind(l.key());
+    }
+    let rows = q.fetch_all(db.reader()).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(page::from_rows(items, limit, |c| c.id.clone()))
 }

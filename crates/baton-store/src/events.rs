@@ -90,17 +90,24 @@ pub async fn list(
     } else {
         (">", "ASC", 0)
     };
-    let rows = sqlx::query(&format!(
-        "SELECT {COLS} FROM events WHERE agency_id = $1 AND seq {cmp} $2 \
-         AND ($3 = '' OR client_id = $3) AND ($4 = '' OR type = $4) ORDER BY seq {order} LIMIT $5"
-    ))
-    .bind(agency_id)
-    .bind(cursor.unwrap_or(start))
-    .bind(f.client_id.as_deref().unwrap_or(""))
-    .bind(f.event_type.as_deref().unwrap_or(""))
-    .bind(limit + 1)
-    .fetch_all(db.reader())
-    .await?;
+    // Filters are only written when given, so each query can use its index
+    // (`events_client` for a client's timeline, the seq key otherwise).
+    let mut sql = format!("SELECT {COLS} FROM events WHERE agency_id = $1 AND seq {cmp} $2");
+    let mut n = 3;
+    for (col, value) in [("client_id", &f.client_id), ("type", &f.event_type)] {
+        if value.is_some() {
+            sql.push_str(&format!(" AND {col} = ${n}"));
+            n += 1;
+        }
+    }
+    sql.push_str(&format!(" ORDER BY seq {order} LIMIT ${n}"));
+    let mut q = sqlx::query(&sql)
+        .bind(agency_id)
+        .bind(cursor.unwrap_or(start));
+    for value in [&f.client_id, &f.event_type].into_iter().flatten() {
+        q = q.bind(value.as_str());
+    }
+    let rows = q.bind(limit + 1).fetch_all(db.reader()).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(page::from_rows(items, limit, |e| e.seq.to_string()))
 }
