@@ -5,58 +5,19 @@
 //! folder with no inherited `BATON_*` variable. Tests that also make sense on
 //! PostgreSQL run there too when `BATON_TEST_POSTGRES_URL` is set.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sqlx::Connection;
 
+mod common;
+use common::{free_port, TempDir};
+
 const BIN: &str = env!("CARGO_BIN_EXE_baton");
 
 // ---------------------------------------------------------------- helpers
-
-/// A temporary folder, removed on drop unless the test failed (logs stay).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let p = std::env::temp_dir().join(format!(
-            "baton-cli-{tag}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `baton` on `data_dir` with no inherited `BATON_*` configuration.
 fn baton(data_dir: &Path) -> Command {

@@ -8,14 +8,16 @@
 //! `BATON_TEST_POSTGRES_URL` is set (on a fresh database of its own).
 
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+mod common;
+use common::{free_port, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_baton");
 /// Load runs this long in total; the server is killed part-way through.
@@ -23,42 +25,6 @@ const LOAD: Duration = Duration::from_secs(3);
 const KILL_AFTER: Duration = Duration::from_millis(2000);
 const WRITERS: usize = 8;
 const EVENTS_PER_CLIENT: usize = 8;
-
-/// A temporary folder removed on drop (kept when the test fails, for its logs).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let p = std::env::temp_dir().join(format!(
-            "baton-{tag}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `baton` with only the configuration given here (no inherited `BATON_*`).
 fn baton(data_dir: &Path, database_url: Option<&str>) -> Command {
