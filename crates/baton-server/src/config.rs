@@ -42,6 +42,11 @@ impl ServerConfig {
         }
     }
 
+    /// The one-time link a new member opens to set their password.
+    pub fn invite_url(&self, token: &str) -> String {
+        format!("{}/invite/{token}", self.public_url)
+    }
+
     pub fn session_cookie(&self) -> &'static str {
         if self.secure_cookies {
             "__Host-baton_session"

@@ -58,7 +58,7 @@ pub async fn create(
         },
     )
     .await?;
-    let invite_url = format!("{}/invite/{token}", state.config.public_url);
+    let invite_url = state.config.invite_url(&token);
     Ok((
         StatusCode::CREATED,
         Json(CreatedMember {

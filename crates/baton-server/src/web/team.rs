@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use baton_core::roles::{Role, ROLE_MAP};
+use baton_core::roles::{Role, RoleInfo, ROLE_MAP};
 use baton_store::invites;
 use baton_store::members::{self, Member, MemberInput, MemberPatch};
 
@@ -65,15 +65,7 @@ struct TeamPage {
     role_checks: Vec<RoleCheck>,
     invite_link: Option<InviteLink>,
     action_error: Option<String>,
-    role_map: Vec<RoleCard>,
-}
-
-/// One role of the role map.
-pub struct RoleCard {
-    pub title: &'static str,
-    pub ownership: &'static str,
-    pub outputs: &'static str,
-    pub kpis: &'static str,
+    role_map: &'static [RoleInfo],
 }
 
 /// What the page shows besides the member list.
@@ -153,15 +145,7 @@ async fn render_team(
         role_checks,
         invite_link: extras.invite_link,
         action_error: extras.action_error,
-        role_map: ROLE_MAP
-            .iter()
-            .map(|r| RoleCard {
-                title: r.title,
-                ownership: r.ownership,
-                outputs: r.outputs,
-                kpis: r.kpis,
-            })
-            .collect(),
+        role_map: &ROLE_MAP,
     };
     Ok(render(status, &page))
 }
@@ -190,10 +174,6 @@ fn require_admin(session: &WebSession) -> Result<(), WebError> {
             "Only agency admins can manage the team.".into(),
         ))
     }
-}
-
-fn invite_url(state: &AppState, token: &str) -> String {
-    format!("{}/invite/{token}", state.config.public_url)
 }
 
 /// `POST /team/invite` (admins): adds a member without a password and shows
@@ -232,7 +212,7 @@ pub async fn invite(
                 invite_link: Some(InviteLink {
                     name: m.name,
                     email: m.email,
-                    url: invite_url(&state, &token),
+                    url: state.config.invite_url(&token),
                 }),
                 ..Extras::default()
             };
@@ -286,7 +266,7 @@ pub async fn reissue(
                 invite_link: Some(InviteLink {
                     name: m.name,
                     email: m.email,
-                    url: invite_url(&state, &token),
+                    url: state.config.invite_url(&token),
                 }),
                 ..Extras::default()
             };
