@@ -52,7 +52,9 @@ BATON_TOKEN=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 export BATON_TOKEN
 "$BIN" serve 2>"$WORK/serve.log" &
 PID=$!
-python3 "$ROOT/bench/seed.py" --base "$BASE" --token "$BATON_TOKEN" --clients "$CLIENTS" --out "$WORK/clients.txt"
+python3 "$ROOT/bench/seed.py" --base "$BASE" --token "$BATON_TOKEN" --clients "$CLIENTS" --out "$WORK/clients.txt" \
+    --links "$WORK/links.txt"
+LINK=$(head -n1 "$WORK/links.txt")
 
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
 hwm_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
@@ -79,6 +81,17 @@ run "GET /healthz" healthz "$BASE/healthz"
 run "GET /api/v1/me (auth only)" me -s "$ROOT/bench/get_auth.lua" "$BASE/api/v1/me"
 run "GET /api/v1/clients?limit=50" list -s "$ROOT/bench/get_auth.lua" "$BASE/api/v1/clients?limit=50"
 run "POST /api/v1/clients/{id}/events" events -s "$ROOT/bench/post_event.lua" "$BASE" -- "$WORK/clients.txt"
+# The client's onboarding page: welcome and the full steps page (5 requests).
+run "GET /o/{token} (link page)" link "$LINK"
+run "GET /o/{token}/steps (steps page)" steps "$LINK/steps"
+run "GET /api/v1/access-requests?limit=200" board -s "$ROOT/bench/get_auth.lua" "$BASE/api/v1/access-requests?limit=200"
+
+echo
+echo "== access board for $CLIENTS clients (web pages, one request at a time)"
+EMAIL=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin_email"])' "$WORK/agency.json")
+PASSWORD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["admin_password"])' "$WORK/agency.json")
+BOARD=$(python3 "$ROOT/bench/board_timing.py" --base "$BASE" --email "$EMAIL" --password "$PASSWORD")
+echo "$BOARD"
 
 echo
 echo "== after the runs"
@@ -94,3 +107,5 @@ echo
 echo "| endpoint | requests/s | p50 | p99 | requests | non-2xx | server RSS after |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "$BOARD"

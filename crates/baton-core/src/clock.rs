@@ -59,6 +59,16 @@ pub fn rfc3339(ms: i64) -> String {
     }
 }
 
+/// "Mar 3, 2026": the calendar day of `ms` in the IANA zone `tz` (UTC when
+/// the zone is unknown). For text sent to people, e.g. reminders.
+pub fn local_day(ms: i64, tz: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts.to_zoned(zone).strftime("%b %-d, %Y").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Parses an RFC 3339 instant (any offset) into unix milliseconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     s.trim()
@@ -69,6 +79,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_days() {
+        // 23:30 UTC on Mar 3 is already Mar 4 in Tokyo
+        let ms = super::parse_rfc3339("2026-03-03T23:30:00Z").unwrap();
+        assert_eq!(super::local_day(ms, "UTC"), "Mar 3, 2026");
+        assert_eq!(super::local_day(ms, "Asia/Tokyo"), "Mar 4, 2026");
+        assert_eq!(super::local_day(ms, "Not/AZone"), "Mar 3, 2026");
+    }
+
     use super::*;
 
     #[test]

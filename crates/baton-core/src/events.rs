@@ -14,6 +14,25 @@ pub const MEMBER_INVITED: &str = "member.invited";
 pub const MEMBER_UPDATED: &str = "member.updated";
 pub const AGENCY_CREATED: &str = "agency.created";
 pub const AGENCY_UPDATED: &str = "agency.updated";
+pub const ONBOARDING_SETTINGS_CHANGED: &str = "agency.onboarding_settings_changed";
+pub const PLATFORM_SAVED: &str = "platform.saved";
+pub const PLATFORM_DELETED: &str = "platform.deleted";
+pub const ACCESS_TEMPLATE_SAVED: &str = "access_template.saved";
+pub const ACCESS_TEMPLATE_DELETED: &str = "access_template.deleted";
+pub const LINK_CREATED: &str = "onboarding.link_created";
+pub const LINK_OPENED: &str = "onboarding.link_opened";
+pub const LINK_REVOKED: &str = "onboarding.link_revoked";
+pub const LINK_REGENERATED: &str = "onboarding.link_regenerated";
+pub const REMINDER_SENT: &str = "onboarding.reminder_sent";
+pub const ANSWERS_SAVED: &str = "onboarding.answers_saved";
+pub const FILE_UPLOADED: &str = "onboarding.file_uploaded";
+pub const ONBOARDING_COMPLETED: &str = "onboarding.completed";
+pub const ACCESS_GRANTED: &str = "access.granted_by_client";
+pub const ACCESS_STUCK: &str = "access.client_stuck";
+pub const ACCESS_VERIFIED: &str = "access.verified";
+pub const ACCESS_FAILED: &str = "access.failed";
+pub const ACCESS_REVOKED: &str = "access.revoked";
+pub const ACCESS_WAIVED: &str = "access.revoke_waived";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

@@ -12,6 +12,10 @@ pub const EVENT: &str = "evt";
 pub const TOKEN: &str = "tok";
 pub const INVITE: &str = "inv";
 pub const JOB: &str = "job";
+pub const LINK: &str = "lnk";
+pub const ACCESS_REQUEST: &str = "acc";
+pub const ACCESS_TEMPLATE: &str = "tpl";
+pub const FILE: &str = "fil";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

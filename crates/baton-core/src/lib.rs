@@ -6,14 +6,19 @@
 //! store, the server and the CLI alike. Time comes in as arguments (unix
 //! milliseconds) or through [`clock::Clock`], never from a global.
 
+pub mod access;
 pub mod audit;
 pub mod clock;
+pub mod colour;
 pub mod error;
 pub mod events;
 pub mod ids;
 pub mod lifecycle;
+pub mod onboarding;
+pub mod platforms;
 pub mod roles;
 pub mod secret;
+pub mod uploads;
 pub mod validate;
 
 pub use error::CoreError;

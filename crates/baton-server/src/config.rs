@@ -47,6 +47,11 @@ impl ServerConfig {
         format!("{}/invite/{token}", self.public_url)
     }
 
+    /// The client's onboarding link: `BATON_PUBLIC_URL/o/{token}`.
+    pub fn onboarding_url(&self, token: &str) -> String {
+        format!("{}/o/{token}", self.public_url)
+    }
+
     pub fn session_cookie(&self) -> &'static str {
         if self.secure_cookies {
             "__Host-baton_session"

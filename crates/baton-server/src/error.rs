@@ -159,19 +159,25 @@ impl IntoResponse for ApiError {
 }
 
 /// A problem+json answer for a status without an [`ApiError`] variant (405).
+/// The JSON text of a problem document.
+pub fn problem_body(status: StatusCode, problem_type: &str, title: &str, detail: &str) -> String {
+    json!({
+        "type": format!("https://baton.dev/problems/{problem_type}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    })
+    .to_string()
+}
+
 pub fn problem_response(
     status: StatusCode,
     problem_type: &str,
     title: &str,
     detail: &str,
 ) -> Response {
-    let body = json!({
-        "type": format!("https://baton.dev/problems/{problem_type}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut resp = (status, body.to_string()).into_response();
+    let body = problem_body(status, problem_type, title, detail);
+    let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),

@@ -12,8 +12,10 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod ops;
+pub mod reminders;
 pub mod state;
 pub mod testing;
+pub mod uploads;
 pub mod web;
 pub mod worker;
 
@@ -51,6 +53,19 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
+/// The request path as logged: capability tokens in the path (onboarding
+/// links `/o/{token}…`, invites `/invite/{token}`) are replaced by `…`, so a
+/// log never holds a working link.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/o/", "/invite/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+            return format!("{prefix}…{tail}").into();
+        }
+    }
+    path.into()
+}
+
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
@@ -60,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .merge(web::portal::router(state.clone()))
         .merge(web::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -76,7 +92,7 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
             let id = req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), RandomRequestId))
         .with_state(state)
@@ -101,4 +117,23 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_never_reach_logged_paths() {
+        for (path, logged) in [
+            ("/o/abcDEF123_-xyz", "/o/…"),
+            (
+                "/o/abcDEF123_-xyz/requests/acc_1/grant",
+                "/o/…/requests/acc_1/grant",
+            ),
+            ("/invite/secret", "/invite/…"),
+            ("/clients/cli_1", "/clients/cli_1"),
+            ("/onboarding", "/onboarding"),
+        ] {
+            assert_eq!(super::loggable_path(path), logged);
+        }
+    }
 }

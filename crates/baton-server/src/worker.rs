@@ -1,5 +1,5 @@
 //! Background workers. The outbox worker runs jobs that committed writes left
-//! behind. Today every event job is marked delivered (no webhook endpoints or
+//! behind; the same loop sends the clients' scheduled onboarding reminders. Today every event job is marked delivered (no webhook endpoints or
 //! SOP triggers exist yet); later issues add the dispatchers that fan events
 //! out, in this same loop.
 
@@ -18,6 +18,9 @@ pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         if let Err(e) = run_once(&state).await {
             tracing::warn!(error = %e, "outbox worker pass failed");
+        }
+        if let Err(e) = crate::reminders::run_once(&state).await {
+            tracing::warn!(error = %e, "reminder pass failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}

@@ -33,6 +33,34 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/agency"),
     ("patch", "/api/v1/agency"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/platforms"),
+    ("get", "/api/v1/platforms/{key}"),
+    ("put", "/api/v1/platforms/{key}"),
+    ("delete", "/api/v1/platforms/{key}"),
+    ("get", "/api/v1/agency/onboarding"),
+    ("patch", "/api/v1/agency/onboarding"),
+    ("get", "/api/v1/access-templates"),
+    ("post", "/api/v1/access-templates"),
+    ("put", "/api/v1/access-templates/{id}"),
+    ("delete", "/api/v1/access-templates/{id}"),
+    ("get", "/api/v1/clients/{id}/onboarding-links"),
+    ("post", "/api/v1/clients/{id}/onboarding-links"),
+    ("get", "/api/v1/onboarding-links/{id}"),
+    ("delete", "/api/v1/onboarding-links/{id}"),
+    ("post", "/api/v1/onboarding-links/{id}/regenerate"),
+    ("post", "/api/v1/onboarding-links/{id}/remind"),
+    ("get", "/api/v1/clients/{id}/access-requests"),
+    ("get", "/api/v1/clients/{id}/kpis"),
+    ("get", "/api/v1/clients/{id}/intake"),
+    ("get", "/api/v1/access-requests"),
+    ("get", "/api/v1/access-requests/{id}"),
+    ("post", "/api/v1/access-requests/{id}/verify"),
+    ("post", "/api/v1/access-requests/{id}/fail"),
+    ("post", "/api/v1/access-requests/{id}/grant"),
+    ("post", "/api/v1/access-requests/{id}/revoke"),
+    ("post", "/api/v1/access-requests/{id}/waive"),
+    ("get", "/api/v1/access-inventory"),
+    ("get", "/api/v1/kpis/access"),
 ];
 
 #[tokio::test]
@@ -496,7 +524,7 @@ async fn openapi_is_3_1_with_every_route_and_unique_operation_ids() {
     // And every routed operation is really served (not the 404 fallback).
     let t = &app.agency.token;
     for (m, p) in OPERATIONS {
-        let path = p.replace("{id}", "x");
+        let path = p.replace("{id}", "x").replace("{key}", "x");
         let r = api
             .call(
                 m.to_uppercase().parse().unwrap(),
@@ -507,7 +535,7 @@ async fn openapi_is_3_1_with_every_route_and_unique_operation_ids() {
             .await;
         assert_ne!(r.status, 405, "{m} {p} is routed");
         if r.status == 404 {
-            assert!(p.contains("{id}"), "{m} {p} is routed: {}", r.text);
+            assert!(p.contains('{'), "{m} {p} is routed: {}", r.text);
         }
     }
     app.shutdown().await;
@@ -534,6 +562,12 @@ async fn garbage_ids_in_queries_and_paths_never_500() {
             format!("/api/v1/clients/{e}"),
             format!("/api/v1/members/{e}"),
             format!("/api/v1/events?client={e}"),
+            format!("/api/v1/platforms/{e}"),
+            format!("/api/v1/onboarding-links/{e}"),
+            format!("/api/v1/access-requests/{e}"),
+            format!("/api/v1/clients/{e}/access-requests"),
+            format!("/api/v1/clients/{e}/kpis"),
+            format!("/api/v1/clients/{e}/onboarding-links"),
         ] {
             api.get(&path, t).await.problem(404, &path);
         }

@@ -159,6 +159,17 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Agency>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// The agency whose custom domain is `host` (lower-case, no port).
+pub async fn find_by_custom_domain(db: &Db, host: &str) -> Result<Option<Agency>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM agencies WHERE custom_domain = $1"
+    ))
+    .bind(host)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Changes to an agency's settings; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AgencyPatch {

@@ -314,6 +314,41 @@ pub async fn record_event(
         .and_then(|l| Lifecycle::parse(&l))
         .ok_or(StoreError::NotFound)?;
     let to = lifecycle::transition(from, event_type)?;
+    if to == Lifecycle::Archived {
+        let open =
+            crate::access_requests::open_revoke_lines(tx.conn(), agency_id, client_id).await?;
+        if open > 0 {
+            return Err(CoreError::Conflict(format!(
+                "{open} platform access{} still held: revoke each (verified by a member) or waive it with a reason before archiving",
+                if open == 1 { " is" } else { "es are" }
+            ))
+            .into());
+        }
+    }
+    if event_type == ClientEventType::ContractSigned {
+        sqlx::query("UPDATE clients SET contract_signed_at = $3 WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(client_id)
+            .bind(occurred_at.unwrap_or(now))
+            .execute(tx.conn())
+            .await?;
+    }
+    // Leaving delivery closes the client's links: what still waits on the
+    // client is withdrawn so it leaves the board and the reminders stop.
+    let withdrawn = if to != from && matches!(to, Lifecycle::Offboarding | Lifecycle::Archived) {
+        let why = format!("withdrawn: the client moved to {}", to.key());
+        crate::access_requests::withdraw_open(
+            tx.conn(),
+            agency_id,
+            client_id,
+            now,
+            &actor.label,
+            &why,
+        )
+        .await?
+    } else {
+        0
+    };
     if to != from {
         sqlx::query(
             "UPDATE clients SET lifecycle = $3, updated_at = $4, archived_at = $5 WHERE agency_id = $1 AND id = $2",
@@ -326,7 +361,9 @@ pub async fn record_event(
         .execute(tx.conn())
         .await?;
     }
-    let data = if to != from {
+    let data = if withdrawn > 0 {
+        json!({"from": from.key(), "to": to.key(), "access_requests_withdrawn": withdrawn})
+    } else if to != from {
         json!({"from": from.key(), "to": to.key()})
     } else {
         json!({})

@@ -8,6 +8,9 @@
 //! agencies cannot be written by accident. This crate knows SQL and nothing of
 //! HTTP; domain rules live in `baton-core`.
 
+pub mod access_kpis;
+pub mod access_requests;
+pub mod access_templates;
 pub mod agencies;
 pub mod audit;
 pub mod clients;
@@ -15,11 +18,15 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod intake;
 pub mod invites;
 pub mod members;
 mod migrate;
+pub mod onboarding_links;
+pub mod onboarding_settings;
 pub mod outbox;
 pub mod page;
+pub mod platforms;
 pub mod sessions;
 pub mod testing;
 pub mod tokens;

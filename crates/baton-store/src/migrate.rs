@@ -8,11 +8,18 @@ use sqlx::Executor;
 use crate::db::{Backend, Db};
 use crate::error::Result;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "onboarding",
+        include_str!("../migrations/0002_onboarding.sql"),
+    ),
+];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.
 const PG_LOCK_KEY: i64 = 0x0ba7_0001;

@@ -92,7 +92,10 @@ async fn migrations_are_idempotent() {
         .fetch_one(again.reader())
         .await
         .unwrap();
-    assert_eq!(versions, 1);
+    assert_eq!(
+        versions, 2,
+        "one row per migration (foundation, onboarding)"
+    );
     again.close().await;
     t.cleanup().await;
 }

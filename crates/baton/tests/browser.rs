@@ -1,17 +1,26 @@
-//! Headless Chromium through login → dashboard, against the real binary.
+//! Headless Chromium against the real binary: the team's login → dashboard,
+//! and a client's whole onboarding on a phone-sized window, then the team
+//! verifying the access and seeing the KPI.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
-//! `/usr/bin/chromedriver`). Without chromedriver the test prints why and
-//! passes, unless `BATON_BROWSER_TESTS=1` or `CI=true` says the browser test
+//! `/usr/bin/chromedriver`). Without chromedriver each test prints why and
+//! passes, unless `BATON_BROWSER_TESTS=1` or `CI=true` says the browser tests
 //! must run: then a missing chromedriver is a failure.
+//!
+//! Each test has its own data folder, `baton serve`, chromedriver and ports,
+//! so they run in parallel in one process.
 //!
 //! Run: `BATON_BROWSER_TESTS=1 cargo test -p baton --test browser -- --nocapture`
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 mod common;
@@ -21,6 +30,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_baton");
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const AGENCY_NAME: &str = "Lighthouse Browser Agency";
+
+/// How long a page may take to show what a step waits for.
+const PAGE_WAIT: Duration = Duration::from_secs(15);
+
+/// A 1×1 transparent PNG (67 bytes).
+const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
 
 /// A child process killed on drop.
 struct Proc(Child);
@@ -55,6 +76,31 @@ fn baton(data_dir: &Path) -> Command {
     cmd
 }
 
+/// Whether this machine can run the browser tests. Without chromedriver:
+/// a failure when `BATON_BROWSER_TESTS` or `CI` is set, else `false` with
+/// the reason printed (the test then passes without running).
+fn browser_available() -> bool {
+    let required = flag("BATON_BROWSER_TESTS") || flag("CI");
+    if !Path::new(CHROMEDRIVER).exists() {
+        if required {
+            panic!(
+                "{CHROMEDRIVER} is missing but the browser test is required \
+                 (BATON_BROWSER_TESTS or CI is set): apt-get install chromium chromium-driver"
+            );
+        }
+        eprintln!(
+            "skipped: {CHROMEDRIVER} not found (apt-get install chromium chromium-driver, \
+             or set BATON_BROWSER_TESTS=1 to make this a failure)"
+        );
+        return false;
+    }
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMEDRIVER} is installed but {CHROMIUM} is not: apt-get install chromium"
+    );
+    true
+}
+
 /// Polls `url` until it answers 2xx, or panics naming `what` with its log.
 async fn wait_ready(url: &str, what: &str, proc: &mut Proc, log: &Path) {
     let http = reqwest::Client::new();
@@ -78,6 +124,244 @@ async fn wait_ready(url: &str, what: &str, proc: &mut Proc, log: &Path) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The browser window of a session.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    width: u32,
+    height: u32,
+    /// Chrome's mobile emulation (phone viewport, device pixel ratio 3,
+    /// touch), on top of the window size.
+    phone: bool,
+}
+
+const DESKTOP: Window = Window {
+    width: 1280,
+    height: 900,
+    phone: false,
+};
+
+const PHONE: Window = Window {
+    width: 390,
+    height: 844,
+    phone: true,
+};
+
+/// One test's world: a fresh agency in its own data folder, `baton serve`
+/// and chromedriver on their own ports, and the Chromium sessions opened.
+struct Harness {
+    /// `http://127.0.0.1:{port}`, also the public URL of the links.
+    base: String,
+    /// The agency's owner, from `baton agency create --json`.
+    email: String,
+    password: String,
+    /// The agency's API token.
+    api_token: String,
+    serve_log: PathBuf,
+    driver_url: String,
+    driver_log: PathBuf,
+    /// Every session opened, ended when the test's steps are over.
+    sessions: Mutex<Vec<Client>>,
+    /// Held to be killed on drop.
+    _driver: Proc,
+    _server: Proc,
+    /// Last, so that it is removed after both processes are gone.
+    dir: TempDir,
+}
+
+impl Harness {
+    /// Creates the agency, then starts `baton serve` and chromedriver.
+    async fn start(tag: &str) -> Harness {
+        let dir = TempDir::new(tag);
+        let out = baton(dir.path())
+            .args([
+                "agency",
+                "create",
+                "--name",
+                AGENCY_NAME,
+                "--admin-email",
+                "owner@lighthouse.test",
+                "--json",
+            ])
+            .output()
+            .expect("run baton agency create");
+        assert!(
+            out.status.success(),
+            "agency create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let field = |k: &str| {
+            created[k]
+                .as_str()
+                .unwrap_or_else(|| panic!("agency create --json has no {k:?}: {created}"))
+                .to_string()
+        };
+        let (email, password, api_token) = (
+            field("admin_email"),
+            field("admin_password"),
+            field("api_token"),
+        );
+
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let serve_log = dir.path().join("serve.log");
+        let mut server = Proc(
+            baton(dir.path())
+                .arg("serve")
+                .env("BATON_LISTEN", format!("127.0.0.1:{port}"))
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&serve_log).unwrap())
+                .spawn()
+                .expect("spawn baton serve"),
+        );
+        wait_ready(
+            &format!("{base}/healthz"),
+            "baton serve",
+            &mut server,
+            &serve_log,
+        )
+        .await;
+
+        let driver_port = free_port();
+        let driver_log = dir.path().join("chromedriver.log");
+        let mut driver = Proc(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={driver_port}"))
+                .arg(format!("--log-path={}", driver_log.display()))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn chromedriver"),
+        );
+        let driver_url = format!("http://127.0.0.1:{driver_port}");
+        wait_ready(
+            &format!("{driver_url}/status"),
+            "chromedriver",
+            &mut driver,
+            &driver_log,
+        )
+        .await;
+
+        Harness {
+            base,
+            email,
+            password,
+            api_token,
+            serve_log,
+            driver_url,
+            driver_log,
+            sessions: Mutex::new(Vec::new()),
+            _driver: driver,
+            _server: server,
+            dir,
+        }
+    }
+
+    /// A new Chromium session with its own profile, `name` naming it.
+    async fn session(&self, name: &str, window: Window) -> Client {
+        let profile = self.dir.path().join(format!("chromium-{name}"));
+        std::fs::create_dir_all(&profile).unwrap();
+        let mut options = json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                format!("--window-size={},{}", window.width, window.height),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        });
+        if window.phone {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {
+                    "width": window.width,
+                    "height": window.height,
+                    "pixelRatio": 3.0,
+                },
+            });
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), options);
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.driver_url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start a Chromium session ({name}, {window:?}): {e}\nchromedriver log:\n{}",
+                    std::fs::read_to_string(&self.driver_log).unwrap_or_default()
+                )
+            });
+        self.sessions.lock().unwrap().push(c.clone());
+        c
+    }
+
+    /// An API call with the agency's token: (status, JSON body or null).
+    async fn api(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.api_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    /// An API call that must answer `want`; its JSON body.
+    async fn api_ok(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
+        let (status, json) = self.api(method.clone(), path, body).await;
+        assert_eq!(status, want, "{method} {path} answered {status}: {json}");
+        json
+    }
+}
+
+/// Starts a harness tagged `tag` and runs `steps` with it in a task, so that
+/// pass or fail every session is ended and Chromium quits before the test
+/// reports. On a failure the server's log is printed too.
+async fn browser_test<F, Fut>(tag: &str, steps: F)
+where
+    F: FnOnce(Arc<Harness>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if !browser_available() {
+        return;
+    }
+    let h = Arc::new(Harness::start(tag).await);
+    let result = tokio::spawn(steps(h.clone())).await;
+    let sessions = std::mem::take(&mut *h.sessions.lock().unwrap());
+    for c in sessions {
+        let _ = c.close().await;
+    }
+    if let Err(e) = result {
+        eprintln!(
+            "baton serve log ({tag}):\n{}",
+            std::fs::read_to_string(&h.serve_log).unwrap_or_default()
+        );
+        // `h` drops while unwinding, so its folder (logs, profiles) stays.
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("browser steps did not finish: {e}"),
+        }
+    }
+    drop(h);
 }
 
 /// Where screenshots go: kept after the run (the test's own folder is not).
@@ -110,6 +394,123 @@ async fn evidence(c: &Client, name: &str) -> String {
         said.push_str(&format!("page source (first 1500 chars):\n{cut}\n"));
     }
     said
+}
+
+/// Panics with the message and the page's evidence saved under `$name`.
+macro_rules! fail {
+    ($c:expr, $name:expr, $($msg:tt)+) => {{
+        let said = format!($($msg)+);
+        panic!("{said}\n{}", evidence($c, $name).await)
+    }};
+}
+
+/// `fail!` unless the condition holds.
+macro_rules! check {
+    ($c:expr, $name:expr, $cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            fail!($c, $name, $($msg)+)
+        }
+    };
+}
+
+/// The element `css`, waiting for it to appear.
+async fn find(c: &Client, css: &str, name: &str) -> Element {
+    match c
+        .wait()
+        .at_most(PAGE_WAIT)
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => fail!(c, name, "no {css} on the page ({e})"),
+    }
+}
+
+/// Clicks the element `css` once it is there.
+async fn click(c: &Client, css: &str, name: &str) {
+    let e = find(c, css, name).await;
+    if let Err(err) = e.click().await {
+        fail!(c, name, "cannot click {css}: {err}");
+    }
+}
+
+/// Waits until the text of `css` contains `needle` (any text for ""); that
+/// text. Fails at once when an error page (`#error-title`) shows instead,
+/// with the likely cause when it is the portal's refusal of a form post.
+async fn wait_text(c: &Client, css: &str, needle: &str, name: &str) -> String {
+    let deadline = Instant::now() + PAGE_WAIT;
+    let mut last = None;
+    loop {
+        // Errors (a page in the middle of loading) just mean "not yet".
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(needle) {
+                    return t;
+                }
+                last = Some(t);
+            }
+        }
+        if let Ok(t) = c.find(Locator::Css("#error-title")).await {
+            let title = t.text().await.unwrap_or_default();
+            let hint = if title.contains("could not be accepted") {
+                "\nThat is the portal's 403 from `check_origin` (crates/baton-server/src/web/portal.rs): \
+                 the browser's `Origin` header was refused. Chromium sends `Origin: null` on a form \
+                 post from a page whose Referrer-Policy is `no-referrer`."
+            } else {
+                ""
+            };
+            fail!(
+                c,
+                name,
+                "an error page {title:?} instead of {css} with {needle:?}{hint}"
+            );
+        }
+        if Instant::now() >= deadline {
+            fail!(
+                c,
+                name,
+                "{css} never showed {needle:?} within {PAGE_WAIT:?}; its last text: {last:?}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs `script` in the page; its return value.
+async fn js(c: &Client, script: &str, name: &str) -> Value {
+    match c.execute(script, vec![]).await {
+        Ok(v) => v,
+        Err(e) => fail!(c, name, "script {script:?} failed: {e}"),
+    }
+}
+
+/// Fails unless the page fits its window's width (no horizontal scroll).
+async fn check_no_horizontal_scroll(c: &Client, name: &str) {
+    let v = js(
+        c,
+        "return [document.documentElement.scrollWidth, window.innerWidth];",
+        name,
+    )
+    .await;
+    let (scroll, inner) = (v[0].as_i64().unwrap_or(-1), v[1].as_i64().unwrap_or(-1));
+    check!(
+        c,
+        name,
+        scroll > 0 && inner > 0 && scroll <= inner,
+        "the page scrolls sideways: scrollWidth {scroll} > innerWidth {inner}"
+    );
+}
+
+/// Saves a screenshot of the page as `name.png` in the screenshots folder.
+async fn keep_screenshot(c: &Client, name: &str) -> PathBuf {
+    let png = match c.screenshot().await {
+        Ok(p) => p,
+        Err(e) => fail!(c, name, "no screenshot: {e}"),
+    };
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+    let kept = screenshot_dir().join(format!("{name}.png"));
+    std::fs::write(&kept, &png).unwrap();
+    kept
 }
 
 async fn login_to_dashboard(c: &Client, base: &str, email: &str, password: &str) {
@@ -192,150 +593,243 @@ async fn login_to_dashboard(c: &Client, base: &str, email: &str, password: &str)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_then_dashboard_in_headless_chromium() {
-    let required = flag("BATON_BROWSER_TESTS") || flag("CI");
-    if !Path::new(CHROMEDRIVER).exists() {
-        if required {
-            panic!(
-                "{CHROMEDRIVER} is missing but the browser test is required \
-                 (BATON_BROWSER_TESTS or CI is set): apt-get install chromium chromium-driver"
-            );
-        }
-        eprintln!(
-            "skipped: {CHROMEDRIVER} not found (apt-get install chromium chromium-driver, \
-             or set BATON_BROWSER_TESTS=1 to make this a failure)"
-        );
-        return;
-    }
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMEDRIVER} is installed but {CHROMIUM} is not: apt-get install chromium"
-    );
-
-    let dir = TempDir::new("browser");
-    let out = baton(&dir.0)
-        .args([
-            "agency",
-            "create",
-            "--name",
-            AGENCY_NAME,
-            "--admin-email",
-            "owner@lighthouse.test",
-            "--json",
-        ])
-        .output()
-        .expect("run baton agency create");
-    assert!(
-        out.status.success(),
-        "agency create: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let email = created["admin_email"].as_str().unwrap().to_string();
-    let password = created["admin_password"].as_str().unwrap().to_string();
-
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let serve_log = dir.0.join("serve.log");
-    let mut server = Proc(
-        baton(&dir.0)
-            .arg("serve")
-            .env("BATON_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&serve_log).unwrap())
-            .spawn()
-            .expect("spawn baton serve"),
-    );
-    wait_ready(
-        &format!("{base}/healthz"),
-        "baton serve",
-        &mut server,
-        &serve_log,
-    )
+    browser_test("browser-login", |h| async move {
+        let c = h.session("desktop", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        let png = c.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+        std::fs::write(h.dir.path().join("dashboard.png"), &png).unwrap();
+        let kept = screenshot_dir().join("dashboard.png");
+        std::fs::write(&kept, &png).unwrap();
+        eprintln!("dashboard screenshot: {}", kept.display());
+    })
     .await;
+}
 
-    let driver_port = free_port();
-    let driver_log = dir.0.join("chromedriver.log");
-    let mut driver = Proc(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .arg(format!("--log-path={}", driver_log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn chromedriver"),
-    );
-    let driver_url = format!("http://127.0.0.1:{driver_port}");
-    wait_ready(
-        &format!("{driver_url}/status"),
-        "chromedriver",
-        &mut driver,
-        &driver_log,
-    )
-    .await;
-
-    let profile = dir.0.join("chromium-profile");
-    std::fs::create_dir_all(&profile).unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver_url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start a Chromium session: {e}\nchromedriver log:\n{}",
-                std::fs::read_to_string(&driver_log).unwrap_or_default()
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_onboards_on_a_phone_then_the_team_verifies() {
+    browser_test("browser-phone", |h| async move {
+        // 1. The team sets the client up through the API.
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Harbor Fitness"})),
+                201,
             )
-        });
+            .await;
+        let id = client["id"].as_str().expect("client id").to_string();
+        h.api_ok(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/events"),
+            Some(json!({"type": "contract_signed"})),
+            201,
+        )
+        .await;
+        let link = h
+            .api_ok(
+                Method::POST,
+                &format!("/api/v1/clients/{id}/onboarding-links"),
+                Some(json!({"requests": [
+                    {"platform": "meta_page"},
+                    {"platform": "ga4", "permission": "analyst"},
+                ]})),
+                201,
+            )
+            .await;
+        let url = link["url"].as_str().expect("link url").to_string();
+        let token = url
+            .strip_prefix(&format!("{}/o/", h.base))
+            .unwrap_or_else(|| panic!("the link {url:?} is not under {}/o/", h.base))
+            .to_string();
+        let rids: Vec<String> = link["requests"]
+            .as_array()
+            .expect("link requests")
+            .iter()
+            .map(|r| r["id"].as_str().expect("request id").to_string())
+            .collect();
+        assert_eq!(rids.len(), 2, "two requests on the link: {link}");
 
-    // Run the steps in a task so that, pass or fail, the session is ended
-    // and Chromium quits before the test reports.
-    let steps = {
-        let c = c.clone();
-        let test_dir = dir.0.clone();
-        tokio::spawn(async move {
-            login_to_dashboard(&c, &base, &email, &password).await;
-            let png = c.screenshot().await.expect("screenshot");
-            assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
-            std::fs::write(test_dir.join("dashboard.png"), &png).unwrap();
-            let kept = screenshot_dir().join("dashboard.png");
-            std::fs::write(&kept, &png).unwrap();
-            eprintln!("dashboard screenshot: {}", kept.display());
-        })
-    };
-    let result = steps.await;
-    let _ = c.close().await;
-    if let Err(e) = result {
-        eprintln!(
-            "baton serve log:\n{}",
-            std::fs::read_to_string(&serve_log).unwrap_or_default()
+        // 2. The client opens the link on a phone: the welcome page.
+        let c = h.session("phone", PHONE).await;
+        c.goto(&url).await.expect("open the onboarding link");
+        let title = find(&c, "#welcome-title", "phone-welcome").await;
+        let title = title.text().await.unwrap_or_default();
+        check!(
+            &c,
+            "phone-welcome",
+            title.contains(AGENCY_NAME) && title.contains("Harbor Fitness"),
+            "the welcome heading does not name {AGENCY_NAME:?} and the client: {title:?}"
         );
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("browser steps did not finish: {e}"),
+        wait_text(&c, "header.band", AGENCY_NAME, "phone-welcome").await;
+        let viewport = js(
+            &c,
+            "return [window.innerWidth, window.devicePixelRatio];",
+            "phone-welcome",
+        )
+        .await;
+        eprintln!("phone viewport: innerWidth, devicePixelRatio = {viewport}");
+        check!(
+            &c,
+            "phone-welcome",
+            viewport[0].as_i64() == Some(i64::from(PHONE.width)),
+            "the phone window is {} CSS pixels wide, not {}",
+            viewport[0],
+            PHONE.width
+        );
+        check_no_horizontal_scroll(&c, "phone-welcome").await;
+        click(
+            &c,
+            "form[action$=\"/open\"] button[type=submit]",
+            "phone-welcome",
+        )
+        .await;
+
+        // 3. The steps page: both requests marked granted.
+        wait_text(&c, ".progress", "", "phone-steps").await;
+        let here = c.current_url().await.unwrap();
+        check!(
+            &c,
+            "phone-steps",
+            here.path() == format!("/o/{token}/steps"),
+            "Continue led to {here}, not the steps page"
+        );
+        wait_text(&c, ".progress", "0 of 2 done", "phone-steps").await;
+        for rid in &rids {
+            click(
+                &c,
+                &format!(
+                    "#req-{rid} form[action$=\"/requests/{rid}/granted\"] button[type=submit]"
+                ),
+                "phone-grant",
+            )
+            .await;
+            wait_text(
+                &c,
+                &format!("#req-{rid} .status.s-granted"),
+                "",
+                "phone-grant",
+            )
+            .await;
+            wait_text(&c, ".notice", "Thank you", "phone-grant").await;
         }
-    }
-    drop(driver);
-    drop(server);
+        wait_text(&c, ".progress", "2 of 2 done", "phone-grant").await;
+
+        // 4. A brand-kit file.
+        let png_path = h.dir.path().join("harbor-logo.png");
+        std::fs::write(&png_path, TINY_PNG).unwrap();
+        let input = find(&c, "#file", "phone-upload").await;
+        if let Err(e) = input.send_keys(&png_path.display().to_string()).await {
+            fail!(&c, "phone-upload", "cannot choose the file: {e}");
+        }
+        click(
+            &c,
+            "form[action$=\"/files\"] button[type=submit]",
+            "phone-upload",
+        )
+        .await;
+        wait_text(&c, ".notice", "Your file was uploaded", "phone-upload").await;
+        let files = wait_text(&c, "#files ul", "harbor-logo.png", "phone-upload").await;
+        check!(
+            &c,
+            "phone-upload",
+            files.contains("67 bytes"),
+            "the uploaded file's size is not shown as 67 bytes: {files:?}"
+        );
+
+        // 5. The questionnaire, with markup that must stay text.
+        let answer = "Dana Reyes <b>Dana</b> dana@harborfitness.test";
+        let approver = find(&c, "#questions input[name=q_approver]", "phone-answers").await;
+        approver.clear().await.ok();
+        if let Err(e) = approver.send_keys(answer).await {
+            fail!(&c, "phone-answers", "cannot type the answer: {e}");
+        }
+        click(
+            &c,
+            "form[action$=\"/answers\"] button[type=submit]",
+            "phone-answers",
+        )
+        .await;
+        wait_text(&c, ".notice", "Your answers were saved", "phone-answers").await;
+        let shown = js(
+            &c,
+            "const i = document.querySelector('#questions [name=q_approver]'); \
+             return [i ? i.value : null, document.querySelectorAll('#questions b').length];",
+            "phone-answers",
+        )
+        .await;
+        check!(
+            &c,
+            "phone-answers",
+            shown[0].as_str() == Some(answer) && shown[1].as_i64() == Some(0),
+            "the saved answer is not shown literally: [value, <b> elements] = {shown}"
+        );
+        check_no_horizontal_scroll(&c, "phone-steps-done").await;
+
+        // 6. The phone page as the client sees it.
+        let kept = keep_screenshot(&c, "portal-phone").await;
+        eprintln!("phone screenshot: {}", kept.display());
+
+        // 7. The team checks the access and sees the KPI.
+        let t = h.session("team", DESKTOP).await;
+        login_to_dashboard(&t, &h.base, &h.email, &h.password).await;
+        t.goto(&format!("{}/clients/{id}", h.base))
+            .await
+            .expect("open the client page");
+        find(&t, "#access", "team-client").await;
+        let intake = wait_text(&t, "#intake", "harbor-logo.png", "team-client").await;
+        check!(
+            &t,
+            "team-client",
+            intake.contains("<b>Dana</b>"),
+            "the intake answer is not shown literally on the client page: {intake:?}"
+        );
+        for rid in &rids {
+            let summary = format!("#req-{rid} details.disclosure > summary");
+            click(&t, &summary, "team-verify").await;
+            let note = find(&t, &format!("#verify-{rid}"), "team-verify").await;
+            if let Err(e) = note
+                .send_keys("Checked in the platform: our agency account has the access.")
+                .await
+            {
+                fail!(&t, "team-verify", "cannot type the note: {e}");
+            }
+            click(
+                &t,
+                &format!("form[action=\"/clients/{id}/access/{rid}/verify\"] button[type=submit]"),
+                "team-verify",
+            )
+            .await;
+            wait_text(&t, &format!("#req-{rid}"), "Verified by", "team-verify").await;
+        }
+        let kpi = wait_text(
+            &t,
+            "[data-testid=access-kpi]",
+            "Time to verified access",
+            "team-kpi",
+        )
+        .await;
+        check!(
+            &t,
+            "team-kpi",
+            kpi.trim_start().starts_with("Time to verified access"),
+            "the KPI line does not begin with \"Time to verified access\": {kpi:?}"
+        );
+        let kpis = h
+            .api_ok(
+                Method::GET,
+                &format!("/api/v1/clients/{id}/kpis"),
+                None,
+                200,
+            )
+            .await;
+        assert!(
+            kpis["time_to_verified_access_seconds"].is_i64(),
+            "no time_to_verified_access_seconds after both verifications: {kpis}"
+        );
+        assert_eq!(kpis["access_verified"], json!(2), "kpis: {kpis}");
+        let kept = keep_screenshot(&t, "team-client-verified").await;
+        eprintln!("team screenshot: {}", kept.display());
+    })
+    .await;
 }

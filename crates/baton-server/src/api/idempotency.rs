@@ -8,6 +8,10 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use baton_store::idempotency::{self, Stored};
+
+/// Marks a response whose body holds a secret shown once.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretInBody;
 use sha2::{Digest, Sha256};
 
 use crate::auth::api_token::ApiCaller;
@@ -83,6 +87,27 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     // Only successes are remembered: a refused request changed nothing, so a
     // corrected retry under the same key must run (as Stripe does).
     if !resp.status().is_success() {
+        return resp;
+    }
+    // A response that shows a secret once (an API token, a link's URL) is
+    // not stored: a replay answers 409 instead of keeping the secret at rest.
+    let stored_body = resp.extensions().get::<SecretInBody>().map(|_| {
+        crate::error::problem_body(
+            StatusCode::CONFLICT,
+            "secret-not-replayed",
+            "Already done",
+            "this request already succeeded; its response held a secret that is shown only once, so it is not replayed",
+        )
+    });
+    if let Some(body) = stored_body {
+        let stored = Stored {
+            request_hash,
+            status: StatusCode::CONFLICT.as_u16(),
+            body,
+        };
+        if let Err(e) = idempotency::save(&state.db, &agency, &actor, &key, now, &stored).await {
+            tracing::warn!(error = %e, "could not store idempotent response");
+        }
         return resp;
     }
     let (parts, body) = resp.into_parts();

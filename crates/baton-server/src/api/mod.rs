@@ -2,12 +2,14 @@
 //! OpenAPI 3.1 at `/api/openapi.json`. Every error is problem+json; another
 //! agency's ids are answered 404 like ids that do not exist.
 
+pub mod access;
 pub mod agency;
 pub mod clients;
 pub mod dto;
 pub mod events;
 pub mod idempotency;
 pub mod members;
+pub mod onboarding;
 pub mod tokens;
 
 use axum::http::{header, HeaderValue};
@@ -22,13 +24,20 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Baton API", description = "Delivery operations for social media agencies: clients, team, events and audit."),
+    info(title = "Baton API", description = "Delivery operations for social media agencies: clients, team, events, audit, onboarding links and verified platform access."),
     paths(
         clients::create, clients::list, clients::get, clients::update, clients::set_team,
         clients::post_event, clients::archive, events::list,
         members::create, members::list, members::get, members::update, members::me,
         tokens::create, tokens::list, tokens::revoke,
         agency::get, agency::update, agency::audit_log,
+        onboarding::list_platforms, onboarding::get_platform, onboarding::put_platform, onboarding::delete_platform,
+        onboarding::get_settings, onboarding::update_settings,
+        onboarding::list_templates, onboarding::create_template, onboarding::update_template, onboarding::delete_template,
+        onboarding::create_link, onboarding::list_links, onboarding::get_link, onboarding::revoke_link,
+        onboarding::regenerate_link, onboarding::remind_link,
+        access::list_for_client, access::board, access::held, access::get, access::verify, access::fail,
+        access::grant, access::revoke, access::waive, access::client_kpis, access::agency_kpis, access::intake,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -37,6 +46,8 @@ use crate::state::AppState;
         (name = "members", description = "The agency's team"),
         (name = "tokens", description = "API tokens"),
         (name = "agency", description = "Agency settings and audit log"),
+        (name = "onboarding", description = "Platform catalog, onboarding settings, access templates and onboarding links"),
+        (name = "access", description = "Access requests, verification, revoke checklist and time-to-verified-access"),
     )
 )]
 pub struct ApiDoc;
@@ -87,6 +98,56 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/agency", get(agency::get).patch(agency::update))
         .route("/audit", get(agency::audit_log))
+        .route("/platforms", get(onboarding::list_platforms))
+        .route(
+            "/platforms/{key}",
+            get(onboarding::get_platform)
+                .put(onboarding::put_platform)
+                .delete(onboarding::delete_platform),
+        )
+        .route(
+            "/agency/onboarding",
+            get(onboarding::get_settings).patch(onboarding::update_settings),
+        )
+        .route(
+            "/access-templates",
+            get(onboarding::list_templates).post(onboarding::create_template),
+        )
+        .route(
+            "/access-templates/{id}",
+            put(onboarding::update_template).delete(onboarding::delete_template),
+        )
+        .route(
+            "/clients/{id}/onboarding-links",
+            get(onboarding::list_links).post(onboarding::create_link),
+        )
+        .route(
+            "/onboarding-links/{id}",
+            get(onboarding::get_link).delete(onboarding::revoke_link),
+        )
+        .route(
+            "/onboarding-links/{id}/regenerate",
+            post(onboarding::regenerate_link),
+        )
+        .route(
+            "/onboarding-links/{id}/remind",
+            post(onboarding::remind_link),
+        )
+        .route(
+            "/clients/{id}/access-requests",
+            get(access::list_for_client),
+        )
+        .route("/clients/{id}/kpis", get(access::client_kpis))
+        .route("/clients/{id}/intake", get(access::intake))
+        .route("/access-requests", get(access::board))
+        .route("/access-requests/{id}", get(access::get))
+        .route("/access-requests/{id}/verify", post(access::verify))
+        .route("/access-requests/{id}/fail", post(access::fail))
+        .route("/access-requests/{id}/grant", post(access::grant))
+        .route("/access-requests/{id}/revoke", post(access::revoke))
+        .route("/access-requests/{id}/waive", post(access::waive))
+        .route("/access-inventory", get(access::held))
+        .route("/kpis/access", get(access::agency_kpis))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_store::tokens::{self, Scope};
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiJson(body): ApiJson<CreateToken>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+) -> ApiResult<Response> {
     let scope = Scope::parse(body.scope.trim())
         .ok_or_else(|| ApiError::invalid("scope", "must be read, write or admin"))?;
     caller.require(scope)?;
@@ -50,13 +51,17 @@ pub async fn create(
         scope,
     )
     .await?;
-    Ok((
+    let mut resp = (
         StatusCode::CREATED,
         Json(CreatedToken {
             info: t.into(),
             token: secret,
         }),
-    ))
+    )
+        .into_response();
+    resp.extensions_mut()
+        .insert(super::idempotency::SecretInBody);
+    Ok(resp)
 }
 
 #[utoipa::path(get, operation_id = "listTokens", path = "/api/v1/tokens", tag = "tokens",

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use baton_core::colour::{contrast, hex, parse_hex, readable_on_white, Rgb, BLACK, WHITE};
 use baton_store::agencies::{DEFAULT_ACCENT, DEFAULT_BRAND};
 
 use super::form::QueryData;
@@ -81,49 +82,11 @@ pub async fn theme_css(q: QueryData) -> Response {
     resp
 }
 
-type Rgb = [u8; 3];
-
 fn default(hex: &str) -> Rgb {
     parse_hex(hex).expect("default colours are valid")
 }
 
-fn parse_hex(s: &str) -> Option<Rgb> {
-    let s = s.trim().trim_start_matches('#');
-    if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let c = |i: usize| u8::from_str_radix(&s[i..i + 2], 16).ok();
-    Some([c(0)?, c(2)?, c(4)?])
-}
-
-fn hex(c: Rgb) -> String {
-    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
-}
-
-/// WCAG relative luminance.
-fn luminance(c: Rgb) -> f64 {
-    let lin = |v: u8| {
-        let v = v as f64 / 255.0;
-        if v <= 0.039_28 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
-}
-
-/// WCAG contrast ratio of two colours (1 to 21).
-fn contrast(a: Rgb, b: Rgb) -> f64 {
-    let (la, lb) = (luminance(a), luminance(b));
-    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
-    (hi + 0.05) / (lo + 0.05)
-}
-
-const WHITE: Rgb = [255, 255, 255];
 const INK: Rgb = [0x1b, 0x1f, 0x24];
-
-const BLACK: Rgb = [0, 0, 0];
 
 /// The text colour for `bg`: white, else ink, else (for mid tones where
 /// neither reaches 4.5:1) pure black, which always does.
@@ -135,15 +98,6 @@ fn text_on(bg: Rgb) -> Rgb {
     } else {
         BLACK
     }
-}
-
-/// `c`, darkened until it reads on white at 4.5:1 (links, outlines).
-fn readable_on_white(c: Rgb) -> Rgb {
-    let mut c = c;
-    while contrast(c, WHITE) < 4.6 {
-        c = c.map(|v| (v as f64 * 0.9) as u8);
-    }
-    c
 }
 
 /// A pale tint of `c` for selected and highlighted backgrounds.

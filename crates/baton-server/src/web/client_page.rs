@@ -1,7 +1,7 @@
 //! A client: creating one, its page (details, lifecycle stepper, account team,
-//! timeline) and the forms on it (record an event, edit details, set the
-//! team). A form refused by the domain is shown again with the message and
-//! everything typed kept.
+//! timeline, and the access part built by `client_access.rs`) and the forms
+//! on it (record an event, edit details, set the team). A form refused by the
+//! domain is shown again with the message and everything typed kept.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -14,6 +14,7 @@ use baton_store::clients::{self, Client, ClientPatch, NewClient};
 use baton_store::events::{self, Event, EventFilter};
 use baton_store::members;
 
+use super::client_access::{self, AccessSection};
 use super::error_page::form_error;
 use super::form::{check_csrf, FormData, QueryData};
 use super::layout::{agency_of, render, see_other, Layout, Opt};
@@ -182,12 +183,24 @@ impl TeamForm {
     }
 }
 
-/// Which forms of the client page show what the user typed (after a refusal).
+/// Which forms of the client page show what the user typed (after a refusal),
+/// and what the access forms show once.
 #[derive(Default)]
-struct Typed {
+pub(crate) struct Typed {
     event: Option<EventForm>,
     edit: Option<EditForm>,
     team: Option<TeamForm>,
+    access: client_access::AccessTyped,
+}
+
+impl Typed {
+    /// The page with the access forms' refusal or one-time result.
+    pub(crate) fn access(access: client_access::AccessTyped) -> Typed {
+        Typed {
+            access,
+            ..Typed::default()
+        }
+    }
 }
 
 /// A lifecycle step of the stepper.
@@ -237,6 +250,7 @@ struct ClientPage {
     team_rows: Vec<TeamRow>,
     owner_options: Vec<Opt>,
     team_error: Option<String>,
+    access: AccessSection,
 }
 
 fn event_label(event_type: &str) -> String {
@@ -277,7 +291,7 @@ fn event_view(e: Event, tz: &jiff::tz::TimeZone, now: i64) -> EventView {
 }
 
 /// Renders the client page, with `typed` forms refilled and `status`.
-async fn render_client(
+pub(crate) async fn render_client(
     state: &AppState,
     session: &WebSession,
     id: &str,
@@ -372,8 +386,14 @@ async fn render_client(
         .map(|c| format!("/clients/{id}?before={c}#timeline"));
     let newer_href = before.map(|_| format!("/clients/{id}#timeline"));
     let title = client.name.clone();
+    let access = client_access::section(state, &agency, &client, &tz, now, typed.access).await?;
+    let mut layout = Layout::app(&agency, session, title, "dashboard").with_notice(q.get("notice"));
+    if layout.notice.is_none() {
+        layout.notice = q.get("notice").and_then(client_access::notice_text);
+    }
     let view = ClientPage {
-        layout: Layout::app(&agency, session, title, "dashboard").with_notice(q.get("notice")),
+        layout,
+        access,
         website_href: client.website.clone(),
         created: timefmt::local_date(client.created_at, &tz),
         steps,

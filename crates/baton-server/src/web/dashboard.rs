@@ -1,14 +1,19 @@
 //! `GET /`: the agency's clients by lifecycle stage, each with its
-//! traffic-control owner (missing owners flagged), and the new-client form.
+//! traffic-control owner (missing owners flagged) and open access requests,
+//! the time-to-verified-access card, and the new-client form.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use std::collections::HashMap;
+
 use baton_core::lifecycle::Lifecycle;
 use baton_store::clients::{self, ClientSummary};
+use baton_store::{access_kpis, access_requests};
 use jiff::tz::TimeZone;
 
+use super::client_access::duration;
 use super::client_page::{member_options, NewClientForm};
 use super::form::QueryData;
 use super::layout::{agency_of, render, Layout, Opt};
@@ -24,7 +29,22 @@ pub struct ClientRow {
     pub updated_ago: String,
     pub updated_at: String,
     pub updated_iso: String,
+    /// Open access requests: "2 waiting on the client · 1 on us".
+    pub access: Option<String>,
+    /// Whether anything waits on the agency.
+    pub access_ours: bool,
 }
+
+/// Time to verified access over the last 90 days.
+pub struct AccessKpiCard {
+    /// "median 2 d 5 h · 90th percentile 6 d 1 h · 12 clients", or `None`
+    /// when no client completed access in the period.
+    pub summary: Option<String>,
+    pub waiting: i64,
+}
+
+/// The window of the dashboard's access KPI.
+const KPI_DAYS: i64 = 90;
 
 /// One lifecycle stage column.
 pub struct Stage {
@@ -44,6 +64,7 @@ struct DashboardPage {
     unowned: usize,
     form: NewClientForm,
     owners: Vec<Opt>,
+    access_kpi: AccessKpiCard,
 }
 
 fn hint(l: Lifecycle) -> &'static str {
@@ -56,8 +77,45 @@ fn hint(l: Lifecycle) -> &'static str {
     }
 }
 
-fn row(s: ClientSummary, tz: &TimeZone, now: i64) -> ClientRow {
+/// Open requests of one client: (waiting on the client, waiting on us).
+type Open = HashMap<String, (usize, usize)>;
+
+fn access_badge(open: &Open, client_id: &str) -> (Option<String>, bool) {
+    let Some(&(theirs, ours)) = open.get(client_id) else {
+        return (None, false);
+    };
+    let mut parts = Vec::new();
+    if theirs > 0 {
+        parts.push(format!("{theirs} waiting on the client"));
+    }
+    if ours > 0 {
+        parts.push(format!("{ours} on us"));
+    }
+    (Some(format!("Access: {}", parts.join(" · "))), ours > 0)
+}
+
+fn kpi_card(k: &access_kpis::AgencyAccessKpi) -> AccessKpiCard {
+    let summary = match (k.median_ms, k.p90_ms) {
+        (Some(median), Some(p90)) if k.clients > 0 => Some(format!(
+            "median {} · 90th percentile {} · {} client{}",
+            duration(median),
+            duration(p90),
+            k.clients,
+            if k.clients == 1 { "" } else { "s" }
+        )),
+        _ => None,
+    };
+    AccessKpiCard {
+        summary,
+        waiting: k.waiting_clients,
+    }
+}
+
+fn row(s: ClientSummary, tz: &TimeZone, now: i64, open: &Open) -> ClientRow {
+    let (access, access_ours) = access_badge(open, &s.client.id);
     ClientRow {
+        access,
+        access_ours,
         updated_ago: timefmt::relative(s.client.updated_at, now),
         updated_at: timefmt::local(s.client.updated_at, tz),
         updated_iso: timefmt::machine(s.client.updated_at),
@@ -82,6 +140,21 @@ pub async fn page(
     let now = state.now();
     let summaries = clients::summaries(&state.db, session.agency_id(), true).await?;
     let owners = member_options(&state, session.agency_id(), "").await?;
+    // One query for every client's open requests.
+    let mut open: Open = HashMap::new();
+    for (client_id, on_client, on_agency) in
+        access_requests::waiting_counts(&state.db, session.agency_id()).await?
+    {
+        open.insert(client_id, (on_client as usize, on_agency as usize));
+    }
+    // `to` is exclusive: count a client completed this very millisecond.
+    let kpi = access_kpis::agency(
+        &state.db,
+        session.agency_id(),
+        now - KPI_DAYS * 86_400_000,
+        now + 1,
+    )
+    .await?;
     let mut stages: Vec<Stage> = [
         Lifecycle::Won,
         Lifecycle::Onboarding,
@@ -100,7 +173,7 @@ pub async fn page(
     let mut unowned = 0;
     for s in summaries {
         let lifecycle = s.client.lifecycle;
-        let r = row(s, &tz, now);
+        let r = row(s, &tz, now, &open);
         if lifecycle == Lifecycle::Archived {
             archived.push(r);
             continue;
@@ -122,6 +195,7 @@ pub async fn page(
         unowned,
         form: NewClientForm::default(),
         owners,
+        access_kpi: kpi_card(&kpi),
     };
     Ok(render(StatusCode::OK, &page))
 }

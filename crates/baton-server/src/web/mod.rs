@@ -8,8 +8,10 @@
 //! any handler runs. Handlers parse, authorize and call `baton-store`; they
 //! hold no SQL. See `docs/visual-style.md` for the look every page follows.
 
+mod access_pages;
 mod account;
 mod assets;
+mod client_access;
 mod client_page;
 mod dashboard;
 mod error_page;
@@ -17,6 +19,7 @@ mod form;
 mod invite;
 mod layout;
 mod login;
+pub mod portal;
 mod settings;
 mod team;
 mod timefmt;
@@ -47,6 +50,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/clients/{id}/team", post(client_page::set_team))
         .route("/clients/{id}/events", post(client_page::record_event))
+        .route("/clients/{id}/links", post(client_access::create_link))
+        .route(
+            "/clients/{id}/links/{lid}/revoke",
+            post(client_access::revoke_link),
+        )
+        .route(
+            "/clients/{id}/links/{lid}/regenerate",
+            post(client_access::regenerate_link),
+        )
+        .route(
+            "/clients/{id}/links/{lid}/remind",
+            post(client_access::remind_link),
+        )
+        .route(
+            "/clients/{id}/access/{rid}/{action}",
+            post(client_access::act),
+        )
+        .route(
+            "/clients/{id}/files/{fid}",
+            get(client_access::download_file),
+        )
         .route("/team", get(team::page))
         .route("/team/invite", post(team::invite))
         .route("/team/{id}/reissue", post(team::reissue))
@@ -62,6 +86,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/app.js", get(assets::app_js))
         .route("/static/favicon.svg", get(assets::favicon))
         .route("/static/theme.css", get(assets::theme_css))
+        .merge(access_pages::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(state, crate::auth::session::same_origin))
         .layer(from_fn(error_page::html_errors))

@@ -325,3 +325,121 @@ pub fn enc(s: &str) -> String {
     }
     out
 }
+
+/// A token of `scope` held by a new member of the test agency who is not an
+/// admin. The store refuses admin-scoped tokens to non-admins, so for
+/// `Scope::Admin` the member is created an admin, given the token, then
+/// demoted through the API (the token stays; its admin powers must not).
+pub async fn non_admin_token(
+    app: &TestApp,
+    api: &Api,
+    email: &str,
+    scope: baton_store::tokens::Scope,
+) -> String {
+    let admin_first = scope == baton_store::tokens::Scope::Admin;
+    let m = api
+        .post(
+            "/api/v1/members",
+            &app.agency.token,
+            json!({"email": email, "name": "Not An Admin", "roles": ["designer"], "is_admin": admin_first}),
+        )
+        .await;
+    m.expect(201, "create a member");
+    let member = baton_store::members::get(&app.state.db, &app.agency.id, &m.id())
+        .await
+        .expect("the new member");
+    let (_, secret) = baton_store::tokens::create(
+        &app.state.db,
+        &member,
+        &baton_store::Actor::cli(),
+        app.state.now(),
+        "non-admin script",
+        scope,
+    )
+    .await
+    .expect("token for the member");
+    if admin_first {
+        api.patch(
+            &format!("/api/v1/members/{}", member.id),
+            &app.agency.token,
+            json!({"is_admin": false}),
+        )
+        .await
+        .expect(200, "demote the member");
+    }
+    let me = api.get("/api/v1/me", &secret).await;
+    me.expect(200, "the member's token works");
+    assert_eq!(me.body["is_admin"], false, "{}", me.text);
+    secret
+}
+
+/// The token at the end of an onboarding link's URL (`…/o/{token}`).
+#[track_caller]
+pub fn link_token(url: &str) -> String {
+    url.rsplit_once("/o/")
+        .unwrap_or_else(|| panic!("not an onboarding link URL: {url}"))
+        .1
+        .to_string()
+}
+
+/// The status of the client's link page `GET /o/{token}`.
+pub async fn link_page_status(api: &Api, token: &str) -> u16 {
+    api.http
+        .get(format!("{}/o/{token}", api.base))
+        .send()
+        .await
+        .expect("GET the link page")
+        .status()
+        .as_u16()
+}
+
+/// Everything the database holds, to search for a secret: on SQLite every
+/// byte of the database file and its write-ahead log; on PostgreSQL the text
+/// of every row of every table of the test's database.
+pub async fn stored_bytes(app: &TestApp) -> Vec<u8> {
+    match app.state.db.backend() {
+        Backend::Sqlite => {
+            let file = app
+                .state
+                .db
+                .sqlite_file()
+                .expect("SQLite test database file")
+                .to_path_buf();
+            let mut out = std::fs::read(&file).expect("read the database file");
+            assert!(!out.is_empty(), "the database file is empty");
+            let mut wal = file.clone().into_os_string();
+            wal.push("-wal");
+            if let Ok(bytes) = std::fs::read(&wal) {
+                out.extend(bytes);
+            }
+            out
+        }
+        Backend::Postgres => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(app.state.db.reader())
+            .await
+            .expect("list tables");
+            assert!(tables.iter().any(|t| t == "onboarding_links"), "{tables:?}");
+            let mut out = Vec::new();
+            for t in tables {
+                let text: String = sqlx::query_scalar(&format!(
+                    "SELECT COALESCE(string_agg(CAST(t AS TEXT), ' '), '') FROM \"{t}\" t"
+                ))
+                .fetch_one(app.state.db.reader())
+                .await
+                .unwrap_or_else(|e| panic!("dump table {t}: {e}"));
+                out.extend(text.into_bytes());
+                out.push(b'\n');
+            }
+            out
+        }
+    }
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -2,13 +2,16 @@
 //! realistic team and clients at every lifecycle stage. Running it again keeps
 //! the data, resets the demo admin's password and prints a fresh API token.
 
+use baton_core::access::Mover;
 use baton_core::clock::{Clock, SystemClock};
 use baton_core::lifecycle::ClientEventType;
 use baton_server::auth::password;
+use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::members::{self, MemberInput};
 use baton_store::tokens::{self, Scope};
+use baton_store::{access_templates, onboarding_links, onboarding_settings};
 use baton_store::{Actor, Db};
 
 use crate::config::Config;
@@ -183,6 +186,7 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
         Scope::Admin,
     )
     .await?;
+    let client_link = demo_client_link(db, &admin.agency_id, &actor, clock.now_ms()).await?;
     println!();
     println!("  Open:      {}/login", config.public_url);
     println!("  Log in:    {DEMO_EMAIL} / {DEMO_PASSWORD}");
@@ -191,8 +195,39 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
         "  Try:       curl -H 'Authorization: Bearer {token}' {}/api/v1/clients",
         config.public_url
     );
+    if let Some(token) = client_link {
+        println!(
+            "  Client's onboarding link (Pixel Pet Supplies): {}/o/{token}",
+            config.public_url
+        );
+    }
     println!();
     Ok(())
+}
+
+/// A fresh URL for the newest client's onboarding link, so the client's side
+/// can be tried at once. Baton keeps only link hashes, so every run
+/// regenerates the link (the previous URL stops working).
+async fn demo_client_link(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+) -> anyhow::Result<Option<String>> {
+    let summaries = clients::summaries(db, agency_id, false).await?;
+    let Some(pixel) = summaries
+        .iter()
+        .find(|s| s.client.name == "Pixel Pet Supplies")
+    else {
+        return Ok(None);
+    };
+    let links = onboarding_links::list_for_client(db, agency_id, &pixel.client.id).await?;
+    let Some(link) = links.first() else {
+        return Ok(None);
+    };
+    let (_, token) =
+        onboarding_links::regenerate(db, agency_id, actor, now, &link.id, Some(30)).await?;
+    Ok(Some(token))
 }
 
 async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Result<()> {
@@ -221,6 +256,7 @@ async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Re
             .map(|(_, id)| id.clone())
             .expect("demo role")
     };
+    seed_onboarding_settings(db, agency_id, actor, now).await?;
     let admin = members::find_by_email(db, DEMO_EMAIL)
         .await?
         .expect("demo admin")
@@ -267,6 +303,169 @@ async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Re
                 Some(note),
             )
             .await?;
+            if *event == ClientEventType::ContractSigned {
+                seed_access(db, agency_id, actor, &c.id, at, now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The agency's platform values, a standard template and a questionnaire.
+async fn seed_onboarding_settings(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+) -> anyhow::Result<()> {
+    let mut settings = onboarding_settings::get(db, agency_id).await?;
+    for (k, v) in [
+        ("meta_business_id", "1029384756"),
+        ("google_ads_manager_id", "123-456-7890"),
+        ("agency_email", "access@northwind.example"),
+        ("tiktok_business_center_id", "7012345678901234567"),
+    ] {
+        settings.platform_values.insert(k.into(), v.into());
+    }
+    settings.welcome = "Welcome to Northwind! These steps give us the access we need to start. \
+        Most take two minutes; we never need your passwords."
+        .into();
+    onboarding_settings::put(db, agency_id, actor, now, settings).await?;
+    let (name, requests) = access_templates::standard_social_retainer();
+    access_templates::save(db, agency_id, actor, now, None, &name, requests).await?;
+    Ok(())
+}
+
+/// One onboarding link per signed client, moved the way real onboarding
+/// goes: long-signed clients fully verified; the newest one part-way, with
+/// a request waiting on the team, one failed and one where the client is stuck.
+async fn seed_access(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    client_id: &str,
+    signed_at: i64,
+    now: i64,
+) -> anyhow::Result<()> {
+    let req = |platform: &str, permission: &str, asset: Option<&str>| NewRequest {
+        platform: platform.into(),
+        permission: permission.into(),
+        asset: asset.map(String::from),
+        required: true,
+    };
+    let requests = vec![
+        req("meta_page", "full_control", None),
+        req("instagram", "content", None),
+        req("meta_ad_account", "manage_campaigns", None),
+        req("ga4", "analyst", None),
+    ];
+    let link_at = signed_at + 3 * 3600 * 1000;
+    let created =
+        onboarding_links::create(db, agency_id, actor, link_at, client_id, requests, Some(90))
+            .await?;
+    let age_days = (now - signed_at) / DAY;
+    for (i, r) in created.requests.iter().enumerate() {
+        let step = |h: i64| link_at + h * 3600 * 1000;
+        let client = Mover::Client;
+        if age_days > 10 {
+            // Onboarded: granted within a day or two, verified the next morning.
+            let granted = step(20 + 9 * i as i64);
+            access_requests::act(
+                db,
+                agency_id,
+                actor,
+                granted,
+                &r.id,
+                Act::Grant { mover: client },
+            )
+            .await?;
+            access_requests::act(
+                db,
+                agency_id,
+                actor,
+                granted + 14 * 3600 * 1000,
+                &r.id,
+                Act::Verify {
+                    mover: Mover::Member,
+                    note: "Logged in as the agency; asset listed with the requested level; drafted a test post.".into(),
+                },
+            )
+            .await?;
+        } else {
+            match i {
+                0 => {
+                    access_requests::act(
+                        db,
+                        agency_id,
+                        actor,
+                        step(5),
+                        &r.id,
+                        Act::Grant { mover: client },
+                    )
+                    .await?;
+                    access_requests::act(
+                        db,
+                        agency_id,
+                        actor,
+                        step(20),
+                        &r.id,
+                        Act::Verify {
+                            mover: Mover::Member,
+                            note: "Page visible in Business Settings with full control.".into(),
+                        },
+                    )
+                    .await?;
+                }
+                1 => {
+                    access_requests::act(
+                        db,
+                        agency_id,
+                        actor,
+                        step(26),
+                        &r.id,
+                        Act::Grant { mover: client },
+                    )
+                    .await?;
+                }
+                2 => {
+                    access_requests::act(
+                        db,
+                        agency_id,
+                        actor,
+                        step(8),
+                        &r.id,
+                        Act::Grant { mover: client },
+                    )
+                    .await?;
+                    access_requests::act(
+                        db,
+                        agency_id,
+                        actor,
+                        step(22),
+                        &r.id,
+                        Act::Fail {
+                            mover: Mover::Member,
+                            reason: "The ad account was shared with a person, not with our Business Manager as a partner.".into(),
+                        },
+                    )
+                    .await?;
+                }
+                _ => {
+                    access_requests::act(
+                        db,
+                        agency_id,
+                        actor,
+                        step(30),
+                        &r.id,
+                        Act::Stuck {
+                            message:
+                                "I don't see Admin in GA4, only Property settings. Who can help?"
+                                    .into(),
+                        },
+                    )
+                    .await?;
+                }
+            }
         }
     }
     Ok(())

@@ -1,0 +1,1160 @@
+//! The platform catalog: which platforms an agency asks a client to share,
+//! each platform's permission levels (least to most privilege), and the steps
+//! a client follows to grant access.
+//!
+//! The built-in catalog is data, `platforms.toml`, compiled into the binary
+//! and parsed once. Agencies add their own platforms as the same [`Platform`]
+//! shape (stored as JSON), checked by [`validate_custom`]. Client-facing text
+//! carries `{placeholder}`s that [`Platform::render_steps`] fills with the
+//! agency's own values, so one catalog serves every agency.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::CoreError;
+
+/// The shipped catalog, checked by this module's tests.
+const CATALOG_TOML: &str = include_str!("platforms.toml");
+
+/// Placeholders every platform understands, besides its own settings keys.
+pub const CONTEXT_PLACEHOLDERS: [&str; 3] = ["agency", "permission", "asset"];
+
+/// Shown for `{asset}` when the request names no asset, so a step still reads
+/// as a sentence.
+const NO_ASSET: &str = "the one you agreed with";
+
+/// One permission level of a platform, named as the platform names it so the
+/// client finds the same words on screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A value the agency supplies once in its settings (a business ID, an access
+/// email) and the catalog's steps refer to as `{key}`. Keys are shared across
+/// platforms when the value is the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingField {
+    pub key: String,
+    pub label: String,
+    #[serde(default)]
+    pub help: String,
+}
+
+/// A platform an agency can request access to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Platform {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub vendor: String,
+    /// What the "asset" of a request names, e.g. "Facebook Page name or URL".
+    pub asset_label: String,
+    /// Ordered from least to most privilege; see [`Platform::rank`].
+    pub permissions: Vec<Permission>,
+    pub default_permission: String,
+    #[serde(default)]
+    pub settings: Vec<SettingField>,
+    /// Client-facing steps, with placeholders.
+    pub instructions: Vec<String>,
+    /// Client-facing things to avoid; placeholders limited to `{agency}` and
+    /// settings keys, since they are rendered without a request.
+    #[serde(default)]
+    pub mistakes: Vec<String>,
+    /// The agency team's checklist for calling access verified.
+    #[serde(default)]
+    pub verify: Vec<String>,
+    /// True for agency-added platforms; never set in the shipped catalog.
+    #[serde(default)]
+    pub custom: bool,
+}
+
+#[derive(Deserialize)]
+struct Catalog {
+    platform: Vec<Platform>,
+}
+
+fn parse_catalog(text: &str) -> Result<Vec<Platform>, toml::de::Error> {
+    let mut catalog: Catalog = toml::from_str(text)?;
+    for p in &mut catalog.platform {
+        p.custom = false;
+    }
+    Ok(catalog.platform)
+}
+
+/// The built-in platforms, in catalog order. Parsed on first use.
+///
+/// # Panics
+///
+/// If the shipped `platforms.toml` is malformed, which the tests rule out.
+pub fn builtin() -> &'static [Platform] {
+    static CATALOG: OnceLock<Vec<Platform>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        parse_catalog(CATALOG_TOML)
+            .unwrap_or_else(|e| panic!("baton-core: the built-in platforms.toml is malformed: {e}"))
+    })
+}
+
+/// The built-in platform with this key.
+pub fn builtin_get(key: &str) -> Option<&'static Platform> {
+    builtin().iter().find(|p| p.key == key)
+}
+
+impl Platform {
+    /// The permission level with this key.
+    pub fn permission(&self, key: &str) -> Option<&Permission> {
+        self.permissions.iter().find(|p| p.key == key)
+    }
+
+    /// Where a permission sits in the privilege order: 0 = least privilege.
+    /// `None` for a key the platform does not have.
+    pub fn rank(&self, permission_key: &str) -> Option<usize> {
+        self.permissions
+            .iter()
+            .position(|p| p.key == permission_key)
+    }
+
+    /// The instructions with placeholders filled in. A setting the agency has not supplied becomes
+    /// "[ask {agency} for their {label}]" so the client is never shown a raw `{placeholder}`.
+    ///
+    /// `{permission}` becomes the level's name (the key itself if the platform
+    /// has no such level); `{asset}` without an asset becomes neutral text.
+    /// Filled-in values are not scanned again, so a value containing braces
+    /// is shown as typed.
+    pub fn render_steps(
+        &self,
+        agency_name: &str,
+        settings: &BTreeMap<String, String>,
+        permission_key: &str,
+        asset: Option<&str>,
+    ) -> Vec<String> {
+        let agency = agency_display(agency_name);
+        let permission = self
+            .permission(permission_key)
+            .map_or(permission_key, |p| p.name.as_str());
+        let asset = match asset.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => a.to_string(),
+            None => format!("{NO_ASSET} {agency}"),
+        };
+        self.instructions
+            .iter()
+            .map(|step| self.fill(step, agency, settings, Some(permission), Some(&asset)))
+            .collect()
+    }
+
+    /// Same filling for `mistakes`. `{permission}` and `{asset}` have no
+    /// value here and are left as written; the catalog does not use them.
+    pub fn render_mistakes(
+        &self,
+        agency_name: &str,
+        settings: &BTreeMap<String, String>,
+    ) -> Vec<String> {
+        let agency = agency_display(agency_name);
+        self.mistakes
+            .iter()
+            .map(|line| self.fill(line, agency, settings, None, None))
+            .collect()
+    }
+
+    fn fill(
+        &self,
+        text: &str,
+        agency: &str,
+        settings: &BTreeMap<String, String>,
+        permission: Option<&str>,
+        asset: Option<&str>,
+    ) -> String {
+        let mut out = String::with_capacity(text.len() + 32);
+        for segment in scan(text) {
+            match segment {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Placeholder(name) => {
+                    match self.placeholder_value(name, agency, settings, permission, asset) {
+                        Some(value) => out.push_str(&value),
+                        None => {
+                            out.push('{');
+                            out.push_str(name);
+                            out.push('}');
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn placeholder_value(
+        &self,
+        name: &str,
+        agency: &str,
+        settings: &BTreeMap<String, String>,
+        permission: Option<&str>,
+        asset: Option<&str>,
+    ) -> Option<String> {
+        match name {
+            "agency" => Some(agency.to_string()),
+            "permission" => permission.map(str::to_string),
+            "asset" => asset.map(str::to_string),
+            _ => {
+                let field = self.settings.iter().find(|s| s.key == name)?;
+                Some(
+                    match settings
+                        .get(name)
+                        .map(|v| v.trim())
+                        .filter(|v| !v.is_empty())
+                    {
+                        Some(value) => value.to_string(),
+                        None => format!("[ask {agency} for their {}]", field.label),
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// The agency's name as shown to a client; never empty.
+fn agency_display(agency_name: &str) -> &str {
+    match agency_name.trim() {
+        "" => "your agency",
+        name => name,
+    }
+}
+
+/// Every distinct setting field of the given platforms (builtin + custom), in first-seen order, deduplicated by key.
+pub fn settings_fields<'a>(platforms: impl IntoIterator<Item = &'a Platform>) -> Vec<SettingField> {
+    let mut seen = HashSet::new();
+    let mut fields = Vec::new();
+    for platform in platforms {
+        for field in &platform.settings {
+            if seen.insert(field.key.as_str()) {
+                fields.push(field.clone());
+            }
+        }
+    }
+    fields
+}
+
+/// A piece of catalog text: literal text, or a `{name}` placeholder.
+#[derive(Debug, PartialEq, Eq)]
+enum Segment<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+/// Splits text into literal runs and `{identifier}` placeholders. Braces that
+/// do not enclose an identifier (`{ x }`, `{}`, a lone `{`) stay literal text.
+fn scan(text: &str) -> Vec<Segment<'_>> {
+    let mut segments = Vec::new();
+    let mut rest = text;
+    let mut literal_start = 0; // offset in `text` where the current literal run began
+    let mut offset = 0; // offset of `rest` in `text`
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if is_identifier(&after[..close]) => {
+                if literal_start < offset + open {
+                    segments.push(Segment::Text(&text[literal_start..offset + open]));
+                }
+                segments.push(Segment::Placeholder(&after[..close]));
+                let consumed = open + 1 + close + 1;
+                offset += consumed;
+                literal_start = offset;
+                rest = &rest[consumed..];
+            }
+            _ => {
+                offset += open + 1;
+                rest = after;
+            }
+        }
+    }
+    if literal_start < text.len() {
+        segments.push(Segment::Text(&text[literal_start..]));
+    }
+    segments
+}
+
+/// The placeholder names used in a text, in order.
+fn placeholders(text: &str) -> Vec<&str> {
+    scan(text)
+        .into_iter()
+        .filter_map(|s| match s {
+            Segment::Placeholder(name) => Some(name),
+            Segment::Text(_) => None,
+        })
+        .collect()
+}
+
+/// `[a-z][a-z0-9_]*`: what a placeholder name looks like.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `^[a-z][a-z0-9_]{1,39}$`: the rule for platform, permission and setting keys.
+fn is_key(s: &str) -> bool {
+    (2..=40).contains(&s.len()) && is_identifier(s)
+}
+
+const KEY_RULE: &str =
+    "must be 2 to 40 characters: a lowercase letter, then lowercase letters, digits or underscores";
+
+pub const CUSTOM_NAME_MAX: usize = 100;
+pub const CUSTOM_ASSET_LABEL_MAX: usize = 200;
+pub const CUSTOM_PERMISSIONS_MAX: usize = 12;
+pub const CUSTOM_STEPS_MAX: usize = 20;
+pub const CUSTOM_LINES_MAX: usize = 10;
+pub const CUSTOM_SETTINGS_MAX: usize = 10;
+pub const CUSTOM_LINE_LEN_MAX: usize = 500;
+
+/// Validates an agency-added platform: key `^[a-z][a-z0-9_]{1,39}$` and not a builtin key; name 1–100 chars;
+/// asset_label 1–200; 1–12 permissions with unique keys (same key rule) and non-empty names ≤ 100; default_permission
+/// one of them; 1–20 instruction steps each 1–500 chars; ≤ 10 mistakes/verify lines ≤ 500 chars; ≤ 10 settings with key rule.
+/// Trims strings, sets custom = true. Errors are `crate::CoreError::invalid(field, message)` where field is e.g. "permissions".
+///
+/// Beyond that: no control characters anywhere; setting keys unique and not
+/// `agency`/`permission`/`asset`; setting labels 1–100 and help ≤ 500;
+/// permission descriptions ≤ 500; and every `{placeholder}` in the steps and
+/// mistakes must be one the platform can fill, so a typo never reaches a
+/// client as raw `{agnecy}`.
+pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
+    let key = p.key.trim().to_string();
+    if !is_key(&key) {
+        return Err(CoreError::invalid("key", KEY_RULE));
+    }
+    if builtin_get(&key).is_some() {
+        return Err(CoreError::invalid(
+            "key",
+            format!("\"{key}\" is a built-in platform; choose another key"),
+        ));
+    }
+    let name = text("name", "", &p.name, 1, CUSTOM_NAME_MAX)?;
+    let vendor = text("vendor", "", &p.vendor, 0, CUSTOM_NAME_MAX)?;
+    let asset_label = text("asset_label", "", &p.asset_label, 1, CUSTOM_ASSET_LABEL_MAX)?;
+
+    if p.permissions.is_empty() || p.permissions.len() > CUSTOM_PERMISSIONS_MAX {
+        return Err(CoreError::invalid(
+            "permissions",
+            format!(
+                "must have 1 to {CUSTOM_PERMISSIONS_MAX} levels (got {})",
+                p.permissions.len()
+            ),
+        ));
+    }
+    let mut permissions = Vec::with_capacity(p.permissions.len());
+    let mut permission_keys = HashSet::new();
+    for (i, perm) in p.permissions.into_iter().enumerate() {
+        let at = format!("level {}: ", i + 1);
+        let key = perm.key.trim().to_string();
+        if !is_key(&key) {
+            return Err(CoreError::invalid(
+                "permissions",
+                format!("{at}key {KEY_RULE}"),
+            ));
+        }
+        if !permission_keys.insert(key.clone()) {
+            return Err(CoreError::invalid(
+                "permissions",
+                format!("{at}key \"{key}\" is used twice"),
+            ));
+        }
+        permissions.push(Permission {
+            key,
+            name: text(
+                "permissions",
+                &format!("{at}name "),
+                &perm.name,
+                1,
+                CUSTOM_NAME_MAX,
+            )?,
+            description: text(
+                "permissions",
+                &format!("{at}description "),
+                &perm.description,
+                0,
+                CUSTOM_LINE_LEN_MAX,
+            )?,
+        });
+    }
+    let default_permission = p.default_permission.trim().to_string();
+    if !permission_keys.contains(&default_permission) {
+        return Err(CoreError::invalid(
+            "default_permission",
+            format!("\"{default_permission}\" is not one of the platform's permission keys"),
+        ));
+    }
+
+    if p.settings.len() > CUSTOM_SETTINGS_MAX {
+        return Err(CoreError::invalid(
+            "settings",
+            format!(
+                "must have at most {CUSTOM_SETTINGS_MAX} fields (got {})",
+                p.settings.len()
+            ),
+        ));
+    }
+    let mut settings = Vec::with_capacity(p.settings.len());
+    let mut setting_keys = HashSet::new();
+    for (i, field) in p.settings.into_iter().enumerate() {
+        let at = format!("field {}: ", i + 1);
+        let key = field.key.trim().to_string();
+        if !is_key(&key) {
+            return Err(CoreError::invalid(
+                "settings",
+                format!("{at}key {KEY_RULE}"),
+            ));
+        }
+        if CONTEXT_PLACEHOLDERS.contains(&key.as_str()) {
+            return Err(CoreError::invalid(
+                "settings",
+                format!("{at}key \"{key}\" is reserved for the request's own value"),
+            ));
+        }
+        if !setting_keys.insert(key.clone()) {
+            return Err(CoreError::invalid(
+                "settings",
+                format!("{at}key \"{key}\" is used twice"),
+            ));
+        }
+        settings.push(SettingField {
+            key,
+            label: text(
+                "settings",
+                &format!("{at}label "),
+                &field.label,
+                1,
+                CUSTOM_NAME_MAX,
+            )?,
+            help: text(
+                "settings",
+                &format!("{at}help "),
+                &field.help,
+                0,
+                CUSTOM_LINE_LEN_MAX,
+            )?,
+        });
+    }
+
+    let instructions = lines("instructions", "step", p.instructions, 1, CUSTOM_STEPS_MAX)?;
+    let mistakes = lines("mistakes", "line", p.mistakes, 0, CUSTOM_LINES_MAX)?;
+    let verify = lines("verify", "line", p.verify, 0, CUSTOM_LINES_MAX)?;
+
+    let known = |name: &str, with_request: bool| {
+        name == "agency"
+            || (with_request && CONTEXT_PLACEHOLDERS.contains(&name))
+            || setting_keys.contains(name)
+    };
+    for (field, noun, texts, with_request) in [
+        ("instructions", "step", &instructions, true),
+        ("mistakes", "line", &mistakes, false),
+    ] {
+        for (i, line) in texts.iter().enumerate() {
+            if let Some(bad) = placeholders(line)
+                .into_iter()
+                .find(|n| !known(n, with_request))
+            {
+                let allowed = if with_request {
+                    "{agency}, {permission}, {asset}"
+                } else {
+                    "{agency}"
+                };
+                return Err(CoreError::invalid(
+                    field,
+                    format!(
+                        "{noun} {}: unknown placeholder {{{bad}}}; use {allowed} or a settings key",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+
+    Ok(Platform {
+        key,
+        name,
+        vendor,
+        asset_label,
+        permissions,
+        default_permission,
+        settings,
+        instructions,
+        mistakes,
+        verify,
+        custom: true,
+    })
+}
+
+/// A trimmed single-line text of `min..=max` characters without control
+/// characters; `what` prefixes the message (e.g. "level 2: name ").
+fn text(field: &str, what: &str, value: &str, min: usize, max: usize) -> Result<String, CoreError> {
+    let v = value.trim();
+    let len = v.chars().count();
+    if len < min {
+        return Err(CoreError::invalid(
+            field,
+            format!("{what}must not be empty"),
+        ));
+    }
+    if len > max {
+        return Err(CoreError::invalid(
+            field,
+            format!("{what}must be at most {max} characters (got {len})"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(CoreError::invalid(
+            field,
+            format!("{what}must not contain control characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// A list of `min..=max` trimmed entries, each 1 to 500 characters;
+/// `noun` names an entry in messages ("step 3: …").
+fn lines(
+    field: &str,
+    noun: &str,
+    values: Vec<String>,
+    min: usize,
+    max: usize,
+) -> Result<Vec<String>, CoreError> {
+    if values.len() < min || values.len() > max {
+        let expected = if min == 0 {
+            format!("at most {max}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(CoreError::invalid(
+            field,
+            format!("must have {expected} {noun}s (got {})", values.len()),
+        ));
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let what = format!("{noun} {}: ", i + 1);
+            text(field, &what, v, 1, CUSTOM_LINE_LEN_MAX)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUIRED: [&str; 22] = [
+        "meta_page",
+        "meta_ad_account",
+        "meta_pixel",
+        "meta_catalog",
+        "instagram",
+        "google_ads",
+        "ga4",
+        "gtm",
+        "search_console",
+        "merchant_center",
+        "google_business_profile",
+        "youtube",
+        "tiktok_ads",
+        "linkedin_page",
+        "linkedin_campaign_manager",
+        "pinterest",
+        "snapchat",
+        "x_ads",
+        "shopify",
+        "wordpress",
+        "google_drive",
+        "dropbox",
+    ];
+
+    fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn get(key: &str) -> &'static Platform {
+        builtin_get(key).unwrap_or_else(|| panic!("{key} missing from the catalog"))
+    }
+
+    #[test]
+    fn shipped_catalog_parses_and_has_every_required_platform() {
+        let parsed = parse_catalog(CATALOG_TOML).expect("platforms.toml parses");
+        assert_eq!(parsed, builtin());
+        for key in REQUIRED {
+            assert!(builtin_get(key).is_some(), "{key} missing");
+        }
+        let mut keys = HashSet::new();
+        for p in builtin() {
+            assert!(
+                keys.insert(p.key.as_str()),
+                "duplicate platform key {}",
+                p.key
+            );
+            assert!(is_key(&p.key), "{}: bad key", p.key);
+            assert!(!p.custom, "{}: built-in platforms are not custom", p.key);
+        }
+        assert!(builtin_get("myspace").is_none());
+    }
+
+    #[test]
+    fn shipped_catalog_has_no_misspelt_fields() {
+        // serde ignores unknown keys, so a typo such as `mistake =` would
+        // silently drop a list; check the raw tables against the struct.
+        let allowed_platform = [
+            "key",
+            "name",
+            "vendor",
+            "asset_label",
+            "permissions",
+            "default_permission",
+            "settings",
+            "instructions",
+            "mistakes",
+            "verify",
+        ];
+        let raw: toml::Table = toml::from_str(CATALOG_TOML).unwrap();
+        let platforms = raw["platform"].as_array().unwrap();
+        assert_eq!(raw.len(), 1, "only [[platform]] tables at the top level");
+        for p in platforms {
+            let p = p.as_table().unwrap();
+            for k in p.keys() {
+                assert!(allowed_platform.contains(&k.as_str()), "unknown field {k}");
+            }
+            for (list, allowed) in [
+                ("permissions", ["key", "name", "description"]),
+                ("settings", ["key", "label", "help"]),
+            ] {
+                for item in p[list].as_array().unwrap() {
+                    for k in item.as_table().unwrap().keys() {
+                        assert!(allowed.contains(&k.as_str()), "unknown {list} field {k}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_builtin_platform_is_complete_and_consistent() {
+        for p in builtin() {
+            let k = &p.key;
+            assert!(
+                !p.name.is_empty() && !p.vendor.is_empty(),
+                "{k}: name/vendor"
+            );
+            assert!(!p.asset_label.is_empty(), "{k}: asset_label");
+            assert!(p.permissions.len() >= 2, "{k}: at least two levels");
+            let mut perm_keys = HashSet::new();
+            for perm in &p.permissions {
+                assert!(is_key(&perm.key), "{k}: bad permission key {}", perm.key);
+                assert!(perm_keys.insert(&perm.key), "{k}: duplicate {}", perm.key);
+                assert!(
+                    !perm.name.is_empty() && !perm.description.is_empty(),
+                    "{k}.{}",
+                    perm.key
+                );
+            }
+            let default_rank = p.rank(&p.default_permission);
+            assert!(default_rank.is_some(), "{k}: default not among permissions");
+            assert!(
+                default_rank < Some(p.permissions.len() - 1),
+                "{k}: the default must not be the most privileged level"
+            );
+            assert!((4..=8).contains(&p.instructions.len()), "{k}: 4-8 steps");
+            assert!((2..=4).contains(&p.mistakes.len()), "{k}: 2-4 mistakes");
+            assert!((2..=4).contains(&p.verify.len()), "{k}: 2-4 verify lines");
+            assert!(
+                p.instructions.iter().any(|s| s.contains("{permission}")),
+                "{k}: the steps must name the requested level"
+            );
+            assert!(
+                p.mistakes
+                    .iter()
+                    .any(|m| m.to_lowercase().contains("password")),
+                "{k}: a mistake must warn against sharing the password"
+            );
+            let mut setting_keys = HashSet::new();
+            for s in &p.settings {
+                assert!(is_key(&s.key), "{k}: bad setting key {}", s.key);
+                assert!(
+                    setting_keys.insert(&s.key),
+                    "{k}: duplicate setting {}",
+                    s.key
+                );
+                assert!(
+                    !s.label.is_empty() && !s.help.is_empty(),
+                    "{k}: setting {}",
+                    s.key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_placeholder_is_one_the_platform_can_fill() {
+        for p in builtin() {
+            let is_setting = |n: &str| p.settings.iter().any(|s| s.key == n);
+            for step in &p.instructions {
+                for name in placeholders(step) {
+                    assert!(
+                        CONTEXT_PLACEHOLDERS.contains(&name) || is_setting(name),
+                        "{}: unknown placeholder {{{name}}} in {step:?}",
+                        p.key
+                    );
+                }
+            }
+            for line in &p.mistakes {
+                for name in placeholders(line) {
+                    assert!(
+                        name == "agency" || is_setting(name),
+                        "{}: mistakes may only use {{agency}} and settings, not {{{name}}}",
+                        p.key
+                    );
+                }
+            }
+            for line in &p.verify {
+                assert!(
+                    !line.contains('{'),
+                    "{}: verify lines are not rendered",
+                    p.key
+                );
+            }
+            // Every declared setting is actually used somewhere.
+            for s in &p.settings {
+                let token = format!("{{{}}}", s.key);
+                assert!(
+                    p.instructions
+                        .iter()
+                        .chain(&p.mistakes)
+                        .any(|t| t.contains(&token)),
+                    "{}: setting {} is never used",
+                    p.key,
+                    s.key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn partner_platforms_warn_against_adding_a_person() {
+        let partner_based = builtin()
+            .iter()
+            .filter(|p| p.vendor == "Meta" || p.key == "google_ads");
+        let mut count = 0;
+        for p in partner_based {
+            count += 1;
+            assert!(
+                p.mistakes.iter().any(|m| {
+                    let m = m.to_lowercase();
+                    m.contains("partner") || m.contains("manager")
+                }),
+                "{}: must say to add the agency as a partner / manager account",
+                p.key
+            );
+        }
+        assert_eq!(count, 6, "five Meta platforms and Google Ads");
+    }
+
+    #[test]
+    fn rank_orders_least_to_most_privilege() {
+        let ga4 = get("ga4");
+        let viewer = ga4.rank("viewer").unwrap();
+        let analyst = ga4.rank("analyst").unwrap();
+        let administrator = ga4.rank("administrator").unwrap();
+        assert_eq!(viewer, 0);
+        assert!(viewer < analyst && analyst < administrator);
+        assert_eq!(ga4.rank("superuser"), None);
+        assert_eq!(ga4.permission("analyst").unwrap().name, "Analyst");
+        assert!(ga4.permission("superuser").is_none());
+
+        // Spot checks of the platforms' own orderings.
+        for (platform, lower, higher) in [
+            ("gtm", "edit", "publish"),
+            ("google_ads", "read_only", "admin"),
+            ("meta_page", "content", "full_control"),
+            ("youtube", "editor_limited", "manager"),
+            ("linkedin_campaign_manager", "viewer", "account_manager"),
+            ("search_console", "restricted", "owner"),
+        ] {
+            let p = get(platform);
+            assert!(
+                p.rank(lower).unwrap() < p.rank(higher).unwrap(),
+                "{platform}"
+            );
+        }
+    }
+
+    #[test]
+    fn render_steps_fills_settings_permission_and_asset() {
+        let page = get("meta_page");
+        let steps = page.render_steps(
+            "Northwind",
+            &settings(&[("meta_business_id", "1234567890123456")]),
+            "content",
+            Some("  Acme Bakery  "),
+        );
+        assert_eq!(steps.len(), page.instructions.len());
+        let all = steps.join("\n");
+        assert!(
+            all.contains("Northwind's Business ID: 1234567890123456."),
+            "{all}"
+        );
+        assert!(all.contains("your Page (Acme Bakery)"), "{all}");
+        assert!(all.contains(&page.permission("content").unwrap().name));
+        assert!(!all.contains('{') && !all.contains('['), "{all}");
+    }
+
+    #[test]
+    fn render_steps_asks_for_a_missing_setting() {
+        let page = get("meta_page");
+        for supplied in [settings(&[]), settings(&[("meta_business_id", "   ")])] {
+            let all = page
+                .render_steps("Northwind", &supplied, "content", None)
+                .join("\n");
+            assert!(
+                all.contains("[ask Northwind for their Meta Business ID]"),
+                "{all}"
+            );
+            assert!(all.contains("the one you agreed with Northwind"), "{all}");
+        }
+    }
+
+    #[test]
+    fn render_steps_never_leaves_a_placeholder_for_builtins() {
+        for p in builtin() {
+            for perm in &p.permissions {
+                let texts = p
+                    .render_steps("", &BTreeMap::new(), &perm.key, None)
+                    .into_iter()
+                    .chain(p.render_mistakes("", &BTreeMap::new()));
+                for t in texts {
+                    assert!(!t.contains('{') && !t.contains('}'), "{}: {t}", p.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn render_steps_falls_back_to_the_key_and_does_not_rescan_values() {
+        let page = get("meta_page");
+        let steps = page.render_steps(
+            "{agency}",
+            &settings(&[("meta_business_id", "{asset}")]),
+            "no_such_level",
+            Some("{permission}"),
+        );
+        let all = steps.join("\n");
+        assert!(all.contains("exactly this access: no_such_level."), "{all}");
+        assert!(all.contains("{agency}'s Business ID: {asset}."), "{all}");
+        assert!(all.contains("your Page ({permission})"), "{all}");
+    }
+
+    #[test]
+    fn render_mistakes_fills_agency_and_settings() {
+        let ads = get("google_ads");
+        let lines = ads.render_mistakes(
+            "Northwind",
+            &settings(&[("google_ads_manager_id", "111-222-3333")]),
+        );
+        assert_eq!(lines.len(), ads.mistakes.len());
+        let all = lines.join("\n");
+        assert!(
+            all.contains("Northwind's manager account (111-222-3333)"),
+            "{all}"
+        );
+        assert!(!all.contains('{'), "{all}");
+    }
+
+    #[test]
+    fn scan_keeps_non_identifier_braces_literal() {
+        assert_eq!(
+            placeholders("{agency} {} { x } {Bad} {{asset}} {unclosed"),
+            ["agency", "asset"]
+        );
+        let p = Platform {
+            instructions: vec!["a {} b {{agency}} c { asset } {unknown} {".into()],
+            ..custom_platform()
+        };
+        assert_eq!(
+            p.render_steps("N", &BTreeMap::new(), "editor", None),
+            ["a {} b {N} c { asset } {unknown} {"]
+        );
+    }
+
+    #[test]
+    fn settings_fields_dedups_shared_keys_in_first_seen_order() {
+        let fields = settings_fields(builtin());
+        let keys: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys.iter().filter(|k| **k == "meta_business_id").count(), 1);
+        assert_eq!(keys.iter().filter(|k| **k == "agency_email").count(), 1);
+        assert_eq!(keys[0], "meta_business_id", "first-seen order");
+        let unique: HashSet<&str> = keys.iter().copied().collect();
+        assert_eq!(unique.len(), keys.len());
+
+        let meta: Vec<&Platform> = builtin().iter().filter(|p| p.vendor == "Meta").collect();
+        assert_eq!(meta.len(), 5);
+        let meta_fields = settings_fields(meta);
+        assert_eq!(meta_fields.len(), 1);
+        assert_eq!(meta_fields[0].key, "meta_business_id");
+
+        // A custom platform's field joins the list; a repeated key does not.
+        let custom = custom_platform();
+        let mixed = settings_fields([get("ga4"), &custom, get("dropbox")]);
+        let keys: Vec<&str> = mixed.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["agency_email", "canva_team_id"]);
+    }
+
+    #[test]
+    fn platform_round_trips_through_json_with_defaults() {
+        let p = validate_custom(custom_platform()).unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Platform>(&json).unwrap(), p);
+
+        let minimal = r#"{"key":"k1","name":"K","asset_label":"A",
+            "permissions":[{"key":"r","name":"R"}],"default_permission":"r",
+            "instructions":["Do it"]}"#;
+        let p: Platform = serde_json::from_str(minimal).unwrap();
+        assert!(p.settings.is_empty() && p.mistakes.is_empty() && p.verify.is_empty());
+        assert!(!p.custom && p.vendor.is_empty() && p.permissions[0].description.is_empty());
+    }
+
+    fn custom_platform() -> Platform {
+        Platform {
+            key: "  canva  ".into(),
+            name: "  Canva team ".into(),
+            vendor: " Canva ".into(),
+            asset_label: " Team name ".into(),
+            permissions: vec![
+                Permission {
+                    key: " viewer ".into(),
+                    name: " Viewer ".into(),
+                    description: " Can view designs ".into(),
+                },
+                Permission {
+                    key: "editor".into(),
+                    name: "Editor".into(),
+                    description: String::new(),
+                },
+            ],
+            default_permission: " editor ".into(),
+            settings: vec![SettingField {
+                key: "canva_team_id".into(),
+                label: " Canva team ID ".into(),
+                help: String::new(),
+            }],
+            instructions: vec![
+                " Open canva.com and your team ({asset}). ".into(),
+                "Invite {agency} ({canva_team_id}) as {permission}.".into(),
+            ],
+            mistakes: vec![" Never share your password with {agency}. ".into()],
+            verify: vec![" A designer opens the brand kit. ".into()],
+            custom: false,
+        }
+    }
+
+    #[test]
+    fn validate_custom_trims_and_marks_custom() {
+        let p = validate_custom(custom_platform()).unwrap();
+        assert!(p.custom);
+        assert_eq!(p.key, "canva");
+        assert_eq!(p.name, "Canva team");
+        assert_eq!(p.vendor, "Canva");
+        assert_eq!(p.asset_label, "Team name");
+        assert_eq!(p.permissions[0].key, "viewer");
+        assert_eq!(p.permissions[0].name, "Viewer");
+        assert_eq!(p.permissions[0].description, "Can view designs");
+        assert_eq!(p.default_permission, "editor");
+        assert_eq!(p.settings[0].label, "Canva team ID");
+        assert_eq!(p.instructions[0], "Open canva.com and your team ({asset}).");
+        assert_eq!(p.mistakes[0], "Never share your password with {agency}.");
+        assert_eq!(p.verify[0], "A designer opens the brand kit.");
+        assert_eq!(p.rank("editor"), Some(1));
+        // Validating again is a no-op: stored platforms can be re-checked.
+        assert_eq!(validate_custom(p.clone()).unwrap(), p);
+    }
+
+    #[test]
+    fn validate_custom_rejects_bad_input_with_the_right_field() {
+        type Break = fn(&mut Platform);
+        let cases: &[(&str, Break, &str)] = &[
+            ("bad key", |p| p.key = "Canva!".into(), "key"),
+            ("one-letter key", |p| p.key = "c".into(), "key"),
+            ("key too long", |p| p.key = "c".repeat(41), "key"),
+            ("builtin key", |p| p.key = " ga4 ".into(), "key"),
+            ("empty name", |p| p.name = "   ".into(), "name"),
+            ("long name", |p| p.name = "n".repeat(101), "name"),
+            (
+                "control character",
+                |p| p.name = "Can\u{7}va".into(),
+                "name",
+            ),
+            ("long vendor", |p| p.vendor = "v".repeat(101), "vendor"),
+            (
+                "empty asset label",
+                |p| p.asset_label.clear(),
+                "asset_label",
+            ),
+            (
+                "long asset label",
+                |p| p.asset_label = "a".repeat(201),
+                "asset_label",
+            ),
+            ("no permissions", |p| p.permissions.clear(), "permissions"),
+            (
+                "too many permissions",
+                |p| {
+                    p.permissions = (0..13)
+                        .map(|i| Permission {
+                            key: format!("level_{i}"),
+                            name: format!("Level {i}"),
+                            description: String::new(),
+                        })
+                        .collect();
+                    p.default_permission = "level_0".into();
+                },
+                "permissions",
+            ),
+            (
+                "duplicate permission key",
+                |p| p.permissions[1].key = "viewer".into(),
+                "permissions",
+            ),
+            (
+                "bad permission key",
+                |p| p.permissions[1].key = "Edit".into(),
+                "permissions",
+            ),
+            (
+                "empty permission name",
+                |p| p.permissions[1].name = " ".into(),
+                "permissions",
+            ),
+            (
+                "long permission name",
+                |p| p.permissions[1].name = "x".repeat(101),
+                "permissions",
+            ),
+            (
+                "default not a permission",
+                |p| p.default_permission = "owner".into(),
+                "default_permission",
+            ),
+            (
+                "empty instructions",
+                |p| p.instructions.clear(),
+                "instructions",
+            ),
+            (
+                "blank step",
+                |p| p.instructions[1] = "  ".into(),
+                "instructions",
+            ),
+            (
+                "over-long step",
+                |p| p.instructions[0] = "s".repeat(501),
+                "instructions",
+            ),
+            (
+                "too many steps",
+                |p| p.instructions = vec!["Step".into(); 21],
+                "instructions",
+            ),
+            (
+                "typo placeholder",
+                |p| p.instructions[1] = "Invite {agnecy}".into(),
+                "instructions",
+            ),
+            (
+                "request placeholder in mistakes",
+                |p| p.mistakes[0] = "Not {permission}".into(),
+                "mistakes",
+            ),
+            (
+                "too many mistakes",
+                |p| p.mistakes = vec!["Don't".into(); 11],
+                "mistakes",
+            ),
+            (
+                "over-long verify line",
+                |p| p.verify[0] = "v".repeat(501),
+                "verify",
+            ),
+            (
+                "bad setting key",
+                |p| p.settings[0].key = "Team ID".into(),
+                "settings",
+            ),
+            (
+                "reserved setting key",
+                |p| p.settings[0].key = "agency".into(),
+                "settings",
+            ),
+            (
+                "empty setting label",
+                |p| p.settings[0].label.clear(),
+                "settings",
+            ),
+            (
+                "duplicate setting key",
+                |p| p.settings.push(p.settings[0].clone()),
+                "settings",
+            ),
+            (
+                "too many settings",
+                |p| {
+                    p.settings = (0..11)
+                        .map(|i| SettingField {
+                            key: format!("setting_{i}"),
+                            label: format!("Setting {i}"),
+                            help: String::new(),
+                        })
+                        .collect();
+                    p.instructions[1] = "Invite {agency}".into();
+                },
+                "settings",
+            ),
+        ];
+        for (what, break_it, expected_field) in cases {
+            let mut p = custom_platform();
+            break_it(&mut p);
+            match validate_custom(p) {
+                Err(CoreError::Invalid { field, .. }) => {
+                    assert_eq!(&field, expected_field, "{what}");
+                }
+                other => panic!("{what}: expected an error on {expected_field}, got {other:?}"),
+            }
+        }
+
+        // The message says where and what, so a form can show it as is.
+        let mut p = custom_platform();
+        p.instructions[1] = "Invite {agnecy}".into();
+        let err = validate_custom(p).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "instructions: step 2: unknown placeholder {agnecy}; use {agency}, {permission}, {asset} or a settings key"
+        );
+    }
+
+    #[test]
+    fn validate_custom_accepts_the_limits() {
+        let mut p = custom_platform();
+        p.key = format!("a{}", "b".repeat(39));
+        p.name = "n".repeat(100);
+        p.asset_label = "a".repeat(200);
+        p.instructions = vec!["s".repeat(500); 20];
+        p.mistakes = vec!["m".repeat(500); 10];
+        p.verify = Vec::new();
+        p.vendor = String::new();
+        let p = validate_custom(p).unwrap();
+        assert_eq!(p.key.len(), 40);
+        assert_eq!(p.instructions.len(), 20);
+    }
+}

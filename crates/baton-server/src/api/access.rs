@@ -1,0 +1,533 @@
+//! `/api/v1` for platform access: a client's requests, the board across
+//! clients, verify / fail / grant / revoke / waive, the access still held,
+//! the client's intake answers and files, and the time-to-verified-access KPIs.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use baton_core::access::{AccessStatus, Mover, WaitingOn};
+use baton_core::clock::{parse_rfc3339, rfc3339};
+use baton_store::access_requests::{self, AccessRequest, Act, BoardFilter, BoardLine};
+use baton_store::tokens::Scope;
+use baton_store::{access_kpis, clients, intake};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::PageOut;
+use crate::auth::api_token::ApiCaller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{id_cursor, ApiJson, ApiQuery, OptionalJson, PageQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessRequestOut {
+    /// `acc_…`
+    pub id: String,
+    pub client_id: String,
+    pub link_id: Option<String>,
+    pub platform: String,
+    pub permission: String,
+    pub asset: Option<String>,
+    pub required: bool,
+    /// `requested`, `granted_by_client`, `verified`, `failed` or `revoked`.
+    pub status: String,
+    /// When it entered its status: "waiting since".
+    pub status_at: String,
+    /// `client`, `agency` or null.
+    pub waiting_on: Option<String>,
+    pub created_at: String,
+    pub granted_at: Option<String>,
+    pub granted_by: Option<String>,
+    pub verified_at: Option<String>,
+    pub verified_by: Option<String>,
+    pub verify_note: Option<String>,
+    pub failed_reason: Option<String>,
+    /// The client's "I'm stuck" message, until the request moves on.
+    pub stuck_message: Option<String>,
+    pub stuck_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+    pub revoke_note: Option<String>,
+    pub waived_at: Option<String>,
+    pub waived_by: Option<String>,
+    pub waive_reason: Option<String>,
+    /// Held and neither revoked nor waived: a line of the offboarding revoke checklist.
+    pub needs_revoke: bool,
+    pub connector: Option<String>,
+}
+
+impl From<AccessRequest> for AccessRequestOut {
+    fn from(r: AccessRequest) -> Self {
+        AccessRequestOut {
+            waiting_on: r.waiting_on().map(|w| w.key().to_string()),
+            needs_revoke: r.needs_revoke(),
+            id: r.id,
+            client_id: r.client_id,
+            link_id: r.link_id,
+            platform: r.platform,
+            permission: r.permission,
+            asset: r.asset,
+            required: r.required,
+            status: r.status.key().into(),
+            status_at: rfc3339(r.status_at),
+            created_at: rfc3339(r.created_at),
+            granted_at: r.granted_at.map(rfc3339),
+            granted_by: r.granted_by,
+            verified_at: r.verified_at.map(rfc3339),
+            verified_by: r.verified_by,
+            verify_note: r.verify_note,
+            failed_reason: r.failed_reason,
+            stuck_message: r.stuck_message,
+            stuck_at: r.stuck_at.map(rfc3339),
+            revoked_at: r.revoked_at.map(rfc3339),
+            revoked_by: r.revoked_by,
+            revoke_note: r.revoke_note,
+            waived_at: r.waived_at.map(rfc3339),
+            waived_by: r.waived_by,
+            waive_reason: r.waive_reason,
+            connector: r.connector,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessRequestList {
+    pub items: Vec<AccessRequestOut>,
+}
+
+#[utoipa::path(get, operation_id = "listClientAccessRequests", path = "/api/v1/clients/{id}/access-requests", tag = "access",
+    params(("id" = String, Path)), responses((status = 200, body = AccessRequestList), (status = 404)), security(("bearer" = [])))]
+pub async fn list_for_client(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client_id): Path<String>,
+) -> ApiResult<Json<AccessRequestList>> {
+    caller.require(Scope::Read)?;
+    clients::get(&state.db, caller.agency_id(), &client_id).await?;
+    let items = access_requests::list_for_client(&state.db, caller.agency_id(), &client_id).await?;
+    Ok(Json(AccessRequestList {
+        items: items.into_iter().map(AccessRequestOut::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardLineOut {
+    #[serde(flatten)]
+    pub request: AccessRequestOut,
+    pub client_name: String,
+    pub client_lifecycle: String,
+}
+
+impl From<BoardLine> for BoardLineOut {
+    fn from(l: BoardLine) -> Self {
+        BoardLineOut {
+            request: l.request.into(),
+            client_name: l.client_name,
+            client_lifecycle: l.client_lifecycle.key().into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BoardQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// `client` or `agency`.
+    pub waiting_on: Option<String>,
+    /// One status (any of the five).
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "listAccessRequests", path = "/api/v1/access-requests", tag = "access", params(BoardQuery),
+    responses((status = 200, body = PageOut<BoardLineOut>), (status = 422)), security(("bearer" = [])))]
+pub async fn board(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<BoardQuery>,
+) -> ApiResult<Json<PageOut<BoardLineOut>>> {
+    caller.require(Scope::Read)?;
+    PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .validate()?;
+    let waiting_on = match q.waiting_on.as_deref() {
+        None | Some("") => None,
+        Some(w) => Some(
+            WaitingOn::parse(w)
+                .ok_or_else(|| ApiError::invalid("waiting_on", "must be client or agency"))?,
+        ),
+    };
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(AccessStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "must be requested, granted_by_client, verified, failed or revoked",
+            )
+        })?),
+    };
+    let cursor = id_cursor(q.cursor.as_deref(), baton_core::ids::ACCESS_REQUEST)?;
+    let page = access_requests::board(
+        &state.db,
+        caller.agency_id(),
+        BoardFilter { waiting_on, status },
+        cursor,
+        q.limit,
+    )
+    .await?;
+    Ok(Json(PageOut::map(page, BoardLineOut::from)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldList {
+    /// Access the agency may still hold (verified, or granted and unchecked), not waived.
+    pub items: Vec<BoardLineOut>,
+}
+
+#[utoipa::path(get, operation_id = "listHeldAccess", path = "/api/v1/access-inventory", tag = "access",
+    responses((status = 200, body = HeldList)), security(("bearer" = [])))]
+pub async fn held(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<HeldList>> {
+    caller.require(Scope::Read)?;
+    let items = access_requests::held(&state.db, caller.agency_id()).await?;
+    Ok(Json(HeldList {
+        items: items.into_iter().map(BoardLineOut::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, operation_id = "getAccessRequest", path = "/api/v1/access-requests/{id}", tag = "access",
+    params(("id" = String, Path)), responses((status = 200, body = AccessRequestOut), (status = 404)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(
+        access_requests::get(&state.db, caller.agency_id(), &id)
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyIn {
+    /// What was checked ("logged in as the agency, page listed with full control").
+    pub note: String,
+    /// `member` (default) or `connector` (an automated check through the platform's API).
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailIn {
+    /// Why it does not work; the client sees it on their link.
+    pub reason: String,
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantIn {
+    /// `member` (default: the client told us another way) or `connector`.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeIn {
+    /// What was done (e.g. "removed the agency from Business Settings → Partners").
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaiveIn {
+    /// Why this access is not revoked (e.g. "client removed the partner themselves").
+    pub reason: String,
+}
+
+fn mover(by: Option<&str>) -> ApiResult<Mover> {
+    match by.map(str::trim) {
+        None | Some("") | Some("member") => Ok(Mover::Member),
+        Some("connector") => Ok(Mover::Connector),
+        Some(_) => Err(ApiError::invalid("by", "must be member or connector")),
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    act: Act,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    let r = access_requests::act(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        id,
+        act,
+    )
+    .await?;
+    Ok(Json(r.into()))
+}
+
+#[utoipa::path(post, operation_id = "verifyAccessRequest", path = "/api/v1/access-requests/{id}/verify", tag = "access",
+    params(("id" = String, Path)), request_body = VerifyIn,
+    responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerifyIn>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    let m = mover(b.by.as_deref())?;
+    apply(
+        &state,
+        &caller,
+        &id,
+        Act::Verify {
+            mover: m,
+            note: b.note,
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, operation_id = "failAccessRequest", path = "/api/v1/access-requests/{id}/fail", tag = "access",
+    params(("id" = String, Path)), request_body = FailIn,
+    responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn fail(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<FailIn>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    let m = mover(b.by.as_deref())?;
+    apply(
+        &state,
+        &caller,
+        &id,
+        Act::Fail {
+            mover: m,
+            reason: b.reason,
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, operation_id = "grantAccessRequest", path = "/api/v1/access-requests/{id}/grant", tag = "access",
+    params(("id" = String, Path)), request_body = GrantIn,
+    responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn grant(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    OptionalJson(b): OptionalJson<GrantIn>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    let m = mover(b.by.as_deref())?;
+    apply(&state, &caller, &id, Act::Grant { mover: m }).await
+}
+
+#[utoipa::path(post, operation_id = "revokeAccessRequest", path = "/api/v1/access-requests/{id}/revoke", tag = "access",
+    params(("id" = String, Path)), request_body = RevokeIn,
+    responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    OptionalJson(b): OptionalJson<RevokeIn>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    let m = mover(b.by.as_deref())?;
+    apply(
+        &state,
+        &caller,
+        &id,
+        Act::Revoke {
+            mover: m,
+            note: b.note,
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, operation_id = "waiveAccessRevoke", path = "/api/v1/access-requests/{id}/waive", tag = "access",
+    params(("id" = String, Path)), request_body = WaiveIn,
+    responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn waive(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<WaiveIn>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    apply(&state, &caller, &id, Act::Waive { reason: b.reason }).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientKpisOut {
+    pub client_id: String,
+    /// Contract signed → last required access request verified, in seconds;
+    /// null until every required request is verified.
+    pub time_to_verified_access_seconds: Option<i64>,
+    /// The same in the agency's business hours; null until the agency has a
+    /// business calendar.
+    pub time_to_verified_access_business_seconds: Option<i64>,
+    pub contract_signed_at: Option<String>,
+    pub access_complete_at: Option<String>,
+    pub access_requests: i64,
+    pub access_required: i64,
+    pub access_verified: i64,
+    pub access_waiting_on_client: i64,
+    pub access_waiting_on_agency: i64,
+}
+
+#[utoipa::path(get, operation_id = "getClientKpis", path = "/api/v1/clients/{id}/kpis", tag = "access",
+    params(("id" = String, Path)), responses((status = 200, body = ClientKpisOut), (status = 404)), security(("bearer" = [])))]
+pub async fn client_kpis(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client_id): Path<String>,
+) -> ApiResult<Json<ClientKpisOut>> {
+    caller.require(Scope::Read)?;
+    clients::get(&state.db, caller.agency_id(), &client_id).await?;
+    let k = access_kpis::client(&state.db, caller.agency_id(), &client_id).await?;
+    Ok(Json(ClientKpisOut {
+        client_id,
+        time_to_verified_access_seconds: k.time_to_verified_access_ms.map(|ms| ms / 1000),
+        time_to_verified_access_business_seconds: None,
+        contract_signed_at: k.contract_signed_at.map(rfc3339),
+        access_complete_at: k.access_complete_at.map(rfc3339),
+        access_requests: k.requests,
+        access_required: k.required,
+        access_verified: k.verified,
+        access_waiting_on_client: k.waiting_on_client,
+        access_waiting_on_agency: k.waiting_on_agency,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PeriodQuery {
+    /// RFC 3339; default 90 days before `to`.
+    pub from: Option<String>,
+    /// RFC 3339; default now.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyAccessKpiOut {
+    pub from: String,
+    pub to: String,
+    /// Clients whose access became complete in the period.
+    pub clients: usize,
+    pub time_to_verified_access_median_seconds: Option<i64>,
+    pub time_to_verified_access_p90_seconds: Option<i64>,
+    /// Clients with a signed contract still waiting for complete access.
+    pub clients_waiting: i64,
+}
+
+#[utoipa::path(get, operation_id = "getAgencyAccessKpis", path = "/api/v1/kpis/access", tag = "access", params(PeriodQuery),
+    responses((status = 200, body = AgencyAccessKpiOut), (status = 422)), security(("bearer" = [])))]
+pub async fn agency_kpis(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<AgencyAccessKpiOut>> {
+    caller.require(Scope::Read)?;
+    let parse = |field: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
+        match v.as_deref() {
+            None | Some("") => Ok(None),
+            Some(s) => parse_rfc3339(s)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(field, "must be an RFC 3339 time")),
+        }
+    };
+    let to = parse("to", &q.to)?.unwrap_or_else(|| state.now());
+    let from = parse("from", &q.from)?.unwrap_or(to - 90 * 86_400_000);
+    if from >= to {
+        return Err(ApiError::invalid("from", "must be before to"));
+    }
+    let k = access_kpis::agency(&state.db, caller.agency_id(), from, to).await?;
+    Ok(Json(AgencyAccessKpiOut {
+        from: rfc3339(k.from),
+        to: rfc3339(k.to),
+        clients: k.clients,
+        time_to_verified_access_median_seconds: k.median_ms.map(|ms| ms / 1000),
+        time_to_verified_access_p90_seconds: k.p90_ms.map(|ms| ms / 1000),
+        clients_waiting: k.waiting_clients,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerOut {
+    pub question_key: String,
+    pub question: String,
+    pub answer: String,
+    pub answered_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileOut {
+    /// `fil_…`
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_at: String,
+    pub uploaded_by: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeOut {
+    pub answers: Vec<AnswerOut>,
+    pub files: Vec<FileOut>,
+}
+
+#[utoipa::path(get, operation_id = "getClientIntake", path = "/api/v1/clients/{id}/intake", tag = "access",
+    params(("id" = String, Path)), responses((status = 200, body = IntakeOut), (status = 404)), security(("bearer" = [])))]
+pub async fn intake(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client_id): Path<String>,
+) -> ApiResult<Json<IntakeOut>> {
+    caller.require(Scope::Read)?;
+    clients::get(&state.db, caller.agency_id(), &client_id).await?;
+    let answers = intake::answers(&state.db, caller.agency_id(), &client_id).await?;
+    let files = intake::files(&state.db, caller.agency_id(), &client_id).await?;
+    Ok(Json(IntakeOut {
+        answers: answers
+            .into_iter()
+            .map(|a| AnswerOut {
+                question_key: a.question_key,
+                question: a.question,
+                answer: a.answer,
+                answered_at: rfc3339(a.answered_at),
+            })
+            .collect(),
+        files: files
+            .into_iter()
+            .map(|f| FileOut {
+                id: f.id,
+                name: f.name,
+                content_type: f.content_type,
+                size_bytes: f.size_bytes,
+                sha256: f.sha256,
+                uploaded_at: rfc3339(f.uploaded_at),
+                uploaded_by: f.uploaded_by,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,504 @@
+//! Onboarding links: one capability URL per client that collects platform
+//! access. Only the SHA-256 of the 256-bit token is stored; the token is
+//! shown once, at creation or regeneration. A link is reusable until it
+//! expires or is revoked; every open the client confirms is logged (time, IP,
+//! user agent) in the audit log with an `onboarding.link_opened` event.
+
+use baton_core::lifecycle::Lifecycle;
+use baton_core::onboarding::{OnboardingSettings, MAX_EXPIRY_DAYS};
+use baton_core::{events, ids, secret, CoreError};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::access_requests::{self, AccessRequest, NewRequest};
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::write::{Actor, Record};
+
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Link {
+    pub id: String,
+    pub client_id: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub regenerated_at: Option<i64>,
+    pub open_count: i64,
+    pub last_opened_at: Option<i64>,
+    pub reminder_count: i64,
+    pub last_reminded_at: Option<i64>,
+    pub next_reminder_at: Option<i64>,
+}
+
+impl Link {
+    /// `active`, `expired` or `revoked` at time `now`.
+    pub fn state(&self, now: i64) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
+const COLS: &str =
+    "id, client_id, created_at, created_by, expires_at, revoked_at, regenerated_at, open_count, \
+    last_opened_at, reminder_count, last_reminded_at, next_reminder_at";
+
+fn from_row(r: &AnyRow) -> Result<Link> {
+    Ok(Link {
+        id: r.try_get("id")?,
+        client_id: r.try_get("client_id")?,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+        expires_at: r.try_get("expires_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+        regenerated_at: r.try_get("regenerated_at")?,
+        open_count: r.try_get("open_count")?,
+        last_opened_at: r.try_get("last_opened_at")?,
+        reminder_count: r.try_get("reminder_count")?,
+        last_reminded_at: r.try_get("last_reminded_at")?,
+        next_reminder_at: r.try_get("next_reminder_at")?,
+    })
+}
+
+/// A link just made: the token is here and nowhere else.
+#[derive(Debug, Clone)]
+pub struct CreatedLink {
+    pub link: Link,
+    pub token: String,
+    pub requests: Vec<AccessRequest>,
+}
+
+/// Creates a link for a client with its requests, in one transaction.
+/// `expires_in_days` defaults to the agency's setting.
+pub async fn create(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    client_id: &str,
+    requests: Vec<NewRequest>,
+    expires_in_days: Option<i64>,
+) -> Result<CreatedLink> {
+    let settings = open_client_settings(db, agency_id, client_id).await?;
+    let days = expiry_days(&settings, expires_in_days)?;
+    let catalog = crate::platforms::catalog(db, agency_id).await?;
+    let requests = access_requests::validate_new(&catalog, requests)?;
+    let token = secret::random_token();
+    let id = ids::new_id(ids::LINK, now);
+    let expires_at = now + days * DAY_MS;
+    let next_reminder = settings.next_reminder(now, 0).filter(|t| *t < expires_at);
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query(
+        "INSERT INTO onboarding_links (id, agency_id, client_id, token_hash, created_at, created_by, expires_at, next_reminder_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(secret::hash_token(&token))
+    .bind(now)
+    .bind(&actor.label)
+    .bind(expires_at)
+    .bind(next_reminder)
+    .execute(tx.conn())
+    .await?;
+    let request_ids =
+        access_requests::insert_all(tx.conn(), agency_id, client_id, &id, now, &requests).await?;
+    let data = json!({
+        "link_id": id,
+        "expires_at": expires_at,
+        "requests": requests.iter().zip(&request_ids).map(|(r, rid)| json!({
+            "id": rid, "platform": r.platform, "permission": r.permission, "asset": r.asset, "required": r.required,
+        })).collect::<Vec<_>>(),
+    });
+    tx.commit(
+        Record::new(events::LINK_CREATED, "onboarding_link", &id, data.clone())
+            .with_event(Some(client_id), data),
+    )
+    .await?;
+    Ok(CreatedLink {
+        link: get(db, agency_id, &id).await?,
+        token,
+        requests: access_requests::list_for_link(db, agency_id, &id).await?,
+    })
+}
+
+/// The agency's onboarding settings, once the client is known to be in a
+/// stage that takes links (not offboarding or archived).
+async fn open_client_settings(
+    db: &Db,
+    agency_id: &str,
+    client_id: &str,
+) -> Result<OnboardingSettings> {
+    let client = crate::clients::get(db, agency_id, client_id).await?;
+    if matches!(
+        client.lifecycle,
+        Lifecycle::Offboarding | Lifecycle::Archived
+    ) {
+        return Err(CoreError::Conflict(format!(
+            "the client is {}; onboarding links are for clients being onboarded or active",
+            client.lifecycle.key()
+        ))
+        .into());
+    }
+    crate::onboarding_settings::get(db, agency_id).await
+}
+
+/// The requested validity in days, or the agency's default.
+fn expiry_days(settings: &OnboardingSettings, requested: Option<i64>) -> Result<i64> {
+    let days = requested.unwrap_or(settings.link_expiry_days as i64);
+    if !(1..=MAX_EXPIRY_DAYS as i64).contains(&days) {
+        return Err(CoreError::invalid(
+            "expires_in_days",
+            format!("must be 1 to {MAX_EXPIRY_DAYS}"),
+        )
+        .into());
+    }
+    Ok(days)
+}
+
+pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<Link> {
+    if !ids::has_shape(id, ids::LINK) {
+        return Err(StoreError::NotFound);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM onboarding_links WHERE agency_id = $1 AND id = $2"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// A client's links, newest first.
+pub async fn list_for_client(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<Link>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM onboarding_links WHERE agency_id = $1 AND client_id = $2 ORDER BY id DESC"
+    ))
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Revokes a link: its token stops working at once. Revoking twice is fine.
+pub async fn revoke(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<Link> {
+    let link = get(db, agency_id, id).await?;
+    if link.revoked_at.is_some() {
+        return Ok(link);
+    }
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query(
+        "UPDATE onboarding_links SET revoked_at = $3, next_reminder_at = NULL WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let data = json!({"link_id": id});
+    tx.commit(
+        Record::new(events::LINK_REVOKED, "onboarding_link", id, data.clone())
+            .with_event(Some(&link.client_id), data),
+    )
+    .await?;
+    get(db, agency_id, id).await
+}
+
+/// Gives a link a new token (the old one stops working) and, when it had
+/// expired or was revoked, a new expiry: the same requests, a fresh URL.
+pub async fn regenerate(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+    expires_in_days: Option<i64>,
+) -> Result<(Link, String)> {
+    let link = get(db, agency_id, id).await?;
+    let settings = open_client_settings(db, agency_id, &link.client_id).await?;
+    let days = expiry_days(&settings, expires_in_days)?;
+    let token = secret::random_token();
+    let expires_at = now + days * DAY_MS;
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query(
+        "UPDATE onboarding_links SET token_hash = $3, regenerated_at = $4, revoked_at = NULL, expires_at = $5 \
+         WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(secret::hash_token(&token))
+    .bind(now)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    let data = json!({"link_id": id, "expires_at": expires_at});
+    tx.commit(
+        Record::new(
+            events::LINK_REGENERATED,
+            "onboarding_link",
+            id,
+            data.clone(),
+        )
+        .with_event(Some(&link.client_id), data),
+    )
+    .await?;
+    Ok((get(db, agency_id, id).await?, token))
+}
+
+/// What a valid token opens.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub agency_id: String,
+    pub link: Link,
+}
+
+/// Finds the live link for a token: `None` for a wrong, expired or revoked
+/// token, or one whose client is offboarding or archived (the caller answers
+/// all of them with the same 404). `only_agency` restricts the lookup to
+/// one agency (requests on that agency's custom domain).
+pub async fn resolve(
+    db: &Db,
+    token: &str,
+    now: i64,
+    only_agency: Option<&str>,
+) -> Result<Option<Resolved>> {
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(None);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT l.agency_id, {} FROM onboarding_links l JOIN clients c ON c.id = l.client_id \
+         WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $2 \
+         AND c.lifecycle IN ('won', 'onboarding', 'active')",
+        COLS.split(", ")
+            .map(|c| format!("l.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(secret::hash_token(token))
+    .bind(now)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let agency_id: String = row.try_get("agency_id")?;
+    if only_agency.is_some_and(|a| a != agency_id) {
+        return Ok(None);
+    }
+    Ok(Some(Resolved {
+        agency_id,
+        link: from_row(&row)?,
+    }))
+}
+
+/// Logs that the client opened the link (IP and user agent are on the actor).
+pub async fn record_open(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    link: &Link,
+) -> Result<()> {
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query(
+        "UPDATE onboarding_links SET open_count = open_count + 1, last_opened_at = $3 WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(&link.id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let detail = json!({"link_id": link.id, "ip": actor.ip, "user_agent": actor.user_agent});
+    tx.commit(
+        Record::new(events::LINK_OPENED, "onboarding_link", &link.id, detail).with_event(
+            Some(&link.client_id),
+            json!({"link_id": link.id, "open": link.open_count + 1}),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Links whose next reminder is due, across agencies (for the worker).
+pub async fn due_reminders(db: &Db, now: i64, limit: i64) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT agency_id, id FROM onboarding_links WHERE next_reminder_at IS NOT NULL AND next_reminder_at <= $1 \
+         ORDER BY next_reminder_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("agency_id")?, r.try_get("id")?)))
+        .collect()
+}
+
+/// The earliest scheduled reminder, so the worker can sleep until then.
+pub async fn next_reminder_at(db: &Db) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT MIN(next_reminder_at) FROM onboarding_links")
+            .fetch_one(db.reader())
+            .await?,
+    )
+}
+
+/// A reminder that was prepared (and sent, when email is configured).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reminder {
+    pub link_id: String,
+    pub client_id: String,
+    pub text: String,
+    pub pending: usize,
+    /// `copy` (no email configured: the text is ready to copy) or `email`.
+    pub channel: String,
+}
+
+/// Prepares a reminder for a link if anything waits on the client, records
+/// it as an `onboarding.reminder_sent` event and schedules the next one.
+/// `scheduled` reminders (from the worker) only run when due; a member's
+/// reminder runs at once and does not count against the schedule's limit.
+pub async fn remind(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+    scheduled: bool,
+) -> Result<Option<Reminder>> {
+    let link = get(db, agency_id, id).await?;
+    let settings = crate::onboarding_settings::get(db, agency_id).await?;
+    let agency = crate::agencies::get(db, agency_id).await?;
+    let client = crate::clients::get(db, agency_id, &link.client_id).await?;
+    let requests = access_requests::list_for_link(db, agency_id, id).await?;
+    let catalog = crate::platforms::catalog(db, agency_id).await?;
+    let pending: Vec<(String, String, Option<String>)> = requests
+        .iter()
+        .filter(|r| r.waiting_on() == Some(baton_core::access::WaitingOn::Client))
+        .map(|r| {
+            let p = catalog.iter().find(|p| p.key == r.platform);
+            let name = p
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| r.platform.clone());
+            let perm = p
+                .and_then(|p| p.permission(&r.permission))
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| r.permission.clone());
+            (name, perm, r.failed_reason.clone())
+        })
+        .collect();
+    let live = link.state(now) == "active"
+        && matches!(
+            client.lifecycle,
+            Lifecycle::Won | Lifecycle::Onboarding | Lifecycle::Active
+        );
+    if scheduled && (link.next_reminder_at.is_none_or(|t| t > now)) {
+        return Ok(None);
+    }
+    if pending.is_empty() || !live {
+        // Nothing to remind about: stop the schedule.
+        if link.next_reminder_at.is_some() {
+            let mut tx = db.begin_write(agency_id, actor, now).await?;
+            sqlx::query("UPDATE onboarding_links SET next_reminder_at = NULL WHERE agency_id = $1 AND id = $2")
+                .bind(agency_id)
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+            tx.commit(Record::new(
+                "onboarding.reminders_stopped",
+                "onboarding_link",
+                id,
+                json!({"reason": if live { "nothing waits on the client" } else { "link not active" }}),
+            ))
+            .await?;
+        }
+        if scheduled {
+            return Ok(None);
+        }
+        return Err(CoreError::Conflict(if live {
+            "nothing on this link is waiting on the client".into()
+        } else {
+            format!(
+                "the link is {}; regenerate it before reminding the client",
+                link.state(now)
+            )
+        })
+        .into());
+    }
+    let sent_on = baton_core::clock::local_day(
+        link.regenerated_at.unwrap_or(link.created_at),
+        &agency.timezone,
+    );
+    let text =
+        baton_core::onboarding::reminder_text(&agency.name, &client.name, &sent_on, &pending);
+    let count = if scheduled {
+        link.reminder_count + 1
+    } else {
+        link.reminder_count
+    };
+    let next = settings
+        .next_reminder(now, count as u32)
+        .filter(|t| *t < link.expires_at)
+        .or(if scheduled {
+            None
+        } else {
+            link.next_reminder_at
+        });
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    // A scheduled reminder claims its slot: with several servers on one
+    // database only the one whose update still sees the due time sends it.
+    let claimed = sqlx::query(
+        "UPDATE onboarding_links SET reminder_count = $3, last_reminded_at = $4, next_reminder_at = $5 \
+         WHERE agency_id = $1 AND id = $2 AND (next_reminder_at = $6 OR $7 = 0)",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(count)
+    .bind(now)
+    .bind(next)
+    .bind(link.next_reminder_at.unwrap_or(-1))
+    .bind(scheduled as i64)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let reminder = Reminder {
+        link_id: id.to_string(),
+        client_id: client.id.clone(),
+        text,
+        pending: pending.len(),
+        channel: "copy".into(),
+    };
+    let data = json!({
+        "link_id": id, "pending": pending.len(), "channel": reminder.channel,
+        "scheduled": scheduled, "text": reminder.text,
+    });
+    tx.commit(
+        Record::new(
+            events::REMINDER_SENT,
+            "onboarding_link",
+            id,
+            json!({"pending": pending.len(), "scheduled": scheduled}),
+        )
+        .with_event(Some(&client.id), data),
+    )
+    .await?;
+    Ok(Some(reminder))
+}
