@@ -14,6 +14,10 @@ pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 /// The longest stored name, in characters (all ASCII after sanitizing).
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// Files one client may upload through its links: with the size limit this
+/// bounds what anyone holding a link can put on the agency's disk (2 GiB).
+pub const MAX_FILES_PER_CLIENT: usize = 100;
+
 /// An accepted kind of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kind {

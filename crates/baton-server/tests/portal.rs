@@ -1132,3 +1132,50 @@ async fn the_token_is_never_stored() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_can_upload_at_most_the_file_limit() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = client_with_link(&api, t, "Many Files Ltd", two_requests()).await;
+    let actor = baton_store::Actor::cli();
+    let now = app.state.now();
+    for i in 0..baton_core::uploads::MAX_FILES_PER_CLIENT {
+        let id = baton_store::intake::new_file_id(now);
+        baton_store::intake::add_file(
+            &app.state.db,
+            &app.agency.id,
+            &actor,
+            now,
+            &link.client,
+            baton_store::intake::NewFile {
+                stored_name: format!("{id}-f{i}.png"),
+                id,
+                link_id: None,
+                name: format!("f{i}.png"),
+                content_type: "image/png".into(),
+                size_bytes: 1,
+                sha256: "00".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let c = browser();
+    let p = upload(&c, &format!("{}/files", link.url), "one-more.png", PNG).await;
+    p.expect(422, "over the per-client file limit");
+    assert!(
+        p.html.contains("100 files are already uploaded"),
+        "{}",
+        p.html
+    );
+    let intake = api
+        .get(&format!("/api/v1/clients/{}/intake", link.client), t)
+        .await;
+    assert_eq!(
+        intake.body["files"].as_array().unwrap().len(),
+        baton_core::uploads::MAX_FILES_PER_CLIENT
+    );
+    app.shutdown().await;
+}

@@ -29,21 +29,27 @@ pub struct Agency {
     pub updated_at: i64,
 }
 
-const COLS: &str = "id, name, slug, timezone, brand_color, accent_color, logo_url, white_label, custom_domain, created_at, updated_at";
+pub(crate) const COLS: &str = "id, name, slug, timezone, brand_color, accent_color, logo_url, white_label, custom_domain, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<Agency> {
+    from_row_prefixed(r, "")
+}
+
+/// An agency from columns named `{prefix}id`, `{prefix}name`, … (for joins).
+pub(crate) fn from_row_prefixed(r: &AnyRow, p: &str) -> Result<Agency> {
+    let c = |name: &str| format!("{p}{name}");
     Ok(Agency {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        slug: r.try_get("slug")?,
-        timezone: r.try_get("timezone")?,
-        brand_color: r.try_get("brand_color")?,
-        accent_color: r.try_get("accent_color")?,
-        logo_url: r.try_get("logo_url")?,
-        white_label: flag(r, "white_label")?,
-        custom_domain: r.try_get("custom_domain")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
+        id: r.try_get(c("id").as_str())?,
+        name: r.try_get(c("name").as_str())?,
+        slug: r.try_get(c("slug").as_str())?,
+        timezone: r.try_get(c("timezone").as_str())?,
+        brand_color: r.try_get(c("brand_color").as_str())?,
+        accent_color: r.try_get(c("accent_color").as_str())?,
+        logo_url: r.try_get(c("logo_url").as_str())?,
+        white_label: flag(r, &c("white_label"))?,
+        custom_domain: r.try_get(c("custom_domain").as_str())?,
+        created_at: r.try_get(c("created_at").as_str())?,
+        updated_at: r.try_get(c("updated_at").as_str())?,
     })
 }
 

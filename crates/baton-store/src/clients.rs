@@ -28,21 +28,27 @@ pub struct Client {
     pub archived_at: Option<i64>,
 }
 
-const COLS: &str = "id, name, lifecycle, website, notes, traffic_control_member_id, created_at, updated_at, archived_at";
+pub(crate) const COLS: &str = "id, name, lifecycle, website, notes, traffic_control_member_id, created_at, updated_at, archived_at";
 
 fn from_row(r: &AnyRow) -> Result<Client> {
-    let lc: String = r.try_get("lifecycle")?;
+    from_row_prefixed(r, "")
+}
+
+/// A client from columns named `{prefix}id`, `{prefix}name`, … (for joins).
+pub(crate) fn from_row_prefixed(r: &AnyRow, p: &str) -> Result<Client> {
+    let c = |name: &str| format!("{p}{name}");
+    let lc: String = r.try_get(c("lifecycle").as_str())?;
     Ok(Client {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
+        id: r.try_get(c("id").as_str())?,
+        name: r.try_get(c("name").as_str())?,
         lifecycle: Lifecycle::parse(&lc)
             .ok_or_else(|| StoreError::Config(format!("bad stored lifecycle {lc}")))?,
-        website: r.try_get("website")?,
-        notes: r.try_get("notes")?,
-        traffic_control_member_id: r.try_get("traffic_control_member_id")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        archived_at: r.try_get("archived_at")?,
+        website: r.try_get(c("website").as_str())?,
+        notes: r.try_get(c("notes").as_str())?,
+        traffic_control_member_id: r.try_get(c("traffic_control_member_id").as_str())?,
+        created_at: r.try_get(c("created_at").as_str())?,
+        updated_at: r.try_get(c("updated_at").as_str())?,
+        archived_at: r.try_get(c("archived_at").as_str())?,
     })
 }
 

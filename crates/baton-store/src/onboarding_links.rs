@@ -13,6 +13,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::access_requests::{self, AccessRequest, NewRequest};
+use crate::agencies::Agency;
+use crate::clients::Client;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::write::{Actor, Record};
@@ -53,19 +55,24 @@ const COLS: &str =
     last_opened_at, reminder_count, last_reminded_at, next_reminder_at";
 
 fn from_row(r: &AnyRow) -> Result<Link> {
+    link_from_row_prefixed(r, "")
+}
+
+fn link_from_row_prefixed(r: &AnyRow, p: &str) -> Result<Link> {
+    let c = |name: &str| format!("{p}{name}");
     Ok(Link {
-        id: r.try_get("id")?,
-        client_id: r.try_get("client_id")?,
-        created_at: r.try_get("created_at")?,
-        created_by: r.try_get("created_by")?,
-        expires_at: r.try_get("expires_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-        regenerated_at: r.try_get("regenerated_at")?,
-        open_count: r.try_get("open_count")?,
-        last_opened_at: r.try_get("last_opened_at")?,
-        reminder_count: r.try_get("reminder_count")?,
-        last_reminded_at: r.try_get("last_reminded_at")?,
-        next_reminder_at: r.try_get("next_reminder_at")?,
+        id: r.try_get(c("id").as_str())?,
+        client_id: r.try_get(c("client_id").as_str())?,
+        created_at: r.try_get(c("created_at").as_str())?,
+        created_by: r.try_get(c("created_by").as_str())?,
+        expires_at: r.try_get(c("expires_at").as_str())?,
+        revoked_at: r.try_get(c("revoked_at").as_str())?,
+        regenerated_at: r.try_get(c("regenerated_at").as_str())?,
+        open_count: r.try_get(c("open_count").as_str())?,
+        last_opened_at: r.try_get(c("last_opened_at").as_str())?,
+        reminder_count: r.try_get(c("reminder_count").as_str())?,
+        last_reminded_at: r.try_get(c("last_reminded_at").as_str())?,
+        next_reminder_at: r.try_get(c("next_reminder_at").as_str())?,
     })
 }
 
@@ -303,6 +310,76 @@ pub async fn resolve(
     Ok(Some(Resolved {
         agency_id,
         link: from_row(&row)?,
+    }))
+}
+
+/// Everything the client's page shows, read in one query: the live link for
+/// a token with its agency (branding and onboarding settings), its client and
+/// its requests in order. `None` exactly when [`resolve`] is `None`.
+#[derive(Debug, Clone)]
+pub struct LinkPage {
+    pub agency: Agency,
+    pub settings: OnboardingSettings,
+    pub client: Client,
+    pub link: Link,
+    pub requests: Vec<AccessRequest>,
+}
+
+pub async fn open_page(
+    db: &Db,
+    token: &str,
+    now: i64,
+    only_agency: Option<&str>,
+) -> Result<Option<LinkPage>> {
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(None);
+    }
+    let prefixed = |alias: &str, cols: &str| {
+        cols.split(", ")
+            .map(|c| format!("{alias}.{c} AS {alias}_{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = format!(
+        "SELECT {}, {}, a.onboarding AS a_onboarding, {}, {} FROM onboarding_links l \
+         JOIN clients c ON c.id = l.client_id JOIN agencies a ON a.id = l.agency_id \
+         LEFT JOIN access_requests r ON r.link_id = l.id AND r.agency_id = l.agency_id \
+         WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $2 \
+         AND c.lifecycle IN ('won', 'onboarding', 'active') ORDER BY r.position",
+        prefixed("l", COLS),
+        prefixed("a", crate::agencies::COLS),
+        prefixed("c", crate::clients::COLS),
+        access_requests::COLS,
+    );
+    let rows = sqlx::query(&sql)
+        .bind(secret::hash_token(token))
+        .bind(now)
+        .fetch_all(db.reader())
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let agency = crate::agencies::from_row_prefixed(first, "a_")?;
+    if only_agency.is_some_and(|a| a != agency.id) {
+        return Ok(None);
+    }
+    let settings: String = first.try_get("a_onboarding")?;
+    let mut requests = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if r.try_get::<Option<String>, _>("id")?.is_some() {
+            requests.push(access_requests::from_row(r)?);
+        }
+    }
+    Ok(Some(LinkPage {
+        settings: OnboardingSettings::from_stored(&settings),
+        client: crate::clients::from_row_prefixed(first, "c_")?,
+        link: link_from_row_prefixed(first, "l_")?,
+        agency,
+        requests,
     }))
 }
 

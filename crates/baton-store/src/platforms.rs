@@ -35,6 +35,31 @@ pub async fn catalog(db: &Db, agency_id: &str) -> Result<Vec<Platform>> {
     Ok(all)
 }
 
+/// The platforms with these keys (shipped or the agency's own), in the
+/// order given, each once; unknown keys are left out. Reads the database
+/// only when a key is not a shipped platform.
+pub async fn lookup(db: &Db, agency_id: &str, keys: &[&str]) -> Result<Vec<Platform>> {
+    let mut out: Vec<Platform> = Vec::with_capacity(keys.len());
+    let mut custom_needed = false;
+    for k in keys {
+        if out.iter().any(|p| p.key == *k) {
+            continue;
+        }
+        match platforms::builtin_get(k) {
+            Some(p) => out.push(p.clone()),
+            None => custom_needed = true,
+        }
+    }
+    if custom_needed {
+        for p in custom(db, agency_id).await? {
+            if keys.contains(&p.key.as_str()) && !out.iter().any(|o| o.key == p.key) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// One platform of the agency's catalog.
 pub async fn get(db: &Db, agency_id: &str, key: &str) -> Result<Platform> {
     if let Some(p) = platforms::builtin_get(key) {

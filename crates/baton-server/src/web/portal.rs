@@ -30,10 +30,10 @@ use baton_core::uploads;
 use baton_core::CoreError;
 use baton_store::access_requests::{self, AccessRequest, Act};
 use baton_store::agencies::{self, Agency, DEFAULT_ACCENT, DEFAULT_BRAND};
-use baton_store::clients::{self, Client};
+use baton_store::clients::Client;
 use baton_store::intake::{self, NewFile};
 use baton_store::onboarding_links::{self, Link};
-use baton_store::{onboarding_settings, platforms, Actor, StoreError};
+use baton_store::{platforms, Actor, StoreError};
 use sha2::{Digest, Sha256};
 
 use super::form::{ClientMeta, FormData, QueryData};
@@ -395,11 +395,15 @@ fn public_host(public_url: &str) -> String {
 }
 
 /// What a valid token opens, with who is asking.
+/// A live link as one request sees it: loaded once (one query) by [`load`].
 struct Ctx {
     token: String,
     agency: Agency,
+    settings: OnboardingSettings,
     client: Client,
     link: Link,
+    /// The link's requests in order, as they were when the request came in.
+    requests: Vec<AccessRequest>,
     meta: ClientMeta,
 }
 
@@ -452,25 +456,21 @@ async fn load(
         }
         _ => None,
     };
-    let now = state.now();
-    let resolved = onboarding_links::resolve(
+    let page = onboarding_links::open_page(
         &state.db,
         token,
-        now,
+        state.now(),
         domain_agency.as_ref().map(|a| a.id.as_str()),
     )
     .await?
     .ok_or(PortalError::NotFound)?;
-    let agency = match domain_agency {
-        Some(a) => a,
-        None => agencies::get(&state.db, &resolved.agency_id).await?,
-    };
-    let client = clients::get(&state.db, &agency.id, &resolved.link.client_id).await?;
     Ok(Ctx {
         token: token.to_string(),
-        agency,
-        client,
-        link: resolved.link,
+        agency: page.agency,
+        settings: page.settings,
+        client: page.client,
+        link: page.link,
+        requests: page.requests,
         meta,
     })
 }
@@ -692,9 +692,9 @@ async fn steps_page(
 ) -> Result<Response, PortalError> {
     let agency_id = &ctx.agency.id;
     let agency = ctx.agency.name.as_str();
-    let requests = access_requests::list_for_link(&state.db, agency_id, &ctx.link.id).await?;
-    let catalog = platforms::catalog(&state.db, agency_id).await?;
-    let settings: OnboardingSettings = onboarding_settings::get(&state.db, agency_id).await?;
+    let requests = &ctx.requests;
+    let catalog = platforms::lookup(&state.db, agency_id, &platform_keys(requests)).await?;
+    let settings = &ctx.settings;
     let saved = intake::answers(&state.db, agency_id, &ctx.client.id).await?;
     let files = intake::files(&state.db, agency_id, &ctx.client.id).await?;
 
@@ -847,9 +847,8 @@ async fn welcome(
 ) -> Result<Response, PortalError> {
     let ctx = load(&state, &headers, &token, meta).await?;
     let agency_id = &ctx.agency.id;
-    let requests = access_requests::list_for_link(&state.db, agency_id, &ctx.link.id).await?;
-    let catalog = platforms::catalog(&state.db, agency_id).await?;
-    let settings = onboarding_settings::get(&state.db, agency_id).await?;
+    let requests = &ctx.requests;
+    let catalog = platforms::lookup(&state.db, agency_id, &platform_keys(requests)).await?;
     let lines: Vec<PlatformLine> = requests
         .iter()
         .filter(|r| r.status != AccessStatus::Revoked)
@@ -875,7 +874,7 @@ async fn welcome(
             ctx.client.name
         ),
         layout: ctx.layout(format!("Welcome, {}", ctx.client.name)),
-        welcome: settings.welcome,
+        welcome: ctx.settings.welcome.clone(),
         platforms: lines,
         base: ctx.base(),
     };
@@ -915,12 +914,17 @@ async fn steps(
 }
 
 /// The request `id` of this link, or 404 (another link's or client's id too).
-async fn request_of(state: &AppState, ctx: &Ctx, id: &str) -> Result<AccessRequest, PortalError> {
-    access_requests::list_for_link(&state.db, &ctx.agency.id, &ctx.link.id)
-        .await?
-        .into_iter()
+fn request_of(ctx: &Ctx, id: &str) -> Result<AccessRequest, PortalError> {
+    ctx.requests
+        .iter()
         .find(|r| r.id == id && r.link_id.as_deref() == Some(ctx.link.id.as_str()))
+        .cloned()
         .ok_or(PortalError::NotFound)
+}
+
+/// The platform keys of `requests`, for [`platforms::lookup`].
+fn platform_keys(requests: &[AccessRequest]) -> Vec<&str> {
+    requests.iter().map(|r| r.platform.as_str()).collect()
 }
 
 fn read_form(form: Result<FormData, WebError>) -> Result<FormData, PortalError> {
@@ -970,7 +974,7 @@ async fn granted(
     meta: ClientMeta,
 ) -> Result<Response, PortalError> {
     let ctx = load_for_post(&state, &headers, &token, meta).await?;
-    let req = request_of(&state, &ctx, &id).await?;
+    let req = request_of(&ctx, &id)?;
     if matches!(
         req.status,
         AccessStatus::GrantedByClient | AccessStatus::Verified
@@ -1013,7 +1017,7 @@ async fn stuck(
 ) -> Result<Response, PortalError> {
     let ctx = load_for_post(&state, &headers, &token, meta).await?;
     let form = read_form(form)?;
-    let req = request_of(&state, &ctx, &id).await?;
+    let req = request_of(&ctx, &id)?;
     let message = form.string("message");
     let act = Act::Stuck {
         message: message.clone(),
@@ -1062,7 +1066,7 @@ async fn answers(
 ) -> Result<Response, PortalError> {
     let ctx = load_for_post(&state, &headers, &token, meta).await?;
     let form = read_form(form)?;
-    let settings = onboarding_settings::get(&state.db, &ctx.agency.id).await?;
+    let settings = &ctx.settings;
     // Only the questions asked now: a field of an older questionnaire is
     // ignored rather than refused.
     let given: BTreeMap<String, String> = settings
@@ -1199,6 +1203,25 @@ async fn upload(
                 }
             }
         },
+    };
+    let outcome = match outcome {
+        Ok(v) => {
+            let held = intake::files(&state.db, &ctx.agency.id, &ctx.client.id)
+                .await?
+                .len();
+            if held >= uploads::MAX_FILES_PER_CLIENT {
+                Err(refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "{} files are already uploaded, the most a link takes. Send further files to {} another way.",
+                        held, ctx.agency.name
+                    ),
+                ))
+            } else {
+                Ok(v)
+            }
+        }
+        e => e,
     };
     let (name, bytes, kind) = match outcome {
         Ok(v) => v,
