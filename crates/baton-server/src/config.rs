@@ -18,6 +18,8 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// How long a login session lasts, in milliseconds.
     pub session_ttl_ms: i64,
+    /// Outbound email; `None` keeps every message "ready to copy".
+    pub smtp: Option<crate::email::SmtpSettings>,
 }
 
 impl ServerConfig {
@@ -30,6 +32,7 @@ impl ServerConfig {
             secret_key: baton_core::secret::random_token(),
             body_limit: 1024 * 1024,
             session_ttl_ms: 14 * 24 * 3600 * 1000,
+            smtp: None,
         }
     }
 

@@ -16,7 +16,17 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
     let actor = Actor::system("reminder schedule");
     let mut sent = 0;
     for (agency_id, link_id) in due {
-        match onboarding_links::remind(&state.db, &agency_id, &actor, now, &link_id, true).await {
+        match onboarding_links::remind(
+            &state.db,
+            &agency_id,
+            &actor,
+            now,
+            &link_id,
+            true,
+            state.mailer.is_some(),
+        )
+        .await
+        {
             Ok(Some(_)) => sent += 1,
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, link = %link_id, "reminder failed"),

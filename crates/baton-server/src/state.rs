@@ -7,6 +7,7 @@ use baton_store::Db;
 
 use crate::auth::throttle::Throttle;
 use crate::config::ServerConfig;
+use crate::email::Mailer;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub throttle: Throttle,
     pub metrics: Metrics,
+    /// Set when SMTP is configured (and its settings made sense).
+    pub mailer: Option<Mailer>,
 }
 
 impl std::ops::Deref for AppState {
@@ -33,12 +36,20 @@ impl AppState {
     }
 
     pub fn with_clock(db: Db, config: ServerConfig, clock: Arc<dyn Clock>) -> AppState {
+        let mailer = config.smtp.as_ref().and_then(|s| match Mailer::new(s) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::error!(error = %e, "SMTP is configured but unusable; email stays off");
+                None
+            }
+        });
         AppState(Arc::new(Inner {
             db,
             config,
             clock,
             throttle: Throttle::default(),
             metrics: Metrics::default(),
+            mailer,
         }))
     }
 

@@ -55,11 +55,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with_clock(clock: Arc<dyn Clock>) -> TestApp {
+        TestApp::spawn_with_config(clock, |_| {}).await
+    }
+
+    /// Spawns the app after `configure` adjusted its configuration (SMTP, …).
+    pub async fn spawn_with_config(
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestApp {
         let test_db = TestDb::new().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("addr"));
         let mut config = ServerConfig::for_url(&address, test_db.dir.clone());
         config.body_limit = 1024 * 1024;
+        configure(&mut config);
         let state = AppState::with_clock(test_db.db.clone(), config, clock);
         let agency = create_agency(&state, "Northwind Social", "admin@northwind.test").await;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();

@@ -1,5 +1,6 @@
 //! Background workers. The outbox worker runs jobs that committed writes left
-//! behind; the same loop sends the clients' scheduled onboarding reminders. Today every event job is marked delivered (no webhook endpoints or
+//! behind (events, emails); the same loop prepares the clients' scheduled
+//! onboarding reminders. Today every event job is marked delivered (no webhook endpoints or
 //! SOP triggers exist yet); later issues add the dispatchers that fan events
 //! out, in this same loop.
 
@@ -29,6 +30,16 @@ pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+async fn send_email(state: &AppState, payload: &str) -> Result<(), String> {
+    let mailer = state
+        .mailer
+        .as_ref()
+        .ok_or_else(|| "SMTP is not configured on this server".to_string())?;
+    let m: crate::email::OutgoingEmail =
+        serde_json::from_str(payload).map_err(|e| format!("bad email job: {e}"))?;
+    mailer.send(&m).await
+}
+
 /// One pass: claim due jobs, run them, mark them. Returns how many ran.
 pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError> {
     let now = state.now();
@@ -41,6 +52,15 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
         match job.kind.as_str() {
             // No subscribers yet: an event job is complete once it is claimed.
             "event" => done.push(job.id.clone()),
+            "email" => match send_email(state, &job.payload).await {
+                Ok(()) => done.push(job.id.clone()),
+                Err(e) => {
+                    // Back off 1, 2, 4 … minutes, at most an hour apart.
+                    let backoff = 60_000 * (1i64 << job.attempts.clamp(0, 6));
+                    tracing::warn!(job = %job.id, attempts = job.attempts, error = %e, "email not sent; will retry");
+                    outbox::fail(&state.db, &job.id, now + backoff, &e).await?;
+                }
+            },
             other => {
                 tracing::warn!(kind = other, job = %job.id, "no handler for outbox job kind; will retry");
                 let backoff = 60_000 * job.attempts.min(60);

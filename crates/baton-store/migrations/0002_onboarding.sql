@@ -50,7 +50,8 @@ CREATE TABLE onboarding_links (
     last_opened_at BIGINT,
     reminder_count BIGINT NOT NULL DEFAULT 0,
     last_reminded_at BIGINT,
-    next_reminder_at BIGINT
+    next_reminder_at BIGINT,
+    contact_email TEXT
 );
 CREATE INDEX onboarding_links_client ON onboarding_links (agency_id, client_id);
 CREATE INDEX onboarding_links_reminder ON onboarding_links (next_reminder_at);

@@ -35,6 +35,8 @@ pub struct Link {
     pub reminder_count: i64,
     pub last_reminded_at: Option<i64>,
     pub next_reminder_at: Option<i64>,
+    /// Who reminders go to by email (when SMTP is configured).
+    pub contact_email: Option<String>,
 }
 
 impl Link {
@@ -52,7 +54,7 @@ impl Link {
 
 const COLS: &str =
     "id, client_id, created_at, created_by, expires_at, revoked_at, regenerated_at, open_count, \
-    last_opened_at, reminder_count, last_reminded_at, next_reminder_at";
+    last_opened_at, reminder_count, last_reminded_at, next_reminder_at, contact_email";
 
 fn from_row(r: &AnyRow) -> Result<Link> {
     link_from_row_prefixed(r, "")
@@ -73,6 +75,7 @@ fn link_from_row_prefixed(r: &AnyRow, p: &str) -> Result<Link> {
         reminder_count: r.try_get(c("reminder_count").as_str())?,
         last_reminded_at: r.try_get(c("last_reminded_at").as_str())?,
         next_reminder_at: r.try_get(c("next_reminder_at").as_str())?,
+        contact_email: r.try_get(c("contact_email").as_str())?,
     })
 }
 
@@ -86,6 +89,7 @@ pub struct CreatedLink {
 
 /// Creates a link for a client with its requests, in one transaction.
 /// `expires_in_days` defaults to the agency's setting.
+#[allow(clippy::too_many_arguments)] // the write-path quartet plus the link's own four
 pub async fn create(
     db: &Db,
     agency_id: &str,
@@ -94,9 +98,17 @@ pub async fn create(
     client_id: &str,
     requests: Vec<NewRequest>,
     expires_in_days: Option<i64>,
+    contact_email: Option<&str>,
 ) -> Result<CreatedLink> {
     let settings = open_client_settings(db, agency_id, client_id).await?;
     let days = expiry_days(&settings, expires_in_days)?;
+    let contact_email = match contact_email.map(str::trim) {
+        None | Some("") => None,
+        Some(e) => Some(baton_core::validate::email(e).map_err(|e| match e {
+            CoreError::Invalid { message, .. } => CoreError::invalid("contact_email", message),
+            other => other,
+        })?),
+    };
     let catalog = crate::platforms::catalog(db, agency_id).await?;
     let requests = access_requests::validate_new(&catalog, requests)?;
     let token = secret::random_token();
@@ -105,8 +117,8 @@ pub async fn create(
     let next_reminder = settings.next_reminder(now, 0).filter(|t| *t < expires_at);
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     sqlx::query(
-        "INSERT INTO onboarding_links (id, agency_id, client_id, token_hash, created_at, created_by, expires_at, next_reminder_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO onboarding_links (id, agency_id, client_id, token_hash, created_at, created_by, expires_at, next_reminder_at, contact_email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
     .bind(agency_id)
@@ -116,6 +128,7 @@ pub async fn create(
     .bind(&actor.label)
     .bind(expires_at)
     .bind(next_reminder)
+    .bind(contact_email.as_deref())
     .execute(tx.conn())
     .await?;
     let request_ids =
@@ -457,6 +470,7 @@ pub async fn remind(
     now: i64,
     id: &str,
     scheduled: bool,
+    email: bool,
 ) -> Result<Option<Reminder>> {
     let link = get(db, agency_id, id).await?;
     let settings = crate::onboarding_settings::get(db, agency_id).await?;
@@ -561,8 +575,26 @@ pub async fn remind(
         client_id: client.id.clone(),
         text,
         pending: pending.len(),
-        channel: "copy".into(),
+        channel: if email && link.contact_email.is_some() {
+            "email"
+        } else {
+            "copy"
+        }
+        .into(),
     };
+    if reminder.channel == "email" {
+        let to = link.contact_email.clone().unwrap_or_default();
+        tx.enqueue(
+            "email",
+            &json!({
+                "to": to,
+                "subject": format!("{}: access we still need from {}", agency.name, client.name),
+                "text": reminder.text,
+                "from_name": agency.name,
+            }),
+        )
+        .await?;
+    }
     let data = json!({
         "link_id": id, "pending": pending.len(), "channel": reminder.channel,
         "scheduled": scheduled, "text": reminder.text,

@@ -153,6 +153,23 @@ impl WriteTx {
         &self.actor
     }
 
+    /// Adds an outbox job of `kind` (e.g. `email`) that the worker runs after
+    /// this transaction commits (and never if it does not).
+    pub async fn enqueue(&mut self, kind: &str, payload: &Value) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, agency_id, kind, event_id, payload, created_at, run_after) \
+             VALUES ($1, $2, $3, NULL, $4, $5, $5)",
+        )
+        .bind(ids::new_id(ids::JOB, self.now))
+        .bind(&self.agency_id)
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(self.now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Records the events, the audit entry and the outbox jobs, then commits.
     pub async fn commit(mut self, record: Record) -> Result<Recorded> {
         let recorded = self.record(record).await?;

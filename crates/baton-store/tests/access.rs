@@ -88,6 +88,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         &client,
         reqs(&[("meta_page", "full_control"), ("ga4", "analyst")]),
         Some(7),
+        None,
     )
     .await
     .expect("link");
@@ -215,7 +216,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         ("gtm", "read"),
     ]);
     list[2].required = false;
-    let link = onboarding_links::create(&t.db, &agency, &actor(), T0, &client, list, None)
+    let link = onboarding_links::create(&t.db, &agency, &actor(), T0, &client, list, None, None)
         .await
         .unwrap();
     let [a, b, c] = [
@@ -426,6 +427,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         &client,
         reqs(&[("tiktok_ads", "analyst")]),
         None,
+        None,
     )
     .await
     .unwrap();
@@ -463,6 +465,7 @@ async fn archive_waits_for_the_revoke_checklist() {
             ("ga4", "analyst"),
             ("gtm", "read"),
         ]),
+        None,
         None,
     )
     .await
@@ -630,6 +633,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         &client,
         reqs(&[("meta_page", "full_control")]),
         Some(30),
+        None,
     )
     .await
     .unwrap();
@@ -643,10 +647,18 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         .unwrap();
     assert_eq!(due, vec![(agency.clone(), link.link.id.clone())]);
     let sys = Actor::system("reminder schedule");
-    let r = onboarding_links::remind(&t.db, &agency, &sys, T0 + 2 * DAY, &link.link.id, true)
-        .await
-        .unwrap()
-        .expect("sent");
+    let r = onboarding_links::remind(
+        &t.db,
+        &agency,
+        &sys,
+        T0 + 2 * DAY,
+        &link.link.id,
+        true,
+        false,
+    )
+    .await
+    .unwrap()
+    .expect("sent");
     assert!(
         r.text.contains("Facebook") || r.text.contains("Meta"),
         "{}",
@@ -654,12 +666,18 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     );
     assert!(!r.text.contains(&link.token));
     // the same slot is not sent twice
-    assert!(
-        onboarding_links::remind(&t.db, &agency, &sys, T0 + 2 * DAY, &link.link.id, true)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(onboarding_links::remind(
+        &t.db,
+        &agency,
+        &sys,
+        T0 + 2 * DAY,
+        &link.link.id,
+        true,
+        false
+    )
+    .await
+    .unwrap()
+    .is_none());
     let l = onboarding_links::get(&t.db, &agency, &link.link.id)
         .await
         .unwrap();
@@ -667,10 +685,18 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         (l.reminder_count, l.next_reminder_at),
         (1, Some(T0 + 4 * DAY))
     );
-    onboarding_links::remind(&t.db, &agency, &sys, T0 + 4 * DAY, &link.link.id, true)
-        .await
-        .unwrap()
-        .expect("second");
+    onboarding_links::remind(
+        &t.db,
+        &agency,
+        &sys,
+        T0 + 4 * DAY,
+        &link.link.id,
+        true,
+        false,
+    )
+    .await
+    .unwrap()
+    .expect("second");
     let l = onboarding_links::get(&t.db, &agency, &link.link.id)
         .await
         .unwrap();
@@ -680,12 +706,18 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         "max reached"
     );
     // a member's reminder works any time something waits on the client
-    assert!(
-        onboarding_links::remind(&t.db, &agency, &actor(), T0 + 5 * DAY, &link.link.id, false)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(onboarding_links::remind(
+        &t.db,
+        &agency,
+        &actor(),
+        T0 + 5 * DAY,
+        &link.link.id,
+        false,
+        false
+    )
+    .await
+    .unwrap()
+    .is_some());
     access_requests::act(
         &t.db,
         &agency,
@@ -699,10 +731,17 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     )
     .await
     .unwrap();
-    let err =
-        onboarding_links::remind(&t.db, &agency, &actor(), T0 + 5 * DAY, &link.link.id, false)
-            .await
-            .unwrap_err();
+    let err = onboarding_links::remind(
+        &t.db,
+        &agency,
+        &actor(),
+        T0 + 5 * DAY,
+        &link.link.id,
+        false,
+        false,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(
         err,
         StoreError::Core(baton_core::CoreError::Conflict(_))
@@ -753,6 +792,7 @@ async fn agency_kpis_and_tenant_isolation() {
             &c.id,
             reqs(&[("ga4", "analyst")]),
             None,
+            None,
         )
         .await
         .unwrap();
@@ -790,6 +830,7 @@ async fn agency_kpis_and_tenant_isolation() {
         &other_client,
         reqs(&[("ga4", "analyst")]),
         None,
+        None,
     )
     .await
     .unwrap();
@@ -823,6 +864,7 @@ async fn agency_kpis_and_tenant_isolation() {
             T0,
             &other_client,
             reqs(&[("ga4", "analyst")]),
+            None,
             None
         )
         .await,

@@ -51,6 +51,12 @@ pub struct GlobalArgs {
     /// Log format: pretty or json.
     #[arg(long, global = true, env = "BATON_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Outbound email: smtp://host:25, smtp://user:pass@host:587?tls=required or smtps://user:pass@host:465.
+    #[arg(long, global = true, env = "BATON_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of outbound email, e.g. "Baton <baton@agency.example>".
+    #[arg(long, global = true, env = "BATON_SMTP_FROM")]
+    pub smtp_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

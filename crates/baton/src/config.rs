@@ -23,6 +23,8 @@ pub struct Config {
     /// `None` until resolved by a command that needs it (see [`Config::secret_key`]).
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
+    /// Outbound email, when configured (both the URL and the sender).
+    pub smtp: Option<baton_server::email::SmtpSettings>,
 }
 
 /// Keys of the `--config` TOML file.
@@ -35,6 +37,8 @@ struct FileConfig {
     public_url: Option<String>,
     secret_key: Option<String>,
     log_format: Option<String>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
 }
 
 impl Config {
@@ -87,6 +91,24 @@ impl Config {
                 return Err(format!("BATON_LOG_FORMAT: {other:?} is not pretty or json"))
             }
         };
+        let smtp = match (
+            args.smtp_url.clone().or(file.smtp_url),
+            args.smtp_from.clone().or(file.smtp_from),
+        ) {
+            (None, None) => None,
+            (Some(url), Some(from)) => {
+                let s = baton_server::email::SmtpSettings { url, from };
+                // Refuse nonsense at start-up rather than at the first email.
+                baton_server::email::Mailer::new(&s)?;
+                Some(s)
+            }
+            (Some(_), None) => {
+                return Err("BATON_SMTP_FROM: set the sender along with BATON_SMTP_URL".into())
+            }
+            (None, Some(_)) => {
+                return Err("BATON_SMTP_URL: set it along with BATON_SMTP_FROM".into())
+            }
+        };
         Ok(Config {
             database_url,
             data_dir,
@@ -94,6 +116,7 @@ impl Config {
             public_url,
             secret_key,
             log_format,
+            smtp,
         })
     }
 
@@ -120,6 +143,7 @@ impl Config {
     pub fn server_config(&self) -> anyhow::Result<baton_server::ServerConfig> {
         let mut c = baton_server::ServerConfig::for_url(&self.public_url, self.data_dir.clone());
         c.secret_key = self.secret_key()?;
+        c.smtp = self.smtp.clone();
         Ok(c)
     }
 }

@@ -234,6 +234,9 @@ fn bad_configuration_exits_2_with_one_line() {
         ("BATON_DATABASE_URL", "mysql://x"),
         ("BATON_PUBLIC_URL", "ftp://x"),
         ("BATON_SECRET_KEY", "short"),
+        // SMTP needs both the URL and the sender
+        ("BATON_SMTP_URL", "smtp://127.0.0.1:25"),
+        ("BATON_SMTP_FROM", "Baton <baton@agency.example>"),
     ] {
         let out = run(baton(dir.path()).env(var, value).arg("serve"));
         let err = text(&out.stderr);
@@ -259,6 +262,17 @@ fn bad_configuration_exits_2_with_one_line() {
     let out = run(baton(dir.path()).arg("--config").arg(&file).arg("serve"));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr).trim_end().lines().count(), 1);
+    // Both set, but the URL is not SMTP; the password never reaches the output.
+    let out = run(baton(dir.path())
+        .env("BATON_SMTP_URL", "ftp://user:hunter2@mail.example")
+        .env("BATON_SMTP_FROM", "baton@agency.example")
+        .arg("serve"));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("BATON_SMTP_URL") && !err.contains("hunter2"),
+        "{err}"
+    );
 }
 
 /// `baton serve` honours BATON_DATABASE_URL, BATON_LISTEN, BATON_PUBLIC_URL

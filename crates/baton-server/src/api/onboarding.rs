@@ -480,6 +480,8 @@ pub struct LinkOut {
     pub reminder_count: i64,
     pub last_reminded_at: Option<String>,
     pub next_reminder_at: Option<String>,
+    /// Where reminders go by email (when SMTP is configured).
+    pub contact_email: Option<String>,
 }
 
 impl LinkOut {
@@ -498,6 +500,7 @@ impl LinkOut {
             reminder_count: l.reminder_count,
             last_reminded_at: l.last_reminded_at.map(rfc3339),
             next_reminder_at: l.next_reminder_at.map(rfc3339),
+            contact_email: l.contact_email,
         }
     }
 }
@@ -526,6 +529,10 @@ pub struct CreateLink {
     /// 1–365; the agency's setting (30 by default) when left out.
     #[serde(default)]
     pub expires_in_days: Option<i64>,
+    /// The client's contact: scheduled reminders go here by email when the
+    /// server has SMTP configured.
+    #[serde(default)]
+    pub contact_email: Option<String>,
 }
 
 async fn custom_domain_url(
@@ -587,6 +594,7 @@ pub async fn create_link(
         &client_id,
         requests,
         body.expires_in_days,
+        body.contact_email.as_deref(),
     )
     .await?;
     let out = CreatedLinkOut {
@@ -691,7 +699,8 @@ pub async fn regenerate_link(
 pub struct ReminderOut {
     pub link_id: String,
     pub client_id: String,
-    /// `copy`: no email is configured, so the text is ready to copy and send.
+    /// `email` (sent to the link's contact) or `copy` (no SMTP or no contact
+    /// email: the text is ready to copy and send).
     pub channel: String,
     /// Requests waiting on the client.
     pub pending: usize,
@@ -714,6 +723,7 @@ pub async fn remind_link(
         state.now(),
         &id,
         false,
+        state.mailer.is_some(),
     )
     .await?
     .ok_or_else(|| ApiError::Conflict("nothing to remind the client about".into()))?;

@@ -122,6 +122,8 @@ pub struct ShownLink {
 pub struct ReminderView {
     pub text: String,
     pub pending: usize,
+    /// The contact it was emailed to, when it went by email.
+    pub emailed_to: Option<String>,
 }
 
 /// "Waiting on … since …".
@@ -213,6 +215,8 @@ pub struct LinkView {
     pub reminders: i64,
     pub last_reminded: Option<String>,
     pub next_reminder: Option<String>,
+    /// Where reminders go by email.
+    pub contact: Option<String>,
     pub regenerated: Option<String>,
     pub can_revoke: bool,
     pub can_regenerate: bool,
@@ -236,6 +240,8 @@ pub struct PlatformChoice {
 pub struct LinkForm {
     pub template: String,
     pub expires_in_days: String,
+    /// Where scheduled reminders go by email (when SMTP is configured).
+    pub contact_email: String,
     /// Ticked platform keys.
     pub picked: Vec<String>,
     /// (platform key, permission, asset, optional) for every platform sent.
@@ -248,6 +254,7 @@ impl LinkForm {
         LinkForm {
             template: f.string("template"),
             expires_in_days: f.string("expires_in_days"),
+            contact_email: f.string("contact_email"),
             picked: f.all("platform"),
             rows: catalog
                 .iter()
@@ -436,6 +443,7 @@ fn link_view(l: Link, lifecycle: Lifecycle, tz: &TimeZone, now: i64) -> LinkView
         reminders: l.reminder_count,
         last_reminded: l.last_reminded_at.map(|t| timefmt::relative(t, now)),
         next_reminder: l.next_reminder_at.map(|t| timefmt::local(t, tz)),
+        contact: l.contact_email,
         regenerated: l.regenerated_at.map(|t| timefmt::local(t, tz)),
         can_revoke: state == "active",
         can_regenerate: live,
@@ -794,6 +802,7 @@ pub async fn create_link(
             &id,
             requests.clone(),
             days,
+            Some(typed.contact_email.as_str()),
         )
         .await
         .map_err(|e| link_error(e, &requests, &catalog))
@@ -935,12 +944,20 @@ pub async fn remind_link(
         state.now(),
         &lid,
         false,
+        state.mailer.is_some(),
     )
     .await;
     match result {
         Ok(Some(r)) => {
             let access = AccessTyped {
                 reminder: Some(ReminderView {
+                    emailed_to: if r.channel == "email" {
+                        onboarding_links::get(&state.db, session.agency_id(), &lid)
+                            .await?
+                            .contact_email
+                    } else {
+                        None
+                    },
                     text: r.text,
                     pending: r.pending,
                 }),

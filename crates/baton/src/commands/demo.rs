@@ -360,9 +360,17 @@ async fn seed_access(
         req("ga4", "analyst", None),
     ];
     let link_at = signed_at + 3 * 3600 * 1000;
-    let created =
-        onboarding_links::create(db, agency_id, actor, link_at, client_id, requests, Some(90))
-            .await?;
+    let created = onboarding_links::create(
+        db,
+        agency_id,
+        actor,
+        link_at,
+        client_id,
+        requests,
+        Some(90),
+        None,
+    )
+    .await?;
     let age_days = (now - signed_at) / DAY;
     for (i, r) in created.requests.iter().enumerate() {
         let step = |h: i64| link_at + h * 3600 * 1000;

@@ -1,0 +1,217 @@
+//! Reminders by email: with SMTP configured and a contact on the link, a
+//! reminder becomes an `email` outbox job that the worker delivers after
+//! commit; an unreachable server leaves the job for a retry. A small fake
+//! SMTP server on 127.0.0.1 records what arrives.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use baton_core::clock::SystemClock;
+use baton_server::email::SmtpSettings;
+use baton_server::testing::TestApp;
+use common::Api;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Messages (the DATA part) the fake server accepted.
+type Inbox = Arc<Mutex<Vec<String>>>;
+
+/// A minimal SMTP server: enough of RFC 5321 for one client at a time.
+async fn fake_smtp() -> (u16, Inbox) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox: Inbox = Arc::default();
+    let kept = inbox.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let inbox = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.ok();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            inbox.lock().unwrap().push(std::mem::take(body));
+                            data = None;
+                            write.write_all(b"250 queued\r\n").await.ok();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (port, inbox)
+}
+
+async fn app_with_smtp(port: u16) -> TestApp {
+    TestApp::spawn_with_config(Arc::new(SystemClock), |c| {
+        c.smtp = Some(SmtpSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "Baton <baton@northwind.test>".into(),
+        })
+    })
+    .await
+}
+
+async fn link_with_contact(api: &Api, t: &str, contact: Option<&str>) -> String {
+    let client = api.create_client(t, "Harbor Fitness").await;
+    let mut body = json!({"requests": [{"platform": "meta_page"}, {"platform": "ga4"}]});
+    if let Some(c) = contact {
+        body["contact_email"] = json!(c);
+    }
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/onboarding-links"),
+            t,
+            body,
+        )
+        .await;
+    r.expect(201, "link");
+    assert_eq!(r.body["contact_email"], json!(contact));
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_reminder_is_emailed_to_the_links_contact_after_commit() {
+    let (port, inbox) = fake_smtp().await;
+    let app = app_with_smtp(port).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = link_with_contact(&api, t, Some("jess@harbor.example")).await;
+    let r = api
+        .post(
+            &format!("/api/v1/onboarding-links/{link}/remind"),
+            t,
+            json!({}),
+        )
+        .await;
+    r.expect(200, "remind");
+    assert_eq!(r.body["channel"], "email");
+    // The worker (running inside the app) sends it within a pass or two.
+    let mut waited = 0;
+    while inbox.lock().unwrap().is_empty() {
+        assert!(waited < 100, "no email arrived at the fake SMTP server");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let mail = inbox.lock().unwrap()[0].clone();
+    assert!(mail.contains("To: jess@harbor.example"), "{mail}");
+    assert!(
+        mail.contains("Northwind Social"),
+        "sender name and subject: {mail}"
+    );
+    assert!(mail.contains("Harbor Fitness"), "{mail}");
+    assert!(
+        mail.contains("Facebook Page") || mail.contains("Facebook"),
+        "{mail}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_contact_or_smtp_the_reminder_is_ready_to_copy() {
+    let (port, inbox) = fake_smtp().await;
+    let app = app_with_smtp(port).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = link_with_contact(&api, t, None).await;
+    let r = api
+        .post(
+            &format!("/api/v1/onboarding-links/{link}/remind"),
+            t,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.body["channel"], "copy");
+    // a bad contact address is refused up front
+    let client = api.create_client(t, "Bad Contact").await;
+    api.post(
+        &format!("/api/v1/clients/{client}/onboarding-links"),
+        t,
+        json!({"requests": [{"platform": "ga4"}], "contact_email": "not-an-address"}),
+    )
+    .await
+    .problem(422, "contact_email");
+    app.shutdown().await;
+
+    // No SMTP at all: a contact does not make it email.
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = link_with_contact(&api, t, Some("jess@harbor.example")).await;
+    let r = api
+        .post(
+            &format!("/api/v1/onboarding-links/{link}/remind"),
+            t,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.body["channel"], "copy");
+    assert!(inbox.lock().unwrap().is_empty());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_leaves_the_email_for_a_retry() {
+    // A port nothing listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let app = app_with_smtp(port).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = link_with_contact(&api, t, Some("jess@harbor.example")).await;
+    api.post(
+        &format!("/api/v1/onboarding-links/{link}/remind"),
+        t,
+        json!({}),
+    )
+    .await
+    .expect(200, "remind");
+    let mut waited = 0;
+    loop {
+        let row: Option<(i64, Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT attempts, last_error, done_at FROM outbox WHERE kind = 'email'")
+                .fetch_optional(app.state.db.reader())
+                .await
+                .unwrap();
+        if let Some((attempts, Some(error), done)) = row {
+            if attempts >= 1 {
+                assert_eq!(done, None, "a failed email is not marked sent");
+                assert!(
+                    error.contains("SMTP"),
+                    "the stored error says what failed: {error}"
+                );
+                break;
+            }
+        }
+        assert!(waited < 100, "the email job was never attempted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    app.shutdown().await;
+}
