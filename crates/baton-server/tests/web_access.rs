@@ -596,6 +596,15 @@ async fn dashboard_card_without_completed_clients_and_access_badges() {
         "{html}"
     );
     assert!(html.contains("Access: 2 waiting on the client"));
+    // The period is a choice of 30, 90 or 365 days; anything else is 90.
+    let (_, html) = get(&c, &app.url("/?kpi_days=30")).await;
+    assert!(html.contains("in the last 30 days"), "{html}");
+    assert!(
+        html.contains("href=\"/?kpi_days=365#access-kpi\""),
+        "{html}"
+    );
+    let (_, html) = get(&c, &app.url("/?kpi_days=7")).await;
+    assert!(html.contains("in the last 90 days"), "{html}");
     app.shutdown().await;
 }
 

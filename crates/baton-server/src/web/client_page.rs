@@ -262,8 +262,53 @@ fn event_label(event_type: &str) -> String {
         topics::CLIENT_UPDATED => "Details edited".into(),
         topics::CLIENT_TEAM_CHANGED => "Account team changed".into(),
         topics::CLIENT_LIFECYCLE_CHANGED => "Lifecycle changed".into(),
+        topics::LINK_CREATED => "Onboarding link created".into(),
+        topics::LINK_OPENED => "Client opened the onboarding link".into(),
+        topics::LINK_REVOKED => "Onboarding link revoked".into(),
+        topics::LINK_REGENERATED => "Onboarding link given a new URL".into(),
+        topics::REMINDER_SENT => "Reminder to the client".into(),
+        topics::ANSWERS_SAVED => "Client answered the questionnaire".into(),
+        topics::FILE_UPLOADED => "Client uploaded a file".into(),
+        topics::ONBOARDING_COMPLETED => "Access complete: every required request verified".into(),
+        topics::ACCESS_GRANTED => "Access granted by the client".into(),
+        topics::ACCESS_STUCK => "Client is stuck on an access step".into(),
+        topics::ACCESS_VERIFIED => "Access verified".into(),
+        topics::ACCESS_FAILED => "Access failed".into(),
+        topics::ACCESS_REVOKED => "Access revoked".into(),
+        topics::ACCESS_WAIVED => "Access revoke waived".into(),
         other => other.replace(['.', '_'], " "),
     }
+}
+
+/// What an onboarding or access event says beyond its label: the platform and
+/// the note, reason or message typed with it; a reminder's text when it was
+/// not emailed (so the team can send it).
+fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
+    let text = |k: &str| {
+        data.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|t| !t.is_empty())
+    };
+    if event_type == topics::REMINDER_SENT {
+        return match text("channel") {
+            Some("email") => Some("Sent by email.".into()),
+            _ => text("text").map(|t| {
+                format!("Not emailed (no SMTP or no contact email): copy and send it.\n\n{t}")
+            }),
+        };
+    }
+    if event_type == topics::FILE_UPLOADED {
+        return text("name").map(String::from);
+    }
+    let platform = text("platform").map(|k| {
+        baton_core::platforms::builtin_get(k)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| k.to_string())
+    })?;
+    Some(match text("note").or(text("reason")).or(text("message")) {
+        Some(t) => format!("{platform}: {t}"),
+        None => platform,
+    })
 }
 
 fn event_view(e: Event, tz: &jiff::tz::TimeZone, now: i64) -> EventView {
@@ -286,7 +331,7 @@ fn event_view(e: Event, tz: &jiff::tz::TimeZone, now: i64) -> EventView {
         occurred_iso: timefmt::machine(e.occurred_at),
         ago: timefmt::relative(e.occurred_at, now),
         recorded,
-        note: e.note,
+        note: e.note.or_else(|| event_detail(&e.event_type, &e.data)),
     }
 }
 
@@ -573,5 +618,44 @@ pub async fn record_event(
             };
             render_client(&state, &session, &id, &QueryData::default(), typed, status).await
         }
+    }
+}
+
+#[cfg(test)]
+mod event_detail_tests {
+    use serde_json::json;
+
+    use super::{event_detail, event_label, topics};
+
+    #[test]
+    fn onboarding_events_read_as_sentences() {
+        assert_eq!(event_label(topics::ACCESS_VERIFIED), "Access verified");
+        assert_eq!(event_label("something.new"), "something new");
+        for (t, data, want) in [
+            (
+                topics::ACCESS_FAILED,
+                json!({"platform": "ga4", "reason": "wrong property"}),
+                Some("Google Analytics 4: wrong property"),
+            ),
+            (
+                topics::ACCESS_GRANTED,
+                json!({"platform": "my_crm"}),
+                Some("my_crm"),
+            ),
+            (
+                topics::REMINDER_SENT,
+                json!({"channel": "email", "text": "Hi"}),
+                Some("Sent by email."),
+            ),
+            (topics::LINK_CREATED, json!({"link_id": "lnk_1"}), None),
+        ] {
+            assert_eq!(event_detail(t, &data).as_deref(), want, "{t}");
+        }
+        let copy = event_detail(
+            topics::REMINDER_SENT,
+            &json!({"channel": "copy", "text": "Hi Acme"}),
+        )
+        .unwrap();
+        assert!(copy.contains("copy and send") && copy.ends_with("Hi Acme"));
     }
 }

@@ -41,10 +41,14 @@ pub struct AccessKpiCard {
     /// when no client completed access in the period.
     pub summary: Option<String>,
     pub waiting: i64,
+    /// The period in days, and the periods to choose from.
+    pub days: i64,
+    pub periods: &'static [i64],
 }
 
-/// The window of the dashboard's access KPI.
-const KPI_DAYS: i64 = 90;
+/// The periods the dashboard's access KPI can cover (`?kpi_days=`), in days;
+/// the second is the default.
+const KPI_PERIODS: &[i64] = &[30, 90, 365];
 
 /// One lifecycle stage column.
 pub struct Stage {
@@ -94,7 +98,7 @@ fn access_badge(open: &Open, client_id: &str) -> (Option<String>, bool) {
     (Some(format!("Access: {}", parts.join(" · "))), ours > 0)
 }
 
-fn kpi_card(k: &access_kpis::AgencyAccessKpi) -> AccessKpiCard {
+fn kpi_card(k: &access_kpis::AgencyAccessKpi, days: i64) -> AccessKpiCard {
     let summary = match (k.median_ms, k.p90_ms) {
         (Some(median), Some(p90)) if k.clients > 0 => Some(format!(
             "median {} · 90th percentile {} · {} client{}",
@@ -108,6 +112,8 @@ fn kpi_card(k: &access_kpis::AgencyAccessKpi) -> AccessKpiCard {
     AccessKpiCard {
         summary,
         waiting: k.waiting_clients,
+        days,
+        periods: KPI_PERIODS,
     }
 }
 
@@ -147,11 +153,16 @@ pub async fn page(
     {
         open.insert(client_id, (on_client as usize, on_agency as usize));
     }
+    let kpi_days = q
+        .get("kpi_days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| KPI_PERIODS.contains(d))
+        .unwrap_or(KPI_PERIODS[1]);
     // `to` is exclusive: count a client completed this very millisecond.
     let kpi = access_kpis::agency(
         &state.db,
         session.agency_id(),
-        now - KPI_DAYS * 86_400_000,
+        now - kpi_days * 86_400_000,
         now + 1,
     )
     .await?;
@@ -195,7 +206,7 @@ pub async fn page(
         unowned,
         form: NewClientForm::default(),
         owners,
-        access_kpi: kpi_card(&kpi),
+        access_kpi: kpi_card(&kpi, kpi_days),
     };
     Ok(render(StatusCode::OK, &page))
 }
