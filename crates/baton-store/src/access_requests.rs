@@ -501,6 +501,10 @@ pub async fn act(
         },
         Act::Waive { reason } => Some(required_text("reason", reason)?),
     };
+    let settings = crate::onboarding_settings::get(db, agency_id).await?;
+    let reminder_every_ms = (settings.reminder_every_days > 0)
+        .then(|| settings.reminder_every_days as i64 * 86_400_000);
+    let reminder_max = settings.reminder_max as i64;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     // Lock the row (portable SELECT … FOR UPDATE) and read it.
     let row = sqlx::query(&format!(
@@ -603,6 +607,20 @@ pub async fn act(
             .bind(text.as_deref())
             .execute(tx.conn())
             .await?;
+            // The request is back with the client: if the link's reminders
+            // had stopped (nothing was waiting), they start again.
+            if let (Some(link_id), Some(every)) = (&current.link_id, reminder_every_ms) {
+                sqlx::query(
+                    "UPDATE onboarding_links SET next_reminder_at = $3 WHERE agency_id = $1 AND id = $2 \
+                     AND next_reminder_at IS NULL AND revoked_at IS NULL AND expires_at > $3 AND reminder_count < $4",
+                )
+                .bind(agency_id)
+                .bind(link_id)
+                .bind(now + every)
+                .bind(reminder_max)
+                .execute(tx.conn())
+                .await?;
+            }
             (
                 events::ACCESS_FAILED,
                 json!({"reason": text, "mover": mover}),

@@ -942,3 +942,76 @@ async fn templates_validate_against_the_catalog() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_failed_request_restarts_stopped_reminders() {
+    let t = TestDb::new().await;
+    let (agency, client) = setup(&t.db, "h@x.example").await;
+    let link = onboarding_links::create(
+        &t.db,
+        &agency,
+        &actor(),
+        T0,
+        &client,
+        reqs(&[("ga4", "analyst")]),
+        Some(30),
+        None,
+    )
+    .await
+    .unwrap();
+    let id = &link.requests[0].id;
+    access_requests::act(
+        &t.db,
+        &agency,
+        &client_actor(&link.link.id),
+        T0,
+        id,
+        Act::Grant {
+            mover: Mover::Client,
+        },
+    )
+    .await
+    .unwrap();
+    // Nothing waits on the client: the due reminder stops the schedule.
+    let sys = Actor::system("reminder schedule");
+    let sent = onboarding_links::remind(
+        &t.db,
+        &agency,
+        &sys,
+        T0 + 3 * DAY,
+        &link.link.id,
+        true,
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(sent.is_none());
+    assert_eq!(
+        onboarding_links::get(&t.db, &agency, &link.link.id)
+            .await
+            .unwrap()
+            .next_reminder_at,
+        None
+    );
+    access_requests::act(
+        &t.db,
+        &agency,
+        &actor(),
+        T0 + 4 * DAY,
+        id,
+        Act::Fail {
+            mover: Mover::Member,
+            reason: "wrong property".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        onboarding_links::get(&t.db, &agency, &link.link.id)
+            .await
+            .unwrap()
+            .next_reminder_at,
+        Some(T0 + 7 * DAY),
+        "back with the client: reminders start again"
+    );
+}
