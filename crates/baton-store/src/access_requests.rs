@@ -689,6 +689,19 @@ pub async fn act(
             d.insert(k.clone(), v.clone());
         }
     }
+    // Nothing left waiting on the client: the link's reminders stop now
+    // rather than at their next due time.
+    if let Some(link_id) = &current.link_id {
+        sqlx::query(
+            "UPDATE onboarding_links SET next_reminder_at = NULL WHERE agency_id = $1 AND id = $2 \
+             AND next_reminder_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_requests \
+             WHERE link_id = $2 AND agency_id = $1 AND status IN ('requested', 'failed'))",
+        )
+        .bind(agency_id)
+        .bind(link_id)
+        .execute(tx.conn())
+        .await?;
+    }
     let completed = refresh_completion(tx.conn(), agency_id, &current.client_id).await?;
     let mut record = Record::new(event_type, "access_request", id, data.clone())
         .with_event(Some(&current.client_id), data);

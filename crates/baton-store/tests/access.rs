@@ -972,7 +972,14 @@ async fn a_failed_request_restarts_stopped_reminders() {
     )
     .await
     .unwrap();
-    // Nothing waits on the client: the due reminder stops the schedule.
+    // Nothing waits on the client: the schedule stops at once.
+    assert_eq!(
+        onboarding_links::get(&t.db, &agency, &link.link.id)
+            .await
+            .unwrap()
+            .next_reminder_at,
+        None
+    );
     let sys = Actor::system("reminder schedule");
     let sent = onboarding_links::remind(
         &t.db,
