@@ -1242,3 +1242,36 @@ async fn an_archived_clients_requests_leave_the_board() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_optional_body_still_has_the_body_limit() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Big Body").await;
+    let ids = link(&api, t, &client, json!([{"platform": "ga4"}])).await;
+    let huge = format!("{{\"by\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = api
+        .send(
+            api.request(
+                Method::POST,
+                &format!("/api/v1/access-requests/{}/grant", ids[0]),
+                t,
+            )
+            .header("content-type", "application/json")
+            .body(huge),
+        )
+        .await;
+    r.problem(413, "a 2 MiB body on an optional-body route");
+    // An empty body is the default move.
+    let r = api
+        .send(api.request(
+            Method::POST,
+            &format!("/api/v1/access-requests/{}/grant", ids[0]),
+            t,
+        ))
+        .await;
+    r.expect(200, "grant with no body");
+    assert_eq!(r.body["status"], "granted_by_client");
+    app.shutdown().await;
+}
