@@ -4,7 +4,10 @@
 
 use std::hint::black_box;
 
+use std::collections::BTreeMap;
+
 use baton_core::audit::{chain_hash, AuditFields, GENESIS};
+use baton_core::calendar::Calendar;
 use baton_core::ids::{self, new_id};
 use baton_core::lifecycle::{transition, ClientEventType, Lifecycle};
 use baton_core::validate;
@@ -90,11 +93,50 @@ fn bench_validate(c: &mut Criterion) {
     });
 }
 
+fn bench_calendar(c: &mut Criterion) {
+    // Friday 2026-09-18 16:00 UTC (18:00 in Berlin): one business day
+    // crosses the weekend.
+    let friday_16 = 1_789_747_200_000_i64 + 16 * 3_600_000;
+    let default = Calendar::default_utc();
+    let day = default.business_days_ms(1.0);
+    c.bench_function("calendar/add_1_business_day default", |b| {
+        b.iter(|| default.add_business(black_box(friday_16), black_box(day)))
+    });
+    let lunch: BTreeMap<String, Vec<[String; 2]>> = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|d| {
+            (
+                d.to_string(),
+                vec![
+                    ["09:00".to_string(), "12:00".to_string()],
+                    ["13:00".to_string(), "17:00".to_string()],
+                ],
+            )
+        })
+        .collect();
+    let berlin = Calendar::from_parts("Europe/Berlin", &lunch, &["2026-12-25".to_string()])
+        .expect("valid calendar");
+    c.bench_function("calendar/add_1_business_day berlin lunch", |b| {
+        b.iter(|| berlin.add_business(black_box(friday_16), black_box(day)))
+    });
+    let two_weeks = 14 * 86_400_000_i64;
+    c.bench_function("calendar/business_between_2_weeks default", |b| {
+        b.iter(|| default.business_between(black_box(friday_16), black_box(friday_16 + two_weeks)))
+    });
+    c.bench_function("calendar/business_between_2_weeks berlin lunch", |b| {
+        b.iter(|| berlin.business_between(black_box(friday_16), black_box(friday_16 + two_weeks)))
+    });
+    c.bench_function("calendar/add_20_business_days berlin lunch", |b| {
+        b.iter(|| berlin.add_business(black_box(friday_16), black_box(20 * day)))
+    });
+}
+
 criterion_group!(
     benches,
     bench_ids,
     bench_lifecycle,
     bench_audit,
-    bench_validate
+    bench_validate,
+    bench_calendar
 );
 criterion_main!(benches);

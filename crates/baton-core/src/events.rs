@@ -15,6 +15,7 @@ pub const MEMBER_UPDATED: &str = "member.updated";
 pub const AGENCY_CREATED: &str = "agency.created";
 pub const AGENCY_UPDATED: &str = "agency.updated";
 pub const ONBOARDING_SETTINGS_CHANGED: &str = "agency.onboarding_settings_changed";
+pub const CALENDAR_CHANGED: &str = "agency.calendar_changed";
 pub const PLATFORM_SAVED: &str = "platform.saved";
 pub const PLATFORM_DELETED: &str = "platform.deleted";
 pub const ACCESS_TEMPLATE_SAVED: &str = "access_template.saved";

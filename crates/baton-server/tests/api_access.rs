@@ -888,7 +888,9 @@ async fn time_to_verified_access_of_a_client_on_a_manual_clock() {
         "the optional one still waits"
     );
     assert_eq!(k["access_waiting_on_agency"], 0);
-    assert_eq!(k["time_to_verified_access_business_seconds"], json!(null));
+    // Signed Monday 09:00 UTC, complete Wednesday 10:00: 8 h + 8 h + 1 h of
+    // the default calendar (Monday–Friday 09:00–17:00 UTC).
+    assert_eq!(k["time_to_verified_access_business_seconds"], 17 * 3600);
     let completed: Vec<Value> = api
         .client_events(t, &client)
         .await

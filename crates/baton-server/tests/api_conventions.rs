@@ -61,6 +61,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/access-requests/{id}/waive"),
     ("get", "/api/v1/access-inventory"),
     ("get", "/api/v1/kpis/access"),
+    ("get", "/api/v1/agency/calendar"),
+    ("put", "/api/v1/agency/calendar"),
 ];
 
 #[tokio::test]

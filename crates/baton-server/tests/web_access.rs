@@ -543,7 +543,7 @@ async fn verify_and_fail_move_requests_and_the_kpi_line_appears() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let (html, _) = client_page(&app, &c, &client.id).await;
     assert!(
-        html.contains("Time to verified access: 3 d 4 h (contract signed Mar 1, 2026 → access complete Mar 4, 2026)"),
+        html.contains("Time to verified access: 3 d 4 h (19 h 30 min in business hours; contract signed Mar 1, 2026 → access complete Mar 4, 2026)"),
         "{html}"
     );
 

@@ -66,6 +66,9 @@ pub struct AgencyAccessKpi {
     pub clients: usize,
     pub median_ms: Option<i64>,
     pub p90_ms: Option<i64>,
+    /// The same counted in business time on the agency's calendar.
+    pub business_median_ms: Option<i64>,
+    pub business_p90_ms: Option<i64>,
     /// Clients with a signed contract still waiting for complete access.
     pub waiting_clients: i64,
 }
@@ -82,13 +85,17 @@ pub async fn agency(db: &Db, agency_id: &str, from: i64, to: i64) -> Result<Agen
     .bind(to)
     .fetch_all(db.reader())
     .await?;
+    let (calendar, _) = crate::calendars::get(db, agency_id).await?;
     let mut values = Vec::with_capacity(rows.len());
+    let mut business = Vec::with_capacity(rows.len());
     for r in &rows {
-        if let Some(v) = time_to_verified_access(
-            r.try_get("contract_signed_at")?,
-            r.try_get("access_complete_at")?,
-        ) {
+        let signed: Option<i64> = r.try_get("contract_signed_at")?;
+        let complete: Option<i64> = r.try_get("access_complete_at")?;
+        if let (Some(v), Some(a), Some(b)) =
+            (time_to_verified_access(signed, complete), signed, complete)
+        {
             values.push(v);
+            business.push(calendar.business_between(a, b));
         }
     }
     let waiting: i64 = sqlx::query_scalar(
@@ -104,6 +111,8 @@ pub async fn agency(db: &Db, agency_id: &str, from: i64, to: i64) -> Result<Agen
         clients: values.len(),
         median_ms: percentile(&values, 50.0),
         p90_ms: percentile(&values, 90.0),
+        business_median_ms: percentile(&business, 50.0),
+        business_p90_ms: percentile(&business, 90.0),
         waiting_clients: waiting,
     })
 }

@@ -13,6 +13,7 @@ pub mod access_requests;
 pub mod access_templates;
 pub mod agencies;
 pub mod audit;
+pub mod calendars;
 pub mod clients;
 pub mod db;
 pub mod error;

@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "onboarding",
         include_str!("../migrations/0002_onboarding.sql"),
     ),
+    (
+        3,
+        "calendar",
+        include_str!("../migrations/0003_calendar.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 2,
-        "one row per migration (foundation, onboarding)"
+        versions, 3,
+        "one row per migration (foundation, onboarding, calendar)"
     );
     again.close().await;
     t.cleanup().await;

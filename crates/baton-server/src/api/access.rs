@@ -382,8 +382,8 @@ pub struct ClientKpisOut {
     /// Contract signed → last required access request verified, in seconds;
     /// null until every required request is verified.
     pub time_to_verified_access_seconds: Option<i64>,
-    /// The same in the agency's business hours; null until the agency has a
-    /// business calendar.
+    /// The same counted in the agency's business hours (its calendar, or
+    /// Monday–Friday 09:00–17:00 UTC by default); null with the other.
     pub time_to_verified_access_business_seconds: Option<i64>,
     pub contract_signed_at: Option<String>,
     pub access_complete_at: Option<String>,
@@ -404,10 +404,15 @@ pub async fn client_kpis(
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;
     let k = access_kpis::client(&state.db, caller.agency_id(), &client_id).await?;
+    let (calendar, _) = baton_store::calendars::get(&state.db, caller.agency_id()).await?;
+    let business = match (k.contract_signed_at, k.access_complete_at) {
+        (Some(a), Some(b)) => Some(calendar.business_between(a, b) / 1000),
+        _ => None,
+    };
     Ok(Json(ClientKpisOut {
         client_id,
         time_to_verified_access_seconds: k.time_to_verified_access_ms.map(|ms| ms / 1000),
-        time_to_verified_access_business_seconds: None,
+        time_to_verified_access_business_seconds: business,
         contract_signed_at: k.contract_signed_at.map(rfc3339),
         access_complete_at: k.access_complete_at.map(rfc3339),
         access_requests: k.requests,
@@ -434,6 +439,9 @@ pub struct AgencyAccessKpiOut {
     pub clients: usize,
     pub time_to_verified_access_median_seconds: Option<i64>,
     pub time_to_verified_access_p90_seconds: Option<i64>,
+    /// Median and 90th percentile counted in the agency's business hours.
+    pub time_to_verified_access_business_median_seconds: Option<i64>,
+    pub time_to_verified_access_business_p90_seconds: Option<i64>,
     /// Clients with a signed contract still waiting for complete access.
     pub clients_waiting: i64,
 }
@@ -454,18 +462,23 @@ pub async fn agency_kpis(
                 .ok_or_else(|| ApiError::invalid(field, "must be an RFC 3339 time")),
         }
     };
-    let to = parse("to", &q.to)?.unwrap_or_else(|| state.now());
+    let given_to = parse("to", &q.to)?;
+    let to = given_to.unwrap_or_else(|| state.now());
     let from = parse("from", &q.from)?.unwrap_or(to - 90 * 86_400_000);
     if from >= to {
         return Err(ApiError::invalid("from", "must be before to"));
     }
-    let k = access_kpis::agency(&state.db, caller.agency_id(), from, to).await?;
+    // The period is [from, to); "until now" includes this very millisecond.
+    let until = if given_to.is_some() { to } else { to + 1 };
+    let k = access_kpis::agency(&state.db, caller.agency_id(), from, until).await?;
     Ok(Json(AgencyAccessKpiOut {
         from: rfc3339(k.from),
-        to: rfc3339(k.to),
+        to: rfc3339(to),
         clients: k.clients,
         time_to_verified_access_median_seconds: k.median_ms.map(|ms| ms / 1000),
         time_to_verified_access_p90_seconds: k.p90_ms.map(|ms| ms / 1000),
+        time_to_verified_access_business_median_seconds: k.business_median_ms.map(|ms| ms / 1000),
+        time_to_verified_access_business_p90_seconds: k.business_p90_ms.map(|ms| ms / 1000),
         clients_waiting: k.waiting_clients,
     }))
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod agency;
+pub mod calendar;
 pub mod clients;
 pub mod dto;
 pub mod events;
@@ -30,7 +31,7 @@ use crate::state::AppState;
         clients::post_event, clients::archive, events::list,
         members::create, members::list, members::get, members::update, members::me,
         tokens::create, tokens::list, tokens::revoke,
-        agency::get, agency::update, agency::audit_log,
+        agency::get, agency::update, agency::audit_log, calendar::get, calendar::put,
         onboarding::list_platforms, onboarding::get_platform, onboarding::put_platform, onboarding::delete_platform,
         onboarding::get_settings, onboarding::update_settings,
         onboarding::list_templates, onboarding::create_template, onboarding::update_template, onboarding::delete_template,
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/agency", get(agency::get).patch(agency::update))
         .route("/audit", get(agency::audit_log))
+        .route("/agency/calendar", get(calendar::get).put(calendar::put))
         .route("/platforms", get(onboarding::list_platforms))
         .route(
             "/platforms/{key}",

@@ -457,6 +457,7 @@ fn kpi_line(
     kpi: &access_kpis::ClientAccessKpi,
     requests: &[AccessRequest],
     tz: &TimeZone,
+    calendar: &baton_core::calendar::Calendar,
 ) -> (String, Option<String>) {
     if let (Some(ms), Some(signed), Some(done)) = (
         kpi.time_to_verified_access_ms,
@@ -465,8 +466,9 @@ fn kpi_line(
     ) {
         return (
             format!(
-                "Time to verified access: {} (contract signed {} → access complete {})",
+                "Time to verified access: {} ({} in business hours; contract signed {} → access complete {})",
                 duration(ms),
+                duration(calendar.business_between(signed, done)),
                 timefmt::local_date(signed, tz),
                 timefmt::local_date(done, tz)
             ),
@@ -544,7 +546,8 @@ pub(crate) async fn section(
     let files = intake::files(db, agency_id, &client.id).await?;
 
     let lifecycle = client.lifecycle;
-    let (kpi_line, kpi_hint) = kpi_line(&kpi, &requests, tz);
+    let (calendar, _) = baton_store::calendars::get(db, agency_id).await?;
+    let (kpi_line, kpi_hint) = kpi_line(&kpi, &requests, tz, &calendar);
     let revoke_lines = requests
         .iter()
         .filter(|r| r.needs_revoke())

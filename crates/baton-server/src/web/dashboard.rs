@@ -158,11 +158,11 @@ pub async fn page(
         .and_then(|d| d.parse::<i64>().ok())
         .filter(|d| KPI_PERIODS.contains(d))
         .unwrap_or(KPI_PERIODS[1]);
-    // `to` is exclusive: count a client completed this very millisecond.
     let kpi = access_kpis::agency(
         &state.db,
         session.agency_id(),
         now - kpi_days * 86_400_000,
+        // `to` is exclusive: count a client completed this very millisecond.
         now + 1,
     )
     .await?;

@@ -1,0 +1,106 @@
+//! The agency's business-hours calendar, one JSON document on the agency
+//! row (`timezone`, `hours`, `holidays`, `day_minutes`). Deadlines and the
+//! business-time KPIs are computed with it by `baton_core::calendar`.
+
+use std::collections::BTreeMap;
+
+use baton_core::calendar::Calendar;
+use baton_core::events;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::write::{Actor, Record};
+
+/// The calendar as stored and as the API speaks it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CalendarDoc {
+    pub timezone: String,
+    /// `{"mon": [["09:00","17:00"]], …}`; a day left out has no working time.
+    pub hours: BTreeMap<String, Vec<[String; 2]>>,
+    /// `YYYY-MM-DD` local dates off.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Length of one business day in business minutes (480 = 8 h).
+    #[serde(default = "default_day_minutes")]
+    pub day_minutes: u32,
+}
+
+fn default_day_minutes() -> u32 {
+    480
+}
+
+impl CalendarDoc {
+    /// Checks the document and builds the calendar it describes.
+    pub fn calendar(&self) -> Result<Calendar> {
+        let mut c = Calendar::from_parts(&self.timezone, &self.hours, &self.holidays)?;
+        if !(60..=1440).contains(&self.day_minutes) {
+            return Err(baton_core::CoreError::invalid(
+                "day_minutes",
+                "a business day is 60 to 1440 minutes",
+            )
+            .into());
+        }
+        c.day_minutes = self.day_minutes;
+        Ok(c)
+    }
+
+    pub fn of(c: &Calendar) -> CalendarDoc {
+        CalendarDoc {
+            timezone: c.timezone.clone(),
+            hours: c.hours_map(),
+            holidays: c.holidays.iter().map(|d| d.to_string()).collect(),
+            day_minutes: c.day_minutes,
+        }
+    }
+}
+
+/// The agency's calendar and whether the agency set it (`false`: the default).
+pub async fn get(db: &Db, agency_id: &str) -> Result<(Calendar, bool)> {
+    let stored: Option<Option<String>> =
+        sqlx::query_scalar("SELECT calendar FROM agencies WHERE id = $1")
+            .bind(agency_id)
+            .fetch_optional(db.reader())
+            .await?;
+    match stored.ok_or(StoreError::NotFound)? {
+        None => Ok((Calendar::default_utc(), false)),
+        Some(text) => {
+            let doc: CalendarDoc = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Config(format!("bad stored calendar: {e}")))?;
+            Ok((doc.calendar()?, true))
+        }
+    }
+}
+
+/// Replaces the agency's calendar after validating it.
+pub async fn put(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    doc: CalendarDoc,
+) -> Result<Calendar> {
+    let calendar = doc.calendar()?;
+    let normalized = CalendarDoc::of(&calendar);
+    let text = serde_json::to_string(&normalized).map_err(|e| StoreError::Config(e.to_string()))?;
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query("UPDATE agencies SET calendar = $2, updated_at = $3 WHERE id = $1")
+        .bind(agency_id)
+        .bind(&text)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    let detail = json!({"timezone": normalized.timezone, "holidays": normalized.holidays.len()});
+    tx.commit(
+        Record::new(
+            events::CALENDAR_CHANGED,
+            "agency",
+            agency_id,
+            detail.clone(),
+        )
+        .with_event(None, detail),
+    )
+    .await?;
+    Ok(calendar)
+}
