@@ -19,6 +19,7 @@ pub mod onboarding;
 pub mod platforms;
 pub mod roles;
 pub mod secret;
+pub mod sop;
 pub mod uploads;
 pub mod validate;
 
