@@ -501,10 +501,17 @@ pub async fn act(
         },
         Act::Waive { reason } => Some(required_text("reason", reason)?),
     };
-    let settings = crate::onboarding_settings::get(db, agency_id).await?;
-    let reminder_every_ms = (settings.reminder_every_days > 0)
-        .then(|| settings.reminder_every_days as i64 * 86_400_000);
-    let reminder_max = settings.reminder_max as i64;
+    // Only a failure needs the reminder schedule (it restarts reminders).
+    let (reminder_every_ms, reminder_max) = if matches!(act, Act::Fail { .. }) {
+        let settings = crate::onboarding_settings::get(db, agency_id).await?;
+        (
+            (settings.reminder_every_days > 0)
+                .then(|| settings.reminder_every_days as i64 * 86_400_000),
+            settings.reminder_max as i64,
+        )
+    } else {
+        (None, 0)
+    };
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     // Lock the row (portable SELECT … FOR UPDATE) and read it.
     let row = sqlx::query(&format!(

@@ -295,35 +295,12 @@ pub async fn resolve(
     now: i64,
     only_agency: Option<&str>,
 ) -> Result<Option<Resolved>> {
-    if token.len() != 43
-        || !token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Ok(None);
-    }
-    let row = sqlx::query(&format!(
-        "SELECT l.agency_id, {} FROM onboarding_links l JOIN clients c ON c.id = l.client_id \
-         WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $2 \
-         AND c.lifecycle IN ('won', 'onboarding', 'active')",
-        COLS.split(", ")
-            .map(|c| format!("l.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-    .bind(secret::hash_token(token))
-    .bind(now)
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let agency_id: String = row.try_get("agency_id")?;
-    if only_agency.is_some_and(|a| a != agency_id) {
-        return Ok(None);
-    }
-    Ok(Some(Resolved {
-        agency_id,
-        link: from_row(&row)?,
-    }))
+    Ok(open_page(db, token, now, only_agency)
+        .await?
+        .map(|page| Resolved {
+            agency_id: page.agency.id,
+            link: page.link,
+        }))
 }
 
 /// Everything the client's page shows, read in one query: the live link for
@@ -344,6 +321,7 @@ pub async fn open_page(
     now: i64,
     only_agency: Option<&str>,
 ) -> Result<Option<LinkPage>> {
+    // Not a token at all: no query.
     if token.len() != 43
         || !token
             .bytes()
