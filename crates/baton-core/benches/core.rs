@@ -129,6 +129,20 @@ fn bench_calendar(c: &mut Criterion) {
     c.bench_function("calendar/add_20_business_days berlin lunch", |b| {
         b.iter(|| berlin.add_business(black_box(friday_16), black_box(20 * day)))
     });
+    // An SOP run's due-date arithmetic: at-risk and due instants of the
+    // default library's SLAs (wall hours, business hours, business days).
+    let library = baton_core::sop::default_library();
+    c.bench_function("sop/deadlines all 9 default slas berlin lunch", |b| {
+        b.iter(|| {
+            for d in &library {
+                black_box(d.sla.deadlines(&berlin, black_box(friday_16), 0));
+            }
+        })
+    });
+    let days = baton_core::sop::Sla::range(baton_core::sop::SlaUnit::BusinessDays, 2.0, 5.0);
+    c.bench_function("sop/deadlines 2-5 business days berlin lunch", |b| {
+        b.iter(|| days.deadlines(&berlin, black_box(friday_16), black_box(3_600_000)))
+    });
 }
 
 criterion_group!(

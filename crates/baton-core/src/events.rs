@@ -34,6 +34,16 @@ pub const ACCESS_VERIFIED: &str = "access.verified";
 pub const ACCESS_FAILED: &str = "access.failed";
 pub const ACCESS_REVOKED: &str = "access.revoked";
 pub const ACCESS_WAIVED: &str = "access.revoke_waived";
+pub const SOP_CHANGED: &str = "sop.changed";
+pub const SOP_RUN_STARTED: &str = "sop_run.started";
+pub const SOP_RUN_AT_RISK: &str = "sop_run.at_risk";
+pub const SOP_RUN_BREACHED: &str = "sop_run.breached";
+pub const SOP_RUN_PAUSED: &str = "sop_run.paused";
+pub const SOP_RUN_RESUMED: &str = "sop_run.resumed";
+pub const SOP_RUN_CHECKLIST: &str = "sop_run.checklist_changed";
+pub const SOP_RUN_ASSIGNED: &str = "sop_run.assigned";
+pub const SOP_RUN_COMPLETED: &str = "sop_run.completed";
+pub const HANDOFF_SAVED: &str = "handoff.saved";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

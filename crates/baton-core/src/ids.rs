@@ -16,6 +16,8 @@ pub const LINK: &str = "lnk";
 pub const ACCESS_REQUEST: &str = "acc";
 pub const ACCESS_TEMPLATE: &str = "tpl";
 pub const FILE: &str = "fil";
+pub const SOP_RUN: &str = "run";
+pub const NOTICE: &str = "ntc";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod colour;
 pub mod error;
 pub mod events;
+pub mod handoff;
 pub mod ids;
 pub mod lifecycle;
 pub mod onboarding;

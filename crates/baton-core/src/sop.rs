@@ -157,6 +157,19 @@ impl Sla {
     /// Human text for pages: "24–72 hours", "1 business day", "2–5 business
     /// days". A single-valued SLA (target equal to the limit or 80% of it, as
     /// built by [`Sla::single`]) shows only its limit.
+    /// SLA time between two instants in the SLA's own clock: wall time for
+    /// `hours`, business time otherwise. A pause adds this much to the run's
+    /// `paused_ms`.
+    pub fn elapsed(&self, cal: &Calendar, from: i64, to: i64) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        match self.unit {
+            SlaUnit::Hours => to - from,
+            SlaUnit::BusinessHours | SlaUnit::BusinessDays => cal.business_between(from, to),
+        }
+    }
+
     pub fn describe(&self) -> String {
         let (one, many) = self.unit.words();
         let unit = if self.limit == 1.0 { one } else { many };
@@ -171,7 +184,7 @@ impl Sla {
 }
 
 /// Where a run stands against its SLA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     OnTrack,

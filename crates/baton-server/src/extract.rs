@@ -142,3 +142,25 @@ pub fn id_cursor<'a>(cursor: Option<&'a str>, prefix: &str) -> Result<Option<&'a
         Some(_) => Err(ApiError::invalid("cursor", "not a cursor from this list")),
     }
 }
+
+/// Parses a report's `?from=&to=` (RFC 3339) into `(from, to, until)`: the
+/// period is `[from, until)`, 90 days up to `to` by default, and when `to`
+/// is left out it is now and `until` includes this very millisecond.
+pub fn period(from: Option<&str>, to: Option<&str>, now: i64) -> Result<(i64, i64, i64), ApiError> {
+    let parse = |field: &str, v: Option<&str>| -> Result<Option<i64>, ApiError> {
+        match v {
+            None | Some("") => Ok(None),
+            Some(s) => baton_core::clock::parse_rfc3339(s)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(field, "must be an RFC 3339 time")),
+        }
+    };
+    let given_to = parse("to", to)?;
+    let to = given_to.unwrap_or(now);
+    let from = parse("from", from)?.unwrap_or(to - 90 * 86_400_000);
+    if from >= to {
+        return Err(ApiError::invalid("from", "must be before to"));
+    }
+    let until = if given_to.is_some() { to } else { to + 1 };
+    Ok((from, to, until))
+}

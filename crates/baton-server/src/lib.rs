@@ -14,6 +14,7 @@ pub mod extract;
 pub mod metrics;
 pub mod ops;
 pub mod reminders;
+pub mod scheduler;
 pub mod state;
 pub mod testing;
 pub mod uploads;
@@ -107,7 +108,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(worker::outbox_loop(state.clone(), stop_rx));
+    let worker = tokio::spawn(worker::outbox_loop(state.clone(), stop_rx.clone()));
+    let scheduler = tokio::spawn(scheduler::scheduler_loop(state.clone(), stop_rx));
     let router = app(state.clone());
     let result = axum::serve(
         listener,
@@ -117,6 +119,7 @@ pub async fn serve(
     .await;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), scheduler).await;
     result
 }
 

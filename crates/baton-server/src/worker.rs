@@ -1,12 +1,12 @@
 //! Background workers. The outbox worker runs jobs that committed writes left
-//! behind (events, emails); the same loop prepares the clients' scheduled
-//! onboarding reminders. Today every event job is marked delivered (no webhook endpoints or
-//! SOP triggers exist yet); later issues add the dispatchers that fan events
-//! out, in this same loop.
+//! behind: an event job starts the SOPs the event triggers (and, after a team
+//! change, re-resolves run owners); an email job is sent. The same loop
+//! prepares the clients' scheduled onboarding reminders. Webhook delivery
+//! comes with a later issue, in this same loop.
 
 use std::time::Duration;
 
-use baton_store::outbox;
+use baton_store::{outbox, sop_runs};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -50,8 +50,28 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
     let mut done = Vec::with_capacity(jobs.len());
     for job in &jobs {
         match job.kind.as_str() {
-            // No subscribers yet: an event job is complete once it is claimed.
-            "event" => done.push(job.id.clone()),
+            "event" => {
+                let Some(event_id) = &job.event_id else {
+                    done.push(job.id.clone());
+                    continue;
+                };
+                match sop_runs::start_for_event(
+                    &state.db,
+                    &job.agency_id,
+                    event_id,
+                    now,
+                    state.mailer.is_some(),
+                )
+                .await
+                {
+                    Ok(_) => done.push(job.id.clone()),
+                    Err(e) => {
+                        let backoff = 5_000 * (1i64 << job.attempts.clamp(0, 8));
+                        tracing::warn!(job = %job.id, error = %e, "SOP trigger failed; will retry");
+                        outbox::fail(&state.db, &job.id, now + backoff, &e.to_string()).await?;
+                    }
+                }
+            }
             "email" => match send_email(state, &job.payload).await {
                 Ok(()) => done.push(job.id.clone()),
                 Err(e) => {

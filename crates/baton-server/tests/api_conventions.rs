@@ -63,6 +63,26 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/kpis/access"),
     ("get", "/api/v1/agency/calendar"),
     ("put", "/api/v1/agency/calendar"),
+    ("post", "/api/v1/agency/calendar/holidays/import"),
+    ("get", "/api/v1/clients/{id}/handoff"),
+    ("put", "/api/v1/clients/{id}/handoff"),
+    ("get", "/api/v1/clients/{id}/handoff/versions"),
+    ("get", "/api/v1/clients/{id}/handoff/versions/{n}"),
+    ("get", "/api/v1/sops"),
+    ("get", "/api/v1/sops/{key}"),
+    ("put", "/api/v1/sops/{key}"),
+    ("get", "/api/v1/sops/{key}/versions"),
+    ("get", "/api/v1/sop-runs"),
+    ("post", "/api/v1/sop-runs"),
+    ("get", "/api/v1/sop-runs/{id}"),
+    ("put", "/api/v1/sop-runs/{id}/checklist"),
+    ("post", "/api/v1/sop-runs/{id}/complete"),
+    ("post", "/api/v1/sop-runs/{id}/pause"),
+    ("post", "/api/v1/sop-runs/{id}/resume"),
+    ("post", "/api/v1/sop-runs/{id}/assign"),
+    ("get", "/api/v1/kpis/sops"),
+    ("get", "/api/v1/notices"),
+    ("post", "/api/v1/notices/read"),
 ];
 
 #[tokio::test]
@@ -570,9 +590,16 @@ async fn garbage_ids_in_queries_and_paths_never_500() {
             format!("/api/v1/clients/{e}/access-requests"),
             format!("/api/v1/clients/{e}/kpis"),
             format!("/api/v1/clients/{e}/onboarding-links"),
+            format!("/api/v1/clients/{e}/handoff"),
+            format!("/api/v1/sops/{e}"),
+            format!("/api/v1/sops/{e}/versions"),
+            format!("/api/v1/sop-runs/{e}"),
         ] {
             api.get(&path, t).await.problem(404, &path);
         }
+        let runs = api.get(&format!("/api/v1/sop-runs?client={e}"), t).await;
+        runs.expect(200, "an unknown client filter is an empty list");
+        assert!(runs.items().is_empty());
         api.get(&format!("/api/v1/events?type={e}"), t)
             .await
             .expect(200, "an unknown type filter is an empty list");

@@ -274,8 +274,8 @@ pub async fn update(
 
 /// Earliest accepted `occurred_at` (2000-01-01) and how far in the future a
 /// clock may drift (5 minutes).
-const OCCURRED_MIN: i64 = 946_684_800_000;
-const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
+pub(crate) const OCCURRED_MIN: i64 = 946_684_800_000;
+pub(crate) const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
 
 /// Records a timeline event on a client and moves its lifecycle when the event
 /// says so. Impossible moves are a conflict; nothing is written then.

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "calendar",
         include_str!("../migrations/0003_calendar.sql"),
     ),
+    (4, "sops", include_str!("../migrations/0004_sops.sql")),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

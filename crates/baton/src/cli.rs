@@ -80,6 +80,9 @@ pub enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Export or import the agency's SOP library as TOML.
+    #[command(subcommand)]
+    Sop(SopCommand),
     /// Write a consistent copy of the SQLite database to PATH (safe while serving).
     Backup {
         /// Destination file; must not exist yet.
@@ -129,4 +132,32 @@ pub enum TokenCommand {
 pub enum AuditCommand {
     /// Verify every agency's audit hash chain; exits 1 naming the first broken entry.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SopCommand {
+    /// Write the agency's current SOP library as TOML (to stdout unless --output).
+    Export {
+        /// The agency's slug (may be left out when there is only one agency).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load SOPs from a TOML file as written by `sop export`: checks every SOP
+    /// first, then saves each changed one as a new version.
+    Import {
+        /// The TOML file.
+        file: PathBuf,
+        /// The agency's slug (may be left out when there is only one agency).
+        #[arg(long)]
+        agency: Option<String>,
+        /// The changelog line of every SOP the import changes (default "Imported from <file name>").
+        #[arg(long)]
+        reason: Option<String>,
+        /// Show what would change and save nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }

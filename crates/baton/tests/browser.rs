@@ -1,6 +1,7 @@
 //! Headless Chromium against the real binary: the team's login → dashboard,
-//! and a client's whole onboarding on a phone-sized window, then the team
-//! verifying the access and seeing the KPI.
+//! a client's whole onboarding on a phone-sized window, then the team
+//! verifying the access and seeing the KPI, and the traffic-control view
+//! showing a breached SOP run that links to the client's runs.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
 //! `/usr/bin/chromedriver`). Without chromedriver each test prints why and
@@ -830,6 +831,107 @@ async fn client_onboards_on_a_phone_then_the_team_verifies() {
         assert_eq!(kpis["access_verified"], json!(2), "kpis: {kpis}");
         let kept = keep_screenshot(&t, "team-client-verified").await;
         eprintln!("team screenshot: {}", kept.display());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traffic_control_view_shows_breached_runs() {
+    browser_test("browser-traffic", |h| async move {
+        // 1. A client and a run of access setup started 100 hours ago: its
+        //    72-hour limit has passed, so it starts breached.
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Beacon Bakery"})),
+                201,
+            )
+            .await;
+        let id = client["id"].as_str().expect("client id").to_string();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let started_at = baton_core::clock::rfc3339(now - 100 * 3_600_000);
+        let run = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/sop-runs",
+                Some(json!({"sop": "access_setup", "client": id, "started_at": started_at})),
+                201,
+            )
+            .await;
+        let run_id = run["id"].as_str().expect("run id").to_string();
+        assert_eq!(run["status"], json!("breached"), "back-dated run: {run}");
+
+        // 2. The team opens traffic control: the run is there, breached,
+        //    with its client's name.
+        let c = h.session("traffic", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        c.goto(&format!("{}/traffic", h.base))
+            .await
+            .expect("open /traffic");
+        find(&c, "[data-testid=traffic]", "traffic").await;
+        let line_css = format!("[data-testid=traffic-late] #line-{run_id}");
+        let line = wait_text(&c, &line_css, "Beacon Bakery", "traffic").await;
+        check!(
+            &c,
+            "traffic",
+            line.contains("Access and permissions setup") && line.contains("overdue"),
+            "the late line does not name the SOP and how overdue it is: {line:?}"
+        );
+        let badge = find(&c, &format!("{line_css} .badge-danger"), "traffic").await;
+        let badge = badge.text().await.unwrap_or_default();
+        check!(
+            &c,
+            "traffic",
+            badge.trim() == "Breached",
+            "the run's badge reads {badge:?}, not \"Breached\""
+        );
+        let status = js(
+            &c,
+            &format!("return document.getElementById('line-{run_id}').dataset.status;"),
+            "traffic",
+        )
+        .await;
+        check!(
+            &c,
+            "traffic",
+            status == json!("breached"),
+            "the line's data-status is {status}"
+        );
+        let kept = keep_screenshot(&c, "traffic-control").await;
+        eprintln!("traffic screenshot: {}", kept.display());
+
+        // 3. Its link opens the client's runs page at the run.
+        click(&c, &format!("{line_css} a.client-name"), "traffic-link").await;
+        find(&c, "[data-testid=client-runs]", "client-runs").await;
+        let here = c.current_url().await.unwrap();
+        check!(
+            &c,
+            "client-runs",
+            here.path() == format!("/clients/{id}/runs")
+                && here.fragment() == Some(format!("run-{run_id}").as_str()),
+            "the traffic line led to {here}, not the client's runs page at the run"
+        );
+        let card = wait_text(&c, &format!("#run-{run_id}"), "Breached", "client-runs").await;
+        check!(
+            &c,
+            "client-runs",
+            card.contains("Access and permissions setup") && card.contains("Complete"),
+            "the run's card on the client's runs page: {card:?}"
+        );
+        let title = find(&c, "h1", "client-runs").await;
+        let title = title.text().await.unwrap_or_default();
+        check!(
+            &c,
+            "client-runs",
+            title.contains("Beacon Bakery"),
+            "the runs page is not the client's: {title:?}"
+        );
+        let kept = keep_screenshot(&c, "client-runs").await;
+        eprintln!("client runs screenshot: {}", kept.display());
     })
     .await;
 }

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use baton_core::access::{AccessStatus, Mover, WaitingOn};
-use baton_core::clock::{parse_rfc3339, rfc3339};
+use baton_core::clock::rfc3339;
 use baton_store::access_requests::{self, AccessRequest, Act, BoardFilter, BoardLine};
 use baton_store::tokens::Scope;
 use baton_store::{access_kpis, clients, intake};
@@ -454,22 +454,8 @@ pub async fn agency_kpis(
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> ApiResult<Json<AgencyAccessKpiOut>> {
     caller.require(Scope::Read)?;
-    let parse = |field: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
-        match v.as_deref() {
-            None | Some("") => Ok(None),
-            Some(s) => parse_rfc3339(s)
-                .map(Some)
-                .ok_or_else(|| ApiError::invalid(field, "must be an RFC 3339 time")),
-        }
-    };
-    let given_to = parse("to", &q.to)?;
-    let to = given_to.unwrap_or_else(|| state.now());
-    let from = parse("from", &q.from)?.unwrap_or(to - 90 * 86_400_000);
-    if from >= to {
-        return Err(ApiError::invalid("from", "must be before to"));
-    }
-    // The period is [from, to); "until now" includes this very millisecond.
-    let until = if given_to.is_some() { to } else { to + 1 };
+    let (from, to, until) =
+        crate::extract::period(q.from.as_deref(), q.to.as_deref(), state.now())?;
     let k = access_kpis::agency(&state.db, caller.agency_id(), from, until).await?;
     Ok(Json(AgencyAccessKpiOut {
         from: rfc3339(k.from),

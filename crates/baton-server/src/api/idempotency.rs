@@ -50,6 +50,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     h.update(parts.method.as_str());
     h.update(b" ");
     h.update(parts.uri.path());
+    // The query is part of the request (`?replace=true` changes what a POST does).
+    if let Some(q) = parts.uri.query() {
+        h.update(b"?");
+        h.update(q);
+    }
     h.update(b"\n");
     h.update(&bytes);
     let request_hash = baton_core::secret::hex(&h.finalize());

@@ -8,9 +8,11 @@ pub mod calendar;
 pub mod clients;
 pub mod dto;
 pub mod events;
+pub mod handoff;
 pub mod idempotency;
 pub mod members;
 pub mod onboarding;
+pub mod sops;
 pub mod tokens;
 
 use axum::http::{header, HeaderValue};
@@ -31,7 +33,7 @@ use crate::state::AppState;
         clients::post_event, clients::archive, events::list,
         members::create, members::list, members::get, members::update, members::me,
         tokens::create, tokens::list, tokens::revoke,
-        agency::get, agency::update, agency::audit_log, calendar::get, calendar::put,
+        agency::get, agency::update, agency::audit_log, calendar::get, calendar::put, calendar::import,
         onboarding::list_platforms, onboarding::get_platform, onboarding::put_platform, onboarding::delete_platform,
         onboarding::get_settings, onboarding::update_settings,
         onboarding::list_templates, onboarding::create_template, onboarding::update_template, onboarding::delete_template,
@@ -39,6 +41,10 @@ use crate::state::AppState;
         onboarding::regenerate_link, onboarding::remind_link,
         access::list_for_client, access::board, access::held, access::get, access::verify, access::fail,
         access::grant, access::revoke, access::waive, access::client_kpis, access::agency_kpis, access::intake,
+        handoff::get, handoff::put, handoff::versions, handoff::version,
+        sops::list, sops::get, sops::versions, sops::put, sops::list_runs, sops::get_run, sops::start,
+        sops::checklist, sops::complete, sops::pause, sops::resume, sops::assign, sops::kpis,
+        sops::notices, sops::mark_read,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -49,6 +55,8 @@ use crate::state::AppState;
         (name = "agency", description = "Agency settings and audit log"),
         (name = "onboarding", description = "Platform catalog, onboarding settings, access templates and onboarding links"),
         (name = "access", description = "Access requests, verification, revoke checklist and time-to-verified-access"),
+        (name = "handoff", description = "The sales-to-delivery handoff brief of a client, versioned; its completeness is the sales_handoff definition of done"),
+        (name = "sops", description = "The SOP library, SOP runs with business-hours SLAs, escalation notices and the on-time KPI"),
     )
 )]
 pub struct ApiDoc;
@@ -100,6 +108,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/agency", get(agency::get).patch(agency::update))
         .route("/audit", get(agency::audit_log))
         .route("/agency/calendar", get(calendar::get).put(calendar::put))
+        .route("/agency/calendar/holidays/import", post(calendar::import))
         .route("/platforms", get(onboarding::list_platforms))
         .route(
             "/platforms/{key}",
@@ -141,6 +150,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/clients/{id}/kpis", get(access::client_kpis))
         .route("/clients/{id}/intake", get(access::intake))
+        .route("/clients/{id}/handoff", get(handoff::get).put(handoff::put))
+        .route("/clients/{id}/handoff/versions", get(handoff::versions))
+        .route("/clients/{id}/handoff/versions/{n}", get(handoff::version))
         .route("/access-requests", get(access::board))
         .route("/access-requests/{id}", get(access::get))
         .route("/access-requests/{id}/verify", post(access::verify))
@@ -150,6 +162,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/access-requests/{id}/waive", post(access::waive))
         .route("/access-inventory", get(access::held))
         .route("/kpis/access", get(access::agency_kpis))
+        .route("/sops", get(sops::list))
+        .route("/sops/{key}", get(sops::get).put(sops::put))
+        .route("/sops/{key}/versions", get(sops::versions))
+        .route("/sop-runs", get(sops::list_runs).post(sops::start))
+        .route("/sop-runs/{id}", get(sops::get_run))
+        .route("/sop-runs/{id}/checklist", put(sops::checklist))
+        .route("/sop-runs/{id}/complete", post(sops::complete))
+        .route("/sop-runs/{id}/pause", post(sops::pause))
+        .route("/sop-runs/{id}/resume", post(sops::resume))
+        .route("/sop-runs/{id}/assign", post(sops::assign))
+        .route("/kpis/sops", get(sops::kpis))
+        .route("/notices", get(sops::notices))
+        .route("/notices/read", post(sops::mark_read))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -276,6 +276,15 @@ fn event_label(event_type: &str) -> String {
         topics::ACCESS_FAILED => "Access failed".into(),
         topics::ACCESS_REVOKED => "Access revoked".into(),
         topics::ACCESS_WAIVED => "Access revoke waived".into(),
+        topics::SOP_RUN_STARTED => "SOP started".into(),
+        topics::SOP_RUN_AT_RISK => "SOP at risk".into(),
+        topics::SOP_RUN_BREACHED => "SOP breached its SLA".into(),
+        topics::SOP_RUN_PAUSED => "SOP paused".into(),
+        topics::SOP_RUN_RESUMED => "SOP resumed".into(),
+        topics::SOP_RUN_CHECKLIST => "SOP checklist updated".into(),
+        topics::SOP_RUN_ASSIGNED => "SOP owner changed".into(),
+        topics::SOP_RUN_COMPLETED => "SOP done".into(),
+        topics::HANDOFF_SAVED => "Handoff brief saved".into(),
         other => other.replace(['.', '_'], " "),
     }
 }
@@ -299,6 +308,42 @@ fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
     }
     if event_type == topics::FILE_UPLOADED {
         return text("name").map(String::from);
+    }
+    if event_type.starts_with("sop_run.") {
+        let name = text("sop_name").or(text("sop"))?;
+        let extra = match event_type {
+            topics::SOP_RUN_STARTED => text("owner").map(|o| format!("owner {o}")).or(Some(
+                "no owner: nobody holds the role or traffic control".into(),
+            )),
+            topics::SOP_RUN_AT_RISK | topics::SOP_RUN_BREACHED => data
+                .get("due_at")
+                .and_then(|v| v.as_i64())
+                .map(|d| format!("due {}", baton_core::clock::rfc3339(d))),
+            topics::SOP_RUN_PAUSED => text("reason").map(|r| format!("waiting: {r}")),
+            topics::SOP_RUN_COMPLETED => data.get("on_time").and_then(|v| v.as_bool()).map(|ok| {
+                if ok {
+                    "on time".to_string()
+                } else {
+                    "late".to_string()
+                }
+            }),
+            _ => None,
+        };
+        return Some(match extra {
+            Some(x) => format!("{name}: {x}"),
+            None => name.to_string(),
+        });
+    }
+    if event_type == topics::HANDOFF_SAVED {
+        let version = data.get("version").and_then(|v| v.as_i64()).unwrap_or(0);
+        let complete = data
+            .get("complete")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        return Some(format!(
+            "Version {version}: {}",
+            if complete { "complete" } else { "incomplete" }
+        ));
     }
     let platform = text("platform").map(|k| {
         baton_core::platforms::builtin_get(k)

@@ -9,8 +9,9 @@ use axum::response::Response;
 use std::collections::HashMap;
 
 use baton_core::lifecycle::Lifecycle;
+use baton_core::sop::RunStatus;
 use baton_store::clients::{self, ClientSummary};
-use baton_store::{access_kpis, access_requests};
+use baton_store::{access_kpis, access_requests, sop_runs};
 use jiff::tz::TimeZone;
 
 use super::client_access::duration;
@@ -69,6 +70,7 @@ struct DashboardPage {
     form: NewClientForm,
     owners: Vec<Opt>,
     access_kpi: AccessKpiCard,
+    sop_kpi: SopKpiCard,
 }
 
 fn hint(l: Lifecycle) -> &'static str {
@@ -96,6 +98,68 @@ fn access_badge(open: &Open, client_id: &str) -> (Option<String>, bool) {
         parts.push(format!("{ours} on us"));
     }
     (Some(format!("Access: {}", parts.join(" · "))), ours > 0)
+}
+
+/// The SOP card: on-time rate over the period, per SOP, and the open runs
+/// that need the traffic-control owner now.
+pub struct SopKpiCard {
+    /// "83% on time · 10 of 12 done by their due time" or None without data.
+    pub summary: Option<String>,
+    pub rows: Vec<SopKpiRow>,
+    pub breached: i64,
+    pub at_risk: i64,
+    pub paused: i64,
+}
+
+pub struct SopKpiRow {
+    pub label: String,
+    pub done: i64,
+    pub on_time: i64,
+    pub late_open: i64,
+    pub rate: String,
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn sop_card(
+    r: sop_runs::OnTimeReport,
+    open: &std::collections::BTreeMap<RunStatus, i64>,
+) -> SopKpiCard {
+    let o = &r.overall;
+    let decided = o.done + o.late_open;
+    let summary = (decided > 0).then(|| {
+        format!(
+            "{} on time · {} of {} done by their due time{}",
+            percent(o.rate),
+            o.on_time,
+            decided,
+            if o.late_open > 0 {
+                format!(" ({} still open past due)", o.late_open)
+            } else {
+                String::new()
+            }
+        )
+    });
+    SopKpiCard {
+        summary,
+        rows: r
+            .by_sop
+            .into_iter()
+            .map(|t| SopKpiRow {
+                rate: percent(t.rate),
+                label: t.label,
+                done: t.done,
+                on_time: t.on_time,
+                late_open: t.late_open,
+            })
+            .collect(),
+        breached: open.get(&RunStatus::Breached).copied().unwrap_or(0),
+        at_risk: open.get(&RunStatus::AtRisk).copied().unwrap_or(0),
+        paused: open.get(&RunStatus::Paused).copied().unwrap_or(0),
+    }
 }
 
 fn kpi_card(k: &access_kpis::AgencyAccessKpi, days: i64) -> AccessKpiCard {
@@ -166,6 +230,15 @@ pub async fn page(
         now + 1,
     )
     .await?;
+    let on_time = sop_runs::on_time(
+        &state.db,
+        session.agency_id(),
+        now - kpi_days * 86_400_000,
+        now + 1,
+        now,
+    )
+    .await?;
+    let open_runs = sop_runs::open_counts(&state.db, session.agency_id()).await?;
     let mut stages: Vec<Stage> = [
         Lifecycle::Won,
         Lifecycle::Onboarding,
@@ -207,6 +280,7 @@ pub async fn page(
         form: NewClientForm::default(),
         owners,
         access_kpi: kpi_card(&kpi, kpi_days),
+        sop_kpi: sop_card(on_time, &open_runs),
     };
     Ok(render(StatusCode::OK, &page))
 }

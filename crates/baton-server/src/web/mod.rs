@@ -13,14 +13,18 @@ mod account;
 mod assets;
 mod client_access;
 mod client_page;
+mod client_runs;
 mod dashboard;
 mod error_page;
 mod form;
+mod handoff;
 mod invite;
 mod layout;
 mod login;
 pub mod portal;
 mod settings;
+mod settings_calendar;
+mod sop_pages;
 mod team;
 mod timefmt;
 
@@ -87,6 +91,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/favicon.svg", get(assets::favicon))
         .route("/static/theme.css", get(assets::theme_css))
         .merge(access_pages::router())
+        .merge(settings_calendar::router())
+        .merge(handoff::router())
+        .merge(sop_pages::router())
+        .merge(client_runs::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(state, crate::auth::session::same_origin))
         .layer(from_fn(error_page::html_errors))

@@ -15,7 +15,7 @@ use crate::auth::session::WebSession;
 use crate::state::AppState;
 
 /// Zones offered in the time-zone field's suggestions (any IANA name works).
-const COMMON_ZONES: &[&str] = &[
+pub(super) const COMMON_ZONES: &[&str] = &[
     "UTC",
     "Europe/London",
     "Europe/Dublin",
@@ -23,6 +23,8 @@ const COMMON_ZONES: &[&str] = &[
     "Europe/Paris",
     "Europe/Berlin",
     "Europe/Amsterdam",
+    "Europe/Zurich",
+    "Europe/Vienna",
     "Europe/Madrid",
     "Europe/Rome",
     "Europe/Stockholm",

@@ -2,16 +2,20 @@
 //! realistic team and clients at every lifecycle stage. Running it again keeps
 //! the data, resets the demo admin's password and prints a fresh API token.
 
+use std::collections::BTreeMap;
+
 use baton_core::access::Mover;
 use baton_core::clock::{Clock, SystemClock};
+use baton_core::handoff::{self, HandoffBrief};
 use baton_core::lifecycle::ClientEventType;
 use baton_server::auth::password;
 use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::members::{self, MemberInput};
+use baton_store::sop_runs::{self, RunFilter};
 use baton_store::tokens::{self, Scope};
-use baton_store::{access_templates, onboarding_links, onboarding_settings};
+use baton_store::{access_templates, handoff_briefs, onboarding_links, onboarding_settings};
 use baton_store::{Actor, Db};
 
 use crate::config::Config;
@@ -290,9 +294,10 @@ async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Re
             ("analyst".to_string(), pick("analyst")),
         ];
         clients::set_team(db, agency_id, actor, created, &c.id, &seats, &pm).await?;
+        let mut starts = Vec::new();
         for (event, days_ago, note) in events.iter() {
             let at = now - days_ago * DAY;
-            clients::record_event(
+            let e = clients::record_event(
                 db,
                 agency_id,
                 actor,
@@ -306,6 +311,192 @@ async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Re
             if *event == ClientEventType::ContractSigned {
                 seed_access(db, agency_id, actor, &c.id, at, now).await?;
             }
+            // The SOPs the event triggers, started as the worker would have
+            // a minute after it happened; the scheduler catches up on serve.
+            sop_runs::start_for_event(db, agency_id, &e.id, at + MINUTE, false).await?;
+            starts.push((*event, at));
+        }
+        let pm_member = members::get(db, agency_id, &pm).await?;
+        let pm_actor = Actor {
+            kind: "member".into(),
+            id: pm_member.id,
+            label: pm_member.name,
+            ip: String::new(),
+            user_agent: String::new(),
+        };
+        seed_sop_progress(db, agency_id, name, &c.id, &starts, &pm_actor).await?;
+    }
+    Ok(())
+}
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+
+/// A handoff brief; `complete: false` leaves constraints, the first 30 days
+/// and the promises out, as a brief still being written.
+fn demo_brief(complete: bool) -> HandoffBrief {
+    let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    HandoffBrief {
+        scope: handoff::Scope {
+            channels: lines(&["instagram", "tiktok", "meta_ads"]),
+            deliverables: vec![
+                handoff::Deliverable {
+                    item: "Feed posts".into(),
+                    per_month: 12,
+                },
+                handoff::Deliverable {
+                    item: "Short videos".into(),
+                    per_month: 8,
+                },
+                handoff::Deliverable {
+                    item: "Performance report".into(),
+                    per_month: 4,
+                },
+            ],
+            notes: "Community management on weekdays, 09:00–17:00.".into(),
+        },
+        goals: lines(&[
+            "Grow Instagram followers 15% in 6 months",
+            "Paid social CPA under £25",
+        ]),
+        constraints: if complete {
+            lines(&[
+                "No claims about health benefits (legal review)",
+                "Monthly ad budget £4,000",
+            ])
+        } else {
+            vec![]
+        },
+        first_30_days: if complete {
+            lines(&[
+                "Week 1: verified access to every platform",
+                "Week 2: content pillars and first brief approved",
+                "Week 4: first posts live, first weekly scorecard",
+            ])
+        } else {
+            vec![]
+        },
+        stakeholders: vec![
+            handoff::Stakeholder {
+                name: "Jess Moreno".into(),
+                role: "Head of Marketing".into(),
+                email: Some("jess@client.example".into()),
+                approves: true,
+            },
+            handoff::Stakeholder {
+                name: "Omar Reyes".into(),
+                role: "Founder".into(),
+                email: None,
+                approves: false,
+            },
+        ],
+        promises: if complete {
+            lines(&["Stories every weekday during launch month"])
+        } else {
+            vec![]
+        },
+        no_promises: false,
+    }
+}
+
+/// Ticks a run's whole checklist at `at` (brief items follow the brief).
+async fn tick_all(
+    db: &Db,
+    agency_id: &str,
+    run: &sop_runs::Run,
+    by: &Actor,
+    at: i64,
+) -> anyhow::Result<()> {
+    let items: BTreeMap<String, bool> = run
+        .checklist
+        .iter()
+        .filter(|i| !i.done && !handoff::SECTION_KEYS.contains(&i.key.as_str()))
+        .map(|i| (i.key.clone(), true))
+        .collect();
+    if !items.is_empty() {
+        sop_runs::set_checklist(db, agency_id, by, at, &run.id, &items).await?;
+    }
+    Ok(())
+}
+
+/// Moves the demo's SOP runs through a realistic history: most handoffs done
+/// on time with a complete brief, one done late, one client's access setup
+/// paused while it waits on the client, and a brand-new client whose brief is
+/// half written (its handoff breaches once the scheduler catches up).
+async fn seed_sop_progress(
+    db: &Db,
+    agency_id: &str,
+    name: &str,
+    client_id: &str,
+    starts: &[(ClientEventType, i64)],
+    pm: &Actor,
+) -> anyhow::Result<()> {
+    let started =
+        |event: ClientEventType| starts.iter().find(|(e, _)| *e == event).map(|(_, at)| *at);
+    let runs = sop_runs::list(
+        db,
+        agency_id,
+        &RunFilter {
+            client_id: Some(client_id.to_string()),
+            ..RunFilter::default()
+        },
+        None,
+        Some(50),
+    )
+    .await?
+    .items;
+    let run_of = |key: &str| runs.iter().find(|r| r.sop_key == key).cloned();
+    // (brief complete?, hours after signing the brief is saved, hours after
+    // signing the handoff is completed)
+    let plan: Option<(bool, i64, Option<i64>)> = match name {
+        "Bluebird Coffee Roasters" => Some((true, 6, Some(18))),
+        "Harbor Fitness" => Some((true, 10, Some(22))),
+        "Oak & Iron Furniture" => Some((true, 20, Some(30))),
+        "Cedar Dental Group" => Some((true, 4, Some(12))),
+        "Pixel Pet Supplies" => Some((false, 3, None)),
+        _ => None,
+    };
+    if let (Some((complete, brief_h, done_h)), Some(signed)) =
+        (plan, started(ClientEventType::ContractSigned))
+    {
+        handoff_briefs::save(
+            db,
+            agency_id,
+            pm,
+            signed + brief_h * HOUR,
+            client_id,
+            demo_brief(complete),
+        )
+        .await?;
+        if let (Some(h), Some(run)) = (done_h, run_of("sales_handoff")) {
+            sop_runs::complete(db, agency_id, pm, signed + h * HOUR, &run.id).await?;
+        }
+    }
+    if let (Some(run), Some(kickoff)) = (
+        run_of("access_setup"),
+        started(ClientEventType::KickoffScheduled),
+    ) {
+        if name == "Harbor Fitness" {
+            let partial: BTreeMap<String, bool> = run
+                .checklist
+                .iter()
+                .take(2)
+                .map(|i| (i.key.clone(), true))
+                .collect();
+            sop_runs::set_checklist(db, agency_id, pm, kickoff + 2 * HOUR, &run.id, &partial)
+                .await?;
+            sop_runs::pause(
+                db,
+                agency_id,
+                pm,
+                kickoff + 20 * HOUR,
+                &run.id,
+                "Waiting on the client's Meta Business Manager admin to accept the partner request",
+            )
+            .await?;
+        } else {
+            tick_all(db, agency_id, &run, pm, kickoff + 40 * HOUR).await?;
+            sop_runs::complete(db, agency_id, pm, kickoff + 48 * HOUR, &run.id).await?;
         }
     }
     Ok(())

@@ -3,12 +3,13 @@
 mod admin;
 mod demo;
 mod serve;
+mod sop;
 
 use std::process::ExitCode;
 
 use baton_store::Db;
 
-use crate::cli::{AgencyCommand, AuditCommand, Command, TokenCommand};
+use crate::cli::{AgencyCommand, AuditCommand, Command, SopCommand, TokenCommand};
 use crate::config::Config;
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -44,6 +45,15 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             json,
         }) => admin::token_create(&db, &member, scope.as_deref(), &name, json).await?,
         Command::Audit(AuditCommand::Verify) => admin::audit_verify(&db).await?,
+        Command::Sop(SopCommand::Export { agency, output }) => {
+            sop::export(&db, agency.as_deref(), output.as_deref()).await?
+        }
+        Command::Sop(SopCommand::Import {
+            file,
+            agency,
+            reason,
+            dry_run,
+        }) => sop::import(&db, &file, agency.as_deref(), reason.as_deref(), dry_run).await?,
         Command::Backup { path } => admin::backup(&db, &path).await?,
     };
     db.close().await;

@@ -1,0 +1,739 @@
+//! A client's SOP runs (`/clients/{id}/runs`: open runs by due time, then
+//! the done ones with on-time or late; each run's checklist, complete, pause
+//! with a reason, resume, assign; starting an SOP by hand) and "Who decides
+//! what" (`/clients/{id}/decides`: the account team, who approves, who owns
+//! traffic control, and per SOP who owns it and who hears of a breach).
+//!
+//! Every form posts to its own address and comes back here: a success with a
+//! notice, a refusal (409 "the definition of done is not met…", 422 for a
+//! missing pause reason, …) with the page rendered again, the message at the
+//! run it is about and what was typed kept.
+
+use std::collections::HashSet;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use baton_core::lifecycle::Lifecycle;
+use baton_core::roles::Role;
+use baton_core::sop::RunStatus;
+use baton_store::clients::{self, Client, TeamSeat};
+use baton_store::members::{self, Member};
+use baton_store::sop_runs::{self, Run, RunFilter, StartRun};
+use baton_store::{handoff_briefs, sops, StoreError};
+
+use super::form::{check_csrf, FormData, QueryData};
+use super::layout::{agency_of, render, see_other, Layout, Opt};
+use super::sop_pages::{layout, refusal, RunLine, When};
+use super::{timefmt, WebError};
+use crate::auth::session::WebSession;
+use crate::state::AppState;
+
+/// Most open runs of one client read.
+const OPEN_CAP: i64 = 1_000;
+/// Done runs shown, most recently done first.
+const DONE_SHOWN: usize = 50;
+
+/// The checklist items the client's handoff brief fills in: shown read-only
+/// ("if it is not in the handoff, it does not exist").
+const BRIEF_KEYS: [&str; 6] = baton_core::handoff::SECTION_KEYS;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clients/{id}/runs", get(page).post(start))
+        .route("/clients/{id}/runs/{run}/checklist", post(checklist))
+        .route("/clients/{id}/runs/{run}/complete", post(complete))
+        .route("/clients/{id}/runs/{run}/pause", post(pause))
+        .route("/clients/{id}/runs/{run}/resume", post(resume))
+        .route("/clients/{id}/runs/{run}/assign", post(assign))
+        .route("/clients/{id}/decides", get(decides))
+}
+
+// ------------------------------------------------------------------- views --
+
+/// A checklist item of a run as shown.
+pub struct ItemView {
+    pub key: String,
+    pub label: String,
+    pub done: bool,
+    /// Follows the client's handoff brief: read-only here.
+    pub from_brief: bool,
+    /// "Ana Ortiz, Mar 3, 2026, 14:05".
+    pub done_note: Option<String>,
+}
+
+/// One run of the client as shown, with its forms.
+pub struct RunCard {
+    pub line: RunLine,
+    pub sla: String,
+    pub version: i64,
+    pub started: When,
+    pub started_by: String,
+    pub trigger: &'static str,
+    pub items: Vec<ItemView>,
+    /// Some item can be ticked here (not all follow the brief).
+    pub editable: bool,
+    pub open: bool,
+    pub paused: bool,
+    /// "Done by Ana Ortiz, Mar 3, 2026, 14:05".
+    pub done: Option<String>,
+    pub on_time: bool,
+    pub assign_options: Vec<Opt>,
+    /// The form refused last time on this run ("complete", "pause", …).
+    pub error_action: &'static str,
+    pub error: Option<String>,
+    /// The pause reason as typed, kept after a refusal.
+    pub typed_reason: String,
+}
+
+/// The start-an-SOP form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct StartForm {
+    pub sop: String,
+    pub started_at: String,
+    pub error: Option<String>,
+}
+
+/// A refusal to show again at one run.
+struct RunError {
+    run: String,
+    action: &'static str,
+    message: String,
+    typed: String,
+}
+
+#[derive(Template)]
+#[template(path = "client_runs.html")]
+struct RunsPage {
+    layout: Layout,
+    client: Client,
+    archived: bool,
+    open: Vec<RunCard>,
+    done: Vec<RunCard>,
+    done_total: usize,
+    sops: Vec<Opt>,
+    start: StartForm,
+    timezone: String,
+}
+
+fn card(r: &Run, now: i64, tz: &jiff::tz::TimeZone, people: &[Member]) -> RunCard {
+    let owner = r.owner_member_id.as_deref().unwrap_or("");
+    let items = r
+        .checklist
+        .iter()
+        .map(|i| ItemView {
+            key: i.key.clone(),
+            label: i.label.clone(),
+            done: i.done,
+            from_brief: BRIEF_KEYS.contains(&i.key.as_str()),
+            done_note: i.done_at.map(|at| match &i.done_by {
+                Some(by) if !by.is_empty() => format!("{by}, {}", timefmt::local(at, tz)),
+                _ => timefmt::local(at, tz),
+            }),
+        })
+        .collect::<Vec<_>>();
+    RunCard {
+        line: RunLine::of(r, now, tz),
+        sla: r.sla.clone(),
+        version: r.sop_version,
+        started: When::at(r.started_at, tz),
+        started_by: r.started_by.clone(),
+        trigger: if r.trigger_event_id.is_some() {
+            "started by its trigger event"
+        } else {
+            "started by hand"
+        },
+        editable: items.iter().any(|i| !i.from_brief),
+        items,
+        open: r.is_open(),
+        paused: r.paused_at.is_some(),
+        done: r.done_at.map(|at| {
+            format!(
+                "Done by {}, {}",
+                r.done_by.as_deref().unwrap_or("someone"),
+                timefmt::local(at, tz)
+            )
+        }),
+        on_time: r.on_time().unwrap_or(false),
+        assign_options: people
+            .iter()
+            .map(|m| Opt::new(m.id.clone(), m.name.clone(), owner))
+            .collect(),
+        error_action: "",
+        error: None,
+        typed_reason: String::new(),
+    }
+}
+
+async fn client_of(state: &AppState, session: &WebSession, id: &str) -> Result<Client, WebError> {
+    Ok(clients::get(&state.db, session.agency_id(), id).await?)
+}
+
+async fn render_runs(
+    state: &AppState,
+    session: &WebSession,
+    client_id: &str,
+    q: Option<&QueryData>,
+    start: StartForm,
+    error: Option<RunError>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let agency = agency_of(state, session).await?;
+    let agency_id = session.agency_id();
+    let client = client_of(state, session, client_id).await?;
+    let open_runs = RunFilter {
+        client_id: Some(client.id.clone()),
+        open: true,
+        ..RunFilter::default()
+    };
+    let done_runs = RunFilter {
+        client_id: Some(client.id.clone()),
+        statuses: vec![RunStatus::Done],
+        ..RunFilter::default()
+    };
+    let (open_runs, done_runs, done_total, people, library) = tokio::try_join!(
+        sop_runs::by_due(&state.db, agency_id, &open_runs, OPEN_CAP),
+        sop_runs::recently_done(&state.db, agency_id, &done_runs, DONE_SHOWN as i64),
+        sop_runs::count(&state.db, agency_id, &done_runs),
+        members::list_active(&state.db, agency_id),
+        sops::list(&state.db, agency_id),
+    )?;
+    let tz = timefmt::zone(&agency.timezone);
+    let now = state.now();
+    let mut open: Vec<RunCard> = open_runs
+        .iter()
+        .map(|r| card(r, now, &tz, &people))
+        .collect();
+    let done_total = done_total as usize;
+    let mut done: Vec<RunCard> = done_runs
+        .iter()
+        .take(DONE_SHOWN)
+        .map(|r| card(r, now, &tz, &people))
+        .collect();
+    if let Some(e) = error {
+        if let Some(c) = open
+            .iter_mut()
+            .chain(done.iter_mut())
+            .find(|c| c.line.id == e.run)
+        {
+            c.error_action = e.action;
+            c.error = Some(e.message);
+            c.typed_reason = e.typed;
+        }
+    }
+    let page = RunsPage {
+        layout: layout(
+            &agency,
+            session,
+            &format!("SOP runs · {}", client.name),
+            "dashboard",
+            q,
+        ),
+        archived: client.lifecycle == Lifecycle::Archived,
+        sops: library
+            .iter()
+            .map(|s| {
+                Opt::new(
+                    s.definition.key.clone(),
+                    s.definition.name.clone(),
+                    &start.sop,
+                )
+            })
+            .collect(),
+        start,
+        open,
+        done,
+        done_total,
+        timezone: agency.timezone.clone(),
+        client,
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /clients/{id}/runs`
+async fn page(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    q: QueryData,
+) -> Result<Response, WebError> {
+    render_runs(
+        &state,
+        &session,
+        &id,
+        Some(&q),
+        StartForm::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn back(client_id: &str, notice: &str, run: Option<&str>) -> Response {
+    let anchor = run.map(|r| format!("#run-{r}")).unwrap_or_default();
+    see_other(&format!(
+        "/clients/{client_id}/runs?notice={notice}{anchor}"
+    ))
+}
+
+/// `POST /clients/{id}/runs`: starts an SOP for the client by hand, its SLA
+/// clock from now or from the typed time (in the agency's zone).
+async fn start(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let client = client_of(&state, &session, &id).await?;
+    let mut typed = StartForm {
+        sop: form.string("sop"),
+        started_at: form.string("started_at"),
+        error: None,
+    };
+    let refused = match started_at(&state, &session, &typed.started_at).await? {
+        Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        Ok(_) if typed.sop.trim().is_empty() => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "SOP: choose the SOP to start.".to_string(),
+        ),
+        Ok(at) => {
+            let result = sop_runs::start(
+                &state.db,
+                session.agency_id(),
+                &session.actor,
+                state.now(),
+                StartRun {
+                    sop_key: typed.sop.trim().to_string(),
+                    client_id: client.id.clone(),
+                    started_at: at,
+                    trigger_event_id: None,
+                },
+                state.mailer.is_some(),
+            )
+            .await;
+            match result {
+                Ok(run) => return Ok(back(&client.id, "run_started", Some(&run.id))),
+                Err(e) => refusal(e)?,
+            }
+        }
+    };
+    typed.error = Some(refused.1);
+    render_runs(&state, &session, &client.id, None, typed, None, refused.0).await
+}
+
+/// The typed start time in the agency's zone (`None`: now), or what to type.
+async fn started_at(
+    state: &AppState,
+    session: &WebSession,
+    value: &str,
+) -> Result<Result<Option<i64>, String>, WebError> {
+    if value.trim().is_empty() {
+        return Ok(Ok(None));
+    }
+    let agency = agency_of(state, session).await?;
+    let tz = timefmt::zone(&agency.timezone);
+    Ok(timefmt::parse_local(value, &tz)
+        .map(Some)
+        .map_err(|_| "Start time: enter a date and time like 2026-03-01T09:30.".to_string()))
+}
+
+/// The run `run` of client `id` (404 when it is another client's or another
+/// agency's).
+async fn run_of(
+    state: &AppState,
+    session: &WebSession,
+    client_id: &str,
+    run: &str,
+) -> Result<Run, WebError> {
+    let r = sop_runs::get(&state.db, session.agency_id(), run).await?;
+    if r.client_id != client_id {
+        return Err(WebError::NotFound);
+    }
+    Ok(r)
+}
+
+/// A refused run form: the page again with the message at the run.
+async fn refused_at(
+    state: &AppState,
+    session: &WebSession,
+    client_id: &str,
+    run: &str,
+    action: &'static str,
+    typed: String,
+    e: StoreError,
+) -> Result<Response, WebError> {
+    let (status, message) = refusal(e)?;
+    let error = RunError {
+        run: run.to_string(),
+        action,
+        message,
+        typed,
+    };
+    render_runs(
+        state,
+        session,
+        client_id,
+        None,
+        StartForm::default(),
+        Some(error),
+        status,
+    )
+    .await
+}
+
+/// `POST /clients/{id}/runs/{run}/checklist`: the checkboxes of one run.
+/// Only the items whose box changed since the page was shown (`was` lists
+/// the ticked ones then) are sent to the store, so a stale page does not undo
+/// a teammate's tick.
+async fn checklist(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, run)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let r = run_of(&state, &session, &id, &run).await?;
+    let ticked: HashSet<String> = form.all("done").into_iter().collect();
+    let was: HashSet<String> = form.all("was").into_iter().collect();
+    let items: std::collections::BTreeMap<String, bool> = r
+        .checklist
+        .iter()
+        .filter(|i| !BRIEF_KEYS.contains(&i.key.as_str()))
+        .filter(|i| ticked.contains(&i.key) != was.contains(&i.key))
+        .map(|i| (i.key.clone(), ticked.contains(&i.key)))
+        .collect();
+    if items.is_empty() {
+        return Ok(back(&id, "checklist_unchanged", Some(&run)));
+    }
+    match sop_runs::set_checklist(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &run,
+        &items,
+    )
+    .await
+    {
+        Ok(_) => Ok(back(&id, "checklist_saved", Some(&run))),
+        Err(e) => refused_at(&state, &session, &id, &run, "checklist", String::new(), e).await,
+    }
+}
+
+/// `POST /clients/{id}/runs/{run}/complete`: refused (409) until the
+/// definition of done is met.
+async fn complete(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, run)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    run_of(&state, &session, &id, &run).await?;
+    match sop_runs::complete(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &run,
+    )
+    .await
+    {
+        Ok(_) => Ok(back(&id, "run_completed", Some(&run))),
+        Err(e) => refused_at(&state, &session, &id, &run, "complete", String::new(), e).await,
+    }
+}
+
+/// `POST /clients/{id}/runs/{run}/pause`: needs a reason (what the run
+/// waits on).
+async fn pause(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, run)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    run_of(&state, &session, &id, &run).await?;
+    let reason = form.string("reason");
+    match sop_runs::pause(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &run,
+        &reason,
+    )
+    .await
+    {
+        Ok(_) => Ok(back(&id, "run_paused", Some(&run))),
+        Err(e) => refused_at(&state, &session, &id, &run, "pause", reason, e).await,
+    }
+}
+
+/// `POST /clients/{id}/runs/{run}/resume`
+async fn resume(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, run)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    run_of(&state, &session, &id, &run).await?;
+    match sop_runs::resume(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &run,
+        state.mailer.is_some(),
+    )
+    .await
+    {
+        Ok(_) => Ok(back(&id, "run_resumed", Some(&run))),
+        Err(e) => refused_at(&state, &session, &id, &run, "resume", String::new(), e).await,
+    }
+}
+
+/// `POST /clients/{id}/runs/{run}/assign`: gives the run to an active member
+/// (it keeps that owner when the account team changes).
+async fn assign(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, run)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    run_of(&state, &session, &id, &run).await?;
+    let member = form.string("member");
+    match sop_runs::assign(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &run,
+        member.trim(),
+    )
+    .await
+    {
+        Ok(_) => Ok(back(&id, "run_assigned", Some(&run))),
+        Err(e) => refused_at(&state, &session, &id, &run, "assign", String::new(), e).await,
+    }
+}
+
+// ----------------------------------------------------------------- decides --
+
+/// A role of the account team and who holds it for this client.
+pub struct SeatLine {
+    pub role: &'static str,
+    pub title: &'static str,
+    pub member: Option<String>,
+}
+
+/// Someone who approves for the client.
+pub struct ApproverLine {
+    pub name: String,
+    /// "Account lead seat", "Client stakeholder (handoff brief): CMO".
+    pub why: String,
+}
+
+/// Who owns an SOP for this client and who hears of a breach.
+pub struct SopLine {
+    pub key: String,
+    pub name: String,
+    pub owner_role: &'static str,
+    pub owner: Option<String>,
+    /// How the owner is found: "the Project Manager seat", "traffic control
+    /// (no Strategist on the team)", or why nobody is found.
+    pub owner_how: String,
+    pub escalation_role: &'static str,
+    pub escalates_to: Option<String>,
+    /// Where a breach goes when the escalation seat is empty.
+    pub escalation_how: String,
+    pub sla: String,
+}
+
+#[derive(Template)]
+#[template(path = "client_decides.html")]
+struct DecidesPage {
+    layout: Layout,
+    client: Client,
+    seats: Vec<SeatLine>,
+    gaps: usize,
+    approvers: Vec<ApproverLine>,
+    /// The client has a handoff brief.
+    has_brief: bool,
+    traffic_control: Option<String>,
+    /// The traffic-control owner was deactivated.
+    traffic_control_inactive: bool,
+    sops: Vec<SopLine>,
+}
+
+/// The active members of the agency by id, for "is this seat filled by
+/// someone who still works here".
+fn active_ids(people: &[Member]) -> HashSet<String> {
+    people.iter().map(|m| m.id.clone()).collect()
+}
+
+/// The active member holding `role` on the team.
+fn seat(team: &[TeamSeat], active: &HashSet<String>, role: Role) -> Option<String> {
+    team.iter()
+        .find(|s| s.role == role && active.contains(&s.member_id))
+        .map(|s| s.member_name.clone())
+}
+
+/// `GET /clients/{id}/decides`: "Who decides what" for the client.
+async fn decides(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    q: QueryData,
+) -> Result<Response, WebError> {
+    let agency = agency_of(&state, &session).await?;
+    let agency_id = session.agency_id();
+    let client = client_of(&state, &session, &id).await?;
+    let (team, people, library) = tokio::try_join!(
+        clients::team(&state.db, agency_id, &client.id),
+        members::list_active(&state.db, agency_id),
+        sops::list(&state.db, agency_id),
+    )?;
+    let active = active_ids(&people);
+    let (traffic_control, traffic_control_inactive) = match &client.traffic_control_member_id {
+        None => (None, false),
+        Some(m) => match people.iter().find(|p| &p.id == m) {
+            Some(p) => (Some(p.name.clone()), false),
+            // Deactivated: still named, and flagged.
+            None => match members::get(&state.db, agency_id, m).await {
+                Ok(p) => (Some(p.name), true),
+                Err(StoreError::NotFound) => (None, false),
+                Err(e) => return Err(e.into()),
+            },
+        },
+    };
+    let tc_active = traffic_control
+        .clone()
+        .filter(|_| !traffic_control_inactive);
+    let seats: Vec<SeatLine> = Role::ALL
+        .iter()
+        .map(|&r| SeatLine {
+            role: r.key(),
+            title: r.info().title,
+            member: seat(&team, &active, r),
+        })
+        .collect();
+    let gaps = seats.iter().filter(|s| s.member.is_none()).count();
+    let mut approvers = Vec::new();
+    if let Some(lead) = seat(&team, &active, Role::AccountLead) {
+        approvers.push(ApproverLine {
+            name: lead,
+            why: "Account lead seat: signs off for the agency and owns escalation decisions".into(),
+        });
+    }
+    let (has_brief, stakeholders) = brief_approvers(&state, agency_id, &client.id).await?;
+    approvers.extend(stakeholders);
+    let sops = library
+        .iter()
+        .map(|s| {
+            let d = &s.definition;
+            let (owner, owner_how) = match seat(&team, &active, d.owner_role) {
+                Some(m) => (Some(m), format!("the {} seat", d.owner_role.label())),
+                None => match &tc_active {
+                    Some(tc) => (
+                        Some(tc.clone()),
+                        format!("traffic control: no {} on the team", d.owner_role.label()),
+                    ),
+                    None => (
+                        None,
+                        format!(
+                            "nobody: no {} on the team and no traffic-control owner",
+                            d.owner_role.label()
+                        ),
+                    ),
+                },
+            };
+            let esc = seat(&team, &active, d.escalation_role);
+            let escalation_how = match (&esc, &owner, &tc_active) {
+                (Some(_), _, _) => {
+                    format!("the {} seat, with the owner", d.escalation_role.label())
+                }
+                (None, Some(o), _) => format!(
+                    "no {} on the team: only the owner ({o}) hears of a breach",
+                    d.escalation_role.label()
+                ),
+                (None, None, Some(tc)) => {
+                    format!(
+                        "no {} on the team: traffic control ({tc})",
+                        d.escalation_role.label()
+                    )
+                }
+                (None, None, None) => format!(
+                    "no {} on the team and no owner: the agency's admins",
+                    d.escalation_role.label()
+                ),
+            };
+            SopLine {
+                key: d.key.clone(),
+                name: d.name.clone(),
+                owner_role: d.owner_role.label(),
+                owner,
+                owner_how,
+                escalation_role: d.escalation_role.label(),
+                escalates_to: esc,
+                escalation_how,
+                sla: d.sla.describe(),
+            }
+        })
+        .collect();
+    let page = DecidesPage {
+        layout: layout(
+            &agency,
+            &session,
+            &format!("Who decides what · {}", client.name),
+            "dashboard",
+            Some(&q),
+        ),
+        client,
+        seats,
+        gaps,
+        approvers,
+        has_brief,
+        traffic_control,
+        traffic_control_inactive,
+        sops,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Whether the client has a handoff brief, and its stakeholders who
+/// approve (from the latest version).
+async fn brief_approvers(
+    state: &AppState,
+    agency_id: &str,
+    client_id: &str,
+) -> Result<(bool, Vec<ApproverLine>), WebError> {
+    let Some(saved) = handoff_briefs::latest(&state.db, agency_id, client_id).await? else {
+        return Ok((false, Vec::new()));
+    };
+    let version = saved.version;
+    let approvers = saved
+        .brief
+        .stakeholders
+        .into_iter()
+        .filter(|s| s.approves)
+        .map(|s| {
+            let title = if s.role.trim().is_empty() {
+                String::new()
+            } else {
+                format!(", {}", s.role.trim())
+            };
+            ApproverLine {
+                name: s.name,
+                why: format!("Client stakeholder{title} (handoff brief version {version})"),
+            }
+        })
+        .collect();
+    Ok((true, approvers))
+}

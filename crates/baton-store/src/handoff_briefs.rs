@@ -1,0 +1,266 @@
+//! The sales-to-delivery handoff brief of a client, one row per saved
+//! version (`handoff_briefs`). Saving a brief also brings every open SOP run
+//! of the client whose checklist has the brief's sections (the
+//! `sales_handoff` SOP, or an agency's copy of it) in line with the brief,
+//! in the same transaction: the brief is that checklist's definition of done.
+
+use std::collections::BTreeMap;
+
+use baton_core::events;
+use baton_core::handoff::{HandoffBrief, SECTION_KEYS};
+use baton_core::ids;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::error::{Result, StoreError};
+use crate::write::{Actor, Record};
+
+/// One saved version of a client's brief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SavedBrief {
+    pub client_id: String,
+    /// 1, 2, … per client.
+    pub version: i64,
+    pub brief: HandoffBrief,
+    pub complete: bool,
+    pub author_id: String,
+    pub author_label: String,
+    pub created_at: i64,
+}
+
+/// A line of a brief's version history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionSummary {
+    pub version: i64,
+    pub complete: bool,
+    pub author_label: String,
+    pub created_at: i64,
+}
+
+const COLS: &str = "client_id, version, brief, complete, author_id, author_label, created_at";
+
+fn from_row(r: &AnyRow) -> Result<SavedBrief> {
+    let text: String = r.try_get("brief")?;
+    let brief: HandoffBrief = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Config(format!("bad stored handoff brief: {e}")))?;
+    Ok(SavedBrief {
+        client_id: r.try_get("client_id")?,
+        version: r.try_get("version")?,
+        brief,
+        complete: r.try_get::<i64, _>("complete")? != 0,
+        author_id: r.try_get("author_id")?,
+        author_label: r.try_get("author_label")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// The client's latest brief, or None before the first save. Another
+/// agency's client simply has none.
+pub async fn latest(db: &Db, agency_id: &str, client_id: &str) -> Result<Option<SavedBrief>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM handoff_briefs WHERE agency_id = $1 AND client_id = $2 \
+         ORDER BY version DESC LIMIT 1"
+    ))
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Version `n` of the client's brief ([`StoreError::NotFound`] if there is
+/// no such version in this agency).
+pub async fn version(db: &Db, agency_id: &str, client_id: &str, n: i64) -> Result<SavedBrief> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM handoff_briefs WHERE agency_id = $1 AND client_id = $2 AND version = $3"
+    ))
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(n)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Every version of the client's brief, newest first.
+pub async fn versions(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<VersionSummary>> {
+    let rows = sqlx::query(
+        "SELECT version, complete, author_label, created_at FROM handoff_briefs \
+         WHERE agency_id = $1 AND client_id = $2 ORDER BY version DESC",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VersionSummary {
+                version: r.try_get("version")?,
+                complete: r.try_get::<i64, _>("complete")? != 0,
+                author_label: r.try_get("author_label")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Saves a new version of the client's brief after validating it, and syncs
+/// the brief's sections into the client's open SOP runs, all in one
+/// transaction with a `handoff.saved` event. A brief identical to the latest
+/// version saves nothing and returns that version.
+pub async fn save(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    client_id: &str,
+    brief: HandoffBrief,
+) -> Result<SavedBrief> {
+    if !ids::has_shape(client_id, ids::CLIENT) {
+        return Err(StoreError::NotFound);
+    }
+    let brief = brief.validated()?;
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    // A no-op UPDATE locks the client's row (a portable `SELECT … FOR
+    // UPDATE`), so concurrent saves take their version numbers in turn; it
+    // also proves the client belongs to this agency.
+    let hit =
+        sqlx::query("UPDATE clients SET updated_at = updated_at WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(client_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+    if hit == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let last = sqlx::query(&format!(
+        "SELECT {COLS} FROM handoff_briefs WHERE agency_id = $1 AND client_id = $2 \
+         ORDER BY version DESC LIMIT 1"
+    ))
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let last = last.as_ref().map(from_row).transpose()?;
+    if let Some(last) = last.as_ref().filter(|l| l.brief == brief) {
+        // Dropping the transaction rolls it back: nothing was changed.
+        drop(tx);
+        return Ok(last.clone());
+    }
+    let version = last.map_or(1, |l| l.version + 1);
+    let complete = brief.is_complete();
+    let text = serde_json::to_string(&brief).map_err(|e| StoreError::Config(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO handoff_briefs (agency_id, client_id, version, brief, complete, author_id, author_label, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(version)
+    .bind(&text)
+    .bind(i64::from(complete))
+    .bind(&actor.id)
+    .bind(&actor.label)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let synced = sync_runs(tx.conn(), agency_id, client_id, &brief, &actor.label, now).await?;
+    let missing = brief.missing();
+    let data = json!({"version": version, "complete": complete, "missing": missing});
+    let detail = json!({"version": version, "complete": complete, "missing": missing, "runs_synced": synced});
+    tx.commit(
+        Record::new(events::HANDOFF_SAVED, "client", client_id, detail)
+            .with_event(Some(client_id), data),
+    )
+    .await?;
+    Ok(SavedBrief {
+        client_id: client_id.to_string(),
+        version,
+        brief,
+        complete,
+        author_id: actor.id.clone(),
+        author_label: actor.label.clone(),
+        created_at: now,
+    })
+}
+
+/// Brings the brief's sections into the checklist of every open run of the
+/// client whose SOP version has any of them: a section key is ticked exactly
+/// when the section is done (keeping when it was first ticked), other items
+/// are left alone. Returns the ids of the runs that changed.
+async fn sync_runs(
+    conn: &mut AnyConnection,
+    agency_id: &str,
+    client_id: &str,
+    brief: &HandoffBrief,
+    by: &str,
+    now: i64,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.checklist, v.definition FROM sop_runs r \
+         JOIN sop_versions v ON v.agency_id = r.agency_id AND v.sop_key = r.sop_key AND v.version = r.sop_version \
+         WHERE r.agency_id = $1 AND r.client_id = $2 AND r.done_at IS NULL ORDER BY r.id",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let sections = brief.sections();
+    let mut changed = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let checklist: String = row.try_get("checklist")?;
+        let definition: String = row.try_get("definition")?;
+        let def: Value = serde_json::from_str(&definition)
+            .map_err(|e| StoreError::Config(format!("bad stored SOP definition: {e}")))?;
+        let keys: Vec<&str> = def
+            .get("checklist")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.get("key").and_then(Value::as_str))
+                    .filter(|k| SECTION_KEYS.contains(k))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if keys.is_empty() {
+            continue;
+        }
+        let before: BTreeMap<String, Value> = serde_json::from_str(&checklist)
+            .map_err(|e| StoreError::Config(format!("bad run checklist: {e}")))?;
+        let mut after = before.clone();
+        for (key, _, done) in &sections {
+            if !keys.contains(key) {
+                continue;
+            }
+            if *done {
+                after
+                    .entry(key.to_string())
+                    .or_insert_with(|| json!({"at": now, "by": by}));
+            } else {
+                after.remove(*key);
+            }
+        }
+        if after == before {
+            continue;
+        }
+        let text = serde_json::to_string(&after).map_err(|e| StoreError::Config(e.to_string()))?;
+        sqlx::query(
+            "UPDATE sop_runs SET checklist = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
+        )
+        .bind(agency_id)
+        .bind(&id)
+        .bind(&text)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        changed.push(id);
+    }
+    Ok(changed)
+}

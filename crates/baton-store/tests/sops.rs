@@ -1,0 +1,236 @@
+//! The SOP store on SQLite and PostgreSQL: triggers start each SOP once per
+//! event, the scheduler's queries touch only due runs and catch up after a
+//! pause in scheduling, exactly one scheduler holds the lock, and library
+//! versions stay per agency.
+
+use baton_core::lifecycle::ClientEventType;
+use baton_core::sop::RunStatus;
+use baton_store::agencies::{self, NewAgency};
+use baton_store::clients::{self, NewClient};
+use baton_store::sop_runs::{self, RunFilter, SchedulerLock, StartRun};
+use baton_store::testing::TestDb;
+use baton_store::{sops, Actor, Backend, Db};
+
+const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z (a Saturday)
+const HOUR: i64 = 3_600_000;
+
+async fn setup(db: &Db, email: &str) -> (String, String) {
+    let (a, _) = agencies::create(
+        db,
+        &Actor::cli(),
+        T0,
+        NewAgency {
+            name: "Northwind Social".into(),
+            timezone: None,
+            admin_email: email.into(),
+            admin_name: "Maya".into(),
+            admin_password_hash: "$argon2id$fake".into(),
+        },
+    )
+    .await
+    .expect("agency");
+    let c = clients::create(
+        db,
+        &a.id,
+        &Actor::cli(),
+        T0,
+        NewClient {
+            name: "Harbor Fitness".into(),
+            website: None,
+            notes: None,
+            traffic_control_member_id: None,
+        },
+    )
+    .await
+    .expect("client");
+    (a.id, c.id)
+}
+
+#[tokio::test]
+async fn a_trigger_event_starts_its_sop_once_even_when_replayed() {
+    let t = TestDb::new().await;
+    let (agency, client) = setup(&t.db, "a@x.example").await;
+    let signed = T0 - 48 * HOUR;
+    let e = clients::record_event(
+        &t.db,
+        &agency,
+        &Actor::cli(),
+        T0,
+        &client,
+        ClientEventType::ContractSigned,
+        Some(signed),
+        None,
+    )
+    .await
+    .expect("contract signed");
+    let first = sop_runs::start_for_event(&t.db, &agency, &e.id, T0, false)
+        .await
+        .expect("trigger");
+    assert_eq!(first.len(), 1);
+    let again = sop_runs::start_for_event(&t.db, &agency, &e.id, T0, false)
+        .await
+        .expect("replay");
+    assert!(again.is_empty(), "a replayed job starts nothing");
+    let run = sop_runs::get(&t.db, &agency, &first[0]).await.expect("run");
+    assert_eq!(run.sop_key, "sales_handoff");
+    assert_eq!(run.started_at, signed);
+    assert_eq!(run.due_at, signed + 24 * HOUR);
+    assert_eq!(run.status, RunStatus::Breached, "back-dated past its SLA");
+    assert_eq!(run.breached_since, Some(signed + 24 * HOUR));
+    // Another agency's event id starts nothing here.
+    let (other, _) = setup(&t.db, "b@x.example").await;
+    assert!(sop_runs::start_for_event(&t.db, &other, &e.id, T0, false)
+        .await
+        .expect("foreign event")
+        .is_empty());
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_scheduler_reads_only_due_runs_and_catches_up() {
+    let t = TestDb::new().await;
+    let (agency, client) = setup(&t.db, "c@x.example").await;
+    let mut ids = Vec::new();
+    for hours_ago in [0, 30, 100] {
+        let r = sop_runs::start(
+            &t.db,
+            &agency,
+            &Actor::cli(),
+            T0,
+            StartRun {
+                sop_key: "access_setup".into(),
+                client_id: client.clone(),
+                started_at: Some(T0 - hours_ago * HOUR),
+                trigger_event_id: None,
+            },
+            false,
+        )
+        .await
+        .expect("start");
+        ids.push(r.id);
+    }
+    // Started at T0: at risk after 24 h; 30 h ago: at risk now, due in 42 h;
+    // 100 h ago: breached at start, nothing left to schedule.
+    assert_eq!(
+        sop_runs::next_change(&t.db).await.unwrap(),
+        Some(T0 + 24 * HOUR)
+    );
+    assert!(sop_runs::due_for_change(&t.db, T0, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    // The scheduler was down for four days: one pass catches up with both.
+    let later = T0 + 96 * HOUR;
+    let due = sop_runs::due_for_change(&t.db, later, 100).await.unwrap();
+    assert_eq!(due.len(), 2);
+    for (a, id) in &due {
+        assert_eq!(
+            sop_runs::advance(&t.db, a, id, later, false).await.unwrap(),
+            Some(RunStatus::Breached)
+        );
+        // A second scheduler that read the same due list changes nothing.
+        assert_eq!(
+            sop_runs::advance(&t.db, a, id, later, false).await.unwrap(),
+            None
+        );
+    }
+    let breached = sop_runs::by_due(
+        &t.db,
+        &agency,
+        &RunFilter {
+            statuses: vec![RunStatus::Breached],
+            ..RunFilter::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(breached.len(), 3);
+    assert_eq!(sop_runs::next_change(&t.db).await.unwrap(), None);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn exactly_one_scheduler_holds_the_lock_on_postgres() {
+    let t = TestDb::new().await;
+    let first = SchedulerLock::try_acquire(&t.db).await.expect("lock");
+    assert!(first.is_some());
+    let second = SchedulerLock::try_acquire(&t.db).await.expect("lock");
+    match t.db.backend() {
+        Backend::Postgres => {
+            assert!(second.is_none(), "a second process must not schedule");
+            drop(first);
+            // The first holder's connection is gone: the lock is free again.
+            let mut third = None;
+            for _ in 0..50 {
+                third = SchedulerLock::try_acquire(&t.db).await.expect("lock");
+                if third.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let mut third = third.expect("lock taken over after the holder left");
+            assert!(third.alive().await);
+        }
+        // One process per SQLite file: always the scheduler.
+        Backend::Sqlite => assert!(second.is_some()),
+    }
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn library_versions_are_per_agency_and_runs_keep_theirs() {
+    let t = TestDb::new().await;
+    let (agency, client) = setup(&t.db, "d@x.example").await;
+    let (other, _) = setup(&t.db, "e@x.example").await;
+    let run = sop_runs::start(
+        &t.db,
+        &agency,
+        &Actor::cli(),
+        T0,
+        StartRun {
+            sop_key: "offboarding".into(),
+            client_id: client.clone(),
+            started_at: None,
+            trigger_event_id: None,
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let mut def = sops::get(&t.db, &agency, "offboarding")
+        .await
+        .unwrap()
+        .definition;
+    def.sla.limit = 120.0;
+    def.sla.target = 96.0;
+    let saved = sops::save(
+        &t.db,
+        &agency,
+        &Actor::cli(),
+        T0,
+        def.clone(),
+        "Five days is enough",
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(saved.reason, "Five days is enough");
+    let history = sops::history(&t.db, &agency, "offboarding").await.unwrap();
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(
+        sops::get(&t.db, &other, "offboarding")
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+    let kept = sop_runs::get(&t.db, &agency, &run.id).await.unwrap();
+    assert_eq!(kept.sop_version, 1);
+    assert_eq!(kept.due_at, T0 + 168 * HOUR);
+    assert!(sop_runs::get(&t.db, &other, &run.id).await.is_err());
+    t.cleanup().await;
+}
