@@ -1310,7 +1310,8 @@ pub async fn mark_notices_read(db: &Db, agency_id: &str, actor: &Actor, now: i64
 // ---------------------------------------------------------------------------
 
 /// On-time rate of one group: runs done by their due time among the runs
-/// decided in the period (done in it, or still open past a due time in it).
+/// decided in the period (done in it, or still open past a due time in it;
+/// a paused run is not judged until it resumes, since its due time moves).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OnTime {
     pub key: String,
@@ -1346,7 +1347,7 @@ pub async fn on_time(
          r.done_at, r.due_at FROM sop_runs r JOIN clients c ON c.id = r.client_id \
          LEFT JOIN members m ON m.id = r.owner_member_id \
          WHERE r.agency_id = $1 AND ((r.done_at >= $2 AND r.done_at < $3) \
-         OR (r.done_at IS NULL AND r.due_at >= $2 AND r.due_at < $3 AND r.due_at < $4))",
+         OR (r.done_at IS NULL AND r.paused_at IS NULL AND r.due_at >= $2 AND r.due_at < $3 AND r.due_at < $4))",
     )
     .bind(agency_id)
     .bind(from)

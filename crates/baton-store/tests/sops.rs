@@ -234,3 +234,45 @@ async fn library_versions_are_per_agency_and_runs_keep_theirs() {
     assert!(sop_runs::get(&t.db, &other, &run.id).await.is_err());
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_on_time_rate_counts_late_open_runs_but_not_paused_ones() {
+    let t = TestDb::new().await;
+    let (agency, client) = setup(&t.db, "f@x.example").await;
+    let start = |hours_ago: i64| StartRun {
+        sop_key: "access_setup".into(),
+        client_id: client.clone(),
+        started_at: Some(T0 - hours_ago * HOUR),
+        trigger_event_id: None,
+    };
+    // Late and open; late but paused (waiting on the client); on track.
+    let late = sop_runs::start(&t.db, &agency, &Actor::cli(), T0, start(100), false)
+        .await
+        .unwrap();
+    let paused = sop_runs::start(&t.db, &agency, &Actor::cli(), T0, start(90), false)
+        .await
+        .unwrap();
+    sop_runs::start(&t.db, &agency, &Actor::cli(), T0, start(1), false)
+        .await
+        .unwrap();
+    sop_runs::pause(
+        &t.db,
+        &agency,
+        &Actor::cli(),
+        T0,
+        &paused.id,
+        "waiting on the client",
+    )
+    .await
+    .unwrap();
+    let r = sop_runs::on_time(&t.db, &agency, T0 - 30 * 24 * HOUR, T0 + 1, T0)
+        .await
+        .unwrap();
+    assert_eq!(r.overall.late_open, 1, "{r:?}");
+    assert_eq!(r.overall.done, 0);
+    assert_eq!(r.overall.rate, Some(0.0));
+    assert_eq!(r.by_client[0].label, "Harbor Fitness");
+    assert_eq!(r.by_owner[0].key, "unowned");
+    assert!(late.breached_since.is_some());
+    t.cleanup().await;
+}

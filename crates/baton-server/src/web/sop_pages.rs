@@ -378,12 +378,15 @@ async fn traffic(
         only(RunStatus::AtRisk),
         only(RunStatus::Paused),
     );
-    let (breached, at_risk, paused, unowned) = tokio::try_join!(
+    let (breached, at_risk, paused, unowned, counts) = tokio::try_join!(
         sop_runs::by_due(&state.db, agency_id, &b, LIST_CAP),
         sop_runs::by_due(&state.db, agency_id, &r, LIST_CAP),
         sop_runs::by_due(&state.db, agency_id, &p, LIST_CAP),
         sop_runs::unowned(&state.db, agency_id, LIST_CAP),
+        // Exact totals, also past the list cap.
+        sop_runs::open_counts(&state.db, agency_id),
     )?;
+    let total = |s: RunStatus| counts.get(&s).copied().unwrap_or(0) as usize;
     let tz = timefmt::zone(&agency.timezone);
     let now = state.now();
     let lines =
@@ -394,8 +397,8 @@ async fn traffic(
     let page = TrafficPage {
         layout: layout(&agency, &session, "Traffic control", "traffic", Some(&q)),
         late,
-        breached: breached.len(),
-        at_risk: at_risk.len(),
+        breached: total(RunStatus::Breached),
+        at_risk: total(RunStatus::AtRisk),
         unowned: lines(&unowned),
         paused: lines(&paused),
         nothing,
