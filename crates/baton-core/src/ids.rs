@@ -18,6 +18,9 @@ pub const ACCESS_TEMPLATE: &str = "tpl";
 pub const FILE: &str = "fil";
 pub const SOP_RUN: &str = "run";
 pub const NOTICE: &str = "ntc";
+pub const CONTENT: &str = "cnt";
+pub const COMMENT: &str = "cmt";
+pub const DECISION: &str = "dec";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

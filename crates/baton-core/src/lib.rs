@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod clock;
 pub mod colour;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod handoff;

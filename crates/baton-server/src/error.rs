@@ -109,6 +109,7 @@ impl From<StoreError> for ApiError {
                 message: m,
             },
             StoreError::Core(c) => c.into(),
+            StoreError::Forbidden(m) => ApiError::Forbidden(m),
             StoreError::Config(m) => ApiError::Internal(m),
             StoreError::Database(e) => ApiError::Internal(e.to_string()),
         }

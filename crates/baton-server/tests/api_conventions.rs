@@ -83,6 +83,22 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/kpis/sops"),
     ("get", "/api/v1/notices"),
     ("post", "/api/v1/notices/read"),
+    ("get", "/api/v1/clients/{id}/content"),
+    ("post", "/api/v1/clients/{id}/content"),
+    ("get", "/api/v1/content"),
+    ("get", "/api/v1/content/{id}"),
+    ("put", "/api/v1/content/{id}/participants"),
+    ("post", "/api/v1/content/{id}/versions"),
+    ("post", "/api/v1/content/{id}/submit"),
+    ("post", "/api/v1/content/{id}/approve-brief"),
+    ("post", "/api/v1/content/{id}/cancel"),
+    ("post", "/api/v1/content/{id}/unschedule"),
+    ("post", "/api/v1/content/{id}/publish"),
+    ("post", "/api/v1/content/{id}/comments"),
+    ("post", "/api/v1/content/{id}/decisions"),
+    ("get", "/api/v1/content/{id}/qa"),
+    ("put", "/api/v1/content/{id}/qa"),
+    ("post", "/api/v1/content/{id}/schedule"),
 ];
 
 #[tokio::test]
@@ -594,6 +610,9 @@ async fn garbage_ids_in_queries_and_paths_never_500() {
             format!("/api/v1/sops/{e}"),
             format!("/api/v1/sops/{e}/versions"),
             format!("/api/v1/sop-runs/{e}"),
+            format!("/api/v1/content/{e}"),
+            format!("/api/v1/content/{e}/qa"),
+            format!("/api/v1/clients/{e}/content"),
         ] {
             api.get(&path, t).await.problem(404, &path);
         }

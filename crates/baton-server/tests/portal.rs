@@ -211,6 +211,7 @@ async fn welcome_writes_nothing_and_continue_logs_the_open() {
     let link = client_with_link(&api, t, "Acme Coffee", two_requests()).await;
     let c = browser();
 
+    common::settle(&app).await;
     let events_before = api.get("/api/v1/events?limit=200", t).await.items().len();
     let before = trail(&app, &app.agency.id).await;
     let p = get(&c, &link.url).await;

@@ -10,6 +10,9 @@ pub enum StoreError {
     /// A uniqueness rule refused the change (e.g. an email already in use).
     #[error("{0}")]
     Duplicate(String),
+    /// The actor may not do this to this entity (e.g. a reviewer deciding).
+    #[error("{0}")]
+    Forbidden(String),
     /// The domain refused the change.
     #[error(transparent)]
     Core(#[from] CoreError),

@@ -15,6 +15,7 @@ pub mod agencies;
 pub mod audit;
 pub mod calendars;
 pub mod clients;
+pub mod content;
 pub mod db;
 pub mod error;
 pub mod events;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_calendar.sql"),
     ),
     (4, "sops", include_str!("../migrations/0004_sops.sql")),
+    (5, "content", include_str!("../migrations/0005_content.sql")),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

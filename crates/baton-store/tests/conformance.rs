@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 4,
-        "one row per migration (foundation, onboarding, calendar, sops)"
+        versions, 5,
+        "one row per migration (foundation, onboarding, calendar, sops, content)"
     );
     again.close().await;
     t.cleanup().await;

@@ -6,6 +6,7 @@ pub mod access;
 pub mod agency;
 pub mod calendar;
 pub mod clients;
+pub mod content;
 pub mod dto;
 pub mod events;
 pub mod handoff;
@@ -45,6 +46,9 @@ use crate::state::AppState;
         sops::list, sops::get, sops::versions, sops::put, sops::list_runs, sops::get_run, sops::start,
         sops::checklist, sops::complete, sops::pause, sops::resume, sops::assign, sops::kpis,
         sops::notices, sops::mark_read,
+        content::create, content::list, content::list_for_client, content::get, content::participants,
+        content::add_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
+        content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -56,6 +60,7 @@ use crate::state::AppState;
         (name = "onboarding", description = "Platform catalog, onboarding settings, access templates and onboarding links"),
         (name = "access", description = "Access requests, verification, revoke checklist and time-to-verified-access"),
         (name = "handoff", description = "The sales-to-delivery handoff brief of a client, versioned; its completeness is the sales_handoff definition of done"),
+        (name = "content", description = "Content items: brief, versions, review vs approval, publishing QA and the schedule"),
         (name = "sops", description = "The SOP library, SOP runs with business-hours SLAs, escalation notices and the on-time KPI"),
     )
 )]
@@ -173,6 +178,26 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sop-runs/{id}/resume", post(sops::resume))
         .route("/sop-runs/{id}/assign", post(sops::assign))
         .route("/kpis/sops", get(sops::kpis))
+        .route(
+            "/clients/{id}/content",
+            get(content::list_for_client).post(content::create),
+        )
+        .route("/content", get(content::list))
+        .route("/content/{id}", get(content::get))
+        .route("/content/{id}/participants", put(content::participants))
+        .route("/content/{id}/versions", post(content::add_version))
+        .route("/content/{id}/submit", post(content::submit))
+        .route("/content/{id}/approve-brief", post(content::approve_brief))
+        .route("/content/{id}/cancel", post(content::cancel))
+        .route("/content/{id}/unschedule", post(content::unschedule))
+        .route("/content/{id}/publish", post(content::publish))
+        .route("/content/{id}/comments", post(content::comment))
+        .route("/content/{id}/decisions", post(content::decide))
+        .route(
+            "/content/{id}/qa",
+            get(content::get_qa).put(content::put_qa),
+        )
+        .route("/content/{id}/schedule", post(content::schedule))
         .route("/notices", get(sops::notices))
         .route("/notices/read", post(sops::mark_read))
         .fallback(not_found)

@@ -285,6 +285,21 @@ fn event_label(event_type: &str) -> String {
         topics::SOP_RUN_ASSIGNED => "SOP owner changed".into(),
         topics::SOP_RUN_COMPLETED => "SOP done".into(),
         topics::HANDOFF_SAVED => "Handoff brief saved".into(),
+        "content.cycle_started" => "Content item created".into(),
+        "content.brief_approved" => "Content brief approved".into(),
+        "content.version_added" => "Content version added".into(),
+        "content.drafts_ready" => "Content submitted for review".into(),
+        "content.commented" => "Content comment".into(),
+        "content.decided" => "Content decision".into(),
+        "content.changes_requested" => "Content changes requested".into(),
+        "content.ready_to_schedule" => "Content approved".into(),
+        "content.qa_changed" => "Publishing QA updated".into(),
+        "content.qa_waived" => "Publishing QA waived (incident risk)".into(),
+        "content.scheduled" => "Content scheduled".into(),
+        "content.unscheduled" => "Content unscheduled".into(),
+        "content.published" => "Content published".into(),
+        "content.cancelled" => "Content cancelled".into(),
+        "content.participants_changed" => "Reviewers and approvers changed".into(),
         other => other.replace(['.', '_'], " "),
     }
 }
@@ -332,6 +347,24 @@ fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
         return Some(match extra {
             Some(x) => format!("{name}: {x}"),
             None => name.to_string(),
+        });
+    }
+    if event_type.starts_with("content.") {
+        let title = text("title")?;
+        let extra = text("reason")
+            .or(text("name"))
+            .map(String::from)
+            .or_else(|| {
+                let by = text("by")?;
+                Some(match text("decision") {
+                    Some("approve") => format!("approved by {by}"),
+                    Some(_) => format!("changes requested by {by}"),
+                    None => format!("by {by}"),
+                })
+            });
+        return Some(match extra {
+            Some(x) => format!("{title}: {x}"),
+            None => title.to_string(),
         });
     }
     if event_type == topics::HANDOFF_SAVED {

@@ -158,6 +158,7 @@ impl From<StoreError> for WebError {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Duplicate(m) => WebError::Invalid(invalid_message("", &m)),
             StoreError::Core(c) => c.into(),
+            StoreError::Forbidden(m) => WebError::Forbidden(m),
             StoreError::Config(m) => WebError::Internal(m),
             StoreError::Database(e) => WebError::Internal(e.to_string()),
         }

@@ -242,6 +242,7 @@ impl From<StoreError> for PortalError {
         match e {
             StoreError::NotFound => PortalError::NotFound,
             StoreError::Core(_) | StoreError::Duplicate(_) => PortalError::BadRequest,
+            StoreError::Forbidden(_) => PortalError::Forbidden,
             StoreError::Config(m) => PortalError::Internal(m),
             StoreError::Database(e) => PortalError::Internal(e.to_string()),
         }

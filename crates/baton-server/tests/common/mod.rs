@@ -234,16 +234,39 @@ impl std::ops::Sub for Trail {
     }
 }
 
+/// Waits (at most 10 s) until the outbox worker has run every due event job,
+/// so the SOP runs that trigger events start have been written: before and
+/// after snapshots of a timeline then compare what the request did.
+pub async fn settle(app: &TestApp) {
+    for _ in 0..400 {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'event' AND done_at IS NULL AND run_after <= $1",
+        )
+        .bind(app.state.now())
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("pending event jobs");
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the outbox worker did not finish its event jobs within 10 s");
+}
+
 /// Counts an agency's events, audit entries and outbox rows with direct SQL.
 pub async fn trail(app: &TestApp, agency_id: &str) -> Trail {
+    settle(app).await;
     // Outbox rows of kind `event` are the ones a write leaves; jobs that
-    // workers may add later (deliveries) are not part of the write.
+    // workers may add later (deliveries) are not part of the write, nor are
+    // the SOP runs the worker starts from a trigger event afterwards (their
+    // `sop_run.*` records land whenever the worker gets to them).
     let mut n = [0i64; 3];
     for (i, from) in ["events", "audit_log", "outbox"].into_iter().enumerate() {
-        let only = if from == "outbox" {
-            " AND kind = 'event'"
-        } else {
-            ""
+        let only = match from {
+            "events" => " AND type NOT LIKE 'sop_run.%'",
+            "audit_log" => " AND action NOT LIKE 'sop_run.%'",
+            _ => " AND kind = 'event' AND event_id NOT IN (SELECT id FROM events WHERE type LIKE 'sop_run.%')",
         };
         n[i] = count(
             app,

@@ -1,0 +1,740 @@
+//! `/api/v1/clients/{id}/content` and `/api/v1/content/{id}/…`: content
+//! items with their brief, versions, reviewers and approvers, approval
+//! rounds, the publishing QA gate and the schedule.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use baton_core::clock::{parse_rfc3339, rfc3339};
+use baton_core::content::{
+    ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision, RevisionSize,
+};
+use baton_store::content::{
+    self, Item, ItemFilter, NewDecision, NewItem, NewVersion, Participants, Remark, Round, Speaker,
+    Version,
+};
+use baton_store::tokens::Scope;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::dto::PageOut;
+use crate::auth::api_token::ApiCaller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionOut {
+    pub n: i64,
+    /// Named by the agency's convention, e.g. `harbor-fitness_spring_instagram_reel_v2`.
+    pub name: String,
+    /// `link` or `file`.
+    pub kind: String,
+    pub url: Option<String>,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub note: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl From<Version> for VersionOut {
+    fn from(v: Version) -> Self {
+        VersionOut {
+            n: v.n,
+            name: v.name,
+            kind: v.kind,
+            url: v.url,
+            file_name: v.file_name,
+            content_type: v.content_type,
+            size_bytes: v.size_bytes,
+            note: v.note,
+            created_by: v.created_by,
+            created_at: rfc3339(v.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoundOut {
+    pub round: i64,
+    pub version: i64,
+    pub submitted_at: String,
+    pub decided_at: Option<String>,
+    /// `approved` or `changes_requested`; null while open.
+    pub outcome: Option<String>,
+    /// `major` or `minor` when changes were requested.
+    pub revision: Option<String>,
+    /// The round's feedback as one list ("Name: text").
+    pub feedback: Vec<String>,
+}
+
+impl From<Round> for RoundOut {
+    fn from(r: Round) -> Self {
+        RoundOut {
+            round: r.round,
+            version: r.version_n,
+            submitted_at: rfc3339(r.submitted_at),
+            decided_at: r.decided_at.map(rfc3339),
+            outcome: r.outcome,
+            revision: r.revision,
+            feedback: r.consolidated,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemarkOut {
+    pub id: String,
+    pub round: i64,
+    pub version: i64,
+    /// `member` or `client`.
+    pub author_kind: String,
+    pub author: String,
+    /// Null for a comment; `approve` or `request_changes` for a decision.
+    pub decision: Option<String>,
+    pub body: Option<String>,
+    pub created_at: String,
+}
+
+impl From<Remark> for RemarkOut {
+    fn from(r: Remark) -> Self {
+        RemarkOut {
+            id: r.id,
+            round: r.round,
+            version: r.version_n,
+            author_kind: r.author_kind,
+            author: r.author_label,
+            decision: r.decision,
+            body: r.body,
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QaItemOut {
+    pub key: String,
+    pub label: String,
+    pub done: bool,
+    pub done_by: Option<String>,
+    pub done_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QaOut {
+    pub items: Vec<QaItemOut>,
+    pub complete: bool,
+    /// Who last worked on the QA checklist.
+    pub qa_by: Option<String>,
+    pub qa_at: Option<String>,
+    /// Set when QA was waived at scheduling (counted as an incident risk).
+    pub waived_reason: Option<String>,
+}
+
+fn qa_out(i: &Item) -> QaOut {
+    QaOut {
+        items: i
+            .qa
+            .items
+            .iter()
+            .map(|q| {
+                let d = i.qa.done.get(&q.key);
+                QaItemOut {
+                    key: q.key.clone(),
+                    label: q.label.clone(),
+                    done: d.is_some(),
+                    done_by: d.map(|d| d.by.clone()),
+                    done_at: d.map(|d| rfc3339(d.at)),
+                }
+            })
+            .collect(),
+        complete: i.qa.complete(),
+        qa_by: i.qa_by.clone(),
+        qa_at: i.qa_at.map(rfc3339),
+        waived_reason: i.qa_waived_reason.clone(),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BriefDto {
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub angle: String,
+    #[serde(default)]
+    pub offer: String,
+    #[serde(default)]
+    pub constraints: String,
+    #[serde(default)]
+    pub examples: String,
+}
+
+impl From<ContentBrief> for BriefDto {
+    fn from(b: ContentBrief) -> Self {
+        BriefDto {
+            audience: b.audience,
+            angle: b.angle,
+            offer: b.offer,
+            constraints: b.constraints,
+            examples: b.examples,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentOut {
+    /// `cnt_…`
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub title: String,
+    pub channel: String,
+    pub format: String,
+    pub campaign: String,
+    pub brief: BriefDto,
+    pub brief_complete: bool,
+    /// The brief fields still empty.
+    pub brief_missing: Vec<String>,
+    /// `brief`, `in_production`, `in_review`, `changes_requested`, `approved`, `scheduled`, `published` or `cancelled`.
+    pub status: String,
+    /// `all` (every approver) or `any` (one approver).
+    pub approval_mode: String,
+    pub reviewers: Vec<String>,
+    pub approvers: Vec<String>,
+    pub current_version: i64,
+    pub round: i64,
+    /// Rounds that ended with changes requested.
+    pub revision_count: i64,
+    /// First submission to approval, wall time; null until approved.
+    pub approval_cycle_seconds: Option<i64>,
+    /// The same on the agency's business calendar.
+    pub approval_cycle_business_seconds: Option<i64>,
+    pub first_submitted_at: Option<String>,
+    pub approved_at: Option<String>,
+    pub publish_at: Option<String>,
+    pub published_at: Option<String>,
+    pub qa: QaOut,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Only on single-item reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<VersionOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<Vec<RoundOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discussion: Option<Vec<RemarkOut>>,
+}
+
+impl From<Item> for ContentOut {
+    fn from(i: Item) -> Self {
+        let qa = qa_out(&i);
+        ContentOut {
+            approval_cycle_seconds: i.approval_cycle_ms().map(|ms| ms / 1000),
+            approval_cycle_business_seconds: i.approval_business_ms.map(|ms| ms / 1000),
+            brief_complete: i.brief.is_complete(),
+            brief_missing: i.brief.missing().into_iter().map(String::from).collect(),
+            id: i.id,
+            client_id: i.client_id,
+            client_name: i.client_name,
+            title: i.title,
+            channel: i.channel,
+            format: i.format,
+            campaign: i.campaign,
+            brief: i.brief.into(),
+            status: i.status.key().into(),
+            approval_mode: i.approval_mode.key().into(),
+            reviewers: i.reviewers,
+            approvers: i.approvers,
+            current_version: i.current_version,
+            round: i.round,
+            revision_count: i.revision_count,
+            first_submitted_at: i.first_submitted_at.map(rfc3339),
+            approved_at: i.approved_at.map(rfc3339),
+            publish_at: i.publish_at.map(rfc3339),
+            published_at: i.published_at.map(rfc3339),
+            qa,
+            created_by: i.created_by,
+            created_at: rfc3339(i.created_at),
+            updated_at: rfc3339(i.updated_at),
+            versions: None,
+            rounds: None,
+            discussion: None,
+        }
+    }
+}
+
+/// The whole item: with versions, rounds and discussion.
+async fn full(state: &AppState, agency_id: &str, id: &str) -> ApiResult<ContentOut> {
+    let item = content::get(&state.db, agency_id, id).await?;
+    let (versions, rounds, discussion) = tokio::try_join!(
+        content::versions(&state.db, agency_id, id),
+        content::rounds(&state.db, agency_id, id),
+        content::discussion(&state.db, agency_id, id),
+    )?;
+    let mut out = ContentOut::from(item);
+    out.versions = Some(versions.into_iter().map(Into::into).collect());
+    out.rounds = Some(rounds.into_iter().map(Into::into).collect());
+    out.discussion = Some(discussion.into_iter().map(Into::into).collect());
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentIn {
+    pub title: String,
+    /// `instagram`, `tiktok`, `linkedin`, … (its QA checklist follows).
+    pub channel: String,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub brief: Option<BriefDto>,
+}
+
+#[utoipa::path(post, operation_id = "createContent", path = "/api/v1/clients/{id}/content", tag = "content",
+    params(("id" = String, Path)), request_body = ContentIn,
+    responses((status = 201, body = ContentOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client): Path<String>,
+    ApiJson(b): ApiJson<ContentIn>,
+) -> ApiResult<(StatusCode, Json<ContentOut>)> {
+    caller.require(Scope::Write)?;
+    let brief = b.brief.unwrap_or(BriefDto {
+        audience: String::new(),
+        angle: String::new(),
+        offer: String::new(),
+        constraints: String::new(),
+        examples: String::new(),
+    });
+    let item = content::create(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &client,
+        NewItem {
+            title: b.title,
+            channel: b.channel,
+            format: b.format.unwrap_or_default(),
+            campaign: b.campaign.unwrap_or_default(),
+            brief: ContentBrief {
+                audience: brief.audience,
+                angle: brief.angle,
+                offer: brief.offer,
+                constraints: brief.constraints,
+                examples: brief.examples,
+            },
+        },
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(full(&state, caller.agency_id(), &item.id).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ContentQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// Only this client's items (`cli_…`).
+    pub client: Option<String>,
+    /// Only items in this status.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "listContent", path = "/api/v1/content", tag = "content", params(ContentQuery),
+    responses((status = 200, body = PageOut<ContentOut>), (status = 422)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<ContentQuery>,
+) -> ApiResult<Json<PageOut<ContentOut>>> {
+    caller.require(Scope::Read)?;
+    PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .validate()?;
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(ContentStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid("status", "use brief, in_production, in_review, changes_requested, approved, scheduled, published or cancelled")
+        })?),
+    };
+    let cursor = id_cursor(q.cursor.as_deref(), baton_core::ids::CONTENT)?;
+    let f = ItemFilter {
+        client_id: q.client.filter(|c| !c.is_empty()),
+        status,
+    };
+    let page = content::list(&state.db, caller.agency_id(), &f, cursor, q.limit).await?;
+    Ok(Json(PageOut::map(page, ContentOut::from)))
+}
+
+#[utoipa::path(get, operation_id = "listClientContent", path = "/api/v1/clients/{id}/content", tag = "content",
+    params(("id" = String, Path), ContentQuery),
+    responses((status = 200, body = PageOut<ContentOut>), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn list_for_client(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client): Path<String>,
+    ApiQuery(mut q): ApiQuery<ContentQuery>,
+) -> ApiResult<Json<PageOut<ContentOut>>> {
+    caller.require(Scope::Read)?;
+    baton_store::clients::get(&state.db, caller.agency_id(), &client).await?;
+    q.client = Some(client);
+    list(State(state), caller, ApiQuery(q)).await
+}
+
+#[utoipa::path(get, operation_id = "getContent", path = "/api/v1/content/{id}", tag = "content",
+    params(("id" = String, Path)), responses((status = 200, body = ContentOut), (status = 404)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantsIn {
+    /// Members who comment (`mem_…`).
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// Members who decide (`mem_…`).
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// `all` (default) or `any`.
+    #[serde(default)]
+    pub approval_mode: Option<String>,
+}
+
+#[utoipa::path(put, operation_id = "setContentParticipants", path = "/api/v1/content/{id}/participants", tag = "content",
+    params(("id" = String, Path)), request_body = ParticipantsIn,
+    responses((status = 200, body = ContentOut), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn participants(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ParticipantsIn>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    let mode = match b.approval_mode.as_deref() {
+        None | Some("") => None,
+        Some(m) => Some(
+            ApprovalMode::parse(m)
+                .ok_or_else(|| ApiError::invalid("approval_mode", "use all or any"))?,
+        ),
+    };
+    content::set_participants(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        &Participants {
+            reviewers: b.reviewers,
+            approvers: b.approvers,
+            mode,
+        },
+    )
+    .await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionIn {
+    /// The draft's link (https://…).
+    pub url: String,
+    /// What changed in this version.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "addContentVersion", path = "/api/v1/content/{id}/versions", tag = "content",
+    params(("id" = String, Path)), request_body = VersionIn,
+    responses((status = 201, body = VersionOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn add_version(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VersionIn>,
+) -> ApiResult<(StatusCode, Json<VersionOut>)> {
+    caller.require(Scope::Write)?;
+    let v = content::add_version(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        NewVersion::Link { url: b.url },
+        b.note.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v.into())))
+}
+
+#[utoipa::path(post, operation_id = "submitContent", path = "/api/v1/content/{id}/submit", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    content::submit(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+    )
+    .await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
+/// `POST /api/v1/content/{id}/{action}` for the plain moves.
+async fn plain(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: &str,
+    action: ContentAction,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    content::act(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        id,
+        action,
+    )
+    .await?;
+    Ok(Json(full(state, caller.agency_id(), id).await?))
+}
+
+#[utoipa::path(post, operation_id = "approveContentBrief", path = "/api/v1/content/{id}/approve-brief", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn approve_brief(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContentOut>> {
+    plain(&state, &caller, &id, ContentAction::ApproveBrief).await
+}
+
+#[utoipa::path(post, operation_id = "cancelContent", path = "/api/v1/content/{id}/cancel", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContentOut>> {
+    plain(&state, &caller, &id, ContentAction::Cancel).await
+}
+
+#[utoipa::path(post, operation_id = "unscheduleContent", path = "/api/v1/content/{id}/unschedule", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn unschedule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContentOut>> {
+    plain(&state, &caller, &id, ContentAction::Unschedule).await
+}
+
+#[utoipa::path(post, operation_id = "publishContent", path = "/api/v1/content/{id}/publish", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409)), security(("bearer" = [])))]
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContentOut>> {
+    plain(&state, &caller, &id, ContentAction::Publish).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentIn {
+    pub body: String,
+}
+
+#[utoipa::path(post, operation_id = "commentContent", path = "/api/v1/content/{id}/comments", tag = "content",
+    params(("id" = String, Path)), request_body = CommentIn,
+    responses((status = 201, body = RemarkOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CommentIn>,
+) -> ApiResult<(StatusCode, Json<RemarkOut>)> {
+    caller.require(Scope::Write)?;
+    let who = Speaker::Member {
+        id: caller.member.id.clone(),
+        name: caller.member.name.clone(),
+    };
+    let r = content::comment(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        &who,
+        &b.body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    /// `approve` or `request_changes`.
+    pub decision: String,
+    /// Required with `request_changes`.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// For `request_changes`: `major` or `minor` (default) revision.
+    #[serde(default)]
+    pub revision: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "decideContent", path = "/api/v1/content/{id}/decisions", tag = "content",
+    params(("id" = String, Path)), request_body = DecisionIn,
+    responses((status = 200, body = ContentOut), (status = 403), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DecisionIn>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    let decision = Decision::parse(&b.decision)
+        .ok_or_else(|| ApiError::invalid("decision", "use approve or request_changes"))?;
+    let revision = match b.revision.as_deref() {
+        None | Some("") => None,
+        Some(r) => Some(
+            RevisionSize::parse(r)
+                .ok_or_else(|| ApiError::invalid("revision", "use major or minor"))?,
+        ),
+    };
+    let who = Speaker::Member {
+        id: caller.member.id.clone(),
+        name: caller.member.name.clone(),
+    };
+    content::decide(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        &NewDecision {
+            who,
+            decision,
+            comment: b.comment,
+            revision,
+        },
+    )
+    .await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
+#[utoipa::path(get, operation_id = "getContentQa", path = "/api/v1/content/{id}/qa", tag = "content",
+    params(("id" = String, Path)), responses((status = 200, body = QaOut), (status = 404)), security(("bearer" = [])))]
+pub async fn get_qa(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<QaOut>> {
+    caller.require(Scope::Read)?;
+    let item = content::get(&state.db, caller.agency_id(), &id).await?;
+    Ok(Json(qa_out(&item)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QaIn {
+    /// `{"links_checked": true}` ticks an item, `false` unticks it.
+    pub items: BTreeMap<String, bool>,
+}
+
+#[utoipa::path(put, operation_id = "putContentQa", path = "/api/v1/content/{id}/qa", tag = "content",
+    params(("id" = String, Path)), request_body = QaIn,
+    responses((status = 200, body = QaOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn put_qa(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<QaIn>,
+) -> ApiResult<Json<QaOut>> {
+    caller.require(Scope::Write)?;
+    let item = content::set_qa(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        &b.items,
+    )
+    .await?;
+    Ok(Json(qa_out(&item)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleIn {
+    /// When it goes live (RFC 3339).
+    pub publish_at: String,
+    /// Schedule without finished QA: the reason is recorded as an incident risk.
+    #[serde(default)]
+    pub waive_qa_reason: Option<String>,
+}
+
+#[utoipa::path(post, operation_id = "scheduleContent", path = "/api/v1/content/{id}/schedule", tag = "content",
+    params(("id" = String, Path)), request_body = ScheduleIn,
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn schedule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ScheduleIn>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    let at = parse_rfc3339(&b.publish_at)
+        .ok_or_else(|| ApiError::invalid("publish_at", "must be an RFC 3339 time"))?;
+    let now = state.now();
+    if at < now - 5 * 60_000 {
+        return Err(ApiError::invalid("publish_at", "must not be in the past"));
+    }
+    if at > now + 5 * 366 * 86_400_000 {
+        return Err(ApiError::invalid("publish_at", "must be within five years"));
+    }
+    content::schedule(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        at,
+        b.waive_qa_reason.as_deref(),
+    )
+    .await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}

@@ -1,0 +1,621 @@
+//! Content items through the API: the contract's flow (create, participants,
+//! versions, submit, comments, decisions, QA, schedule), review vs approval,
+//! revisions and the approval cycle on a manual clock, the QA gate and its
+//! waiver, the SOPs content events start, bad input and tenant isolation.
+
+mod common;
+
+use std::time::Duration;
+
+use baton_server::testing::TestApp;
+use common::{Api, Resp};
+use serde_json::{json, Value};
+
+/// Monday 2026-03-02 09:00:00 UTC.
+const MON_9: i64 = 1_772_442_000_000;
+const HOUR: i64 = 3_600_000;
+
+async fn member(api: &Api, t: &str, email: &str, name: &str) -> String {
+    let r = api
+        .post(
+            "/api/v1/members",
+            t,
+            json!({"email": email, "name": name, "roles": ["creative_lead"]}),
+        )
+        .await;
+    r.expect(201, "create member");
+    r.id()
+}
+
+/// A token acting as the member `id` (through the store, like the CLI).
+async fn token_of(app: &TestApp, id: &str) -> String {
+    let m = baton_store::members::get(&app.state.db, &app.agency.id, id)
+        .await
+        .expect("member");
+    baton_store::tokens::create(
+        &app.state.db,
+        &m,
+        &baton_store::Actor::cli(),
+        app.state.now(),
+        "test",
+        baton_store::tokens::Scope::Write,
+    )
+    .await
+    .expect("token")
+    .1
+}
+
+fn full_brief() -> Value {
+    json!({"audience": "Gym-goers 25–40 near the harbour", "angle": "Morning routines",
+           "offer": "First month free", "constraints": "No before/after photos", "examples": "https://example.com/ref"})
+}
+
+async fn create(api: &Api, t: &str, client: &str, title: &str, channel: &str) -> Value {
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/content"),
+            t,
+            json!({"title": title, "channel": channel, "format": "reel", "campaign": "Spring Launch", "brief": full_brief()}),
+        )
+        .await;
+    r.expect(201, "create content");
+    r.body.clone()
+}
+
+async fn decide(api: &Api, t: &str, id: &str, body: Value) -> Resp {
+    api.post(&format!("/api/v1/content/{id}/decisions"), t, body)
+        .await
+}
+
+#[tokio::test]
+async fn the_contract_flow_from_brief_to_scheduled() {
+    let (app, clock) = TestApp::spawn_at(MON_9).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let reviewer = member(&api, t, "rev@northwind.test", "Rae Viewer").await;
+    let approver = member(&api, t, "app@northwind.test", "Abe Prover").await;
+    let admin = app.agency.admin.id.clone();
+    let client = api.create_client(t, "Harbor Fitness").await;
+
+    let item = create(&api, t, &client, "Morning routine reel", "instagram").await;
+    let id = item["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("cnt_"));
+    assert_eq!(item["status"], "brief");
+    assert_eq!(item["brief_complete"], true);
+    assert_eq!(item["revision_count"], 0);
+    assert_eq!(item["approval_cycle_seconds"], Value::Null);
+
+    let p = api
+        .put(
+            &format!("/api/v1/content/{id}/participants"),
+            t,
+            json!({"reviewers": [reviewer], "approvers": [admin, approver]}),
+        )
+        .await;
+    p.expect(200, "participants");
+    assert_eq!(p.body["approvers"], json!([admin, approver]));
+    assert_eq!(p.body["approval_mode"], "all");
+
+    let v1 = api
+        .post(
+            &format!("/api/v1/content/{id}/versions"),
+            t,
+            json!({"url": "https://drive.example.com/reel-v1.mp4"}),
+        )
+        .await;
+    v1.expect(201, "version 1");
+    assert_eq!(
+        v1.body["name"],
+        "harbor-fitness_spring-launch_instagram_reel_v1"
+    );
+    assert_eq!(v1.body["n"], 1);
+
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "submit");
+    let rev_token = token_of(&app, &reviewer).await;
+    let app_token = token_of(&app, &approver).await;
+    let c = api
+        .post(
+            &format!("/api/v1/content/{id}/comments"),
+            &rev_token,
+            json!({"body": "Hook is slow: cut the first 2 seconds"}),
+        )
+        .await;
+    c.expect(201, "reviewer comments");
+    assert_eq!(c.body["author"], "Rae Viewer");
+    // Review is broad, approval narrow: the reviewer cannot decide.
+    decide(&api, &rev_token, &id, json!({"decision": "approve"}))
+        .await
+        .problem(403, "reviewer decides");
+    decide(
+        &api,
+        &app_token,
+        &id,
+        json!({"decision": "request_changes"}),
+    )
+    .await
+    .problem(422, "changes without a comment");
+    let d = decide(
+        &api,
+        &app_token,
+        &id,
+        json!({"decision": "request_changes", "comment": "Logo must be visible", "revision": "major"}),
+    )
+    .await;
+    d.expect(200, "request changes");
+    assert_eq!(d.body["status"], "changes_requested");
+    assert_eq!(d.body["revision_count"], 1);
+    let round = &d.body["rounds"][0];
+    assert_eq!(round["outcome"], "changes_requested");
+    assert_eq!(round["revision"], "major");
+    assert_eq!(
+        round["feedback"],
+        json!([
+            "Rae Viewer: Hook is slow: cut the first 2 seconds",
+            "Abe Prover: Logo must be visible"
+        ])
+    );
+
+    clock.advance(2 * HOUR);
+    api.post(
+        &format!("/api/v1/content/{id}/versions"),
+        t,
+        json!({"url": "https://drive.example.com/reel-v2.mp4", "note": "Shorter hook, logo in"}),
+    )
+    .await
+    .expect(201, "version 2");
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "resubmit");
+    clock.advance(HOUR);
+    let half = decide(&api, &app_token, &id, json!({"decision": "approve"})).await;
+    half.expect(200, "one approver of two");
+    assert_eq!(
+        half.body["status"], "in_review",
+        "all approvers must approve"
+    );
+    clock.advance(HOUR);
+    let done = decide(
+        &api,
+        t,
+        &id,
+        json!({"decision": "approve", "comment": "Great"}),
+    )
+    .await;
+    done.expect(200, "second approver");
+    assert_eq!(done.body["status"], "approved");
+    assert_eq!(done.body["revision_count"], 1);
+    assert_eq!(done.body["approval_cycle_seconds"], 4 * 3600);
+    assert_eq!(done.body["approval_cycle_business_seconds"], 4 * 3600);
+
+    let g = api.get(&format!("/api/v1/content/{id}"), t).await;
+    g.expect(200, "get");
+    let names: Vec<&str> = g.body["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "harbor-fitness_spring-launch_instagram_reel_v1",
+            "harbor-fitness_spring-launch_instagram_reel_v2"
+        ]
+    );
+    assert_eq!(
+        g.body["discussion"].as_array().unwrap().len(),
+        4,
+        "one comment, three decisions"
+    );
+
+    // QA gate.
+    let qa = api.get(&format!("/api/v1/content/{id}/qa"), t).await;
+    qa.expect(200, "qa");
+    let keys: Vec<String> = qa.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(keys.contains(&"links_checked".to_string()), "{keys:?}");
+    assert!(qa.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["done"] == false));
+    let when = baton_core::clock::rfc3339(MON_9 + 48 * HOUR);
+    let s = api
+        .post(
+            &format!("/api/v1/content/{id}/schedule"),
+            t,
+            json!({"publish_at": when}),
+        )
+        .await;
+    s.problem(409, "schedule before QA");
+    assert!(s.text.contains("QA"), "{}", s.text);
+    api.put(
+        &format!("/api/v1/content/{id}/qa"),
+        t,
+        json!({"items": {"nope": true}}),
+    )
+    .await
+    .problem(422, "unknown QA item");
+    let all: serde_json::Map<String, Value> =
+        keys.iter().map(|k| (k.clone(), json!(true))).collect();
+    let q = api
+        .put(
+            &format!("/api/v1/content/{id}/qa"),
+            t,
+            json!({"items": all}),
+        )
+        .await;
+    q.expect(200, "qa done");
+    assert_eq!(q.body["complete"], true);
+    assert_eq!(q.body["qa_by"], app.agency.admin.name.as_str());
+    let s = api
+        .post(
+            &format!("/api/v1/content/{id}/schedule"),
+            t,
+            json!({"publish_at": when}),
+        )
+        .await;
+    s.expect(200, "schedule");
+    assert_eq!(s.body["status"], "scheduled");
+    assert_eq!(s.body["publish_at"], when.as_str());
+
+    // The timeline tells the story.
+    let types: Vec<String> = api
+        .client_events(t, &client)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    for ty in [
+        "content.cycle_started",
+        "content.version_added",
+        "content.drafts_ready",
+        "content.changes_requested",
+        "content.ready_to_schedule",
+        "content.scheduled",
+    ] {
+        assert!(types.iter().any(|x| x == ty), "{ty} in {types:?}");
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn any_mode_needs_one_approver_and_qa_can_be_waived_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let other = member(&api, t, "o@northwind.test", "Other Approver").await;
+    let admin = app.agency.admin.id.clone();
+    let client = api.create_client(t, "Any Co").await;
+    let id = create(&api, t, &client, "Post", "x").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .problem(409, "submit from brief without a version");
+    api.post(
+        &format!("/api/v1/content/{id}/versions"),
+        t,
+        json!({"url": "https://example.com/draft"}),
+    )
+    .await
+    .expect(201, "version");
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .problem(409, "submit without approvers");
+    api.put(
+        &format!("/api/v1/content/{id}/participants"),
+        t,
+        json!({"approvers": [admin, other], "approval_mode": "any"}),
+    )
+    .await
+    .expect(200, "any mode");
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "submit");
+    api.post(
+        &format!("/api/v1/content/{id}/versions"),
+        t,
+        json!({"url": "https://example.com/draft2"}),
+    )
+    .await
+    .problem(409, "new version during review");
+    let d = decide(&api, t, &id, json!({"decision": "approve"})).await;
+    assert_eq!(d.body["status"], "approved", "{}", d.text);
+    // X: the length item names the 280-character limit.
+    let qa = api.get(&format!("/api/v1/content/{id}/qa"), t).await;
+    assert!(qa.text.contains("280"), "{}", qa.text);
+    let when = baton_core::clock::rfc3339(common::now_ms() + 24 * HOUR);
+    let s = api
+        .post(
+            &format!("/api/v1/content/{id}/schedule"),
+            t,
+            json!({"publish_at": when, "waive_qa_reason": "Client's launch moved up; legal signed off by phone"}),
+        )
+        .await;
+    s.expect(200, "waived");
+    assert_eq!(
+        s.body["qa"]["waived_reason"],
+        "Client's launch moved up; legal signed off by phone"
+    );
+    let events = api.client_events(t, &client).await;
+    let waived = events
+        .iter()
+        .find(|e| e["type"] == "content.qa_waived")
+        .expect("waiver on the timeline");
+    assert_eq!(waived["data"]["incident_risk"], true);
+    api.post(&format!("/api/v1/content/{id}/publish"), t, json!({}))
+        .await
+        .expect(200, "publish");
+    api.post(&format!("/api/v1/content/{id}/cancel"), t, json!({}))
+        .await
+        .problem(409, "cancel a published item");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn content_events_start_their_sops() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let admin = app.agency.admin.id.clone();
+    let client = api.create_client(t, "Sop Co").await;
+    let id = create(&api, t, &client, "Carousel", "linkedin").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(&format!("/api/v1/content/{id}/approve-brief"), t, json!({}))
+        .await
+        .expect(200, "approve brief");
+    api.put(
+        &format!("/api/v1/content/{id}/participants"),
+        t,
+        json!({"approvers": [admin]}),
+    )
+    .await
+    .expect(200, "approver");
+    api.post(
+        &format!("/api/v1/content/{id}/versions"),
+        t,
+        json!({"url": "https://example.com/c1"}),
+    )
+    .await
+    .expect(201, "version");
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "submit");
+    decide(&api, t, &id, json!({"decision": "approve"}))
+        .await
+        .expect(200, "approve");
+    let wanted = [
+        "content_intake",
+        "creative_production",
+        "review_approval",
+        "publishing_qa",
+    ];
+    let mut keys = Vec::new();
+    for _ in 0..100 {
+        let r = api
+            .get(&format!("/api/v1/sop-runs?client={client}"), t)
+            .await;
+        keys = r
+            .items()
+            .iter()
+            .map(|x| x["sop_key"].as_str().unwrap().to_string())
+            .collect();
+        if wanted.iter().all(|w| keys.iter().any(|k| k == w)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for w in wanted {
+        assert!(keys.iter().any(|k| k == w), "{w} started: {keys:?}");
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_content_input_is_refused() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Input Co").await;
+    let path = format!("/api/v1/clients/{client}/content");
+    for (body, what) in [
+        (json!({"title": "", "channel": "instagram"}), "empty title"),
+        (
+            json!({"title": "X", "channel": "Insta gram!"}),
+            "bad channel",
+        ),
+        (
+            json!({"title": "X", "channel": "instagram", "extra": 1}),
+            "unknown field",
+        ),
+        (
+            json!({"title": "X", "channel": "instagram", "brief": {"mood": "x"}}),
+            "unknown brief field",
+        ),
+        (
+            json!({"title": "X", "channel": "instagram", "brief": {"audience": "a".repeat(6000)}}),
+            "long brief",
+        ),
+        (json!({"channel": "instagram"}), "no title"),
+    ] {
+        let r = api.post(&path, t, body).await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+    }
+    let id = create(&api, t, &client, "Ok", "tiktok").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Incomplete brief: approving it is refused and names what is missing.
+    let half = api
+        .post(
+            &path,
+            t,
+            json!({"title": "Half", "channel": "tiktok", "brief": {"audience": "Runners"}}),
+        )
+        .await;
+    half.expect(201, "half brief");
+    assert_eq!(
+        half.body["brief_missing"],
+        json!(["angle", "offer", "constraints", "examples"])
+    );
+    let r = api
+        .post(
+            &format!("/api/v1/content/{}/approve-brief", half.id()),
+            t,
+            json!({}),
+        )
+        .await;
+    r.problem(409, "incomplete brief");
+    assert!(r.text.contains("angle"), "{}", r.text);
+
+    for (body, what) in [
+        (
+            json!({"reviewers": ["mem_01J00000000000000000000000"]}),
+            "stranger",
+        ),
+        (
+            json!({"reviewers": [app.agency.admin.id], "approvers": [app.agency.admin.id]}),
+            "both",
+        ),
+        (
+            json!({"approvers": [], "approval_mode": "some"}),
+            "bad mode",
+        ),
+    ] {
+        let r = api
+            .put(&format!("/api/v1/content/{id}/participants"), t, body)
+            .await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+    }
+    for (body, what) in [
+        (json!({"url": "not a link"}), "bad url"),
+        (json!({"url": ""}), "empty url"),
+        (json!({"link": "https://x.test"}), "wrong field"),
+    ] {
+        let r = api
+            .post(&format!("/api/v1/content/{id}/versions"), t, body)
+            .await;
+        assert_eq!(r.status, 422, "{what}: {}", r.text);
+    }
+    api.post(
+        &format!("/api/v1/content/{id}/comments"),
+        t,
+        json!({"body": "  "}),
+    )
+    .await
+    .problem(422, "empty comment");
+    decide(&api, t, &id, json!({"decision": "maybe"}))
+        .await
+        .problem(422, "bad decision");
+    decide(
+        &api,
+        t,
+        &id,
+        json!({"decision": "approve", "revision": "huge"}),
+    )
+    .await
+    .problem(422, "bad revision");
+    // Not an approver and nothing submitted.
+    decide(&api, t, &id, json!({"decision": "approve"}))
+        .await
+        .problem(403, "not an approver");
+    for when in ["tomorrow", "2001-01-01T00:00:00Z"] {
+        api.post(
+            &format!("/api/v1/content/{id}/schedule"),
+            t,
+            json!({"publish_at": when}),
+        )
+        .await
+        .problem(422, when);
+    }
+    api.post(
+        &format!("/api/v1/content/{id}/schedule"),
+        t,
+        json!({"publish_at": baton_core::clock::rfc3339(common::now_ms() + HOUR)}),
+    )
+    .await
+    .problem(409, "schedule before approval");
+    for q in ["status=late", "limit=0", "cursor=nope"] {
+        api.get(&format!("/api/v1/content?{q}"), t)
+            .await
+            .problem(422, q);
+    }
+    let read = api.token(t, "read").await;
+    api.post(&path, &read, json!({"title": "X", "channel": "instagram"}))
+        .await
+        .problem(403, "read token creates");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn another_agency_sees_none_of_it() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Ours").await;
+    let id = create(&api, t, &client, "Ours", "instagram").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rival = app.other_agency("admin@rival.test").await;
+    let r = &rival.token;
+    api.get(&format!("/api/v1/content/{id}"), r)
+        .await
+        .problem(404, "their item");
+    api.get(&format!("/api/v1/content/{id}/qa"), r)
+        .await
+        .problem(404, "their qa");
+    api.get(&format!("/api/v1/clients/{client}/content"), r)
+        .await
+        .problem(404, "their client's list");
+    api.post(
+        &format!("/api/v1/clients/{client}/content"),
+        r,
+        json!({"title": "X", "channel": "instagram"}),
+    )
+    .await
+    .problem(404, "create on their client");
+    for (method, path, body) in [
+        (
+            "put",
+            "participants",
+            json!({"approvers": [rival.admin.id]}),
+        ),
+        ("post", "versions", json!({"url": "https://x.test/a"})),
+        ("post", "submit", json!({})),
+        ("post", "comments", json!({"body": "hi"})),
+        ("post", "decisions", json!({"decision": "approve"})),
+        ("put", "qa", json!({"items": {"links_checked": true}})),
+        (
+            "post",
+            "schedule",
+            json!({"publish_at": baton_core::clock::rfc3339(common::now_ms() + HOUR)}),
+        ),
+        ("post", "cancel", json!({})),
+    ] {
+        let url = format!("/api/v1/content/{id}/{path}");
+        let res = if method == "put" {
+            api.put(&url, r, body).await
+        } else {
+            api.post(&url, r, body).await
+        };
+        assert_eq!(res.status, 404, "{path}: {}", res.text);
+    }
+    assert!(api.get("/api/v1/content", r).await.items().is_empty());
+    let ours = api
+        .get(&format!("/api/v1/clients/{client}/content"), t)
+        .await;
+    assert_eq!(ours.items().len(), 1);
+    assert_eq!(ours.items()[0]["status"], "brief", "untouched by the rival");
+    app.shutdown().await;
+}
