@@ -15,6 +15,7 @@ pub mod content;
 pub mod error;
 pub mod events;
 pub mod handoff;
+pub mod ical;
 pub mod ids;
 pub mod lifecycle;
 pub mod onboarding;

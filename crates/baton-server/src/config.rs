@@ -55,6 +55,11 @@ impl ServerConfig {
         format!("{}/o/{token}", self.public_url)
     }
 
+    /// The secret iCalendar URL of a content calendar feed.
+    pub fn feed_url(&self, token: &str) -> String {
+        format!("{}/feeds/{token}.ics", self.public_url)
+    }
+
     pub fn session_cookie(&self) -> &'static str {
         if self.secure_cookies {
             "__Host-baton_session"

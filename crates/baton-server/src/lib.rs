@@ -59,7 +59,7 @@ impl MakeRequestId for RandomRequestId {
 /// links `/o/{token}…`, invites `/invite/{token}`) are replaced by `…`, so a
 /// log never holds a working link.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    for prefix in ["/o/", "/invite/"] {
+    for prefix in ["/o/", "/invite/", "/feeds/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
             return format!("{prefix}…{tail}").into();
@@ -78,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .merge(web::portal::router(state.clone()))
+        .merge(web::feeds::router())
         .merge(web::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -134,6 +135,7 @@ mod tests {
                 "/o/…/requests/acc_1/grant",
             ),
             ("/invite/secret", "/invite/…"),
+            ("/feeds/secret.ics", "/feeds/…"),
             ("/clients/cli_1", "/clients/cli_1"),
             ("/onboarding", "/onboarding"),
         ] {

@@ -99,6 +99,13 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/content/{id}/qa"),
     ("put", "/api/v1/content/{id}/qa"),
     ("post", "/api/v1/content/{id}/schedule"),
+    ("post", "/api/v1/clients/{id}/calendar-feed"),
+    ("post", "/api/v1/me/calendar-feed"),
+    ("get", "/api/v1/agency/content-settings"),
+    ("put", "/api/v1/agency/content-settings"),
+    ("get", "/api/v1/clients/{id}/content-settings"),
+    ("put", "/api/v1/clients/{id}/content-settings"),
+    ("get", "/api/v1/kpis/content"),
 ];
 
 #[tokio::test]

@@ -58,7 +58,8 @@ CREATE TABLE content_items (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX content_items_agency ON content_items (agency_id, id);
-CREATE INDEX content_items_client ON content_items (agency_id, client_id, status);
+CREATE INDEX content_items_status ON content_items (agency_id, status, id);
+CREATE INDEX content_items_client ON content_items (agency_id, client_id, status, id);
 CREATE INDEX content_items_publish ON content_items (agency_id, publish_at);
 
 -- Immutable versions: a file under the data directory or a link.
@@ -73,6 +74,8 @@ CREATE TABLE content_versions (
     content_type TEXT,
     size_bytes BIGINT,
     note TEXT,
+    -- Who added it (the creative, for per-creative metrics) and their name.
+    created_by_id TEXT NOT NULL,
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (content_id, n)
@@ -124,3 +127,16 @@ CREATE TABLE content_decisions (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX content_decisions_item ON content_decisions (content_id, round, created_at);
+
+-- Secret iCalendar feed URLs (per client or per member) that calendar apps
+-- subscribe to; only the token's SHA-256 is stored.
+CREATE TABLE calendar_feeds (
+    token_hash TEXT PRIMARY KEY,
+    agency_id TEXT NOT NULL REFERENCES agencies(id),
+    client_id TEXT REFERENCES clients(id),
+    member_id TEXT REFERENCES members(id),
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX calendar_feeds_agency ON calendar_feeds (agency_id, client_id, member_id);

@@ -274,6 +274,54 @@ pub async fn list(
     Ok(page::from_rows(items, limit, |i| i.id.clone()))
 }
 
+/// Scheduled and published items whose publish time falls in `[from, to)`,
+/// by publish time: the content calendar and its iCalendar feeds.
+pub async fn scheduled_between(
+    db: &Db,
+    agency_id: &str,
+    from: i64,
+    to: i64,
+    client_id: Option<&str>,
+) -> Result<Vec<Item>> {
+    let sql =
+        format!(
+        "SELECT {COLS} {FROM} WHERE i.agency_id = $1 AND i.publish_at >= $2 AND i.publish_at < $3 \
+         AND i.status IN ('scheduled', 'published'){} ORDER BY i.publish_at, i.id LIMIT 5000",
+        if client_id.is_some() { " AND i.client_id = $4" } else { "" }
+    );
+    let mut q = sqlx::query(&sql).bind(agency_id).bind(from).bind(to);
+    if let Some(c) = client_id {
+        q = q.bind(c);
+    }
+    let rows = q.fetch_all(db.reader()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many items the agency (or one client) has in each status.
+pub async fn status_counts(
+    db: &Db,
+    agency_id: &str,
+    client_id: Option<&str>,
+) -> Result<BTreeMap<ContentStatus, i64>> {
+    let sql =
+        format!(
+        "SELECT status, COUNT(*) AS n FROM content_items WHERE agency_id = $1{} GROUP BY status",
+        if client_id.is_some() { " AND client_id = $2" } else { "" }
+    );
+    let mut q = sqlx::query(&sql).bind(agency_id);
+    if let Some(c) = client_id {
+        q = q.bind(c);
+    }
+    let mut out = BTreeMap::new();
+    for r in q.fetch_all(db.reader()).await? {
+        let status: String = r.try_get("status")?;
+        if let Some(s) = ContentStatus::parse(&status) {
+            out.insert(s, r.try_get::<i64, _>("n")?);
+        }
+    }
+    Ok(out)
+}
+
 /// One immutable version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Version {
@@ -467,6 +515,67 @@ pub async fn client_defaults(
             parse(&r.try_get::<String, _>("approvers")?, "approvers")?,
         )),
     }
+}
+
+/// Saves a client's approval defaults (new items start with them).
+pub async fn save_client_defaults(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    client_id: &str,
+    p: &Participants,
+) -> Result<(ApprovalMode, Vec<String>, Vec<String>)> {
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let hit =
+        sqlx::query("UPDATE clients SET updated_at = updated_at WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(client_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+    if hit == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let reviewers = members_of(tx.conn(), agency_id, "reviewers", &p.reviewers).await?;
+    let approvers = members_of(tx.conn(), agency_id, "approvers", &p.approvers).await?;
+    if let Some(both) = reviewers.iter().find(|r| approvers.contains(r)) {
+        return Err(CoreError::invalid(
+            "approvers",
+            format!("{both} is listed as reviewer and approver: keep approval narrow, choose one"),
+        )
+        .into());
+    }
+    let mode = p.mode.unwrap_or_default();
+    sqlx::query("DELETE FROM client_content_settings WHERE agency_id = $1 AND client_id = $2")
+        .bind(agency_id)
+        .bind(client_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "INSERT INTO client_content_settings (agency_id, client_id, approval_mode, reviewers, approvers, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(agency_id)
+    .bind(client_id)
+    .bind(mode.key())
+    .bind(text(&reviewers)?)
+    .bind(text(&approvers)?)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let data = json!({"approval_mode": mode.key(), "reviewers": reviewers, "approvers": approvers});
+    tx.commit(
+        Record::new(
+            "client.content_settings_changed",
+            "client",
+            client_id,
+            data.clone(),
+        )
+        .with_event(Some(client_id), data),
+    )
+    .await?;
+    Ok((mode, reviewers, approvers))
 }
 
 /// Creates an item in `brief` and records `content.cycle_started` (which
@@ -764,7 +873,7 @@ pub async fn add_version(
     };
     sqlx::query(
         "INSERT INTO content_versions (agency_id, content_id, n, name, kind, url, file_name, content_type, \
-         size_bytes, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         size_bytes, note, created_by_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(agency_id)
     .bind(id)
@@ -776,6 +885,7 @@ pub async fn add_version(
     .bind(&content_type)
     .bind(size)
     .bind(&note)
+    .bind(&actor.id)
     .bind(&actor.label)
     .bind(now)
     .execute(tx.conn())

@@ -5,8 +5,10 @@
 pub mod access;
 pub mod agency;
 pub mod calendar;
+pub mod calendar_feeds;
 pub mod clients;
 pub mod content;
+pub mod content_settings;
 pub mod dto;
 pub mod events;
 pub mod handoff;
@@ -48,7 +50,10 @@ use crate::state::AppState;
         sops::notices, sops::mark_read,
         content::create, content::list, content::list_for_client, content::get, content::participants,
         content::add_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
+        calendar_feeds::for_client, calendar_feeds::for_me,
         content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule,
+        content_settings::get_agency, content_settings::put_agency, content_settings::get_client,
+        content_settings::put_client, content_settings::kpis,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -198,6 +203,20 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(content::get_qa).put(content::put_qa),
         )
         .route("/content/{id}/schedule", post(content::schedule))
+        .route(
+            "/clients/{id}/calendar-feed",
+            post(calendar_feeds::for_client),
+        )
+        .route("/me/calendar-feed", post(calendar_feeds::for_me))
+        .route(
+            "/agency/content-settings",
+            get(content_settings::get_agency).put(content_settings::put_agency),
+        )
+        .route(
+            "/clients/{id}/content-settings",
+            get(content_settings::get_client).put(content_settings::put_client),
+        )
+        .route("/kpis/content", get(content_settings::kpis))
         .route("/notices", get(sops::notices))
         .route("/notices/read", post(sops::mark_read))
         .fallback(not_found)

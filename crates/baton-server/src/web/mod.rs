@@ -14,8 +14,10 @@ mod assets;
 mod client_access;
 mod client_page;
 mod client_runs;
+mod content_pages;
 mod dashboard;
 mod error_page;
+pub mod feeds;
 mod form;
 mod handoff;
 mod invite;
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(handoff::router())
         .merge(sop_pages::router())
         .merge(client_runs::router())
+        .merge(content_pages::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(state, crate::auth::session::same_origin))
         .layer(from_fn(error_page::html_errors))

@@ -1,0 +1,60 @@
+//! `POST /api/v1/clients/{id}/calendar-feed` and `POST /api/v1/me/calendar-feed`:
+//! a secret iCalendar URL of the content calendar (one client's, or the
+//! caller's), shown once; a new one revokes the previous.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use baton_store::calendar_feeds::{self, FeedScope};
+use baton_store::tokens::Scope;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::idempotency::SecretInBody;
+use crate::auth::api_token::ApiCaller;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedOut {
+    /// Subscribe to it in a calendar app; shown once. Anyone with the URL
+    /// sees the calendar, so treat it like a password.
+    pub url: String,
+}
+
+async fn create(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiResult<Response> {
+    caller.require(Scope::Write)?;
+    let token = calendar_feeds::create(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &scope,
+    )
+    .await?;
+    let out = FeedOut {
+        url: state.config.feed_url(&token),
+    };
+    let mut resp = (StatusCode::CREATED, Json(out)).into_response();
+    resp.extensions_mut().insert(SecretInBody);
+    Ok(resp)
+}
+
+#[utoipa::path(post, operation_id = "createClientCalendarFeed", path = "/api/v1/clients/{id}/calendar-feed", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 201, body = FeedOut), (status = 404)), security(("bearer" = [])))]
+pub async fn for_client(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client): Path<String>,
+) -> ApiResult<Response> {
+    create(&state, &caller, FeedScope::Client(client)).await
+}
+
+#[utoipa::path(post, operation_id = "createMyCalendarFeed", path = "/api/v1/me/calendar-feed", tag = "content",
+    responses((status = 201, body = FeedOut)), security(("bearer" = [])))]
+pub async fn for_me(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Response> {
+    let me = caller.member.id.clone();
+    create(&state, &caller, FeedScope::Member(me)).await
+}
