@@ -21,6 +21,7 @@ pub const NOTICE: &str = "ntc";
 pub const CONTENT: &str = "cnt";
 pub const COMMENT: &str = "cmt";
 pub const DECISION: &str = "dec";
+pub const APPROVAL_LINK: &str = "apl";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -55,6 +55,11 @@ impl ServerConfig {
         format!("{}/o/{token}", self.public_url)
     }
 
+    /// The client's approval link of a content item.
+    pub fn approval_url(&self, token: &str) -> String {
+        format!("{}/a/{token}", self.public_url)
+    }
+
     /// The secret iCalendar URL of a content calendar feed.
     pub fn feed_url(&self, token: &str) -> String {
         format!("{}/feeds/{token}.ics", self.public_url)

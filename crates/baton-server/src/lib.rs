@@ -59,7 +59,7 @@ impl MakeRequestId for RandomRequestId {
 /// links `/o/{token}…`, invites `/invite/{token}`) are replaced by `…`, so a
 /// log never holds a working link.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    for prefix in ["/o/", "/invite/", "/feeds/"] {
+    for prefix in ["/o/", "/a/", "/invite/", "/feeds/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
             return format!("{prefix}…{tail}").into();
@@ -136,6 +136,7 @@ mod tests {
             ),
             ("/invite/secret", "/invite/…"),
             ("/feeds/secret.ics", "/feeds/…"),
+            ("/a/secret/decision", "/a/…/decision"),
             ("/clients/cli_1", "/clients/cli_1"),
             ("/onboarding", "/onboarding"),
         ] {

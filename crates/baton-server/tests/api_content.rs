@@ -619,3 +619,72 @@ async fn another_agency_sees_none_of_it() {
     assert_eq!(ours.items()[0]["status"], "brief", "untouched by the rival");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_brief_is_edited_until_approval() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let admin = app.agency.admin.id.clone();
+    let client = api.create_client(t, "Edit Co").await;
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/content"),
+            t,
+            json!({"title": "Draft idea", "channel": "instagram", "brief": {"audience": "Runners"}}),
+        )
+        .await;
+    r.expect(201, "create");
+    let id = r.id();
+    let path = format!("/api/v1/content/{id}");
+    api.patch(&path, t, json!({"title": ""}))
+        .await
+        .problem(422, "empty title");
+    api.patch(&path, t, json!({"brief": {"mood": "x"}}))
+        .await
+        .problem(422, "unknown brief field");
+    let p = api
+        .patch(
+            &path,
+            t,
+            json!({"title": "Morning routine", "brief": full_brief()}),
+        )
+        .await;
+    p.expect(200, "edit");
+    assert_eq!(p.body["title"], "Morning routine");
+    assert_eq!(p.body["brief_complete"], true);
+    assert_eq!(p.body["channel"], "instagram", "kept");
+    api.post(&format!("/api/v1/content/{id}/approve-brief"), t, json!({}))
+        .await
+        .expect(200, "approve the completed brief");
+    let rival = app.other_agency("admin@rival.test").await;
+    api.patch(&path, &rival.token, json!({"title": "Theirs"}))
+        .await
+        .problem(404, "their item");
+    // Approved: the item stays as it was approved.
+    api.put(
+        &format!("{path}/participants"),
+        t,
+        json!({"approvers": [admin]}),
+    )
+    .await
+    .expect(200, "approver");
+    api.post(
+        &format!("{path}/versions"),
+        t,
+        json!({"url": "https://example.com/v1"}),
+    )
+    .await
+    .expect(201, "version");
+    api.post(&format!("{path}/submit"), t, json!({}))
+        .await
+        .expect(200, "submit");
+    decide(&api, t, &id, json!({"decision": "approve"}))
+        .await
+        .expect(200, "approve");
+    api.patch(&path, t, json!({"title": "Changed after approval"}))
+        .await
+        .problem(409, "edit after approval");
+    assert_eq!(api.get(&path, t).await.body["title"], "Morning routine");
+    app.shutdown().await;
+}

@@ -914,3 +914,59 @@ async fn a_big_board_and_a_busy_month_render_fast() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_team_makes_the_clients_approval_link_from_the_item_page() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = app.agency.token.clone();
+    let client = api.create_client(&t, "Harbor Fitness").await;
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/content"),
+            &t,
+            json!({"title": "Client-approved reel", "channel": "instagram"}),
+        )
+        .await;
+    r.expect(201, "create");
+    let id = r.id();
+    let (c, csrf) = admin(&app).await;
+    let item = app.url(&format!("/content/{id}"));
+    // Without the client among the approvers, there is no link to make.
+    let html = page(&app, &c, &format!("/content/{id}")).await;
+    assert!(!html.contains("approval link</button>"));
+    let refused = post_refused(
+        &c,
+        &format!("{item}/approval-link"),
+        &csrf,
+        &[],
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(refused.contains("not an approver"), "{refused}");
+    post_ok(
+        &c,
+        &format!("{item}/participants"),
+        &csrf,
+        &[("approvers", "client"), ("approval_mode", "all")],
+    )
+    .await;
+    let html = page(&app, &c, &format!("/content/{id}")).await;
+    assert!(
+        html.contains("the client (approval link)"),
+        "named as approver"
+    );
+    let resp = post(&c, &format!("{item}/approval-link"), &csrf, &[]).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    let marker = "expires in 14 days):<br><code>";
+    let url = between(&html, marker, "</code>")[marker.len()..].to_string();
+    assert!(url.contains("/a/"), "{url}");
+    // The link opens the client's page; the URL is not on the next render.
+    let (status, client_page) = get(&browser(), &url).await;
+    assert_eq!(status, StatusCode::OK, "{client_page}");
+    assert!(client_page.contains("Client-approved reel"));
+    let again = page(&app, &c, &format!("/content/{id}")).await;
+    assert!(!again.contains(&url), "shown once");
+    app.shutdown().await;
+}

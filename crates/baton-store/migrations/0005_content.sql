@@ -140,3 +140,18 @@ CREATE TABLE calendar_feeds (
     revoked_at BIGINT
 );
 CREATE INDEX calendar_feeds_agency ON calendar_feeds (agency_id, client_id, member_id);
+
+-- The client's approval link of a content item: a capability URL like the
+-- onboarding link (256-bit token, only its SHA-256 stored, expiry,
+-- revocable). One open link per item; a new one revokes the previous.
+CREATE TABLE approval_links (
+    id TEXT PRIMARY KEY,
+    agency_id TEXT NOT NULL REFERENCES agencies(id),
+    content_id TEXT NOT NULL REFERENCES content_items(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX approval_links_item ON approval_links (agency_id, content_id);

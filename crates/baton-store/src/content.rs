@@ -647,6 +647,80 @@ pub async fn create(
     get(db, agency_id, &id).await
 }
 
+/// What an edit of an item may change; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct ItemPatch {
+    pub title: Option<String>,
+    pub format: Option<String>,
+    pub campaign: Option<String>,
+    pub brief: Option<ContentBrief>,
+}
+
+/// Edits the title, format, campaign or brief. Once approved the item is
+/// what was approved: edits are refused (409) from then on.
+pub async fn update(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+    p: ItemPatch,
+) -> Result<Item> {
+    let title = p
+        .title
+        .as_deref()
+        .map(|t| validate::name("title", t))
+        .transpose()?;
+    let format = p
+        .format
+        .as_deref()
+        .map(|f| short("format", f, 60))
+        .transpose()?;
+    let campaign = p
+        .campaign
+        .as_deref()
+        .map(|c| short("campaign", c, 120))
+        .transpose()?;
+    let brief = p.brief.map(ContentBrief::validated).transpose()?;
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let item = lock(&mut tx, id).await?;
+    if !matches!(
+        item.status,
+        ContentStatus::Brief
+            | ContentStatus::InProduction
+            | ContentStatus::ChangesRequested
+            | ContentStatus::InReview
+    ) {
+        return Err(CoreError::Conflict(format!(
+            "the item is {}: it stays as it was approved",
+            item.status.label().to_lowercase()
+        ))
+        .into());
+    }
+    let title = title.unwrap_or_else(|| item.title.clone());
+    let format = format.unwrap_or_else(|| item.format.clone());
+    let campaign = campaign.unwrap_or_else(|| item.campaign.clone());
+    let brief = brief.unwrap_or_else(|| item.brief.clone());
+    sqlx::query(
+        "UPDATE content_items SET title = $3, format = $4, campaign = $5, brief = $6, updated_at = $7 \
+         WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(&title)
+    .bind(&format)
+    .bind(&campaign)
+    .bind(text(&brief)?)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let data = json!({"title": title, "brief_complete": brief.is_complete(), "brief_missing": brief.missing()});
+    let mut record = Record::new("content.updated", "content", id, data.clone());
+    record.events.push(event(&item, "content.updated", data));
+    tx.commit(record).await?;
+    get(db, agency_id, id).await
+}
+
 /// Locks an item's row for a change and loads it.
 async fn lock(tx: &mut WriteTx, id: &str) -> Result<Item> {
     let agency_id = tx.agency_id().to_string();
@@ -702,6 +776,10 @@ async fn set_status(
     Ok(())
 }
 
+/// The approver id that stands for the client (who decides on the item's
+/// approval link, without an account).
+pub const CLIENT_APPROVER: &str = "client";
+
 /// Active members of the agency among `ids` (each once), or a 422 naming
 /// the first stranger.
 async fn members_of(
@@ -717,6 +795,13 @@ async fn members_of(
     }
     for id in ids {
         let id = id.trim();
+        // The client approves on their approval link: "client" in approvers.
+        if id == CLIENT_APPROVER && field == "approvers" {
+            if seen.insert(id.to_string()) {
+                out.push(id.to_string());
+            }
+            continue;
+        }
         let ok: Option<i64> =
             sqlx::query_scalar("SELECT active FROM members WHERE agency_id = $1 AND id = $2")
                 .bind(agency_id)
@@ -1166,7 +1251,14 @@ pub async fn decide(
             }
             m.clone()
         }
-        Speaker::Client { .. } => "client".to_string(),
+        Speaker::Client { .. } => {
+            if !item.approvers.iter().any(|a| a == CLIENT_APPROVER) {
+                return Err(StoreError::Forbidden(
+                    "the client is not an approver of this item".into(),
+                ));
+            }
+            CLIENT_APPROVER.to_string()
+        }
     };
     if item.status != ContentStatus::InReview {
         return Err(CoreError::Conflict(format!(
@@ -1210,12 +1302,7 @@ pub async fn decide(
             decisions.push((r.try_get::<String, _>("author_id")?, d));
         }
     }
-    // The client's decision counts as one more approver's when the client decided.
-    let mut approvers = item.approvers.clone();
-    if decisions.iter().any(|(a, _)| a == "client") {
-        approvers.push("client".into());
-    }
-    let outcome = content::round_outcome(item.approval_mode, &approvers, &decisions);
+    let outcome = content::round_outcome(item.approval_mode, &item.approvers, &decisions);
     let ev_data = json!({"round": item.round, "version": item.current_version, "decision": decision.key(), "by": label});
     let mut record = Record::new("content.decided", "content", id, ev_data.clone());
     record.events.push(event(&item, "content.decided", ev_data));

@@ -12,6 +12,7 @@ pub mod access_kpis;
 pub mod access_requests;
 pub mod access_templates;
 pub mod agencies;
+pub mod approval_links;
 pub mod audit;
 pub mod calendar_feeds;
 pub mod calendars;

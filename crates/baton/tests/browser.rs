@@ -935,3 +935,85 @@ async fn traffic_control_view_shows_breached_runs() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn client_approves_content_on_a_phone() {
+    browser_test("browser-approval", |h| async move {
+        // 1. The team prepares an item whose approver is the client, with a
+        //    draft in review, and makes the client's approval link.
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Harbor Fitness"})),
+                201,
+            )
+            .await;
+        let cid = client["id"].as_str().expect("client id").to_string();
+        let item = h
+            .api_ok(
+                Method::POST,
+                &format!("/api/v1/clients/{cid}/content"),
+                Some(json!({"title": "Spring launch reel", "channel": "instagram", "format": "reel"})),
+                201,
+            )
+            .await;
+        let id = item["id"].as_str().expect("content id").to_string();
+        h.api_ok(
+            Method::PUT,
+            &format!("/api/v1/content/{id}/participants"),
+            Some(json!({"approvers": ["client"]})),
+            200,
+        )
+        .await;
+        h.api_ok(
+            Method::POST,
+            &format!("/api/v1/content/{id}/versions"),
+            Some(json!({"url": "https://cdn.example.com/reel-v1.mp4"})),
+            201,
+        )
+        .await;
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/submit"), None, 200)
+            .await;
+        let link = h
+            .api_ok(
+                Method::POST,
+                &format!("/api/v1/content/{id}/approval-link"),
+                None,
+                201,
+            )
+            .await;
+        let url = link["url"].as_str().expect("approval url").to_string();
+
+        // 2. The client opens it on a phone, reads the draft, approves.
+        let c = h.session("approval-phone", PHONE).await;
+        c.goto(&url).await.expect("open the approval link");
+        let title = find(&c, "#approval-title", "approval").await;
+        let title = title.text().await.unwrap_or_default();
+        check!(
+            &c,
+            "approval",
+            title.contains("Spring launch reel"),
+            "the page is not the item's: {title:?}"
+        );
+        wait_text(&c, "header.band", AGENCY_NAME, "approval").await;
+        check_no_horizontal_scroll(&c, "approval").await;
+        find(&c, "#name", "approval")
+            .await
+            .send_keys("Dana Ruiz")
+            .await
+            .expect("type the name");
+        click(&c, "input[name=decision][value=approve]", "approval").await;
+        click(&c, "form[action$=\"/decision\"] button[type=submit]", "approval").await;
+        wait_text(&c, "p.notice", "approval is recorded", "approval-done").await;
+        let kept = keep_screenshot(&c, "client-approval").await;
+        eprintln!("approval screenshot: {}", kept.display());
+
+        // 3. The item is approved, the client named in its discussion.
+        let (_, got) = h.api(Method::GET, &format!("/api/v1/content/{id}"), None).await;
+        assert_eq!(got["status"], json!("approved"), "{got}");
+        let who = got["discussion"][0]["author"].as_str().unwrap_or_default().to_string();
+        assert!(who.contains("Dana Ruiz"), "{got}");
+    })
+    .await;
+}

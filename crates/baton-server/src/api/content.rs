@@ -12,8 +12,8 @@ use baton_core::content::{
     ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision, RevisionSize,
 };
 use baton_store::content::{
-    self, Item, ItemFilter, NewDecision, NewItem, NewVersion, Participants, Remark, Round, Speaker,
-    Version,
+    self, Item, ItemFilter, ItemPatch, NewDecision, NewItem, NewVersion, Participants, Remark,
+    Round, Speaker, Version,
 };
 use baton_store::tokens::Scope;
 use serde::{Deserialize, Serialize};
@@ -408,6 +408,49 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ContentPatch {
+    pub title: Option<String>,
+    pub format: Option<String>,
+    pub campaign: Option<String>,
+    /// Replaces the whole brief.
+    pub brief: Option<BriefDto>,
+}
+
+#[utoipa::path(patch, operation_id = "updateContent", path = "/api/v1/content/{id}", tag = "content",
+    params(("id" = String, Path)), request_body = ContentPatch,
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ContentPatch>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    content::update(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        ItemPatch {
+            title: b.title,
+            format: b.format,
+            campaign: b.campaign,
+            brief: b.brief.map(|d| ContentBrief {
+                audience: d.audience,
+                angle: d.angle,
+                offer: d.offer,
+                constraints: d.constraints,
+                examples: d.examples,
+            }),
+        },
+    )
+    .await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ParticipantsIn {
     /// Members who comment (`mem_…`).
     #[serde(default)]
@@ -737,4 +780,51 @@ pub async fn schedule(
     )
     .await?;
     Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalLinkIn {
+    /// 1–90 days (default 14).
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalLinkOut {
+    /// Send it to the client; shown once (only its hash is stored). A new
+    /// link revokes the previous one.
+    pub url: String,
+    pub expires_at: String,
+}
+
+#[utoipa::path(post, operation_id = "createContentApprovalLink", path = "/api/v1/content/{id}/approval-link", tag = "content",
+    params(("id" = String, Path)), request_body = ApprovalLinkIn,
+    responses((status = 201, body = ApprovalLinkOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn approval_link(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    crate::extract::OptionalJson(body): crate::extract::OptionalJson<ApprovalLinkIn>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    caller.require(Scope::Write)?;
+    let days = body.expires_in_days.unwrap_or(14);
+    let created = baton_store::approval_links::create(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &id,
+        days,
+    )
+    .await?;
+    let out = ApprovalLinkOut {
+        url: state.config.approval_url(&created.token),
+        expires_at: rfc3339(created.expires_at),
+    };
+    let mut resp = (StatusCode::CREATED, Json(out)).into_response();
+    resp.extensions_mut()
+        .insert(super::idempotency::SecretInBody);
+    Ok(resp)
 }

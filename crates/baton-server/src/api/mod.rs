@@ -48,10 +48,10 @@ use crate::state::AppState;
         sops::list, sops::get, sops::versions, sops::put, sops::list_runs, sops::get_run, sops::start,
         sops::checklist, sops::complete, sops::pause, sops::resume, sops::assign, sops::kpis,
         sops::notices, sops::mark_read,
-        content::create, content::list, content::list_for_client, content::get, content::participants,
+        content::create, content::update, content::list, content::list_for_client, content::get, content::participants,
         content::add_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
         calendar_feeds::for_client, calendar_feeds::for_me,
-        content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule,
+        content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule, content::approval_link,
         content_settings::get_agency, content_settings::put_agency, content_settings::get_client,
         content_settings::put_client, content_settings::kpis,
     ),
@@ -188,7 +188,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(content::list_for_client).post(content::create),
         )
         .route("/content", get(content::list))
-        .route("/content/{id}", get(content::get))
+        .route("/content/{id}", get(content::get).patch(content::update))
         .route("/content/{id}/participants", put(content::participants))
         .route("/content/{id}/versions", post(content::add_version))
         .route("/content/{id}/submit", post(content::submit))
@@ -203,6 +203,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(content::get_qa).put(content::put_qa),
         )
         .route("/content/{id}/schedule", post(content::schedule))
+        .route("/content/{id}/approval-link", post(content::approval_link))
         .route(
             "/clients/{id}/calendar-feed",
             post(calendar_feeds::for_client),

@@ -81,6 +81,7 @@ pub fn router() -> Router<AppState> {
         .route("/content/{id}/unschedule", post(unschedule))
         .route("/content/{id}/publish", post(publish))
         .route("/content/{id}/cancel", post(cancel))
+        .route("/content/{id}/approval-link", post(approval_link))
 }
 
 // ------------------------------------------------------------------ shared --
@@ -700,6 +701,8 @@ pub struct Typed {
     pub waive_reason: String,
     /// Participants as ticked: (reviewers, approvers, mode).
     pub participants: Option<(Vec<String>, Vec<String>, String)>,
+    /// A client approval link just made: shown once, on this render only.
+    pub approval_url: Option<String>,
 }
 
 impl Typed {
@@ -727,6 +730,8 @@ impl Typed {
 #[derive(Template)]
 #[template(path = "content_item.html")]
 struct ItemPage {
+    /// The client is one of the approvers (on the approval link).
+    client_approves: bool,
     layout: Layout,
     item: Item,
     status_key: &'static str,
@@ -841,6 +846,10 @@ async fn names_of(
         .map(|m| (m.id.clone(), m.name.clone()))
         .collect();
     for id in ids {
+        if id == content::CLIENT_APPROVER {
+            names.insert(id.clone(), "the client (approval link)".into());
+            continue;
+        }
         if !names.contains_key(id) {
             let name = match members::get(&state.db, agency_id, id).await {
                 Ok(m) => format!("{} (deactivated)", m.name),
@@ -922,12 +931,8 @@ async fn render_item(
                 Some((r.author_id.clone(), d))
             })
             .collect();
-        let mut approvers = item.approvers.clone();
-        if decisions.iter().any(|(a, _)| a == "client") {
-            approvers.push("client".into());
-        }
         if let RoundOutcome::Pending { waiting_on } =
-            rules::round_outcome(item.approval_mode, &approvers, &decisions)
+            rules::round_outcome(item.approval_mode, &item.approvers, &decisions)
         {
             waiting = waiting_on
                 .iter()
@@ -1034,6 +1039,9 @@ async fn render_item(
         approver_names,
         people,
         mode_any: mode == ApprovalMode::Any.key(),
+        client_approves: chosen_approvers
+            .iter()
+            .any(|a| a == content::CLIENT_APPROVER),
         rounds: rounds
             .iter()
             .rev()
@@ -1231,6 +1239,50 @@ async fn add_version(
 }
 
 /// `POST /content/{id}/submit`: opens a review round on the current version.
+/// `POST /content/{id}/approval-link`: makes the client's approval link
+/// (revoking the previous one) and shows its URL once on the page.
+async fn approval_link(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    item_of(&state, &session, &id).await?;
+    let created = baton_store::approval_links::create(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &id,
+        14,
+    )
+    .await;
+    match created {
+        Ok(c) => {
+            let typed = Typed {
+                at: "approval",
+                approval_url: Some(state.config.approval_url(&c.token)),
+                ..Typed::default()
+            };
+            render_item(&state, &session, &id, None, typed, StatusCode::OK).await
+        }
+        Err(e) => {
+            let message = match e {
+                StoreError::Core(baton_core::CoreError::Conflict(m)) => m,
+                StoreError::Core(baton_core::CoreError::Invalid { message, .. }) => message,
+                other => return Err(other.into()),
+            };
+            let typed = Typed {
+                at: "approval",
+                error: Some(message),
+                ..Typed::default()
+            };
+            render_item(&state, &session, &id, None, typed, StatusCode::CONFLICT).await
+        }
+    }
+}
+
 async fn submit(
     State(state): State<AppState>,
     session: WebSession,

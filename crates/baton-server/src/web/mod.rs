@@ -10,6 +10,7 @@
 
 mod access_pages;
 mod account;
+mod approval_portal;
 mod assets;
 mod client_access;
 mod client_page;

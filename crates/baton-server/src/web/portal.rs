@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/o/{token}/{*rest}", any(not_found))
+        .merge(super::approval_portal::routes())
         .route("/o-static/portal.css", get(portal_css))
         .route("/o-static/theme.css", get(theme_css))
         .layer(from_fn_with_state(state, guard))
@@ -80,7 +81,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 // ------------------------------------------------------------------ guard --
 
 fn is_link_path(path: &str) -> bool {
-    path == "/o" || path.starts_with("/o/")
+    path == "/o" || path.starts_with("/o/") || path == "/a" || path.starts_with("/a/")
 }
 
 /// Throttles guessing, turns any bare error into a neutral page and sets the
@@ -270,7 +271,7 @@ fn html_page(status: StatusCode, html: String) -> Response {
     resp
 }
 
-fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => html_page(status, html),
         Err(e) => PortalError::Internal(format!("template failed: {e}")).into_response(),
@@ -297,7 +298,7 @@ pub fn css_href() -> String {
 }
 
 /// The colour sheet of an agency's brand and accent.
-fn theme_href(brand: &str, accent: &str) -> String {
+pub(super) fn theme_href(brand: &str, accent: &str) -> String {
     format!(
         "/o-static/theme.css?b={}&a={}",
         brand.trim_start_matches('#'),
@@ -366,7 +367,7 @@ fn theme(brand: Rgb, accent: Rgb) -> String {
 // ---------------------------------------------------------------- context --
 
 /// The host a request was sent to: lower-case, without the port.
-fn request_host(headers: &HeaderMap) -> Option<String> {
+pub(super) fn request_host(headers: &HeaderMap) -> Option<String> {
     let raw = headers
         .get(header::HOST)?
         .to_str()
@@ -387,7 +388,7 @@ fn strip_port(hostport: &str) -> &str {
     }
 }
 
-fn public_host(public_url: &str) -> String {
+pub(super) fn public_host(public_url: &str) -> String {
     let after = public_url.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &public_url[after..];
     let hostport = rest.split(['/', '?', '#']).next().unwrap_or(rest);
@@ -478,7 +479,11 @@ async fn load(
 
 /// Refuses a cross-site post: an `Origin`, when sent, must be the public
 /// origin or the agency's custom domain.
-fn check_origin(state: &AppState, headers: &HeaderMap, agency: &Agency) -> Result<(), PortalError> {
+pub(super) fn check_origin(
+    state: &AppState,
+    headers: &HeaderMap,
+    agency: &Agency,
+) -> Result<(), PortalError> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
@@ -532,14 +537,14 @@ async fn load_for_post(
 // ------------------------------------------------------------------ views --
 
 /// The frame of a portal page (`templates/portal_base.html`).
-struct PortalLayout {
-    title: String,
-    agency: String,
-    logo_url: Option<String>,
-    css_href: String,
-    theme_href: String,
+pub(super) struct PortalLayout {
+    pub(super) title: String,
+    pub(super) agency: String,
+    pub(super) logo_url: Option<String>,
+    pub(super) css_href: String,
+    pub(super) theme_href: String,
     /// "Powered by Baton" in the footer (off for white-label agencies).
-    powered_by: bool,
+    pub(super) powered_by: bool,
 }
 
 struct PlatformLine {
@@ -928,7 +933,7 @@ fn platform_keys(requests: &[AccessRequest]) -> Vec<&str> {
     requests.iter().map(|r| r.platform.as_str()).collect()
 }
 
-fn read_form(form: Result<FormData, WebError>) -> Result<FormData, PortalError> {
+pub(super) fn read_form(form: Result<FormData, WebError>) -> Result<FormData, PortalError> {
     form.map_err(PortalError::from)
 }
 

@@ -1,0 +1,294 @@
+//! The client's approval page, `/a/{token}`: the current draft of one content
+//! item and a form to approve it or request changes with a comment and a
+//! name, without an account. It lives inside the portal's router, so it has
+//! the onboarding link's rules: throttled guessing with the same neutral 404,
+//! `no-referrer`, `noindex`, no scripts, the agency's branding; `GET` writes
+//! nothing, and a decision is audited with the client's IP and user agent.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use baton_core::content::{ContentStatus, Decision};
+use baton_core::CoreError;
+use baton_store::approval_links::{self, Opened};
+use baton_store::content::{self, NewDecision, Speaker};
+use baton_store::{agencies, Actor, StoreError};
+
+use super::form::{ClientMeta, FormData, QueryData};
+use super::portal::{
+    check_origin, css_href, public_host, read_form, render, request_host, theme_href, PortalError,
+    PortalLayout,
+};
+use super::WebError;
+use crate::state::AppState;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/a", any(not_found))
+        .route("/a/{token}", get(page))
+        .route("/a/{token}/decision", post(decision))
+        .route("/a/{token}/{*rest}", any(not_found))
+}
+
+async fn not_found() -> PortalError {
+    PortalError::NotFound
+}
+
+/// The live link for this host: on the public host any agency's, on a
+/// custom domain only that agency's.
+async fn open(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Opened, PortalError> {
+    let opened = approval_links::resolve(&state.db, token, state.now())
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    if let Some(h) = request_host(headers) {
+        if h != public_host(&state.config.public_url) {
+            match agencies::find_by_custom_domain(&state.db, &h).await? {
+                Some(a) if a.id == opened.agency.id => {}
+                _ => return Err(PortalError::NotFound),
+            }
+        }
+    }
+    Ok(opened)
+}
+
+struct DraftView {
+    n: i64,
+    name: String,
+    url: Option<String>,
+    file_name: Option<String>,
+    note: Option<String>,
+    is_image: bool,
+    is_video: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal_approval.html")]
+struct ApprovalPage {
+    layout: PortalLayout,
+    base: String,
+    client: String,
+    channel: String,
+    format: String,
+    title: String,
+    version: Option<DraftView>,
+    feedback: Vec<String>,
+    waiting: bool,
+    state_line: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    name: String,
+    decision: String,
+    comment: String,
+}
+
+fn ends_with_any(url: &str, exts: &[&str]) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    exts.iter().any(|e| path.ends_with(e))
+}
+
+/// What the client typed, kept when a decision is refused.
+#[derive(Default)]
+struct Typed {
+    name: String,
+    decision: String,
+    comment: String,
+}
+
+async fn render_page(
+    state: &AppState,
+    token: &str,
+    o: &Opened,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: Typed,
+) -> Result<Response, PortalError> {
+    let agency_id = &o.agency.id;
+    let item = &o.item;
+    let versions = content::versions(&state.db, agency_id, &item.id).await?;
+    let rounds = content::rounds(&state.db, agency_id, &item.id).await?;
+    let version = versions
+        .into_iter()
+        .find(|v| v.n == item.current_version)
+        .map(|v| DraftView {
+            is_image: v.url.as_deref().is_some_and(|u| {
+                u.starts_with("https://")
+                    && ends_with_any(u, &[".png", ".jpg", ".jpeg", ".gif", ".webp"])
+            }),
+            is_video: v
+                .url
+                .as_deref()
+                .is_some_and(|u| ends_with_any(u, &[".mp4", ".mov", ".webm"])),
+            n: v.n,
+            name: v.name,
+            url: v.url,
+            file_name: v.file_name,
+            note: v.note,
+        });
+    let feedback = rounds
+        .iter()
+        .rev()
+        .find(|r| r.outcome.as_deref() == Some("changes_requested"))
+        .map(|r| r.consolidated.clone())
+        .unwrap_or_default();
+    let waiting = item.status == ContentStatus::InReview;
+    let state_line = match item.status {
+        ContentStatus::Approved | ContentStatus::Scheduled | ContentStatus::Published => {
+            format!("{} is approved. Thank you.", item.title)
+        }
+        ContentStatus::ChangesRequested | ContentStatus::InProduction => format!(
+            "{} is working on the changes. You will get a link to the next draft.",
+            o.agency.name
+        ),
+        ContentStatus::Cancelled => "This item was cancelled: nothing to decide.".into(),
+        _ => "Nothing is waiting for your decision right now.".into(),
+    };
+    let page = ApprovalPage {
+        layout: PortalLayout {
+            title: format!("Approve: {}", item.title),
+            agency: o.agency.name.clone(),
+            logo_url: o.agency.logo_url.clone(),
+            css_href: css_href(),
+            theme_href: theme_href(&o.agency.brand_color, &o.agency.accent_color),
+            powered_by: !o.agency.white_label,
+        },
+        base: format!("/a/{token}"),
+        client: item.client_name.clone(),
+        channel: item.channel.clone(),
+        format: item.format.clone(),
+        title: item.title.clone(),
+        version,
+        feedback,
+        waiting,
+        state_line,
+        notice,
+        error,
+        name: typed.name,
+        decision: typed.decision,
+        comment: typed.comment,
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /a/{token}`: the draft and the decision form. Writes nothing.
+async fn page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    q: QueryData,
+) -> Result<Response, PortalError> {
+    let o = open(&state, &headers, &token).await?;
+    let notice = match q.get("done") {
+        Some("approve") => Some("Thank you: your approval is recorded."),
+        Some("request_changes") => Some("Thank you: your feedback is on its way to the team."),
+        _ => None,
+    };
+    render_page(
+        &state,
+        &token,
+        &o,
+        StatusCode::OK,
+        notice,
+        None,
+        Typed::default(),
+    )
+    .await
+}
+
+/// `POST /a/{token}/decision`: the client's decision, audited.
+async fn decision(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    meta: ClientMeta,
+    form: Result<FormData, WebError>,
+) -> Result<Response, PortalError> {
+    let o = open(&state, &headers, &token).await?;
+    check_origin(&state, &headers, &o.agency)?;
+    let form = read_form(form)?;
+    let typed = Typed {
+        name: form.string("name"),
+        decision: form.string("decision"),
+        comment: form.string("comment"),
+    };
+    let name = typed.name.trim().to_string();
+    let refuse = |msg: String, typed: Typed| {
+        let (state, token, o) = (state.clone(), token.clone(), o.clone());
+        async move {
+            render_page(
+                &state,
+                &token,
+                &o,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(msg),
+                typed,
+            )
+            .await
+        }
+    };
+    if name.is_empty() || name.chars().count() > 200 {
+        return refuse(
+            "Please give your name (up to 200 characters).".into(),
+            typed,
+        )
+        .await;
+    }
+    let Some(d) = Decision::parse(typed.decision.trim()) else {
+        return refuse("Please choose: approve, or request changes.".into(), typed).await;
+    };
+    let actor = Actor {
+        kind: "client_link".into(),
+        id: o.link_id.clone(),
+        label: format!("{name} ({}, approval link)", o.item.client_name),
+        ip: meta.ip,
+        user_agent: meta.user_agent,
+    };
+    let comment = Some(typed.comment.clone()).filter(|c| !c.trim().is_empty());
+    let result = approval_links::decide(
+        &state.db,
+        &o,
+        &actor,
+        state.now(),
+        &NewDecision {
+            who: Speaker::Client { name: name.clone() },
+            decision: d,
+            comment,
+            revision: None,
+        },
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/a/{token}?done={}", d.key())).into_response()),
+        Err(StoreError::Core(CoreError::Invalid { message, .. })) => {
+            let msg = if message.contains("should change") {
+                "Please say what should change.".to_string()
+            } else {
+                message
+            };
+            refuse(msg, typed).await
+        }
+        Err(StoreError::Core(CoreError::Conflict(m))) | Err(StoreError::Forbidden(m)) => {
+            let (state, token2) = (state.clone(), token.clone());
+            let o = open(&state, &headers, &token2).await?;
+            render_page(
+                &state,
+                &token2,
+                &o,
+                StatusCode::CONFLICT,
+                None,
+                Some(m),
+                typed,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
