@@ -36,6 +36,7 @@ pub async fn tick(state: &AppState) -> Result<Tick, baton_store::StoreError> {
     let mut changed = 0;
     loop {
         let due = sop_runs::due_for_change(&state.db, now, BATCH).await?;
+        let before = changed;
         for (agency_id, id) in &due {
             match sop_runs::advance(&state.db, agency_id, id, now, email).await {
                 Ok(Some(_)) => changed += 1,
@@ -45,7 +46,9 @@ pub async fn tick(state: &AppState) -> Result<Tick, baton_store::StoreError> {
                 }
             }
         }
-        if (due.len() as i64) < BATCH {
+        // A full batch may hide more due runs; a batch where nothing moved
+        // (failing runs) must not spin: the next tick retries them.
+        if (due.len() as i64) < BATCH || changed == before {
             break;
         }
     }
