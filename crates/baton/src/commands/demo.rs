@@ -325,6 +325,9 @@ async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Re
             user_agent: String::new(),
         };
         seed_sop_progress(db, agency_id, name, &c.id, &starts, &pm_actor).await?;
+        if *name == "Bluebird Coffee Roasters" {
+            seed_content(db, agency_id, &c.id, &pm_actor, &admin, now).await?;
+        }
     }
     Ok(())
 }
@@ -666,6 +669,148 @@ async fn seed_access(
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Three content items for the demo's active client: one scheduled next
+/// week (approved after a round of changes, QA done), one waiting on the
+/// approver, one in production.
+async fn seed_content(
+    db: &Db,
+    agency_id: &str,
+    client_id: &str,
+    pm: &Actor,
+    approver_id: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    use baton_core::content::{ContentBrief, Decision, RevisionSize};
+    use baton_store::content::{self, NewDecision, NewItem, NewVersion, Participants, Speaker};
+    let approver = members::get(db, agency_id, approver_id).await?;
+    let approver_actor = Actor {
+        kind: "member".into(),
+        id: approver.id.clone(),
+        label: approver.name.clone(),
+        ip: String::new(),
+        user_agent: String::new(),
+    };
+    let as_approver = Speaker::Member {
+        id: approver.id.clone(),
+        name: approver.name.clone(),
+    };
+    let brief = ContentBrief {
+        audience: "Coffee lovers 25–45 in the city".into(),
+        angle: "Behind the roast: from green bean to your cup".into(),
+        offer: "10% off the winter blend with code ROAST10".into(),
+        constraints: "No health claims; show the logo in the first 3 seconds".into(),
+        examples: "Last year's harvest reel".into(),
+    };
+    let items = [
+        ("Winter blend reel", "instagram", "reel", 3),
+        ("Roastery tour carousel", "instagram", "carousel", 2),
+        ("Barista tips short", "tiktok", "video", 1),
+    ];
+    for (i, (title, channel, format, stage)) in items.into_iter().enumerate() {
+        let t0 = now - (10 - i as i64) * DAY;
+        let item = content::create(
+            db,
+            agency_id,
+            pm,
+            t0,
+            client_id,
+            NewItem {
+                title: title.into(),
+                channel: channel.into(),
+                format: format.into(),
+                campaign: "Winter 2026".into(),
+                brief: brief.clone(),
+            },
+        )
+        .await?;
+        content::set_participants(
+            db,
+            agency_id,
+            pm,
+            t0,
+            &item.id,
+            &Participants {
+                reviewers: vec![],
+                approvers: vec![approver.id.clone()],
+                mode: None,
+            },
+        )
+        .await?;
+        let url = format!("https://drive.example.com/bluebird/{}-v1.mp4", item.id);
+        content::add_version(
+            db,
+            agency_id,
+            pm,
+            t0 + 2 * HOUR,
+            &item.id,
+            NewVersion::Link { url },
+            None,
+        )
+        .await?;
+        if stage < 2 {
+            continue;
+        }
+        content::submit(db, agency_id, pm, t0 + 3 * HOUR, &item.id).await?;
+        if stage < 3 {
+            continue;
+        }
+        content::decide(
+            db,
+            agency_id,
+            &approver_actor,
+            t0 + 5 * HOUR,
+            &item.id,
+            &NewDecision {
+                who: as_approver.clone(),
+                decision: Decision::RequestChanges,
+                comment: Some("Logo appears too late; move it into the first 3 seconds".into()),
+                revision: Some(RevisionSize::Minor),
+            },
+        )
+        .await?;
+        let url = format!("https://drive.example.com/bluebird/{}-v2.mp4", item.id);
+        content::add_version(
+            db,
+            agency_id,
+            pm,
+            t0 + 26 * HOUR,
+            &item.id,
+            NewVersion::Link { url },
+            Some("Logo moved up"),
+        )
+        .await?;
+        content::submit(db, agency_id, pm, t0 + 27 * HOUR, &item.id).await?;
+        content::decide(
+            db,
+            agency_id,
+            &approver_actor,
+            t0 + 29 * HOUR,
+            &item.id,
+            &NewDecision {
+                who: as_approver.clone(),
+                decision: Decision::Approve,
+                comment: None,
+                revision: None,
+            },
+        )
+        .await?;
+        let qa = content::get(db, agency_id, &item.id).await?.qa;
+        let all = qa.items.iter().map(|q| (q.key.clone(), true)).collect();
+        content::set_qa(db, agency_id, pm, t0 + 30 * HOUR, &item.id, &all).await?;
+        content::schedule(
+            db,
+            agency_id,
+            pm,
+            t0 + 31 * HOUR,
+            &item.id,
+            now + 5 * DAY,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }
