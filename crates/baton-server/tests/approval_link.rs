@@ -221,6 +221,16 @@ async fn links_follow_the_token_rules() {
     assert_eq!(s_old, StatusCode::NOT_FOUND);
     assert_eq!(s_bad, StatusCode::NOT_FOUND);
     assert_eq!(old_page, bad_page, "indistinguishable");
+    for odd in [
+        "/a/",
+        "/a",
+        &format!("/a/{token}/"),
+        &format!("/a/{token}/x/y"),
+    ] {
+        let (s, _, body) = page(&c, &app.url(odd)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{odd}");
+        assert_eq!(body, bad_page, "{odd}: the same neutral page");
+    }
     assert_eq!(page(&c, &newer).await.0, StatusCode::OK);
 
     // The client must be an approver; bad expiry; another agency.

@@ -28,7 +28,9 @@ use crate::state::AppState;
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/a", any(not_found))
+        .route("/a/", any(not_found))
         .route("/a/{token}", get(page))
+        .route("/a/{token}/", any(not_found))
         .route("/a/{token}/decision", post(decision))
         .route("/a/{token}/{*rest}", any(not_found))
 }
