@@ -127,16 +127,3 @@ pub async fn resolve(db: &Db, token: &str, now: i64) -> Result<Option<Opened>> {
         expires_at: r.try_get("expires_at")?,
     }))
 }
-
-/// Records the client's decision through the link (see [`content::decide`]);
-/// `actor` carries the client's IP and user agent into the audit log.
-pub async fn decide(
-    db: &Db,
-    opened: &Opened,
-    actor: &Actor,
-    now: i64,
-    d: &content::NewDecision,
-) -> Result<Item> {
-    let item = content::decide(db, &opened.agency.id, actor, now, &opened.item.id, d).await?;
-    Ok(item)
-}

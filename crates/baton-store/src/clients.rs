@@ -274,8 +274,22 @@ pub async fn update(
 
 /// Earliest accepted `occurred_at` (2000-01-01) and how far in the future a
 /// clock may drift (5 minutes).
-pub(crate) const OCCURRED_MIN: i64 = 946_684_800_000;
-pub(crate) const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
+/// Checks a back-dated time (`field` as the API names it): after
+/// 2000-01-01 and not in the future (a few minutes of clock skew allowed).
+pub(crate) fn check_past_time(field: &str, at: Option<i64>, now: i64) -> Result<()> {
+    if let Some(at) = at {
+        if at < OCCURRED_MIN {
+            return Err(CoreError::invalid(field, "must be after 2000-01-01").into());
+        }
+        if at > now + OCCURRED_SKEW {
+            return Err(CoreError::invalid(field, "must not be in the future").into());
+        }
+    }
+    Ok(())
+}
+
+const OCCURRED_MIN: i64 = 946_684_800_000;
+const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
 
 /// Records a timeline event on a client and moves its lifecycle when the event
 /// says so. Impossible moves are a conflict; nothing is written then.
@@ -290,14 +304,7 @@ pub async fn record_event(
     occurred_at: Option<i64>,
     note: Option<&str>,
 ) -> Result<Event> {
-    if let Some(at) = occurred_at {
-        if at < OCCURRED_MIN {
-            return Err(CoreError::invalid("occurred_at", "must be after 2000-01-01").into());
-        }
-        if at > now + OCCURRED_SKEW {
-            return Err(CoreError::invalid("occurred_at", "must not be in the future").into());
-        }
-    }
+    check_past_time("occurred_at", occurred_at, now)?;
     let note = match note.map(str::trim) {
         Some("") | None if event_type.requires_note() => {
             return Err(CoreError::invalid("note", "a note event needs the note's text").into())

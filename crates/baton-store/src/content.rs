@@ -537,15 +537,7 @@ pub async fn save_client_defaults(
     if hit == 0 {
         return Err(StoreError::NotFound);
     }
-    let reviewers = members_of(tx.conn(), agency_id, "reviewers", &p.reviewers).await?;
-    let approvers = members_of(tx.conn(), agency_id, "approvers", &p.approvers).await?;
-    if let Some(both) = reviewers.iter().find(|r| approvers.contains(r)) {
-        return Err(CoreError::invalid(
-            "approvers",
-            format!("{both} is listed as reviewer and approver: keep approval narrow, choose one"),
-        )
-        .into());
-    }
+    let (reviewers, approvers) = checked_people(tx.conn(), agency_id, p).await?;
     let mode = p.mode.unwrap_or_default();
     sqlx::query("DELETE FROM client_content_settings WHERE agency_id = $1 AND client_id = $2")
         .bind(agency_id)
@@ -822,6 +814,26 @@ async fn members_of(
     Ok(out)
 }
 
+/// The reviewers and approvers of `p`, each an active member (or the
+/// client, as approver) and listed once. Approval stays narrow: nobody is
+/// both.
+async fn checked_people(
+    conn: &mut AnyConnection,
+    agency_id: &str,
+    p: &Participants,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let reviewers = members_of(conn, agency_id, "reviewers", &p.reviewers).await?;
+    let approvers = members_of(conn, agency_id, "approvers", &p.approvers).await?;
+    if let Some(both) = reviewers.iter().find(|r| approvers.contains(r)) {
+        return Err(CoreError::invalid(
+            "approvers",
+            format!("{both} is listed as reviewer and approver: keep approval narrow, choose one"),
+        )
+        .into());
+    }
+    Ok((reviewers, approvers))
+}
+
 /// Who reviews and who approves an item, and how approvals combine.
 #[derive(Debug, Clone, Default)]
 pub struct Participants {
@@ -843,17 +855,8 @@ pub async fn set_participants(
 ) -> Result<Item> {
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
-    let reviewers = members_of(tx.conn(), agency_id, "reviewers", &p.reviewers).await?;
-    let approvers = members_of(tx.conn(), agency_id, "approvers", &p.approvers).await?;
-    let mode = p.mode;
-    if let Some(both) = reviewers.iter().find(|r| approvers.contains(r)) {
-        return Err(CoreError::invalid(
-            "approvers",
-            format!("{both} is listed as reviewer and approver: keep approval narrow, choose one"),
-        )
-        .into());
-    }
-    let mode = mode.unwrap_or(item.approval_mode);
+    let (reviewers, approvers) = checked_people(tx.conn(), agency_id, p).await?;
+    let mode = p.mode.unwrap_or(item.approval_mode);
     sqlx::query(
         "UPDATE content_items SET reviewers = $3, approvers = $4, approval_mode = $5, updated_at = $6 \
          WHERE agency_id = $1 AND id = $2",

@@ -661,18 +661,6 @@ async fn start_in_tx(
     Ok(Some((run, evs)))
 }
 
-fn check_started_at(started_at: Option<i64>, now: i64) -> Result<()> {
-    if let Some(at) = started_at {
-        if at < crate::clients::OCCURRED_MIN {
-            return Err(CoreError::invalid("started_at", "must be after 2000-01-01").into());
-        }
-        if at > now + crate::clients::OCCURRED_SKEW {
-            return Err(CoreError::invalid("started_at", "must not be in the future").into());
-        }
-    }
-    Ok(())
-}
-
 /// Starts an SOP for a client by hand (or from the API). `email`: whether
 /// escalations also go out by email (SMTP configured).
 pub async fn start(
@@ -683,7 +671,7 @@ pub async fn start(
     s: StartRun,
     email: bool,
 ) -> Result<Run> {
-    check_started_at(s.started_at, now)?;
+    crate::clients::check_past_time("started_at", s.started_at, now)?;
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let (run, evs) = start_in_tx(&mut tx, &calendar, &s, email)
@@ -703,7 +691,9 @@ pub async fn start(
 /// Starts every SOP whose trigger is the type of event `event_id` (an outbox
 /// job of the event). Runs start when the event occurred, so a back-dated
 /// `contract_signed` whose SLA has passed starts breached and escalates at
-/// once. Idempotent: a replayed job starts nothing twice. Returns the runs.
+/// once. Idempotent: a replayed job starts nothing twice. A
+/// `client.team_changed` event also re-resolves the client's run owners.
+/// Returns the runs started.
 pub async fn start_for_event(
     db: &Db,
     agency_id: &str,

@@ -254,11 +254,13 @@ async fn decision(
         user_agent: meta.user_agent,
     };
     let comment = Some(typed.comment.clone()).filter(|c| !c.trim().is_empty());
-    let result = approval_links::decide(
+    // The decision is audited with the client's IP and user agent (`actor`).
+    let result = content::decide(
         &state.db,
-        &o,
+        &o.agency.id,
         &actor,
         state.now(),
+        &o.item.id,
         &NewDecision {
             who: Speaker::Client { name: name.clone() },
             decision: d,
