@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod clock;
 pub mod colour;
 pub mod content;
+pub mod content_files;
 pub mod error;
 pub mod events;
 pub mod handoff;

@@ -26,11 +26,11 @@ pub struct Kind {
     /// What people call it ("PNG", "Word document").
     pub label: &'static str,
     pub content_type: &'static str,
-    magic: Magic,
+    pub(crate) magic: Magic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Magic {
+pub(crate) enum Magic {
     /// Starts with one of these byte strings.
     Prefix(&'static [&'static [u8]]),
     /// `RIFF????WEBP`.
@@ -39,49 +39,67 @@ enum Magic {
     Svg,
     /// UTF-8 text without NUL bytes.
     Text,
+    /// An ISO base media file (MP4, QuickTime): bytes 4..8 name the first
+    /// box, one of these.
+    MediaBox(&'static [&'static [u8]]),
 }
 
 const ZIP: &[&[u8]] = &[b"PK\x03\x04", b"PK\x05\x06"];
 const POSTSCRIPT: &[&[u8]] = &[b"%PDF", b"%!PS"];
 
+/// PNG images (brand kits and drafts).
+pub const PNG: Kind = Kind {
+    extensions: &["png"],
+    label: "PNG",
+    content_type: "image/png",
+    magic: Magic::Prefix(&[b"\x89PNG\r\n\x1a\n"]),
+};
+
+/// JPEG images (brand kits and drafts).
+pub const JPEG: Kind = Kind {
+    extensions: &["jpg", "jpeg"],
+    label: "JPEG",
+    content_type: "image/jpeg",
+    magic: Magic::Prefix(&[b"\xff\xd8\xff"]),
+};
+
+/// GIF images (brand kits and drafts).
+pub const GIF: Kind = Kind {
+    extensions: &["gif"],
+    label: "GIF",
+    content_type: "image/gif",
+    magic: Magic::Prefix(&[b"GIF87a", b"GIF89a"]),
+};
+
+/// WebP images (brand kits and drafts).
+pub const WEBP: Kind = Kind {
+    extensions: &["webp"],
+    label: "WebP",
+    content_type: "image/webp",
+    magic: Magic::Webp,
+};
+
+/// PDF documents (brand kits and drafts).
+pub const PDF: Kind = Kind {
+    extensions: &["pdf"],
+    label: "PDF",
+    content_type: "application/pdf",
+    magic: Magic::Prefix(&[b"%PDF"]),
+};
+
 /// Every accepted kind, in the order they are listed to the client.
 pub const KINDS: &[Kind] = &[
-    Kind {
-        extensions: &["png"],
-        label: "PNG",
-        content_type: "image/png",
-        magic: Magic::Prefix(&[b"\x89PNG\r\n\x1a\n"]),
-    },
-    Kind {
-        extensions: &["jpg", "jpeg"],
-        label: "JPEG",
-        content_type: "image/jpeg",
-        magic: Magic::Prefix(&[b"\xff\xd8\xff"]),
-    },
-    Kind {
-        extensions: &["gif"],
-        label: "GIF",
-        content_type: "image/gif",
-        magic: Magic::Prefix(&[b"GIF87a", b"GIF89a"]),
-    },
-    Kind {
-        extensions: &["webp"],
-        label: "WebP",
-        content_type: "image/webp",
-        magic: Magic::Webp,
-    },
+    PNG,
+    JPEG,
+    GIF,
+    WEBP,
     Kind {
         extensions: &["svg"],
         label: "SVG",
         content_type: "image/svg+xml",
         magic: Magic::Svg,
     },
-    Kind {
-        extensions: &["pdf"],
-        label: "PDF",
-        content_type: "application/pdf",
-        magic: Magic::Prefix(&[b"%PDF"]),
-    },
+    PDF,
     Kind {
         extensions: &["ai"],
         label: "Illustrator",
@@ -161,6 +179,7 @@ impl Kind {
                 Err(_) => false,
             },
             Magic::Text => !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok(),
+            Magic::MediaBox(boxes) => bytes.len() >= 8 && boxes.contains(&&bytes[4..8]),
         }
     }
 }
@@ -172,7 +191,12 @@ fn strip_bom(b: &[u8]) -> &[u8] {
 /// The accepted extensions for a file input's `accept` attribute
 /// (`.png,.jpg,…`).
 pub fn accept_attribute() -> String {
-    KINDS
+    accept_attribute_of(KINDS)
+}
+
+/// [`accept_attribute`] for another list of kinds.
+pub fn accept_attribute_of(kinds: &[Kind]) -> String {
+    kinds
         .iter()
         .flat_map(|k| k.extensions.iter())
         .map(|e| format!(".{e}"))
@@ -182,7 +206,12 @@ pub fn accept_attribute() -> String {
 
 /// The accepted extensions as a person reads them ("PNG, JPG, JPEG, …, TXT").
 pub fn accepted_list() -> String {
-    KINDS
+    accepted_list_of(KINDS)
+}
+
+/// [`accepted_list`] for another list of kinds.
+pub fn accepted_list_of(kinds: &[Kind]) -> String {
+    kinds
         .iter()
         .flat_map(|k| k.extensions.iter())
         .map(|e| e.to_ascii_uppercase())
@@ -206,8 +235,13 @@ pub fn extension(name: &str) -> Option<String> {
 
 /// The kind an extension names.
 pub fn kind_for_extension(ext: &str) -> Option<&'static Kind> {
+    kind_in(KINDS, ext)
+}
+
+/// The kind an extension names among `kinds`.
+pub fn kind_in(kinds: &'static [Kind], ext: &str) -> Option<&'static Kind> {
     let ext = ext.to_ascii_lowercase();
-    KINDS.iter().find(|k| k.extensions.contains(&ext.as_str()))
+    kinds.iter().find(|k| k.extensions.contains(&ext.as_str()))
 }
 
 /// Makes an uploaded file's name safe to show, store and serve: only the

@@ -16,6 +16,10 @@ pub struct ServerConfig {
     pub secret_key: String,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Largest draft file of a content version, in bytes (at most
+    /// [`baton_core::content_files::MAX_DRAFT_BYTES`], the upload routes'
+    /// body limit).
+    pub draft_limit: u64,
     /// How long a login session lasts, in milliseconds.
     pub session_ttl_ms: i64,
     /// Outbound email; `None` keeps every message "ready to copy".
@@ -31,6 +35,7 @@ impl ServerConfig {
             data_dir,
             secret_key: baton_core::secret::random_token(),
             body_limit: 1024 * 1024,
+            draft_limit: baton_core::content_files::MAX_DRAFT_BYTES,
             session_ttl_ms: 14 * 24 * 3600 * 1000,
             smtp: None,
         }

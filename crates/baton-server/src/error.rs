@@ -100,6 +100,21 @@ impl ApiError {
     }
 }
 
+impl From<crate::draft_files::DraftError> for ApiError {
+    fn from(e: crate::draft_files::DraftError) -> Self {
+        use crate::draft_files::DraftError;
+        use baton_core::content_files::Refusal;
+        match e {
+            DraftError::Refused(Refusal::TooLarge { .. }) => ApiError::PayloadTooLarge,
+            DraftError::Refused(r) => ApiError::invalid("file", r.to_string()),
+            DraftError::Unreadable => ApiError::BadRequest(e.to_string()),
+            DraftError::Csrf => ApiError::Forbidden(e.to_string()),
+            DraftError::Store(s) => s.into(),
+            DraftError::Io(io) => ApiError::Internal(format!("draft file: {io}")),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

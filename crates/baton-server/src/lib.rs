@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod draft_files;
 pub mod email;
 pub mod error;
 pub mod extract;

@@ -106,6 +106,96 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// A file being received in pieces (a draft video can be hundreds of MB):
+/// written to a temporary file beside its final place, then renamed into
+/// place by [`Incoming::finish`]. Dropped unfinished, the temporary file is
+/// removed.
+pub struct Incoming {
+    dir: PathBuf,
+    tmp: PathBuf,
+    file: Option<tokio::fs::File>,
+    written: u64,
+    /// Renamed into place: the temporary file is gone.
+    done: bool,
+}
+
+impl Incoming {
+    /// Starts a file for `agency_id`/`client_id` (both plain names).
+    pub async fn create(data_dir: &Path, agency_id: &str, client_id: &str) -> io::Result<Incoming> {
+        let tmp_name = format!(".tmp-{}", baton_core::secret::random_token());
+        let tmp = path_for(data_dir, agency_id, client_id, &tmp_name)?;
+        let dir = tmp
+            .parent()
+            .ok_or_else(|| invalid("no parent"))?
+            .to_path_buf();
+        tokio::fs::create_dir_all(&dir).await?;
+        let mut opts = tokio::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        opts.mode(0o640);
+        let file = opts.open(&tmp).await?;
+        Ok(Incoming {
+            dir,
+            tmp,
+            file: Some(file),
+            written: 0,
+            done: false,
+        })
+    }
+
+    /// Appends a piece.
+    pub async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let file = self.file.as_mut().ok_or_else(|| invalid("finished"))?;
+        file.write_all(bytes).await?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Flushes the file to disk and gives it its stored name (in the same
+    /// directory); an existing file of that name is never overwritten.
+    pub async fn finish(mut self, stored_name: &str) -> io::Result<PathBuf> {
+        use tokio::io::AsyncWriteExt;
+        if !is_plain(stored_name) {
+            return Err(invalid(stored_name));
+        }
+        let mut file = self.file.take().ok_or_else(|| invalid("finished"))?;
+        file.flush().await?;
+        file.sync_all().await?;
+        drop(file);
+        let path = self.dir.join(stored_name);
+        let (tmp, dir, target) = (self.tmp.clone(), self.dir.clone(), path.clone());
+        tokio::task::spawn_blocking(move || {
+            // A hard link fails if the name exists, so nothing is replaced.
+            std::fs::hard_link(&tmp, &target)?;
+            std::fs::remove_file(&tmp)?;
+            if let Ok(d) = std::fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok::<_, io::Error>(())
+        })
+        .await
+        .map_err(io::Error::other)??;
+        self.done = true;
+        Ok(path)
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        // Unfinished (refused, failed or abandoned): nothing stays behind.
+        if !self.done {
+            self.file.take();
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Reads a stored file back (for downloads).
 pub async fn read(
     data_dir: &Path,

@@ -90,6 +90,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("patch", "/api/v1/content/{id}"),
     ("put", "/api/v1/content/{id}/participants"),
     ("post", "/api/v1/content/{id}/versions"),
+    ("get", "/api/v1/content/{id}/versions/{n}/file"),
     ("post", "/api/v1/content/{id}/submit"),
     ("post", "/api/v1/content/{id}/approve-brief"),
     ("post", "/api/v1/content/{id}/cancel"),

@@ -106,19 +106,34 @@ pub struct ChainReport {
 pub async fn verify_all(db: &Db) -> Result<Vec<ChainReport>> {
     let mut out = Vec::new();
     for agency in agencies::list_all(db).await? {
-        let head = sqlx::query("SELECT audit_seq, audit_head FROM agencies WHERE id = $1")
-            .bind(&agency.id)
-            .fetch_one(db.reader())
-            .await?;
-        let head_seq: i64 = head.try_get("audit_seq")?;
-        let head_hash: String = head.try_get("audit_head")?;
+        // The head and the entries in one statement, so one snapshot: a
+        // server appending entries (and moving the head) while this runs
+        // must not read as a broken chain.
+        let cols = COLS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM audit_log WHERE agency_id = $1 ORDER BY seq"
+            "SELECT {cols}, h.audit_seq AS head_seq, h.audit_head AS head_hash \
+             FROM agencies h LEFT JOIN audit_log a ON a.agency_id = h.id \
+             WHERE h.id = $1 ORDER BY a.seq"
         ))
         .bind(&agency.id)
         .fetch_all(db.reader())
         .await?;
-        let entries = rows.iter().map(stored).collect::<Result<Vec<_>>>()?;
+        let Some(first) = rows.first() else {
+            continue; // the agency was deleted meanwhile
+        };
+        let head_seq: i64 = first.try_get("head_seq")?;
+        let head_hash: String = first.try_get("head_hash")?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            // An agency without entries joins to one row of NULLs.
+            if r.try_get::<Option<i64>, _>("seq")?.is_some() {
+                entries.push(stored(r)?);
+            }
+        }
         let problem = verify_chain(&entries, head_seq, &head_hash).err();
         out.push(ChainReport {
             agency_id: agency.id,

@@ -333,15 +333,34 @@ pub struct Version {
     pub file_name: Option<String>,
     pub content_type: Option<String>,
     pub size_bytes: Option<i64>,
+    /// A file's name under the data directory's uploads (never shown).
+    pub stored_name: Option<String>,
+    /// A file's SHA-256, hex.
+    pub sha256: Option<String>,
     pub note: Option<String>,
     pub created_by: String,
     pub created_at: i64,
 }
 
+impl Version {
+    /// The name a file downloads as: the convention's name with the
+    /// uploaded file's extension (`…_reel_v2.mp4`).
+    pub fn download_name(&self) -> String {
+        match self
+            .file_name
+            .as_deref()
+            .and_then(baton_core::uploads::extension)
+        {
+            Some(ext) => format!("{}.{ext}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 pub async fn versions(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Version>> {
     let rows = sqlx::query(
-        "SELECT n, name, kind, url, file_name, content_type, size_bytes, note, created_by, created_at \
-         FROM content_versions WHERE agency_id = $1 AND content_id = $2 ORDER BY n",
+        "SELECT n, name, kind, url, file_name, content_type, size_bytes, stored_name, sha256, note, \
+         created_by, created_at FROM content_versions WHERE agency_id = $1 AND content_id = $2 ORDER BY n",
     )
     .bind(agency_id)
     .bind(id)
@@ -357,6 +376,8 @@ pub async fn versions(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Version>
                 file_name: r.try_get("file_name")?,
                 content_type: r.try_get("content_type")?,
                 size_bytes: r.try_get("size_bytes")?,
+                stored_name: r.try_get("stored_name")?,
+                sha256: r.try_get("sha256")?,
                 note: r.try_get("note")?,
                 created_by: r.try_get("created_by")?,
                 created_at: r.try_get("created_at")?,
@@ -884,11 +905,52 @@ pub enum NewVersion {
     Link {
         url: String,
     },
+    /// A draft file already stored under the data directory.
     File {
+        /// The uploaded name, sanitized.
         file_name: String,
         content_type: String,
         size_bytes: i64,
+        stored_name: String,
+        sha256: String,
     },
+}
+
+/// Whether an item in `status` takes a new version: not while a round is
+/// open, not once approved.
+fn version_allowed(status: ContentStatus) -> Result<()> {
+    match status {
+        ContentStatus::Brief | ContentStatus::InProduction | ContentStatus::ChangesRequested => {
+            Ok(())
+        }
+        ContentStatus::InReview => Err(CoreError::Conflict(
+            "a review round is open on the current version: wait for its decision, then add the revision".into(),
+        )
+        .into()),
+        s => Err(CoreError::Conflict(format!(
+            "the item is {}: versions are added before approval",
+            s.label().to_lowercase()
+        ))
+        .into()),
+    }
+}
+
+/// The item, if it takes a new version now: checked before a draft file is
+/// received, so a refused upload is not stored first. [`add_version`]
+/// checks again under the write lock.
+pub async fn ready_for_version(db: &Db, agency_id: &str, id: &str) -> Result<Item> {
+    let item = get(db, agency_id, id).await?;
+    version_allowed(item.status)?;
+    Ok(item)
+}
+
+/// One version of an item.
+pub async fn version(db: &Db, agency_id: &str, id: &str, n: i64) -> Result<Version> {
+    versions(db, agency_id, id)
+        .await?
+        .into_iter()
+        .find(|v| v.n == n)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Adds the next immutable version, named by the agency's convention. The
@@ -914,22 +976,7 @@ pub async fn add_version(
     };
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
-    match item.status {
-        ContentStatus::Brief | ContentStatus::InProduction | ContentStatus::ChangesRequested => {}
-        ContentStatus::InReview => {
-            return Err(CoreError::Conflict(
-                "a review round is open on the current version: wait for its decision, then add the revision".into(),
-            )
-            .into())
-        }
-        s => {
-            return Err(CoreError::Conflict(format!(
-                "the item is {}: versions are added before approval",
-                s.label().to_lowercase()
-            ))
-            .into())
-        }
-    }
+    version_allowed(item.status)?;
     let settings = settings_on(tx.conn(), agency_id).await?;
     let n = item.current_version + 1;
     let date = baton_core::clock::rfc3339(now)[..10].replace('-', "");
@@ -945,23 +992,36 @@ pub async fn add_version(
         },
         n as u32,
     );
-    let (kind, url, file_name, content_type, size) = match &v {
-        NewVersion::Link { url } => ("link", Some(url.trim().to_string()), None, None, None),
+    let (kind, url, file_name, content_type, size, stored_name, sha256) = match v {
+        NewVersion::Link { url } => (
+            "link",
+            Some(url.trim().to_string()),
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
         NewVersion::File {
             file_name,
             content_type,
             size_bytes,
+            stored_name,
+            sha256,
         } => (
             "file",
             None,
-            Some(file_name.clone()),
-            Some(content_type.clone()),
-            Some(*size_bytes),
+            Some(file_name),
+            Some(content_type),
+            Some(size_bytes),
+            Some(stored_name),
+            Some(sha256),
         ),
     };
     sqlx::query(
         "INSERT INTO content_versions (agency_id, content_id, n, name, kind, url, file_name, content_type, \
-         size_bytes, note, created_by_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         size_bytes, stored_name, sha256, note, created_by_id, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(agency_id)
     .bind(id)
@@ -972,6 +1032,8 @@ pub async fn add_version(
     .bind(&file_name)
     .bind(&content_type)
     .bind(size)
+    .bind(&stored_name)
+    .bind(&sha256)
     .bind(&note)
     .bind(&actor.id)
     .bind(&actor.label)
@@ -1007,6 +1069,8 @@ pub async fn add_version(
         file_name,
         content_type,
         size_bytes: size,
+        stored_name,
+        sha256,
         note,
         created_by: actor.label.clone(),
         created_at: now,

@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (4, "sops", include_str!("../migrations/0004_sops.sql")),
     (5, "content", include_str!("../migrations/0005_content.sql")),
+    (
+        6,
+        "content_files",
+        include_str!("../migrations/0006_content_files.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use baton_core::clock::{parse_rfc3339, rfc3339};
 use baton_core::content::{
@@ -21,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
+use crate::draft_files::{self, Disposition};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
@@ -36,14 +38,21 @@ pub struct VersionOut {
     pub file_name: Option<String>,
     pub content_type: Option<String>,
     pub size_bytes: Option<i64>,
+    /// A file's SHA-256 (hex), to check a download against.
+    pub sha256: Option<String>,
+    /// Where a file downloads (`GET`, bearer token), named by the convention.
+    pub file_url: Option<String>,
     pub note: Option<String>,
     pub created_by: String,
     pub created_at: String,
 }
 
-impl From<Version> for VersionOut {
-    fn from(v: Version) -> Self {
+impl VersionOut {
+    fn of(content_id: &str, v: Version) -> Self {
         VersionOut {
+            file_url: (v.kind == "file")
+                .then(|| format!("/api/v1/content/{content_id}/versions/{}/file", v.n)),
+            sha256: v.sha256,
             n: v.n,
             name: v.name,
             kind: v.kind,
@@ -278,7 +287,12 @@ async fn full(state: &AppState, agency_id: &str, id: &str) -> ApiResult<ContentO
         content::discussion(&state.db, agency_id, id),
     )?;
     let mut out = ContentOut::from(item);
-    out.versions = Some(versions.into_iter().map(Into::into).collect());
+    out.versions = Some(
+        versions
+            .into_iter()
+            .map(|v| VersionOut::of(id, v))
+            .collect(),
+    );
     out.rounds = Some(rounds.into_iter().map(Into::into).collect());
     out.discussion = Some(discussion.into_iter().map(Into::into).collect());
     Ok(out)
@@ -506,27 +520,104 @@ pub struct VersionIn {
     pub note: Option<String>,
 }
 
+/// A draft file upload (`multipart/form-data`).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct VersionUpload {
+    /// The draft: PNG, JPEG, GIF, WebP, MP4, MOV, WebM or PDF, at most 200 MB;
+    /// its first bytes must match its extension.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// What changed in this version.
+    pub note: Option<String>,
+}
+
+/// Adds the next version: a link (JSON `{"url"}`) or a draft file
+/// (`multipart/form-data` with `file` and an optional `note`).
 #[utoipa::path(post, operation_id = "addContentVersion", path = "/api/v1/content/{id}/versions", tag = "content",
-    params(("id" = String, Path)), request_body = VersionIn,
-    responses((status = 201, body = VersionOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+    params(("id" = String, Path)),
+    request_body(content(
+        (VersionIn = "application/json"),
+        (VersionUpload = "multipart/form-data"),
+    )),
+    responses((status = 201, body = VersionOut), (status = 404), (status = 409), (status = 413), (status = 422)), security(("bearer" = [])))]
 pub async fn add_version(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<VersionIn>,
+    req: Request,
 ) -> ApiResult<(StatusCode, Json<VersionOut>)> {
     caller.require(Scope::Write)?;
-    let v = content::add_version(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        NewVersion::Link { url: b.url },
-        b.note.as_deref(),
+    let agency_id = caller.agency_id();
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let v = if multipart {
+        // Refuse before receiving the file when the item takes no version.
+        let item = content::ready_for_version(&state.db, agency_id, &id).await?;
+        let mp = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let form = draft_files::read_form(&state, agency_id, &item.client_id, mp, None).await?;
+        draft_files::add(&state, agency_id, &caller.actor, &id, &item.client_id, form).await?
+    } else {
+        // This route's body limit is the upload's; JSON keeps the app's.
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, state.config.body_limit)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        let ApiJson(b) =
+            ApiJson::<VersionIn>::from_request(Request::from_parts(parts, bytes.into()), &state)
+                .await?;
+        content::add_version(
+            &state.db,
+            agency_id,
+            &caller.actor,
+            state.now(),
+            &id,
+            NewVersion::Link { url: b.url },
+            b.note.as_deref(),
+        )
+        .await?
+    };
+    Ok((StatusCode::CREATED, Json(VersionOut::of(&id, v))))
+}
+
+/// A file version's bytes, as an attachment named by the convention
+/// (`Range` requests are answered with 206).
+#[utoipa::path(get, operation_id = "downloadContentVersion", path = "/api/v1/content/{id}/versions/{n}/file", tag = "content",
+    params(("id" = String, Path), ("n" = i64, Path, description = "The version number")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 206), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn download_version(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, n)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    caller.require(Scope::Read)?;
+    let n: i64 = n.parse().map_err(|_| ApiError::NotFound)?;
+    let agency_id = caller.agency_id();
+    let item = content::get(&state.db, agency_id, &id).await?;
+    let v = content::version(&state.db, agency_id, &id, n).await?;
+    draft_files::serve(
+        &state,
+        agency_id,
+        &item.client_id,
+        &v,
+        &method,
+        &headers,
+        Disposition::Download,
     )
-    .await?;
-    Ok((StatusCode::CREATED, Json(v.into())))
+    .await?
+    .ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(post, operation_id = "submitContent", path = "/api/v1/content/{id}/submit", tag = "content",

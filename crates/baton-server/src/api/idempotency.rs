@@ -4,7 +4,7 @@
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use baton_store::idempotency::{self, Stored};
@@ -38,6 +38,24 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 .into_response();
         }
     };
+    // A draft upload (up to 200 MB) is not kept for replay: say so rather
+    // than replay nothing.
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    if multipart {
+        return ApiError::invalid(
+            "Idempotency-Key",
+            "file uploads are not replayed: send the upload without it, and check GET /api/v1/content/{id} before retrying",
+        )
+        .into_response();
+    }
     let Some(caller) = req.extensions().get::<ApiCaller>().cloned() else {
         return next.run(req).await;
     };

@@ -18,6 +18,7 @@ pub mod onboarding;
 pub mod sops;
 pub mod tokens;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -49,7 +50,7 @@ use crate::state::AppState;
         sops::checklist, sops::complete, sops::pause, sops::resume, sops::assign, sops::kpis,
         sops::notices, sops::mark_read,
         content::create, content::update, content::list, content::list_for_client, content::get, content::participants,
-        content::add_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
+        content::add_version, content::download_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
         calendar_feeds::for_client, calendar_feeds::for_me,
         content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule, content::approval_link,
         content_settings::get_agency, content_settings::put_agency, content_settings::get_client,
@@ -190,7 +191,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/content", get(content::list))
         .route("/content/{id}", get(content::get).patch(content::update))
         .route("/content/{id}/participants", put(content::participants))
-        .route("/content/{id}/versions", post(content::add_version))
+        .route(
+            "/content/{id}/versions",
+            post(content::add_version)
+                .layer(DefaultBodyLimit::max(crate::draft_files::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/content/{id}/versions/{n}/file",
+            get(content::download_version),
+        )
         .route("/content/{id}/submit", post(content::submit))
         .route("/content/{id}/approve-brief", post(content::approve_brief))
         .route("/content/{id}/cancel", post(content::cancel))

@@ -7,11 +7,12 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use baton_core::content::{ContentStatus, Decision};
+use baton_core::content_files::Preview;
 use baton_core::CoreError;
 use baton_store::approval_links::{self, Opened};
 use baton_store::content::{self, NewDecision, Speaker};
@@ -23,6 +24,7 @@ use super::portal::{
     PortalLayout,
 };
 use super::WebError;
+use crate::draft_files::{self, Disposition};
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -32,6 +34,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/a/{token}", get(page))
         .route("/a/{token}/", any(not_found))
         .route("/a/{token}/decision", post(decision))
+        .route("/a/{token}/versions/{n}/file", get(draft_file))
         .route("/a/{token}/{*rest}", any(not_found))
 }
 
@@ -60,6 +63,8 @@ struct DraftView {
     n: i64,
     name: String,
     url: Option<String>,
+    /// A draft file, served under this link (`/a/{token}/versions/{n}/file`).
+    file_href: Option<String>,
     file_name: Option<String>,
     note: Option<String>,
     is_image: bool,
@@ -119,20 +124,32 @@ async fn render_page(
     let version = versions
         .into_iter()
         .find(|v| v.n == item.current_version)
-        .map(|v| DraftView {
-            is_image: v.url.as_deref().is_some_and(|u| {
-                u.starts_with("https://")
-                    && ends_with_any(u, &[".png", ".jpg", ".jpeg", ".gif", ".webp"])
-            }),
-            is_video: v
-                .url
-                .as_deref()
-                .is_some_and(|u| ends_with_any(u, &[".mp4", ".mov", ".webm"])),
-            n: v.n,
-            name: v.name,
-            url: v.url,
-            file_name: v.file_name,
-            note: v.note,
+        .map(|v| {
+            let file = v.kind == "file";
+            let preview = v.content_type.as_deref().map(Preview::of);
+            DraftView {
+                is_image: if file {
+                    preview == Some(Preview::Image)
+                } else {
+                    v.url.as_deref().is_some_and(|u| {
+                        u.starts_with("https://")
+                            && ends_with_any(u, &[".png", ".jpg", ".jpeg", ".gif", ".webp"])
+                    })
+                },
+                is_video: if file {
+                    preview == Some(Preview::Video)
+                } else {
+                    v.url
+                        .as_deref()
+                        .is_some_and(|u| ends_with_any(u, &[".mp4", ".mov", ".webm"]))
+                },
+                file_href: file.then(|| format!("/a/{token}/versions/{}/file", v.n)),
+                n: v.n,
+                name: v.name,
+                url: v.url,
+                file_name: v.file_name,
+                note: v.note,
+            }
         });
     let feedback = rounds
         .iter()
@@ -202,6 +219,39 @@ async fn page(
         Typed::default(),
     )
     .await
+}
+
+/// `GET /a/{token}/versions/{n}/file`: the draft file the page shows, and
+/// only that one (earlier versions stay with the team). Images and videos
+/// open in the browser; other files download.
+async fn draft_file(
+    State(state): State<AppState>,
+    Path((token, n)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, PortalError> {
+    let o = open(&state, &headers, &token).await?;
+    let n: i64 = n.parse().map_err(|_| PortalError::NotFound)?;
+    if n != o.item.current_version {
+        return Err(PortalError::NotFound);
+    }
+    let v = match content::version(&state.db, &o.agency.id, &o.item.id, n).await {
+        Ok(v) => v,
+        Err(StoreError::NotFound) => return Err(PortalError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let served = draft_files::serve(
+        &state,
+        &o.agency.id,
+        &o.item.client_id,
+        &v,
+        &method,
+        &headers,
+        Disposition::Preview,
+    )
+    .await
+    .map_err(|e| PortalError::Internal(format!("serving a draft: {e}")))?;
+    served.ok_or(PortalError::NotFound)
 }
 
 /// `POST /a/{token}/decision`: the client's decision, audited.

@@ -15,8 +15,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,6 +25,7 @@ use baton_core::content::{
     self as rules, ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision,
     RevisionSize, RoundOutcome, CHANNELS,
 };
+use baton_core::content_files::{self, Preview};
 use baton_core::{ids, CoreError};
 use baton_store::agencies::Agency;
 use baton_store::clients::{self, Client};
@@ -42,6 +44,7 @@ use super::layout::{agency_of, notice_text, render, see_other, Layout, Opt};
 use super::sop_pages::When;
 use super::{timefmt, WebError};
 use crate::auth::session::WebSession;
+use crate::draft_files::{self, Disposition, DraftError};
 use crate::state::AppState;
 
 /// Cards per open column of the board; past it the column links to its own
@@ -72,6 +75,11 @@ pub fn router() -> Router<AppState> {
         .route("/content/{id}", get(item_page))
         .route("/content/{id}/participants", post(participants))
         .route("/content/{id}/versions", post(add_version))
+        .route(
+            "/content/{id}/versions/upload",
+            post(upload_version).layer(DefaultBodyLimit::max(draft_files::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/content/{id}/versions/{n}/file", get(version_file))
         .route("/content/{id}/submit", post(submit))
         .route("/content/{id}/comments", post(comment))
         .route("/content/{id}/decisions", post(decide))
@@ -610,6 +618,10 @@ pub struct VersionView {
     pub href: Option<String>,
     /// "cover.jpg · image/jpeg · 2.1 MB" for a file.
     pub file: Option<String>,
+    /// Where a file version is shown (`/content/{id}/versions/{n}/file`).
+    pub file_href: Option<String>,
+    /// `image` or `video` for a file shown in the page, else empty.
+    pub preview: &'static str,
     pub note: Option<String>,
     pub by: String,
     pub at: When,
@@ -617,8 +629,16 @@ pub struct VersionView {
     pub current: bool,
 }
 
-fn version_view(v: &Version, current: i64, now: i64, tz: &TimeZone) -> VersionView {
+fn version_view(item_id: &str, v: &Version, current: i64, now: i64, tz: &TimeZone) -> VersionView {
+    let file_href = (v.kind == "file").then(|| format!("/content/{item_id}/versions/{}/file", v.n));
+    let preview = match v.content_type.as_deref().map(Preview::of) {
+        Some(Preview::Image) if file_href.is_some() => "image",
+        Some(Preview::Video) if file_href.is_some() => "video",
+        _ => "",
+    };
     VersionView {
+        file_href,
+        preview,
         n: v.n,
         name: v.name.clone(),
         href: v
@@ -743,6 +763,10 @@ struct ItemPage {
     brief_missing: Vec<&'static str>,
     versions: Vec<VersionView>,
     can_add_version: bool,
+    /// The upload input's `accept`, the types and the size limit in words.
+    draft_accept: String,
+    draft_types: String,
+    draft_limit: String,
     can_submit: bool,
     reviewer_names: Vec<String>,
     approver_names: Vec<String>,
@@ -1028,8 +1052,13 @@ async fn render_item(
         versions: versions
             .iter()
             .rev()
-            .map(|v| version_view(v, item.current_version, now, &tz))
+            .map(|v| version_view(&item.id, v, item.current_version, now, &tz))
             .collect(),
+        draft_accept: content_files::accept_attribute(),
+        draft_types: content_files::accepted_list(),
+        draft_limit: content_files::size_text(
+            state.config.draft_limit.min(content_files::MAX_DRAFT_BYTES),
+        ),
         can_add_version: matches!(
             item.status,
             ContentStatus::Brief | ContentStatus::InProduction | ContentStatus::ChangesRequested
@@ -1236,6 +1265,128 @@ async fn add_version(
         typed,
     )
     .await
+}
+
+/// `POST /content/{id}/versions/upload` (multipart: `csrf` first, `file`,
+/// `note`): the next version, as a draft file. A refused file comes back as
+/// the item page with the reason at the versions and the note kept.
+async fn upload_version(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &session, &id).await?;
+    let agency_id = session.agency_id();
+    let refused = |status: StatusCode, message: String, note: String| {
+        let typed = Typed {
+            at: "version",
+            error: Some(message),
+            note,
+            ..Typed::default()
+        };
+        (status, typed)
+    };
+    let multipart = match multipart {
+        Ok(m) => m,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(WebError::PayloadTooLarge)
+        }
+        Err(_) => {
+            return Err(WebError::BadRequest(
+                "The upload could not be read. Choose the file again and retry.".into(),
+            ))
+        }
+    };
+    // The item must take a version before its file is received.
+    if let Err(e) = content::ready_for_version(&state.db, agency_id, &id).await {
+        let (status, message) = refusal(e)?;
+        let (status, typed) = refused(status, message, String::new());
+        return render_item(&state, &session, &id, None, typed, status).await;
+    }
+    let csrf = |t: &str| session.csrf_ok(t);
+    let form =
+        draft_files::read_form(&state, agency_id, &item.client_id, multipart, Some(&csrf)).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(DraftError::Refused(r)) => {
+            let (status, typed) =
+                refused(DraftError::refusal_status(&r), r.to_string(), String::new());
+            return render_item(&state, &session, &id, None, typed, status).await;
+        }
+        Err(e) => return Err(draft_web_error(e)),
+    };
+    let note = form.note.clone();
+    match draft_files::add(
+        &state,
+        agency_id,
+        &session.actor,
+        &id,
+        &item.client_id,
+        form,
+    )
+    .await
+    {
+        Ok(_) => Ok(back(&id, "version_added", "versions")),
+        Err(DraftError::Refused(r)) => {
+            let (status, typed) = refused(DraftError::refusal_status(&r), r.to_string(), note);
+            render_item(&state, &session, &id, None, typed, status).await
+        }
+        Err(DraftError::Store(e)) => {
+            let (status, message) = refusal(e)?;
+            let (status, typed) = refused(status, message, note);
+            render_item(&state, &session, &id, None, typed, status).await
+        }
+        Err(e) => Err(draft_web_error(e)),
+    }
+}
+
+fn draft_web_error(e: DraftError) -> WebError {
+    match e {
+        DraftError::Refused(r) => WebError::Invalid(r.to_string()),
+        DraftError::Unreadable => WebError::BadRequest(
+            "The upload could not be read. Choose the file again and retry.".into(),
+        ),
+        DraftError::Csrf => WebError::Forbidden(
+            "This form has expired or did not come from Baton. Reload the page and try again."
+                .into(),
+        ),
+        DraftError::Store(s) => s.into(),
+        DraftError::Io(io) => WebError::Internal(format!("draft file: {io}")),
+    }
+}
+
+/// `GET /content/{id}/versions/{n}/file`: a draft file, shown in the
+/// browser when it is an image or a video (`?download=1` downloads it).
+async fn version_file(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, n)): Path<(String, String)>,
+    q: QueryData,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &session, &id).await?;
+    let n: i64 = n.parse().map_err(|_| WebError::NotFound)?;
+    let agency_id = session.agency_id();
+    let v = content::version(&state.db, agency_id, &id, n).await?;
+    let how = if q.get("download").is_none() {
+        Disposition::Preview
+    } else {
+        Disposition::Download
+    };
+    draft_files::serve(
+        &state,
+        agency_id,
+        &item.client_id,
+        &v,
+        &method,
+        &headers,
+        how,
+    )
+    .await
+    .map_err(draft_web_error)?
+    .ok_or(WebError::NotFound)
 }
 
 /// `POST /content/{id}/submit`: opens a review round on the current version.

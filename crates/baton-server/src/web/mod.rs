@@ -15,6 +15,7 @@ mod assets;
 mod client_access;
 mod client_page;
 mod client_runs;
+mod content_metrics_page;
 mod content_pages;
 mod dashboard;
 mod error_page;
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(sop_pages::router())
         .merge(client_runs::router())
         .merge(content_pages::router())
+        .merge(content_metrics_page::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(state, crate::auth::session::same_origin))
         .layer(from_fn(error_page::html_errors))

@@ -51,8 +51,8 @@ pub const MISS_LIMIT: usize = 30;
 const UPLOAD_BODY_LIMIT: usize = uploads::MAX_FILE_BYTES + 256 * 1024;
 
 /// The portal's own content security policy: no scripts at all.
-const PORTAL_CSP: &str = "default-src 'none'; img-src 'self' https: data:; style-src 'self'; \
-    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const PORTAL_CSP: &str = "default-src 'none'; img-src 'self' https: data:; media-src 'self'; \
+    style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The portal's routes. Merged outside the team app's layers: it has its own
 /// neutral error pages and accepts the agency's custom domain as origin.
@@ -108,10 +108,16 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex, nofollow"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PORTAL_CSP),
-    );
+    // A draft file keeps its own, stricter policy (`sandbox`).
+    let sandboxed = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes().starts_with(b"sandbox"));
+    if !sandboxed {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PORTAL_CSP),
+        );
+    }
     if !cacheable {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
