@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use baton_core::clock::SystemClock;
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
+use common::{browser, csrf_of};
 use common::{Api, Resp};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::{Client, StatusCode};
@@ -357,20 +358,6 @@ async fn other_agencies_and_read_tokens_cannot_touch_drafts() {
         .await
         .problem(401, "no token");
     assert_eq!(uploads(&app).len(), 1);
-}
-
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
 }
 
 /// A browser logged in as `email` and the CSRF token of its session.

@@ -5,6 +5,8 @@
 //! checklist at offboarding, intake answers (escaped) and file downloads
 //! (attachment, sandboxed, tenant-isolated).
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use baton_core::access::AccessStatus;
@@ -14,6 +16,7 @@ use baton_store::access_requests::{self, AccessRequest, NewRequest};
 use baton_store::agencies::{self, AgencyPatch};
 use baton_store::clients::{self, NewClient};
 use baton_store::{access_templates, intake, Actor};
+use common::{browser, csrf_of};
 use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Response, StatusCode};
 
@@ -21,22 +24,6 @@ use reqwest::{Client, Response, StatusCode};
 const T0: i64 = 1_772_353_800_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 fn location(resp: &Response) -> String {
     resp.headers()

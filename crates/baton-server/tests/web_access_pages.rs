@@ -12,25 +12,10 @@ use baton_store::access_requests::{self, Act};
 use baton_store::members::{self, MemberInput};
 use baton_store::{onboarding_settings, Actor};
 use common::Api;
+use common::{browser, csrf_of};
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 fn location(resp: &Response) -> String {
     resp.headers()

@@ -9,6 +9,7 @@ use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::members::{self, MemberInput};
 use baton_store::Actor;
 use common::Api;
+use common::{browser, csrf_of};
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
@@ -16,22 +17,6 @@ use serde_json::{json, Value};
 /// Wednesday 2026-03-04 12:00 UTC: the coming Friday is 2026-03-06.
 const WED_NOON: i64 = 1_772_625_600_000;
 const PAGE: &str = "/settings/calendar";
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 fn location(resp: &Response) -> String {
     resp.headers()

@@ -14,6 +14,7 @@ use baton_store::agencies::{self, AgencyPatch};
 use baton_store::members::{self, MemberInput};
 use baton_store::Actor;
 use common::Api;
+use common::{browser, csrf_of};
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
@@ -22,22 +23,6 @@ use serde_json::{json, Value};
 const MON_9: i64 = 1_794_819_600_000;
 /// Friday 2026-11-20 09:00:00 UTC: 10:00 in Berlin.
 const FRI_9: i64 = 1_795_165_200_000;
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 fn location(resp: &Response) -> String {
     resp.headers()

@@ -9,6 +9,7 @@ mod common;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::tokens::Scope;
+use common::{browser, csrf_of};
 use common::{Api, Resp};
 use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode};
@@ -18,22 +19,6 @@ use serde_json::{json, Value};
 const MON_9: i64 = 1_772_442_000_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 async fn get(c: &Client, url: &str) -> (StatusCode, String) {
     let resp = c.get(url).send().await.expect("GET");

@@ -3,27 +3,14 @@
 //! version, refuses with the input kept, needs CSRF), escaping, the version
 //! history and another agency's client (404).
 
+mod common;
+
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::clients::{self, NewClient};
 use baton_store::{handoff_briefs, Actor};
+use common::{browser, csrf_of};
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 /// The text of the page's first error alert.
 fn alert_of(html: &str) -> Option<String> {

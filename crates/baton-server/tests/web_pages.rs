@@ -3,29 +3,16 @@
 //! isolation, invites, password change and HTML escaping. Runs on SQLite, or
 //! on PostgreSQL when `BATON_TEST_POSTGRES_URL` is set.
 
+mod common;
+
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::clients::{self, NewClient};
 use baton_store::members::{self, MemberInput};
 use baton_store::Actor;
+use common::{browser, csrf_of};
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 fn location(resp: &Response) -> String {
     resp.headers()

@@ -15,6 +15,7 @@ use baton_store::agencies::{self, AgencyPatch};
 use baton_store::handoff_briefs;
 use baton_store::members::{self, MemberInput};
 use baton_store::Actor;
+use common::{browser, csrf_of};
 use common::{ms, Api};
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
@@ -23,22 +24,6 @@ use serde_json::{json, Value};
 const HOUR: i64 = 3_600_000;
 /// Monday 2026-03-02 09:00:00 UTC.
 const MON_9: i64 = 1_772_442_000_000;
-
-/// A browser: keeps cookies, does not follow redirects (tests look at them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a csrf field") + marker.len();
-    html[start..][..html[start..].find('"').unwrap()].to_string()
-}
 
 fn location(resp: &Response) -> String {
     resp.headers()

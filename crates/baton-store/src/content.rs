@@ -918,7 +918,7 @@ pub enum NewVersion {
 
 /// Whether an item in `status` takes a new version: not while a round is
 /// open, not once approved.
-fn version_allowed(status: ContentStatus) -> Result<()> {
+pub fn version_allowed(status: ContentStatus) -> Result<()> {
     match status {
         ContentStatus::Brief | ContentStatus::InProduction | ContentStatus::ChangesRequested => {
             Ok(())

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use baton_core::clock::{parse_rfc3339, rfc3339};
@@ -24,7 +24,7 @@ use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
 use crate::draft_files::{self, Disposition};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, is_multipart, ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -549,16 +549,7 @@ pub async fn add_version(
 ) -> ApiResult<(StatusCode, Json<VersionOut>)> {
     caller.require(Scope::Write)?;
     let agency_id = caller.agency_id();
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
-    let v = if multipart {
+    let v = if is_multipart(req.headers()) {
         // Refuse before receiving the file when the item takes no version.
         let item = content::ready_for_version(&state.db, agency_id, &id).await?;
         let mp = Multipart::from_request(req, &state)

@@ -4,7 +4,7 @@
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use baton_store::idempotency::{self, Stored};
@@ -40,16 +40,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     // A draft upload (up to 200 MB) is not kept for replay: say so rather
     // than replay nothing.
-    let multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
-    if multipart {
+    if crate::extract::is_multipart(req.headers()) {
         return ApiError::invalid(
             "Idempotency-Key",
             "file uploads are not replayed: send the upload without it, and check GET /api/v1/content/{id} before retrying",

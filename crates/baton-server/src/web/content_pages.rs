@@ -19,7 +19,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use baton_core::content::{
     self as rules, ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision,
@@ -39,7 +39,9 @@ use jiff::civil::{Date, ISOWeekDate, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
-use super::form::{check_csrf, FormData, QueryData};
+use super::form::{
+    check_csrf, csrf_refused, multipart_refused, FormData, QueryData, UNREADABLE_UPLOAD,
+};
 use super::layout::{agency_of, notice_text, render, see_other, Layout, Opt};
 use super::sop_pages::When;
 use super::{timefmt, WebError};
@@ -85,10 +87,22 @@ pub fn router() -> Router<AppState> {
         .route("/content/{id}/decisions", post(decide))
         .route("/content/{id}/qa", post(qa))
         .route("/content/{id}/schedule", post(schedule))
-        .route("/content/{id}/approve-brief", post(approve_brief))
-        .route("/content/{id}/unschedule", post(unschedule))
-        .route("/content/{id}/publish", post(publish))
-        .route("/content/{id}/cancel", post(cancel))
+        .route(
+            "/content/{id}/approve-brief",
+            action_route(ContentAction::ApproveBrief, "brief_approved"),
+        )
+        .route(
+            "/content/{id}/unschedule",
+            action_route(ContentAction::Unschedule, "unscheduled"),
+        )
+        .route(
+            "/content/{id}/publish",
+            action_route(ContentAction::Publish, "published"),
+        )
+        .route(
+            "/content/{id}/cancel",
+            action_route(ContentAction::Cancel, "cancelled"),
+        )
         .route("/content/{id}/approval-link", post(approval_link))
 }
 
@@ -1287,19 +1301,9 @@ async fn upload_version(
         };
         (status, typed)
     };
-    let multipart = match multipart {
-        Ok(m) => m,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Err(WebError::PayloadTooLarge)
-        }
-        Err(_) => {
-            return Err(WebError::BadRequest(
-                "The upload could not be read. Choose the file again and retry.".into(),
-            ))
-        }
-    };
+    let multipart = multipart.map_err(|e| multipart_refused(&e))?;
     // The item must take a version before its file is received.
-    if let Err(e) = content::ready_for_version(&state.db, agency_id, &id).await {
+    if let Err(e) = content::version_allowed(item.status) {
         let (status, message) = refusal(e)?;
         let (status, typed) = refused(status, message, String::new());
         return render_item(&state, &session, &id, None, typed, status).await;
@@ -1344,13 +1348,8 @@ async fn upload_version(
 fn draft_web_error(e: DraftError) -> WebError {
     match e {
         DraftError::Refused(r) => WebError::Invalid(r.to_string()),
-        DraftError::Unreadable => WebError::BadRequest(
-            "The upload could not be read. Choose the file again and retry.".into(),
-        ),
-        DraftError::Csrf => WebError::Forbidden(
-            "This form has expired or did not come from Baton. Reload the page and try again."
-                .into(),
-        ),
+        DraftError::Unreadable => WebError::BadRequest(UNREADABLE_UPLOAD.into()),
+        DraftError::Csrf => csrf_refused(),
         DraftError::Store(s) => s.into(),
         DraftError::Io(io) => WebError::Internal(format!("draft file: {io}")),
     }
@@ -1709,76 +1708,17 @@ async fn act(
     .await
 }
 
-/// `POST /content/{id}/approve-brief`
-async fn approve_brief(
-    State(state): State<AppState>,
-    session: WebSession,
-    Path(id): Path<String>,
-    form: FormData,
-) -> Result<Response, WebError> {
-    act(
-        &state,
-        &session,
-        &id,
-        &form,
-        ContentAction::ApproveBrief,
-        "brief_approved",
+/// The route of one plain action (`POST /content/{id}/approve-brief`,
+/// `…/unschedule`, `…/publish`, `…/cancel`): [`act`] with its notice.
+fn action_route(action: ContentAction, notice: &'static str) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              session: WebSession,
+              Path(id): Path<String>,
+              form: FormData| async move {
+            act(&state, &session, &id, &form, action, notice).await
+        },
     )
-    .await
-}
-
-/// `POST /content/{id}/unschedule`
-async fn unschedule(
-    State(state): State<AppState>,
-    session: WebSession,
-    Path(id): Path<String>,
-    form: FormData,
-) -> Result<Response, WebError> {
-    act(
-        &state,
-        &session,
-        &id,
-        &form,
-        ContentAction::Unschedule,
-        "unscheduled",
-    )
-    .await
-}
-
-/// `POST /content/{id}/publish`
-async fn publish(
-    State(state): State<AppState>,
-    session: WebSession,
-    Path(id): Path<String>,
-    form: FormData,
-) -> Result<Response, WebError> {
-    act(
-        &state,
-        &session,
-        &id,
-        &form,
-        ContentAction::Publish,
-        "published",
-    )
-    .await
-}
-
-/// `POST /content/{id}/cancel`
-async fn cancel(
-    State(state): State<AppState>,
-    session: WebSession,
-    Path(id): Path<String>,
-    form: FormData,
-) -> Result<Response, WebError> {
-    act(
-        &state,
-        &session,
-        &id,
-        &form,
-        ContentAction::Cancel,
-        "cancelled",
-    )
-    .await
 }
 
 // ---------------------------------------------------------------- calendar --

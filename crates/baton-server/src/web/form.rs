@@ -3,6 +3,7 @@
 //! parse field by field), the caller's address for audit and throttling, and
 //! the CSRF check every unsafe form goes through.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -108,10 +109,28 @@ pub fn check_csrf(session: &WebSession, form: &FormData) -> Result<(), WebError>
     if session.csrf_ok(form.get("csrf")) {
         Ok(())
     } else {
-        Err(WebError::Forbidden(
-            "This form has expired or did not come from Baton. Reload the page and try again."
-                .into(),
-        ))
+        Err(csrf_refused())
+    }
+}
+
+/// The refusal of a form whose CSRF token is missing or wrong.
+pub fn csrf_refused() -> WebError {
+    WebError::Forbidden(
+        "This form has expired or did not come from Baton. Reload the page and try again.".into(),
+    )
+}
+
+/// What a person is told when their upload is not readable multipart.
+pub const UNREADABLE_UPLOAD: &str =
+    "The upload could not be read. Choose the file again and retry.";
+
+/// A multipart body axum refused: over the route's limit (413) or not
+/// readable multipart (400).
+pub fn multipart_refused(e: &MultipartRejection) -> WebError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        WebError::PayloadTooLarge
+    } else {
+        WebError::BadRequest(UNREADABLE_UPLOAD.into())
     }
 }
 

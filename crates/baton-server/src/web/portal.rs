@@ -36,7 +36,7 @@ use baton_store::onboarding_links::{self, Link};
 use baton_store::{platforms, Actor, StoreError};
 use sha2::{Digest, Sha256};
 
-use super::form::{ClientMeta, FormData, QueryData};
+use super::form::{ClientMeta, FormData, QueryData, UNREADABLE_UPLOAD};
 use super::WebError;
 use crate::state::AppState;
 
@@ -1192,7 +1192,7 @@ async fn upload(
     let outcome = match multipart {
         Err(_) => Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "The upload could not be read. Choose the file again and retry.".into(),
+            UNREADABLE_UPLOAD.into(),
         )),
         Ok(m) => match read_upload(m).await {
             Err(r) => Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, r.to_string())),

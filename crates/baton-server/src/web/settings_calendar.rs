@@ -27,7 +27,9 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::form::{check_csrf, FormData, QueryData};
+use super::form::{
+    check_csrf, csrf_refused, multipart_refused, FormData, QueryData, UNREADABLE_UPLOAD,
+};
 use super::layout::{agency_of, notice_text, render, see_other, Layout};
 use super::WebError;
 use crate::api::calendar::{import_holidays, MAX_HOLIDAYS};
@@ -621,28 +623,17 @@ async fn import(
     session: WebSession,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let unreadable = || {
-        WebError::BadRequest(
-            "The upload could not be read. Choose the file again and retry.".into(),
-        )
-    };
-    let up = match multipart {
-        Ok(m) => read_upload(m).await.ok_or_else(unreadable)?,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Err(WebError::PayloadTooLarge)
-        }
-        Err(_) => return Err(unreadable()),
-    };
+    let multipart = multipart.map_err(|e| multipart_refused(&e))?;
+    let up = read_upload(multipart)
+        .await
+        .ok_or_else(|| WebError::BadRequest(UNREADABLE_UPLOAD.into()))?;
     if !session.csrf_ok(&up.csrf) {
         // The token comes first in the form; a body cut short before it (too
         // large) cannot be trusted either.
         if up.too_large {
             return Err(WebError::PayloadTooLarge);
         }
-        return Err(WebError::Forbidden(
-            "This form has expired or did not come from Baton. Reload the page and try again."
-                .into(),
-        ));
+        return Err(csrf_refused());
     }
     require_admin(&session)?;
     let refused = |status: StatusCode, message: String| View {
