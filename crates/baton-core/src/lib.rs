@@ -16,6 +16,7 @@ pub mod content_files;
 pub mod error;
 pub mod events;
 pub mod handoff;
+pub mod human;
 pub mod ical;
 pub mod ids;
 pub mod lifecycle;

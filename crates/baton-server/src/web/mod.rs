@@ -26,6 +26,7 @@ mod invite;
 mod layout;
 mod login;
 pub mod portal;
+pub mod prg;
 mod settings;
 mod settings_calendar;
 mod sop_pages;
