@@ -125,6 +125,9 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Core(c) => c.into(),
             StoreError::Forbidden(m) => ApiError::Forbidden(m),
+            StoreError::AlreadyDone => {
+                ApiError::Conflict("this request was already handled by an earlier one".into())
+            }
             StoreError::Config(m) => ApiError::Internal(m),
             StoreError::Database(e) => ApiError::Internal(e.to_string()),
         }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 fn browser() -> Client {
     Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(common::flash_policy())
         .build()
         .expect("client")
 }

@@ -45,7 +45,7 @@ fn shows_escaped(html: &str, raw: &str) -> bool {
 /// A browser without cookies that does not follow redirects.
 fn browser() -> Client {
     Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(common::flash_policy())
         .build()
         .expect("client")
 }

@@ -1175,3 +1175,202 @@ async fn static_assets_are_served_with_long_cache() {
     }
     app.shutdown().await;
 }
+
+/// A browser logged in as the admin, and a raw twin on the same cookies that
+/// follows no redirect (to look at a form's `303` itself).
+async fn admin_pair(app: &TestApp) -> (Client, Client) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let c = common::browser_with_jar(&jar);
+    let resp = login(app, &c, &app.agency.admin.email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "admin login");
+    (c, common::raw_browser(&jar))
+}
+
+#[tokio::test]
+async fn a_refused_form_is_shown_once_after_a_redirect() {
+    let app = TestApp::spawn().await;
+    let (c, raw) = admin_pair(&app).await;
+    let (_, html) = get(&c, &app.url("/clients/new")).await;
+    let csrf = csrf_of(&html);
+    let page = app.url("/clients/new");
+    let resp = raw
+        .post(app.url("/clients"))
+        .header("referer", &page)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("nonce", common::nonce_of(&html).as_str()),
+            ("name", " "),
+            ("notes", "Kept notes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // Post/Redirect/Get: the answer is a redirect to the page the form was
+    // on, never a page the browser would post again.
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = location(&resp);
+    assert!(to.starts_with("/clients/new?flash="), "{to}");
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+
+    // Another member's browser cannot open it: it gets the plain form.
+    make_member(&app, "casey@northwind.test", "casey's password!").await;
+    let other = browser();
+    login(&app, &other, "casey@northwind.test", "casey's password!").await;
+    let (status, html) = get(&other, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("Kept notes") && alert_of(&html).is_none());
+
+    // The GET shows the refusal with what was typed, once.
+    let (status, html) = get(&raw, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(alert_of(&html).as_deref(), Some("Name: must not be empty."));
+    assert!(html.contains("Kept notes"));
+    let (status, html) = get(&raw, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK, "a reload shows the page afresh");
+    assert!(!html.contains("Kept notes") && alert_of(&html).is_none());
+
+    // Without a Referer the answer is shown on the dashboard's address.
+    let resp = raw
+        .post(app.url("/clients"))
+        .form(&[("csrf", csrf.as_str()), ("name", "")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&resp).starts_with("/?flash="),
+        "{}",
+        location(&resp)
+    );
+    // Nothing readable is kept: the typed text is not in the database.
+    let stored = common::stored_bytes(&app).await;
+    assert!(!common::contains_bytes(&stored, b"Kept notes"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_submits_of_one_new_client_form_make_one_client() {
+    let app = TestApp::spawn().await;
+    let (c, raw) = admin_pair(&app).await;
+    let (_, html) = get(&c, &app.url("/clients/new")).await;
+    let form = vec![
+        ("csrf".to_string(), csrf_of(&html)),
+        ("nonce".to_string(), common::nonce_of(&html)),
+        ("name".to_string(), "Twice Clicked Co".to_string()),
+    ];
+    let mut answers = Vec::new();
+    for _ in 0..8 {
+        let (raw, url, form) = (raw.clone(), app.url("/clients"), form.clone());
+        answers.push(tokio::spawn(async move {
+            let resp = raw.post(url).form(&form).send().await.unwrap();
+            (resp.status(), location(&resp))
+        }));
+    }
+    let mut locations = Vec::new();
+    for a in answers {
+        let (status, to) = a.await.unwrap();
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        locations.push(to);
+    }
+    let count = |name: &'static str| {
+        let app = &app;
+        async move {
+            clients::list(&app.state.db, &app.agency.id, None, None, Some(100))
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .filter(|cl| cl.name == name)
+                .count()
+        }
+    };
+    assert_eq!(count("Twice Clicked Co").await, 1, "one client");
+    // Every submit is answered with the first one's result.
+    assert!(locations[0].starts_with("/clients/cli_"), "{locations:?}");
+    assert!(
+        locations.iter().all(|l| l == &locations[0]),
+        "{locations:?}"
+    );
+    // Later: Back and submit again answers the same; a new form is new.
+    let again = raw
+        .post(app.url("/clients"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&again), locations[0]);
+    let (_, html) = get(&c, &app.url("/clients/new")).await;
+    assert_ne!(
+        common::nonce_of(&html),
+        form[1].1,
+        "each page has its own nonce"
+    );
+    let fresh = [
+        ("csrf", csrf_of(&html)),
+        ("nonce", common::nonce_of(&html)),
+        ("name", "Twice Clicked Co".to_string()),
+    ];
+    let resp = raw
+        .post(app.url("/clients"))
+        .form(&fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(location(&resp), locations[0]);
+    assert_eq!(count("Twice Clicked Co").await, 2);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn reloading_an_invite_answer_invites_nobody_twice() {
+    let app = TestApp::spawn().await;
+    let (c, raw) = admin_pair(&app).await;
+    let (_, html) = get(&c, &app.url("/team")).await;
+    let form = [
+        ("csrf", csrf_of(&html)),
+        ("nonce", common::nonce_of(&html)),
+        ("email", "pat@northwind.test".to_string()),
+        ("name", "Pat Manager".to_string()),
+        ("roles", "project_manager".to_string()),
+    ];
+    let resp = raw
+        .post(app.url("/team/invite"))
+        .header("referer", app.url("/team"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = location(&resp);
+    assert!(to.starts_with("/team?flash="), "{to}");
+    let (status, html) = get(&raw, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK);
+    let url_prefix = format!("{}/invite/", app.address);
+    assert!(html.contains(&url_prefix), "the invite URL is shown once");
+    // Reload: the page afresh, no URL, nothing sent again.
+    let (_, html) = get(&raw, &app.url(&to)).await;
+    assert!(!html.contains(&url_prefix));
+    // Back and submit again: answered with the first answer, one invite.
+    let resp = raw
+        .post(app.url("/team/invite"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&resp), to);
+    let invited = members::list(&app.state.db, &app.agency.id, None, Some(100))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|m| m.email == "pat@northwind.test")
+        .count();
+    assert_eq!(invited, 1);
+    let events: i64 = common::count(
+        &app,
+        "SELECT COUNT(*) FROM events WHERE type = 'member.invited' AND agency_id = $1",
+        &app.agency.id,
+    )
+    .await;
+    assert_eq!(events, 1);
+    app.shutdown().await;
+}

@@ -13,6 +13,10 @@ pub enum StoreError {
     /// The actor may not do this to this entity (e.g. a reviewer deciding).
     #[error("{0}")]
     Forbidden(String),
+    /// Another request already wrote under this request's claim (a second
+    /// submit of the same form): nothing was written.
+    #[error("this request was already handled")]
+    AlreadyDone,
     /// The domain refused the change.
     #[error(transparent)]
     Core(#[from] CoreError),

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_files",
         include_str!("../migrations/0006_content_files.sql"),
     ),
+    (
+        7,
+        "follow_the_work",
+        include_str!("../migrations/0007_follow_the_work.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -126,6 +126,10 @@ impl Db {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         };
+        let mut tx = tx;
+        // A request that must write at most once claims that in this same
+        // transaction, before it changes anything.
+        crate::claims::take_in_tx(&mut tx, agency_id, now).await?;
         Ok(WriteTx {
             tx,
             agency_id: agency_id.to_string(),

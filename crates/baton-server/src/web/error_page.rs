@@ -22,6 +22,9 @@ pub enum WebError {
     /// An invite link that was used, replaced, expired or never existed.
     InviteInvalid,
     Conflict(String),
+    /// A second submit of a form whose first submit already wrote (the PRG
+    /// layer answers it with the first submit's result).
+    AlreadyDone,
     Invalid(String),
     PayloadTooLarge,
     TooManyRequests(u64),
@@ -34,7 +37,7 @@ impl WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound | WebError::InviteInvalid => StatusCode::NOT_FOUND,
-            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Conflict(_) | WebError::AlreadyDone => StatusCode::CONFLICT,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -63,6 +66,9 @@ impl WebError {
                 "It was already used, replaced by a newer invite, or it expired. \
                 Ask an admin of your agency to send you a new one."
                     .into()
+            }
+            WebError::AlreadyDone => {
+                "This form was already sent, and Baton did what it asked once. Go back to the page and reload it to see the result.".into()
             }
             WebError::PayloadTooLarge => "What you sent is too large.".into(),
             WebError::TooManyRequests(secs) => too_many_attempts(*secs),
@@ -159,6 +165,7 @@ impl From<StoreError> for WebError {
             StoreError::Duplicate(m) => WebError::Invalid(invalid_message("", &m)),
             StoreError::Core(c) => c.into(),
             StoreError::Forbidden(m) => WebError::Forbidden(m),
+            StoreError::AlreadyDone => WebError::AlreadyDone,
             StoreError::Config(m) => WebError::Internal(m),
             StoreError::Database(e) => WebError::Internal(e.to_string()),
         }

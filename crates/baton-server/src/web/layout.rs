@@ -30,6 +30,9 @@ pub struct Layout {
     /// Which nav item is the current page ("dashboard", "team", …).
     pub nav: &'static str,
     pub notice: Option<&'static str>,
+    /// A fresh single-use nonce for the page's create forms (see
+    /// [`super::prg`]): a second submit of the same form writes nothing.
+    pub nonce: String,
 }
 
 /// The member part of the top bar.
@@ -53,6 +56,7 @@ impl Layout {
             csrf: String::new(),
             nav: "",
             notice: None,
+            nonce: baton_core::secret::random_token(),
         }
     }
 

@@ -103,6 +103,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(content_pages::router())
         .merge(content_metrics_page::router())
         .fallback(error_page::not_found)
-        .layer(from_fn_with_state(state, crate::auth::session::same_origin))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::auth::session::same_origin,
+        ))
         .layer(from_fn(error_page::html_errors))
+        .layer(from_fn_with_state(state, prg::layer))
 }

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(super::approval_portal::routes())
         .route("/o-static/portal.css", get(portal_css))
         .route("/o-static/theme.css", get(theme_css))
+        .layer(from_fn_with_state(state.clone(), super::prg::layer))
         .layer(from_fn_with_state(state, guard))
 }
 
@@ -248,7 +249,9 @@ impl From<StoreError> for PortalError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => PortalError::NotFound,
-            StoreError::Core(_) | StoreError::Duplicate(_) => PortalError::BadRequest,
+            StoreError::Core(_) | StoreError::Duplicate(_) | StoreError::AlreadyDone => {
+                PortalError::BadRequest
+            }
             StoreError::Forbidden(_) => PortalError::Forbidden,
             StoreError::Config(m) => PortalError::Internal(m),
             StoreError::Database(e) => PortalError::Internal(e.to_string()),

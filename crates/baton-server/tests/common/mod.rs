@@ -467,12 +467,40 @@ pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A browser for the team's pages: keeps cookies, does not follow
-/// redirects (tests look at them).
+/// A browser for the team's pages: keeps cookies, follows a form's redirect
+/// to its answer ([`flash_policy`]) and no other redirect (tests look at them).
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
+        .redirect(flash_policy())
+        .build()
+        .expect("client")
+}
+
+/// The value of the first hidden `nonce` field in a page (a create form's
+/// single-use nonce).
+pub fn nonce_of(html: &str) -> String {
+    let marker = "name=\"nonce\" value=\"";
+    let start = html.find(marker).expect("page has a nonce field") + marker.len();
+    html[start..][..html[start..].find('"').unwrap()].to_string()
+}
+
+/// A second client on the same cookie jar as a browser made with
+/// [`browser_with_jar`] that follows no redirect at all: to look at a form's
+/// `303` itself.
+pub fn raw_browser(jar: &std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A browser like [`browser`] whose cookies live in `jar`.
+pub fn browser_with_jar(jar: &std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(flash_policy())
         .build()
         .expect("client")
 }
@@ -482,4 +510,22 @@ pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("page has a csrf field") + marker.len();
     html[start..][..html[start..].find('"').unwrap()].to_string()
+}
+
+/// The redirect policy of the test browsers: follow only the redirect to a
+/// page shown once after a form (`…?flash=…`, Post/Redirect/Get), so a test
+/// reads a form's answer as the person sees it; every other redirect stops
+/// (tests look at them).
+pub fn flash_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let flash = attempt
+            .url()
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("flash=")));
+        if flash && attempt.previous().len() < 2 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
