@@ -24,6 +24,7 @@ pub const LINK_CREATED: &str = "onboarding.link_created";
 pub const LINK_OPENED: &str = "onboarding.link_opened";
 pub const LINK_REVOKED: &str = "onboarding.link_revoked";
 pub const LINK_REGENERATED: &str = "onboarding.link_regenerated";
+pub const LINK_EXPIRED: &str = "onboarding.link_expired";
 pub const REMINDER_SENT: &str = "onboarding.reminder_sent";
 pub const ANSWERS_SAVED: &str = "onboarding.answers_saved";
 pub const FILE_UPLOADED: &str = "onboarding.file_uploaded";
@@ -34,6 +35,12 @@ pub const ACCESS_VERIFIED: &str = "access.verified";
 pub const ACCESS_FAILED: &str = "access.failed";
 pub const ACCESS_REVOKED: &str = "access.revoked";
 pub const ACCESS_WAIVED: &str = "access.revoke_waived";
+/// Open requests withdrawn (their link revoked or expired, the client left
+/// delivery): nothing waits on the client for them any more.
+pub const ACCESS_WITHDRAWN: &str = "access.withdrawn";
+/// Withdrawn requests brought back (the move that withdrew them was
+/// corrected, or their link was given a new URL).
+pub const ACCESS_RESTORED: &str = "access.restored";
 pub const SOP_CHANGED: &str = "sop.changed";
 pub const SOP_RUN_STARTED: &str = "sop_run.started";
 pub const SOP_RUN_AT_RISK: &str = "sop_run.at_risk";
@@ -43,7 +50,10 @@ pub const SOP_RUN_RESUMED: &str = "sop_run.resumed";
 pub const SOP_RUN_CHECKLIST: &str = "sop_run.checklist_changed";
 pub const SOP_RUN_ASSIGNED: &str = "sop_run.assigned";
 pub const SOP_RUN_COMPLETED: &str = "sop_run.completed";
+pub const SOP_RUN_CANCELLED: &str = "sop_run.cancelled";
+pub const SOP_RUN_RESTORED: &str = "sop_run.restored";
 pub const HANDOFF_SAVED: &str = "handoff.saved";
+pub const CONTENT_CANCELLED: &str = "content.cancelled";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

@@ -11,6 +11,11 @@ const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
+/// The time zone named `name` (an agency's), UTC when unknown.
+pub fn zone(name: &str) -> TimeZone {
+    TimeZone::get(name).unwrap_or(TimeZone::UTC)
+}
+
 /// `ms` in `tz` as "Tue 24 Nov, 10:41"; the year is added when it is not
 /// the year of `now` in that zone ("Tue 24 Nov 2027, 10:41").
 pub fn when(ms: i64, now: i64, tz: &TimeZone) -> String {

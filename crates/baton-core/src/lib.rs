@@ -15,6 +15,7 @@ pub mod content;
 pub mod content_files;
 pub mod error;
 pub mod events;
+pub mod facts;
 pub mod handoff;
 pub mod human;
 pub mod ical;

@@ -67,16 +67,21 @@ pub enum ClientEventType {
     Archived,
     /// A decision or remark on the timeline.
     Note,
+    /// A correction: the client goes back to the stage its last move left
+    /// (an admin, with a reason). History is not rewritten: the mistaken move
+    /// stays on the timeline, and this event records its correction.
+    Reopened,
 }
 
 impl ClientEventType {
-    pub const ALL: [ClientEventType; 6] = [
+    pub const ALL: [ClientEventType; 7] = [
         ClientEventType::ContractSigned,
         ClientEventType::KickoffScheduled,
         ClientEventType::OnboardingCompleted,
         ClientEventType::ContractEnded,
         ClientEventType::Archived,
         ClientEventType::Note,
+        ClientEventType::Reopened,
     ];
 
     pub fn key(self) -> &'static str {
@@ -87,6 +92,7 @@ impl ClientEventType {
             ClientEventType::ContractEnded => "contract_ended",
             ClientEventType::Archived => "archived",
             ClientEventType::Note => "note",
+            ClientEventType::Reopened => "reopened",
         }
     }
 
@@ -98,6 +104,7 @@ impl ClientEventType {
             ClientEventType::ContractEnded => "Contract ended",
             ClientEventType::Archived => "Archived",
             ClientEventType::Note => "Note",
+            ClientEventType::Reopened => "Last move corrected",
         }
     }
 
@@ -105,9 +112,16 @@ impl ClientEventType {
         ClientEventType::ALL.into_iter().find(|t| t.key() == key)
     }
 
-    /// Whether the event needs a note (a note without text says nothing).
+    /// Whether the event needs a note (a note without text says nothing; a
+    /// correction says why).
     pub fn requires_note(self) -> bool {
-        matches!(self, ClientEventType::Note)
+        matches!(self, ClientEventType::Note | ClientEventType::Reopened)
+    }
+
+    /// The lifecycle events that can move a client (a note never does; a
+    /// correction moves it back, see [`reopen_target`]).
+    pub fn may_move(self) -> bool {
+        !matches!(self, ClientEventType::Note | ClientEventType::Reopened)
     }
 }
 
@@ -117,6 +131,13 @@ pub fn transition(from: Lifecycle, event: ClientEventType) -> Result<Lifecycle, 
     use ClientEventType as E;
     use Lifecycle as L;
     let to = match (from, event) {
+        (_, E::Reopened) => {
+            return Err(CoreError::Conflict(
+                "a correction returns the client to the stage its last move left: \
+                 record it as {\"type\":\"reopened\",\"note\":\"why\"}"
+                    .into(),
+            ))
+        }
         (L::Archived, _) => None,
         (_, E::Note) => Some(from),
         (L::Won, E::ContractSigned) => Some(L::Onboarding),
@@ -134,6 +155,41 @@ pub fn transition(from: Lifecycle, event: ClientEventType) -> Result<Lifecycle, 
             event.key()
         ))
     })
+}
+
+/// The stages a move from `from` to `to` passes over without stopping
+/// (`won → offboarding` skips onboarding and active). Empty for a move to
+/// the next stage, for no move, and for a move back.
+pub fn skipped(from: Lifecycle, to: Lifecycle) -> Vec<Lifecycle> {
+    let at = |l: Lifecycle| Lifecycle::ALL.iter().position(|x| *x == l).unwrap_or(0);
+    let (a, b) = (at(from), at(to));
+    if b <= a + 1 {
+        return Vec::new();
+    }
+    Lifecycle::ALL[a + 1..b].to_vec()
+}
+
+/// Where a correction of the move `from → to` takes a client now in
+/// `current`: back to `from`. Refused when the client is no longer where
+/// that move left it, or the move did not move it.
+pub fn reopen_target(
+    current: Lifecycle,
+    from: Lifecycle,
+    to: Lifecycle,
+) -> Result<Lifecycle, CoreError> {
+    if from == to {
+        return Err(CoreError::Conflict(
+            "the last event did not move the client: there is nothing to correct".into(),
+        ));
+    }
+    if current != to {
+        return Err(CoreError::Conflict(format!(
+            "the client is in '{}', not where its last move left it ('{}')",
+            current.key(),
+            to.key()
+        )));
+    }
+    Ok(from)
 }
 
 #[cfg(test)]
@@ -167,11 +223,46 @@ mod tests {
             (L::Offboarding, E::Note, Some(L::Offboarding)),
             (L::Archived, E::Note, None),
             (L::Archived, E::ContractSigned, None),
+            (L::Offboarding, E::Reopened, None),
+            (L::Won, E::Reopened, None),
         ];
         for (from, event, want) in cases {
             let got = transition(from, event).ok();
             assert_eq!(got, want, "{from:?} + {event:?}");
         }
+    }
+
+    #[test]
+    fn skipped_stages() {
+        for (from, to, want) in [
+            (L::Won, L::Offboarding, vec![L::Onboarding, L::Active]),
+            (L::Onboarding, L::Offboarding, vec![L::Active]),
+            (L::Won, L::Onboarding, vec![]),
+            (L::Active, L::Offboarding, vec![]),
+            (L::Offboarding, L::Active, vec![]),
+            (L::Active, L::Active, vec![]),
+        ] {
+            assert_eq!(skipped(from, to), want, "{from:?} → {to:?}");
+        }
+    }
+
+    #[test]
+    fn reopen_goes_back_where_the_move_started() {
+        assert_eq!(
+            reopen_target(L::Offboarding, L::Won, L::Offboarding),
+            Ok(L::Won)
+        );
+        assert_eq!(
+            reopen_target(L::Offboarding, L::Active, L::Offboarding),
+            Ok(L::Active)
+        );
+        assert_eq!(
+            reopen_target(L::Active, L::Onboarding, L::Active),
+            Ok(L::Onboarding)
+        );
+        assert!(reopen_target(L::Archived, L::Active, L::Offboarding).is_err());
+        assert!(reopen_target(L::Active, L::Active, L::Active).is_err());
+        assert!(E::Reopened.requires_note() && !E::Reopened.may_move());
     }
 
     #[test]

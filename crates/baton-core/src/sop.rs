@@ -192,15 +192,19 @@ pub enum RunStatus {
     Breached,
     Paused,
     Done,
+    /// Its subject went away (the item was cancelled, the client left
+    /// delivery): never judged on time.
+    Cancelled,
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 5] = [
+    pub const ALL: [RunStatus; 6] = [
         RunStatus::OnTrack,
         RunStatus::AtRisk,
         RunStatus::Breached,
         RunStatus::Paused,
         RunStatus::Done,
+        RunStatus::Cancelled,
     ];
 
     /// The key used in the API and the database.
@@ -211,6 +215,7 @@ impl RunStatus {
             RunStatus::Breached => "breached",
             RunStatus::Paused => "paused",
             RunStatus::Done => "done",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
@@ -221,16 +226,20 @@ impl RunStatus {
 
 /// The status at `now` of an open (not paused, not done) run with these
 /// deadlines, and the next instant at which it changes (None once breached)
-/// — the scheduler sleeps until then. Thresholds are inclusive: at exactly
-/// `at_risk_at` the run is at risk, at exactly `due_at` it is breached. If
-/// `at_risk_at >= due_at` the run goes straight from on track to breached.
+/// — the scheduler sleeps until then. At exactly `at_risk_at` the run is at
+/// risk; it is breached only *after* `due_at`, so a run done at its due
+/// instant is on time and never reported breached. If `at_risk_at >=
+/// due_at` the run goes straight from on track to breached.
 pub fn status_at(at_risk_at: i64, due_at: i64, now: i64) -> (RunStatus, Option<i64>) {
-    if now >= due_at {
+    let breach_at = due_at.saturating_add(1);
+    if now >= breach_at {
         (RunStatus::Breached, None)
-    } else if now >= at_risk_at {
-        (RunStatus::AtRisk, Some(due_at))
+    } else if now >= at_risk_at && at_risk_at < due_at {
+        (RunStatus::AtRisk, Some(breach_at))
+    } else if at_risk_at < due_at {
+        (RunStatus::OnTrack, Some(at_risk_at))
     } else {
-        (RunStatus::OnTrack, Some(at_risk_at.min(due_at)))
+        (RunStatus::OnTrack, Some(breach_at))
     }
 }
 
@@ -536,6 +545,13 @@ pub fn validate(mut def: SopDefinition) -> Result<SopDefinition, CoreError> {
     Ok(def)
 }
 
+/// Whether runs of this SOP go on when the client leaves delivery
+/// (`contract_ended`): offboarding itself and incident response do; the
+/// rest (content, access, handoff, reporting) are cancelled with the move.
+pub fn outlives_delivery(def: &SopDefinition) -> bool {
+    def.trigger == "contract_ended" || def.trigger.starts_with("incident.")
+}
+
 /// Whether every checklist key is in `done` (the run's completed items).
 /// Extra keys in `done` are ignored.
 pub fn checklist_complete(def: &SopDefinition, done: &[String]) -> bool {
@@ -683,9 +699,10 @@ mod tests {
         let cases = [
             (0, RunStatus::OnTrack, Some(r)),
             (r - 1, RunStatus::OnTrack, Some(r)),
-            (r, RunStatus::AtRisk, Some(d)),
-            (d - 1, RunStatus::AtRisk, Some(d)),
-            (d, RunStatus::Breached, None),
+            (r, RunStatus::AtRisk, Some(d + 1)),
+            (d - 1, RunStatus::AtRisk, Some(d + 1)),
+            // Done at exactly its due instant is on time: not yet breached.
+            (d, RunStatus::AtRisk, Some(d + 1)),
             (d + 1, RunStatus::Breached, None),
             (i64::MAX, RunStatus::Breached, None),
         ];
@@ -693,9 +710,25 @@ mod tests {
             assert_eq!(status_at(r, d, now), (status, next), "now {now}");
         }
         // Degenerate: at risk not before due → straight to breached.
-        assert_eq!(status_at(5, 5, 4), (RunStatus::OnTrack, Some(5)));
-        assert_eq!(status_at(5, 5, 5), (RunStatus::Breached, None));
-        assert_eq!(status_at(9, 5, 4), (RunStatus::OnTrack, Some(5)));
+        assert_eq!(status_at(5, 5, 4), (RunStatus::OnTrack, Some(6)));
+        assert_eq!(status_at(5, 5, 5), (RunStatus::OnTrack, Some(6)));
+        assert_eq!(status_at(5, 5, 6), (RunStatus::Breached, None));
+        assert_eq!(status_at(9, 5, 4), (RunStatus::OnTrack, Some(6)));
+        // A due time of "never" never breaches.
+        assert_eq!(
+            status_at(i64::MAX, i64::MAX, i64::MAX - 1),
+            (RunStatus::OnTrack, Some(i64::MAX))
+        );
+    }
+
+    #[test]
+    fn only_offboarding_and_incidents_outlive_delivery() {
+        let outlive: Vec<String> = default_library()
+            .into_iter()
+            .filter(outlives_delivery)
+            .map(|d| d.key)
+            .collect();
+        assert_eq!(outlive, ["incident_response", "offboarding"]);
     }
 
     #[test]

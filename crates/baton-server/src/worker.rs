@@ -1,12 +1,13 @@
 //! Background workers. The outbox worker runs jobs that committed writes left
 //! behind: an event job starts the SOPs the event triggers (and, after a team
 //! change, re-resolves run owners); an email job is sent. The same loop
-//! prepares the clients' scheduled onboarding reminders. Webhook delivery
+//! prepares the clients' scheduled onboarding reminders and records the
+//! links that expired (withdrawing what they still asked of the client). Webhook delivery
 //! comes with a later issue, in this same loop.
 
 use std::time::Duration;
 
-use baton_store::{outbox, sop_runs};
+use baton_store::{onboarding_links, outbox, sop_runs};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -23,11 +24,31 @@ pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
         if let Err(e) = crate::reminders::run_once(&state).await {
             tracing::warn!(error = %e, "reminder pass failed");
         }
+        if let Err(e) = expire_links(&state).await {
+            tracing::warn!(error = %e, "link expiry pass failed");
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             _ = shutdown.changed() => break,
         }
     }
+}
+
+/// Records every onboarding link whose expiry has come, withdrawing what it
+/// still asked of the client. Each expiry is claimed inside its own
+/// transaction, so several servers record it once. Returns how many.
+pub async fn expire_links(state: &AppState) -> Result<usize, baton_store::StoreError> {
+    let now = state.now();
+    let due = onboarding_links::due_expiries(&state.db, now, BATCH).await?;
+    let mut n = 0;
+    for (agency_id, link_id) in due {
+        match onboarding_links::expire(&state.db, &agency_id, &link_id, now).await {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, link = %link_id, "link expiry failed"),
+        }
+    }
+    Ok(n)
 }
 
 async fn send_email(state: &AppState, payload: &str) -> Result<(), String> {

@@ -1103,11 +1103,18 @@ async fn revoke_and_regenerate_change_which_token_opens_the_page() {
         .await;
     again.expect(200, "revoke twice");
     assert_eq!(again.body, d.body);
-    // The requests stay (the link is closed, the access is still wanted).
+    // What the link still asked of the client is withdrawn with it (the
+    // client's waiting counts drop); a new URL brings it back below.
     let ar = api
         .get(&format!("/api/v1/clients/{client}/access-requests"), t)
         .await;
-    assert!(ar.items().iter().all(|x| x["status"] == "requested"));
+    assert!(
+        ar.items()
+            .iter()
+            .all(|x| x["status"] == "revoked" && x["withdrawn"] == true),
+        "{}",
+        ar.text
+    );
 
     // Regenerate: a new URL, the old token stays dead, the new one opens.
     let g1 = api
@@ -1130,6 +1137,32 @@ async fn revoke_and_regenerate_change_which_token_opens_the_page() {
     assert_eq!(token2.len(), 43);
     assert_eq!(link_page_status(&api, &token1).await, 404);
     assert_eq!(link_page_status(&api, &token2).await, 200);
+    // The withdrawn requests wait on the client again, each with its event.
+    let ar = api
+        .get(&format!("/api/v1/clients/{client}/access-requests"), t)
+        .await;
+    assert!(
+        ar.items()
+            .iter()
+            .all(|x| x["status"] == "requested" && x["withdrawn"] == false),
+        "{}",
+        ar.text
+    );
+    let types: Vec<String> = api
+        .client_events(t, &client)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    let at = |ty: &str| {
+        types
+            .iter()
+            .position(|x| x == ty)
+            .unwrap_or_else(|| panic!("{ty} in {types:?}"))
+    };
+    assert!(at("onboarding.link_revoked") < at("access.withdrawn"));
+    assert!(at("access.withdrawn") < at("onboarding.link_regenerated"));
+    assert!(at("onboarding.link_regenerated") < at("access.restored"));
 
     // Regenerating a live link (no body) with its own expiry.
     let g2 = api

@@ -268,7 +268,8 @@ async fn a_run_completes_only_when_its_definition_of_done_is_met() {
     let api = Api::new(&app);
     let t = &app.agency.token;
     let client = api.create_client(t, "Done Co").await;
-    let run = start(&api, t, "access_setup", &client, None).await;
+    // Weekly reporting: a checklist people tick (Baton does not know it).
+    let run = start(&api, t, "weekly_performance", &client, None).await;
     let id = run["id"].as_str().unwrap();
     let c = api
         .post(&format!("/api/v1/sop-runs/{id}/complete"), t, json!({}))
@@ -331,7 +332,7 @@ async fn a_run_completes_only_when_its_definition_of_done_is_met() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|s| s["key"] == "access_setup" && s["done"] == 1));
+        .any(|s| s["key"] == "weekly_performance" && s["done"] == 1));
     api.get(
         "/api/v1/kpis/sops?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
         t,
@@ -422,7 +423,11 @@ async fn the_scheduler_moves_runs_at_their_thresholds_and_pauses_do_not_count() 
         .await
         .problem(409, "resume a running run");
 
+    // At its due instant a run is not breached yet: done then, it is on time.
     clock.set(MON_9 + 82 * HOUR);
+    baton_server::scheduler::tick(&app.state).await.unwrap();
+    assert_eq!(run_of(&api, t, &id).await.body["status"], "at_risk");
+    clock.set(MON_9 + 82 * HOUR + 1);
     let tick = baton_server::scheduler::tick(&app.state).await.unwrap();
     let r = run_of(&api, t, &id).await;
     assert_eq!(r.body["status"], "breached", "{}", r.text);

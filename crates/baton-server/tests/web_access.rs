@@ -623,7 +623,26 @@ async fn offboarding_needs_every_access_revoked_or_waived_before_archiving() {
     .await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
 
+    // Ending the contract withdraws work, so the page asks first and moves
+    // nothing until confirmed.
     let resp = record(&app, &c, &csrf, &client.id, "contract_ended").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("data-testid=\"move-confirm\""), "{html}");
+    assert_eq!(
+        clients::get(&app.state.db, &app.agency.id, &client.id)
+            .await
+            .unwrap()
+            .lifecycle,
+        Lifecycle::Onboarding
+    );
+    let resp = post(
+        &c,
+        &app.url(&format!("/clients/{}/events", client.id)),
+        &csrf,
+        &[("type", "contract_ended"), ("confirmed", "yes")],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let (html, _) = client_page(&app, &c, &client.id).await;
     assert!(

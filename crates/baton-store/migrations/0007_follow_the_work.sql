@@ -41,9 +41,11 @@ UPDATE access_requests SET withdrawn_from = 'requested',
         AND e.recorded_at = access_requests.revoked_at ORDER BY e.seq DESC LIMIT 1)
 WHERE status = 'revoked' AND revoke_note LIKE 'withdrawn: the client moved to %';
 
--- A link that expired withdraws its open requests once.
+-- A link that expired withdraws its open requests once; the partial index
+-- holds only the live links still to be looked at.
 ALTER TABLE onboarding_links ADD COLUMN expiry_handled_at BIGINT;
-CREATE INDEX onboarding_links_expiry ON onboarding_links (expires_at);
+CREATE INDEX onboarding_links_expiry ON onboarding_links (expires_at)
+    WHERE expiry_handled_at IS NULL AND revoked_at IS NULL;
 
 -- What a run is about (a content item, the client's handoff brief, access,
 -- offboarding) and, for a review run, the approval round it reviews.

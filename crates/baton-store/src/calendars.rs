@@ -58,10 +58,19 @@ impl CalendarDoc {
 
 /// The agency's calendar and whether the agency set it (`false`: the default).
 pub async fn get(db: &Db, agency_id: &str) -> Result<(Calendar, bool)> {
+    let mut conn = db.reader().acquire().await?;
+    get_on(&mut conn, agency_id).await
+}
+
+/// [`get`] on a given connection (inside a write).
+pub(crate) async fn get_on(
+    conn: &mut sqlx::AnyConnection,
+    agency_id: &str,
+) -> Result<(Calendar, bool)> {
     let stored: Option<Option<String>> =
         sqlx::query_scalar("SELECT calendar FROM agencies WHERE id = $1")
             .bind(agency_id)
-            .fetch_optional(db.reader())
+            .fetch_optional(conn)
             .await?;
     match stored.ok_or(StoreError::NotFound)? {
         None => Ok((Calendar::default_utc(), false)),

@@ -1,7 +1,8 @@
 //! Clients of an agency: their lifecycle, account team and traffic-control
-//! owner. Lifecycle moves only through timeline events ([`record_event`]).
+//! owner. Lifecycle moves only through timeline events ([`record_event`], in
+//! `client_moves.rs`, where moves are previewed, made and corrected).
 
-use baton_core::lifecycle::{self, ClientEventType, Lifecycle};
+use baton_core::lifecycle::Lifecycle;
 use baton_core::roles::Role;
 use baton_core::{events, ids, validate, CoreError};
 use serde::Serialize;
@@ -11,9 +12,10 @@ use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::events::Event;
 use crate::page::{self, Page};
-use crate::write::{Actor, NewEvent, Record};
+use crate::write::{Actor, Record};
+
+pub use crate::client_moves::{preview_event, record_event, reopen};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Client {
@@ -290,117 +292,6 @@ pub(crate) fn check_past_time(field: &str, at: Option<i64>, now: i64) -> Result<
 
 const OCCURRED_MIN: i64 = 946_684_800_000;
 const OCCURRED_SKEW: i64 = 5 * 60 * 1000;
-
-/// Records a timeline event on a client and moves its lifecycle when the event
-/// says so. Impossible moves are a conflict; nothing is written then.
-#[allow(clippy::too_many_arguments)] // the write-path quartet plus the event's own four
-pub async fn record_event(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
-    event_type: ClientEventType,
-    occurred_at: Option<i64>,
-    note: Option<&str>,
-) -> Result<Event> {
-    check_past_time("occurred_at", occurred_at, now)?;
-    let note = match note.map(str::trim) {
-        Some("") | None if event_type.requires_note() => {
-            return Err(CoreError::invalid("note", "a note event needs the note's text").into())
-        }
-        Some("") | None => None,
-        Some(n) => Some(validate::note("note", n)?),
-    };
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
-    // A no-op UPDATE locks the client's row (a portable `SELECT … FOR UPDATE`),
-    // so two concurrent lifecycle moves on PostgreSQL cannot both start from
-    // the same stage.
-    let lc: Option<String> = sqlx::query_scalar(
-            "UPDATE clients SET updated_at = updated_at WHERE agency_id = $1 AND id = $2 RETURNING lifecycle",
-        )
-            .bind(agency_id)
-            .bind(client_id)
-            .fetch_optional(tx.conn())
-            .await?;
-    let from = lc
-        .and_then(|l| Lifecycle::parse(&l))
-        .ok_or(StoreError::NotFound)?;
-    let to = lifecycle::transition(from, event_type)?;
-    if to == Lifecycle::Archived {
-        let open =
-            crate::access_requests::open_revoke_lines(tx.conn(), agency_id, client_id).await?;
-        if open > 0 {
-            return Err(CoreError::Conflict(format!(
-                "{open} platform access{} still held: revoke each (verified by a member) or waive it with a reason before archiving",
-                if open == 1 { " is" } else { "es are" }
-            ))
-            .into());
-        }
-    }
-    if event_type == ClientEventType::ContractSigned {
-        sqlx::query("UPDATE clients SET contract_signed_at = $3 WHERE agency_id = $1 AND id = $2")
-            .bind(agency_id)
-            .bind(client_id)
-            .bind(occurred_at.unwrap_or(now))
-            .execute(tx.conn())
-            .await?;
-    }
-    // Leaving delivery closes the client's links: what still waits on the
-    // client is withdrawn so it leaves the board and the reminders stop.
-    let withdrawn = if to != from && matches!(to, Lifecycle::Offboarding | Lifecycle::Archived) {
-        let why = format!("withdrawn: the client moved to {}", to.key());
-        crate::access_requests::withdraw_open(
-            tx.conn(),
-            agency_id,
-            client_id,
-            now,
-            &actor.label,
-            &why,
-        )
-        .await?
-    } else {
-        0
-    };
-    if to != from {
-        sqlx::query(
-            "UPDATE clients SET lifecycle = $3, updated_at = $4, archived_at = $5 WHERE agency_id = $1 AND id = $2",
-        )
-        .bind(agency_id)
-        .bind(client_id)
-        .bind(to.key())
-        .bind(now)
-        .bind((to == Lifecycle::Archived).then_some(now))
-        .execute(tx.conn())
-        .await?;
-    }
-    let data = if withdrawn > 0 {
-        json!({"from": from.key(), "to": to.key(), "access_requests_withdrawn": withdrawn})
-    } else if to != from {
-        json!({"from": from.key(), "to": to.key()})
-    } else {
-        json!({})
-    };
-    let recorded = tx
-        .commit(
-            Record::new(&events::client_topic(event_type), "client", client_id, json!({"from": from.key(), "to": to.key(), "occurred_at": occurred_at, "note": note}))
-                .push_event(NewEvent {
-                    event_type: event_type.key().to_string(),
-                    client_id: Some(client_id.to_string()),
-                    entity_type: "client".into(),
-                    entity_id: client_id.to_string(),
-                    occurred_at,
-                    note: note.clone(),
-                    data,
-                }),
-        )
-        .await?;
-    recorded
-        .events
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Config("the event was not recorded".into()))
-}
 
 /// One seat of a client's account team.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -757,6 +757,7 @@ fn event(item: &Item, event_type: &str, data: serde_json::Value) -> NewEvent {
         o.extend(extra);
     }
     NewEvent {
+        id: None,
         event_type: event_type.into(),
         client_id: Some(item.client_id.clone()),
         entity_type: "content".into(),

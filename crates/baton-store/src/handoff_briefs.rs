@@ -4,15 +4,13 @@
 //! `sales_handoff` SOP, or an agency's copy of it) in line with the brief,
 //! in the same transaction: the brief is that checklist's definition of done.
 
-use std::collections::BTreeMap;
-
 use baton_core::events;
-use baton_core::handoff::{HandoffBrief, SECTION_KEYS};
+use baton_core::handoff::HandoffBrief;
 use baton_core::ids;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
@@ -108,9 +106,9 @@ pub async fn versions(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<V
         .collect()
 }
 
-/// Saves a new version of the client's brief after validating it, and syncs
-/// the brief's sections into the client's open SOP runs, all in one
-/// transaction with a `handoff.saved` event. A brief identical to the latest
+/// Saves a new version of the client's brief after validating it, in one
+/// transaction with a `handoff.saved` event (whose commit ticks the sections
+/// of the client's open handoff runs, `sop_runs/follow.rs`). A brief identical to the latest
 /// version saves nothing and returns that version.
 pub async fn save(
     db: &Db,
@@ -169,10 +167,9 @@ pub async fn save(
     .bind(now)
     .execute(tx.conn())
     .await?;
-    let synced = sync_runs(tx.conn(), agency_id, client_id, &brief, &actor.label, now).await?;
     let missing = brief.missing();
     let data = json!({"version": version, "complete": complete, "missing": missing});
-    let detail = json!({"version": version, "complete": complete, "missing": missing, "runs_synced": synced});
+    let detail = data.clone();
     tx.commit(
         Record::new(events::HANDOFF_SAVED, "client", client_id, detail)
             .with_event(Some(client_id), data),
@@ -187,80 +184,4 @@ pub async fn save(
         author_label: actor.label.clone(),
         created_at: now,
     })
-}
-
-/// Brings the brief's sections into the checklist of every open run of the
-/// client whose SOP version has any of them: a section key is ticked exactly
-/// when the section is done (keeping when it was first ticked), other items
-/// are left alone. Returns the ids of the runs that changed.
-async fn sync_runs(
-    conn: &mut AnyConnection,
-    agency_id: &str,
-    client_id: &str,
-    brief: &HandoffBrief,
-    by: &str,
-    now: i64,
-) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.checklist, v.definition FROM sop_runs r \
-         JOIN sop_versions v ON v.agency_id = r.agency_id AND v.sop_key = r.sop_key AND v.version = r.sop_version \
-         WHERE r.agency_id = $1 AND r.client_id = $2 AND r.done_at IS NULL ORDER BY r.id",
-    )
-    .bind(agency_id)
-    .bind(client_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let sections = brief.sections();
-    let mut changed = Vec::new();
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        let checklist: String = row.try_get("checklist")?;
-        let definition: String = row.try_get("definition")?;
-        let def: Value = serde_json::from_str(&definition)
-            .map_err(|e| StoreError::Config(format!("bad stored SOP definition: {e}")))?;
-        let keys: Vec<&str> = def
-            .get("checklist")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| i.get("key").and_then(Value::as_str))
-                    .filter(|k| SECTION_KEYS.contains(k))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if keys.is_empty() {
-            continue;
-        }
-        let before: BTreeMap<String, Value> = serde_json::from_str(&checklist)
-            .map_err(|e| StoreError::Config(format!("bad run checklist: {e}")))?;
-        let mut after = before.clone();
-        for (key, _, done) in &sections {
-            if !keys.contains(key) {
-                continue;
-            }
-            if *done {
-                after
-                    .entry(key.to_string())
-                    .or_insert_with(|| json!({"at": now, "by": by}));
-            } else {
-                after.remove(*key);
-            }
-        }
-        if after == before {
-            continue;
-        }
-        let text = serde_json::to_string(&after).map_err(|e| StoreError::Config(e.to_string()))?;
-        sqlx::query(
-            "UPDATE sop_runs SET checklist = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
-        )
-        .bind(agency_id)
-        .bind(&id)
-        .bind(&text)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        changed.push(id);
-    }
-    Ok(changed)
 }

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod calendar_feeds;
 pub mod calendars;
 pub mod claims;
+pub mod client_moves;
 pub mod clients;
 pub mod content;
 pub mod content_metrics;

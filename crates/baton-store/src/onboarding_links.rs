@@ -12,12 +12,12 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::access_requests::{self, AccessRequest, NewRequest};
+use crate::access_requests::{self, AccessRequest, NewRequest, Withdraw};
 use crate::agencies::Agency;
 use crate::clients::Client;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::{Actor, NewEvent, Record, WriteTx};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -213,7 +213,10 @@ pub async fn list_for_client(db: &Db, agency_id: &str, client_id: &str) -> Resul
     rows.iter().map(from_row).collect()
 }
 
-/// Revokes a link: its token stops working at once. Revoking twice is fine.
+/// Revokes a link: its token stops working at once, and the requests it
+/// asked for that still wait on the client are withdrawn (with an
+/// `access.withdrawn` event), so the client's waiting counts and the access
+/// board drop them. Revoking twice is fine.
 pub async fn revoke(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<Link> {
     let link = get(db, agency_id, id).await?;
     if link.revoked_at.is_some() {
@@ -228,13 +231,129 @@ pub async fn revoke(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
     .bind(now)
     .execute(tx.conn())
     .await?;
-    let data = json!({"link_id": id});
-    tx.commit(
-        Record::new(events::LINK_REVOKED, "onboarding_link", id, data.clone())
-            .with_event(Some(&link.client_id), data),
+    let event_id = ids::new_id(ids::EVENT, now);
+    let record = withdraw_for_link(
+        &mut tx,
+        &link,
+        &event_id,
+        events::LINK_REVOKED,
+        None,
+        "withdrawn: the link was revoked",
     )
     .await?;
+    tx.commit(record).await?;
     get(db, agency_id, id).await
+}
+
+/// The record of a link that stopped working (revoked or expired) with the
+/// withdrawal of its open requests; `event_id` is the link event's id, the
+/// cause the requests keep.
+async fn withdraw_for_link(
+    tx: &mut WriteTx,
+    link: &Link,
+    event_id: &str,
+    event_type: &str,
+    occurred_at: Option<i64>,
+    why: &str,
+) -> Result<Record> {
+    let agency_id = tx.agency_id().to_string();
+    let now = tx.now();
+    let by = tx.actor().label.clone();
+    let moved = access_requests::withdraw(
+        tx.conn(),
+        &agency_id,
+        Withdraw::Link(&link.id),
+        now,
+        &by,
+        why,
+        event_id,
+    )
+    .await?;
+    let data = json!({"link_id": link.id, "access_requests_withdrawn": moved.len()});
+    let mut record =
+        Record::new(event_type, "onboarding_link", &link.id, data.clone()).push_event(NewEvent {
+            id: Some(event_id.to_string()),
+            event_type: event_type.into(),
+            client_id: Some(link.client_id.clone()),
+            entity_type: "onboarding_link".into(),
+            entity_id: link.id.clone(),
+            occurred_at,
+            note: None,
+            data,
+        });
+    if !moved.is_empty() {
+        record = record.push_event(access_requests::moved_event(
+            &link.client_id,
+            &moved,
+            event_id,
+            why,
+            false,
+        ));
+        if let Some(at) =
+            access_requests::refresh_completion(tx.conn(), &agency_id, &link.client_id).await?
+        {
+            record = record.push_event(access_requests::completed_event(&link.client_id, at));
+        }
+    }
+    Ok(record)
+}
+
+/// Links whose expiry has come and whose open requests are not withdrawn
+/// yet, soonest first: (agency, link).
+pub async fn due_expiries(db: &Db, now: i64, limit: i64) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT agency_id, id FROM onboarding_links WHERE expiry_handled_at IS NULL AND revoked_at IS NULL \
+         AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("agency_id")?, r.try_get("id")?)))
+        .collect()
+}
+
+/// Records that a link expired (`onboarding.link_expired`, dated at its
+/// expiry) and withdraws its open requests. The expiry is claimed inside the
+/// transaction, so several servers record it once. `false` when another
+/// process already did (or the link was revoked or regenerated meanwhile).
+pub async fn expire(db: &Db, agency_id: &str, id: &str, now: i64) -> Result<bool> {
+    let actor = Actor::system("link expiry");
+    let mut tx = db.begin_write(agency_id, &actor, now).await?;
+    let claimed = sqlx::query(
+        "UPDATE onboarding_links SET expiry_handled_at = $3, next_reminder_at = NULL \
+         WHERE agency_id = $1 AND id = $2 AND expiry_handled_at IS NULL AND revoked_at IS NULL AND expires_at <= $3",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Ok(false);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM onboarding_links WHERE agency_id = $1 AND id = $2"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    let link = from_row(&row)?;
+    let event_id = ids::new_id(ids::EVENT, now);
+    let record = withdraw_for_link(
+        &mut tx,
+        &link,
+        &event_id,
+        events::LINK_EXPIRED,
+        Some(link.expires_at.min(now)),
+        "withdrawn: the link expired",
+    )
+    .await?;
+    tx.commit(record).await?;
+    Ok(true)
 }
 
 /// Gives a link a new token (the old one stops working) and, when it had
@@ -252,10 +371,11 @@ pub async fn regenerate(
     let days = expiry_days(&settings, expires_in_days)?;
     let token = secret::random_token();
     let expires_at = now + days * DAY_MS;
+    let (every, max) = access_requests::reminder_schedule(db, agency_id).await?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     sqlx::query(
-        "UPDATE onboarding_links SET token_hash = $3, regenerated_at = $4, revoked_at = NULL, expires_at = $5 \
-         WHERE agency_id = $1 AND id = $2",
+        "UPDATE onboarding_links SET token_hash = $3, regenerated_at = $4, revoked_at = NULL, expires_at = $5, \
+         expiry_handled_at = NULL WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
     .bind(id)
@@ -264,17 +384,42 @@ pub async fn regenerate(
     .bind(expires_at)
     .execute(tx.conn())
     .await?;
-    let data = json!({"link_id": id, "expires_at": expires_at});
-    tx.commit(
-        Record::new(
-            events::LINK_REGENERATED,
-            "onboarding_link",
-            id,
-            data.clone(),
-        )
-        .with_event(Some(&link.client_id), data),
+    // The requests its revoke or expiry withdrew wait on the client again.
+    let causes: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM events WHERE agency_id = $1 AND entity_id = $2 AND type IN ($3, $4)",
     )
+    .bind(agency_id)
+    .bind(id)
+    .bind(events::LINK_REVOKED)
+    .bind(events::LINK_EXPIRED)
+    .fetch_all(tx.conn())
     .await?;
+    let mut restored = Vec::new();
+    for cause in &causes {
+        let moved = access_requests::restore(tx.conn(), agency_id, cause, now, every, max).await?;
+        if !moved.is_empty() {
+            restored.push(access_requests::moved_event(
+                &link.client_id,
+                &moved,
+                cause,
+                "the link was given a new URL",
+                true,
+            ));
+        }
+    }
+    let data = json!({"link_id": id, "expires_at": expires_at});
+    let mut record = Record::new(
+        events::LINK_REGENERATED,
+        "onboarding_link",
+        id,
+        data.clone(),
+    )
+    .with_event(Some(&link.client_id), data);
+    for e in restored {
+        record = record.push_event(e);
+    }
+    access_requests::refresh_completion(tx.conn(), agency_id, &link.client_id).await?;
+    tx.commit(record).await?;
     Ok((get(db, agency_id, id).await?, token))
 }
 

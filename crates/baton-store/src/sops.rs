@@ -156,13 +156,24 @@ pub async fn history(db: &Db, agency_id: &str, key: &str) -> Result<Vec<SopVersi
 
 /// One version of one SOP (what a run follows).
 pub async fn version(db: &Db, agency_id: &str, key: &str, version: i64) -> Result<SopDefinition> {
+    let mut conn = db.reader().acquire().await?;
+    version_on(&mut conn, agency_id, key, version).await
+}
+
+/// [`version`] on a given connection (inside a write).
+pub(crate) async fn version_on(
+    conn: &mut AnyConnection,
+    agency_id: &str,
+    key: &str,
+    version: i64,
+) -> Result<SopDefinition> {
     let text: Option<String> = sqlx::query_scalar(
         "SELECT definition FROM sop_versions WHERE agency_id = $1 AND sop_key = $2 AND version = $3",
     )
     .bind(agency_id)
     .bind(key)
     .bind(version)
-    .fetch_optional(db.reader())
+    .fetch_optional(conn)
     .await?;
     match text {
         Some(t) => parse_def(&t),

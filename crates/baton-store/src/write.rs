@@ -49,6 +49,9 @@ impl Actor {
 /// An event to record with the change.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// Its id when the change needs it before commit (rows that point at the
+    /// event that changed them); a new id otherwise.
+    pub id: Option<String>,
     /// The event type as stored and served (`contract_signed`, `client.created`).
     pub event_type: String,
     pub client_id: Option<String>,
@@ -86,6 +89,7 @@ impl Record {
     /// Adds an event whose type is the action itself (the common case).
     pub fn with_event(mut self, client_id: Option<&str>, data: Value) -> Record {
         self.events.push(NewEvent {
+            id: None,
             event_type: self.action.clone(),
             client_id: client_id.map(String::from),
             entity_type: self.entity_type.clone(),
@@ -192,6 +196,10 @@ impl WriteTx {
     }
 
     async fn record(&mut self, mut record: Record) -> Result<Recorded> {
+        // Runs follow the work: the facts this change makes true (or false)
+        // tick the SOP runs about it, in this same transaction.
+        let followed = crate::sop_runs::follow_events(self, &record.events).await?;
+        record.events.extend(followed);
         let n_events = record.events.len() as i64;
         let row = sqlx::query(
             "UPDATE agencies SET audit_seq = audit_seq + 1, event_seq = event_seq + $2 \
@@ -209,7 +217,7 @@ impl WriteTx {
         let mut events = Vec::with_capacity(record.events.len());
         for (i, e) in std::mem::take(&mut record.events).into_iter().enumerate() {
             let seq = last_event_seq - n_events + 1 + i as i64;
-            let id = ids::new_id(ids::EVENT, self.now);
+            let id = e.id.unwrap_or_else(|| ids::new_id(ids::EVENT, self.now));
             let data = e.data.to_string();
             let topic = baton_core::events::topic_of(&e.event_type);
             let occurred_at = e.occurred_at.unwrap_or(self.now);

@@ -52,6 +52,9 @@ pub struct AccessRequestOut {
     pub waive_reason: Option<String>,
     /// Held and neither revoked nor waived: a line of the offboarding revoke checklist.
     pub needs_revoke: bool,
+    /// `revoked` before the client ever granted it: withdrawn with its link
+    /// (revoked or expired) or when the client left delivery.
+    pub withdrawn: bool,
     pub connector: Option<String>,
 }
 
@@ -60,6 +63,7 @@ impl From<AccessRequest> for AccessRequestOut {
         AccessRequestOut {
             waiting_on: r.waiting_on().map(|w| w.key().to_string()),
             needs_revoke: r.needs_revoke(),
+            withdrawn: r.withdrawn(),
             id: r.id,
             client_id: r.client_id,
             link_id: r.link_id,

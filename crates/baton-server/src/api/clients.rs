@@ -186,12 +186,16 @@ pub async fn set_team(
 #[serde(deny_unknown_fields)]
 pub struct PostEvent {
     /// `contract_signed`, `kickoff_scheduled`, `onboarding_completed`,
-    /// `contract_ended`, `archived` or `note`.
+    /// `contract_ended`, `archived`, `note`, or `reopened`: an admin's
+    /// correction of the client's last lifecycle move (the client returns to
+    /// the stage that move left; the requests it withdrew and the runs it
+    /// cancelled come back).
     #[serde(rename = "type")]
     pub event_type: String,
-    /// RFC 3339; back-dates the event (imports). Defaults to now.
+    /// RFC 3339; back-dates the event (imports). Defaults to now. Not for
+    /// `reopened` (a correction is recorded when it is made).
     pub occurred_at: Option<String>,
-    /// Required for `note`.
+    /// Required for `note`, and for `reopened` (why the move is corrected).
     pub note: Option<String>,
 }
 
@@ -207,6 +211,26 @@ pub async fn post_event(
 ) -> ApiResult<(StatusCode, Json<EventOut>)> {
     caller.require(Scope::Write)?;
     let result = match parse_event(&body) {
+        Ok((ClientEventType::Reopened, occurred_at)) => {
+            crate::auth::may_correct_lifecycle(&caller.member).map_err(ApiError::Forbidden)?;
+            if occurred_at.is_some() {
+                return Err(ApiError::invalid(
+                    "occurred_at",
+                    "a correction is recorded when it is made; leave occurred_at out",
+                ));
+            }
+            clients::reopen(
+                &state.db,
+                caller.agency_id(),
+                &caller.actor,
+                state.now(),
+                &id,
+                body.note.as_deref().unwrap_or(""),
+                state.mailer.is_some(),
+            )
+            .await
+            .map_err(ApiError::from)
+        }
         Ok((event_type, occurred_at)) => clients::record_event(
             &state.db,
             caller.agency_id(),

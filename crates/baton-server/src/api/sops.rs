@@ -299,6 +299,27 @@ pub struct RunItemOut {
     pub done: bool,
     pub done_at: Option<String>,
     pub done_by: Option<String>,
+    /// A fact Baton knows ticks and unticks it (it cannot be set by hand).
+    pub auto: bool,
+    /// Why it ticks itself, when `auto`.
+    pub fact: Option<String>,
+    /// The `sop_run.checklist_changed` event that ticked it, when a fact did.
+    pub event_id: Option<String>,
+}
+
+/// What a run is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunSubjectOut {
+    /// `content_item`, `handoff_brief`, `access` or `offboarding`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The content item (`cnt_…`), or the client for client-level subjects.
+    pub id: String,
+    /// The item's title, or "Handoff brief of Acme", ….
+    pub title: String,
+    /// The approval round a review run is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -311,8 +332,10 @@ pub struct RunOut {
     pub sop_name: String,
     /// The SOP version the run follows (edits after its start do not change it).
     pub sop_version: i64,
-    /// `on_track`, `at_risk`, `breached`, `paused` or `done`.
+    /// `on_track`, `at_risk`, `breached`, `paused`, `done` or `cancelled`.
     pub status: String,
+    /// What the run is about (null for a run about nothing Baton tracks).
+    pub subject: Option<RunSubjectOut>,
     /// The SLA in words.
     pub sla: String,
     pub started_at: String,
@@ -338,8 +361,12 @@ pub struct RunOut {
     pub breached_since: Option<String>,
     pub done_at: Option<String>,
     pub done_by: Option<String>,
-    /// Done by its due time; null while open.
+    /// Done by its due time; null while open or cancelled.
     pub on_time: Option<bool>,
+    /// Cancelled (its item was cancelled, the client left delivery): never
+    /// judged on time.
+    pub cancelled_at: Option<String>,
+    pub cancel_reason: Option<String>,
 }
 
 impl From<Run> for RunOut {
@@ -353,6 +380,12 @@ impl From<Run> for RunOut {
             sop_name: r.sop_name,
             sop_version: r.sop_version,
             status: r.status.key().into(),
+            subject: r.subject.map(|s| RunSubjectOut {
+                kind: s.kind.key().into(),
+                id: s.id,
+                title: s.title,
+                round: s.round,
+            }),
             sla: r.sla,
             started_at: rfc3339(r.started_at),
             started_by: r.started_by,
@@ -374,6 +407,9 @@ impl From<Run> for RunOut {
                     done: i.done,
                     done_at: i.done_at.map(rfc3339),
                     done_by: i.done_by,
+                    auto: i.auto,
+                    fact: i.fact.map(String::from),
+                    event_id: i.event_id,
                 })
                 .collect(),
             paused_at: r.paused_at.map(rfc3339),
@@ -384,6 +420,8 @@ impl From<Run> for RunOut {
             done_at: r.done_at.map(rfc3339),
             done_by: r.done_by,
             on_time,
+            cancelled_at: r.cancelled_at.map(rfc3339),
+            cancel_reason: r.cancel_reason,
         }
     }
 }
@@ -398,9 +436,9 @@ pub struct RunQuery {
     pub owner: Option<String>,
     /// Only runs of this SOP.
     pub sop: Option<String>,
-    /// Comma-separated statuses: `on_track,at_risk,breached,paused,done`.
+    /// Comma-separated statuses: `on_track,at_risk,breached,paused,done,cancelled`.
     pub status: Option<String>,
-    /// `true`: only runs not done yet.
+    /// `true`: only runs neither done nor cancelled.
     pub open: Option<bool>,
 }
 
@@ -427,7 +465,10 @@ pub async fn list_runs(
         .filter(|s| !s.is_empty())
     {
         statuses.push(RunStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid("status", "use on_track, at_risk, breached, paused or done")
+            ApiError::invalid(
+                "status",
+                "use on_track, at_risk, breached, paused, done or cancelled",
+            )
         })?);
     }
     let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());

@@ -386,7 +386,11 @@ fn request_view(
         permission_hint: perm.map(|x| x.description.clone()).unwrap_or_default(),
         asset: r.asset.clone(),
         required: r.required,
-        status_label: s.label(),
+        status_label: if r.withdrawn() {
+            "Withdrawn"
+        } else {
+            s.label()
+        },
         badge: status_badge(s),
         waiting,
         stuck_ago: r

@@ -188,6 +188,8 @@ impl TeamForm {
 #[derive(Default)]
 pub(crate) struct Typed {
     event: Option<EventForm>,
+    /// The correction form's reason and refusal.
+    correction: Option<(String, String)>,
     edit: Option<EditForm>,
     team: Option<TeamForm>,
     access: client_access::AccessTyped,
@@ -251,6 +253,18 @@ struct ClientPage {
     owner_options: Vec<Opt>,
     team_error: Option<String>,
     access: AccessSection,
+    correction: Option<CorrectionView>,
+}
+
+/// The offer to correct the client's last lifecycle move (admins make it).
+pub struct CorrectionView {
+    pub event_label: String,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub when: String,
+    pub allowed: bool,
+    pub reason: String,
+    pub error: Option<String>,
 }
 
 fn event_label(event_type: &str) -> String {
@@ -284,6 +298,11 @@ fn event_label(event_type: &str) -> String {
         topics::SOP_RUN_CHECKLIST => "SOP checklist updated".into(),
         topics::SOP_RUN_ASSIGNED => "SOP owner changed".into(),
         topics::SOP_RUN_COMPLETED => "SOP done".into(),
+        topics::SOP_RUN_CANCELLED => "SOP run cancelled".into(),
+        topics::SOP_RUN_RESTORED => "SOP run restored".into(),
+        topics::LINK_EXPIRED => "Onboarding link expired".into(),
+        topics::ACCESS_WITHDRAWN => "Access requests withdrawn".into(),
+        topics::ACCESS_RESTORED => "Access requests restored".into(),
         topics::HANDOFF_SAVED => "Handoff brief saved".into(),
         "content.cycle_started" => "Content item created".into(),
         "content.brief_approved" => "Content brief approved".into(),
@@ -324,6 +343,26 @@ fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
     if event_type == topics::FILE_UPLOADED {
         return text("name").map(String::from);
     }
+    if event_type == topics::ACCESS_WITHDRAWN || event_type == topics::ACCESS_RESTORED {
+        let names: Vec<String> = data
+            .get("platforms")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str())
+                    .map(|k| {
+                        baton_core::platforms::builtin_get(k)
+                            .map(|p| p.name.clone())
+                            .unwrap_or_else(|| k.to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let why = text("reason")
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        return Some(format!("{}{why}", names.join(", ")));
+    }
     if event_type.starts_with("sop_run.") {
         let name = text("sop_name").or(text("sop"))?;
         let extra = match event_type {
@@ -335,6 +374,7 @@ fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
                 .and_then(|v| v.as_i64())
                 .map(|d| format!("due {}", baton_core::clock::rfc3339(d))),
             topics::SOP_RUN_PAUSED => text("reason").map(|r| format!("waiting: {r}")),
+            topics::SOP_RUN_CANCELLED => text("reason").map(String::from),
             topics::SOP_RUN_COMPLETED => data.get("on_time").and_then(|v| v.as_bool()).map(|ok| {
                 if ok {
                     "on time".to_string()
@@ -509,6 +549,21 @@ pub(crate) async fn render_client(
         .map(|c| format!("/clients/{id}?before={c}#timeline"));
     let newer_href = before.map(|_| format!("/clients/{id}#timeline"));
     let title = client.name.clone();
+    let correction = baton_store::client_moves::last_move(&state.db, agency_id, id)
+        .await?
+        .filter(|m| !m.is_correction() && m.to == current)
+        .map(|m| {
+            let (reason, error) = typed.correction.clone().unwrap_or_default();
+            CorrectionView {
+                event_label: event_label(&m.event_type),
+                from: m.from.label(),
+                to: m.to.label(),
+                when: timefmt::local(m.occurred_at, &tz),
+                allowed: crate::auth::may_correct_lifecycle(session.member()).is_ok(),
+                reason,
+                error: (!error.is_empty()).then_some(error),
+            }
+        });
     let access = client_access::section(state, &agency, &client, &tz, now, typed.access).await?;
     let mut layout = Layout::app(&agency, session, title, "dashboard").with_notice(q.get("notice"));
     if layout.notice.is_none() {
@@ -543,6 +598,7 @@ pub(crate) async fn render_client(
         team_rows,
         owner_options,
         team_error: team_form.error,
+        correction,
         client,
     };
     Ok(render(status, &view))
@@ -642,8 +698,38 @@ pub async fn set_team(
     }
 }
 
+#[derive(Template)]
+#[template(path = "client_move_confirm.html")]
+struct ConfirmMovePage {
+    layout: Layout,
+    client: Client,
+    event_type: String,
+    event_label: &'static str,
+    occurred_at: String,
+    note: String,
+    from: &'static str,
+    to: &'static str,
+    /// "Onboarding and Active".
+    skipped: String,
+    requests: i64,
+    runs: Vec<String>,
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// `POST /clients/{id}/events`: records a timeline event; an impossible
-/// lifecycle move is refused (409) and nothing changes.
+/// lifecycle move is refused (409) and nothing changes. A move that skips
+/// stages or withdraws work is first shown on a page that says what will
+/// happen, and made only when that page's form confirms it
+/// (`confirmed=yes`). `type=reopened` is an admin's correction of the last
+/// move, with its reason in `note`.
 pub async fn record_event(
     State(state): State<AppState>,
     session: WebSession,
@@ -651,7 +737,7 @@ pub async fn record_event(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    clients::get(&state.db, session.agency_id(), &id).await?;
+    let client = clients::get(&state.db, session.agency_id(), &id).await?;
     let agency = agency_of(&state, &session).await?;
     let mut typed = EventForm {
         event_type: form.string("type"),
@@ -659,9 +745,25 @@ pub async fn record_event(
         note: form.string("note"),
         error: None,
     };
+    let confirmed = form.get("confirmed") == "yes";
     let result = async {
         let event_type = ClientEventType::parse(typed.event_type.trim())
             .ok_or_else(|| WebError::Invalid("Choose what happened.".into()))?;
+        if event_type == ClientEventType::Reopened {
+            crate::auth::may_correct_lifecycle(session.member()).map_err(WebError::Forbidden)?;
+            return clients::reopen(
+                &state.db,
+                session.agency_id(),
+                &session.actor,
+                state.now(),
+                &id,
+                &typed.note,
+                state.mailer.is_some(),
+            )
+            .await
+            .map(|_| None)
+            .map_err(WebError::from);
+        }
         let occurred_at = match typed.occurred_at.trim() {
             "" => None,
             v => Some(
@@ -669,6 +771,27 @@ pub async fn record_event(
                     .map_err(WebError::Invalid)?,
             ),
         };
+        if !confirmed {
+            let preview =
+                clients::preview_event(&state.db, session.agency_id(), &id, event_type).await?;
+            if preview.needs_confirmation() {
+                let skipped: Vec<&str> = preview.skipped.iter().map(|l| l.label()).collect();
+                let page = ConfirmMovePage {
+                    layout: Layout::app(&agency, &session, "Confirm the move", "dashboard"),
+                    client: client.clone(),
+                    event_type: event_type.key().to_string(),
+                    event_label: event_type.label(),
+                    occurred_at: typed.occurred_at.clone(),
+                    note: typed.note.clone(),
+                    from: preview.from.label(),
+                    to: preview.to.label(),
+                    skipped: and_list(&skipped),
+                    requests: preview.requests_withdrawn,
+                    runs: preview.runs_cancelled,
+                };
+                return Ok(Some(render(StatusCode::OK, &page)));
+            }
+        }
         clients::record_event(
             &state.db,
             session.agency_id(),
@@ -680,19 +803,31 @@ pub async fn record_event(
             Some(typed.note.as_str()),
         )
         .await
+        .map(|_| None)
         .map_err(WebError::from)
     }
     .await;
     match result {
-        Ok(_) => Ok(see_other(&format!(
+        Ok(Some(confirm)) => Ok(confirm),
+        Ok(None) if typed.event_type == ClientEventType::Reopened.key() => Ok(see_other(&format!(
+            "/clients/{id}?notice=move_corrected#timeline"
+        ))),
+        Ok(None) => Ok(see_other(&format!(
             "/clients/{id}?notice=event_recorded#timeline"
         ))),
         Err(e) => {
             let (status, message) = form_error(e)?;
-            typed.error = Some(message);
-            let typed = Typed {
-                event: Some(typed),
-                ..Typed::default()
+            let typed = if typed.event_type == ClientEventType::Reopened.key() {
+                Typed {
+                    correction: Some((typed.note, message)),
+                    ..Typed::default()
+                }
+            } else {
+                typed.error = Some(message);
+                Typed {
+                    event: Some(typed),
+                    ..Typed::default()
+                }
             };
             render_client(&state, &session, &id, &QueryData::default(), typed, status).await
         }

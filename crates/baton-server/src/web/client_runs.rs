@@ -37,10 +37,6 @@ const OPEN_CAP: i64 = 1_000;
 /// Done runs shown, most recently done first.
 const DONE_SHOWN: usize = 50;
 
-/// The checklist items the client's handoff brief fills in: shown read-only
-/// ("if it is not in the handoff, it does not exist").
-const BRIEF_KEYS: [&str; 6] = baton_core::handoff::SECTION_KEYS;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clients/{id}/runs", get(page).post(start))
@@ -59,8 +55,8 @@ pub struct ItemView {
     pub key: String,
     pub label: String,
     pub done: bool,
-    /// Follows the client's handoff brief: read-only here.
-    pub from_brief: bool,
+    /// A fact Baton knows ticks it: read-only here, with why.
+    pub auto: Option<&'static str>,
     /// "Ana Ortiz, Mar 3, 2026, 14:05".
     pub done_note: Option<String>,
 }
@@ -128,7 +124,7 @@ fn card(r: &Run, now: i64, tz: &jiff::tz::TimeZone, people: &[Member]) -> RunCar
             key: i.key.clone(),
             label: i.label.clone(),
             done: i.done,
-            from_brief: BRIEF_KEYS.contains(&i.key.as_str()),
+            auto: i.fact,
             done_note: i.done_at.map(|at| match &i.done_by {
                 Some(by) if !by.is_empty() => format!("{by}, {}", timefmt::local(at, tz)),
                 _ => timefmt::local(at, tz),
@@ -146,7 +142,7 @@ fn card(r: &Run, now: i64, tz: &jiff::tz::TimeZone, people: &[Member]) -> RunCar
         } else {
             "started by hand"
         },
-        editable: items.iter().any(|i| !i.from_brief),
+        editable: items.iter().any(|i| i.auto.is_none()),
         items,
         open: r.is_open(),
         paused: r.paused_at.is_some(),
@@ -402,7 +398,7 @@ async fn checklist(
     let items: std::collections::BTreeMap<String, bool> = r
         .checklist
         .iter()
-        .filter(|i| !BRIEF_KEYS.contains(&i.key.as_str()))
+        .filter(|i| !i.auto)
         .filter(|i| ticked.contains(&i.key) != was.contains(&i.key))
         .map(|i| (i.key.clone(), ticked.contains(&i.key)))
         .collect();

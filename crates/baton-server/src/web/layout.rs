@@ -103,6 +103,7 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "client_saved" => "Client details saved.",
         "team_saved" => "Account team saved.",
         "event_recorded" => "Event recorded on the timeline.",
+        "move_corrected" => "Last move corrected: the client is back where it was, with what the move withdrew or cancelled.",
         "settings_saved" => "Settings saved.",
         "password_changed" => "Password changed. Your other sessions were signed out.",
         "token_revoked" => "Token revoked. It no longer works.",

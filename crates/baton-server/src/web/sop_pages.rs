@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use baton_core::facts::Subject;
 use baton_core::roles::{Role, ROLE_MAP};
 use baton_core::sop::{ChecklistItem, RunStatus, Sla, SlaUnit, SopDefinition};
 use baton_core::CoreError;
@@ -105,6 +106,33 @@ pub(super) fn status_view(s: RunStatus) -> (&'static str, &'static str) {
         RunStatus::Breached => ("Breached", "badge-danger"),
         RunStatus::Paused => ("Paused", "badge-info"),
         RunStatus::Done => ("Done", "badge"),
+        RunStatus::Cancelled => ("Cancelled", "badge"),
+    }
+}
+
+/// What a run is about, as a link: the content item, the client's handoff
+/// brief, its access.
+pub struct SubjectView {
+    /// "Content", "Handoff brief", "Access", "Offboarding".
+    pub kind: &'static str,
+    pub title: String,
+    pub href: String,
+}
+
+impl SubjectView {
+    pub(super) fn of(r: &Run) -> Option<SubjectView> {
+        let s = r.subject.as_ref()?;
+        let (kind, href) = match s.kind {
+            Subject::ContentItem => ("Content", format!("/content/{}", s.id)),
+            Subject::HandoffBrief => ("Handoff brief", format!("/clients/{}/handoff", r.client_id)),
+            Subject::Access => ("Access", format!("/clients/{}#access", r.client_id)),
+            Subject::Offboarding => ("Offboarding", format!("/clients/{}#access", r.client_id)),
+        };
+        let title = match s.round {
+            Some(n) => format!("{}, round {n}", s.title),
+            None => s.title.clone(),
+        };
+        Some(SubjectView { kind, title, href })
     }
 }
 
@@ -159,6 +187,7 @@ pub struct RunLine {
     pub total_items: usize,
     pub owner: OwnerView,
     pub paused: Option<PausedView>,
+    pub subject: Option<SubjectView>,
 }
 
 impl RunLine {
@@ -172,7 +201,15 @@ impl RunLine {
             }),
             _ => None,
         };
-        let (due_rel, overdue) = if let Some(done) = r.done_at {
+        let (due_rel, overdue) = if r.cancelled_at.is_some() {
+            (
+                format!(
+                    "cancelled: {}",
+                    r.cancel_reason.as_deref().unwrap_or("no reason given")
+                ),
+                false,
+            )
+        } else if let Some(done) = r.done_at {
             if done <= r.due_at {
                 ("done on time".to_string(), false)
             } else {
@@ -204,6 +241,7 @@ impl RunLine {
             total_items: r.checklist.len(),
             owner: owner_view(r),
             paused,
+            subject: SubjectView::of(r),
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use baton_core::calendar::Calendar;
+use baton_core::facts::{self, Fact, Subject};
 use baton_core::roles::Role;
 use baton_core::sop::{self, RunStatus, SopDefinition};
 use baton_core::{events, ids, validate, CoreError};
@@ -22,6 +23,10 @@ use crate::error::{Result, StoreError};
 use crate::page::{self, Page};
 use crate::write::{Actor, NewEvent, Record, WriteTx};
 
+mod follow;
+pub(crate) use follow::follow_events;
+pub use follow::{cancel, follow, restore, Cancel, Follow, SYSTEM};
+
 /// One checklist item of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunItem {
@@ -30,6 +35,27 @@ pub struct RunItem {
     pub done: bool,
     pub done_at: Option<i64>,
     pub done_by: Option<String>,
+    /// A fact Baton knows ticks (and unticks) it; it cannot be ticked by hand.
+    pub auto: bool,
+    /// Why it ticks itself, when `auto`.
+    pub fact: Option<&'static str>,
+    /// The event that ticked it (`sop_run.checklist_changed`), when it
+    /// ticked itself.
+    pub event_id: Option<String>,
+}
+
+/// What a run is about: its subject, with a name people read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSubject {
+    /// `content_item`, `handoff_brief`, `access` or `offboarding`.
+    #[serde(rename = "type")]
+    pub kind: Subject,
+    /// The content item's id, or the client's for client-level subjects.
+    pub id: String,
+    pub title: String,
+    /// The approval round a review run is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<i64>,
 }
 
 /// A run as the API and the pages show it.
@@ -62,16 +88,20 @@ pub struct Run {
     pub breached_since: Option<i64>,
     pub done_at: Option<i64>,
     pub done_by: Option<String>,
+    pub subject: Option<RunSubject>,
+    pub cancelled_at: Option<i64>,
+    pub cancel_reason: Option<String>,
 }
 
 impl Run {
-    /// Done no later than due (`None` while open).
+    /// Done no later than due (`None` while open or cancelled).
     pub fn on_time(&self) -> Option<bool> {
         self.done_at.map(|d| d <= self.due_at)
     }
 
+    /// Neither done nor cancelled.
     pub fn is_open(&self) -> bool {
-        self.done_at.is_none()
+        self.done_at.is_none() && self.cancelled_at.is_none()
     }
 
     /// The checklist items still to do.
@@ -85,6 +115,9 @@ impl Run {
 pub struct DoneItem {
     pub at: i64,
     pub by: String,
+    /// The `sop_run.checklist_changed` event that ticked it, when a fact did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
 }
 
 type DoneMap = BTreeMap<String, DoneItem>;
@@ -100,21 +133,43 @@ fn to_text(v: &impl Serialize) -> Result<String> {
 const COLS: &str = "r.id, r.client_id, r.sop_key, r.sop_version, r.trigger_event_id, r.started_at, \
     r.started_by, r.owner_member_id, r.owner_source, r.status, r.at_risk_at, r.due_at, r.paused_at, \
     r.pause_reason, r.paused_ms, r.checklist, r.at_risk_since, r.breached_since, r.done_at, r.done_by, \
-    c.name AS client_name, m.name AS owner_name, v.definition";
+    r.subject_type, r.subject_id, r.subject_round, r.cancelled_at, r.cancel_reason, \
+    c.name AS client_name, m.name AS owner_name, v.definition, ci.title AS subject_title";
 
 const FROM: &str = "FROM sop_runs r JOIN clients c ON c.id = r.client_id \
     LEFT JOIN members m ON m.id = r.owner_member_id \
-    JOIN sop_versions v ON v.agency_id = r.agency_id AND v.sop_key = r.sop_key AND v.version = r.sop_version";
+    JOIN sop_versions v ON v.agency_id = r.agency_id AND v.sop_key = r.sop_key AND v.version = r.sop_version \
+    LEFT JOIN content_items ci ON r.subject_type = 'content_item' AND ci.id = r.subject_id";
 
 fn from_row(r: &AnyRow) -> Result<Run> {
     let def: SopDefinition = serde_json::from_str(&r.try_get::<String, _>("definition")?)
         .map_err(|e| StoreError::Config(format!("bad stored SOP: {e}")))?;
     let done = parse_done(&r.try_get::<String, _>("checklist")?)?;
     let status: String = r.try_get("status")?;
+    let client_name: String = r.try_get("client_name")?;
+    let subject_kind = r
+        .try_get::<Option<String>, _>("subject_type")?
+        .and_then(|k| Subject::parse(&k));
+    let subject = match (subject_kind, r.try_get::<Option<String>, _>("subject_id")?) {
+        (Some(kind), Some(id)) => Some(RunSubject {
+            kind,
+            title: match kind {
+                Subject::ContentItem => r
+                    .try_get::<Option<String>, _>("subject_title")?
+                    .unwrap_or_else(|| "a content item".into()),
+                Subject::HandoffBrief => format!("Handoff brief of {client_name}"),
+                Subject::Access => format!("Platform access of {client_name}"),
+                Subject::Offboarding => format!("Offboarding of {client_name}"),
+            },
+            id,
+            round: r.try_get("subject_round")?,
+        }),
+        _ => None,
+    };
     Ok(Run {
         id: r.try_get("id")?,
         client_id: r.try_get("client_id")?,
-        client_name: r.try_get("client_name")?,
+        client_name,
         sop_key: r.try_get("sop_key")?,
         sop_name: def.name.clone(),
         sop_version: r.try_get("sop_version")?,
@@ -139,12 +194,16 @@ fn from_row(r: &AnyRow) -> Result<Run> {
             .iter()
             .map(|i| {
                 let d = done.get(&i.key);
+                let fact = subject_kind.and_then(|s| facts::fact_for(s, &i.key));
                 RunItem {
                     key: i.key.clone(),
                     label: i.label.clone(),
                     done: d.is_some(),
                     done_at: d.map(|d| d.at),
                     done_by: d.map(|d| d.by.clone()),
+                    auto: fact.is_some(),
+                    fact: fact.map(Fact::explain),
+                    event_id: d.and_then(|d| d.event.clone()),
                 }
             })
             .collect(),
@@ -152,6 +211,9 @@ fn from_row(r: &AnyRow) -> Result<Run> {
         breached_since: r.try_get("breached_since")?,
         done_at: r.try_get("done_at")?,
         done_by: r.try_get("done_by")?,
+        subject,
+        cancelled_at: r.try_get("cancelled_at")?,
+        cancel_reason: r.try_get("cancel_reason")?,
     })
 }
 
@@ -181,7 +243,7 @@ pub struct RunFilter {
     pub sop_key: Option<String>,
     /// Only these statuses (all when empty).
     pub statuses: Vec<RunStatus>,
-    /// Only runs not done yet.
+    /// Only runs neither done nor cancelled.
     pub open: bool,
 }
 
@@ -213,7 +275,7 @@ fn filter_sql(f: &RunFilter, first: usize) -> (String, Vec<String>) {
         sql.push_str(&format!(" AND r.status IN ({})", parts.join(", ")));
     }
     if f.open {
-        sql.push_str(" AND r.done_at IS NULL");
+        sql.push_str(" AND r.done_at IS NULL AND r.cancelled_at IS NULL");
     }
     (sql, binds)
 }
@@ -287,7 +349,8 @@ pub async fn count(db: &Db, agency_id: &str, f: &RunFilter) -> Result<i64> {
 /// How many open runs the agency has in each status (the dashboard's line).
 pub async fn open_counts(db: &Db, agency_id: &str) -> Result<BTreeMap<RunStatus, i64>> {
     let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM sop_runs WHERE agency_id = $1 AND done_at IS NULL GROUP BY status",
+        "SELECT status, COUNT(*) AS n FROM sop_runs WHERE agency_id = $1 AND done_at IS NULL \
+         AND cancelled_at IS NULL GROUP BY status",
     )
     .bind(agency_id)
     .fetch_all(db.reader())
@@ -305,7 +368,8 @@ pub async fn open_counts(db: &Db, agency_id: &str) -> Result<BTreeMap<RunStatus,
 /// Open runs that nobody owns.
 pub async fn unowned(db: &Db, agency_id: &str, cap: i64) -> Result<Vec<Run>> {
     let sql = format!(
-        "SELECT {COLS} {FROM} WHERE r.agency_id = $1 AND r.done_at IS NULL AND r.owner_member_id IS NULL \
+        "SELECT {COLS} {FROM} WHERE r.agency_id = $1 AND r.done_at IS NULL AND r.cancelled_at IS NULL \
+         AND r.owner_member_id IS NULL \
          ORDER BY r.due_at, r.id LIMIT $2"
     );
     let rows = sqlx::query(&sql)
@@ -431,8 +495,18 @@ async fn escalate(tx: &mut WriteTx, run: &Run, status: RunStatus, email: bool) -
         .owner_name
         .as_deref()
         .unwrap_or("nobody (no owner could be resolved)");
+    let agency = sqlx::query("SELECT name, timezone FROM agencies WHERE id = $1")
+        .bind(&agency_id)
+        .fetch_one(tx.conn())
+        .await?;
+    let agency_name: String = agency.try_get("name")?;
+    let tz = baton_core::human::zone(&agency.try_get::<String, _>("timezone")?);
+    let about = match &run.subject {
+        Some(s) if s.kind == Subject::ContentItem => format!(" ({})", s.title),
+        _ => String::new(),
+    };
     let mut body = format!(
-        "{} for {} ({} SLA) is {} — due {}. Owner: {owner}.",
+        "{}{about} for {} ({} SLA) is {} — due {}. Owner: {owner}.",
         run.sop_name,
         run.client_name,
         run.sla,
@@ -441,15 +515,11 @@ async fn escalate(tx: &mut WriteTx, run: &Run, status: RunStatus, email: bool) -
         } else {
             "at risk"
         },
-        baton_core::clock::rfc3339(run.due_at),
+        baton_core::human::when(run.due_at, now, &tz),
     );
     if !missing.is_empty() {
         body.push_str(&format!(" Still to do: {}.", missing.join("; ")));
     }
-    let agency_name: String = sqlx::query_scalar("SELECT name FROM agencies WHERE id = $1")
-        .bind(&agency_id)
-        .fetch_one(tx.conn())
-        .await?;
     for member in &to {
         sqlx::query(
             "INSERT INTO notices (id, agency_id, member_id, client_id, run_id, kind, title, body, created_at) \
@@ -491,6 +561,7 @@ fn status_event(run: &Run, status: RunStatus, occurred_at: i64, notified: usize)
         events::SOP_RUN_AT_RISK
     };
     NewEvent {
+        id: None,
         event_type: event_type.into(),
         client_id: Some(run.client_id.clone()),
         entity_type: "sop_run".into(),
@@ -610,6 +681,74 @@ async fn start_in_tx(
         .ok_or_else(|| {
             CoreError::invalid("sop", format!("no SOP {:?} in the library", s.sop_key))
         })?;
+    // What the run is about: the content item its trigger event names, or
+    // the client's brief, access or offboarding.
+    let trigger = match &s.trigger_event_id {
+        Some(ev) => sqlx::query(
+            "SELECT entity_type, entity_id, data FROM events WHERE agency_id = $1 AND id = $2",
+        )
+        .bind(&agency_id)
+        .bind(ev)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|r| -> Result<(String, String, Value)> {
+            let data: String = r.try_get("data")?;
+            Ok((
+                r.try_get("entity_type")?,
+                r.try_get("entity_id")?,
+                serde_json::from_str(&data).unwrap_or(Value::Null),
+            ))
+        })
+        .transpose()?,
+        None => None,
+    };
+    let kind = Subject::of_run(&def.key, trigger.as_ref().map(|t| t.0.as_str()));
+    let (subject_id, subject_round) = match (kind, &trigger) {
+        (Some(Subject::ContentItem), Some((_, entity, data))) => (
+            Some(entity.clone()),
+            data.get("round").and_then(Value::as_i64),
+        ),
+        (Some(_), _) => (Some(s.client_id.clone()), None),
+        (None, _) => (None, None),
+    };
+    if s.trigger_event_id.is_some() {
+        // Work that went away starts nothing: a cancelled item, or a client
+        // that left delivery (but for the SOPs of offboarding itself).
+        if kind == Some(Subject::ContentItem) {
+            let status: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM content_items WHERE agency_id = $1 AND id = $2",
+            )
+            .bind(&agency_id)
+            .bind(&subject_id)
+            .fetch_optional(tx.conn())
+            .await?;
+            if status.as_deref() == Some("cancelled") {
+                return Ok(None);
+            }
+        }
+        if matches!(lifecycle.as_str(), "offboarding" | "archived") && !sop::outlives_delivery(&def)
+        {
+            return Ok(None);
+        }
+        // A move that was corrected before its job ran starts nothing.
+        if let (Some(ev), Some(("client", _, _))) = (
+            &s.trigger_event_id,
+            trigger.as_ref().map(|(t, e, d)| (t.as_str(), e, d)),
+        ) {
+            let corrected: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM events WHERE agency_id = $1 AND client_id = $2 AND type = 'reopened' \
+                 AND data LIKE $3 LIMIT 1",
+            )
+            .bind(&agency_id)
+            .bind(&s.client_id)
+            .bind(format!("%\"corrects_event_id\":\"{ev}\"%"))
+            .fetch_optional(tx.conn())
+            .await?;
+            if corrected.is_some() {
+                return Ok(None);
+            }
+        }
+    }
     let started_at = s.started_at.unwrap_or(now);
     let (owner, source) =
         resolve_owner(tx.conn(), &agency_id, &s.client_id, def.owner_role).await?;
@@ -619,8 +758,8 @@ async fn start_in_tx(
     sqlx::query(
         "INSERT INTO sop_runs (id, agency_id, client_id, sop_key, sop_version, trigger_event_id, started_at, \
          started_by, owner_member_id, owner_source, status, at_risk_at, due_at, next_change_at, checklist, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'on_track', $11, $12, $11, '{}', $13, $13)",
+         created_at, updated_at, subject_type, subject_id, subject_round) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'on_track', $11, $12, $11, '{}', $13, $13, $14, $15, $16)",
     )
     .bind(&id)
     .bind(&agency_id)
@@ -635,12 +774,14 @@ async fn start_in_tx(
     .bind(at_risk_at)
     .bind(due_at)
     .bind(now)
+    .bind(kind.map(Subject::key))
+    .bind(&subject_id)
+    .bind(subject_round)
     .execute(tx.conn())
     .await?;
-    // A brief already saved counts toward a handoff's checklist.
-    sync_brief_items(tx, &s.client_id, &id).await?;
     let mut run = get_on(tx.conn(), &agency_id, &id).await?;
     let mut evs = vec![NewEvent {
+        id: None,
         event_type: events::SOP_RUN_STARTED.into(),
         client_id: Some(s.client_id.clone()),
         entity_type: "sop_run".into(),
@@ -650,11 +791,14 @@ async fn start_in_tx(
         data: json!({
             "run_id": id, "sop": def.key, "sop_name": def.name, "version": version,
             "owner": run.owner_name, "owner_source": source, "due_at": due_at,
-            "trigger_event_id": s.trigger_event_id,
+            "trigger_event_id": s.trigger_event_id, "subject": run.subject,
         }),
     }];
+    // Facts already true tick at the start; a run whose work is already
+    // done completes at once.
+    evs.extend(follow::sync_new(tx, &mut run, calendar).await?);
     let (status, next) = sop::status_at(at_risk_at, due_at, now);
-    if status != RunStatus::OnTrack {
+    if run.is_open() && status != RunStatus::OnTrack {
         // Back-dated: the run starts late and escalates at once.
         evs.extend(apply_status(tx, &mut run, status, next, email).await?);
     }
@@ -769,7 +913,7 @@ pub async fn reresolve_owners(
     let actor = Actor::system("SOP owner resolution");
     let mut tx = db.begin_write(agency_id, &actor, now).await?;
     let rows = sqlx::query(&format!(
-        "SELECT {COLS} {FROM} WHERE r.agency_id = $1 AND r.client_id = $2 AND r.done_at IS NULL \
+        "SELECT {COLS} {FROM} WHERE r.agency_id = $1 AND r.client_id = $2 AND r.done_at IS NULL AND r.cancelled_at IS NULL \
          AND r.owner_source <> 'assigned' ORDER BY r.id"
     ))
     .bind(agency_id)
@@ -832,6 +976,13 @@ fn refuse_done(run: &Run) -> Result<()> {
     if run.done_at.is_some() {
         return Err(CoreError::Conflict("this run is already done".into()).into());
     }
+    if run.cancelled_at.is_some() {
+        return Err(CoreError::Conflict(format!(
+            "this run was cancelled ({})",
+            run.cancel_reason.as_deref().unwrap_or("no reason given")
+        ))
+        .into());
+    }
     Ok(())
 }
 
@@ -843,14 +994,27 @@ fn run_event(run: &Run, event_type: &str, data: Value) -> Record {
     Record::new(event_type, "sop_run", &run.id, d.clone()).with_event(Some(&run.client_id), d)
 }
 
-/// Checklist keys that the handoff brief fills in; they cannot be ticked by
-/// hand, since "if it is not in the handoff, it does not exist".
-fn brief_keys() -> &'static [&'static str] {
-    &baton_core::handoff::SECTION_KEYS
+/// A run's checklist as stored: the done items.
+fn done_map(run: &Run) -> DoneMap {
+    run.checklist
+        .iter()
+        .filter_map(|i| {
+            Some((
+                i.key.clone(),
+                DoneItem {
+                    at: i.done_at?,
+                    by: i.done_by.clone()?,
+                    event: i.event_id.clone(),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Ticks or unticks checklist items. Unknown keys are refused (422), as are
-/// the handoff-brief items, which follow the client's brief.
+/// the items a fact ticks ([`facts`]): the handoff brief's sections ("if it
+/// is not in the handoff, it does not exist"), a content item's brief, its
+/// drafts and rounds, the client's access.
 pub async fn set_checklist(
     db: &Db,
     agency_id: &str,
@@ -865,32 +1029,27 @@ pub async fn set_checklist(
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let run = lock_run(&mut tx, id).await?;
     refuse_done(&run)?;
-    let mut done: DoneMap = run
-        .checklist
-        .iter()
-        .filter_map(|i| {
-            Some((
-                i.key.clone(),
-                DoneItem {
-                    at: i.done_at?,
-                    by: i.done_by.clone()?,
-                },
-            ))
-        })
-        .collect();
+    let mut done = done_map(&run);
     let mut changed = Vec::new();
     for (key, &tick) in items {
-        if !run.checklist.iter().any(|i| &i.key == key) {
+        let Some(item) = run.checklist.iter().find(|i| &i.key == key) else {
             return Err(CoreError::invalid(
                 "items",
                 format!("{key:?} is not an item of this run's checklist"),
             )
             .into());
-        }
-        if brief_keys().contains(&key.as_str()) {
+        };
+        if baton_core::handoff::SECTION_KEYS.contains(&key.as_str()) && item.auto {
             return Err(CoreError::invalid(
                 "items",
                 format!("{key:?} follows the client's handoff brief: fill that section of the brief instead"),
+            )
+            .into());
+        }
+        if let Some(why) = item.fact {
+            return Err(CoreError::invalid(
+                "items",
+                format!("{key:?} is a fact Baton knows: it {why}"),
             )
             .into());
         }
@@ -900,6 +1059,7 @@ pub async fn set_checklist(
                 DoneItem {
                     at: now,
                     by: actor.label.clone(),
+                    event: None,
                 },
             );
             changed.push(json!({"key": key, "done": true}));
@@ -927,47 +1087,6 @@ pub async fn set_checklist(
     ))
     .await?;
     get(db, agency_id, id).await
-}
-
-/// Sets the handoff-brief items of a new run from the client's latest
-/// brief (saving a brief syncs the open runs in `handoff_briefs::save`).
-async fn sync_brief_items(tx: &mut WriteTx, client_id: &str, run_id: &str) -> Result<()> {
-    let agency_id = tx.agency_id().to_string();
-    let text: Option<String> = sqlx::query_scalar(
-        "SELECT brief FROM handoff_briefs WHERE agency_id = $1 AND client_id = $2 ORDER BY version DESC LIMIT 1",
-    )
-    .bind(&agency_id)
-    .bind(client_id)
-    .fetch_optional(tx.conn())
-    .await?;
-    let Some(text) = text else {
-        return Ok(());
-    };
-    let brief: baton_core::handoff::HandoffBrief = serde_json::from_str(&text)
-        .map_err(|e| StoreError::Config(format!("bad stored brief: {e}")))?;
-    let run = get_on(tx.conn(), &agency_id, run_id).await?;
-    let mut done: DoneMap = DoneMap::new();
-    for (key, _, ok) in brief.sections() {
-        if ok && run.checklist.iter().any(|i| i.key == key) {
-            done.insert(
-                key.to_string(),
-                DoneItem {
-                    at: tx.now(),
-                    by: "Handoff brief".into(),
-                },
-            );
-        }
-    }
-    if done.is_empty() {
-        return Ok(());
-    }
-    sqlx::query("UPDATE sop_runs SET checklist = $3 WHERE agency_id = $1 AND id = $2")
-        .bind(&agency_id)
-        .bind(run_id)
-        .bind(to_text(&done)?)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
 }
 
 /// Credits the time since a pause began to the run's SLA and recomputes its
@@ -998,21 +1117,7 @@ pub async fn complete(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &st
         .into());
     }
     let def = crate::sops::version(db, agency_id, &run.sop_key, run.sop_version).await?;
-    credit_pause(&mut run, &def, &calendar, now);
-    let on_time = now <= run.due_at;
-    sqlx::query(
-        "UPDATE sop_runs SET status = 'done', done_at = $3, done_by = $4, next_change_at = NULL, paused_at = NULL, \
-         paused_ms = $5, at_risk_at = $6, due_at = $7, updated_at = $3 WHERE agency_id = $1 AND id = $2",
-    )
-    .bind(agency_id)
-    .bind(id)
-    .bind(now)
-    .bind(&actor.label)
-    .bind(run.paused_ms)
-    .bind(run.at_risk_at)
-    .bind(run.due_at)
-    .execute(tx.conn())
-    .await?;
+    let on_time = follow::mark_done(&mut tx, &mut run, now, &actor.label, &def, &calendar).await?;
     tx.commit(run_event(
         &run,
         events::SOP_RUN_COMPLETED,
@@ -1337,7 +1442,8 @@ pub async fn on_time(
          r.done_at, r.due_at FROM sop_runs r JOIN clients c ON c.id = r.client_id \
          LEFT JOIN members m ON m.id = r.owner_member_id \
          WHERE r.agency_id = $1 AND ((r.done_at >= $2 AND r.done_at < $3) \
-         OR (r.done_at IS NULL AND r.paused_at IS NULL AND r.due_at >= $2 AND r.due_at < $3 AND r.due_at < $4))",
+         OR (r.done_at IS NULL AND r.cancelled_at IS NULL AND r.paused_at IS NULL \
+         AND r.due_at >= $2 AND r.due_at < $3 AND r.due_at < $4))",
     )
     .bind(agency_id)
     .bind(from)
