@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_files",
         include_str!("../migrations/0006_content_files.sql"),
     ),
+    (
+        8,
+        "content_caption",
+        include_str!("../migrations/0008_content_caption.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.
