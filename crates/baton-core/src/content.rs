@@ -101,9 +101,15 @@ pub enum ContentAction {
     Unschedule,
     Publish,
     Cancel,
+    /// The caption of an approved (or scheduled) item changed: what was
+    /// approved no longer is what would be published, so the item goes back
+    /// to production and needs a new review round. Not offered on its own;
+    /// editing the caption does it.
+    ReopenApproval,
 }
 
-/// Every action, in workflow order (for "what is possible" messages).
+/// Every action people choose, in workflow order (for "what is possible"
+/// messages); [`ContentAction::ReopenApproval`] follows a caption edit.
 const ACTIONS: [ContentAction; 8] = [
     ContentAction::ApproveBrief,
     ContentAction::Submit,
@@ -126,6 +132,7 @@ impl ContentAction {
             ContentAction::Unschedule => "unschedule",
             ContentAction::Publish => "publish",
             ContentAction::Cancel => "cancel",
+            ContentAction::ReopenApproval => "reopen_approval",
         }
     }
 
@@ -140,6 +147,7 @@ impl ContentAction {
             ContentAction::Unschedule => "be unscheduled",
             ContentAction::Publish => "be published",
             ContentAction::Cancel => "be cancelled",
+            ContentAction::ReopenApproval => "have its approval reopened",
         }
     }
 }
@@ -156,6 +164,7 @@ fn next(from: ContentStatus, action: ContentAction) -> Option<ContentStatus> {
         (S::Approved, A::Schedule) => S::Scheduled,
         (S::Scheduled, A::Unschedule) => S::Approved,
         (S::Scheduled, A::Publish) => S::Published,
+        (S::Approved | S::Scheduled, A::ReopenApproval) => S::InProduction,
         (s, A::Cancel) if s.is_open() => S::Cancelled,
         _ => return None,
     })
@@ -167,7 +176,11 @@ fn next(from: ContentStatus, action: ContentAction) -> Option<ContentStatus> {
 /// brief --ApproveBrief--> in_production --Submit--> in_review
 /// --RequestChanges--> changes_requested --Submit--> in_review --Approve-->
 /// approved --Schedule--> scheduled --Publish--> published;
-/// scheduled --Unschedule--> approved; Cancel from any open status.
+/// scheduled --Unschedule--> approved; Cancel from any open status;
+/// approved or scheduled --ReopenApproval--> in_production (the caption
+/// changed after approval: a new round on the current version decides it
+/// again; the revision count is unchanged, because no approver asked for
+/// the change).
 pub fn transition(from: ContentStatus, action: ContentAction) -> Result<ContentStatus, CoreError> {
     if let Some(to) = next(from, action) {
         return Ok(to);
@@ -220,7 +233,104 @@ pub fn action_event(action: ContentAction) -> &'static str {
         ContentAction::Unschedule => "content.unscheduled",
         ContentAction::Publish => "content.published",
         ContentAction::Cancel => "content.cancelled",
+        ContentAction::ReopenApproval => APPROVAL_REOPENED,
     }
+}
+
+/// Event of an approval reopened because the caption changed after it.
+pub const APPROVAL_REOPENED: &str = "content.approval_reopened";
+
+// -------------------------------------------------------------- caption --
+
+/// Longest caption (copy), in characters.
+pub const CAPTION_MAX: usize = 5_000;
+
+/// Checks and normalizes a caption (the post's copy, part of what is
+/// approved): trimmed, Windows line endings become `\n`, at most 5,000
+/// characters, no control characters other than newlines and tabs. Empty
+/// is fine (a caption may come later). Errors on `caption`.
+pub fn validate_caption(caption: &str) -> Result<String, CoreError> {
+    let v = caption.trim().replace("\r\n", "\n");
+    let len = v.chars().count();
+    if len > CAPTION_MAX {
+        return Err(CoreError::invalid(
+            "caption",
+            format!(
+                "must be at most {} characters (got {})",
+                thousands(CAPTION_MAX),
+                thousands(len)
+            ),
+        ));
+    }
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(CoreError::invalid(
+            "caption",
+            "must not contain control characters (newlines and tabs are fine)",
+        ));
+    }
+    Ok(v)
+}
+
+/// The hashtags of a caption: `#` followed by a letter, digit or `_`, not
+/// inside a word (`a#b` is not one).
+pub fn hashtag_count(caption: &str) -> usize {
+    let mut count = 0;
+    let mut prev: Option<char> = None;
+    let mut chars = caption.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '#'
+            && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_')
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '_')
+        {
+            count += 1;
+        }
+        prev = Some(c);
+    }
+    count
+}
+
+/// A publishing QA check the caption fails: the QA item's key (`length`,
+/// `hashtags`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaptionProblem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// What the channel's limits say about a caption: too long for the channel,
+/// or more hashtags than it accepts. Unknown channels have no limits.
+pub fn caption_problems(channel_key: &str, caption: &str) -> Vec<CaptionProblem> {
+    let Some(info) = channel(channel_key) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let len = caption.chars().count();
+    if let Some(limit) = info.caption_limit.filter(|l| len > *l) {
+        out.push(CaptionProblem {
+            key: "length",
+            message: format!(
+                "the caption is {} characters; {} allows {}",
+                thousands(len),
+                info.name,
+                thousands(limit)
+            ),
+        });
+    }
+    let tags = hashtag_count(caption);
+    if let Some(limit) = info.hashtag_limit.filter(|l| tags > *l) {
+        out.push(CaptionProblem {
+            key: "hashtags",
+            message: format!(
+                "the caption has {tags} hashtags; {} allows {limit}",
+                info.name
+            ),
+        });
+    }
+    out
 }
 
 // ---------------------------------------------------------------- brief --
@@ -983,6 +1093,96 @@ mod tests {
             }
         }
         assert_eq!(refused, 8 * 8 - allowed.len());
+    }
+
+    #[test]
+    fn a_caption_change_reopens_approval() {
+        for from in S::ALL {
+            let got = transition(from, A::ReopenApproval);
+            match from {
+                S::Approved | S::Scheduled => assert_eq!(got, Ok(S::InProduction), "{from:?}"),
+                _ => {
+                    let Err(CoreError::Conflict(msg)) = got else {
+                        panic!("{from:?}: {got:?}");
+                    };
+                    assert!(msg.contains("have its approval reopened"), "{msg}");
+                }
+            }
+        }
+        assert_eq!(action_event(A::ReopenApproval), "content.approval_reopened");
+        assert_eq!(A::ReopenApproval.key(), "reopen_approval");
+        // Not offered as a next step: it follows a caption edit.
+        let Err(CoreError::Conflict(msg)) = transition(S::Approved, A::Publish) else {
+            panic!("approved content is not published directly");
+        };
+        assert!(!msg.contains("reopened"), "{msg}");
+    }
+
+    #[test]
+    fn caption_validation_table() {
+        let at_max = "é".repeat(CAPTION_MAX);
+        let over = "é".repeat(CAPTION_MAX + 1);
+        let cases: Vec<(&str, Result<&str, &str>)> = vec![
+            ("", Ok("")),
+            ("  Morning light.  ", Ok("Morning light.")),
+            (
+                "Line one\r\n\tLine two #run",
+                Ok("Line one\n\tLine two #run"),
+            ),
+            ("Zoë's Café 東京 🚀", Ok("Zoë's Café 東京 🚀")),
+            (&at_max, Ok(&at_max)),
+            (&over, Err("at most 5,000 characters (got 5,001)")),
+            ("bell\u{7}", Err("control characters")),
+        ];
+        for (input, want) in cases {
+            match (validate_caption(input), want) {
+                (Ok(got), Ok(w)) => assert_eq!(got, w),
+                (Err(CoreError::Invalid { field, message }), Err(w)) => {
+                    assert_eq!(field, "caption");
+                    assert!(message.contains(w), "{message:?} lacks {w:?}");
+                }
+                (got, want) => panic!("{input:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn hashtags_and_caption_limits() {
+        for (caption, n) in [
+            ("", 0),
+            ("#run #gym", 2),
+            ("#run#gym", 1),
+            ("price #1 and # alone", 1),
+            ("mail a#b and C# code", 0),
+            ("#über #東京 #_x", 3),
+            ("##double", 1),
+        ] {
+            assert_eq!(hashtag_count(caption), n, "{caption:?}");
+        }
+        let tags: String = (0..31).map(|i| format!("#t{i} ")).collect();
+        assert_eq!(
+            caption_problems("instagram", &tags),
+            vec![CaptionProblem {
+                key: "hashtags",
+                message: "the caption has 31 hashtags; Instagram allows 30".into()
+            }]
+        );
+        assert!(
+            caption_problems("tiktok", &tags).is_empty(),
+            "no hashtag limit"
+        );
+        let long = "x".repeat(281);
+        assert_eq!(
+            caption_problems("x", &long),
+            vec![CaptionProblem {
+                key: "length",
+                message: "the caption is 281 characters; X allows 280".into()
+            }]
+        );
+        assert!(caption_problems("x", &long[1..]).is_empty());
+        assert!(caption_problems("myspace", &long).is_empty());
+        // Characters, not bytes.
+        assert!(caption_problems("x", &"é".repeat(280)).is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod onboarding;
 pub mod platforms;
+pub mod policy;
 pub mod roles;
 pub mod secret;
 pub mod sop;

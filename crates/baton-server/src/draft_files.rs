@@ -77,6 +77,8 @@ pub struct Received {
 #[derive(Default)]
 pub struct DraftForm {
     pub note: String,
+    /// The caption sent with the draft; `None` keeps the item's.
+    pub caption: Option<String>,
     pub file: Option<Received>,
     /// Why the file was refused (the rest of the form is still read, so a
     /// page can keep the note).
@@ -211,6 +213,7 @@ pub async fn read_form(
                 csrf_ok = csrf.is_none_or(|ok| ok(&token));
             }
             "note" => form.note = text(&mut field).await?,
+            "caption" => form.caption = Some(text(&mut field).await?),
             "file" if form.file.is_none() && form.refused.is_none() => {
                 if !csrf_ok {
                     return Err(DraftError::Csrf);
@@ -264,7 +267,10 @@ pub async fn add(
             stored_name: stored_name.clone(),
             sha256: file.sha256,
         },
-        Some(form.note.as_str()),
+        content::VersionText {
+            note: Some(form.note),
+            caption: form.caption,
+        },
     )
     .await;
     if result.is_err() {

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod draft_files;
 pub mod email;

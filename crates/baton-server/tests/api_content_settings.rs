@@ -484,9 +484,28 @@ async fn scopes_and_admins() {
         .await
         .problem(403, "read token on client defaults");
     api.get(&curl, &read).await.expect(200, "read reads");
+    // Who approves is the account lead's, traffic control's or an admin's
+    // to change (issue 11): write scope alone is not enough.
+    let r = api
+        .put(&curl, &member_write, json!({"approval_mode": "any"}))
+        .await;
+    r.problem(403, "a non-admin with write scope, not on the team");
+    assert_eq!(
+        r.body["detail"],
+        "Only the account lead, traffic control or an admin can change who approves."
+    );
+    let plain = api.get("/api/v1/me", &member_write).await.id();
+    api.put(
+        &format!("/api/v1/clients/{client}/team"),
+        t,
+        json!({"members": [{"role": "account_lead", "member_id": plain}],
+               "traffic_control": app.agency.admin.id}),
+    )
+    .await
+    .expect(200, "make them the account lead");
     api.put(&curl, &member_write, json!({"approval_mode": "any"}))
         .await
-        .expect(200, "a non-admin with write scope");
+        .expect(200, "the client's account lead with write scope");
     api.get("/api/v1/kpis/content", &read)
         .await
         .expect(200, "read reads KPIs");

@@ -104,6 +104,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/content/{id}/approval-link"),
     ("post", "/api/v1/clients/{id}/calendar-feed"),
     ("post", "/api/v1/me/calendar-feed"),
+    ("get", "/api/v1/me/content-waiting"),
     ("get", "/api/v1/agency/content-settings"),
     ("put", "/api/v1/agency/content-settings"),
     ("get", "/api/v1/clients/{id}/content-settings"),

@@ -107,7 +107,9 @@ async fn the_client_requests_changes_then_approves_without_an_account() {
             && !html.contains("<b>launch</b>"),
         "escaped"
     );
-    assert!(html.contains("harbor-fitness_spring_instagram_carousel_v1"));
+    // The file-naming headline is the team's, not the client's (issue 11).
+    assert!(!html.contains("harbor-fitness_spring_instagram_carousel_v1"));
+    assert!(html.contains("Draft 1"), "{html}");
     assert!(
         html.contains("src=\"https://cdn.example.com/drafts/slide-1.png\""),
         "image preview"
@@ -186,10 +188,11 @@ async fn the_client_requests_changes_then_approves_without_an_account() {
         .await
         .expect(200, "resubmit");
     let (_, _, html) = page(&c, &url).await;
-    assert!(html.contains("_v2"), "the current draft");
+    assert!(html.contains("Draft 2"), "the current draft");
+    assert!(!html.contains("_v2"), "no naming convention");
     assert!(
         html.contains("Make the logo bigger"),
-        "last round's feedback"
+        "the client's own earlier decision"
     );
     let (s, _) = decide(&c, &url, &[("name", "Dana Ruiz"), ("decision", "approve")]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);

@@ -618,3 +618,58 @@ async fn the_client_sees_only_the_current_draft_file_on_the_approval_link() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_draft_file_carries_its_caption() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Harbor Fitness").await;
+    let id = new_item(&api, t, &client, "Caption reel").await;
+    let (ct, body) = multipart(
+        &[
+            ("note", "First cut"),
+            ("caption", "Rise early.\nRun far. #run"),
+        ],
+        Some(("cover.png", PNG)),
+    );
+    let r = api
+        .send(
+            api.request(
+                reqwest::Method::POST,
+                &format!("/api/v1/content/{id}/versions"),
+                t,
+            )
+            .header(CONTENT_TYPE, ct)
+            .body(body),
+        )
+        .await;
+    r.expect(201, "upload with a caption");
+    assert_eq!(r.body["caption"], "Rise early.\nRun far. #run");
+    assert_eq!(r.body["note"], "First cut");
+    let item = api.get(&format!("/api/v1/content/{id}"), t).await.body;
+    assert_eq!(item["caption"], "Rise early.\nRun far. #run");
+    // Without a caption field a file version keeps the item's caption.
+    let v2 = upload(&api, t, &id, "cover-2.png", PNG, "").await;
+    v2.expect(201, "v2");
+    assert_eq!(v2.body["caption"], "Rise early.\nRun far. #run");
+    // A refused caption stores no file and no version.
+    let (ct, body) = multipart(
+        &[("caption", &"é".repeat(5_001))],
+        Some(("cover-3.png", PNG)),
+    );
+    api.send(
+        api.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/content/{id}/versions"),
+            t,
+        )
+        .header(CONTENT_TYPE, ct)
+        .body(body),
+    )
+    .await
+    .problem(422, "caption too long");
+    let item = api.get(&format!("/api/v1/content/{id}"), t).await.body;
+    assert_eq!(item["current_version"], 2);
+    app.shutdown().await;
+}

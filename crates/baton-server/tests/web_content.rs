@@ -841,3 +841,357 @@ async fn the_team_makes_the_clients_approval_link_from_the_item_page() {
     assert!(!again.contains(&url), "shown once");
     app.shutdown().await;
 }
+
+/// Puts `lead` in the client's account lead seat (traffic control: the admin).
+async fn make_lead(api: &Api, t: &str, client: &str, lead: &str, tc: &str) {
+    api.put(
+        &format!("/api/v1/clients/{client}/team"),
+        t,
+        json!({"members": [{"role": "account_lead", "member_id": lead}], "traffic_control": tc}),
+    )
+    .await
+    .expect(200, "account team");
+}
+
+/// An item of `client` in review (round 1, a link version), reviewed by
+/// `reviewers` and approved by `approvers`.
+async fn in_review(
+    api: &Api,
+    t: &str,
+    client: &str,
+    title: &str,
+    reviewers: &[&str],
+    approvers: &[&str],
+) -> String {
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/content"),
+            t,
+            json!({"title": title, "channel": "instagram"}),
+        )
+        .await;
+    r.expect(201, "create");
+    let id = r.id();
+    api.put(
+        &format!("/api/v1/content/{id}/participants"),
+        t,
+        json!({"reviewers": reviewers, "approvers": approvers}),
+    )
+    .await
+    .expect(200, "participants");
+    api.post(
+        &format!("/api/v1/content/{id}/versions"),
+        t,
+        json!({"url": "https://drafts.example/v1.png"}),
+    )
+    .await
+    .expect(201, "v1");
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "submit");
+    id
+}
+
+#[tokio::test]
+async fn the_reviewer_cannot_promote_himself_and_the_leads_change_waits() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = app.agency.token.clone();
+    let client = api.create_client(&t, "Harbor Fitness").await;
+    let rey = member(&app, "rey@northwind.test", "Rey Reviewer").await;
+    let ana = member(&app, "ana@northwind.test", "Ana Approver").await;
+    let lea = member(&app, "lea@northwind.test", "Lea Lead").await;
+    make_lead(&api, &t, &client, &lea, &app.agency.admin.id).await;
+    let id = in_review(&api, &t, &client, "Morning reel", &[&rey], &[&ana]).await;
+    let url = app.url(&format!("/content/{id}"));
+
+    // The reviewer sees no form to change who approves, only the rule; a
+    // forged post is refused (403) with the rule, and he gets no Approve.
+    let (rc, rcsrf) = login_as(&app, "rey@northwind.test").await;
+    let html = page(&app, &rc, &format!("/content/{id}")).await;
+    let part = section(&html, "participants");
+    assert!(!part.contains("action=\"/content/"), "{part}");
+    assert!(part
+        .contains("Only the account lead, traffic control or an admin can change who approves."));
+    let html = post_refused(
+        &rc,
+        &format!("{url}/participants"),
+        &rcsrf,
+        &[
+            ("approvers", &ana),
+            ("approvers", &rey),
+            ("approval_mode", "all"),
+        ],
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        alert_of(section(&html, "participants")).as_deref(),
+        Some("Only the account lead, traffic control or an admin can change who approves.")
+    );
+    assert!(!html.contains(&format!("action=\"/content/{id}/decisions\"")));
+    let json = item_json(&api, &t, &id).await;
+    assert_eq!(json["approvers"], json!([ana]));
+    assert_eq!(json["pending_participants"], Value::Null);
+
+    // The account lead may; mid-round it applies from the next round.
+    let (lc, lcsrf) = login_as(&app, "lea@northwind.test").await;
+    let html = page(&app, &lc, &format!("/content/{id}")).await;
+    let part = section(&html, "participants");
+    assert!(part.contains(&format!("action=\"/content/{id}/participants\"")));
+    assert!(part.contains("your change applies from the next round"));
+    let to = post_ok(
+        &lc,
+        &format!("{url}/participants"),
+        &lcsrf,
+        &[
+            ("approvers", &ana),
+            ("approvers", &rey),
+            ("approval_mode", "all"),
+        ],
+    )
+    .await;
+    assert!(to.contains("notice=participants_next_round"), "{to}");
+    let html = page(&app, &lc, &to).await;
+    assert!(html.contains("Saved for the next round"));
+    let pending = between(&html, "data-testid=\"pending-participants\"", "</p>");
+    assert!(
+        pending.contains("Changes from the next round:")
+            && pending.contains("approvers Ana Approver, Rey Reviewer")
+            && pending.contains("Asked by Lea Lead"),
+        "{pending}"
+    );
+    assert!(!pending.contains("mem_"), "names, not ids: {pending}");
+
+    // Rey approves only from the next round: no Approve button now, and a
+    // forged decision is refused.
+    let html = page(&app, &rc, &format!("/content/{id}")).await;
+    assert!(!html.contains(&format!("action=\"/content/{id}/decisions\"")));
+    assert!(html.contains("data-testid=\"approver-next-round\""));
+    let html = post_refused(
+        &rc,
+        &format!("{url}/decisions"),
+        &rcsrf,
+        &[("decision", "approve")],
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(
+        alert_of(section(&html, "review"))
+            .unwrap()
+            .contains("from the next round"),
+        "{html}"
+    );
+    assert_eq!(item_json(&api, &t, &id).await["status"], "in_review");
+
+    // A name, not an id, when someone is listed twice.
+    let html = post_refused(
+        &lc,
+        &format!("{url}/participants"),
+        &lcsrf,
+        &[("reviewers", &ana), ("approvers", &ana)],
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let alert = alert_of(section(&html, "participants")).unwrap();
+    assert!(
+        alert.starts_with("Approvers: Ana Approver is listed as reviewer and approver"),
+        "{alert}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_clients_approval_page_shows_the_caption_and_no_internal_comment() {
+    let (app, _clock) = TestApp::spawn_at(MON_9).await;
+    let api = Api::new(&app);
+    let t = app.agency.token.clone();
+    agencies::update(
+        &app.state.db,
+        &app.agency.id,
+        &Actor::cli(),
+        app.state.now(),
+        AgencyPatch {
+            timezone: Some("Europe/Berlin".into()),
+            ..AgencyPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = api.create_client(&t, "Harbor Fitness").await;
+    let id = in_review(&api, &t, &client, "Launch carousel", &[], &["client"]).await;
+    let url = app.url(&format!("/content/{id}"));
+    let (c, csrf) = admin(&app).await;
+
+    // In review the caption stays as submitted: no form, a sentence.
+    let html = page(&app, &c, &format!("/content/{id}")).await;
+    assert!(!section(&html, "caption").contains("action="));
+    // Internal and client-facing comments through the page's form.
+    post_ok(
+        &c,
+        &format!("{url}/comments"),
+        &csrf,
+        &[("body", "INTERNAL-ONLY: the client will hate the font")],
+    )
+    .await;
+    post_ok(
+        &c,
+        &format!("{url}/comments"),
+        &csrf,
+        &[
+            ("body", "We kept your brand colours throughout."),
+            ("for_client", "1"),
+        ],
+    )
+    .await;
+    let html = page(&app, &c, &format!("/content/{id}")).await;
+    let talk = section(&html, "discussion");
+    assert_eq!(talk.matches("Visible to the client</span>").count(), 1);
+    assert!(talk.contains("name=\"for_client\" value=\"1\""));
+
+    // The client requests changes (their own words are theirs to see).
+    let link = api
+        .post(
+            &format!("/api/v1/content/{id}/approval-link"),
+            &t,
+            json!({}),
+        )
+        .await;
+    link.expect(201, "link");
+    let link = link.body["url"].as_str().unwrap().to_string();
+    let cb = browser();
+    let resp = cb
+        .post(format!("{link}/decision"))
+        .form(&[
+            ("name", "Dana Ruiz"),
+            ("decision", "request_changes"),
+            ("comment", "Please mention the Saturday class"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+
+    // The caption, written on the item page, goes with the next round.
+    let caption = "Spring is here.\nJoin the Saturday class & bring a friend #spring";
+    let to = post_ok(
+        &c,
+        &format!("{url}/caption"),
+        &csrf,
+        &[("caption", caption)],
+    )
+    .await;
+    assert!(to.contains("notice=caption_saved"), "{to}");
+    let html = page(&app, &c, &to).await;
+    assert!(
+        section(&html, "caption").contains("Join the Saturday class &#38; bring a friend")
+            || section(&html, "caption").contains("Join the Saturday class &amp; bring a friend")
+    );
+    post_ok(&c, &format!("{url}/submit"), &csrf, &[]).await;
+
+    let (status, page_html) = get(&cb, &link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page_html.contains("Join the Saturday class &#38; bring a friend #spring")
+            || page_html.contains("Join the Saturday class &amp; bring a friend #spring"),
+        "{page_html}"
+    );
+    assert!(page_html.contains("We kept your brand colours throughout."));
+    assert!(page_html.contains("Please mention the Saturday class"));
+    assert!(!page_html.contains("INTERNAL-ONLY"), "{page_html}");
+    assert!(!page_html.contains("the client will hate the font"));
+    assert!(!page_html.contains("harbor-fitness_"), "no naming headline");
+    assert!(page_html.contains("Planned for <strong>Instagram</strong>; the date is not set yet"));
+
+    // Approved, QA done, scheduled; a caption change reopens approval and
+    // the client then sees the planned date in the agency's words.
+    let resp = cb
+        .post(format!("{link}/decision"))
+        .form(&[("name", "Dana Ruiz"), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    api.put(
+        &format!("/api/v1/content/{id}/qa"),
+        &t,
+        json!({"items": {"links_checked": true, "tags_handles": true, "formatting": true, "length": true,
+                         "hashtags": true, "legal": true, "disclosure": true}}),
+    )
+    .await
+    .expect(200, "QA");
+    // Friday 2026-11-20 09:00 UTC is 10:00 in Berlin.
+    api.post(
+        &format!("/api/v1/content/{id}/schedule"),
+        &t,
+        json!({"publish_at": "2026-11-20T09:00:00Z"}),
+    )
+    .await
+    .expect(200, "scheduled");
+    let html = page(&app, &c, &format!("/content/{id}")).await;
+    assert!(section(&html, "caption").contains("Save and reopen approval"));
+    let to = post_ok(
+        &c,
+        &format!("{url}/caption"),
+        &csrf,
+        &[("caption", "Spring is here. Saturday class, 9am.")],
+    )
+    .await;
+    assert!(to.contains("notice=approval_reopened"), "{to}");
+    let html = page(&app, &c, &to).await;
+    assert!(html.contains("data-status=\"in_production\""));
+    assert!(html.contains("Approval was reopened (the caption changed after approval)"));
+    post_ok(&c, &format!("{url}/submit"), &csrf, &[]).await;
+    let (_, page_html) = get(&cb, &link).await;
+    assert!(page_html.contains("Spring is here. Saturday class, 9am."));
+    assert!(
+        page_html.contains("Planned for <strong>Instagram</strong>, <strong>Fri 20 Nov"),
+        "{page_html}"
+    );
+    assert!(page_html.contains("10:00</strong>"), "{page_html}");
+    assert!(!page_html.contains("INTERNAL-ONLY"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn my_work_lists_content_waiting_for_my_review_or_decision() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = app.agency.token.clone();
+    let client = api.create_client(&t, "Harbor Fitness").await;
+    let rey = member(&app, "rey@northwind.test", "Rey Reviewer").await;
+    let ana = member(&app, "ana@northwind.test", "Ana Approver").await;
+    let id = in_review(&api, &t, &client, "Waiting <b>reel</b>", &[&rey], &[&ana]).await;
+    let (ac, acsrf) = login_as(&app, "ana@northwind.test").await;
+    let html = page(&app, &ac, "/my-work").await;
+    let waiting = section(&html, "content-waiting");
+    assert!(
+        waiting.contains(&format!("href=\"/content/{id}#review\"")),
+        "{waiting}"
+    );
+    assert!(waiting.contains("Your decision"));
+    assert!(
+        waiting.contains("Waiting &#60;b&#62;reel&#60;/b&#62;")
+            || waiting.contains("Waiting &lt;b&gt;reel&lt;/b&gt;")
+    );
+    assert!(waiting.contains("Harbor Fitness · v1, round 1"));
+    let (rc, _) = login_as(&app, "rey@northwind.test").await;
+    let html = page(&app, &rc, "/my-work").await;
+    assert!(section(&html, "content-waiting").contains("Your review"));
+    // Deciding takes it off Ana's list.
+    post_ok(
+        &ac,
+        &app.url(&format!("/content/{id}/decisions")),
+        &acsrf,
+        &[("decision", "approve")],
+    )
+    .await;
+    let html = page(&app, &ac, "/my-work").await;
+    let waiting = section(&html, "content-waiting");
+    assert!(waiting.contains("Nothing is waiting for your review or decision."));
+    // The admin is on neither list.
+    let (c, _) = admin(&app).await;
+    let html = page(&app, &c, "/my-work").await;
+    assert!(!section(&html, "content-waiting").contains(&id));
+    app.shutdown().await;
+}

@@ -10,6 +10,7 @@ use baton_core::content::{
     self, ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision, NameParts, QaItem,
     RevisionSize, RoundOutcome,
 };
+use baton_core::policy::{self, Effect};
 use baton_core::{ids, validate, CoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -143,10 +144,15 @@ pub struct Item {
     pub format: String,
     pub campaign: String,
     pub brief: ContentBrief,
+    /// The caption (copy) to publish with the asset, part of what is
+    /// approved; empty until written.
+    pub caption: String,
     pub status: ContentStatus,
     pub approval_mode: ApprovalMode,
     pub reviewers: Vec<String>,
     pub approvers: Vec<String>,
+    /// A change of reviewers and approvers waiting for the next round.
+    pub pending_participants: Option<PendingParticipants>,
     pub current_version: i64,
     pub round: i64,
     pub first_submitted_at: Option<i64>,
@@ -166,6 +172,20 @@ pub struct Item {
     pub revision_count: i64,
 }
 
+/// A change of an item's reviewers and approvers made during an open round
+/// by someone other than an admin: it applies when the next round opens, so
+/// the open round is decided by the approvers it was submitted to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingParticipants {
+    pub reviewers: Vec<String>,
+    pub approvers: Vec<String>,
+    pub approval_mode: ApprovalMode,
+    /// Who asked for it: their name and member id.
+    pub by: String,
+    pub by_id: String,
+    pub at: i64,
+}
+
 impl Item {
     /// First submission to approval, wall time.
     pub fn approval_cycle_ms(&self) -> Option<i64> {
@@ -174,7 +194,8 @@ impl Item {
 }
 
 const COLS: &str = "i.id, i.client_id, c.name AS client_name, i.title, i.channel, i.format, i.campaign, \
-    i.brief, i.status, i.approval_mode, i.reviewers, i.approvers, i.current_version, i.round, \
+    i.brief, i.caption, i.status, i.approval_mode, i.reviewers, i.approvers, i.pending_participants, \
+    i.current_version, i.round, \
     i.first_submitted_at, i.submitted_at, i.approved_at, i.approval_business_ms, i.qa, i.qa_by, i.qa_at, \
     i.qa_waived_reason, i.publish_at, i.published_at, i.created_by, i.created_at, i.updated_at, \
     (SELECT COUNT(*) FROM content_rounds x WHERE x.content_id = i.id AND x.outcome = 'changes_requested') AS revisions";
@@ -193,11 +214,16 @@ fn from_row(r: &AnyRow) -> Result<Item> {
         format: r.try_get("format")?,
         campaign: r.try_get("campaign")?,
         brief: parse(&r.try_get::<String, _>("brief")?, "brief")?,
+        caption: r.try_get("caption")?,
         status: ContentStatus::parse(&status)
             .ok_or_else(|| StoreError::Config(format!("bad stored content status {status}")))?,
         approval_mode: ApprovalMode::parse(&mode).unwrap_or_default(),
         reviewers: parse(&r.try_get::<String, _>("reviewers")?, "reviewers")?,
         approvers: parse(&r.try_get::<String, _>("approvers")?, "approvers")?,
+        pending_participants: match r.try_get::<Option<String>, _>("pending_participants")? {
+            Some(t) => Some(parse(&t, "pending participants")?),
+            None => None,
+        },
         current_version: r.try_get("current_version")?,
         round: r.try_get("round")?,
         first_submitted_at: r.try_get("first_submitted_at")?,
@@ -338,6 +364,9 @@ pub struct Version {
     /// A file's SHA-256, hex.
     pub sha256: Option<String>,
     pub note: Option<String>,
+    /// The caption the version was added with (`None` for versions from
+    /// before captions).
+    pub caption: Option<String>,
     pub created_by: String,
     pub created_at: i64,
 }
@@ -360,7 +389,7 @@ impl Version {
 pub async fn versions(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Version>> {
     let rows = sqlx::query(
         "SELECT n, name, kind, url, file_name, content_type, size_bytes, stored_name, sha256, note, \
-         created_by, created_at FROM content_versions WHERE agency_id = $1 AND content_id = $2 ORDER BY n",
+         caption, created_by, created_at FROM content_versions WHERE agency_id = $1 AND content_id = $2 ORDER BY n",
     )
     .bind(agency_id)
     .bind(id)
@@ -379,6 +408,7 @@ pub async fn versions(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Version>
                 stored_name: r.try_get("stored_name")?,
                 sha256: r.try_get("sha256")?,
                 note: r.try_get("note")?,
+                caption: r.try_get("caption")?,
                 created_by: r.try_get("created_by")?,
                 created_at: r.try_get("created_at")?,
             })
@@ -399,11 +429,14 @@ pub struct Round {
     pub revision: Option<String>,
     /// The round's feedback as one list, sent back to production.
     pub consolidated: Vec<String>,
+    /// The caption the round was submitted with: with the version, what
+    /// the approvers decided on (`None` for rounds from before captions).
+    pub caption: Option<String>,
 }
 
 pub async fn rounds(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Round>> {
     let rows = sqlx::query(
-        "SELECT round, version_n, submitted_at, decided_at, outcome, revision, consolidated \
+        "SELECT round, version_n, submitted_at, decided_at, outcome, revision, consolidated, caption \
          FROM content_rounds WHERE agency_id = $1 AND content_id = $2 ORDER BY round",
     )
     .bind(agency_id)
@@ -424,6 +457,7 @@ pub async fn rounds(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Round>> {
                     Some(t) => parse(&t, "feedback")?,
                     None => Vec::new(),
                 },
+                caption: r.try_get("caption")?,
             })
         })
         .collect()
@@ -442,15 +476,19 @@ pub struct Remark {
     /// None for a comment; `approve` or `request_changes` for a decision.
     pub decision: Option<String>,
     pub body: Option<String>,
+    /// The client sees it on their approval link: a comment marked for the
+    /// client, or the client's own comment or decision.
+    pub for_client: bool,
     pub created_at: i64,
 }
 
 /// Comments and decisions in time order.
 pub async fn discussion(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Remark>> {
     let rows = sqlx::query(
-        "SELECT id, round, version_n, author_kind, author_id, author_label, NULL AS decision, body, created_at \
-         FROM content_comments WHERE agency_id = $1 AND content_id = $2 \
-         UNION ALL SELECT id, round, version_n, author_kind, author_id, author_label, decision, comment AS body, created_at \
+        "SELECT id, round, version_n, author_kind, author_id, author_label, NULL AS decision, body, \
+         for_client, created_at FROM content_comments WHERE agency_id = $1 AND content_id = $2 \
+         UNION ALL SELECT id, round, version_n, author_kind, author_id, author_label, decision, comment AS body, \
+         CAST(CASE WHEN author_kind = 'client' THEN 1 ELSE 0 END AS BIGINT) AS for_client, created_at \
          FROM content_decisions WHERE agency_id = $1 AND content_id = $2 ORDER BY created_at, id",
     )
     .bind(agency_id)
@@ -468,6 +506,7 @@ pub async fn discussion(db: &Db, agency_id: &str, id: &str) -> Result<Vec<Remark
                 author_label: r.try_get("author_label")?,
                 decision: r.try_get("decision")?,
                 body: r.try_get("body")?,
+                for_client: r.try_get::<i64, _>("for_client")? != 0,
                 created_at: r.try_get("created_at")?,
             })
         })
@@ -486,6 +525,8 @@ pub struct NewItem {
     pub format: String,
     pub campaign: String,
     pub brief: ContentBrief,
+    /// The caption (copy); may be written later.
+    pub caption: String,
 }
 
 fn short(field: &str, v: &str, max: usize) -> Result<String> {
@@ -608,6 +649,7 @@ pub async fn create(
     let format = short("format", &n.format, 60)?;
     let campaign = short("campaign", &n.campaign, 120)?;
     let brief = n.brief.validated()?;
+    let caption = content::validate_caption(&n.caption)?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let lifecycle: String =
         sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
@@ -632,8 +674,8 @@ pub async fn create(
     let id = ids::new_id(ids::CONTENT, now);
     sqlx::query(
         "INSERT INTO content_items (id, agency_id, client_id, title, channel, format, campaign, brief, status, \
-         approval_mode, reviewers, approvers, qa, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'brief', $9, $10, $11, $12, $13, $14, $14)",
+         approval_mode, reviewers, approvers, qa, created_by, created_at, updated_at, caption) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'brief', $9, $10, $11, $12, $13, $14, $14, $15)",
     )
     .bind(&id)
     .bind(agency_id)
@@ -649,6 +691,7 @@ pub async fn create(
     .bind(text(&qa)?)
     .bind(&actor.label)
     .bind(now)
+    .bind(&caption)
     .execute(tx.conn())
     .await?;
     let data = json!({"content_id": id, "title": title, "channel": channel, "brief_complete": brief.is_complete()});
@@ -667,10 +710,22 @@ pub struct ItemPatch {
     pub format: Option<String>,
     pub campaign: Option<String>,
     pub brief: Option<ContentBrief>,
+    pub caption: Option<String>,
 }
 
-/// Edits the title, format, campaign or brief. Once approved the item is
-/// what was approved: edits are refused (409) from then on.
+/// Why an approval was reopened, in the event and on the page.
+pub const CAPTION_REOPENS: &str = "caption changed after approval";
+
+/// Edits the title, format, campaign, brief or caption.
+///
+/// Once approved the item is what was approved: edits are refused (409)
+/// from then on, except the caption's: a new caption on an approved or
+/// scheduled item reopens approval ([`ContentAction::ReopenApproval`]: back
+/// to `in_production`, taken off the schedule, its publishing QA to do
+/// again, `content.approval_reopened` recorded) so the next round decides
+/// on the new copy. During an open round the caption under review stays as
+/// submitted (409). A caption that breaks the channel's length or hashtag
+/// limit unticks that QA item.
 pub async fn update(
     db: &Db,
     agency_id: &str,
@@ -695,28 +750,77 @@ pub async fn update(
         .map(|c| short("campaign", c, 120))
         .transpose()?;
     let brief = p.brief.map(ContentBrief::validated).transpose()?;
+    let caption = p
+        .caption
+        .as_deref()
+        .map(content::validate_caption)
+        .transpose()?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
-    if !matches!(
+    let caption = caption.filter(|c| *c != item.caption);
+    let others = title.is_some() || format.is_some() || campaign.is_some() || brief.is_some();
+    let approved = matches!(
+        item.status,
+        ContentStatus::Approved | ContentStatus::Scheduled
+    );
+    let editable = matches!(
         item.status,
         ContentStatus::Brief
             | ContentStatus::InProduction
             | ContentStatus::ChangesRequested
             | ContentStatus::InReview
-    ) {
+    );
+    if others && !editable {
         return Err(CoreError::Conflict(format!(
-            "the item is {}: it stays as it was approved",
+            "the item is {}: it stays as it was approved{}",
+            item.status.label().to_lowercase(),
+            if approved {
+                " (a new caption reopens approval)"
+            } else {
+                ""
+            }
+        ))
+        .into());
+    }
+    if caption.is_some() && item.status == ContentStatus::InReview {
+        return Err(CoreError::Conflict(
+            "a review round is open: the caption under review stays as submitted; \
+             request changes (or wait for the decision), then edit it"
+                .into(),
+        )
+        .into());
+    }
+    if caption.is_some() && !(editable || approved) {
+        return Err(CoreError::Conflict(format!(
+            "the item is {}: its caption stays as it was",
             item.status.label().to_lowercase()
         ))
         .into());
     }
+    let reopen = caption.is_some() && approved;
     let title = title.unwrap_or_else(|| item.title.clone());
     let format = format.unwrap_or_else(|| item.format.clone());
     let campaign = campaign.unwrap_or_else(|| item.campaign.clone());
     let brief = brief.unwrap_or_else(|| item.brief.clone());
+    let changed_caption = caption.is_some();
+    let caption = caption.unwrap_or_else(|| item.caption.clone());
+    let mut qa = item.qa.clone();
+    if reopen {
+        // The copy changed: every check of the publishing QA is about it.
+        qa.done.clear();
+    } else if changed_caption {
+        for problem in content::caption_problems(&item.channel, &caption) {
+            qa.done.remove(problem.key);
+        }
+    }
+    let status = if reopen {
+        content::transition(item.status, ContentAction::ReopenApproval)?
+    } else {
+        item.status
+    };
     sqlx::query(
-        "UPDATE content_items SET title = $3, format = $4, campaign = $5, brief = $6, updated_at = $7 \
-         WHERE agency_id = $1 AND id = $2",
+        "UPDATE content_items SET title = $3, format = $4, campaign = $5, brief = $6, updated_at = $7, \
+         caption = $8, qa = $9, status = $10 WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
     .bind(id)
@@ -725,11 +829,34 @@ pub async fn update(
     .bind(&campaign)
     .bind(text(&brief)?)
     .bind(now)
+    .bind(&caption)
+    .bind(text(&qa)?)
+    .bind(status.key())
     .execute(tx.conn())
     .await?;
-    let data = json!({"title": title, "brief_complete": brief.is_complete(), "brief_missing": brief.missing()});
+    if reopen {
+        sqlx::query(
+            "UPDATE content_items SET qa_waived_reason = NULL WHERE agency_id = $1 AND id = $2",
+        )
+        .bind(agency_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    }
+    let data = json!({"title": title, "brief_complete": brief.is_complete(), "brief_missing": brief.missing(),
+        "caption_changed": changed_caption});
     let mut record = Record::new("content.updated", "content", id, data.clone());
     record.events.push(event(&item, "content.updated", data));
+    if reopen {
+        let ev = content::action_event(ContentAction::ReopenApproval);
+        record.events.push(event(
+            &item,
+            ev,
+            json!({"reason": CAPTION_REOPENS, "from": item.status.key(), "to": status.key(),
+                "round": item.round, "version": item.current_version,
+                "unscheduled": item.status == ContentStatus::Scheduled, "qa_reset": true}),
+        ));
+    }
     tx.commit(record).await?;
     get(db, agency_id, id).await
 }
@@ -794,14 +921,15 @@ async fn set_status(
 /// approval link, without an account).
 pub const CLIENT_APPROVER: &str = "client";
 
-/// Active members of the agency among `ids` (each once), or a 422 naming
-/// the first stranger.
+/// Active members of the agency among `ids` (each once) with their names,
+/// or a 422 naming the first one who cannot be chosen: by name when they
+/// are a (deactivated) member, as given when nobody has that id.
 async fn members_of(
     conn: &mut AnyConnection,
     agency_id: &str,
     field: &str,
     ids: &[String],
-) -> Result<Vec<String>> {
+) -> Result<Vec<(String, String)>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     if ids.len() > 50 {
@@ -812,25 +940,35 @@ async fn members_of(
         // The client approves on their approval link: "client" in approvers.
         if id == CLIENT_APPROVER && field == "approvers" {
             if seen.insert(id.to_string()) {
-                out.push(id.to_string());
+                out.push((id.to_string(), "the client".to_string()));
             }
             continue;
         }
-        let ok: Option<i64> =
-            sqlx::query_scalar("SELECT active FROM members WHERE agency_id = $1 AND id = $2")
-                .bind(agency_id)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if ok != Some(1) {
-            return Err(CoreError::invalid(
-                field,
-                format!("{id:?} is not an active member of this agency"),
-            )
-            .into());
-        }
+        let row = sqlx::query("SELECT active, name FROM members WHERE agency_id = $1 AND id = $2")
+            .bind(agency_id)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let name = match row {
+            Some(r) if r.try_get::<i64, _>("active")? == 1 => r.try_get::<String, _>("name")?,
+            Some(r) => {
+                let name: String = r.try_get("name")?;
+                return Err(CoreError::invalid(
+                    field,
+                    format!("{name} is no longer an active member of this agency"),
+                )
+                .into());
+            }
+            None => {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("{id:?} is not a member of this agency"),
+                )
+                .into())
+            }
+        };
         if seen.insert(id.to_string()) {
-            out.push(id.to_string());
+            out.push((id.to_string(), name));
         }
     }
     Ok(out)
@@ -838,7 +976,7 @@ async fn members_of(
 
 /// The reviewers and approvers of `p`, each an active member (or the
 /// client, as approver) and listed once. Approval stays narrow: nobody is
-/// both.
+/// both, and the refusal names them.
 async fn checked_people(
     conn: &mut AnyConnection,
     agency_id: &str,
@@ -846,14 +984,18 @@ async fn checked_people(
 ) -> Result<(Vec<String>, Vec<String>)> {
     let reviewers = members_of(conn, agency_id, "reviewers", &p.reviewers).await?;
     let approvers = members_of(conn, agency_id, "approvers", &p.approvers).await?;
-    if let Some(both) = reviewers.iter().find(|r| approvers.contains(r)) {
+    if let Some((_, name)) = reviewers
+        .iter()
+        .find(|(r, _)| approvers.iter().any(|(a, _)| a == r))
+    {
         return Err(CoreError::invalid(
             "approvers",
-            format!("{both} is listed as reviewer and approver: keep approval narrow, choose one"),
+            format!("{name} is listed as reviewer and approver: keep approval narrow, choose one"),
         )
         .into());
     }
-    Ok((reviewers, approvers))
+    let ids = |v: Vec<(String, String)>| v.into_iter().map(|(id, _)| id).collect();
+    Ok((ids(reviewers), ids(approvers)))
 }
 
 /// Who reviews and who approves an item, and how approvals combine.
@@ -863,10 +1005,20 @@ pub struct Participants {
     pub approvers: Vec<String>,
     /// `None` keeps the item's mode.
     pub mode: Option<ApprovalMode>,
+    /// An admin makes the change: on an item it applies at once, even
+    /// during an open round ([`policy::participants_effect`]). Whether the
+    /// person may make it at all is the handler's question
+    /// ([`policy::can`]); the store does not authorize.
+    pub by_admin: bool,
 }
 
 /// Sets who reviews (comments) and who approves (decides). Approval stays
-/// narrow: a member is a reviewer or an approver, not both.
+/// narrow: a member is a reviewer or an approver, not both. During an open
+/// round a change by anyone but an admin is kept as the item's pending
+/// participants (`content.participants_changed` with `"applies":
+/// "next_round"`) and applied when the next round opens ([`submit`]); the
+/// open round is decided by the approvers it was submitted to. Otherwise it
+/// applies at once (`"applies": "now"`) and replaces any pending change.
 pub async fn set_participants(
     db: &Db,
     agency_id: &str,
@@ -879,19 +1031,48 @@ pub async fn set_participants(
     let item = lock(&mut tx, id).await?;
     let (reviewers, approvers) = checked_people(tx.conn(), agency_id, p).await?;
     let mode = p.mode.unwrap_or(item.approval_mode);
-    sqlx::query(
-        "UPDATE content_items SET reviewers = $3, approvers = $4, approval_mode = $5, updated_at = $6 \
-         WHERE agency_id = $1 AND id = $2",
-    )
-    .bind(agency_id)
-    .bind(id)
-    .bind(text(&reviewers)?)
-    .bind(text(&approvers)?)
-    .bind(mode.key())
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
-    let data = json!({"reviewers": reviewers, "approvers": approvers, "approval_mode": mode.key()});
+    let effect = policy::participants_effect(p.by_admin, item.status);
+    let applies = match effect {
+        Effect::Now => {
+            sqlx::query(
+                "UPDATE content_items SET reviewers = $3, approvers = $4, approval_mode = $5, updated_at = $6, \
+                 pending_participants = NULL WHERE agency_id = $1 AND id = $2",
+            )
+            .bind(agency_id)
+            .bind(id)
+            .bind(text(&reviewers)?)
+            .bind(text(&approvers)?)
+            .bind(mode.key())
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+            "now"
+        }
+        Effect::NextRound => {
+            let pending = PendingParticipants {
+                reviewers: reviewers.clone(),
+                approvers: approvers.clone(),
+                approval_mode: mode,
+                by: actor.label.clone(),
+                by_id: actor.id.clone(),
+                at: now,
+            };
+            sqlx::query(
+                "UPDATE content_items SET pending_participants = $3, updated_at = $4 \
+                 WHERE agency_id = $1 AND id = $2",
+            )
+            .bind(agency_id)
+            .bind(id)
+            .bind(text(&pending)?)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+            "next_round"
+        }
+    };
+    let data = json!({"reviewers": reviewers, "approvers": approvers, "approval_mode": mode.key(),
+        "applies": applies, "round": item.round,
+        "replaced_pending": item.pending_participants.is_some()});
     let mut record = Record::new("content.participants_changed", "content", id, data.clone());
     record
         .events
@@ -899,6 +1080,10 @@ pub async fn set_participants(
     tx.commit(record).await?;
     get(db, agency_id, id).await
 }
+
+/// Event of a pending change of reviewers and approvers applied as the next
+/// round opened.
+pub const PARTICIPANTS_APPLIED: &str = "content.participants_applied";
 
 /// A new version: a link (files come through [`add_file_version`]).
 #[derive(Debug, Clone)]
@@ -954,9 +1139,20 @@ pub async fn version(db: &Db, agency_id: &str, id: &str, n: i64) -> Result<Versi
         .ok_or(StoreError::NotFound)
 }
 
-/// Adds the next immutable version, named by the agency's convention. The
-/// first version moves an item from `brief` to `in_production`; a version
-/// cannot be added while a round is open or once approved.
+/// The words that come with a version.
+#[derive(Debug, Clone, Default)]
+pub struct VersionText {
+    /// What changed in this version.
+    pub note: Option<String>,
+    /// The caption to publish with it; `None` keeps the item's caption. A
+    /// caption given here becomes the item's caption too.
+    pub caption: Option<String>,
+}
+
+/// Adds the next immutable version, named by the agency's convention, with
+/// the caption it goes with (given, or the item's current one). The first
+/// version moves an item from `brief` to `in_production`; a version cannot
+/// be added while a round is open or once approved.
 pub async fn add_version(
     db: &Db,
     agency_id: &str,
@@ -964,20 +1160,31 @@ pub async fn add_version(
     now: i64,
     id: &str,
     v: NewVersion,
-    note: Option<&str>,
+    words: VersionText,
 ) -> Result<Version> {
     if let NewVersion::Link { url } = &v {
         if validate::optional_url("url", url)?.is_none() {
             return Err(CoreError::invalid("url", "give the draft's link (https://…)").into());
         }
     }
-    let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
+    let note = match words
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         Some(n) => Some(validate::note("note", n)?),
         None => None,
     };
+    let given_caption = words
+        .caption
+        .as_deref()
+        .map(content::validate_caption)
+        .transpose()?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
     version_allowed(item.status)?;
+    let caption = given_caption.unwrap_or_else(|| item.caption.clone());
     let settings = settings_on(tx.conn(), agency_id).await?;
     let n = item.current_version + 1;
     let date = baton_core::clock::rfc3339(now)[..10].replace('-', "");
@@ -1021,8 +1228,8 @@ pub async fn add_version(
     };
     sqlx::query(
         "INSERT INTO content_versions (agency_id, content_id, n, name, kind, url, file_name, content_type, \
-         size_bytes, stored_name, sha256, note, created_by_id, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         size_bytes, stored_name, sha256, note, created_by_id, created_by, created_at, caption) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(agency_id)
     .bind(id)
@@ -1039,6 +1246,7 @@ pub async fn add_version(
     .bind(&actor.id)
     .bind(&actor.label)
     .bind(now)
+    .bind(&caption)
     .execute(tx.conn())
     .await?;
     let to = if item.status == ContentStatus::Brief {
@@ -1046,17 +1254,26 @@ pub async fn add_version(
     } else {
         item.status
     };
+    let mut qa = item.qa.clone();
+    if caption != item.caption {
+        for problem in content::caption_problems(&item.channel, &caption) {
+            qa.done.remove(problem.key);
+        }
+    }
     sqlx::query(
-        "UPDATE content_items SET current_version = $3, status = $4, updated_at = $5 WHERE agency_id = $1 AND id = $2",
+        "UPDATE content_items SET current_version = $3, status = $4, updated_at = $5, caption = $6, qa = $7 \
+         WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
     .bind(id)
     .bind(n)
     .bind(to.key())
     .bind(now)
+    .bind(&caption)
+    .bind(text(&qa)?)
     .execute(tx.conn())
     .await?;
-    let data = json!({"version": n, "name": name, "kind": kind});
+    let data = json!({"version": n, "name": name, "kind": kind, "caption_changed": caption != item.caption});
     let mut record = Record::new("content.version_added", "content", id, data.clone());
     record
         .events
@@ -1073,6 +1290,7 @@ pub async fn add_version(
         stored_name,
         sha256,
         note,
+        caption: Some(caption),
         created_by: actor.label.clone(),
         created_at: now,
     })
@@ -1122,8 +1340,11 @@ pub async fn act(
 }
 
 /// Submits the current version for review: opens a round (records
-/// `content.drafts_ready`, which starts the review and approval SOP). Needs a
-/// version and at least one approver.
+/// `content.drafts_ready`, which starts the review and approval SOP) with
+/// the item's caption as the round's. Needs a version and at least one
+/// approver. A pending change of reviewers and approvers applies here, in
+/// the same transaction, before the round opens
+/// ([`PARTICIPANTS_APPLIED`]).
 pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<Item> {
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
@@ -1134,7 +1355,35 @@ pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
         )
         .into());
     }
-    if item.approvers.is_empty() {
+    let mut record = Record::new(
+        content::action_event(ContentAction::Submit),
+        "content",
+        id,
+        json!({}),
+    );
+    let mut approvers = &item.approvers;
+    if let Some(p) = &item.pending_participants {
+        approvers = &p.approvers;
+        sqlx::query(
+            "UPDATE content_items SET reviewers = $3, approvers = $4, approval_mode = $5, \
+             pending_participants = NULL WHERE agency_id = $1 AND id = $2",
+        )
+        .bind(agency_id)
+        .bind(id)
+        .bind(text(&p.reviewers)?)
+        .bind(text(&p.approvers)?)
+        .bind(p.approval_mode.key())
+        .execute(tx.conn())
+        .await?;
+        record.events.push(event(
+            &item,
+            PARTICIPANTS_APPLIED,
+            json!({"reviewers": p.reviewers, "approvers": p.approvers,
+                "approval_mode": p.approval_mode.key(), "applied": "next_round",
+                "round": item.round + 1, "requested_by": p.by, "requested_at": p.at}),
+        ));
+    }
+    if approvers.is_empty() {
         return Err(CoreError::Conflict(
             "name at least one approver first (PUT …/participants): someone must decide".into(),
         )
@@ -1142,13 +1391,15 @@ pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
     }
     let round = item.round + 1;
     sqlx::query(
-        "INSERT INTO content_rounds (agency_id, content_id, round, version_n, submitted_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO content_rounds (agency_id, content_id, round, version_n, submitted_at, caption) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(agency_id)
     .bind(id)
     .bind(round)
     .bind(item.current_version)
     .bind(now)
+    .bind(&item.caption)
     .execute(tx.conn())
     .await?;
     set_status(
@@ -1160,8 +1411,9 @@ pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
     )
     .await?;
     let ev = content::action_event(ContentAction::Submit);
-    let data = json!({"round": round, "version": item.current_version});
-    let mut record = Record::new(ev, "content", id, data.clone());
+    let data = json!({"round": round, "version": item.current_version,
+        "participants_applied": item.pending_participants.is_some()});
+    record.detail = data.clone();
     record.events.push(event(&item, ev, data));
     tx.commit(record).await?;
     get(db, agency_id, id).await
@@ -1183,6 +1435,16 @@ impl Speaker {
     }
 }
 
+/// A comment on the current round.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub who: Speaker,
+    pub body: String,
+    /// The client sees it on their approval link. Members' comments are
+    /// internal unless marked; the client's own are always theirs to see.
+    pub for_client: bool,
+}
+
 /// Adds a comment to the current round (review is broad: any member, and
 /// the client on their link).
 pub async fn comment(
@@ -1191,10 +1453,13 @@ pub async fn comment(
     actor: &Actor,
     now: i64,
     id: &str,
-    who: &Speaker,
-    body: &str,
+    c: &NewComment,
 ) -> Result<Remark> {
-    let body = validate::note("body", body)?;
+    let (who, for_client) = (
+        &c.who,
+        c.for_client || matches!(c.who, Speaker::Client { .. }),
+    );
+    let body = validate::note("body", &c.body)?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
     if !item.status.is_open() {
@@ -1207,8 +1472,8 @@ pub async fn comment(
     let (kind, author_id, label) = who.parts();
     let cid = ids::new_id(ids::COMMENT, now);
     sqlx::query(
-        "INSERT INTO content_comments (id, agency_id, content_id, round, version_n, author_kind, author_id, author_label, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO content_comments (id, agency_id, content_id, round, version_n, author_kind, author_id, author_label, body, created_at, for_client) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&cid)
     .bind(agency_id)
@@ -1220,9 +1485,10 @@ pub async fn comment(
     .bind(&label)
     .bind(&body)
     .bind(now)
+    .bind(i64::from(for_client))
     .execute(tx.conn())
     .await?;
-    let data = json!({"comment_id": cid, "round": item.round, "by": label, "author_kind": kind});
+    let data = json!({"comment_id": cid, "round": item.round, "by": label, "author_kind": kind, "for_client": for_client});
     let mut record = Record::new("content.commented", "content", id, data.clone());
     record.events.push(event(&item, "content.commented", data));
     tx.commit(record).await?;
@@ -1235,6 +1501,7 @@ pub async fn comment(
         author_label: label,
         decision: None,
         body: Some(body),
+        for_client,
         created_at: now,
     })
 }
@@ -1311,7 +1578,13 @@ pub async fn decide(
     let approver_key = match who {
         Speaker::Member { id: m, .. } => {
             if !item.approvers.contains(m) {
-                return Err(StoreError::Forbidden(if item.reviewers.contains(m) {
+                let next_round = item
+                    .pending_participants
+                    .as_ref()
+                    .is_some_and(|p| p.approvers.contains(m));
+                return Err(StoreError::Forbidden(if next_round {
+                    "you approve from the next round on: this round is decided by the approvers it was submitted to".into()
+                } else if item.reviewers.contains(m) {
                     "reviewers comment; only the item's approvers decide".into()
                 } else {
                     "only the item's approvers decide".into()
@@ -1463,11 +1736,19 @@ pub async fn set_qa(
         .into());
     }
     let mut qa = item.qa.clone();
+    let problems = content::caption_problems(&item.channel, &item.caption);
     for (key, &tick) in items {
-        if !qa.items.iter().any(|i| &i.key == key) {
+        let Some(line) = qa.items.iter().find(|i| &i.key == key) else {
             return Err(CoreError::invalid(
                 "items",
                 format!("{key:?} is not on this item's QA checklist"),
+            )
+            .into());
+        };
+        if let Some(p) = problems.iter().find(|p| p.key == key).filter(|_| tick) {
+            return Err(CoreError::invalid(
+                "items",
+                format!("\"{}\" cannot be ticked: {}", line.label, p.message),
             )
             .into());
         }
@@ -1552,4 +1833,60 @@ pub async fn schedule(
     }
     tx.commit(record).await?;
     get(db, agency_id, id).await
+}
+
+/// Why an item waits for a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingFor {
+    /// An approver who has not decided in the open round.
+    Decision,
+    /// A reviewer who has not commented in the open round.
+    Review,
+}
+
+/// Items in review that wait for `member_id`: an approver of the open
+/// round who has not decided in it, or a reviewer who has not commented in
+/// it. Longest waiting first, at most `cap` (1–500). One query; the `LIKE`
+/// on the JSON lists finds the member's quoted id, the parsed lists say in
+/// which role.
+pub async fn waiting_for(
+    db: &Db,
+    agency_id: &str,
+    member_id: &str,
+    cap: i64,
+) -> Result<Vec<(Item, WaitingFor)>> {
+    if !ids::has_shape(member_id, ids::MEMBER) {
+        return Ok(Vec::new());
+    }
+    let quoted = format!("%\"{member_id}\"%");
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} {FROM} WHERE i.agency_id = $1 AND i.status = 'in_review' AND ( \
+           (i.approvers LIKE $2 AND NOT EXISTS (SELECT 1 FROM content_decisions d \
+              WHERE d.agency_id = i.agency_id AND d.content_id = i.id AND d.round = i.round \
+              AND d.author_kind = 'member' AND d.author_id = $3)) \
+           OR (i.reviewers LIKE $2 AND NOT EXISTS (SELECT 1 FROM content_comments m \
+              WHERE m.agency_id = i.agency_id AND m.content_id = i.id AND m.round = i.round \
+              AND m.author_kind = 'member' AND m.author_id = $3))) \
+         ORDER BY i.submitted_at, i.id LIMIT $4"
+    ))
+    .bind(agency_id)
+    .bind(&quoted)
+    .bind(member_id)
+    .bind(cap.clamp(1, 500))
+    .fetch_all(db.reader())
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let item = from_row(r)?;
+        let why = if item.approvers.iter().any(|a| a == member_id) {
+            WaitingFor::Decision
+        } else if item.reviewers.iter().any(|a| a == member_id) {
+            WaitingFor::Review
+        } else {
+            continue;
+        };
+        out.push((item, why));
+    }
+    Ok(out)
 }

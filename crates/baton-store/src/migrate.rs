@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "follow_the_work",
         include_str!("../migrations/0007_follow_the_work.sql"),
     ),
+    (
+        8,
+        "content_caption",
+        include_str!("../migrations/0008_content_caption.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

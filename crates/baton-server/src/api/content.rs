@@ -12,9 +12,10 @@ use baton_core::clock::{parse_rfc3339, rfc3339};
 use baton_core::content::{
     ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision, RevisionSize,
 };
+use baton_core::policy::{self, Action, Subject};
 use baton_store::content::{
-    self, Item, ItemFilter, ItemPatch, NewDecision, NewItem, NewVersion, Participants, Remark,
-    Round, Speaker, Version,
+    self, Item, ItemFilter, ItemPatch, NewComment, NewDecision, NewItem, NewVersion, Participants,
+    PendingParticipants, Remark, Round, Speaker, Version, VersionText, WaitingFor,
 };
 use baton_store::tokens::Scope;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
+use crate::authz;
 use crate::draft_files::{self, Disposition};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{id_cursor, is_multipart, ApiJson, ApiQuery, PageQuery};
@@ -43,6 +45,9 @@ pub struct VersionOut {
     /// Where a file downloads (`GET`, bearer token), named by the convention.
     pub file_url: Option<String>,
     pub note: Option<String>,
+    /// The caption (copy) this version was added with; null for versions
+    /// from before captions.
+    pub caption: Option<String>,
     pub created_by: String,
     pub created_at: String,
 }
@@ -61,6 +66,7 @@ impl VersionOut {
             content_type: v.content_type,
             size_bytes: v.size_bytes,
             note: v.note,
+            caption: v.caption,
             created_by: v.created_by,
             created_at: rfc3339(v.created_at),
         }
@@ -79,6 +85,9 @@ pub struct RoundOut {
     pub revision: Option<String>,
     /// The round's feedback as one list ("Name: text").
     pub feedback: Vec<String>,
+    /// The caption the round was submitted with: with the version, what
+    /// the approvers decided on.
+    pub caption: Option<String>,
 }
 
 impl From<Round> for RoundOut {
@@ -91,6 +100,7 @@ impl From<Round> for RoundOut {
             outcome: r.outcome,
             revision: r.revision,
             feedback: r.consolidated,
+            caption: r.caption,
         }
     }
 }
@@ -106,6 +116,9 @@ pub struct RemarkOut {
     /// Null for a comment; `approve` or `request_changes` for a decision.
     pub decision: Option<String>,
     pub body: Option<String>,
+    /// Shown to the client on their approval link (a comment marked for
+    /// the client, or the client's own comment or decision).
+    pub for_client: bool,
     pub created_at: String,
 }
 
@@ -119,6 +132,7 @@ impl From<Remark> for RemarkOut {
             author: r.author_label,
             decision: r.decision,
             body: r.body,
+            for_client: r.for_client,
             created_at: rfc3339(r.created_at),
         }
     }
@@ -215,6 +229,14 @@ pub struct ContentOut {
     pub approval_mode: String,
     pub reviewers: Vec<String>,
     pub approvers: Vec<String>,
+    /// A change of reviewers and approvers made during the open round by
+    /// someone other than an admin: it applies when the next round opens.
+    pub pending_participants: Option<PendingParticipantsOut>,
+    /// The caption (copy) to publish with the asset; part of what is approved.
+    pub caption: String,
+    /// What the channel's limits say about the caption (too long, too many
+    /// hashtags); the matching QA items cannot be ticked until it is fixed.
+    pub caption_problems: Vec<String>,
     pub current_version: i64,
     pub round: i64,
     /// Rounds that ended with changes requested.
@@ -240,10 +262,39 @@ pub struct ContentOut {
     pub discussion: Option<Vec<RemarkOut>>,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingParticipantsOut {
+    pub reviewers: Vec<String>,
+    pub approvers: Vec<String>,
+    /// `all` or `any`.
+    pub approval_mode: String,
+    /// Who asked for the change (their name) and when.
+    pub requested_by: String,
+    pub requested_by_id: String,
+    pub requested_at: String,
+}
+
+impl From<PendingParticipants> for PendingParticipantsOut {
+    fn from(p: PendingParticipants) -> Self {
+        PendingParticipantsOut {
+            reviewers: p.reviewers,
+            approvers: p.approvers,
+            approval_mode: p.approval_mode.key().into(),
+            requested_by: p.by,
+            requested_by_id: p.by_id,
+            requested_at: rfc3339(p.at),
+        }
+    }
+}
+
 impl From<Item> for ContentOut {
     fn from(i: Item) -> Self {
         let qa = qa_out(&i);
         ContentOut {
+            caption_problems: baton_core::content::caption_problems(&i.channel, &i.caption)
+                .into_iter()
+                .map(|p| p.message)
+                .collect(),
             approval_cycle_seconds: i.approval_cycle_ms().map(|ms| ms / 1000),
             approval_cycle_business_seconds: i.approval_business_ms.map(|ms| ms / 1000),
             brief_complete: i.brief.is_complete(),
@@ -260,6 +311,8 @@ impl From<Item> for ContentOut {
             approval_mode: i.approval_mode.key().into(),
             reviewers: i.reviewers,
             approvers: i.approvers,
+            pending_participants: i.pending_participants.map(Into::into),
+            caption: i.caption,
             current_version: i.current_version,
             round: i.round,
             revision_count: i.revision_count,
@@ -310,6 +363,9 @@ pub struct ContentIn {
     pub campaign: Option<String>,
     #[serde(default)]
     pub brief: Option<BriefDto>,
+    /// The caption (copy), up to 5,000 characters; may come later.
+    #[serde(default)]
+    pub caption: Option<String>,
 }
 
 #[utoipa::path(post, operation_id = "createContent", path = "/api/v1/clients/{id}/content", tag = "content",
@@ -347,6 +403,7 @@ pub async fn create(
                 constraints: brief.constraints,
                 examples: brief.examples,
             },
+            caption: b.caption.unwrap_or_default(),
         },
     )
     .await?;
@@ -428,8 +485,15 @@ pub struct ContentPatch {
     pub campaign: Option<String>,
     /// Replaces the whole brief.
     pub brief: Option<BriefDto>,
+    /// The caption (copy), up to 5,000 characters, several lines. Refused
+    /// (409) during an open round; on an approved or scheduled item a new
+    /// caption reopens approval: the item goes back to `in_production`
+    /// (off the schedule, its QA to do again) and needs a new round.
+    pub caption: Option<String>,
 }
 
+/// Edits the item. Once approved only the caption may change, and a new
+/// caption reopens approval (`content.approval_reopened`).
 #[utoipa::path(patch, operation_id = "updateContent", path = "/api/v1/content/{id}", tag = "content",
     params(("id" = String, Path)), request_body = ContentPatch,
     responses((status = 200, body = ContentOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -457,6 +521,7 @@ pub async fn update(
                 constraints: d.constraints,
                 examples: d.examples,
             }),
+            caption: b.caption,
         },
     )
     .await?;
@@ -477,9 +542,13 @@ pub struct ParticipantsIn {
     pub approval_mode: Option<String>,
 }
 
+/// Sets who reviews and who approves. Only the client's account lead, its
+/// traffic-control owner or an admin may (403 otherwise). During an open
+/// round a change by anyone but an admin applies from the next round: it is
+/// returned as `pending_participants` and the open round keeps its approvers.
 #[utoipa::path(put, operation_id = "setContentParticipants", path = "/api/v1/content/{id}/participants", tag = "content",
     params(("id" = String, Path)), request_body = ParticipantsIn,
-    responses((status = 200, body = ContentOut), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = ContentOut), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn participants(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -487,6 +556,16 @@ pub async fn participants(
     ApiJson(b): ApiJson<ParticipantsIn>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
+    let item = content::get(&state.db, caller.agency_id(), &id).await?;
+    let principal = authz::member_on_client(&state.db, &caller.member, &item.client_id).await?;
+    policy::can(
+        &principal,
+        Action::ChangeParticipants,
+        Subject::ContentItem {
+            client_id: &item.client_id,
+        },
+    )
+    .map_err(|d| ApiError::Forbidden(d.sentence))?;
     let mode = match b.approval_mode.as_deref() {
         None | Some("") => None,
         Some(m) => Some(
@@ -504,6 +583,7 @@ pub async fn participants(
             reviewers: b.reviewers,
             approvers: b.approvers,
             mode,
+            by_admin: principal.is_admin(),
         },
     )
     .await?;
@@ -518,6 +598,10 @@ pub struct VersionIn {
     /// What changed in this version.
     #[serde(default)]
     pub note: Option<String>,
+    /// The caption (copy) that goes with it; the item's current caption
+    /// when left out. A caption given here becomes the item's caption.
+    #[serde(default)]
+    pub caption: Option<String>,
 }
 
 /// A draft file upload (`multipart/form-data`).
@@ -530,10 +614,12 @@ pub struct VersionUpload {
     pub file: Vec<u8>,
     /// What changed in this version.
     pub note: Option<String>,
+    /// The caption that goes with it (default: the item's current caption).
+    pub caption: Option<String>,
 }
 
 /// Adds the next version: a link (JSON `{"url"}`) or a draft file
-/// (`multipart/form-data` with `file` and an optional `note`).
+/// (`multipart/form-data` with `file` and optional `note` and `caption`).
 #[utoipa::path(post, operation_id = "addContentVersion", path = "/api/v1/content/{id}/versions", tag = "content",
     params(("id" = String, Path)),
     request_body(content(
@@ -573,7 +659,10 @@ pub async fn add_version(
             state.now(),
             &id,
             NewVersion::Link { url: b.url },
-            b.note.as_deref(),
+            VersionText {
+                note: b.note,
+                caption: b.caption,
+            },
         )
         .await?
     };
@@ -699,6 +788,10 @@ pub async fn publish(
 #[serde(deny_unknown_fields)]
 pub struct CommentIn {
     pub body: String,
+    /// Show it to the client on their approval link (default: internal,
+    /// the team's only).
+    #[serde(default)]
+    pub for_client: bool,
 }
 
 #[utoipa::path(post, operation_id = "commentContent", path = "/api/v1/content/{id}/comments", tag = "content",
@@ -721,8 +814,11 @@ pub async fn comment(
         &caller.actor,
         state.now(),
         &id,
-        &who,
-        &b.body,
+        &NewComment {
+            who,
+            body: b.body,
+            for_client: b.for_client,
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(r.into())))
@@ -909,4 +1005,70 @@ pub async fn approval_link(
     resp.extensions_mut()
         .insert(super::idempotency::SecretInBody);
     Ok(resp)
+}
+
+/// An item waiting for the caller in its open review round.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitingOut {
+    /// `cnt_…`
+    pub id: String,
+    pub title: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub channel: String,
+    pub round: i64,
+    pub version: i64,
+    /// When the round opened.
+    pub submitted_at: Option<String>,
+    /// `decision` (you approve and have not decided this round) or `review`
+    /// (you review and have not commented this round).
+    pub waiting_for: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitingListOut {
+    /// Longest waiting first, at most 100.
+    pub items: Vec<WaitingOut>,
+}
+
+/// Most items "waiting for me" lists.
+pub const WAITING_CAP: i64 = 100;
+
+/// Content in review waiting for the caller: items whose open round has
+/// them as an approver who has not decided, or as a reviewer who has not
+/// commented.
+#[utoipa::path(get, operation_id = "myContentWaiting", path = "/api/v1/me/content-waiting", tag = "content",
+    responses((status = 200, body = WaitingListOut)), security(("bearer" = [])))]
+pub async fn waiting(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<WaitingListOut>> {
+    caller.require(Scope::Read)?;
+    let list = content::waiting_for(
+        &state.db,
+        caller.agency_id(),
+        &caller.member.id,
+        WAITING_CAP,
+    )
+    .await?;
+    Ok(Json(WaitingListOut {
+        items: list
+            .into_iter()
+            .map(|(i, why)| WaitingOut {
+                waiting_for: match why {
+                    WaitingFor::Decision => "decision",
+                    WaitingFor::Review => "review",
+                }
+                .into(),
+                submitted_at: i.submitted_at.map(rfc3339),
+                id: i.id,
+                title: i.title,
+                client_id: i.client_id,
+                client_name: i.client_name,
+                channel: i.channel,
+                round: i.round,
+                version: i.current_version,
+            })
+            .collect(),
+    }))
 }

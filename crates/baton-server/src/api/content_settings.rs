@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use baton_core::clock::rfc3339;
 use baton_core::content::{self, ApprovalMode, QaItem, CHANNELS, NAMING_PLACEHOLDERS};
+use baton_core::policy::{self, Action, Subject};
 use baton_store::content::{self as store, ContentSettings, Participants};
 use baton_store::content_metrics::{self, GroupMetrics, MetricsFilter};
 use baton_store::tokens::Scope;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::api_token::ApiCaller;
+use crate::authz;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{period, ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -229,9 +231,11 @@ pub async fn get_client(
     Ok(Json(client_out(client, d)))
 }
 
+/// Only the client's account lead, its traffic-control owner or an admin
+/// may change who reviews and approves (403 otherwise).
 #[utoipa::path(put, operation_id = "putClientContentSettings", path = "/api/v1/clients/{id}/content-settings", tag = "content",
     params(("id" = String, Path)), request_body = ClientContentSettingsIn,
-    responses((status = 200, body = ClientContentSettingsOut), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = ClientContentSettingsOut), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn put_client(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -239,6 +243,13 @@ pub async fn put_client(
     ApiJson(b): ApiJson<ClientContentSettingsIn>,
 ) -> ApiResult<Json<ClientContentSettingsOut>> {
     caller.require(Scope::Write)?;
+    let principal = authz::member_on_client(&state.db, &caller.member, &client).await?;
+    policy::can(
+        &principal,
+        Action::ChangeParticipants,
+        Subject::Client { client_id: &client },
+    )
+    .map_err(|d| ApiError::Forbidden(d.sentence))?;
     let mode = match b.approval_mode.as_deref() {
         None | Some("") => None,
         Some(m) => Some(
@@ -256,6 +267,7 @@ pub async fn put_client(
             reviewers: b.reviewers,
             approvers: b.approvers,
             mode,
+            by_admin: principal.is_admin(),
         },
     )
     .await?;

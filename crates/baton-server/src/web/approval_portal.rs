@@ -1,6 +1,10 @@
 //! The client's approval page, `/a/{token}`: the current draft of one content
-//! item and a form to approve it or request changes with a comment and a
-//! name, without an account. It lives inside the portal's router, so it has
+//! item, its caption (copy), the planned channel and date, the comments the
+//! team marked for the client with the client's own earlier decisions, and a
+//! form to approve it or request changes with a comment and a name, without
+//! an account. Nothing internal is shown: not the team's other comments or
+//! consolidated feedback, not the version's file name by the naming
+//! convention, not the version notes. It lives inside the portal's router, so it has
 //! the onboarding link's rules: throttled guessing with the same neutral 404,
 //! `no-referrer`, `noindex`, no scripts, the agency's branding; `GET` writes
 //! nothing, and a decision is audited with the client's IP and user agent.
@@ -13,6 +17,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use baton_core::content::{ContentStatus, Decision};
 use baton_core::content_files::Preview;
+use baton_core::human;
 use baton_core::CoreError;
 use baton_store::approval_links::{self, Opened};
 use baton_store::content::{self, NewDecision, Speaker};
@@ -23,7 +28,7 @@ use super::portal::{
     check_origin, css_href, public_host, read_form, render, request_host, theme_href, PortalError,
     PortalLayout,
 };
-use super::WebError;
+use super::{timefmt, WebError};
 use crate::draft_files::{self, Disposition};
 use crate::state::AppState;
 
@@ -61,14 +66,21 @@ async fn open(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Open
 
 struct DraftView {
     n: i64,
-    name: String,
     url: Option<String>,
     /// A draft file, served under this link (`/a/{token}/versions/{n}/file`).
     file_href: Option<String>,
-    file_name: Option<String>,
-    note: Option<String>,
     is_image: bool,
     is_video: bool,
+}
+
+/// A comment or decision the client sees.
+struct NoteView {
+    /// The client's name as they gave it, or the member's with the agency's.
+    who: String,
+    /// "Approved", "Asked for changes"; `None` for a comment.
+    decision: Option<&'static str>,
+    body: Option<String>,
+    at: String,
 }
 
 #[derive(Template)]
@@ -81,7 +93,12 @@ struct ApprovalPage {
     format: String,
     title: String,
     version: Option<DraftView>,
-    feedback: Vec<String>,
+    /// The caption (copy) to approve with the draft.
+    caption: String,
+    /// "Tue 24 Nov, 10:41" in the agency's zone, when a date is planned.
+    planned: Option<String>,
+    timezone: String,
+    notes: Vec<NoteView>,
     waiting: bool,
     state_line: String,
     notice: Option<&'static str>,
@@ -119,8 +136,11 @@ async fn render_page(
 ) -> Result<Response, PortalError> {
     let agency_id = &o.agency.id;
     let item = &o.item;
-    let versions = content::versions(&state.db, agency_id, &item.id).await?;
-    let rounds = content::rounds(&state.db, agency_id, &item.id).await?;
+    let (versions, rounds, discussion) = tokio::try_join!(
+        content::versions(&state.db, agency_id, &item.id),
+        content::rounds(&state.db, agency_id, &item.id),
+        content::discussion(&state.db, agency_id, &item.id),
+    )?;
     let version = versions
         .into_iter()
         .find(|v| v.n == item.current_version)
@@ -145,18 +165,40 @@ async fn render_page(
                 },
                 file_href: file.then(|| format!("/a/{token}/versions/{}/file", v.n)),
                 n: v.n,
-                name: v.name,
                 url: v.url,
-                file_name: v.file_name,
-                note: v.note,
             }
         });
-    let feedback = rounds
-        .iter()
-        .rev()
-        .find(|r| r.outcome.as_deref() == Some("changes_requested"))
-        .map(|r| r.consolidated.clone())
-        .unwrap_or_default();
+    let tz = timefmt::zone(&o.agency.timezone);
+    let now = state.now();
+    // Only what is meant for the client: comments marked for them and their
+    // own comments and decisions.
+    let notes = discussion
+        .into_iter()
+        .filter(|r| r.for_client)
+        .map(|r| NoteView {
+            who: if r.author_kind == "client" {
+                r.author_label
+            } else {
+                format!("{} ({})", r.author_label, o.agency.name)
+            },
+            decision: match r.decision.as_deref() {
+                Some("approve") => Some("Approved"),
+                Some("request_changes") => Some("Asked for changes"),
+                _ => None,
+            },
+            body: r.body,
+            at: human::when(r.created_at, now, &tz),
+        })
+        .collect();
+    // The caption under review is the one the open round was submitted with.
+    let caption = match item.status {
+        ContentStatus::InReview => rounds
+            .iter()
+            .find(|r| r.round == item.round)
+            .and_then(|r| r.caption.clone())
+            .unwrap_or_else(|| item.caption.clone()),
+        _ => item.caption.clone(),
+    };
     let waiting = item.status == ContentStatus::InReview;
     let state_line = match item.status {
         ContentStatus::Approved | ContentStatus::Scheduled | ContentStatus::Published => {
@@ -180,11 +222,15 @@ async fn render_page(
         },
         base: format!("/a/{token}"),
         client: item.client_name.clone(),
-        channel: item.channel.clone(),
+        channel: baton_core::content::channel(&item.channel)
+            .map_or_else(|| item.channel.replace('_', " "), |c| c.name.to_string()),
         format: item.format.clone(),
         title: item.title.clone(),
         version,
-        feedback,
+        caption,
+        planned: item.publish_at.map(|at| human::when(at, now, &tz)),
+        timezone: o.agency.timezone.clone(),
+        notes,
         waiting,
         state_line,
         notice,

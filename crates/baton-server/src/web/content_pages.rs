@@ -26,12 +26,13 @@ use baton_core::content::{
     RevisionSize, RoundOutcome, CHANNELS,
 };
 use baton_core::content_files::{self, Preview};
+use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
 use baton_core::{ids, CoreError};
 use baton_store::agencies::Agency;
 use baton_store::clients::{self, Client};
 use baton_store::content::{
-    self, Item, ItemFilter, NewDecision, NewItem, NewVersion, Participants, Remark, Round, Speaker,
-    Version,
+    self, Item, ItemFilter, ItemPatch, NewComment, NewDecision, NewItem, NewVersion, Participants,
+    Remark, Round, Speaker, Version, VersionText,
 };
 use baton_store::members::{self, Member};
 use baton_store::{Page, StoreError};
@@ -46,6 +47,7 @@ use super::layout::{agency_of, notice_text, render, see_other, Layout, Opt};
 use super::sop_pages::When;
 use super::{timefmt, WebError};
 use crate::auth::session::WebSession;
+use crate::authz;
 use crate::draft_files::{self, Disposition, DraftError};
 use crate::state::AppState;
 
@@ -76,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}/content", get(client_board).post(create))
         .route("/content/{id}", get(item_page))
         .route("/content/{id}/participants", post(participants))
+        .route("/content/{id}/caption", post(caption))
         .route("/content/{id}/versions", post(add_version))
         .route(
             "/content/{id}/versions/upload",
@@ -115,6 +118,13 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
     Some(match key {
         "content_created" => "Content item created.",
         "participants_saved" => "Reviewers and approvers saved.",
+        "participants_next_round" => {
+            "Saved for the next round: this round stays with the approvers it was submitted to."
+        }
+        "caption_saved" => "Caption saved.",
+        "approval_reopened" => {
+            "Caption saved. It changed after approval, so approval is reopened: submit the item for a new round (its publishing QA is to do again)."
+        }
         "version_added" => "Version added.",
         "submitted" => "Submitted for review: a new round is open for the approvers.",
         "commented" => "Comment added to this round.",
@@ -155,6 +165,7 @@ fn field_label(field: &str) -> &str {
         "approvers" => "Approvers",
         "approval_mode" => "Approval",
         "items" => "QA checklist",
+        "caption" => "Caption",
         "qa_waived_reason" => "Reason to waive QA",
         "publish_at" => "Publish at",
         "decision" => "Decision",
@@ -593,6 +604,7 @@ async fn create(
                 constraints: typed.constraints.clone(),
                 examples: typed.examples.clone(),
             },
+            caption: String::new(),
         },
     )
     .await;
@@ -637,6 +649,8 @@ pub struct VersionView {
     /// `image` or `video` for a file shown in the page, else empty.
     pub preview: &'static str,
     pub note: Option<String>,
+    /// The caption the version was added with, when it has one.
+    pub caption: Option<String>,
     pub by: String,
     pub at: When,
     pub ago: String,
@@ -666,6 +680,7 @@ fn version_view(item_id: &str, v: &Version, current: i64, now: i64, tz: &TimeZon
             parts.join(" · ")
         }),
         note: v.note.clone(),
+        caption: v.caption.clone().filter(|c| !c.is_empty()),
         by: v.created_by.clone(),
         at: When::at(v.created_at, tz),
         ago: timefmt::relative(v.created_at, now),
@@ -700,6 +715,8 @@ pub struct RoundView {
 pub struct RemarkView {
     pub who: String,
     pub from_client: bool,
+    /// A member's comment the client sees on their approval link.
+    pub shown_to_client: bool,
     /// "Approved", "Requested changes"; `None` for a comment.
     pub decision: Option<&'static str>,
     pub badge: &'static str,
@@ -728,6 +745,10 @@ pub struct Typed {
     pub url: String,
     pub note: String,
     pub comment: String,
+    /// The comment was marked "Visible to the client".
+    pub comment_for_client: bool,
+    /// The caption as typed (`None`: the item's).
+    pub caption: Option<String>,
     pub decision_comment: String,
     /// "major" or "minor".
     pub revision: String,
@@ -784,6 +805,27 @@ struct ItemPage {
     can_submit: bool,
     reviewer_names: Vec<String>,
     approver_names: Vec<String>,
+    /// The signed-in member may change who reviews and approves.
+    can_change_participants: bool,
+    /// Who may, for those who may not.
+    participants_rule: &'static str,
+    /// A change made now would wait for the next round (open round, not an
+    /// admin).
+    change_waits: bool,
+    /// "Changes from the next round: …" when a change waits for it.
+    pending: Option<PendingView>,
+    /// The signed-in member approves from the next round on.
+    approver_next_round: bool,
+    /// The caption as shown in the form (typed, or the item's).
+    caption_text: String,
+    /// The caption can be edited now.
+    caption_editable: bool,
+    /// The item is approved or scheduled: a new caption reopens approval.
+    caption_reopens: bool,
+    /// The channel's limits the caption breaks.
+    caption_problems: Vec<String>,
+    /// "312 characters · 4 hashtags" (with the channel's limit when known).
+    caption_count: String,
     people: Vec<PersonOpt>,
     mode_any: bool,
     rounds: Vec<RoundView>,
@@ -801,6 +843,32 @@ struct ItemPage {
     created: When,
     typed: Typed,
     timezone: String,
+}
+
+/// A change of reviewers and approvers waiting for the next round.
+pub struct PendingView {
+    pub reviewers: String,
+    pub approvers: String,
+    /// "every approver" / "any one approver".
+    pub mode: &'static str,
+    pub by: String,
+    pub at: String,
+}
+
+/// "312 characters · 4 hashtags", with the channel's limits when known.
+fn caption_count(channel: &str, caption: &str) -> String {
+    let info = rules::channel(channel);
+    let chars = caption.chars().count();
+    let mut out = match info.and_then(|c| c.caption_limit) {
+        Some(l) => format!("{chars} of {l} characters"),
+        None => plural(chars as i64, "character", "characters"),
+    };
+    let tags = rules::hashtag_count(caption) as i64;
+    match info.and_then(|c| c.hashtag_limit) {
+        Some(l) => out.push_str(&format!(" · {tags} of {l} hashtags")),
+        None => out.push_str(&format!(" · {}", plural(tags, "hashtag", "hashtags"))),
+    }
+    out
 }
 
 /// The status and what happens next, in a sentence.
@@ -833,6 +901,9 @@ fn next_step(
         {
             format!("Version {v} is ready once someone can decide: name at least one approver, then submit it for review.")
         }
+        ContentStatus::InProduction if item.approved_at.is_some() => format!(
+            "Approval was reopened (the caption changed after approval): submit version {v} with the new caption for a new round, or add a newer version."
+        ),
         ContentStatus::InProduction => {
             format!("In production: submit version {v} for review when it is ready, or add a newer version.")
         }
@@ -951,12 +1022,42 @@ async fn render_item(
     )?;
     let tz = timefmt::zone(&agency.timezone);
     let now = state.now();
+    let principal = authz::member_on_client(&state.db, session.member(), &item.client_id).await?;
+    let can_change_participants = policy::can(
+        &principal,
+        Action::ChangeParticipants,
+        Subject::ContentItem {
+            client_id: &item.client_id,
+        },
+    )
+    .is_ok();
     let mut everyone: Vec<String> = item.reviewers.clone();
     everyone.extend(item.approvers.iter().cloned());
+    if let Some(p) = &item.pending_participants {
+        everyone.extend(p.reviewers.iter().cloned());
+        everyone.extend(p.approvers.iter().cloned());
+    }
     let names = names_of(state, agency_id, &people, &everyone).await?;
     let name = |id: &String| names.get(id).cloned().unwrap_or_else(|| id.clone());
     let reviewer_names: Vec<String> = item.reviewers.iter().map(name).collect();
     let approver_names: Vec<String> = item.approvers.iter().map(name).collect();
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "nobody".to_string()
+        } else {
+            ids.iter().map(name).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let pending = item.pending_participants.as_ref().map(|p| PendingView {
+        reviewers: list(&p.reviewers),
+        approvers: list(&p.approvers),
+        mode: match p.approval_mode {
+            ApprovalMode::All => "every approver",
+            ApprovalMode::Any => "any one approver",
+        },
+        by: p.by.clone(),
+        at: baton_core::human::when(p.at, now, &tz),
+    });
 
     // Who the open round still waits on (the client counts once it decided).
     let mut waiting = Vec::new();
@@ -1024,6 +1125,7 @@ async fn render_item(
     let qa_done = qa.iter().filter(|l| l.done).count();
     let me = &session.member().id;
     let mut typed = typed;
+    let caption_text = typed.caption.take().unwrap_or_else(|| item.caption.clone());
     if typed.publish_at.is_empty() {
         if let Some(at) = item.publish_at {
             typed.publish_at = local_input(at, &tz);
@@ -1080,6 +1182,34 @@ async fn render_item(
         can_submit: rules::transition(item.status, ContentAction::Submit).is_ok(),
         reviewer_names,
         approver_names,
+        can_change_participants,
+        participants_rule: CHANGE_PARTICIPANTS_RULE,
+        change_waits: policy::participants_effect(principal.is_admin(), item.status)
+            == policy::Effect::NextRound,
+        approver_next_round: !item.approvers.contains(me)
+            && item
+                .pending_participants
+                .as_ref()
+                .is_some_and(|p| p.approvers.contains(me)),
+        pending,
+        caption_count: caption_count(&item.channel, &item.caption),
+        caption_problems: rules::caption_problems(&item.channel, &item.caption)
+            .into_iter()
+            .map(|p| sentence(&p.message))
+            .collect(),
+        caption_editable: matches!(
+            item.status,
+            ContentStatus::Brief
+                | ContentStatus::InProduction
+                | ContentStatus::ChangesRequested
+                | ContentStatus::Approved
+                | ContentStatus::Scheduled
+        ),
+        caption_reopens: matches!(
+            item.status,
+            ContentStatus::Approved | ContentStatus::Scheduled
+        ),
+        caption_text,
         people,
         mode_any: mode == ApprovalMode::Any.key(),
         client_approves: chosen_approvers
@@ -1101,6 +1231,7 @@ async fn render_item(
                 RemarkView {
                     who: r.author_label.clone(),
                     from_client: r.author_kind == "client",
+                    shown_to_client: r.for_client && r.author_kind != "client",
                     decision,
                     badge,
                     body: r.body.clone(),
@@ -1198,13 +1329,30 @@ async fn participants(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    item_of(&state, &session, &id).await?;
+    let item = item_of(&state, &session, &id).await?;
     let (reviewers, approvers) = (form.all("reviewers"), form.all("approvers"));
     let mode_key = form.string("approval_mode");
     let typed = Typed {
         participants: Some((reviewers.clone(), approvers.clone(), mode_key.clone())),
         ..Typed::default()
     };
+    // The one rule, as the API asks it: the account lead, traffic control
+    // or an admin.
+    let principal = authz::member_on_client(&state.db, session.member(), &item.client_id).await?;
+    if let Err(d) = policy::can(
+        &principal,
+        Action::ChangeParticipants,
+        Subject::ContentItem {
+            client_id: &item.client_id,
+        },
+    ) {
+        let typed = Typed {
+            at: "participants",
+            error: Some(d.sentence),
+            ..typed
+        };
+        return render_item(&state, &session, &id, None, typed, StatusCode::FORBIDDEN).await;
+    }
     let mode = match mode_key.as_str() {
         "" => None,
         m => match ApprovalMode::parse(m) {
@@ -1228,16 +1376,64 @@ async fn participants(
             reviewers,
             approvers,
             mode,
+            by_admin: principal.is_admin(),
         },
     )
     .await;
+    let notice = match &result {
+        Ok(after) if after.pending_participants.is_some() => "participants_next_round",
+        _ => "participants_saved",
+    };
     done(
         &state,
         &session,
         &id,
         result,
-        ("participants_saved", "participants"),
+        (notice, "participants"),
         "participants",
+        typed,
+    )
+    .await
+}
+
+/// `POST /content/{id}/caption`: the caption (copy). On an approved or
+/// scheduled item a new caption reopens approval (the store says how).
+async fn caption(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let before = item_of(&state, &session, &id).await?;
+    let text = form.string("caption");
+    let result = content::update(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &id,
+        ItemPatch {
+            caption: Some(text.clone()),
+            ..ItemPatch::default()
+        },
+    )
+    .await;
+    let notice = match &result {
+        Ok(after) if after.status != before.status => "approval_reopened",
+        _ => "caption_saved",
+    };
+    let typed = Typed {
+        caption: Some(text),
+        ..Typed::default()
+    };
+    done(
+        &state,
+        &session,
+        &id,
+        result,
+        (notice, "caption"),
+        "caption",
         typed,
     )
     .await
@@ -1266,7 +1462,10 @@ async fn add_version(
         NewVersion::Link {
             url: typed.url.clone(),
         },
-        Some(typed.note.as_str()),
+        VersionText {
+            note: Some(typed.note.clone()),
+            caption: None,
+        },
     )
     .await;
     done(
@@ -1479,6 +1678,7 @@ async fn comment(
     item_of(&state, &session, &id).await?;
     let typed = Typed {
         comment: form.string("body"),
+        comment_for_client: form.get("for_client") == "1",
         ..Typed::default()
     };
     let result = content::comment(
@@ -1487,8 +1687,11 @@ async fn comment(
         &session.actor,
         state.now(),
         &id,
-        &me(&session),
-        &typed.comment,
+        &NewComment {
+            who: me(&session),
+            body: typed.comment.clone(),
+            for_client: typed.comment_for_client,
+        },
     )
     .await;
     done(

@@ -1,5 +1,6 @@
 //! The SOP pages of the team: "My work" (`/my-work`: the member's open runs
-//! by due time and their escalation notices), traffic control (`/traffic`:
+//! by due time, the content waiting for their review or decision and their
+//! escalation notices), traffic control (`/traffic`:
 //! every late, at-risk, unowned or paused run across clients, for the PM),
 //! the role map (`/roles`) and the SOP library (`/sops`, `/sops/{key}` with
 //! its changelog and, for admins, the edit form that saves a new version).
@@ -15,10 +16,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use baton_core::facts::Subject;
+use baton_core::human;
 use baton_core::roles::{Role, ROLE_MAP};
 use baton_core::sop::{ChecklistItem, RunStatus, Sla, SlaUnit, SopDefinition};
 use baton_core::CoreError;
 use baton_store::agencies::Agency;
+use baton_store::content::{self, WaitingFor};
 use baton_store::sop_runs::{self, Notice, Run, RunFilter};
 use baton_store::sops::{self, Sop};
 use baton_store::{members, StoreError};
@@ -36,6 +39,8 @@ use crate::state::AppState;
 const LIST_CAP: i64 = 500;
 /// How many notices "My work" shows.
 const NOTICE_CAP: i64 = 50;
+/// How many content items "My work" lists as waiting.
+const WAITING_CAP: i64 = 100;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -320,11 +325,26 @@ fn notice_view(n: Notice, now: i64, tz: &TimeZone) -> NoticeView {
     }
 }
 
+/// A content item in review waiting for the member.
+pub struct WaitingView {
+    pub id: String,
+    pub title: String,
+    pub client_name: String,
+    pub version: i64,
+    pub round: i64,
+    /// "Your decision" or "Your review".
+    pub what: &'static str,
+    /// Since when, in words ("Tue 24 Nov, 10:41").
+    pub since: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "my_work.html")]
 struct MyWorkPage {
     layout: Layout,
     runs: Vec<RunLine>,
+    content: Vec<WaitingView>,
+    content_cap: i64,
     late: usize,
     notices: Vec<NoticeView>,
     unread: i64,
@@ -345,10 +365,11 @@ async fn my_work(
         open: true,
         ..RunFilter::default()
     };
-    let (runs, notices, unread) = tokio::try_join!(
+    let (runs, notices, unread, waiting) = tokio::try_join!(
         sop_runs::by_due(&state.db, agency_id, &f, LIST_CAP),
         sop_runs::notices(&state.db, agency_id, &me, false, NOTICE_CAP),
         sop_runs::unread_count(&state.db, agency_id, &me),
+        content::waiting_for(&state.db, agency_id, &me, WAITING_CAP),
     )?;
     let tz = timefmt::zone(&agency.timezone);
     let now = state.now();
@@ -360,6 +381,22 @@ async fn my_work(
     let page = MyWorkPage {
         layout: layout(&agency, &session, "My work", "my_work", Some(&q)),
         runs,
+        content: waiting
+            .into_iter()
+            .map(|(i, why)| WaitingView {
+                what: match why {
+                    WaitingFor::Decision => "Your decision",
+                    WaitingFor::Review => "Your review",
+                },
+                since: i.submitted_at.map(|at| human::when(at, now, &tz)),
+                id: i.id,
+                title: i.title,
+                client_name: i.client_name,
+                version: i.current_version,
+                round: i.round,
+            })
+            .collect(),
+        content_cap: WAITING_CAP,
         late,
         notices: notices
             .into_iter()

@@ -685,7 +685,9 @@ async fn seed_content(
     now: i64,
 ) -> anyhow::Result<()> {
     use baton_core::content::{ContentBrief, Decision, RevisionSize};
-    use baton_store::content::{self, NewDecision, NewItem, NewVersion, Participants, Speaker};
+    use baton_store::content::{
+        self, NewDecision, NewItem, NewVersion, Participants, Speaker, VersionText,
+    };
     let approver = members::get(db, agency_id, approver_id).await?;
     let approver_actor = Actor {
         kind: "member".into(),
@@ -724,6 +726,10 @@ async fn seed_content(
                 format: format.into(),
                 campaign: "Winter 2026".into(),
                 brief: brief.clone(),
+                caption: format!(
+                    "{title}: roasted this week, around the corner.\n\
+                     10% off the winter blend with code ROAST10. #coffee #winterblend"
+                ),
             },
         )
         .await?;
@@ -737,6 +743,7 @@ async fn seed_content(
                 reviewers: vec![],
                 approvers: vec![approver.id.clone()],
                 mode: None,
+                by_admin: false,
             },
         )
         .await?;
@@ -748,7 +755,7 @@ async fn seed_content(
             t0 + 2 * HOUR,
             &item.id,
             NewVersion::Link { url },
-            None,
+            VersionText::default(),
         )
         .await?;
         if stage < 2 {
@@ -780,7 +787,10 @@ async fn seed_content(
             t0 + 26 * HOUR,
             &item.id,
             NewVersion::Link { url },
-            Some("Logo moved up"),
+            VersionText {
+                note: Some("Logo moved up".into()),
+                caption: None,
+            },
         )
         .await?;
         content::submit(db, agency_id, pm, t0 + 27 * HOUR, &item.id).await?;
