@@ -41,11 +41,20 @@ pub struct ActiveFeed {
     pub created_by: String,
 }
 
-/// `scope` as (client id, member id, entity type of the audit entry).
-fn parts(scope: &FeedScope) -> (Option<&str>, Option<&str>, &'static str) {
+/// `scope` as (its column in `calendar_feeds`, the id, the entity type of
+/// its audit entry).
+fn parts(scope: &FeedScope) -> (&'static str, &str, &'static str) {
     match scope {
-        FeedScope::Client(c) => (Some(c.as_str()), None, "client"),
-        FeedScope::Member(m) => (None, Some(m.as_str()), "member"),
+        FeedScope::Client(c) => ("client_id", c.as_str(), "client"),
+        FeedScope::Member(m) => ("member_id", m.as_str(), "member"),
+    }
+}
+
+/// The client a feed of `scope` belongs to, for its events.
+fn client_of(scope: &FeedScope) -> Option<&str> {
+    match scope {
+        FeedScope::Client(c) => Some(c.as_str()),
+        FeedScope::Member(_) => None,
     }
 }
 
@@ -80,19 +89,14 @@ async fn entity_of(
 /// The current feed of `scope`, if there is one. The caller has checked
 /// that the client or member is the agency's.
 pub async fn active(db: &Db, agency_id: &str, scope: &FeedScope) -> Result<Option<ActiveFeed>> {
-    let (client, member, _) = parts(scope);
-    let column = if client.is_some() {
-        "client_id"
-    } else {
-        "member_id"
-    };
+    let (column, id, _) = parts(scope);
     let row = sqlx::query(&format!(
         "SELECT created_at, created_by FROM calendar_feeds \
          WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL \
          ORDER BY created_at DESC LIMIT 1"
     ))
     .bind(agency_id)
-    .bind(client.or(member))
+    .bind(id)
     .fetch_optional(db.reader())
     .await?;
     Ok(match row {
@@ -114,12 +118,7 @@ pub async fn revoke(
     now: i64,
     scope: &FeedScope,
 ) -> Result<bool> {
-    let (client, _, kind) = parts(scope);
-    let column = if client.is_some() {
-        "client_id"
-    } else {
-        "member_id"
-    };
+    let (column, _, kind) = parts(scope);
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let entity = entity_of(&mut tx, agency_id, scope).await?;
     let revoked = sqlx::query(&format!(
@@ -142,7 +141,7 @@ pub async fn revoke(
             &entity,
             json!({"scope": kind}),
         )
-        .with_event(client, json!({"scope": kind})),
+        .with_event(client_of(scope), json!({"scope": kind})),
     )
     .await?;
     Ok(true)
@@ -157,14 +156,9 @@ pub async fn create(
     now: i64,
     scope: &FeedScope,
 ) -> Result<String> {
-    let (client, member, kind) = parts(scope);
+    let (column, _, kind) = parts(scope);
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let entity = entity_of(&mut tx, agency_id, scope).await?;
-    let column = if client.is_some() {
-        "client_id"
-    } else {
-        "member_id"
-    };
     let previous = sqlx::query(&format!(
         "UPDATE calendar_feeds SET revoked_at = $3 WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL"
     ))
@@ -181,8 +175,8 @@ pub async fn create(
     )
     .bind(secret::hash_token(&token))
     .bind(agency_id)
-    .bind(client)
-    .bind(member)
+    .bind(client_of(scope))
+    .bind(matches!(scope, FeedScope::Member(_)).then_some(entity.as_str()))
     .bind(&actor.label)
     .bind(now)
     .execute(tx.conn())
@@ -195,7 +189,7 @@ pub async fn create(
             json!({"scope": kind, "previous_revoked": previous > 0}),
         )
         .with_event(
-            client,
+            client_of(scope),
             json!({"scope": kind, "previous_revoked": previous > 0}),
         ),
     )

@@ -1130,6 +1130,8 @@ async fn no_page_scrolls_sideways_on_a_390_px_phone() {
             "/settings/onboarding".to_string(),
             "/settings/platforms".to_string(),
             "/settings/calendar".to_string(),
+            // An error page.
+            "/clients/cli_nope".to_string(),
         ];
         // What sticks out past the right edge, for the failure message.
         let measure = "var w = 390, out = []; \
@@ -1140,11 +1142,15 @@ async fn no_page_scrolls_sideways_on_a_390_px_phone() {
                 out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + c + ' → ' + Math.round(r.right)); } }); \
             return [document.documentElement.scrollWidth, out.slice(0, 6)];";
         let mut wide = Vec::new();
-        for path in pages.iter().map(String::as_str).chain([invite.as_str()]) {
+        // The new member opens the invite on their own phone, not logged in.
+        let guest = h.session("narrow-invite", PHONE).await;
+        let logged_out = ["/login", invite.as_str()];
+        for path in pages.iter().map(String::as_str).chain(logged_out) {
             let is_invite = path == invite.as_str();
             let (session, url) = if is_invite {
-                // The new member opens it on their own phone, not logged in.
-                (h.session("narrow-invite", PHONE).await, invite.clone())
+                (guest.clone(), invite.clone())
+            } else if logged_out.contains(&path) {
+                (guest.clone(), format!("{}{path}", h.base))
             } else {
                 (c.clone(), format!("{}{path}", h.base))
             };
@@ -1156,6 +1162,23 @@ async fn no_page_scrolls_sideways_on_a_390_px_phone() {
             let v = js(&session, measure, "narrow").await;
             let scroll = v[0].as_i64().unwrap_or(-1);
             let shown = if is_invite { "/invite/{token}" } else { path };
+            if is_invite || path == "/account" {
+                // The username for password managers is there, and takes no room.
+                let field = js(
+                    &session,
+                    "var i = document.querySelector('input[autocomplete=username]'); \
+                     return i ? [i.value, i.getBoundingClientRect().width] : null;",
+                    "narrow",
+                )
+                .await;
+                check!(
+                    &session,
+                    "narrow",
+                    field[0].as_str().is_some_and(|v| v.contains('@'))
+                        && field[1].as_f64().is_some_and(|w| w <= 1.0),
+                    "{shown}: the hidden username field is missing or takes room: {field}"
+                );
+            }
             eprintln!("{shown}: scrollWidth {scroll}");
             if !(0..=i64::from(PHONE.width)).contains(&scroll) {
                 keep_screenshot(&session, &format!("narrow{}", shown.replace(['/', '{', '}', '?', '='], "_"))).await;
