@@ -51,6 +51,73 @@ pub fn day(ms: i64, now: i64, tz: &TimeZone) -> String {
     }
 }
 
+/// `text` with every RFC 3339 instant in it ("2026-11-24T09:41:00Z",
+/// "2026-11-24T10:41:00.250+01:00") said as [`when`] says it, the rest kept
+/// as it is. For text written before times were put in words (stored
+/// notices); what does not parse as an instant stays.
+pub fn instants_in_text(text: &str, now: i64, tz: &TimeZone) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match rfc3339_len(&b[i..]) {
+            Some(n) => {
+                if let Ok(ts) = text[i..i + n].parse::<Timestamp>() {
+                    out.push_str(&text[copied..i]);
+                    out.push_str(&when(ts.as_millisecond(), now, tz));
+                    copied = i + n;
+                }
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The length of the RFC 3339 instant `b` starts with, by its shape:
+/// `YYYY-MM-DDTHH:MM[:SS[.f…]]` then `Z` or `±HH:MM`.
+fn rfc3339_len(b: &[u8]) -> Option<usize> {
+    let digits =
+        |at: usize, n: usize| b.len() >= at + n && b[at..at + n].iter().all(u8::is_ascii_digit);
+    let is = |at: usize, c: u8| b.get(at) == Some(&c);
+    if !(digits(0, 4)
+        && is(4, b'-')
+        && digits(5, 2)
+        && is(7, b'-')
+        && digits(8, 2)
+        && (is(10, b'T') || is(10, b't'))
+        && digits(11, 2)
+        && is(13, b':')
+        && digits(14, 2))
+    {
+        return None;
+    }
+    let mut n = 16;
+    if is(n, b':') && digits(n + 1, 2) {
+        n += 3;
+        if is(n, b'.') && digits(n + 1, 1) {
+            n += 1;
+            while digits(n, 1) {
+                n += 1;
+            }
+        }
+    }
+    if is(n, b'Z') || is(n, b'z') {
+        Some(n + 1)
+    } else if (is(n, b'+') || is(n, b'-'))
+        && digits(n + 1, 2)
+        && is(n + 3, b':')
+        && digits(n + 4, 2)
+    {
+        Some(n + 6)
+    } else {
+        None
+    }
+}
+
 fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -133,6 +200,43 @@ mod tests {
             day(utc("2025-11-24T09:41:00Z"), now, &berlin),
             "Mon 24 Nov 2025"
         );
+    }
+
+    #[test]
+    fn instants_in_text_read_in_words() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let now = utc("2026-11-20T12:00:00Z");
+        for (text, want) in [
+            (
+                "Client onboarding for Acme is at risk — due 2026-11-24T09:41:00Z. Owner: Jo.",
+                "Client onboarding for Acme is at risk — due Tue 24 Nov, 10:41. Owner: Jo.",
+            ),
+            ("due 2026-11-24T09:41:00.250Z", "due Tue 24 Nov, 10:41"),
+            ("due 2026-11-24T10:41:00+01:00!", "due Tue 24 Nov, 10:41!"),
+            ("2026-11-24T09:41Z", "Tue 24 Nov, 10:41"),
+            (
+                "from 2026-11-24T09:41:00Z to 2027-01-05T08:00:00Z",
+                "from Tue 24 Nov, 10:41 to Tue 5 Jan 2027, 09:00",
+            ),
+            // Not instants: kept as they are.
+            ("nothing to see", "nothing to see"),
+            ("a date 2026-11-24 alone", "a date 2026-11-24 alone"),
+            (
+                "no zone 2026-11-24T09:41:00 here",
+                "no zone 2026-11-24T09:41:00 here",
+            ),
+            (
+                "impossible 2026-02-30T09:41:00Z",
+                "impossible 2026-02-30T09:41:00Z",
+            ),
+            (
+                "Zoë 東京 2026-11-24T09:41:00Z 🚀",
+                "Zoë 東京 Tue 24 Nov, 10:41 🚀",
+            ),
+            ("", ""),
+        ] {
+            assert_eq!(instants_in_text(text, now, &berlin), want, "{text}");
+        }
     }
 
     #[test]

@@ -333,7 +333,14 @@ pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
             format!("\"{key}\" is a built-in platform; choose another key"),
         ));
     }
-    let name = text("name", "", &p.name, 1, CUSTOM_NAME_MAX)?;
+    // The shared name rule first: bidi controls out, blank-looking refused.
+    let name = text(
+        "name",
+        "",
+        &crate::validate::name("name", &p.name)?,
+        1,
+        CUSTOM_NAME_MAX,
+    )?;
     let vendor = text("vendor", "", &p.vendor, 0, CUSTOM_NAME_MAX)?;
     let asset_label = text("asset_label", "", &p.asset_label, 1, CUSTOM_ASSET_LABEL_MAX)?;
 

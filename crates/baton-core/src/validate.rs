@@ -1,6 +1,8 @@
 //! Input rules shared by the API, the web forms and the CLI, so that every door
 //! refuses the same bad input with the same message.
 
+use std::borrow::Cow;
+
 use crate::CoreError;
 
 pub const NAME_MAX: usize = 200;
@@ -10,9 +12,39 @@ pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 1_000;
 
 /// A display name: trimmed, 1 to 200 characters, no control characters.
-/// Unicode and SQL-looking text are fine and kept verbatim.
+/// Unicode and SQL-looking text are fine and kept verbatim, except the
+/// bidirectional controls ([`is_bidi_control`]), which are stripped: in a
+/// name they only serve to make it read backwards ("Acme\u{202E}gnp.exe").
+/// A name with nothing visible left (only spaces, zero-width characters and
+/// those controls) is refused, so nobody is called "".
 pub fn name(field: &str, value: &str) -> Result<String, CoreError> {
-    text(field, value, NAME_MAX)
+    let cleaned: Cow<str> = if value.chars().any(is_bidi_control) {
+        Cow::Owned(value.chars().filter(|&c| !is_bidi_control(c)).collect())
+    } else {
+        Cow::Borrowed(value)
+    };
+    // Plain emptiness keeps its own message; only the invisible is "blank".
+    if !value.trim().is_empty()
+        && cleaned
+            .chars()
+            .all(|c| c.is_whitespace() || is_invisible(c))
+    {
+        return Err(CoreError::invalid(field, "must contain visible characters"));
+    }
+    text(field, &cleaned, NAME_MAX)
+}
+
+/// The bidirectional embedding, override and isolate controls
+/// (U+202A–U+202E, U+2066–U+2069) and the direction marks (U+200E, U+200F,
+/// U+061C): invisible, and able to reorder how the text around them reads.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Characters that take no space and show nothing: the zero-width space,
+/// (non-)joiner, word joiner and byte-order mark, and the bidi controls.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}') || is_bidi_control(c)
 }
 
 /// A free-text note: trimmed, 1 to 10,000 characters; newlines and tabs allowed.
@@ -180,6 +212,18 @@ mod tests {
             ("   ", None),
             ("tab\tinside", None),
             (long.as_str(), None),
+            // Bidi controls are stripped; what is left must show something.
+            ("Acme\u{202E}", Some("Acme")),
+            ("\u{202E}Acme\u{202C} Co", Some("Acme Co")),
+            ("\u{2067}Acme\u{2069}\u{200F}\u{200E}\u{061C}", Some("Acme")),
+            (" \u{202A}Acme\u{202B} ", Some("Acme")),
+            ("\u{200B}\u{202E}", None),
+            ("\u{200B}", None),
+            ("\u{200C}\u{200D}\u{2060}\u{FEFF}", None),
+            (" \u{200B} \u{2066} ", None),
+            ("\u{202E}", None),
+            // Zero-width joiners inside visible text are kept (emoji, scripts).
+            ("Ana\u{200D}🚀", Some("Ana\u{200D}🚀")),
         ];
         for (input, want) in cases {
             assert_eq!(name("name", input).ok().as_deref(), want, "{input:?}");
@@ -187,6 +231,17 @@ mod tests {
         assert!(
             name("name", &"é".repeat(200)).is_ok(),
             "counts characters, not bytes"
+        );
+        // Counted after stripping: 200 letters and a bidi control fit.
+        assert!(name("name", &format!("{}\u{202E}", "x".repeat(200))).is_ok());
+        let blank = name("title", "\u{200B}\u{202E}").unwrap_err();
+        assert_eq!(
+            blank,
+            CoreError::invalid("title", "must contain visible characters")
+        );
+        assert_eq!(
+            name("name", "\u{202E}").unwrap_err(),
+            CoreError::invalid("name", "must contain visible characters")
         );
     }
 

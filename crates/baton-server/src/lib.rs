@@ -82,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::portal::router(state.clone()))
         .merge(web::feeds::router())
         .merge(web::router(state.clone()))
+        .layer(middleware::from_fn_with_state(state.clone(), web::with_now))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {

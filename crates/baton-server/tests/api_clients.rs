@@ -569,3 +569,57 @@ async fn every_write_leaves_one_event_one_audit_entry_one_outbox_row() {
     assert_eq!(orphans, 0);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn names_that_show_nothing_are_refused_and_bidi_controls_are_stripped() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let before = trail(&app, &app.agency.id).await;
+    for (what, name) in [
+        (
+            "zero-width space and right-to-left override",
+            "\u{200B}\u{202E}",
+        ),
+        ("isolates and marks only", " \u{2067}\u{2069}\u{200F} "),
+        ("byte-order mark and word joiner", "\u{FEFF}\u{2060}"),
+    ] {
+        let r = api
+            .post("/api/v1/clients", t, json!({ "name": name }))
+            .await;
+        r.problem(422, what);
+        assert!(
+            r.text.contains("must contain visible characters"),
+            "{what}: {}",
+            r.text
+        );
+    }
+    assert_eq!(trail(&app, &app.agency.id).await, before, "nothing written");
+
+    // Overrides are stripped, the rest is kept as typed.
+    let r = api
+        .post("/api/v1/clients", t, json!({"name": "Acme\u{202E}"}))
+        .await;
+    r.expect(201, "a name with an override");
+    assert_eq!(r.body["name"], "Acme");
+    let id = r.id();
+    let r = api
+        .patch(
+            &format!("/api/v1/clients/{id}"),
+            t,
+            json!({"name": "\u{202D}Acme\u{202C} Café\u{200D}"}),
+        )
+        .await;
+    r.expect(200, "rename");
+    assert_eq!(r.body["name"], "Acme Café\u{200D}");
+    api.patch(
+        &format!("/api/v1/clients/{id}"),
+        t,
+        json!({"name": "\u{200B}\u{202E}"}),
+    )
+    .await
+    .problem(422, "rename to nothing visible");
+    let g = api.get(&format!("/api/v1/clients/{id}"), t).await;
+    assert_eq!(g.body["name"], "Acme Café\u{200D}");
+    app.shutdown().await;
+}

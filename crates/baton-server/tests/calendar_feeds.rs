@@ -241,3 +241,123 @@ async fn a_members_feed_shows_the_content_they_approve_or_whose_client_they_serv
     replay.problem(409, "secret not replayed");
     app.shutdown().await;
 }
+
+/// The feed's event and audit entry of `action` for `entity`: how many.
+async fn recorded(app: &TestApp, action: &str, entity: &str) -> (i64, i64) {
+    let events = common::count(
+        app,
+        &format!("SELECT COUNT(*) FROM events WHERE type = '{action}' AND agency_id = $1"),
+        &app.agency.id,
+    )
+    .await;
+    let audit = common::count(
+        app,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND entity_id = $1"),
+        entity,
+    )
+    .await;
+    (events, audit)
+}
+
+#[tokio::test]
+async fn feeds_are_revoked_with_delete_and_only_by_their_agency() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Harbor Fitness").await;
+    let path = format!("/api/v1/clients/{client}/calendar-feed");
+    let made = api.post(&path, t, json!({})).await;
+    made.expect(201, "feed");
+    let url = made.body["url"].as_str().unwrap().to_string();
+    assert_eq!(fetch(&url).await.0, 200);
+    assert_eq!(
+        recorded(&app, "calendar_feed.created", &client).await,
+        (1, 1)
+    );
+
+    // Bad input and other agencies: nothing revoked, nothing recorded.
+    let rival = app.other_agency("admin@rival.test").await;
+    api.delete(&path, &rival.token)
+        .await
+        .problem(404, "another agency's client");
+    api.delete("/api/v1/clients/nope/calendar-feed", t)
+        .await
+        .problem(404, "not an id");
+    api.delete(
+        &format!("/api/v1/clients/{}/calendar-feed", "c".repeat(5000)),
+        t,
+    )
+    .await
+    .client_error("a very long id");
+    let reader = api.token(t, "read").await;
+    api.delete(&path, &reader).await.problem(403, "read scope");
+    assert_eq!(fetch(&url).await.0, 200, "still works");
+    assert_eq!(
+        recorded(&app, "calendar_feed.revoked", &client).await,
+        (0, 0)
+    );
+
+    // Revoked: the URL is dead, with an event on the client's timeline and
+    // an audit entry. Again: still 204, nothing more recorded.
+    let before = common::trail(&app, &app.agency.id).await;
+    api.delete(&path, t).await.expect(204, "revoke");
+    assert_eq!(fetch(&url).await.0, 404, "the URL no longer works");
+    let after = common::trail(&app, &app.agency.id).await;
+    assert_eq!(after.events - before.events, 1, "one event");
+    assert_eq!(after.audit - before.audit, 1, "one audit entry");
+    let timeline = api.client_events(t, &client).await;
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["type"] == "calendar_feed.revoked"),
+        "{timeline:?}"
+    );
+    api.delete(&path, t)
+        .await
+        .expect(204, "nothing left to revoke");
+    assert_eq!(
+        recorded(&app, "calendar_feed.revoked", &client).await,
+        (1, 1)
+    );
+    // The rival's own feed is untouched by all this.
+    let theirs = api
+        .post("/api/v1/me/calendar-feed", &rival.token, json!({}))
+        .await;
+    theirs.expect(201, "rival feed");
+    let theirs = theirs.body["url"].as_str().unwrap().to_string();
+
+    // My own feed.
+    let mine = api.post("/api/v1/me/calendar-feed", t, json!({})).await;
+    mine.expect(201, "my feed");
+    let mine = mine.body["url"].as_str().unwrap().to_string();
+    api.delete("/api/v1/me/calendar-feed", &reader)
+        .await
+        .problem(403, "read scope");
+    api.delete("/api/v1/me/calendar-feed", t)
+        .await
+        .expect(204, "revoke mine");
+    assert_eq!(fetch(&mine).await.0, 404);
+    assert_eq!(
+        recorded(&app, "calendar_feed.revoked", &app.agency.admin.id).await,
+        (2, 1),
+        "two revocations in the agency, one of them mine"
+    );
+    assert_eq!(
+        fetch(&theirs).await.0,
+        200,
+        "another agency's feed works on"
+    );
+
+    // Both are in the OpenAPI document.
+    let doc = api.get("/api/openapi.json", "").await;
+    for (p, op) in [
+        (
+            "/api/v1/clients/{id}/calendar-feed",
+            "revokeClientCalendarFeed",
+        ),
+        ("/api/v1/me/calendar-feed", "revokeMyCalendarFeed"),
+    ] {
+        assert_eq!(doc.body["paths"][p]["delete"]["operationId"], op, "{p}");
+    }
+    app.shutdown().await;
+}

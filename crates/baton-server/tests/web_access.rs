@@ -530,7 +530,8 @@ async fn verify_and_fail_move_requests_and_the_kpi_line_appears() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let (html, _) = client_page(&app, &c, &client.id).await;
     assert!(
-        html.contains("Time to verified access: 3 d 4 h (19 h 30 min in business hours; contract signed Mar 1, 2026 → access complete Mar 4, 2026)"),
+        // 19 h 30 min of business time are 2 business days (8 h each) and 3.5 h.
+        html.contains("Time to verified access: 3 days 4 h (2 business days 4 h in business time; contract signed Sun 1 Mar → access complete Wed 4 Mar)"),
         "{html}"
     );
 
@@ -539,7 +540,7 @@ async fn verify_and_fail_move_requests_and_the_kpi_line_appears() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("data-testid=\"access-kpi-card\""));
     assert!(
-        html.contains("median 3 d 4 h · 90th percentile 3 d 4 h · 1 client"),
+        html.contains("median 3 days 4 h · 90th percentile 3 days 4 h · 1 client"),
         "{html}"
     );
 

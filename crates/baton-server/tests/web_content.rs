@@ -454,7 +454,7 @@ async fn an_item_from_brief_to_the_calendar() {
     let qa = section(&html, "qa");
     assert!(qa.contains("2/7"));
     assert!(qa.contains("value=\"links_checked\" checked"));
-    assert!(qa.contains("done: Test Admin, Nov 16, 2026, 10:00"), "{qa}");
+    assert!(qa.contains("done: Test Admin, Mon 16 Nov, 10:00"), "{qa}");
     // Nothing changed: nothing sent.
     let to = post_ok(
         &c,
@@ -528,7 +528,7 @@ async fn an_item_from_brief_to_the_calendar() {
     );
     assert_eq!(json["qa"]["waived_reason"], Value::Null);
     let html = page(&app, &c, &to).await;
-    assert!(html.contains("Scheduled for Nov 20, 2026, 10:00: mark it published once it is live."));
+    assert!(html.contains("Scheduled for Fri 20 Nov, 10:00: mark it published once it is live."));
 
     // The calendar: the month grid (Monday first) and the week list.
     let html = page(&app, &c, "/content/calendar?month=2026-11").await;
@@ -557,9 +557,9 @@ async fn an_item_from_brief_to_the_calendar() {
     assert!(days.contains("cal-day cal-today cal-empty\" data-date=\"2026-11-16\""));
     let html = page(&app, &c, "/content/calendar?week=2026-W47").await;
     assert!(html.contains("data-view=\"week\""));
-    assert!(html.contains("Week 47, 2026 · Nov 16 – Nov 22"));
+    assert!(html.contains("Week 47, 2026 · 16 Nov – 22 Nov"));
     let day = between(&html, "data-date=\"2026-11-20\"", "</li>\n  <li");
-    assert!(day.contains("Friday, Nov 20") && day.contains("Winter running reel"));
+    assert!(day.contains("Friday 20 Nov") && day.contains("Winter running reel"));
     assert!(html.contains("href=\"/content/calendar?week=2026-W46\""));
     assert!(html.contains("href=\"/content/calendar?week=2026-W48\""));
     let html = page(&app, &c, "/content/calendar?week=2026-W48").await;
@@ -593,7 +593,7 @@ async fn an_item_from_brief_to_the_calendar() {
     // The board: scheduled with its time; then published, counted and listed.
     let html = page(&app, &c, &format!("/clients/{client}/content")).await;
     let col = section(&html, "col-scheduled");
-    assert!(col.contains("Winter running reel") && col.contains("Nov 20, 2026, 10:00"));
+    assert!(col.contains("Winter running reel") && col.contains("Fri 20 Nov, 10:00"));
     assert!(col.contains("v2") && col.contains("1 revision"));
     assert!(section(&html, "col-brief").contains("Store opening"));
     let to = post_ok(&c, &format!("{url}/publish"), &csrf, &[]).await;

@@ -207,7 +207,7 @@ async fn decide(api: &Api, t: &str, id: &str, body: Value) -> Resp {
 
 /// Two items on a manual clock, both first submitted at `MON_9`:
 /// A (Harbor, by Cleo): major changes after 1 h, approved in round 2 at
-/// Wednesday 13:00 (2 d 4 h; 20 business hours, 09:00–17:00).
+/// Wednesday 13:00 (2 days 4 h; 20 business hours = 2 business days 4 h, 09:00–17:00).
 /// B (Acme & Sons, by the admin): approved in its first round after 2 h.
 struct Seeded {
     harbor: String,
@@ -272,7 +272,7 @@ async fn the_page_shows_known_numbers_overall_per_client_and_per_creative() {
     assert!(html.contains("<h1>Content metrics</h1>"));
     let period = between(&html, "data-testid=\"metrics-period\"", "</p>");
     assert!(
-        period.contains("Dec 4, 2025") && period.contains("Mar 4, 2026"),
+        period.contains("Thu 4 Dec 2025") && period.contains("Wed 4 Mar"),
         "the period in the agency's zone: {period}"
     );
     assert!(period.contains("(last 90 days)"), "{period}");
@@ -289,14 +289,14 @@ async fn the_page_shows_known_numbers_overall_per_client_and_per_creative() {
     assert_eq!(metric(&html, "first_draft_acceptance"), "50%");
     // A ✗ ✓, B ✓: 2 of 3 decided rounds.
     assert_eq!(metric(&html, "pass_rate"), "67%");
-    // Cycles 2 h and 2 d 4 h: nearest-rank median 2 h, p90 2 d 4 h.
+    // Cycles 2 h and 2 days 4 h: nearest-rank median 2 h, p90 2 days 4 h.
     assert_eq!(
         metric(&html, "cycle"),
-        "median 2 h · 90th percentile 2 d 4 h"
+        "median 2 h · 90th percentile 2 days 4 h"
     );
     assert_eq!(
         metric(&html, "business"),
-        "median 2 business h · 90th percentile 20 business h"
+        "median 2 business h · 90th percentile 2 business days 4 h"
     );
     assert!(!html.contains("data-testid=\"metrics-empty\""));
     assert!(!html.contains("data-testid=\"metrics-none-approved\""));
@@ -337,8 +337,8 @@ async fn the_page_shows_known_numbers_overall_per_client_and_per_creative() {
             "100%",
             "0%",
             "50%",
-            "2 d 4 h / 2 d 4 h",
-            "20 business h / 20 business h"
+            "2 days 4 h / 2 days 4 h",
+            "2 business days 4 h / 2 business days 4 h"
         ]
     );
     assert_eq!(
@@ -370,8 +370,8 @@ async fn the_page_shows_known_numbers_overall_per_client_and_per_creative() {
             "100%",
             "0%",
             "50%",
-            "2 d 4 h / 2 d 4 h",
-            "20 business h / 20 business h"
+            "2 days 4 h / 2 days 4 h",
+            "2 business days 4 h / 2 business days 4 h"
         ]
     );
     assert_eq!(row(&html, "metrics-by-creative", &admin)[0], "Test Admin");
@@ -407,7 +407,7 @@ async fn the_page_shows_known_numbers_overall_per_client_and_per_creative() {
         assert_eq!(metric(&html, "pass_rate"), "50%", "{q}");
         assert_eq!(
             metric(&html, "cycle"),
-            "median 2 d 4 h · 90th percentile 2 d 4 h"
+            "median 2 days 4 h · 90th percentile 2 days 4 h"
         );
         assert_eq!(row_keys(&html, "metrics-by-client"), [s.harbor.as_str()]);
         assert_eq!(row_keys(&html, "metrics-by-creative"), [s.cleo.as_str()]);

@@ -633,8 +633,8 @@ async fn impossible_lifecycle_move_is_a_conflict_and_changes_nothing() {
     assert!(html.contains("Won → Onboarding"));
     assert!(html.contains("back-dated"));
     assert!(
-        html.contains("Jan 2, 2025, 09:30"),
-        "shown in the agency's zone (UTC)"
+        html.contains("Thu 2 Jan 2025, 09:30"),
+        "shown in the agency's zone (UTC), in words, with the year of another year"
     );
     assert!(html.contains("Signed at the &#60;b&#62;kickoff&#60;/b&#62; lunch"));
     app.shutdown().await;

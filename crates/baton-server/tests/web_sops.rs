@@ -238,7 +238,7 @@ async fn my_work_traffic_and_a_clients_runs() {
     assert!(late_list.contains("Breached") && late_list.contains("At risk"));
     assert!(late_list.contains(&format!("href=\"/clients/{client}/runs#run-{late}\"")));
     assert!(late_list.contains("Globex"));
-    assert!(late_list.contains("1 d 4 h overdue"), "{late_list}");
+    assert!(late_list.contains("1 day 4 h overdue"), "{late_list}");
     let unowned = between(&html, "data-testid=\"traffic-unowned\"", "</ul>");
     for id in [&fresh, &late, &risky] {
         assert!(unowned.contains(id.as_str()));
@@ -274,12 +274,12 @@ async fn my_work_traffic_and_a_clients_runs() {
     let html = page(&app, &c, "/my-work").await;
     let line = between(&html, &format!("id=\"line-{fresh}\""), "</li>");
     assert!(
-        line.contains("On track") && line.contains("in 3 d"),
+        line.contains("On track") && line.contains("in 3 days 0 h"),
         "{line}"
     );
     assert!(line.contains("checklist 0/4") && line.contains("assigned by hand"));
     assert!(
-        line.contains("Mar 5, 2026, 09:00"),
+        line.contains("Thu 5 Mar, 09:00"),
         "due in the agency's zone: {line}"
     );
 
@@ -417,7 +417,7 @@ async fn my_work_traffic_and_a_clients_runs() {
     let html = page(&app, &c, &format!("/clients/{client}/runs")).await;
     let card = between(&html, &format!("id=\"run-{late}\""), "</article>");
     assert!(
-        card.contains("Late") && card.contains("done 1 d 4 h late"),
+        card.contains("Late") && card.contains("done 1 day 4 h late"),
         "{card}"
     );
 
@@ -763,7 +763,7 @@ async fn sop_library_detail_and_admin_edits() {
     assert!(html.contains("Version 2") && html.contains("12–48 hours"));
     let v2 = between(&html, "id=\"version-2\"", "</tr>");
     assert!(v2.contains("Test Admin") && v2.contains("Clients answer faster now"));
-    assert!(v2.contains("Mar 2, 2026, 09:00"), "{v2}");
+    assert!(v2.contains("Mon 2 Mar, 09:00"), "{v2}");
     let html = page(&app, &c, "/sops").await;
     let row = between(&html, "id=\"sop-access_setup\"", "</tr>");
     assert!(row.contains("12–48 hours") && row.contains("Edited") && row.contains("Test Admin"));

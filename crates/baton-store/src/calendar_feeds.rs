@@ -1,7 +1,9 @@
 //! Secret iCalendar feed URLs of the content calendar, one per client and
 //! one per member, that calendar apps subscribe to. The URL is the
 //! capability: a 256-bit token of which only the SHA-256 is stored. Making a
-//! new URL for the same client or member revokes the previous one.
+//! new URL for the same client or member revokes the previous one; revoking
+//! leaves none. Both are recorded (`calendar_feed.created` /
+//! `calendar_feed.revoked`, event and audit entry).
 
 use baton_core::secret;
 use serde_json::json;
@@ -31,20 +33,38 @@ pub struct Feed {
     pub name: String,
 }
 
-/// Makes a new feed token for `scope` (revoking the previous one) and
-/// returns it; only its hash is kept, so it is shown once.
-pub async fn create(
-    db: &Db,
+/// The feed of a client or member that works now: when it was made and by
+/// whom (its URL cannot be shown again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveFeed {
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// `scope` as (its column in `calendar_feeds`, the id, the entity type of
+/// its audit entry).
+fn parts(scope: &FeedScope) -> (&'static str, &str, &'static str) {
+    match scope {
+        FeedScope::Client(c) => ("client_id", c.as_str(), "client"),
+        FeedScope::Member(m) => ("member_id", m.as_str(), "member"),
+    }
+}
+
+/// The client a feed of `scope` belongs to, for its events.
+fn client_of(scope: &FeedScope) -> Option<&str> {
+    match scope {
+        FeedScope::Client(c) => Some(c.as_str()),
+        FeedScope::Member(_) => None,
+    }
+}
+
+/// The id of the client or (active) member `scope` names, if it is the
+/// agency's; `NotFound` otherwise.
+async fn entity_of(
+    tx: &mut crate::write::WriteTx,
     agency_id: &str,
-    actor: &Actor,
-    now: i64,
     scope: &FeedScope,
 ) -> Result<String> {
-    let (client, member) = match scope {
-        FeedScope::Client(c) => (Some(c.as_str()), None),
-        FeedScope::Member(m) => (None, Some(m.as_str())),
-    };
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
     let exists: Option<String> = match scope {
         FeedScope::Client(c) => {
             sqlx::query_scalar("SELECT id FROM clients WHERE agency_id = $1 AND id = $2")
@@ -63,20 +83,91 @@ pub async fn create(
             .await?
         }
     };
-    let entity = exists.ok_or(StoreError::NotFound)?;
-    let column = if client.is_some() {
-        "client_id"
-    } else {
-        "member_id"
-    };
-    sqlx::query(&format!(
+    exists.ok_or(StoreError::NotFound)
+}
+
+/// The current feed of `scope`, if there is one. The caller has checked
+/// that the client or member is the agency's.
+pub async fn active(db: &Db, agency_id: &str, scope: &FeedScope) -> Result<Option<ActiveFeed>> {
+    let (column, id, _) = parts(scope);
+    let row = sqlx::query(&format!(
+        "SELECT created_at, created_by FROM calendar_feeds \
+         WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL \
+         ORDER BY created_at DESC LIMIT 1"
+    ))
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(match row {
+        Some(r) => Some(ActiveFeed {
+            created_at: r.try_get("created_at")?,
+            created_by: r.try_get("created_by")?,
+        }),
+        None => None,
+    })
+}
+
+/// Revokes the current feed of `scope`: its URL stops working at once.
+/// `Ok(false)` when there was none (nothing is written then); `NotFound`
+/// when the client or member is not the agency's.
+pub async fn revoke(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    scope: &FeedScope,
+) -> Result<bool> {
+    let (column, _, kind) = parts(scope);
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let entity = entity_of(&mut tx, agency_id, scope).await?;
+    let revoked = sqlx::query(&format!(
         "UPDATE calendar_feeds SET revoked_at = $3 WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL"
     ))
     .bind(agency_id)
     .bind(&entity)
     .bind(now)
     .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if revoked == 0 {
+        // Dropped without commit: nothing changed, nothing to record.
+        return Ok(false);
+    }
+    tx.commit(
+        Record::new(
+            "calendar_feed.revoked",
+            kind,
+            &entity,
+            json!({"scope": kind}),
+        )
+        .with_event(client_of(scope), json!({"scope": kind})),
+    )
     .await?;
+    Ok(true)
+}
+
+/// Makes a new feed token for `scope` (revoking the previous one) and
+/// returns it; only its hash is kept, so it is shown once.
+pub async fn create(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    scope: &FeedScope,
+) -> Result<String> {
+    let (column, _, kind) = parts(scope);
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let entity = entity_of(&mut tx, agency_id, scope).await?;
+    let previous = sqlx::query(&format!(
+        "UPDATE calendar_feeds SET revoked_at = $3 WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL"
+    ))
+    .bind(agency_id)
+    .bind(&entity)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     let token = secret::random_token();
     sqlx::query(
         "INSERT INTO calendar_feeds (token_hash, agency_id, client_id, member_id, created_by, created_at) \
@@ -84,19 +175,24 @@ pub async fn create(
     )
     .bind(secret::hash_token(&token))
     .bind(agency_id)
-    .bind(client)
-    .bind(member)
+    .bind(client_of(scope))
+    .bind(matches!(scope, FeedScope::Member(_)).then_some(entity.as_str()))
     .bind(&actor.label)
     .bind(now)
     .execute(tx.conn())
     .await?;
-    let kind = if client.is_some() { "client" } else { "member" };
-    tx.commit(Record::new(
-        "calendar_feed.created",
-        kind,
-        &entity,
-        json!({"scope": kind, "previous_revoked": true}),
-    ))
+    tx.commit(
+        Record::new(
+            "calendar_feed.created",
+            kind,
+            &entity,
+            json!({"scope": kind, "previous_revoked": previous > 0}),
+        )
+        .with_event(
+            client_of(scope),
+            json!({"scope": kind, "previous_revoked": previous > 0}),
+        ),
+    )
     .await?;
     Ok(token)
 }

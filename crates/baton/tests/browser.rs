@@ -1017,3 +1017,182 @@ async fn client_approves_content_on_a_phone() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_scrolls_sideways_on_a_390_px_phone() {
+    browser_test("browser-narrow", |h| async move {
+        // 1. Data that makes pages wide: a long client name with an access
+        //    link (the access table), a content item whose version name is
+        //    one long word, a run, and an invited member.
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Harbor Fitness International Holdings Group"})),
+                201,
+            )
+            .await;
+        let id = client["id"].as_str().expect("client id").to_string();
+        h.api_ok(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/events"),
+            Some(json!({"type": "contract_signed"})),
+            201,
+        )
+        .await;
+        h.api_ok(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/onboarding-links"),
+            Some(json!({"contact_email": "dana.reyes-ortiz@harborfitness-international.example", "requests": [
+                {"platform": "meta_page", "asset": "Harbor Fitness International Holdings Group Official"},
+                {"platform": "ga4", "permission": "analyst"},
+            ]})),
+            201,
+        )
+        .await;
+        let item = h
+            .api_ok(
+                Method::POST,
+                &format!("/api/v1/clients/{id}/content"),
+                Some(json!({
+                    "title": "Spring launch reel for the national rollout",
+                    "channel": "instagram",
+                    "format": "reel",
+                    "campaign": "springlaunchnationalrolloutphasetwo2026",
+                })),
+                201,
+            )
+            .await;
+        let cid = item["id"].as_str().expect("content id").to_string();
+        let version = h
+            .api_ok(
+                Method::POST,
+                &format!("/api/v1/content/{cid}/versions"),
+                Some(json!({"url": "https://cdn.example.com/harbor-fitness-international-holdings-group/spring-launch-national-rollout-phase-two-2026/reel-v1-final-final.mp4"})),
+                201,
+            )
+            .await;
+        // 60 characters without a hyphen or space to break at: ~500 px of
+        // monospace on the item's page.
+        let name = version["name"].as_str().unwrap_or_default().to_string();
+        assert!(
+            name.ends_with("gr_springlaunchnationalrolloutphasetwo2026_instagram_reel_v1"),
+            "the version name: {version}"
+        );
+        h.api_ok(
+            Method::POST,
+            "/api/v1/sop-runs",
+            Some(json!({"sop": "access_setup", "client": id})),
+            201,
+        )
+        .await;
+        let invited = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/members",
+                Some(json!({"email": "jo.newhire@lighthouse.test", "name": "Jo Newhire", "roles": ["designer"]})),
+                201,
+            )
+            .await;
+        let invite = invited["invite_url"]
+            .as_str()
+            .expect("invite_url")
+            .to_string();
+
+        // 2. Every main page on a phone, logged in.
+        let c = h.session("narrow", PHONE).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        let pages = [
+            "/".to_string(),
+            format!("/clients/{id}"),
+            format!("/content/{cid}"),
+            "/settings/templates".to_string(),
+            "/account".to_string(),
+            "/clients/new".to_string(),
+            format!("/clients/{id}/content"),
+            format!("/clients/{id}/runs"),
+            format!("/clients/{id}/handoff"),
+            format!("/clients/{id}/handoff/edit"),
+            format!("/clients/{id}/decides"),
+            "/content".to_string(),
+            "/content/calendar".to_string(),
+            "/content/calendar?week=2026-W48".to_string(),
+            "/content/metrics".to_string(),
+            "/access".to_string(),
+            "/access/held".to_string(),
+            "/my-work".to_string(),
+            "/traffic".to_string(),
+            "/team".to_string(),
+            "/roles".to_string(),
+            "/sops".to_string(),
+            "/sops/access_setup".to_string(),
+            "/settings".to_string(),
+            "/settings/onboarding".to_string(),
+            "/settings/platforms".to_string(),
+            "/settings/calendar".to_string(),
+            // An error page.
+            "/clients/cli_nope".to_string(),
+        ];
+        // What sticks out past the right edge, for the failure message.
+        let measure = "var w = 390, out = []; \
+            document.querySelectorAll('body *').forEach(function (e) { \
+              var r = e.getBoundingClientRect(); \
+              if (r.width > 0 && r.right > w + 0.5) { \
+                var c = typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : ''; \
+                out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + c + ' → ' + Math.round(r.right)); } }); \
+            return [document.documentElement.scrollWidth, out.slice(0, 6)];";
+        let mut wide = Vec::new();
+        // The new member opens the invite on their own phone, not logged in.
+        let guest = h.session("narrow-invite", PHONE).await;
+        let logged_out = ["/login", invite.as_str()];
+        for path in pages.iter().map(String::as_str).chain(logged_out) {
+            let is_invite = path == invite.as_str();
+            let (session, url) = if is_invite {
+                (guest.clone(), invite.clone())
+            } else if logged_out.contains(&path) {
+                (guest.clone(), format!("{}{path}", h.base))
+            } else {
+                (c.clone(), format!("{}{path}", h.base))
+            };
+            session
+                .goto(&url)
+                .await
+                .unwrap_or_else(|e| panic!("open {path}: {e}"));
+            find(&session, "main h1", &format!("narrow{}", path.replace('/', "_"))).await;
+            let v = js(&session, measure, "narrow").await;
+            let scroll = v[0].as_i64().unwrap_or(-1);
+            let shown = if is_invite { "/invite/{token}" } else { path };
+            if is_invite || path == "/account" {
+                // The username for password managers is there, and takes no room.
+                let field = js(
+                    &session,
+                    "var i = document.querySelector('input[autocomplete=username]'); \
+                     return i ? [i.value, i.getBoundingClientRect().width] : null;",
+                    "narrow",
+                )
+                .await;
+                check!(
+                    &session,
+                    "narrow",
+                    field[0].as_str().is_some_and(|v| v.contains('@'))
+                        && field[1].as_f64().is_some_and(|w| w <= 1.0),
+                    "{shown}: the hidden username field is missing or takes room: {field}"
+                );
+            }
+            eprintln!("{shown}: scrollWidth {scroll}");
+            if !(0..=i64::from(PHONE.width)).contains(&scroll) {
+                keep_screenshot(&session, &format!("narrow{}", shown.replace(['/', '{', '}', '?', '='], "_"))).await;
+                wide.push(format!("{shown}: scrollWidth {scroll}, sticking out: {}", v[1]));
+            }
+        }
+        check!(
+            &c,
+            "narrow",
+            wide.is_empty(),
+            "pages scroll sideways at {} px:\n{}",
+            PHONE.width,
+            wide.join("\n")
+        );
+    })
+    .await;
+}

@@ -1,6 +1,7 @@
 //! `POST /api/v1/clients/{id}/calendar-feed` and `POST /api/v1/me/calendar-feed`:
 //! a secret iCalendar URL of the content calendar (one client's, or the
-//! caller's), shown once; a new one revokes the previous.
+//! caller's), shown once; a new one revokes the previous. `DELETE` on the
+//! same paths revokes the current one (204, also when there was none).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -57,4 +58,41 @@ pub async fn for_client(
 pub async fn for_me(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Response> {
     let me = caller.member.id.clone();
     create(&state, &caller, FeedScope::Member(me)).await
+}
+
+async fn revoke(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiResult<StatusCode> {
+    caller.require(Scope::Write)?;
+    calendar_feeds::revoke(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        state.now(),
+        &scope,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes the client's calendar feed URL: calendar apps get a 404 from it
+/// from now on. Nothing to revoke is a 204 too (and records nothing).
+#[utoipa::path(delete, operation_id = "revokeClientCalendarFeed", path = "/api/v1/clients/{id}/calendar-feed", tag = "content",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+pub async fn revoke_for_client(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(client): Path<String>,
+) -> ApiResult<StatusCode> {
+    revoke(&state, &caller, FeedScope::Client(client)).await
+}
+
+/// Revokes the caller's own calendar feed URL.
+#[utoipa::path(delete, operation_id = "revokeMyCalendarFeed", path = "/api/v1/me/calendar-feed", tag = "content",
+    responses((status = 204)), security(("bearer" = [])))]
+pub async fn revoke_for_me(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<StatusCode> {
+    let me = caller.member.id.clone();
+    revoke(&state, &caller, FeedScope::Member(me)).await
 }

@@ -52,6 +52,7 @@ use crate::state::AppState;
         content::create, content::update, content::list, content::list_for_client, content::get, content::participants,
         content::add_version, content::download_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
         calendar_feeds::for_client, calendar_feeds::for_me,
+        calendar_feeds::revoke_for_client, calendar_feeds::revoke_for_me,
         content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule, content::approval_link, content::waiting,
         content_settings::get_agency, content_settings::put_agency, content_settings::get_client,
         content_settings::put_client, content_settings::kpis,
@@ -215,9 +216,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/content/{id}/approval-link", post(content::approval_link))
         .route(
             "/clients/{id}/calendar-feed",
-            post(calendar_feeds::for_client),
+            post(calendar_feeds::for_client).delete(calendar_feeds::revoke_for_client),
         )
-        .route("/me/calendar-feed", post(calendar_feeds::for_me))
+        .route(
+            "/me/calendar-feed",
+            post(calendar_feeds::for_me).delete(calendar_feeds::revoke_for_me),
+        )
         .route("/me/content-waiting", get(content::waiting))
         .route(
             "/agency/content-settings",

@@ -1,15 +1,18 @@
 //! `/account`: the member's profile, password change (which signs out every
-//! other session) and their API tokens (create with a scope they may hold,
-//! secret shown once; revoke).
+//! other session), their API tokens (create with a scope they may hold,
+//! secret shown once; revoke) and their calendar feed URL (create or
+//! replace, shown once; revoke).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use baton_store::calendar_feeds::FeedScope;
 use baton_store::members;
 use baton_store::tokens::{self, Scope};
 
 use super::error_page::{form_error, too_many_attempts};
+use super::feeds::{self, FeedCard};
 use super::form::{check_csrf, ClientMeta, FormData, QueryData};
 use super::layout::{agency_of, render, see_other, Layout, Opt};
 use super::{timefmt, WebError};
@@ -23,7 +26,8 @@ pub struct TokenRow {
     pub name: String,
     pub scope: &'static str,
     pub created: String,
-    pub last_used: String,
+    /// `None`: never used.
+    pub last_used: Option<timefmt::Stamp>,
     pub revoked: Option<String>,
 }
 
@@ -54,6 +58,7 @@ struct AccountPage {
     token_form: TokenForm,
     scopes: Vec<Opt>,
     new_secret: Option<NewSecret>,
+    feed: FeedCard,
 }
 
 #[derive(Default)]
@@ -61,6 +66,8 @@ struct Extras {
     password_error: Option<String>,
     token_form: Option<TokenForm>,
     new_secret: Option<NewSecret>,
+    /// A calendar feed URL just made, shown once.
+    new_feed_url: Option<String>,
 }
 
 async fn render_account(
@@ -79,10 +86,7 @@ async fn render_account(
         .into_iter()
         .map(|t| TokenRow {
             created: timefmt::local_date(t.created_at, &tz),
-            last_used: t
-                .last_used_at
-                .map(|at| timefmt::relative(at, now))
-                .unwrap_or_else(|| "never".into()),
+            last_used: t.last_used_at.map(|at| timefmt::stamp(at, now, &tz)),
             revoked: t.revoked_at.map(|at| timefmt::local_date(at, &tz)),
             id: t.id,
             name: t.name,
@@ -108,6 +112,14 @@ async fn render_account(
             Opt::new(s.key(), label, &token_form.scope)
         })
         .collect();
+    let feed = FeedCard::load(
+        state,
+        session,
+        &FeedScope::Member(me.id.clone()),
+        &tz,
+        extras.new_feed_url,
+    )
+    .await?;
     let page = AccountPage {
         layout: Layout::app(&agency, session, "Account", "account").with_notice(notice),
         name: me.name.clone(),
@@ -124,6 +136,7 @@ async fn render_account(
         token_form,
         scopes,
         new_secret: extras.new_secret,
+        feed,
     };
     Ok(render(status, &page))
 }
@@ -276,4 +289,36 @@ pub async fn revoke_token(
     )
     .await?;
     Ok(see_other("/account?notice=token_revoked"))
+}
+
+/// `POST /account/calendar-feed`: a new URL of this member's calendar feed
+/// (the previous one stops working), shown once.
+pub async fn create_feed(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let scope = FeedScope::Member(session.member().id.clone());
+    let url = feeds::create_url(&state, &session, &scope).await?;
+    let extras = Extras {
+        new_feed_url: Some(url),
+        ..Extras::default()
+    };
+    render_account(&state, &session, None, extras, StatusCode::OK).await
+}
+
+/// `POST /account/calendar-feed/revoke`: this member's feed URL stops
+/// working.
+pub async fn revoke_feed(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let scope = FeedScope::Member(session.member().id.clone());
+    let notice = feeds::revoke_url(&state, &session, &scope).await?;
+    Ok(see_other(&format!(
+        "/account?notice={notice}#calendar-feed"
+    )))
 }

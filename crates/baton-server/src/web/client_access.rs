@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use baton_core::access::{AccessStatus, Mover, WaitingOn};
+use baton_core::human;
 use baton_core::lifecycle::Lifecycle;
 use baton_core::platforms::Platform;
 use baton_core::CoreError;
@@ -33,37 +34,6 @@ use super::layout::{see_other, Opt};
 use super::{timefmt, WebError};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-
-const MINUTE_MS: i64 = 60_000;
-const HOUR_MS: i64 = 60 * MINUTE_MS;
-
-/// A duration for people: "3 d 4 h", "5 h 12 min", "40 min", rounded to the
-/// smallest unit shown. Negative durations read as zero.
-pub(crate) fn duration(ms: i64) -> String {
-    let ms = ms.max(0);
-    if ms == 0 {
-        return "0 min".into();
-    }
-    let minutes = (ms + MINUTE_MS / 2) / MINUTE_MS;
-    if minutes == 0 {
-        return "under 1 min".into();
-    }
-    if minutes >= 24 * 60 {
-        let hours = (ms + HOUR_MS / 2) / HOUR_MS;
-        let (d, h) = (hours / 24, hours % 24);
-        return if h == 0 {
-            format!("{d} d")
-        } else {
-            format!("{d} d {h} h")
-        };
-    }
-    let (h, m) = (minutes / 60, minutes % 60);
-    match (h, m) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    }
-}
 
 /// A file size for people: "812 bytes", "12 KB", "1.4 MB".
 fn size(bytes: i64) -> String {
@@ -146,9 +116,9 @@ pub struct RequestView {
     pub badge: &'static str,
     pub waiting: Option<Waiting>,
     pub stuck: Option<String>,
-    pub stuck_ago: String,
+    pub stuck_at: Option<timefmt::Stamp>,
     pub failed_reason: Option<String>,
-    /// "Verified by Ana Ortiz, Mar 3, 2026, 14:05".
+    /// "Verified by Ana Ortiz, Tue 3 Mar, 14:05".
     pub verified: Option<String>,
     pub verify_note: Option<String>,
     pub granted: Option<String>,
@@ -211,9 +181,9 @@ pub struct LinkView {
     pub expires: String,
     pub expires_iso: String,
     pub opens: i64,
-    pub last_opened: Option<String>,
+    pub last_opened: Option<timefmt::Stamp>,
     pub reminders: i64,
-    pub last_reminded: Option<String>,
+    pub last_reminded: Option<timefmt::Stamp>,
     pub next_reminder: Option<String>,
     /// Where reminders go by email.
     pub contact: Option<String>,
@@ -393,10 +363,7 @@ fn request_view(
         },
         badge: status_badge(s),
         waiting,
-        stuck_ago: r
-            .stuck_at
-            .map(|t| timefmt::relative(t, now))
-            .unwrap_or_default(),
+        stuck_at: r.stuck_at.map(|t| timefmt::stamp(t, now, tz)),
         stuck: r.stuck_message.clone(),
         failed_reason: (s == AccessStatus::Failed)
             .then(|| r.failed_reason.clone())
@@ -443,9 +410,9 @@ fn link_view(l: Link, lifecycle: Lifecycle, tz: &TimeZone, now: i64) -> LinkView
         expires: timefmt::local(l.expires_at, tz),
         expires_iso: timefmt::machine(l.expires_at),
         opens: l.open_count,
-        last_opened: l.last_opened_at.map(|t| timefmt::relative(t, now)),
+        last_opened: l.last_opened_at.map(|t| timefmt::stamp(t, now, tz)),
         reminders: l.reminder_count,
-        last_reminded: l.last_reminded_at.map(|t| timefmt::relative(t, now)),
+        last_reminded: l.last_reminded_at.map(|t| timefmt::stamp(t, now, tz)),
         next_reminder: l.next_reminder_at.map(|t| timefmt::local(t, tz)),
         contact: l.contact_email,
         regenerated: l.regenerated_at.map(|t| timefmt::local(t, tz)),
@@ -470,9 +437,12 @@ fn kpi_line(
     ) {
         return (
             format!(
-                "Time to verified access: {} ({} in business hours; contract signed {} → access complete {})",
-                duration(ms),
-                duration(calendar.business_between(signed, done)),
+                "Time to verified access: {} ({} in business time; contract signed {} → access complete {})",
+                human::duration(ms),
+                human::business_duration(
+                    calendar.business_between(signed, done),
+                    calendar.business_days_ms(1.0)
+                ),
                 timefmt::local_date(signed, tz),
                 timefmt::local_date(done, tz)
             ),
@@ -1184,33 +1154,6 @@ pub async fn download_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_like_people_write_them() {
-        let min = MINUTE_MS;
-        let hour = HOUR_MS;
-        let day = 24 * HOUR_MS;
-        for (ms, want) in [
-            (-5 * min, "0 min"),
-            (0, "0 min"),
-            (10_000, "under 1 min"),
-            (40 * min, "40 min"),
-            (40 * min + 29_000, "40 min"),
-            (40 * min + 31_000, "41 min"),
-            (59 * min + 40_000, "1 h"),
-            (5 * hour, "5 h"),
-            (5 * hour + 12 * min, "5 h 12 min"),
-            (23 * hour + 59 * min, "23 h 59 min"),
-            (23 * hour + 59 * min + 40_000, "1 d"),
-            (3 * day + 4 * hour, "3 d 4 h"),
-            (3 * day + 4 * hour + 29 * min, "3 d 4 h"),
-            (3 * day + 4 * hour + 31 * min, "3 d 5 h"),
-            (2 * day + 23 * hour + 40 * min, "3 d"),
-            (400 * day, "400 d"),
-        ] {
-            assert_eq!(duration(ms), want, "{ms}");
-        }
-    }
 
     #[test]
     fn file_sizes() {

@@ -326,7 +326,11 @@ fn event_label(event_type: &str) -> String {
 /// What an onboarding or access event says beyond its label: the platform and
 /// the note, reason or message typed with it; a reminder's text when it was
 /// not emailed (so the team can send it).
-fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
+fn event_detail(
+    event_type: &str,
+    data: &serde_json::Value,
+    tz: &jiff::tz::TimeZone,
+) -> Option<String> {
     let text = |k: &str| {
         data.get(k)
             .and_then(|v| v.as_str())
@@ -372,7 +376,7 @@ fn event_detail(event_type: &str, data: &serde_json::Value) -> Option<String> {
             topics::SOP_RUN_AT_RISK | topics::SOP_RUN_BREACHED => data
                 .get("due_at")
                 .and_then(|v| v.as_i64())
-                .map(|d| format!("due {}", baton_core::clock::rfc3339(d))),
+                .map(|d| format!("due {}", timefmt::local(d, tz))),
             topics::SOP_RUN_PAUSED => text("reason").map(|r| format!("waiting: {r}")),
             topics::SOP_RUN_CANCELLED => text("reason").map(String::from),
             topics::SOP_RUN_COMPLETED => data.get("on_time").and_then(|v| v.as_bool()).map(|ok| {
@@ -449,7 +453,7 @@ fn event_view(e: Event, tz: &jiff::tz::TimeZone, now: i64) -> EventView {
         occurred_iso: timefmt::machine(e.occurred_at),
         ago: timefmt::relative(e.occurred_at, now),
         recorded,
-        note: e.note.or_else(|| event_detail(&e.event_type, &e.data)),
+        note: e.note.or_else(|| event_detail(&e.event_type, &e.data, tz)),
     }
 }
 
@@ -862,11 +866,16 @@ mod event_detail_tests {
             ),
             (topics::LINK_CREATED, json!({"link_id": "lnk_1"}), None),
         ] {
-            assert_eq!(event_detail(t, &data).as_deref(), want, "{t}");
+            assert_eq!(
+                event_detail(t, &data, &jiff::tz::TimeZone::UTC).as_deref(),
+                want,
+                "{t}"
+            );
         }
         let copy = event_detail(
             topics::REMINDER_SENT,
             &json!({"channel": "copy", "text": "Hi Acme"}),
+            &jiff::tz::TimeZone::UTC,
         )
         .unwrap();
         assert!(copy.contains("copy and send") && copy.ends_with("Hi Acme"));

@@ -15,11 +15,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use baton_core::human;
 use baton_store::clients::{self, Client};
 use baton_store::content_metrics::{self, GroupMetrics, MetricsFilter};
 use baton_store::members::{self, Member};
 
-use super::client_access::duration;
 use super::form::QueryData;
 use super::layout::{agency_of, render, Layout, Opt};
 use super::{timefmt, WebError};
@@ -30,8 +30,6 @@ use crate::state::AppState;
 /// default, as on the dashboard.
 const PERIODS: &[i64] = &[30, 90, 365];
 const DAY_MS: i64 = 86_400_000;
-const MINUTE_MS: i64 = 60_000;
-const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/content/metrics", get(page))
@@ -49,36 +47,16 @@ fn decimal(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
 }
 
-/// A calendar duration ("2 d 4 h"), or a dash.
+/// A calendar duration ("2 days 4 h"), or a dash.
 fn calendar(ms: Option<i64>) -> String {
-    ms.map(duration).unwrap_or_else(|| "—".into())
+    ms.map(human::duration).unwrap_or_else(|| "—".into())
 }
 
-/// Business time in business hours, never days (a business day is whatever
-/// the agency's hours make it): "40 business min", "2.5 business h",
-/// "9 business h", "52 business h". Negative durations read as zero.
-fn business(ms: i64) -> String {
-    let ms = ms.max(0);
-    if ms == 0 {
-        return "0 business h".into();
-    }
-    let minutes = (ms + MINUTE_MS / 2) / MINUTE_MS;
-    if minutes == 0 {
-        return "under 1 business min".into();
-    }
-    if minutes < 60 {
-        return format!("{minutes} business min");
-    }
-    // Tenths of an hour below 10 h, whole hours above.
-    let tenths = (ms + HOUR_MS / 20) / (HOUR_MS / 10);
-    if tenths < 100 && tenths % 10 != 0 {
-        return format!("{}.{} business h", tenths / 10, tenths % 10);
-    }
-    format!("{} business h", (ms + HOUR_MS / 2) / HOUR_MS)
-}
-
-fn business_opt(ms: Option<i64>) -> String {
-    ms.map(business).unwrap_or_else(|| "—".into())
+/// Business time in business days of the agency's length (`day_ms`):
+/// "5 business h", "2 business days 4 h", or a dash.
+fn business(ms: Option<i64>, day_ms: i64) -> String {
+    ms.map(|ms| human::business_duration(ms, day_ms))
+        .unwrap_or_else(|| "—".into())
 }
 
 /// "1 item", "3 items".
@@ -109,7 +87,8 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(g: &GroupMetrics, href: Option<String>) -> Row {
+    /// `day_ms`: one business day of the agency's calendar.
+    fn of(g: &GroupMetrics, href: Option<String>, day_ms: i64) -> Row {
         let m = &g.metrics;
         Row {
             key: g.key.clone(),
@@ -123,8 +102,8 @@ impl Row {
             pass_rate: percent(m.approval_pass_rate),
             cycle_median: calendar(m.approval_cycle_median_ms),
             cycle_p90: calendar(m.approval_cycle_p90_ms),
-            business_median: business_opt(g.approval_business_median_ms),
-            business_p90: business_opt(g.approval_business_p90_ms),
+            business_median: business(g.approval_business_median_ms, day_ms),
+            business_p90: business(g.approval_business_p90_ms, day_ms),
         }
     }
 }
@@ -169,7 +148,7 @@ const DEFINITIONS: &[Definition] = &[
     },
     Definition {
         term: "Business time",
-        meaning: "The same cycle counted only within the agency's business hours (nights, weekends and holidays left out).",
+        meaning: "The same cycle counted only within the agency's business hours (nights, weekends and holidays left out); a business day is one working day of the agency's calendar.",
     },
 ];
 
@@ -247,7 +226,7 @@ async fn page(
         client_id: client.as_ref().map(|c| c.id.clone()),
         creative_id: creative.as_ref().map(|m| m.id.clone()),
     };
-    let (agency, report, summaries, active) = tokio::try_join!(
+    let (agency, report, summaries, active, (calendar, _)) = tokio::try_join!(
         agency_of(&state, &session),
         async {
             // `to` is exclusive: count an item submitted this very millisecond.
@@ -255,7 +234,9 @@ async fn page(
         },
         async { Ok(clients::summaries(&state.db, agency_id, true).await?) },
         async { Ok(members::list_active(&state.db, agency_id).await?) },
+        async { Ok(baton_store::calendars::get(&state.db, agency_id).await?) },
     )?;
+    let day_ms = calendar.business_days_ms(1.0);
     let tz = timefmt::zone(&agency.timezone);
 
     let selected_client = client.as_ref().map_or("", |c| c.id.as_str());
@@ -310,16 +291,16 @@ async fn page(
         ),
         clients,
         creatives,
-        overall: Row::of(&report.overall, None),
+        overall: Row::of(&report.overall, None, day_ms),
         by_client: report
             .by_client
             .iter()
-            .map(|g| Row::of(g, Some(format!("/clients/{}/content", g.key))))
+            .map(|g| Row::of(g, Some(format!("/clients/{}/content", g.key)), day_ms))
             .collect(),
         by_creative: report
             .by_creative
             .iter()
-            .map(|g| Row::of(g, None))
+            .map(|g| Row::of(g, None, day_ms))
             .collect(),
         client,
         definitions: DEFINITIONS,
@@ -332,25 +313,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn business_time_reads_in_business_hours() {
-        let min = MINUTE_MS;
-        let hour = HOUR_MS;
-        for (ms, want) in [
-            (-5 * min, "0 business h"),
-            (0, "0 business h"),
-            (10_000, "under 1 business min"),
-            (40 * min, "40 business min"),
-            (59 * min, "59 business min"),
-            (59 * min + 40_000, "1 business h"),
-            (2 * hour + 30 * min, "2.5 business h"),
-            (2 * hour + 2 * min, "2 business h"),
-            (9 * hour, "9 business h"),
-            (9 * hour + 56 * min, "9.9 business h"),
-            (9 * hour + 58 * min, "10 business h"),
-            (10 * hour + 20 * min, "10 business h"),
-            (52 * hour + 31 * min, "53 business h"),
+    fn business_time_reads_in_the_agencys_business_days() {
+        let hour = 3_600_000;
+        for (ms, day_ms, want) in [
+            (Some(2 * hour), 8 * hour, "2 business h"),
+            (Some(20 * hour), 8 * hour, "2 business days 4 h"),
+            // A 10-hour business day.
+            (Some(20 * hour), 10 * hour, "2 business days 0 h"),
+            (None, 8 * hour, "—"),
         ] {
-            assert_eq!(business(ms), want, "{ms}");
+            assert_eq!(business(ms, day_ms), want, "{ms:?} of {day_ms}");
         }
     }
 
@@ -363,7 +335,7 @@ mod tests {
         assert_eq!(decimal(Some(1.0)), "1.0");
         assert_eq!(decimal(Some(2.0 / 3.0)), "0.7");
         assert_eq!(decimal(None), "—");
-        assert_eq!(calendar(Some(2 * 86_400_000 + 4 * HOUR_MS)), "2 d 4 h");
+        assert_eq!(calendar(Some(2 * DAY_MS + 4 * 3_600_000)), "2 days 4 h");
         assert_eq!(calendar(None), "—");
         assert_eq!(items(1), "1 item");
         assert_eq!(items(0), "0 items");

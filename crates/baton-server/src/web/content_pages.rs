@@ -6,6 +6,11 @@
 //! cancel) and the calendar (`/content/calendar?month=2026-11` or
 //! `?week=2026-W48`, in the agency's time zone).
 //!
+//! A client's board also holds the client's calendar feed card (create or
+//! replace the secret `.ics` URL, shown once; revoke): the board is where
+//! the team looks after one client's content, and the feed is exactly that
+//! client's scheduled and published content.
+//!
 //! Every form posts to its own address and comes back to the item with a
 //! notice; a refusal of the store (422 invalid, 409 impossible, 403 not an
 //! approver) renders the item again with the message at that form and what
@@ -29,6 +34,7 @@ use baton_core::content_files::{self, Preview};
 use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
 use baton_core::{ids, CoreError};
 use baton_store::agencies::Agency;
+use baton_store::calendar_feeds::FeedScope;
 use baton_store::clients::{self, Client};
 use baton_store::content::{
     self, Item, ItemFilter, ItemPatch, NewComment, NewDecision, NewItem, NewVersion, Participants,
@@ -40,6 +46,7 @@ use jiff::civil::{Date, ISOWeekDate, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
+use super::feeds::{self, FeedCard};
 use super::form::{
     check_csrf, csrf_refused, multipart_refused, FormData, QueryData, UNREADABLE_UPLOAD,
 };
@@ -76,6 +83,8 @@ pub fn router() -> Router<AppState> {
         .route("/content", get(agency_board))
         .route("/content/calendar", get(calendar))
         .route("/clients/{id}/content", get(client_board).post(create))
+        .route("/clients/{id}/calendar-feed", post(create_feed))
+        .route("/clients/{id}/calendar-feed/revoke", post(revoke_feed))
         .route("/content/{id}", get(item_page))
         .route("/content/{id}/participants", post(participants))
         .route("/content/{id}/caption", post(caption))
@@ -353,6 +362,8 @@ struct BoardPage {
     cap: i64,
     form: NewForm,
     channels: Vec<Opt>,
+    /// The client's calendar feed (client boards only).
+    feed: Option<FeedCard>,
 }
 
 async fn by_status(
@@ -376,6 +387,7 @@ async fn render_board(
     client_id: Option<&str>,
     q: &QueryData,
     form: NewForm,
+    new_feed_url: Option<String>,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let agency_id = session.agency_id();
@@ -498,6 +510,19 @@ async fn render_board(
         .map(|c| Opt::new(c.key, c.name, &form.channel))
         .collect();
     channels.push(Opt::new("other", "Other (type it below)", &form.channel));
+    let feed = match &client {
+        Some(c) => Some(
+            FeedCard::load(
+                state,
+                session,
+                &FeedScope::Client(c.id.clone()),
+                &tz,
+                new_feed_url,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let page = BoardPage {
         layout: layout(&agency, session, &title, Some(q)),
         archived: client
@@ -514,6 +539,7 @@ async fn render_board(
         cap: COLUMN_CAP,
         form,
         channels,
+        feed,
     };
     Ok(render(status, &page))
 }
@@ -530,6 +556,7 @@ async fn agency_board(
         None,
         &q,
         NewForm::default(),
+        None,
         StatusCode::OK,
     )
     .await
@@ -548,6 +575,7 @@ async fn client_board(
         Some(&id),
         &q,
         NewForm::default(),
+        None,
         StatusCode::OK,
     )
     .await
@@ -624,9 +652,50 @@ async fn create(
         Some(&client.id),
         &QueryData::default(),
         typed,
+        None,
         status,
     )
     .await
+}
+
+/// `POST /clients/{id}/calendar-feed`: a new URL of the client's calendar
+/// feed (the previous one stops working), shown once on the board.
+async fn create_feed(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let url = feeds::create_url(&state, &session, &FeedScope::Client(id.clone())).await?;
+    render_board(
+        &state,
+        &session,
+        Some(&id),
+        &QueryData::default(),
+        NewForm::default(),
+        Some(url),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /clients/{id}/calendar-feed/revoke`: the client's feed URL stops
+/// working.
+async fn revoke_feed(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    // Read through the store first: another agency's id is a 404 here too.
+    let client = clients::get(&state.db, session.agency_id(), &id).await?;
+    let notice = feeds::revoke_url(&state, &session, &FeedScope::Client(client.id.clone())).await?;
+    Ok(see_other(&format!(
+        "/clients/{}/content?notice={notice}#calendar-feed",
+        client.id
+    )))
 }
 
 // -------------------------------------------------------------------- item --
@@ -731,7 +800,7 @@ pub struct QaLine {
     pub key: String,
     pub label: String,
     pub done: bool,
-    /// "Ana Ortiz, Mar 3, 2026, 14:05".
+    /// "Ana Ortiz, Tue 3 Mar, 14:05".
     pub done_note: Option<String>,
 }
 
@@ -836,7 +905,7 @@ struct ItemPage {
     qa_done: usize,
     qa_complete: bool,
     qa_editable: bool,
-    /// "Last QA change by Ana Ortiz, Mar 3, 2026, 14:05".
+    /// "Last QA change by Ana Ortiz, Tue 3 Mar, 14:05".
     qa_by: Option<String>,
     publish: Option<When>,
     published: Option<When>,
@@ -1941,11 +2010,11 @@ pub struct CalItem {
 pub struct CalDay {
     /// "2026-11-03".
     pub iso: String,
-    /// "3" in the month grid, "Tuesday, Nov 3" in the week list.
+    /// "3" in the month grid, "Tuesday 3 Nov" in the week list.
     pub label: String,
     /// "Tue", shown on phones where the grid has no weekday row.
     pub wd: String,
-    /// "Tuesday, Nov 3, 2026" for screen readers.
+    /// "Tuesday 3 November 2026" for screen readers.
     pub long: String,
     /// Inside the month shown (the grid pads with the neighbours' days).
     pub inside: bool,
@@ -2113,10 +2182,10 @@ async fn calendar(
                 iso: day.to_string(),
                 label: match period {
                     Period::Month(_) => day.day().to_string(),
-                    Period::Week(_) => day.strftime("%A, %b %-d").to_string(),
+                    Period::Week(_) => day.strftime("%A %-d %b").to_string(),
                 },
                 wd: day.strftime("%a").to_string(),
-                long: day.strftime("%A, %b %-d, %Y").to_string(),
+                long: day.strftime("%A %-d %B %Y").to_string(),
                 inside: match period {
                     Period::Month(m) => day.year() == m.year() && day.month() == m.month(),
                     Period::Week(_) => true,
@@ -2156,8 +2225,8 @@ async fn calendar(
                 "Week {}, {} · {} – {}",
                 monday.iso_week_date().week(),
                 monday.iso_week_date().year(),
-                monday.strftime("%b %-d"),
-                last.strftime("%b %-d")
+                monday.strftime("%-d %b"),
+                last.strftime("%-d %b")
             ),
             format!("?week={}", week_key(shift(monday, (-7).days())?)),
             format!("?week={}", week_key(shift(monday, 7.days())?)),

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
+use baton_core::human;
 use baton_core::lifecycle::Lifecycle;
 use baton_core::sop::RunStatus;
 use baton_store::clients::{self, ClientSummary};
 use baton_store::{access_kpis, access_requests, sop_runs};
 use jiff::tz::TimeZone;
 
-use super::client_access::duration;
 use super::client_page::{member_options, NewClientForm};
 use super::form::QueryData;
 use super::layout::{agency_of, render, Layout, Opt};
@@ -38,7 +38,7 @@ pub struct ClientRow {
 
 /// Time to verified access over the last 90 days.
 pub struct AccessKpiCard {
-    /// "median 2 d 5 h · 90th percentile 6 d 1 h · 12 clients", or `None`
+    /// "median 2 days 5 h · 90th percentile 6 days 1 h · 12 clients", or `None`
     /// when no client completed access in the period.
     pub summary: Option<String>,
     pub waiting: i64,
@@ -166,8 +166,8 @@ fn kpi_card(k: &access_kpis::AgencyAccessKpi, days: i64) -> AccessKpiCard {
     let summary = match (k.median_ms, k.p90_ms) {
         (Some(median), Some(p90)) if k.clients > 0 => Some(format!(
             "median {} · 90th percentile {} · {} client{}",
-            duration(median),
-            duration(p90),
+            human::duration(median),
+            human::duration(p90),
             k.clients,
             if k.clients == 1 { "" } else { "s" }
         )),

@@ -1,6 +1,11 @@
 //! `GET /feeds/{token}.ics`: the content calendar as iCalendar for calendar
 //! apps. The token is the capability (no login); a wrong or revoked token
 //! gets a plain 404. Events cover 90 days back to a year ahead.
+//!
+//! Also the "calendar feed" card the team manages these URLs with (on
+//! `/account` for their own, on a client's content board for the client's):
+//! whether one works and since when, create or replace (the URL shown once,
+//! with a Copy button), revoke.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -8,14 +13,104 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use baton_core::ical::{self, IcsEvent};
-use baton_store::calendar_feeds;
+use baton_store::calendar_feeds::{self, FeedScope};
+use jiff::tz::TimeZone;
 
+use super::{timefmt, WebError};
+use crate::auth::session::WebSession;
 use crate::state::AppState;
 
 const DAY: i64 = 86_400_000;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/feeds/{file}", get(feed))
+}
+
+/// The calendar feed card of a page.
+pub struct FeedCard {
+    /// "My calendar feed", "Client calendar feed".
+    pub title: &'static str,
+    /// What the calendar shows, one sentence.
+    pub what: String,
+    /// Where its forms post: `{action}` creates or replaces, `{action}/revoke`
+    /// revokes.
+    pub action: String,
+    /// Since when the current URL works; `None`: no URL works.
+    pub since: Option<timefmt::Stamp>,
+    /// Who made the current URL.
+    pub by: String,
+    /// The URL just made, shown this once.
+    pub new_url: Option<String>,
+}
+
+impl FeedCard {
+    /// The card of `scope` as it is now; `new_url` when one was just made.
+    pub(super) async fn load(
+        state: &AppState,
+        session: &WebSession,
+        scope: &FeedScope,
+        tz: &TimeZone,
+        new_url: Option<String>,
+    ) -> Result<FeedCard, WebError> {
+        let active = calendar_feeds::active(&state.db, session.agency_id(), scope).await?;
+        let (title, what, action) = match scope {
+            FeedScope::Member(_) => (
+                "My calendar feed",
+                "The scheduled and published content of your clients and of the items you review or approve."
+                    .to_string(),
+                "/account/calendar-feed".to_string(),
+            ),
+            FeedScope::Client(c) => (
+                "Client calendar feed",
+                "This client's scheduled and published content.".to_string(),
+                format!("/clients/{c}/calendar-feed"),
+            ),
+        };
+        Ok(FeedCard {
+            title,
+            what,
+            action,
+            since: active
+                .as_ref()
+                .map(|a| timefmt::stamp(a.created_at, state.now(), tz)),
+            by: active.map(|a| a.created_by).unwrap_or_default(),
+            new_url,
+        })
+    }
+}
+
+/// Makes a new URL for `scope` (the previous one stops working): the URL.
+pub(super) async fn create_url(
+    state: &AppState,
+    session: &WebSession,
+    scope: &FeedScope,
+) -> Result<String, WebError> {
+    let token = calendar_feeds::create(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        scope,
+    )
+    .await?;
+    Ok(state.config.feed_url(&token))
+}
+
+/// Revokes the URL of `scope`: the `?notice=` key that says what happened.
+pub(super) async fn revoke_url(
+    state: &AppState,
+    session: &WebSession,
+    scope: &FeedScope,
+) -> Result<&'static str, WebError> {
+    let revoked = calendar_feeds::revoke(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        scope,
+    )
+    .await?;
+    Ok(if revoked { "feed_revoked" } else { "feed_none" })
 }
 
 fn not_found() -> Response {

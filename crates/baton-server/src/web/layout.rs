@@ -107,6 +107,8 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "settings_saved" => "Settings saved.",
         "password_changed" => "Password changed. Your other sessions were signed out.",
         "token_revoked" => "Token revoked. It no longer works.",
+        "feed_revoked" => "Calendar feed revoked: its URL no longer works.",
+        "feed_none" => "There was no calendar feed to revoke.",
         "member_deactivated" => {
             "Member deactivated: their sessions ended and their API tokens were revoked."
         }

@@ -40,6 +40,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub use error_page::WebError;
+pub use timefmt::with_now;
 
 /// The web app's routes, wrapped in the same-origin check and a layer that
 /// turns any bare error response into the HTML error page.
@@ -90,6 +91,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/account/calendar-feed", post(account::create_feed))
+        .route("/account/calendar-feed/revoke", post(account::revoke_feed))
         .route("/invite/{token}", get(invite::page).post(invite::accept))
         .route("/static/app.css", get(assets::app_css))
         .route("/static/app.js", get(assets::app_js))

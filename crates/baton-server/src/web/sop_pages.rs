@@ -27,7 +27,6 @@ use baton_store::sops::{self, Sop};
 use baton_store::{members, StoreError};
 use jiff::tz::TimeZone;
 
-use super::client_access::duration;
 use super::error_page::form_error;
 use super::form::{check_csrf, FormData, QueryData};
 use super::layout::{agency_of, notice_text, render, see_other, Layout, Opt};
@@ -218,7 +217,10 @@ impl RunLine {
             if done <= r.due_at {
                 ("done on time".to_string(), false)
             } else {
-                (format!("done {} late", duration(done - r.due_at)), true)
+                (
+                    format!("done {} late", human::duration(done - r.due_at)),
+                    true,
+                )
             }
         } else if paused.is_some() {
             (
@@ -226,9 +228,9 @@ impl RunLine {
                 now >= r.due_at,
             )
         } else if r.due_at > now {
-            (format!("in {}", duration(r.due_at - now)), false)
+            (format!("in {}", human::duration(r.due_at - now)), false)
         } else {
-            (format!("{} overdue", duration(now - r.due_at)), true)
+            (format!("{} overdue", human::duration(now - r.due_at)), true)
         };
         RunLine {
             id: r.id.clone(),
@@ -319,8 +321,9 @@ fn notice_view(n: Notice, now: i64, tz: &TimeZone) -> NoticeView {
         unread: n.read_at.is_none(),
         at: When::at(n.created_at, tz),
         ago: timefmt::relative(n.created_at, now),
-        title: n.title,
-        body: n.body,
+        // Notices stored before times were put in words say them in RFC 3339.
+        title: human::instants_in_text(&n.title, now, tz),
+        body: human::instants_in_text(&n.body, now, tz),
         href,
     }
 }
@@ -567,7 +570,7 @@ pub struct SopRow {
     pub items: usize,
     pub version: i64,
     pub customized: bool,
-    /// "Baton's default SOP library" or "Ana Ortiz, Mar 3, 2026, 14:05".
+    /// "Baton's default SOP library" or "Ana Ortiz, Tue 3 Mar, 14:05".
     pub changed: String,
     pub changed_iso: Option<String>,
 }

@@ -1,32 +1,67 @@
-//! Times for people: stored UTC milliseconds shown in the agency's time zone,
-//! relative ages ("3 days ago"), and `datetime-local` form values read back in
-//! that zone.
+//! Times for people: stored UTC milliseconds shown in the agency's time zone
+//! in words ("Tue 24 Nov, 10:41", see `baton_core::human`), relative ages
+//! ("3 days ago"), and `datetime-local` form values read back in that zone.
+//!
+//! Whether a time needs its year depends on "now": [`with_now`] (a layer on
+//! every route) keeps the request's "now" from the server's clock for the
+//! time of the request, so [`local`] and [`local_date`] need no extra
+//! argument and a test's manual clock decides as the real one would.
 
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use baton_core::clock::{Clock, SystemClock};
+use baton_core::human;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+
+use crate::state::AppState;
+
+tokio::task_local! {
+    /// "Now" of the request being answered, from the state's clock.
+    static NOW: i64;
+}
+
+/// Middleware: answers the request with its "now" set for [`local`].
+pub async fn with_now(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    NOW.scope(state.now(), next.run(req)).await
+}
+
+/// The request's "now"; the wall clock outside a request.
+fn now() -> i64 {
+    NOW.try_with(|n| *n)
+        .unwrap_or_else(|_| SystemClock.now_ms())
+}
 
 /// The agency's zone; an unknown name (cannot be stored, but be safe) is UTC.
 pub fn zone(name: &str) -> TimeZone {
     TimeZone::get(name).unwrap_or(TimeZone::UTC)
 }
 
-/// "Mar 3, 2026, 14:05" in `tz`.
+/// "Tue 24 Nov, 10:41" in `tz` ("Tue 24 Nov 2027, 10:41" in another year).
 pub fn local(ms: i64, tz: &TimeZone) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(ts) => ts
-            .to_zoned(tz.clone())
-            .strftime("%b %-d, %Y, %H:%M")
-            .to_string(),
-        Err(_) => String::new(),
-    }
+    human::when(ms, now(), tz)
 }
 
-/// "Mar 3, 2026" in `tz`.
+/// "Tue 24 Nov" in `tz` (with the year when it is not this year).
 pub fn local_date(ms: i64, tz: &TimeZone) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(ts) => ts.to_zoned(tz.clone()).strftime("%b %-d, %Y").to_string(),
-        Err(_) => String::new(),
+    human::day(ms, now(), tz)
+}
+
+/// A moment shown as its age ("3 days ago"), with the time in words for a
+/// `<time>` element's `title` and the machine form for its `datetime`.
+pub struct Stamp {
+    pub ago: String,
+    pub local: String,
+    pub iso: String,
+}
+
+/// `ms` as a [`Stamp`] at `now` in `tz`.
+pub fn stamp(ms: i64, now: i64, tz: &TimeZone) -> Stamp {
+    Stamp {
+        ago: relative(ms, now),
+        local: local(ms, tz),
+        iso: machine(ms),
     }
 }
 
@@ -80,14 +115,31 @@ pub fn parse_local(value: &str, tz: &TimeZone) -> Result<i64, String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn formats_in_the_agency_zone() {
+    #[tokio::test]
+    async fn formats_in_the_agency_zone_in_words() {
         let berlin = zone("Europe/Berlin");
-        // 2026-03-01T08:30:00Z is 09:30 in Berlin (CET).
+        // 2026-03-01T08:30:00Z is Sunday 09:30 in Berlin (CET).
         let ms = 1_772_353_800_000;
-        assert_eq!(local(ms, &berlin), "Mar 1, 2026, 09:30");
-        assert_eq!(local(ms, &TimeZone::UTC), "Mar 1, 2026, 08:30");
-        assert_eq!(local_date(ms, &berlin), "Mar 1, 2026");
+        let (l, lu, d) = NOW
+            .scope(ms + 86_400_000, async {
+                (
+                    local(ms, &berlin),
+                    local(ms, &TimeZone::UTC),
+                    local_date(ms, &berlin),
+                )
+            })
+            .await;
+        assert_eq!(l, "Sun 1 Mar, 09:30");
+        assert_eq!(lu, "Sun 1 Mar, 08:30");
+        assert_eq!(d, "Sun 1 Mar");
+        // A year later the year is said.
+        let (l, d) = NOW
+            .scope(ms + 366 * 86_400_000, async {
+                (local(ms, &berlin), local_date(ms, &berlin))
+            })
+            .await;
+        assert_eq!(l, "Sun 1 Mar 2026, 09:30");
+        assert_eq!(d, "Sun 1 Mar 2026");
         assert_eq!(machine(ms), "2026-03-01T08:30:00Z");
         assert_eq!(zone("Mars/Olympus"), TimeZone::UTC);
     }
