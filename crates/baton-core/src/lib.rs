@@ -27,5 +27,6 @@ pub mod secret;
 pub mod sop;
 pub mod uploads;
 pub mod validate;
+pub mod weblinks;
 
 pub use error::CoreError;

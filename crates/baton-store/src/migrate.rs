@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_files",
         include_str!("../migrations/0006_content_files.sql"),
     ),
+    (
+        9,
+        "link_reminders",
+        include_str!("../migrations/0009_link_reminders.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 6,
-        "one row per migration (foundation, onboarding, calendar, sops, content, content_files)"
+        versions, 7,
+        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, link_reminders)"
     );
     again.close().await;
     t.cleanup().await;
