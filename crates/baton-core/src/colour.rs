@@ -43,6 +43,24 @@ pub fn contrast(a: Rgb, b: Rgb) -> f64 {
     (hi + 0.05) / (lo + 0.05)
 }
 
+/// The dark text colour Baton puts on light backgrounds.
+pub const INK: Rgb = [0x1b, 0x1f, 0x24];
+
+/// The text colour for a background of colour `bg`: white, else ink, else
+/// (for mid tones where neither reaches 4.5:1) pure black, which always
+/// does. Every page that puts text on an agency's colour (the team app's
+/// theme, the client's link) picks it here, so a light brand colour is kept
+/// with dark text rather than replaced.
+pub fn text_on(bg: Rgb) -> Rgb {
+    if contrast(bg, WHITE) >= 4.5 {
+        WHITE
+    } else if contrast(bg, INK) >= 4.5 {
+        INK
+    } else {
+        BLACK
+    }
+}
+
 /// `c`, darkened until it reads on white at 4.5:1 (links, text in the
 /// brand colour).
 pub fn readable_on_white(c: Rgb) -> Rgb {
@@ -78,5 +96,24 @@ mod tests {
         for c in [[255, 215, 0], [127, 255, 0], WHITE, [0x1f, 0x4f, 0xd1]] {
             assert!(contrast(readable_on_white(c), WHITE) >= 4.5, "{c:?}");
         }
+    }
+
+    #[test]
+    fn text_on_any_background_reads() {
+        // Mid tones are the worst case: every grey level must still pass.
+        for v in 0..=255u8 {
+            let c = [v, v, v];
+            assert!(contrast(c, text_on(c)) >= 4.5, "grey {v}");
+        }
+        for c in ["#1f4fd1", "#ffd700", "#f5e663", "#7fff00", "#808080"] {
+            let c = parse_hex(c).unwrap();
+            assert!(contrast(c, text_on(c)) >= 4.5, "{c:?}");
+        }
+        assert_eq!(text_on(parse_hex("#1f4fd1").unwrap()), WHITE);
+        assert_eq!(
+            text_on(parse_hex("#f5e663").unwrap()),
+            INK,
+            "light: dark text"
+        );
     }
 }

@@ -29,5 +29,6 @@ pub mod secret;
 pub mod sop;
 pub mod uploads;
 pub mod validate;
+pub mod weblinks;
 
 pub use error::CoreError;

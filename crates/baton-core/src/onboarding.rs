@@ -284,31 +284,85 @@ pub fn validate_answers(
     Ok(out)
 }
 
-/// The reminder a client gets while requests wait on them, ready to send by
-/// email or to copy. The link itself is not in it: Baton keeps only the
-/// link's hash, so the reminder points to the message that carried it.
+/// A request named in a reminder: platform, permission level, and the
+/// agency's reason when it failed.
+pub type ReminderItem = (String, String, Option<String>);
+
+/// How a reminder points the client to their link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderLink<'a> {
+    /// The link itself (the server derives it; see `secret::link_token`).
+    Url(&'a str),
+    /// Only the day it was sent, for a link whose URL the server cannot
+    /// make again (made before links were derivable, or the server's secret
+    /// key changed since): the reminder points to that earlier message.
+    SentOn(&'a str),
+}
+
+/// A link's URL as recorded (in a reminder's event): the address up to
+/// `/o/`, the token replaced by `…`, like the request logs.
+pub fn redact_link(url: &str) -> String {
+    match url.find("/o/") {
+        Some(i) => format!("{}…", &url[..i + 3]),
+        None => "…".into(),
+    }
+}
+
+/// Stands for the link's URL in a reminder waiting to be emailed, so the
+/// queued message never holds the link: the sender puts the URL in at the
+/// last moment. Control characters cannot occur in names, so it cannot
+/// collide with an agency's or client's name.
+pub const LINK_SLOT: &str = "\u{1}onboarding-link\u{1}";
+
+/// The reminder a client gets while required requests wait on them, ready
+/// to send by email or to copy. `required` are listed as needed; `optional`
+/// ones, if any, are mentioned as optional (a member may also remind about
+/// optional ones alone, when every required request is done).
 pub fn reminder_text(
     agency: &str,
     client: &str,
-    link_sent_on: &str,
-    pending: &[(String, String, Option<String>)],
+    link: ReminderLink<'_>,
+    required: &[ReminderItem],
+    optional: &[ReminderItem],
 ) -> String {
-    let mut s = format!(
-        "Hi {client} team,\n\nA quick reminder from {agency}: we still need access to \
-         the following before we can start working for you:\n\n"
-    );
-    for (platform, permission, reason) in pending {
+    let line = |s: &mut String, (platform, permission, reason): &ReminderItem| {
         s.push_str(&format!("- {platform} ({permission})"));
         if let Some(r) = reason {
             s.push_str(&format!(" — we could not use it yet: {r}"));
         }
         s.push('\n');
+    };
+    let mut s = format!("Hi {client} team,\n\n");
+    if required.is_empty() {
+        s.push_str(&format!(
+            "A quick note from {agency}: we have everything we need from you. If you can, \
+             these optional ones would help too:\n\n"
+        ));
+        optional.iter().for_each(|r| line(&mut s, r));
+    } else {
+        s.push_str(&format!(
+            "A quick reminder from {agency}: we still need access to the following before \
+             we can start working for you:\n\n"
+        ));
+        required.iter().for_each(|r| line(&mut s, r));
+        if !optional.is_empty() {
+            s.push_str("\nOptional, if you can (these do not hold anything up):\n");
+            optional.iter().for_each(|r| line(&mut s, r));
+        }
+    }
+    let steps = "step has instructions, and \"I'm stuck\" reaches us directly if anything is \
+                 unclear";
+    match link {
+        ReminderLink::Url(url) => s.push_str(&format!(
+            "\nPlease open your onboarding link:\n{url}\n\nEach {steps}. "
+        )),
+        ReminderLink::SentOn(day) => s.push_str(&format!(
+            "\nPlease open the onboarding link we sent you on {day}; each {steps}. "
+        )),
     }
     s.push_str(&format!(
-        "\nPlease open the onboarding link we sent you on {link_sent_on}; each step has \
-         instructions, and \"I'm stuck\" reaches us directly if anything is unclear. \
-         Please never send passwords: every platform above lets you add {agency} as a partner.\n\n\
-         Thank you,\n{agency}\n"
+        "Please never send passwords: every platform above lets you add {agency} as a \
+         partner.\n\nThank you,\n{agency}\n"
     ));
     s
 }
@@ -425,18 +479,46 @@ mod tests {
             ..s
         };
         assert_eq!(off.next_reminder(0, 0), None);
+        let item = |p: &str, l: &str, r: Option<&str>| (p.into(), l.into(), r.map(Into::into));
+        let required = [item("Google Ads", "Standard", Some("wrong account"))];
+        let optional = [item("Pinterest", "Analyst", None)];
         let text = reminder_text(
             "Northwind",
             "Acme",
-            "3 March",
-            &[(
-                "Google Ads".into(),
-                "Standard".into(),
-                Some("wrong account".into()),
-            )],
+            ReminderLink::SentOn("3 March"),
+            &required,
+            &[],
         );
         assert!(text.contains("Google Ads (Standard)"));
         assert!(text.contains("wrong account"));
-        assert!(text.contains("3 March"));
+        assert!(text.contains("we sent you on 3 March"));
+        assert!(!text.contains("Optional"));
+        // With the link: the URL on its own line; optional ones as optional.
+        let url = "https://ops.example/o/abc";
+        let text = reminder_text(
+            "Northwind",
+            "Acme",
+            ReminderLink::Url(url),
+            &required,
+            &optional,
+        );
+        assert!(text.contains(&format!("\n{url}\n")), "{text}");
+        assert!(!text.contains("we sent you on"));
+        let (need, opt) = text.split_once("Optional, if you can").expect(&text);
+        assert!(need.contains("Google Ads") && !need.contains("Pinterest"));
+        assert!(opt.contains("- Pinterest (Analyst)"));
+        // Only optional ones left (a member's reminder): said so.
+        let text = reminder_text("N", "A", ReminderLink::Url(url), &[], &optional);
+        assert!(text.contains("we have everything we need"), "{text}");
+        assert!(text.contains("Pinterest") && !text.contains("we still need"));
+        assert_eq!(redact_link(url), "https://ops.example/o/…");
+        assert_eq!(redact_link("nonsense"), "…");
+        // The slot is what the email sender replaces.
+        let queued = reminder_text("N", "A", ReminderLink::Url(LINK_SLOT), &required, &[]);
+        assert_eq!(queued.matches(LINK_SLOT).count(), 1);
+        assert_eq!(
+            queued.replace(LINK_SLOT, url),
+            reminder_text("N", "A", ReminderLink::Url(url), &required, &[])
+        );
     }
 }

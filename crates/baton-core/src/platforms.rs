@@ -119,8 +119,11 @@ impl Platform {
             .position(|p| p.key == permission_key)
     }
 
-    /// The instructions with placeholders filled in. A setting the agency has not supplied becomes
-    /// "[ask {agency} for their {label}]" so the client is never shown a raw `{placeholder}`.
+    /// The instructions with placeholders filled in. A setting the agency has
+    /// not supplied becomes a neutral phrase, "{agency}'s {label}", so the
+    /// client is never shown a raw `{placeholder}` or a note meant for the
+    /// agency; [`Platform::render_step_lines`] also says which
+    /// step lacks what, and [`setup_warnings`] tells the agency.
     ///
     /// `{permission}` becomes the level's name (the key itself if the platform
     /// has no such level); `{asset}` without an asset becomes neutral text.
@@ -133,6 +136,21 @@ impl Platform {
         permission_key: &str,
         asset: Option<&str>,
     ) -> Vec<String> {
+        self.render_step_lines(agency_name, settings, permission_key, asset)
+            .into_iter()
+            .map(|l| l.text)
+            .collect()
+    }
+
+    /// [`Platform::render_steps`], each step with the settings it needed
+    /// that the agency has not supplied (for a note under the step).
+    pub fn render_step_lines(
+        &self,
+        agency_name: &str,
+        settings: &BTreeMap<String, String>,
+        permission_key: &str,
+        asset: Option<&str>,
+    ) -> Vec<RenderedLine> {
         let agency = agency_display(agency_name);
         let permission = self
             .permission(permission_key)
@@ -147,6 +165,21 @@ impl Platform {
             .collect()
     }
 
+    /// The settings this platform's client-facing text uses that have no
+    /// value in `settings` (missing or blank), in the platform's order.
+    pub fn missing_settings(&self, settings: &BTreeMap<String, String>) -> Vec<&SettingField> {
+        let used: HashSet<&str> = self
+            .instructions
+            .iter()
+            .chain(&self.mistakes)
+            .flat_map(|t| placeholders(t))
+            .collect();
+        self.settings
+            .iter()
+            .filter(|f| used.contains(f.key.as_str()) && setting_value(settings, &f.key).is_none())
+            .collect()
+    }
+
     /// Same filling for `mistakes`. `{permission}` and `{asset}` have no
     /// value here and are left as written; the catalog does not use them.
     pub fn render_mistakes(
@@ -157,7 +190,7 @@ impl Platform {
         let agency = agency_display(agency_name);
         self.mistakes
             .iter()
-            .map(|line| self.fill(line, agency, settings, None, None))
+            .map(|line| self.fill(line, agency, settings, None, None).text)
             .collect()
     }
 
@@ -168,14 +201,21 @@ impl Platform {
         settings: &BTreeMap<String, String>,
         permission: Option<&str>,
         asset: Option<&str>,
-    ) -> String {
+    ) -> RenderedLine {
         let mut out = String::with_capacity(text.len() + 32);
+        let mut missing = Vec::new();
         for segment in scan(text) {
             match segment {
                 Segment::Text(t) => out.push_str(t),
                 Segment::Placeholder(name) => {
                     match self.placeholder_value(name, agency, settings, permission, asset) {
-                        Some(value) => out.push_str(&value),
+                        Some(Ok(value)) => out.push_str(&value),
+                        Some(Err(field)) => {
+                            out.push_str(&format!("{agency}'s {}", field.label));
+                            if !missing.contains(&field.label) {
+                                missing.push(field.label.clone());
+                            }
+                        }
                         None => {
                             out.push('{');
                             out.push_str(name);
@@ -185,9 +225,11 @@ impl Platform {
                 }
             }
         }
-        out
+        RenderedLine { text: out, missing }
     }
 
+    /// A placeholder's value; `Err` names a setting the agency has not
+    /// supplied; `None` is a name the platform does not know.
     fn placeholder_value(
         &self,
         name: &str,
@@ -195,26 +237,97 @@ impl Platform {
         settings: &BTreeMap<String, String>,
         permission: Option<&str>,
         asset: Option<&str>,
-    ) -> Option<String> {
+    ) -> Option<Result<String, &SettingField>> {
         match name {
-            "agency" => Some(agency.to_string()),
-            "permission" => permission.map(str::to_string),
-            "asset" => asset.map(str::to_string),
+            "agency" => Some(Ok(agency.to_string())),
+            "permission" => permission.map(|p| Ok(p.to_string())),
+            "asset" => asset.map(|a| Ok(a.to_string())),
             _ => {
                 let field = self.settings.iter().find(|s| s.key == name)?;
                 Some(
-                    match settings
-                        .get(name)
-                        .map(|v| v.trim())
-                        .filter(|v| !v.is_empty())
-                    {
-                        Some(value) => value.to_string(),
-                        None => format!("[ask {agency} for their {}]", field.label),
-                    },
+                    setting_value(settings, name)
+                        .map(str::to_string)
+                        .ok_or(field),
                 )
             }
         }
     }
+}
+
+/// A line of client-facing text, filled in, with the labels of the settings
+/// it needed that the agency has not supplied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedLine {
+    pub text: String,
+    pub missing: Vec<String>,
+}
+
+/// The agency's value for a setting, when it has a non-blank one.
+fn setting_value<'a>(settings: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    settings
+        .get(key)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// A requested platform whose client-facing steps need agency settings
+/// that are not filled in (Settings → Onboarding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupWarning {
+    /// The platform's key.
+    pub platform: String,
+    pub platform_name: String,
+    /// The settings it lacks, in the platform's order.
+    pub missing: Vec<SettingField>,
+}
+
+impl SetupWarning {
+    /// "Shopify: the steps need your Shopify Partner organization name, which
+    /// is not set. …" for the team.
+    pub fn message(&self) -> String {
+        let labels: Vec<&str> = self.missing.iter().map(|f| f.label.as_str()).collect();
+        let list = match labels.as_slice() {
+            [] => String::new(),
+            [one] => one.to_string(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        };
+        let (it, is) = if labels.len() == 1 {
+            ("it", "is")
+        } else {
+            ("them", "are")
+        };
+        format!(
+            "{}: the client's steps need your {list}, which {is} not set. The client is told \
+             you will send {it}; enter {it} under Settings → Onboarding and the steps show {it}.",
+            self.platform_name
+        )
+    }
+}
+
+/// For each of `platform_keys` (first occurrence, in order) found in
+/// `catalog` whose client-facing text needs settings without a value, what
+/// is missing. Computed when a link is made and whenever its card is shown,
+/// so entering the value clears the warning.
+pub fn setup_warnings(
+    catalog: &[Platform],
+    platform_keys: &[&str],
+    settings: &BTreeMap<String, String>,
+) -> Vec<SetupWarning> {
+    let mut seen = HashSet::new();
+    platform_keys
+        .iter()
+        .filter(|k| seen.insert(**k))
+        .filter_map(|k| catalog.iter().find(|p| p.key == *k))
+        .filter_map(|p| {
+            let missing: Vec<SettingField> =
+                p.missing_settings(settings).into_iter().cloned().collect();
+            (!missing.is_empty()).then(|| SetupWarning {
+                platform: p.key.clone(),
+                platform_name: p.name.clone(),
+                missing,
+            })
+        })
+        .collect()
 }
 
 /// The agency's name as shown to a client; never empty.
@@ -820,18 +933,111 @@ mod tests {
     }
 
     #[test]
-    fn render_steps_asks_for_a_missing_setting() {
+    fn a_missing_setting_reads_neutrally_and_is_reported() {
         let page = get("meta_page");
         for supplied in [settings(&[]), settings(&[("meta_business_id", "   ")])] {
-            let all = page
-                .render_steps("Northwind", &supplied, "content", None)
-                .join("\n");
+            let lines = page.render_step_lines("Northwind", &supplied, "content", None);
+            let all: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+            let all = all.join("\n");
             assert!(
-                all.contains("[ask Northwind for their Meta Business ID]"),
+                all.contains("Enter Northwind's Business ID: Northwind's Meta Business ID."),
+                "{all}"
+            );
+            assert!(
+                !all.contains('[') && !all.contains("ask Northwind"),
                 "{all}"
             );
             assert!(all.contains("the one you agreed with Northwind"), "{all}");
+            // The step that needs it says so, the others do not.
+            let flagged: Vec<&RenderedLine> =
+                lines.iter().filter(|l| !l.missing.is_empty()).collect();
+            assert!(!flagged.is_empty());
+            for l in &lines {
+                assert_eq!(
+                    l.missing.is_empty(),
+                    !l.text.contains("Northwind's Meta Business ID"),
+                    "{}",
+                    l.text
+                );
+            }
+            assert_eq!(flagged[0].missing, ["Meta Business ID"]);
+            let missing = page.missing_settings(&supplied);
+            assert_eq!(missing.len(), 1);
+            assert_eq!(missing[0].key, "meta_business_id");
         }
+        let filled = settings(&[("meta_business_id", "123")]);
+        assert!(page.missing_settings(&filled).is_empty());
+        assert!(page
+            .render_step_lines("Northwind", &filled, "content", None)
+            .iter()
+            .all(|l| l.missing.is_empty()));
+    }
+
+    #[test]
+    fn setup_warnings_name_each_platform_once_with_what_it_lacks() {
+        let catalog = builtin();
+        let values = settings(&[("agency_email", "ops@northwind.example")]);
+        let w = setup_warnings(
+            catalog,
+            &[
+                "shopify",
+                "ga4",
+                "meta_page",
+                "shopify",
+                "no_such",
+                "instagram",
+            ],
+            &values,
+        );
+        let got: Vec<(&str, Vec<&str>)> = w
+            .iter()
+            .map(|w| {
+                (
+                    w.platform.as_str(),
+                    w.missing.iter().map(|f| f.key.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("shopify", vec!["shopify_partner_name"]),
+                ("meta_page", vec!["meta_business_id"]),
+                ("instagram", vec!["meta_business_id"]),
+            ]
+        );
+        let m = w[0].message();
+        assert!(
+            m.starts_with("Shopify store: the client's steps need your Shopify Partner organization name, which is not set."),
+            "{m}"
+        );
+        assert!(m.contains("Settings → Onboarding"), "{m}");
+        // Every value filled in: no warnings for the whole catalog.
+        let all: BTreeMap<String, String> = settings_fields(catalog)
+            .into_iter()
+            .map(|f| (f.key, "x".to_string()))
+            .collect();
+        let keys: Vec<&str> = catalog.iter().map(|p| p.key.as_str()).collect();
+        assert!(setup_warnings(catalog, &keys, &all).is_empty());
+        // None filled in: every platform with settings is named.
+        let none = setup_warnings(catalog, &keys, &BTreeMap::new());
+        assert_eq!(
+            none.len(),
+            catalog.iter().filter(|p| !p.settings.is_empty()).count()
+        );
+        let two = SetupWarning {
+            platform: "x".into(),
+            platform_name: "X".into(),
+            missing: get("meta_page")
+                .settings
+                .iter()
+                .chain(&get("ga4").settings)
+                .cloned()
+                .collect(),
+        };
+        assert!(two
+            .message()
+            .contains("need your Meta Business ID and Agency access email, which are not set"));
     }
 
     #[test]

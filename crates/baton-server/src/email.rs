@@ -49,6 +49,14 @@ pub struct OutgoingEmail {
     /// Shown as the sender's name, e.g. the agency ("Northwind Social").
     #[serde(default)]
     pub from_name: Option<String>,
+    /// An onboarding link (`lnk_…`) whose URL goes where `text` holds
+    /// [`baton_core::onboarding::LINK_SLOT`], made at sending so the queued
+    /// message never holds it; when it cannot be made, `fallback_text` is
+    /// sent instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onboarding_link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_text: Option<String>,
 }
 
 /// A ready SMTP transport and sender.

@@ -27,12 +27,16 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::http::{
+    header, Extensions, HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Version,
+};
 use axum::routing::get;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -70,6 +74,41 @@ pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     path.into()
 }
 
+/// Whether a response is worth compressing: text Baton writes itself (HTML,
+/// CSS, JavaScript, SVG, JSON, problem+json, iCalendar). Files people
+/// uploaded and download (draft files with `Range` support, brand-kit
+/// files; all sent with `Content-Disposition`) pass through unchanged, so
+/// their length, ranges and bytes stay exactly as stored.
+fn compressible(headers: &axum::http::HeaderMap) -> bool {
+    if headers.contains_key(header::CONTENT_DISPOSITION) {
+        return false;
+    }
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "text/html"
+            | "text/css"
+            | "text/javascript"
+            | "application/javascript"
+            | "image/svg+xml"
+            | "application/json"
+            | "application/problem+json"
+            | "text/calendar"
+            | "text/plain"
+    )
+}
+
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
@@ -84,6 +123,12 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), web::with_now))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        // gzip or brotli, as the client's Accept-Encoding asks.
+        .layer(CompressionLayer::new().compress_when(
+            SizeAbove::default().and(|_: StatusCode, _: Version, h: &HeaderMap, _: &Extensions| {
+                compressible(h)
+            }),
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(error::ApiError::Internal("handler panicked".into()))
@@ -129,6 +174,43 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_text_baton_writes_is_compressed() {
+        use axum::http::{header, HeaderMap, HeaderValue};
+        let with = |ct: &'static str, disposition: bool| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            if disposition {
+                h.insert(
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_static("attachment"),
+                );
+            }
+            super::compressible(&h)
+        };
+        for ct in [
+            "text/html; charset=utf-8",
+            "text/css; charset=utf-8",
+            "application/json",
+            "application/problem+json",
+            "text/calendar; charset=utf-8",
+            "text/javascript; charset=utf-8",
+            "image/svg+xml",
+        ] {
+            assert!(with(ct, false), "{ct}");
+            assert!(!with(ct, true), "{ct} as a download");
+        }
+        for ct in [
+            "image/png",
+            "video/mp4",
+            "application/pdf",
+            "application/octet-stream",
+        ] {
+            assert!(!with(ct, false), "{ct}");
+        }
+        assert!(!super::compressible(&HeaderMap::new()), "no type");
+    }
+
     #[test]
     fn tokens_never_reach_logged_paths() {
         for (path, logged) in [

@@ -51,13 +51,27 @@ pub async fn expire_links(state: &AppState) -> Result<usize, baton_store::StoreE
     Ok(n)
 }
 
-async fn send_email(state: &AppState, payload: &str) -> Result<(), String> {
+async fn send_email(state: &AppState, agency_id: &str, payload: &str) -> Result<(), String> {
     let mailer = state
         .mailer
         .as_ref()
         .ok_or_else(|| "SMTP is not configured on this server".to_string())?;
-    let m: crate::email::OutgoingEmail =
+    let mut m: crate::email::OutgoingEmail =
         serde_json::from_str(payload).map_err(|e| format!("bad email job: {e}"))?;
+    if let Some(link_id) = m.onboarding_link.take() {
+        // A reminder: the link's URL is made now, never queued.
+        let url = match crate::reminders::link_url(state, agency_id, &link_id).await {
+            Ok(u) => u,
+            Err(baton_store::StoreError::NotFound) => None,
+            Err(e) => return Err(format!("making the link's URL: {e}")),
+        };
+        let slot = baton_core::onboarding::LINK_SLOT;
+        m.text = match (url, m.fallback_text.take()) {
+            (Some(url), _) => m.text.replace(slot, &url),
+            (None, Some(fallback)) => fallback,
+            (None, None) => m.text.replace(slot, ""),
+        };
+    }
     mailer.send(&m).await
 }
 
@@ -93,7 +107,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
                     }
                 }
             }
-            "email" => match send_email(state, &job.payload).await {
+            "email" => match send_email(state, &job.agency_id, &job.payload).await {
                 Ok(()) => done.push(job.id.clone()),
                 Err(e) => {
                     // Back off 1, 2, 4 … minutes, at most an hour apart.

@@ -828,9 +828,10 @@ async fn a_link_is_created_with_its_url_once_and_listed_without_it() {
     g.expect(200, "get link");
     assert!(g.body.get("url").is_none() && !g.text.contains(&token));
     assert_eq!(&g.body, line);
-    // The link's fields are the created answer minus url/requests.
+    // The link's fields are the created answer minus url/requests (and the
+    // settings it lacks, computed when it is made).
     let mut created = r.body.as_object().unwrap().clone();
-    for k in ["url", "custom_domain_url", "requests"] {
+    for k in ["url", "custom_domain_url", "requests", "setup_warnings"] {
         created.remove(k);
     }
     assert_eq!(Value::Object(created), g.body);
@@ -1302,10 +1303,12 @@ async fn remind_names_what_waits_on_the_client_then_409() {
     assert!(text.contains(&meta), "{text}");
     assert!(text.contains(&gads), "{text}");
     assert!(text.contains("Slow Responder"), "{text}");
-    assert!(
-        !text.contains(&token) && !text.contains(&url),
-        "no secret in the text"
-    );
+    // The reminder carries the link itself (made again from the server's
+    // key: only its hash is stored), and the link opens.
+    assert!(text.contains(&format!("\n{url}\n")), "{text}");
+    assert_eq!(m.body["includes_link"], true);
+    assert_eq!(m.body["required_pending"], 2);
+    assert_eq!(link_page_status(&api, &token).await, 200);
     let g = api.get(&format!("/api/v1/onboarding-links/{id}"), t).await;
     assert!(g.body["last_reminded_at"].is_string(), "{}", g.text);
     // No body at all works too.
@@ -1836,5 +1839,301 @@ async fn an_expired_link_closes_and_regenerating_reopens_it() {
     )
     .await
     .expect(200, "remind the regenerated link");
+    app.shutdown().await;
+}
+
+// ------------------------------------------------- setup warnings --
+
+#[tokio::test]
+async fn a_new_link_flags_the_agency_settings_its_steps_need() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Acme Bakery").await;
+    api.patch(
+        "/api/v1/agency/onboarding",
+        t,
+        json!({"platform_values": {"agency_email": "ops@northwind.example"}}),
+    )
+    .await
+    .expect(200, "one value set");
+    let body = json!({"requests": [
+        {"platform": "shopify"}, {"platform": "ga4"}, {"platform": "meta_page"}, {"platform": "instagram"}
+    ]});
+    let r = new_link(&api, t, &client, body.clone()).await;
+    let warnings = r.body["setup_warnings"].as_array().expect("setup_warnings");
+    let got: Vec<(&str, Vec<&str>)> = warnings
+        .iter()
+        .map(|w| {
+            (
+                w["platform"].as_str().unwrap(),
+                w["missing"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m.as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("shopify", vec!["shopify_partner_name"]),
+            ("meta_page", vec!["meta_business_id"]),
+            ("instagram", vec!["meta_business_id"]),
+        ],
+        "ga4's agency_email is set"
+    );
+    let shopify = &warnings[0];
+    assert_eq!(shopify["platform_name"], "Shopify store");
+    let message = shopify["message"].as_str().unwrap();
+    assert!(
+        message.contains("Shopify Partner organization name"),
+        "{message}"
+    );
+    assert!(message.contains("Settings → Onboarding"), "{message}");
+
+    // The client's page never shows the agency's note.
+    let page = api
+        .http
+        .get(format!("{}/steps", r.body["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("[ask") && !page.contains("not set"),
+        "{page}"
+    );
+
+    // Filled in: the next link (and the regenerated one) carries none.
+    api.patch(
+        "/api/v1/agency/onboarding",
+        t,
+        json!({"platform_values": {
+            "agency_email": "ops@northwind.example",
+            "meta_business_id": "1234567890",
+            "shopify_partner_name": "Northwind Partners"
+        }}),
+    )
+    .await
+    .expect(200, "all values set");
+    let r2 = new_link(&api, t, &client, body).await;
+    assert_eq!(r2.body["setup_warnings"], json!([]));
+    let g = api
+        .post(
+            &format!("/api/v1/onboarding-links/{}/regenerate", r.id()),
+            t,
+            json!({}),
+        )
+        .await;
+    g.expect(200, "regenerate");
+    assert_eq!(g.body["setup_warnings"], json!([]));
+
+    // Documented.
+    let doc = api.get("/api/openapi.json", "").await;
+    let schemas = &doc.body["components"]["schemas"];
+    let created = schemas["CreatedLinkOut"].to_string();
+    assert!(
+        created.contains("\"setup_warnings\"") && created.contains("SetupWarningOut"),
+        "{created}"
+    );
+    for field in ["platform", "platform_name", "missing", "message"] {
+        assert!(
+            schemas["SetupWarningOut"]["properties"][field].is_object(),
+            "{field}"
+        );
+    }
+    for field in ["includes_link", "required_pending"] {
+        assert!(
+            schemas["ReminderOut"]["properties"][field].is_object(),
+            "{field}"
+        );
+    }
+    app.shutdown().await;
+}
+
+// ------------------------------------------------------- reminders --
+
+#[tokio::test]
+async fn a_reminder_carries_the_link_without_storing_it() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Acme Bakery").await;
+    let r = new_link(
+        &api,
+        t,
+        &client,
+        json!({"requests": [{"platform": "meta_page"}, {"platform": "pinterest", "required": false}]}),
+    )
+    .await;
+    let id = r.id();
+    let url = r.body["url"].as_str().unwrap().to_string();
+    let token = link_token(&url);
+    let remind = format!("/api/v1/onboarding-links/{id}/remind");
+
+    let m = api.post(&remind, t, json!({})).await;
+    m.expect(200, "remind");
+    let text = m.body["text"].as_str().unwrap();
+    assert!(text.contains(&format!("\n{url}\n")), "{text}");
+    assert_eq!(m.body["includes_link"], true);
+    assert_eq!(
+        (
+            m.body["pending"].as_u64(),
+            m.body["required_pending"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert!(text.contains("Optional, if you can"), "{text}");
+    // Regenerated: the reminder carries the new link, which opens; the old
+    // one does not.
+    let g = api
+        .post(
+            &format!("/api/v1/onboarding-links/{id}/regenerate"),
+            t,
+            json!({}),
+        )
+        .await;
+    g.expect(200, "regenerate");
+    let url2 = g.body["url"].as_str().unwrap().to_string();
+    let m = api.post(&remind, t, json!({})).await;
+    let text = m.body["text"].as_str().unwrap();
+    assert!(text.contains(&url2) && !text.contains(&url), "{text}");
+    assert_eq!(link_page_status(&api, &link_token(&url2)).await, 200);
+    assert_eq!(link_page_status(&api, &token).await, 404);
+
+    // With an Idempotency-Key the text (a secret) is not replayed.
+    let key = |k: &'static str| {
+        api.send(
+            api.request(Method::POST, &remind, t)
+                .header("idempotency-key", k)
+                .json(&json!({})),
+        )
+    };
+    key("remind-once").await.expect(200, "first");
+    let again = key("remind-once").await;
+    again.problem(409, "replayed");
+    assert!(!again.text.contains(&url2));
+
+    // What is recorded shows where the link pointed, never the link.
+    let events = api
+        .get(&format!("/api/v1/events?client={client}&limit=200"), t)
+        .await;
+    let reminders: Vec<&Value> = events
+        .items()
+        .iter()
+        .filter(|e| e["type"] == "onboarding.reminder_sent")
+        .collect();
+    assert_eq!(reminders.len(), 3, "{}", events.text);
+    for e in &reminders {
+        let recorded = e["data"]["text"].as_str().unwrap_or_default();
+        assert!(recorded.contains("/o/…"), "{recorded}");
+        assert_eq!(e["data"]["includes_link"], true);
+    }
+    let stored = stored_bytes(&app).await;
+    for s in [&url, &url2, &link_token(&url2)] {
+        assert!(!contains_bytes(&stored, s.as_bytes()), "{s} at rest");
+    }
+
+    // A link whose token the server cannot make again (made before this
+    // release, or under another secret key): the text points to the
+    // earlier message, as before.
+    common::execute_raw(
+        &app,
+        &format!("UPDATE onboarding_links SET token_salt = 'another-salt' WHERE id = '{id}'"),
+    )
+    .await;
+    let m = api.post(&remind, t, json!({})).await;
+    m.expect(200, "remind without the link");
+    assert_eq!(m.body["includes_link"], false);
+    let text = m.body["text"].as_str().unwrap();
+    assert!(
+        text.contains("the onboarding link we sent you on"),
+        "{text}"
+    );
+    assert!(!text.contains("/o/"), "{text}");
+    common::execute_raw(
+        &app,
+        &format!("UPDATE onboarding_links SET token_salt = NULL WHERE id = '{id}'"),
+    )
+    .await;
+    let m = api.post(&remind, t, json!({})).await;
+    assert_eq!(m.body["includes_link"], false);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn reminding_refuses_bad_ids_and_other_agencies() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Acme Bakery").await;
+    let r = new_link(&api, t, &client, json!({"requests": [{"platform": "ga4"}]})).await;
+    let id = r.id();
+    for bad in [UNKNOWN_LINK, "lnk_", "x", "cli_7ZZZZZZZZZZZZZZZZZZZZZZZZZ"] {
+        api.post(
+            &format!("/api/v1/onboarding-links/{bad}/remind"),
+            t,
+            json!({}),
+        )
+        .await
+        .problem(404, bad);
+    }
+    // Agency B cannot remind, regenerate or read agency A's link.
+    let other = app.other_agency("b@other.example").await;
+    for (m, p) in [
+        (
+            Method::POST,
+            format!("/api/v1/onboarding-links/{id}/remind"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/onboarding-links/{id}/regenerate"),
+        ),
+        (Method::GET, format!("/api/v1/onboarding-links/{id}")),
+    ] {
+        api.call(m, &p, &other.token, Some(&json!({})))
+            .await
+            .problem(404, &p);
+    }
+    let g = api.get(&format!("/api/v1/onboarding-links/{id}"), t).await;
+    assert!(
+        g.body["last_reminded_at"].is_null(),
+        "untouched: {}",
+        g.text
+    );
+    // The route takes no body: junk in one is ignored, never a 500.
+    let odd = api
+        .send(
+            api.request(
+                Method::POST,
+                &format!("/api/v1/onboarding-links/{id}/remind"),
+                t,
+            )
+            .header("content-type", "application/json")
+            .body("{not json"),
+        )
+        .await;
+    odd.expect(200, "remind ignores a body");
+    // Nothing left waiting on the client: 409.
+    let req = r.body["requests"][0]["id"].as_str().unwrap().to_string();
+    api.post(
+        &format!("/api/v1/access-requests/{req}/grant"),
+        t,
+        json!({}),
+    )
+    .await
+    .expect(200, "grant");
+    api.post(
+        &format!("/api/v1/onboarding-links/{id}/remind"),
+        t,
+        json!({}),
+    )
+    .await
+    .problem(409, "nothing waits");
     app.shutdown().await;
 }

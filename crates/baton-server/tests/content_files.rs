@@ -673,3 +673,55 @@ async fn a_draft_file_carries_its_caption() {
     assert_eq!(item["current_version"], 2);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn draft_downloads_are_never_compressed() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Harbor Fitness").await;
+    let id = new_item(&api, t, &client, "Rate card").await;
+    // A document that would shrink a lot if it were compressed.
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    for _ in 0..400 {
+        pdf.extend_from_slice(b"BT /F1 12 Tf (Spring launch) Tj ET\n");
+    }
+    upload(&api, t, &id, "rate card.pdf", &pdf, "")
+        .await
+        .expect(201, "upload");
+    let file_url = app.url(&format!("/api/v1/content/{id}/versions/1/file"));
+    let get = |range: Option<&'static str>| {
+        let mut rb = api
+            .http
+            .get(&file_url)
+            .bearer_auth(t)
+            .header("accept-encoding", "br, gzip");
+        if let Some(r) = range {
+            rb = rb.header("range", r);
+        }
+        rb.send()
+    };
+    let whole = get(None).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert!(whole.headers().get("content-encoding").is_none());
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    let part = get(Some("bytes=9-44")).await.unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(part.headers().get("content-encoding").is_none());
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 9-44/{}", pdf.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &pdf[9..45]);
+    // The item's JSON, on the other hand, is.
+    let json = api
+        .http
+        .get(app.url(&format!("/api/v1/content/{id}")))
+        .bearer_auth(t)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.headers()["content-encoding"], "gzip");
+}

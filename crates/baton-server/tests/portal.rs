@@ -439,10 +439,17 @@ async fn client_grants_gets_stuck_and_sees_the_agency_confirm() {
         p.html.find(&format!("id=\"req-{ads}\"")).unwrap(),
     );
     assert!(a < b && b < d);
+    // "I'm stuck" is a link that opens the message form on that card only.
+    let stuck_link = format!("href=\"/o/{}/steps?stuck={meta}#m-{meta}\"", link.token);
+    assert!(p.html.contains(&stuck_link), "{}", p.html);
+    assert!(!p.html.contains("<textarea id=\"m-"), "no form until asked");
+    let opened = get(&c, &format!("{steps}?stuck={meta}")).await;
+    opened.expect(200, "stuck form");
     assert!(
-        p.html.contains(&format!("<label for=\"m-{meta}\">")),
+        opened.html.contains(&format!("<label for=\"m-{meta}\">")),
         "the stuck textarea is labelled"
     );
+    assert_eq!(opened.html.matches("<textarea id=\"m-").count(), 1);
 
     // A cross-site post is refused and writes nothing.
     let before = trail(&app, &app.agency.id).await;
@@ -459,8 +466,9 @@ async fn client_grants_gets_stuck_and_sees_the_agency_confirm() {
     assert!(!p.html.contains("Northwind"));
     assert_eq!(trail(&app, &app.agency.id).await, before);
 
-    // Same-origin posts work (with or without an Origin header).
-    for id in [meta, ga4] {
+    // Same-origin posts work (with or without an Origin header); each
+    // returns to the next platform still waiting.
+    for (id, next) in [(meta, ga4), (ga4, ads)] {
         let p = read(
             c.post(format!("{}/requests/{id}/granted", link.url))
                 .header(ORIGIN, app.address.as_str())
@@ -472,7 +480,10 @@ async fn client_grants_gets_stuck_and_sees_the_agency_confirm() {
         p.expect(303, "grant");
         assert_eq!(
             p.location(),
-            format!("/o/{}/steps?done=granted", link.token)
+            format!(
+                "/o/{}/steps?done=granted&next={next}#req-{next}",
+                link.token
+            )
         );
     }
     // A second click is harmless.
@@ -494,7 +505,7 @@ async fn client_grants_gets_stuck_and_sees_the_agency_confirm() {
     p.expect(422, "empty stuck message");
     assert!(p.html.contains("Write a few words"), "{}", p.html);
     assert!(
-        p.html.contains("<details class=\"stuck\" open>"),
+        p.html.contains(&format!("<label for=\"m-{ads}\">")),
         "the form re-opens"
     );
     let p = post_form(
@@ -504,11 +515,15 @@ async fn client_grants_gets_stuck_and_sees_the_agency_confirm() {
     )
     .await;
     p.expect(303, "stuck");
-    assert_eq!(p.location(), format!("/o/{}/steps?done=stuck", link.token));
+    // Nothing else waits on the client: back at that card.
+    assert_eq!(
+        p.location(),
+        format!("/o/{}/steps?done=stuck&at={ads}#req-{ads}", link.token)
+    );
     assert!(event_types(&api, t, &link.client)
         .await
         .contains(&"access.client_stuck".to_string()));
-    let p = get(&c, &format!("{steps}?done=granted")).await;
+    let p = get(&c, &format!("{steps}?done=stuck&at={ads}")).await;
     assert!(
         shows_escaped(&p.html, "I can't find <Admin> settings"),
         "{}",
@@ -631,7 +646,7 @@ async fn answers_are_escaped_and_required_ones_enforced() {
     p.expect(303, "answers");
     assert_eq!(
         p.location(),
-        format!("/o/{}/steps?done=answers", link.token)
+        format!("/o/{}/steps?done=answers#questions", link.token)
     );
     let intake = api
         .get(&format!("/api/v1/clients/{}/intake", link.client), t)
@@ -731,7 +746,10 @@ async fn uploads_are_typed_sized_named_and_stored() {
     logo.extend_from_slice(&[7u8; 500]);
     let p = upload(&c, &files_url, "Logo final.png", &logo).await;
     p.expect(303, "png upload");
-    assert_eq!(p.location(), format!("/o/{}/steps?done=file", link.token));
+    assert_eq!(
+        p.location(),
+        format!("/o/{}/steps?done=file#files", link.token)
+    );
     let intake = api
         .get(&format!("/api/v1/clients/{}/intake", link.client), t)
         .await;
@@ -1006,37 +1024,50 @@ async fn branding_welcome_text_and_the_stylesheet() {
     let theme = get(&c, &app.url(&theme_href)).await;
     theme.expect(200, "theme");
     theme.private_headers("theme");
-    // Gold is too light for white text: the band falls back to the dark
-    // default; the gold stays on borders only.
-    assert!(theme.html.contains("--band:#1b1f24"), "{}", theme.html);
-    assert!(theme.html.contains("--btn:#0f766e"), "{}", theme.html);
+    // Gold is too light for white text: the band keeps the gold with dark
+    // text (as the team app's theme does); the dark accent keeps white.
+    assert!(
+        theme.html.contains("--band:#ffd700;--on-band:#1b1f24"),
+        "{}",
+        theme.html
+    );
+    assert!(
+        theme.html.contains("--btn:#0f766e;--on-btn:#ffffff"),
+        "{}",
+        theme.html
+    );
     assert!(theme.html.contains("--edge:#ffd700"), "{}", theme.html);
+    // The stylesheet writes text on the band and buttons in those colours.
+    assert!(css
+        .html
+        .contains(".band{background:var(--band);color:var(--on-band)}"));
+    assert!(css
+        .html
+        .contains("background:var(--btn);border-color:var(--btn);color:var(--on-btn)"));
     app.shutdown().await;
 }
 
 #[tokio::test]
-async fn steps_page_weighs_under_60_kb() {
+async fn steps_page_with_every_platform_weighs_under_60_kb() {
     let app = TestApp::spawn().await;
     let api = Api::new(&app);
     let t = &app.agency.token;
-    let link = client_with_link(
-        &api,
-        t,
-        "Acme Coffee",
-        json!([
-            {"platform": "meta_page", "asset": "Acme Coffee Roasters"},
-            {"platform": "instagram"},
-            {"platform": "meta_ad_account"},
-            {"platform": "google_ads"},
-            {"platform": "ga4", "permission": "analyst"},
-            {"platform": "linkedin_page"}
-        ]),
-    )
-    .await;
+    // Every built-in platform, each with an asset, the agency's values
+    // missing (the longest steps), every request still waiting.
+    let catalog = api.get("/api/v1/platforms", t).await;
+    catalog.expect(200, "platforms");
+    let requests: Vec<Value> = catalog
+        .items()
+        .iter()
+        .filter(|p| p["custom"] == false)
+        .map(|p| json!({"platform": p["key"], "asset": "Acme Coffee Roasters main account"}))
+        .collect();
+    assert_eq!(requests.len(), 22, "the whole shipped catalog");
+    let link = client_with_link(&api, t, "Acme Coffee", Value::Array(requests)).await;
     let c = browser();
     let p = get(&c, &format!("{}/steps", link.url)).await;
     p.expect(200, "steps");
-    assert_eq!(p.html.matches("class=\"card req\"").count(), 6);
+    assert_eq!(p.html.matches("class=\"card req").count(), 22);
     assert!(!p.html.contains("<script"), "works without JavaScript");
     let mut total = p.html.len();
     for marker in ["/o-static/portal.css", "/o-static/theme.css"] {
@@ -1049,10 +1080,23 @@ async fn steps_page_weighs_under_60_kb() {
         total += r.html.len();
     }
     println!(
-        "steps page with 6 requests: HTML {} bytes, HTML + CSS {total} bytes",
+        "steps page with all 22 platforms: HTML {} bytes, HTML + CSS {total} bytes",
         p.html.len()
     );
     assert!(total <= 60 * 1024, "HTML + CSS is {total} bytes");
+    // What travels when the browser asks for compression.
+    for encoding in ["br", "gzip"] {
+        let r = c
+            .get(format!("{}/steps", link.url))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-encoding"], encoding);
+        let sent = r.bytes().await.unwrap().len();
+        println!("  HTML sent with {encoding}: {sent} bytes");
+        assert!(sent * 4 < p.html.len(), "{encoding}: {sent} bytes");
+    }
     app.shutdown().await;
 }
 
@@ -1178,5 +1222,371 @@ async fn a_client_can_upload_at_most_the_file_limit() {
         intake.body["files"].as_array().unwrap().len(),
         baton_core::uploads::MAX_FILES_PER_CLIENT
     );
+    app.shutdown().await;
+}
+
+/// The part of `html` that is the card of request `id`.
+fn card<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<section class=\"card req\" id=\"req-{id}\">"))
+        .unwrap_or_else(|| panic!("no card {id}: {html}"));
+    let len = html[start..].find("</section>").expect("card end");
+    &html[start..start + len]
+}
+
+#[tokio::test]
+async fn granting_and_being_stuck_return_to_the_next_platform() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = client_with_link(
+        &api,
+        t,
+        "Acme Coffee",
+        json!([
+            {"platform": "meta_page"},
+            {"platform": "ga4", "permission": "analyst", "required": false},
+            {"platform": "google_ads"}
+        ]),
+    )
+    .await;
+    let (meta, ga4, ads) = (&link.requests[0], &link.requests[1], &link.requests[2]);
+    let c = browser();
+    let steps = format!("{}/steps", link.url);
+    let base = format!("/o/{}/steps", link.token);
+
+    // Optional requests say so on the first page and on their card;
+    // required ones do not.
+    let welcome = get(&c, &link.url).await;
+    assert_eq!(
+        welcome
+            .html
+            .matches("<span class=\"tag\">Optional</span>")
+            .count(),
+        1,
+        "{}",
+        welcome.html
+    );
+    let p = get(&c, &steps).await;
+    assert!(card(&p.html, ga4).contains("<span class=\"tag\">Optional</span>"));
+    assert!(card(&p.html, ga4).contains("Nothing waits on it."));
+    for id in [meta, ads] {
+        assert!(!card(&p.html, id).contains("Optional"), "{id}");
+    }
+
+    // The last card granted: the next one waiting is the first card.
+    let r = post_form(&c, &format!("{}/requests/{ads}/granted", link.url), &[]).await;
+    r.expect(303, "grant the last");
+    assert_eq!(
+        r.location(),
+        format!("{base}?done=granted&next={meta}#req-{meta}")
+    );
+    // There the thanks show in that card, not above the progress summary.
+    let p = get(&c, &app.url(r.location().split('#').next().unwrap())).await;
+    assert!(
+        card(&p.html, meta).contains("<p class=\"notice\" role=\"status\">Thank you."),
+        "{}",
+        p.html
+    );
+    assert_eq!(p.html.matches("role=\"status\"").count(), 1);
+
+    // Stuck on the first: on to the next still waiting (the optional one).
+    let r = post_form(
+        &c,
+        &format!("{}/requests/{meta}/stuck", link.url),
+        &[("message", "Which business portfolio?")],
+    )
+    .await;
+    r.expect(303, "stuck");
+    assert_eq!(
+        r.location(),
+        format!("{base}?done=stuck&next={ga4}#req-{ga4}")
+    );
+    let p = get(&c, &app.url(r.location().split('#').next().unwrap())).await;
+    assert!(card(&p.html, ga4).contains("Your message was sent to Northwind Social."));
+
+    // Granting the first leaves the optional one; granting that leaves
+    // nothing: back to the progress summary, with the notice above it.
+    let r = post_form(&c, &format!("{}/requests/{meta}/granted", link.url), &[]).await;
+    assert_eq!(
+        r.location(),
+        format!("{base}?done=granted&next={ga4}#req-{ga4}")
+    );
+    let r = post_form(&c, &format!("{}/requests/{ga4}/granted", link.url), &[]).await;
+    assert_eq!(r.location(), format!("{base}?done=granted#progress"));
+    let p = get(&c, &app.url(&format!("{base}?done=granted"))).await;
+    let notice = p.html.find("role=\"status\"").expect("notice");
+    assert!(notice < p.html.find("id=\"progress\"").unwrap());
+    assert!(p.html.contains("3 of 3 done"));
+    // A second click on a granted card (Back, then the button): the same.
+    let r = post_form(&c, &format!("{}/requests/{meta}/granted", link.url), &[]).await;
+    assert_eq!(r.location(), format!("{base}?done=granted#progress"));
+    // `next`/`at` naming no request of this link are ignored.
+    let other = client_with_link(&api, t, "Other Co", two_requests()).await;
+    let p = get(
+        &c,
+        &format!("{steps}?done=granted&next={}", other.requests[0]),
+    )
+    .await;
+    p.expect(200, "foreign next");
+    assert!(p.html.find("role=\"status\"").unwrap() < p.html.find("id=\"progress\"").unwrap());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_forms_show_errors_at_the_top_and_at_the_field() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = client_with_link(&api, t, "Acme Coffee", two_requests()).await;
+    let (meta, ga4) = (&link.requests[0], &link.requests[1]);
+    let c = browser();
+    // The summary: above the heading, a role=alert list of links to the
+    // fields, each also marked where it is.
+    let summary = |html: &str| -> String {
+        let start = html
+            .find("<div class=\"alert\" id=\"errors\" role=\"alert\">")
+            .unwrap_or_else(|| panic!("no summary: {html}"));
+        assert!(
+            start < html.find("<h1").unwrap(),
+            "the summary is at the top"
+        );
+        let len = html[start..].find("</div>").unwrap();
+        html[start..start + len].to_string()
+    };
+
+    // "I'm stuck" with no message.
+    let p = post_form(
+        &c,
+        &format!("{}/requests/{ga4}/stuck", link.url),
+        &[("message", " ")],
+    )
+    .await;
+    p.expect(422, "empty message");
+    let s = summary(&p.html);
+    assert!(
+        s.contains(&format!(
+            "<a href=\"#m-{ga4}\">Google Analytics 4: Write a few words"
+        )),
+        "{s}"
+    );
+    assert!(p.html.contains(&format!(
+        "<p class=\"err\" id=\"me-{ga4}\">Write a few words"
+    )));
+    assert!(p.html.contains(&format!("id=\"m-{ga4}\"")));
+
+    // A required answer missing.
+    let p = post_form(&c, &format!("{}/answers", link.url), &[("q_approver", "")]).await;
+    p.expect(422, "missing answer");
+    let s = summary(&p.html);
+    assert!(s.contains("<a href=\"#q-approver\">Who approves content on your side? This question needs an answer.</a>"), "{s}");
+    assert!(p
+        .html
+        .contains("<p class=\"err\" id=\"qe-approver\">This question needs an answer.</p>"));
+
+    // A refused upload.
+    let p = upload(
+        &c,
+        &format!("{}/files", link.url),
+        "notes.exe",
+        b"MZ\x90\x00",
+    )
+    .await;
+    p.expect(422, "bad type");
+    let s = summary(&p.html);
+    assert!(s.contains("<a href=\"#file\">Brand kit: "), "{s}");
+    assert!(p.html.contains("<p class=\"err\" id=\"file-err\">"));
+
+    // Granting a request the agency withdrew: at its card.
+    api.post(
+        &format!("/api/v1/access-requests/{meta}/revoke"),
+        t,
+        json!({"note": "not needed"}),
+    )
+    .await
+    .expect(200, "withdraw");
+    let p = post_form(&c, &format!("{}/requests/{meta}/granted", link.url), &[]).await;
+    assert!(p.status.is_client_error(), "{}", p.status);
+    let s = summary(&p.html);
+    assert!(s.contains(&format!("<a href=\"#req-{meta}\">")), "{s}");
+    assert!(card(&p.html, meta).contains("<p class=\"alert\">"));
+
+    // A page without a refusal has no summary.
+    let p = get(&c, &format!("{}/steps", link.url)).await;
+    assert!(!p.html.contains("id=\"errors\""));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn steps_link_their_addresses_and_never_show_a_missing_setting_placeholder() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = client_with_link(
+        &api,
+        t,
+        "Acme Coffee",
+        json!([
+            {"platform": "meta_page", "asset": "acmecoffee.com/page <b>x</b> javascript:alert(1)"},
+            {"platform": "shopify"}
+        ]),
+    )
+    .await;
+    let (meta, shopify) = (&link.requests[0], &link.requests[1]);
+    let c = browser();
+    let steps = format!("{}/steps", link.url);
+    let p = get(&c, &steps).await;
+    let meta_card = card(&p.html, meta);
+    assert!(
+        meta_card.contains("<a href=\"https://business.facebook.com/settings\" target=\"_blank\" rel=\"noopener noreferrer\">business.facebook.com/settings</a>"),
+        "{meta_card}"
+    );
+    // The client's own text: its address is a link, the rest escaped text.
+    assert!(meta_card.contains("<a href=\"https://acmecoffee.com/page\" target=\"_blank\" rel=\"noopener noreferrer\">acmecoffee.com/page</a>"));
+    assert!(shows_escaped(meta_card, "<b>x</b> javascript:alert(1)"));
+    assert!(!p.html.contains("href=\"javascript"));
+    assert!(!p.html.contains("<b>x"));
+    // Values the agency has not entered: a neutral sentence, never the
+    // agency's to-do note.
+    assert!(!p.html.contains("[ask"), "{}", p.html);
+    assert!(card(&p.html, shopify).contains(
+        "<span class=\"note\">Your contact at Northwind Social will send you the Shopify Partner organization name for this step.</span>"
+    ));
+    assert!(meta_card.contains("will send you the Meta Business ID for this step."));
+
+    // Entered: the values are in the steps, the notes gone.
+    api.patch(
+        "/api/v1/agency/onboarding",
+        t,
+        json!({"platform_values": {"meta_business_id": "1234567890", "shopify_partner_name": "Northwind Partners"}}),
+    )
+    .await
+    .expect(200, "values");
+    let p = get(&c, &steps).await;
+    assert!(!p.html.contains("class=\"note\""));
+    assert!(card(&p.html, meta).contains("Business ID: 1234567890."));
+    assert!(card(&p.html, shopify).contains("the request from Northwind Partners arrives"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_light_brand_colour_is_kept_with_dark_text() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    api.patch(
+        "/api/v1/agency",
+        t,
+        json!({"brand_color": "#f5e663", "accent_color": "#f5e663"}),
+    )
+    .await
+    .expect(200, "colours");
+    let link = client_with_link(&api, t, "Acme Coffee", two_requests()).await;
+    let c = browser();
+    for url in [link.url.clone(), format!("{}/steps", link.url)] {
+        let p = get(&c, &url).await;
+        assert!(
+            p.html.contains("/o-static/theme.css?b=f5e663&amp;a=f5e663")
+                || p.html.contains("/o-static/theme.css?b=f5e663&#38;a=f5e663"),
+            "{}",
+            p.html
+        );
+    }
+    let theme = get(&c, &app.url("/o-static/theme.css?b=f5e663&a=f5e663")).await;
+    theme.expect(200, "theme");
+    assert!(
+        theme
+            .html
+            .contains("--band:#f5e663;--on-band:#1b1f24;--btn:#f5e663;--on-btn:#1b1f24;"),
+        "{}",
+        theme.html
+    );
+    // The same text colour as the team app's own theme picks for it.
+    let app_theme = get(&c, &app.url("/static/theme.css?b=f5e663&a=f5e663")).await;
+    assert!(
+        app_theme
+            .html
+            .contains("--brand:#f5e663;--on-brand:#1b1f24"),
+        "{}",
+        app_theme.html
+    );
+    app.shutdown().await;
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("gzip");
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .expect("brotli");
+    out
+}
+
+#[tokio::test]
+async fn text_responses_are_compressed_when_asked() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let link = client_with_link(&api, t, "Acme Coffee", two_requests()).await;
+    let c = browser();
+    let fetch = |url: String, encoding: Option<&'static str>| {
+        let c = c.clone();
+        let t = t.clone();
+        async move {
+            let mut rb = c.get(&url).bearer_auth(&t);
+            if let Some(e) = encoding {
+                rb = rb.header("accept-encoding", e);
+            }
+            let r = rb.send().await.expect("GET");
+            let status = r.status();
+            let h = r.headers().clone();
+            (status, h, r.bytes().await.expect("body").to_vec())
+        }
+    };
+    let header = |h: &HeaderMap, name: &str| {
+        h.get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let css = app.url("/o-static/portal.css");
+    for url in [
+        format!("{}/steps", link.url),
+        css,
+        app.url("/api/v1/platforms"),
+        app.url("/api/openapi.json"),
+    ] {
+        let (status, h, plain) = fetch(url.clone(), None).await;
+        assert_eq!(status, 200, "{url}");
+        assert_eq!(header(&h, "content-encoding"), "", "{url}: not asked");
+        for (encoding, decode) in [("br", unbrotli as fn(&[u8]) -> Vec<u8>), ("gzip", gunzip)] {
+            let (status, h, body) = fetch(url.clone(), Some(encoding)).await;
+            assert_eq!(status, 200, "{url}");
+            assert_eq!(header(&h, "content-encoding"), encoding, "{url}");
+            assert!(header(&h, "vary")
+                .to_ascii_lowercase()
+                .contains("accept-encoding"));
+            assert!(
+                body.len() < plain.len(),
+                "{url}: {} < {}",
+                body.len(),
+                plain.len()
+            );
+            assert_eq!(decode(&body), plain, "{url} {encoding}");
+        }
+    }
+    // Problem details too.
+    let (_, h, body) = fetch(app.url("/api/v1/clients/cli_nope"), Some("gzip")).await;
+    assert_eq!(header(&h, "content-type"), "application/problem+json");
+    assert_eq!(header(&h, "content-encoding"), "gzip");
+    assert!(String::from_utf8(gunzip(&body)).unwrap().contains("404"));
     app.shutdown().await;
 }

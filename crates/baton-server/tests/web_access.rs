@@ -337,10 +337,11 @@ async fn link_url_is_shown_once_then_regenerated_reminded_and_revoked() {
     assert!(html.contains("Reminder ready."));
     assert!(html.contains("id=\"reminder-text\""));
     assert!(html.contains("Facebook Page (Partial access: Content"));
-    assert!(
-        tokens_in(&html).is_empty(),
-        "a reminder never carries the link"
-    );
+    // It carries the link as it is now (the regenerated one, on the
+    // agency's own domain), made again from the server's key.
+    assert_eq!(tokens_in(&html), vec![fresh[0].clone()]);
+    assert!(html.contains(&format!("https://onboard.northwind.test/o/{}", fresh[0])));
+    assert!(html.contains("it carries their link."));
 
     // Nothing waiting on the client: a friendly 409, nothing breaks.
     for r in requests_of(&app, &client.id)
@@ -855,5 +856,50 @@ async fn intake_answers_are_shown_escaped_with_their_line_breaks() {
     ), "{html}");
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("No files uploaded yet."));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_link_card_flags_missing_agency_settings_until_they_are_set() {
+    let app = TestApp::spawn().await;
+    let client = make_client(&app, &app.agency.id, "Globex").await;
+    let c = admin(&app).await;
+    let (_, csrf) = client_page(&app, &c, &client.id).await;
+    let (status, html) = create_link(&app, &c, &csrf, &client.id).await;
+    assert_eq!(status, StatusCode::OK);
+    // Shown with the new link, and on every later view of the page.
+    for html in [html, client_page(&app, &c, &client.id).await.0] {
+        let start = html
+            .find("data-testid=\"link-setup-warnings\"")
+            .unwrap_or_else(|| panic!("no warnings: {html}"));
+        let box_ = &html[start..start + html[start..].find("</div>").unwrap()];
+        assert!(
+            box_.contains("Facebook Page: the client&#39;s steps need your Meta Business ID"),
+            "{box_}"
+        );
+        assert!(box_.contains("Instagram"), "{box_}");
+        assert!(box_.contains("<a href=\"/settings/onboarding#pv-meta_business_id\">"));
+    }
+    // The value entered: the warning is gone (nothing was stored about it).
+    let mut settings = baton_store::onboarding_settings::get(&app.state.db, &app.agency.id)
+        .await
+        .unwrap();
+    settings
+        .platform_values
+        .insert("meta_business_id".into(), "1234567890".into());
+    baton_store::onboarding_settings::put(
+        &app.state.db,
+        &app.agency.id,
+        &Actor::cli(),
+        app.state.now(),
+        settings,
+    )
+    .await
+    .unwrap();
+    let (html, _) = client_page(&app, &c, &client.id).await;
+    assert!(!html.contains("link-setup-warnings"), "{html}");
+    // The settings page has the field the warning points to.
+    let (_, html) = get(&c, &app.url("/settings/onboarding")).await;
+    assert!(html.contains("id=\"pv-meta_business_id\""));
     app.shutdown().await;
 }

@@ -687,7 +687,9 @@ async fn custom_platforms_are_added_shown_and_removed() {
     let card = section(&html, "id=\"p-pinterest_business\"");
     assert!(card.contains("Custom"));
     assert!(card.contains("action=\"/settings/platforms/pinterest_business/delete\""));
-    assert!(card.contains("[ask Northwind"), "{card}");
+    // A value not filled in reads neutrally, never as a placeholder.
+    assert!(card.contains("Northwind Social&#39;s Pinterest"), "{card}");
+    assert!(!card.contains("[ask"), "{card}");
     let (_, html) = get(&c, &app.url("/settings/onboarding")).await;
     assert!(html.contains("name=\"pv_pinterest_partner_id\""));
 

@@ -617,9 +617,12 @@ pub async fn act(
             .bind(text.as_deref())
             .execute(tx.conn())
             .await?;
-            // The request is back with the client: if the link's reminders
-            // had stopped (nothing was waiting), they start again.
-            if let (Some(link_id), Some(every)) = (&current.link_id, reminder_every_ms) {
+            // A required request is back with the client: if the link's
+            // reminders had stopped (nothing required was waiting), they
+            // start again. (An optional one does not restart them.)
+            if let (Some(link_id), Some(every), true) =
+                (&current.link_id, reminder_every_ms, current.required)
+            {
                 sqlx::query(
                     "UPDATE onboarding_links SET next_reminder_at = $3 WHERE agency_id = $1 AND id = $2 \
                      AND next_reminder_at IS NULL AND revoked_at IS NULL AND expires_at > $3 AND reminder_count < $4",
@@ -699,13 +702,14 @@ pub async fn act(
             d.insert(k.clone(), v.clone());
         }
     }
-    // Nothing left waiting on the client: the link's reminders stop now
-    // rather than at their next due time.
+    // Nothing required left waiting on the client: the link's reminders
+    // stop now rather than at their next due time (optional requests alone
+    // are not reminded about).
     if let Some(link_id) = &current.link_id {
         sqlx::query(
             "UPDATE onboarding_links SET next_reminder_at = NULL WHERE agency_id = $1 AND id = $2 \
              AND next_reminder_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_requests \
-             WHERE link_id = $2 AND agency_id = $1 AND status IN ('requested', 'failed'))",
+             WHERE link_id = $2 AND agency_id = $1 AND required = 1 AND status IN ('requested', 'failed'))",
         )
         .bind(agency_id)
         .bind(link_id)

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "content_caption",
         include_str!("../migrations/0008_content_caption.sql"),
     ),
+    (
+        9,
+        "link_reminders",
+        include_str!("../migrations/0009_link_reminders.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

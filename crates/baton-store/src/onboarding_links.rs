@@ -1,11 +1,16 @@
 //! Onboarding links: one capability URL per client that collects platform
 //! access. Only the SHA-256 of the 256-bit token is stored; the token is
-//! shown once, at creation or regeneration. A link is reusable until it
-//! expires or is revoked; every open the client confirms is logged (time, IP,
-//! user agent) in the audit log with an `onboarding.link_opened` event.
+//! shown once, at creation or regeneration. It is derived from the server's
+//! secret key, the link id and a random salt kept with the link
+//! ([`secret::link_token`]), so the server alone can make it again for a
+//! reminder ([`derived_token`]). A link is reusable until it expires or is
+//! revoked; every open the client confirms is logged (time, IP, user agent)
+//! in the audit log with an `onboarding.link_opened` event.
 
 use baton_core::lifecycle::Lifecycle;
-use baton_core::onboarding::{OnboardingSettings, MAX_EXPIRY_DAYS};
+use baton_core::onboarding::{
+    self, OnboardingSettings, ReminderItem, ReminderLink, MAX_EXPIRY_DAYS,
+};
 use baton_core::{events, ids, secret, CoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -88,8 +93,9 @@ pub struct CreatedLink {
 }
 
 /// Creates a link for a client with its requests, in one transaction.
-/// `expires_in_days` defaults to the agency's setting.
-#[allow(clippy::too_many_arguments)] // the write-path quartet plus the link's own four
+/// `expires_in_days` defaults to the agency's setting; `secret_key` is the
+/// server's, from which the token is derived.
+#[allow(clippy::too_many_arguments)] // the write-path quartet plus the link's own five
 pub async fn create(
     db: &Db,
     agency_id: &str,
@@ -99,6 +105,7 @@ pub async fn create(
     requests: Vec<NewRequest>,
     expires_in_days: Option<i64>,
     contact_email: Option<&str>,
+    secret_key: &str,
 ) -> Result<CreatedLink> {
     let settings = open_client_settings(db, agency_id, client_id).await?;
     let days = expiry_days(&settings, expires_in_days)?;
@@ -111,14 +118,19 @@ pub async fn create(
     };
     let catalog = crate::platforms::catalog(db, agency_id).await?;
     let requests = access_requests::validate_new(&catalog, requests)?;
-    let token = secret::random_token();
     let id = ids::new_id(ids::LINK, now);
+    let salt = secret::new_link_salt();
+    let token = secret::link_token(secret_key, &id, &salt);
     let expires_at = now + days * DAY_MS;
-    let next_reminder = settings.next_reminder(now, 0).filter(|t| *t < expires_at);
+    // Reminders are about required requests: a link of optional ones only
+    // has none scheduled.
+    let next_reminder = settings
+        .next_reminder(now, 0)
+        .filter(|t| *t < expires_at && requests.iter().any(|r| r.required));
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     sqlx::query(
-        "INSERT INTO onboarding_links (id, agency_id, client_id, token_hash, created_at, created_by, expires_at, next_reminder_at, contact_email) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO onboarding_links (id, agency_id, client_id, token_hash, created_at, created_by, expires_at, next_reminder_at, contact_email, token_salt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(agency_id)
@@ -129,6 +141,7 @@ pub async fn create(
     .bind(expires_at)
     .bind(next_reminder)
     .bind(contact_email.as_deref())
+    .bind(&salt)
     .execute(tx.conn())
     .await?;
     let request_ids =
@@ -358,6 +371,7 @@ pub async fn expire(db: &Db, agency_id: &str, id: &str, now: i64) -> Result<bool
 
 /// Gives a link a new token (the old one stops working) and, when it had
 /// expired or was revoked, a new expiry: the same requests, a fresh URL.
+/// The token is derived from a new salt and `secret_key`.
 pub async fn regenerate(
     db: &Db,
     agency_id: &str,
@@ -365,23 +379,26 @@ pub async fn regenerate(
     now: i64,
     id: &str,
     expires_in_days: Option<i64>,
+    secret_key: &str,
 ) -> Result<(Link, String)> {
     let link = get(db, agency_id, id).await?;
     let settings = open_client_settings(db, agency_id, &link.client_id).await?;
     let days = expiry_days(&settings, expires_in_days)?;
-    let token = secret::random_token();
+    let salt = secret::new_link_salt();
+    let token = secret::link_token(secret_key, id, &salt);
     let expires_at = now + days * DAY_MS;
     let (every, max) = access_requests::reminder_schedule(db, agency_id).await?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     sqlx::query(
         "UPDATE onboarding_links SET token_hash = $3, regenerated_at = $4, revoked_at = NULL, expires_at = $5, \
-         expiry_handled_at = NULL WHERE agency_id = $1 AND id = $2",
+         expiry_handled_at = NULL, token_salt = $6 WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
     .bind(id)
     .bind(secret::hash_token(&token))
     .bind(now)
     .bind(expires_at)
+    .bind(&salt)
     .execute(tx.conn())
     .await?;
     // The requests its revoke or expiry withdrew wait on the client again.
@@ -421,6 +438,53 @@ pub async fn regenerate(
     access_requests::refresh_completion(tx.conn(), agency_id, &link.client_id).await?;
     tx.commit(record).await?;
     Ok((get(db, agency_id, id).await?, token))
+}
+
+/// What the given platforms' client steps lack in the agency's onboarding
+/// settings (see [`baton_core::platforms::setup_warnings`]): computed now,
+/// never stored, so entering a value clears it.
+pub async fn setup_warnings(
+    db: &Db,
+    agency_id: &str,
+    platform_keys: &[&str],
+) -> Result<Vec<baton_core::platforms::SetupWarning>> {
+    let catalog = crate::platforms::catalog(db, agency_id).await?;
+    let settings = crate::onboarding_settings::get(db, agency_id).await?;
+    Ok(baton_core::platforms::setup_warnings(
+        &catalog,
+        platform_keys,
+        &settings.platform_values,
+    ))
+}
+
+/// The link's current token, made again from `secret_key` and the link's
+/// salt, when it still opens the link (its hash is the stored one). `None`
+/// for a link made before tokens were derivable (no salt), or when the
+/// server's secret key has changed since the token was made. Says nothing
+/// about expiry or revocation.
+pub async fn derived_token(
+    db: &Db,
+    agency_id: &str,
+    id: &str,
+    secret_key: &str,
+) -> Result<Option<String>> {
+    if !ids::has_shape(id, ids::LINK) {
+        return Err(StoreError::NotFound);
+    }
+    let row = sqlx::query(
+        "SELECT token_hash, token_salt FROM onboarding_links WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let stored: String = row.try_get("token_hash")?;
+    let Some(salt) = row.try_get::<Option<String>, _>("token_salt")? else {
+        return Ok(None);
+    };
+    let token = secret::link_token(secret_key, id, &salt);
+    Ok(secret::constant_time_eq(&secret::hash_token(&token), &stored).then_some(token))
 }
 
 /// What a valid token opens.
@@ -576,16 +640,32 @@ pub async fn next_reminder_at(db: &Db) -> Result<Option<i64>> {
 pub struct Reminder {
     pub link_id: String,
     pub client_id: String,
+    /// The text as the client gets it: with the link when one was given.
     pub text: String,
+    /// Requests named in the text (waiting on the client).
     pub pending: usize,
+    /// Of those, the required ones.
+    pub required_pending: usize,
+    /// Whether the text carries the link itself (else it points to the
+    /// message that carried it).
+    pub includes_link: bool,
     /// `copy` (no email configured: the text is ready to copy) or `email`.
     pub channel: String,
 }
 
-/// Prepares a reminder for a link if anything waits on the client, records
-/// it as an `onboarding.reminder_sent` event and schedules the next one.
-/// `scheduled` reminders (from the worker) only run when due; a member's
-/// reminder runs at once and does not count against the schedule's limit.
+/// Prepares a reminder for a link if a required request waits on the
+/// client, records it as an `onboarding.reminder_sent` event and schedules
+/// the next one. `scheduled` reminders (from the worker) only run when due,
+/// and stop once every required request is done (granted, verified or
+/// withdrawn) even if optional ones still wait; they start again when a
+/// required one fails. A member's reminder runs at once, does not count
+/// against the schedule's limit, and may be about optional requests alone.
+///
+/// `link_url` is the link's current URL when the server could derive it
+/// ([`derived_token`]): the text then carries it. It is never stored: the
+/// recorded text shows it shortened to `…/o/…`, and a queued email holds
+/// [`baton_core::onboarding::LINK_SLOT`] where the sender puts the URL.
+#[allow(clippy::too_many_arguments)] // the write-path quartet plus how and with what link
 pub async fn remind(
     db: &Db,
     agency_id: &str,
@@ -594,6 +674,7 @@ pub async fn remind(
     id: &str,
     scheduled: bool,
     email: bool,
+    link_url: Option<&str>,
 ) -> Result<Option<Reminder>> {
     let link = get(db, agency_id, id).await?;
     let settings = crate::onboarding_settings::get(db, agency_id).await?;
@@ -601,20 +682,30 @@ pub async fn remind(
     let client = crate::clients::get(db, agency_id, &link.client_id).await?;
     let requests = access_requests::list_for_link(db, agency_id, id).await?;
     let catalog = crate::platforms::catalog(db, agency_id).await?;
-    let pending: Vec<(String, String, Option<String>)> = requests
+    let item = |r: &AccessRequest| -> ReminderItem {
+        let p = catalog.iter().find(|p| p.key == r.platform);
+        let name = p
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| r.platform.clone());
+        let perm = p
+            .and_then(|p| p.permission(&r.permission))
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| r.permission.clone());
+        (name, perm, r.failed_reason.clone())
+    };
+    let waiting: Vec<&AccessRequest> = requests
         .iter()
         .filter(|r| r.waiting_on() == Some(baton_core::access::WaitingOn::Client))
-        .map(|r| {
-            let p = catalog.iter().find(|p| p.key == r.platform);
-            let name = p
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| r.platform.clone());
-            let perm = p
-                .and_then(|p| p.permission(&r.permission))
-                .map(|x| x.name.clone())
-                .unwrap_or_else(|| r.permission.clone());
-            (name, perm, r.failed_reason.clone())
-        })
+        .collect();
+    let required: Vec<ReminderItem> = waiting
+        .iter()
+        .filter(|r| r.required)
+        .map(|r| item(r))
+        .collect();
+    let optional: Vec<ReminderItem> = waiting
+        .iter()
+        .filter(|r| !r.required)
+        .map(|r| item(r))
         .collect();
     let live = link.state(now) == "active"
         && matches!(
@@ -624,9 +715,19 @@ pub async fn remind(
     if scheduled && (link.next_reminder_at.is_none_or(|t| t > now)) {
         return Ok(None);
     }
-    if pending.is_empty() || !live {
+    // The schedule nags about required requests only; a member may ask for
+    // a reminder about optional ones.
+    let nothing = required.is_empty() && (scheduled || optional.is_empty());
+    if nothing || !live {
         // Nothing to remind about: stop the schedule.
         if link.next_reminder_at.is_some() {
+            let reason = if !live {
+                "link not active"
+            } else if waiting.is_empty() {
+                "nothing waits on the client"
+            } else {
+                "every required request is done"
+            };
             let mut tx = db.begin_write(agency_id, actor, now).await?;
             sqlx::query("UPDATE onboarding_links SET next_reminder_at = NULL WHERE agency_id = $1 AND id = $2")
                 .bind(agency_id)
@@ -637,7 +738,7 @@ pub async fn remind(
                 "onboarding.reminders_stopped",
                 "onboarding_link",
                 id,
-                json!({"reason": if live { "nothing waits on the client" } else { "link not active" }}),
+                json!({"reason": reason}),
             ))
             .await?;
         }
@@ -658,21 +759,36 @@ pub async fn remind(
         link.regenerated_at.unwrap_or(link.created_at),
         &agency.timezone,
     );
-    let text =
-        baton_core::onboarding::reminder_text(&agency.name, &client.name, &sent_on, &pending);
+    let write = |to: ReminderLink<'_>| {
+        onboarding::reminder_text(&agency.name, &client.name, to, &required, &optional)
+    };
+    let fallback = write(ReminderLink::SentOn(&sent_on));
+    let (text, recorded) = match link_url {
+        Some(url) => (
+            write(ReminderLink::Url(url)),
+            write(ReminderLink::Url(&onboarding::redact_link(url))),
+        ),
+        None => (fallback.clone(), fallback.clone()),
+    };
     let count = if scheduled {
         link.reminder_count + 1
     } else {
         link.reminder_count
     };
-    let next = settings
-        .next_reminder(now, count as u32)
-        .filter(|t| *t < link.expires_at)
-        .or(if scheduled {
-            None
-        } else {
-            link.next_reminder_at
-        });
+    // With no required request left (a member's reminder about optional
+    // ones) the schedule stays stopped.
+    let next = if required.is_empty() {
+        None
+    } else {
+        settings
+            .next_reminder(now, count as u32)
+            .filter(|t| *t < link.expires_at)
+            .or(if scheduled {
+                None
+            } else {
+                link.next_reminder_at
+            })
+    };
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     // A scheduled reminder claims its slot: with several servers on one
     // database only the one whose update still sees the due time sends it.
@@ -697,7 +813,9 @@ pub async fn remind(
         link_id: id.to_string(),
         client_id: client.id.clone(),
         text,
-        pending: pending.len(),
+        pending: waiting.len(),
+        required_pending: required.len(),
+        includes_link: link_url.is_some(),
         channel: if email && link.contact_email.is_some() {
             "email"
         } else {
@@ -707,27 +825,32 @@ pub async fn remind(
     };
     if reminder.channel == "email" {
         let to = link.contact_email.clone().unwrap_or_default();
-        tx.enqueue(
-            "email",
-            &json!({
-                "to": to,
-                "subject": format!("{}: access we still need from {}", agency.name, client.name),
-                "text": reminder.text,
-                "from_name": agency.name,
-            }),
-        )
-        .await?;
+        // The queued message holds a slot, not the link: the sender derives
+        // the URL when it sends, or sends the fallback text.
+        let mut job = json!({
+            "to": to,
+            "subject": format!("{}: access we still need from {}", agency.name, client.name),
+            "text": fallback,
+            "from_name": agency.name,
+        });
+        if link_url.is_some() {
+            job["text"] = json!(write(ReminderLink::Url(onboarding::LINK_SLOT)));
+            job["fallback_text"] = json!(fallback);
+            job["onboarding_link"] = json!(id);
+        }
+        tx.enqueue("email", &job).await?;
     }
     let data = json!({
-        "link_id": id, "pending": pending.len(), "channel": reminder.channel,
-        "scheduled": scheduled, "text": reminder.text,
+        "link_id": id, "pending": waiting.len(), "required_pending": required.len(),
+        "channel": reminder.channel, "scheduled": scheduled, "text": recorded,
+        "includes_link": reminder.includes_link,
     });
     tx.commit(
         Record::new(
             events::REMINDER_SENT,
             "onboarding_link",
             id,
-            json!({"pending": pending.len(), "scheduled": scheduled}),
+            json!({"pending": waiting.len(), "scheduled": scheduled}),
         )
         .with_event(Some(&client.id), data),
     )

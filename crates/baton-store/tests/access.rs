@@ -20,6 +20,8 @@ use sqlx::Row;
 const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
+/// The server's secret key, from which link tokens are derived.
+const KEY: &str = "test-secret-key-0123456789abcdef0123456789";
 
 fn actor() -> Actor {
     Actor::cli()
@@ -89,6 +91,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         reqs(&[("meta_page", "full_control"), ("ga4", "analyst")]),
         Some(7),
         None,
+        KEY,
     )
     .await
     .expect("link");
@@ -137,10 +140,17 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
     );
 
     // regenerate: the old token stops working, the new one works
-    let (_, fresh) =
-        onboarding_links::regenerate(&t.db, &agency, &actor(), T0 + HOUR, &created.link.id, None)
-            .await
-            .unwrap();
+    let (_, fresh) = onboarding_links::regenerate(
+        &t.db,
+        &agency,
+        &actor(),
+        T0 + HOUR,
+        &created.link.id,
+        None,
+        KEY,
+    )
+    .await
+    .unwrap();
     assert!(
         onboarding_links::resolve(&t.db, &created.token, T0 + 2 * HOUR, None)
             .await
@@ -152,6 +162,62 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
             .await
             .unwrap()
             .is_some()
+    );
+
+    // The server can make the current token again from its key, and only
+    // from its key; nothing but the salt and the hash is stored.
+    let derived = |key: &'static str| {
+        let (db, agency, id) = (&t.db, agency.clone(), created.link.id.clone());
+        async move {
+            onboarding_links::derived_token(db, &agency, &id, key)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(derived(KEY).await.as_deref(), Some(fresh.as_str()));
+    assert_eq!(
+        derived("another-secret-key-0123456789abcdef0123").await,
+        None
+    );
+    let (salt, hash): (Option<String>, String) = {
+        let r = sqlx::query("SELECT token_salt, token_hash FROM onboarding_links WHERE id = $1")
+            .bind(&created.link.id)
+            .fetch_one(t.db.reader())
+            .await
+            .unwrap();
+        (
+            r.try_get("token_salt").unwrap(),
+            r.try_get("token_hash").unwrap(),
+        )
+    };
+    let salt = salt.expect("a salt is stored");
+    assert_eq!(
+        secret::link_token(KEY, &created.link.id, &salt),
+        fresh,
+        "the one derivation"
+    );
+    assert_eq!(hash, secret::hash_token(&fresh));
+    // Another agency's id, or a link made before derivable tokens (no salt).
+    assert!(matches!(
+        onboarding_links::derived_token(&t.db, "agy_other", &created.link.id, KEY).await,
+        Err(StoreError::NotFound)
+    ));
+    // (An older release's link, written through a separate connection.)
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE onboarding_links SET token_salt = NULL WHERE id = $1")
+        .bind(&created.link.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(derived(KEY).await, None, "no salt: not derivable");
+    assert!(
+        onboarding_links::resolve(&t.db, &fresh, T0 + 2 * HOUR, None)
+            .await
+            .unwrap()
+            .is_some(),
+        "it still opens by its hash"
     );
 
     let revoked =
@@ -216,9 +282,10 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         ("gtm", "read"),
     ]);
     list[2].required = false;
-    let link = onboarding_links::create(&t.db, &agency, &actor(), T0, &client, list, None, None)
-        .await
-        .unwrap();
+    let link =
+        onboarding_links::create(&t.db, &agency, &actor(), T0, &client, list, None, None, KEY)
+            .await
+            .unwrap();
     let [a, b, c] = [
         &link.requests[0].id,
         &link.requests[1].id,
@@ -428,6 +495,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         reqs(&[("tiktok_ads", "analyst")]),
         None,
         None,
+        KEY,
     )
     .await
     .unwrap();
@@ -467,6 +535,7 @@ async fn archive_waits_for_the_revoke_checklist() {
         ]),
         None,
         None,
+        KEY,
     )
     .await
     .unwrap();
@@ -634,6 +703,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         reqs(&[("meta_page", "full_control")]),
         Some(30),
         None,
+        KEY,
     )
     .await
     .unwrap();
@@ -655,6 +725,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         &link.link.id,
         true,
         false,
+        None,
     )
     .await
     .unwrap()
@@ -673,7 +744,8 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         T0 + 2 * DAY,
         &link.link.id,
         true,
-        false
+        false,
+        None
     )
     .await
     .unwrap()
@@ -693,6 +765,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         &link.link.id,
         true,
         false,
+        None,
     )
     .await
     .unwrap()
@@ -713,7 +786,8 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         T0 + 5 * DAY,
         &link.link.id,
         false,
-        false
+        false,
+        None
     )
     .await
     .unwrap()
@@ -739,6 +813,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         &link.link.id,
         false,
         false,
+        None,
     )
     .await
     .unwrap_err();
@@ -793,6 +868,7 @@ async fn agency_kpis_and_tenant_isolation() {
             reqs(&[("ga4", "analyst")]),
             None,
             None,
+            KEY,
         )
         .await
         .unwrap();
@@ -831,6 +907,7 @@ async fn agency_kpis_and_tenant_isolation() {
         reqs(&[("ga4", "analyst")]),
         None,
         None,
+        KEY,
     )
     .await
     .unwrap();
@@ -865,7 +942,8 @@ async fn agency_kpis_and_tenant_isolation() {
             &other_client,
             reqs(&[("ga4", "analyst")]),
             None,
-            None
+            None,
+            KEY
         )
         .await,
         Err(StoreError::NotFound)
@@ -956,6 +1034,7 @@ async fn a_failed_request_restarts_stopped_reminders() {
         reqs(&[("ga4", "analyst")]),
         Some(30),
         None,
+        KEY,
     )
     .await
     .unwrap();
@@ -989,6 +1068,7 @@ async fn a_failed_request_restarts_stopped_reminders() {
         &link.link.id,
         true,
         false,
+        None,
     )
     .await
     .unwrap();
@@ -1021,4 +1101,120 @@ async fn a_failed_request_restarts_stopped_reminders() {
         Some(T0 + 7 * DAY),
         "back with the client: reminders start again"
     );
+}
+
+#[tokio::test]
+async fn reminders_stop_when_every_required_request_is_done() {
+    let t = TestDb::new().await;
+    let (agency, client) = setup(&t.db, "o@x.example").await;
+    let mut list = reqs(&[("meta_page", "content"), ("ga4", "analyst")]);
+    list[1].required = false;
+    let link = onboarding_links::create(
+        &t.db,
+        &agency,
+        &actor(),
+        T0,
+        &client,
+        list,
+        Some(30),
+        None,
+        KEY,
+    )
+    .await
+    .unwrap();
+    let (meta, ga4) = (&link.requests[0].id, &link.requests[1].id);
+    let next = || async {
+        onboarding_links::get(&t.db, &agency, &link.link.id)
+            .await
+            .unwrap()
+            .next_reminder_at
+    };
+    let act = |id: &String, at: i64, act: Act| {
+        let (id, agency) = (id.clone(), agency.clone());
+        let by = if matches!(act, Act::Grant { .. }) {
+            client_actor(&link.link.id)
+        } else {
+            actor()
+        };
+        let db = &t.db;
+        async move {
+            access_requests::act(db, &agency, &by, at, &id, act)
+                .await
+                .unwrap();
+        }
+    };
+    let grant = || Act::Grant {
+        mover: Mover::Client,
+    };
+    let fail = || Act::Fail {
+        mover: Mover::Member,
+        reason: "not there".into(),
+    };
+    assert_eq!(next().await, Some(T0 + 3 * DAY));
+    // The required one is granted; the optional one still waits: the
+    // schedule stops at once, and a due pass sends nothing.
+    act(meta, T0 + HOUR, grant()).await;
+    assert_eq!(next().await, None);
+    let sys = Actor::system("reminder schedule");
+    let remind = |who: Actor, at: i64, scheduled: bool| {
+        let (db, agency, id) = (&t.db, agency.clone(), link.link.id.clone());
+        async move {
+            onboarding_links::remind(
+                db,
+                &agency,
+                &who,
+                at,
+                &id,
+                scheduled,
+                false,
+                Some("https://ops.test/o/TOKEN"),
+            )
+            .await
+        }
+    };
+    assert!(remind(sys.clone(), T0 + 3 * DAY, true)
+        .await
+        .unwrap()
+        .is_none());
+    // A member may still remind about the optional one, said as optional;
+    // the schedule stays stopped.
+    let r = remind(actor(), T0 + 3 * DAY, false)
+        .await
+        .unwrap()
+        .expect("a member's reminder");
+    assert_eq!((r.pending, r.required_pending), (1, 0));
+    assert!(r.text.contains("we have everything we need"), "{}", r.text);
+    assert!(r.text.contains("Google Analytics"), "{}", r.text);
+    assert!(r.includes_link && r.text.contains("https://ops.test/o/TOKEN"));
+    assert_eq!(next().await, None);
+    // An optional request failing does not restart the schedule…
+    act(ga4, T0 + 4 * DAY, grant()).await;
+    act(ga4, T0 + 4 * DAY, fail()).await;
+    assert_eq!(next().await, None);
+    // …a required one does.
+    act(meta, T0 + 4 * DAY, fail()).await;
+    assert_eq!(next().await, Some(T0 + 7 * DAY));
+    let r = remind(sys.clone(), T0 + 7 * DAY, true)
+        .await
+        .unwrap()
+        .expect("scheduled again");
+    assert_eq!((r.pending, r.required_pending), (2, 1));
+    let (need, optional) = r.text.split_once("Optional, if you can").expect(&r.text);
+    assert!(
+        need.contains("Facebook Page") || need.contains("Meta"),
+        "{need}"
+    );
+    assert!(!need.contains("Google Analytics") && optional.contains("Google Analytics"));
+    // The recorded text never holds the link; it shows where it points.
+    let data: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM events WHERE type = 'onboarding.reminder_sent' ORDER BY recorded_at",
+    )
+    .fetch_all(t.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(data.len(), 2);
+    for d in &data {
+        assert!(!d.contains("TOKEN"), "{d}");
+        assert!(d.contains("https://ops.test/o/…"), "{d}");
+    }
 }

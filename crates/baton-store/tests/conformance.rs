@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 8,
-        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption)"
+        versions, 9,
+        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders)"
     );
     again.close().await;
     t.cleanup().await;

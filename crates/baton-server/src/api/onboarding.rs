@@ -515,6 +515,52 @@ pub struct CreatedLinkOut {
     /// The same link on the agency's custom domain, when one is set.
     pub custom_domain_url: Option<String>,
     pub requests: Vec<AccessRequestOut>,
+    /// Requested platforms whose steps need agency settings that are not
+    /// filled in (`PATCH /api/v1/agency/onboarding`, `platform_values`).
+    /// The client is told the agency will send the value; empty when
+    /// nothing is missing.
+    pub setup_warnings: Vec<SetupWarningOut>,
+}
+
+/// A requested platform whose client steps need agency settings that are
+/// not set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetupWarningOut {
+    /// The platform's key, e.g. `shopify`.
+    pub platform: String,
+    pub platform_name: String,
+    /// The missing settings' keys (`platform_values` keys), e.g.
+    /// `["shopify_partner_name"]`.
+    pub missing: Vec<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl From<baton_core::platforms::SetupWarning> for SetupWarningOut {
+    fn from(w: baton_core::platforms::SetupWarning) -> Self {
+        SetupWarningOut {
+            message: w.message(),
+            missing: w.missing.into_iter().map(|f| f.key).collect(),
+            platform: w.platform,
+            platform_name: w.platform_name,
+        }
+    }
+}
+
+/// What a link's platforms lack in the agency's settings, now.
+async fn setup_warnings(
+    state: &AppState,
+    agency_id: &str,
+    requests: &[baton_store::access_requests::AccessRequest],
+) -> ApiResult<Vec<SetupWarningOut>> {
+    let keys: Vec<&str> = requests.iter().map(|r| r.platform.as_str()).collect();
+    Ok(
+        onboarding_links::setup_warnings(&state.db, agency_id, &keys)
+            .await?
+            .into_iter()
+            .map(SetupWarningOut::from)
+            .collect(),
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -595,11 +641,13 @@ pub async fn create_link(
         requests,
         body.expires_in_days,
         body.contact_email.as_deref(),
+        &state.config.secret_key,
     )
     .await?;
     let out = CreatedLinkOut {
         url: state.config.onboarding_url(&created.token),
         custom_domain_url: custom_domain_url(&state, agency, &created.token).await?,
+        setup_warnings: setup_warnings(&state, agency, &created.requests).await?,
         link: LinkOut::new(created.link, now),
         requests: created
             .requests
@@ -679,14 +727,22 @@ pub async fn regenerate_link(
     caller.require(Scope::Write)?;
     let now = state.now();
     let days = body.expires_in_days;
-    let (link, token) =
-        onboarding_links::regenerate(&state.db, caller.agency_id(), &caller.actor, now, &id, days)
-            .await?;
+    let (link, token) = onboarding_links::regenerate(
+        &state.db,
+        caller.agency_id(),
+        &caller.actor,
+        now,
+        &id,
+        days,
+        &state.config.secret_key,
+    )
+    .await?;
     let requests =
         baton_store::access_requests::list_for_link(&state.db, caller.agency_id(), &id).await?;
     let out = CreatedLinkOut {
         url: state.config.onboarding_url(&token),
         custom_domain_url: custom_domain_url(&state, caller.agency_id(), &token).await?,
+        setup_warnings: setup_warnings(&state, caller.agency_id(), &requests).await?,
         link: LinkOut::new(link, now),
         requests: requests.into_iter().map(AccessRequestOut::from).collect(),
     };
@@ -702,8 +758,14 @@ pub struct ReminderOut {
     /// `email` (sent to the link's contact) or `copy` (no SMTP or no contact
     /// email: the text is ready to copy and send).
     pub channel: String,
-    /// Requests waiting on the client.
+    /// Requests waiting on the client (named in the text).
     pub pending: usize,
+    /// Of those, the required ones. Scheduled reminders stop when this is 0.
+    pub required_pending: usize,
+    /// Whether `text` carries the link's URL (false for a link made before
+    /// this was possible, or after the server's secret key changed: the
+    /// text then points to the message that carried the link).
+    pub includes_link: bool,
     pub text: String,
 }
 
@@ -714,8 +776,9 @@ pub async fn remind_link(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
-) -> ApiResult<Json<ReminderOut>> {
+) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
+    let url = crate::reminders::link_url(&state, caller.agency_id(), &id).await?;
     let r = onboarding_links::remind(
         &state.db,
         caller.agency_id(),
@@ -724,14 +787,25 @@ pub async fn remind_link(
         &id,
         false,
         state.mailer.is_some(),
+        url.as_deref(),
     )
     .await?
     .ok_or_else(|| ApiError::Conflict("nothing to remind the client about".into()))?;
-    Ok(Json(ReminderOut {
+    let includes_link = r.includes_link;
+    let mut resp = Json(ReminderOut {
         link_id: r.link_id,
         client_id: r.client_id,
         channel: r.channel,
         pending: r.pending,
+        required_pending: r.required_pending,
+        includes_link,
         text: r.text,
-    }))
+    })
+    .into_response();
+    if includes_link {
+        // The text holds the link: an Idempotency-Key replay must not
+        // store it.
+        resp.extensions_mut().insert(SecretInBody);
+    }
+    Ok(resp)
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use baton_core::colour::{contrast, hex, parse_hex, readable_on_white, Rgb, BLACK, WHITE};
+use baton_core::colour::{hex, parse_hex, readable_on_white, text_on, Rgb};
 use baton_store::agencies::{DEFAULT_ACCENT, DEFAULT_BRAND};
 
 use super::form::QueryData;
@@ -86,20 +86,6 @@ fn default(hex: &str) -> Rgb {
     parse_hex(hex).expect("default colours are valid")
 }
 
-const INK: Rgb = [0x1b, 0x1f, 0x24];
-
-/// The text colour for `bg`: white, else ink, else (for mid tones where
-/// neither reaches 4.5:1) pure black, which always does.
-fn text_on(bg: Rgb) -> Rgb {
-    if contrast(bg, WHITE) >= 4.5 {
-        WHITE
-    } else if contrast(bg, INK) >= 4.5 {
-        INK
-    } else {
-        BLACK
-    }
-}
-
 /// A pale tint of `c` for selected and highlighted backgrounds.
 fn tint(c: Rgb) -> Rgb {
     c.map(|v| (v as f64 * 0.1 + 255.0 * 0.9).round() as u8)
@@ -121,6 +107,7 @@ fn theme(brand: Rgb, accent: Rgb) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_core::colour::{contrast, WHITE};
 
     #[test]
     fn theme_keeps_contrast_for_any_colour() {

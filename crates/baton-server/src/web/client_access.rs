@@ -92,6 +92,8 @@ pub struct ShownLink {
 pub struct ReminderView {
     pub text: String,
     pub pending: usize,
+    /// The text carries the link (else it points to the earlier message).
+    pub includes_link: bool,
     /// The contact it was emailed to, when it went by email.
     pub emailed_to: Option<String>,
 }
@@ -191,6 +193,35 @@ pub struct LinkView {
     pub can_revoke: bool,
     pub can_regenerate: bool,
     pub can_remind: bool,
+    /// Its platforms' steps that need agency settings not filled in, as
+    /// (message, anchor of the first missing field on Settings → Onboarding);
+    /// computed on every render, so filling the value in clears them.
+    pub setup_warnings: Vec<(String, String)>,
+}
+
+/// What the platforms of link `link_id` lack in the agency's settings now.
+fn link_warnings(
+    link_id: &str,
+    requests: &[AccessRequest],
+    catalog: &[Platform],
+    settings: &baton_core::onboarding::OnboardingSettings,
+) -> Vec<(String, String)> {
+    let keys: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.link_id.as_deref() == Some(link_id) && r.status != AccessStatus::Revoked)
+        .map(|r| r.platform.as_str())
+        .collect();
+    baton_core::platforms::setup_warnings(catalog, &keys, &settings.platform_values)
+        .into_iter()
+        .map(|w| {
+            let anchor = w
+                .missing
+                .first()
+                .map(|f| format!("pv-{}", f.key))
+                .unwrap_or_default();
+            (w.message(), anchor)
+        })
+        .collect()
 }
 
 /// A platform of the new-link form.
@@ -419,6 +450,7 @@ fn link_view(l: Link, lifecycle: Lifecycle, tz: &TimeZone, now: i64) -> LinkView
         can_revoke: state == "active",
         can_regenerate: live,
         can_remind: live && state == "active",
+        setup_warnings: Vec::new(),
         id: l.id,
     }
 }
@@ -588,6 +620,16 @@ pub(crate) async fn section(
         })
         .collect();
     let form_open = link_form.error.is_some() || (links.is_empty() && can_create_links);
+    let links = links
+        .into_iter()
+        .map(|l| {
+            let mut view = link_view(l, lifecycle, tz, now);
+            if view.state == "active" {
+                view.setup_warnings = link_warnings(&view.id, &requests, &catalog, &settings);
+            }
+            view
+        })
+        .collect();
     Ok(AccessSection {
         kpi_line,
         kpi_hint,
@@ -608,10 +650,7 @@ pub(crate) async fn section(
         revoke_lines,
         closed: lifecycle == Lifecycle::Archived,
         can_create_links,
-        links: links
-            .into_iter()
-            .map(|l| link_view(l, lifecycle, tz, now))
-            .collect(),
+        links,
         shown: typed.shown,
         reminder: typed.reminder,
         links_error: typed.links_error,
@@ -780,6 +819,7 @@ pub async fn create_link(
             requests.clone(),
             days,
             Some(typed.contact_email.as_str()),
+            &state.config.secret_key,
         )
         .await
         .map_err(|e| link_error(e, &requests, &catalog))
@@ -883,6 +923,7 @@ pub async fn regenerate_link(
         state.now(),
         &lid,
         None,
+        &state.config.secret_key,
     )
     .await;
     match result {
@@ -904,8 +945,9 @@ pub async fn regenerate_link(
     }
 }
 
-/// `POST /clients/{id}/links/{lid}/remind`: prepares the reminder text for
-/// the member to copy (Baton sends no email yet).
+/// `POST /clients/{id}/links/{lid}/remind`: prepares the reminder text, with
+/// the link in it when the server can derive it, for the member to copy (or
+/// emails it to the link's contact when SMTP is configured).
 pub async fn remind_link(
     State(state): State<AppState>,
     session: WebSession,
@@ -914,6 +956,7 @@ pub async fn remind_link(
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
     client_link(&state, &session, &id, &lid).await?;
+    let url = crate::reminders::link_url(&state, session.agency_id(), &lid).await?;
     let result = onboarding_links::remind(
         &state.db,
         session.agency_id(),
@@ -922,6 +965,7 @@ pub async fn remind_link(
         &lid,
         false,
         state.mailer.is_some(),
+        url.as_deref(),
     )
     .await;
     match result {
@@ -937,6 +981,7 @@ pub async fn remind_link(
                     },
                     text: r.text,
                     pending: r.pending,
+                    includes_link: r.includes_link,
                 }),
                 ..AccessTyped::default()
             };

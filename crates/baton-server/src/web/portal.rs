@@ -11,6 +11,16 @@
 //! [`MISS_LIMIT`] misses every `/o/` request of that IP gets a 429 before
 //! any token is looked up. Every response carries `no-referrer` and
 //! `noindex`, so the token never leaks through a `Referer` or a search index.
+//!
+//! The steps page is built for a phone: after "I've granted access" or
+//! "I'm stuck" it opens at the next card still waiting on the client
+//! (`…/steps?done=granted&next=acc_…#req-acc_…`), with the thanks in that
+//! card; a refused form comes back with its errors listed at the top, each a
+//! link to its field, and again at the field. Web addresses in the steps
+//! are links; a value the agency has not entered reads as a neutral
+//! sentence; optional requests say so. "I'm stuck" opens its form on one
+//! card only (`?stuck=acc_…`), which keeps the page with every catalog
+//! platform under 60 KB with its CSS.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -24,9 +34,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use baton_core::access::{AccessStatus, Mover};
-use baton_core::colour::{contrast, hex, parse_hex, readable_on_white, Rgb, WHITE};
+use baton_core::colour::{hex, parse_hex, readable_on_white, text_on, Rgb};
 use baton_core::onboarding::OnboardingSettings;
 use baton_core::uploads;
+use baton_core::weblinks::{self, Part};
 use baton_core::CoreError;
 use baton_store::access_requests::{self, AccessRequest, Act};
 use baton_store::agencies::{self, Agency, DEFAULT_ACCENT, DEFAULT_BRAND};
@@ -340,34 +351,19 @@ async fn theme_css(q: QueryData) -> Response {
     css_response(theme(brand, accent))
 }
 
-/// The dark default for the header band and buttons when the agency's
-/// colour is too light for white text.
-const DARK: Rgb = [0x1b, 0x1f, 0x24];
-
-/// `c` as a background for white text: itself when the pair reads at
-/// 4.5:1, else the dark default.
-fn white_text_bg(c: Rgb) -> Rgb {
-    if contrast(c, WHITE) >= 4.5 {
-        c
-    } else {
-        DARK
-    }
-}
-
-/// The portal's colour variables: the band and buttons carry white text, so
-/// they take the agency's colour only when it is dark enough; borders
-/// (decoration) take it as is; text in the brand colour is darkened.
+/// The portal's colour variables: the header band and the progress bar wear
+/// the agency's brand colour and the primary buttons its accent, each as
+/// chosen, with the text colour that reads on it picked by
+/// [`text_on`] (the same rule as the team app's theme, so a light brand
+/// keeps its colour with dark text); card edges take the brand as is; text
+/// in the brand colour on white is darkened until it reads.
 fn theme(brand: Rgb, accent: Rgb) -> String {
-    let band = white_text_bg(brand);
-    let btn = if contrast(accent, WHITE) >= 4.5 {
-        accent
-    } else {
-        band
-    };
     format!(
-        ":root{{--band:{};--btn:{};--edge:{};--brand-ink:{}}}\n",
-        hex(band),
-        hex(btn),
+        ":root{{--band:{};--on-band:{};--btn:{};--on-btn:{};--edge:{};--brand-ink:{}}}\n",
+        hex(brand),
+        hex(text_on(brand)),
+        hex(accent),
+        hex(text_on(accent)),
         hex(brand),
         hex(readable_on_white(brand)),
     )
@@ -444,8 +440,33 @@ impl Ctx {
         }
     }
 
-    fn steps_url(&self, done: &str) -> Response {
-        Redirect::to(&format!("{}/steps?done={done}", self.base())).into_response()
+    /// Back to the steps page after a form, with `done` saying what
+    /// happened and `place` what to scroll to (`?…#…`).
+    fn steps_url(&self, done: &str, place: &str) -> Response {
+        Redirect::to(&format!("{}/steps?done={done}{place}", self.base())).into_response()
+    }
+
+    /// After "I've granted access" or "I'm stuck" on request `acted`: the
+    /// next request card still waiting on the client (in page order, from
+    /// the one after `acted` round to the top), where the notice shows;
+    /// else the card itself when it still waits (stuck), else the
+    /// progress summary.
+    fn after_card(&self, done: &str, acted: &str) -> Response {
+        let waiting = |r: &&AccessRequest| {
+            r.id != acted && matches!(r.status, AccessStatus::Requested | AccessStatus::Failed)
+        };
+        let at = self
+            .requests
+            .iter()
+            .position(|r| r.id == acted)
+            .unwrap_or(0);
+        let (before, after) = self.requests.split_at(at);
+        let place = match after.iter().chain(before).find(waiting) {
+            Some(next) => format!("&next={0}#req-{0}", next.id),
+            None if done == "stuck" => format!("&at={acted}#req-{acted}"),
+            None => "#progress".into(),
+        };
+        self.steps_url(done, &place)
     }
 }
 
@@ -560,6 +581,7 @@ struct PlatformLine {
     name: String,
     permission: String,
     asset: Option<String>,
+    optional: bool,
 }
 
 #[derive(Template)]
@@ -582,8 +604,12 @@ struct Card {
     asset: Option<String>,
     status_class: &'static str,
     status_text: String,
-    steps: Vec<String>,
-    mistakes: Vec<String>,
+    /// Optional requests say so: they do not hold anything up.
+    optional: bool,
+    steps: Vec<StepView>,
+    mistakes: Vec<Vec<Part>>,
+    /// The notice after a form, when this card is where the page opens.
+    notice: Option<String>,
     /// Granted or verified: the steps fold away.
     folded: bool,
     /// Revoked: no steps at all.
@@ -597,6 +623,13 @@ struct Card {
     stuck_text: String,
     stuck_error: Option<String>,
     stuck_open: bool,
+}
+
+/// A step: its text with web addresses as links, and a note when it needs a
+/// value the agency has not filled in yet.
+struct StepView {
+    parts: Vec<Part>,
+    note: Option<String>,
 }
 
 struct QuestionView {
@@ -622,7 +655,13 @@ struct StepsPage {
     base: String,
     agency: String,
     client: String,
+    /// Refusals of the form just sent: (anchor of the field, message), at
+    /// the top of the page, each a link to its field.
+    errors: Vec<(String, String)>,
+    /// The notice after a form, above the progress summary.
     notice: Option<String>,
+    questions_notice: Option<String>,
+    files_notice: Option<String>,
     finished: bool,
     done: usize,
     verified: usize,
@@ -642,13 +681,42 @@ struct StepsPage {
 struct Refused {
     /// (request id, message) at the top of a card.
     card_alert: Option<(String, String)>,
-    /// (request id, typed text, error) of an "I'm stuck" form.
+    /// (request id, typed text, error) of the "I'm stuck" form shown open
+    /// (also without a refusal, when the client asked for it).
     stuck: Option<(String, String, Option<String>)>,
     /// The answers as typed, and errors by question key.
     answers: Option<BTreeMap<String, String>>,
     answer_errors: BTreeMap<String, String>,
     answers_alert: Option<String>,
     file_error: Option<String>,
+}
+
+impl Refused {
+    /// The element the page opens at: the field (or card) refused first.
+    fn anchor(&self) -> String {
+        if let Some((id, _)) = &self.card_alert {
+            return format!("req-{id}");
+        }
+        if let Some((id, _, Some(_))) = &self.stuck {
+            return format!("m-{id}");
+        }
+        if let Some(key) = self.answer_errors.keys().next() {
+            return format!("q-{key}");
+        }
+        if self.answers_alert.is_some() {
+            return "questions".into();
+        }
+        if self.file_error.is_some() {
+            return "file".into();
+        }
+        "errors".into()
+    }
+}
+
+/// A refused form's page, shown (after the redirect) at the field it
+/// refused: `…/steps#field`.
+fn refused_page(ctx: &Ctx, resp: Response, anchor: &str) -> Response {
+    super::prg::show_at(resp, format!("{}/steps#{anchor}", ctx.base()))
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -686,14 +754,98 @@ fn status_words(r: &AccessRequest, agency: &str) -> (&'static str, String) {
     }
 }
 
-fn notice_for(done: Option<&str>, agency: &str) -> Option<String> {
+/// The sentence after a form (`?done=`), from a fixed set. `next` says the
+/// page opens at another card than the one acted on.
+fn notice_for(done: Option<&str>, agency: &str, next: bool) -> Option<String> {
+    let then = if next { " Next, this one:" } else { "" };
     Some(match done? {
+        "granted" if next => {
+            format!("Thank you. {agency} will check that access and confirm it.{then}")
+        }
         "granted" => format!("Thank you. {agency} will check the access and confirm it here."),
-        "stuck" => format!("Your message was sent to {agency}. They will get back to you."),
+        "stuck" => format!("Your message was sent to {agency}. They will get back to you.{then}"),
         "answers" => "Your answers were saved. You can change them any time.".into(),
         "file" => "Your file was uploaded.".into(),
         _ => return None,
     })
+}
+
+/// Where the notice after a form shows: at a card (`next=` / `at=` naming
+/// one of this link's requests), at its section, or above the progress.
+#[derive(Default)]
+struct Notice {
+    text: Option<String>,
+    /// What happened (`granted`, `answers`, …), when `text` is set.
+    done: Option<String>,
+    /// The request id of the card it shows in.
+    card: Option<String>,
+}
+
+impl Notice {
+    fn from_query(q: &QueryData, ctx: &Ctx) -> Notice {
+        let done = q.get("done");
+        let known = |id: Option<&str>| {
+            id.filter(|id| ctx.requests.iter().any(|r| r.id == *id))
+                .map(str::to_string)
+        };
+        let next = known(q.get("next"));
+        let card = next.clone().or_else(|| known(q.get("at")));
+        let text = notice_for(done, &ctx.agency.name, next.is_some());
+        Notice {
+            done: text.as_ref().and(done).map(str::to_string),
+            text,
+            card,
+        }
+    }
+}
+
+/// The note under a step that needs values the agency has not filled in.
+fn missing_note(agency: &str, labels: &[String]) -> Option<String> {
+    let list = match labels {
+        [] => return None,
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and the {last}", rest.join(", ")),
+    };
+    Some(format!(
+        "Your contact at {agency} will send you the {list} for this step."
+    ))
+}
+
+/// The refusals of the form just sent, for the summary at the top: (anchor
+/// of the field or card, message naming it).
+fn error_summary(
+    refused: &Refused,
+    cards: &[Card],
+    settings: &OnboardingSettings,
+) -> Vec<(String, String)> {
+    let platform = |id: &str| {
+        cards
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.platform.clone())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    if let Some((id, message)) = &refused.card_alert {
+        out.push((format!("req-{id}"), format!("{}: {message}", platform(id))));
+    }
+    if let Some((id, _, Some(message))) = &refused.stuck {
+        out.push((format!("m-{id}"), format!("{}: {message}", platform(id))));
+    }
+    for q in &settings.questions {
+        if let Some(message) = refused.answer_errors.get(&q.key) {
+            out.push((format!("q-{}", q.key), format!("{} {message}", q.label)));
+        }
+    }
+    if refused.answer_errors.is_empty() {
+        if let Some(message) = &refused.answers_alert {
+            out.push(("questions".into(), message.clone()));
+        }
+    }
+    if let Some(message) = &refused.file_error {
+        out.push(("file".into(), format!("Brand kit: {message}")));
+    }
+    out
 }
 
 /// Renders the steps page with `status`, a notice and whatever a refused
@@ -702,7 +854,7 @@ async fn steps_page(
     state: &AppState,
     ctx: &Ctx,
     status: StatusCode,
-    notice: Option<String>,
+    notice: Notice,
     refused: Refused,
 ) -> Result<Response, PortalError> {
     let agency_id = &ctx.agency.id;
@@ -728,7 +880,8 @@ async fn steps_page(
             .filter(|r| r.status == AccessStatus::GrantedByClient)
             .count();
 
-    let cards = requests
+    let values = &settings.platform_values;
+    let cards: Vec<Card> = requests
         .iter()
         .map(|r| {
             let p = catalog.iter().find(|p| p.key == r.platform);
@@ -756,19 +909,26 @@ async fn steps_page(
                 asset: r.asset.clone().filter(|a| !a.trim().is_empty()),
                 status_class,
                 status_text,
+                optional: !r.required,
                 steps: p
-                    .map(|p| {
-                        p.render_steps(
-                            agency,
-                            &settings.platform_values,
-                            &r.permission,
-                            r.asset.as_deref(),
-                        )
+                    .map(|p| p.render_step_lines(agency, values, &r.permission, r.asset.as_deref()))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|line| StepView {
+                        parts: weblinks::split(&line.text),
+                        note: missing_note(agency, &line.missing),
                     })
-                    .unwrap_or_default(),
+                    .collect(),
                 mistakes: p
-                    .map(|p| p.render_mistakes(agency, &settings.platform_values))
-                    .unwrap_or_default(),
+                    .map(|p| p.render_mistakes(agency, values))
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| weblinks::split(m))
+                    .collect(),
+                notice: match &notice.card {
+                    Some(id) if *id == r.id => notice.text.clone(),
+                    _ => None,
+                },
                 folded: matches!(
                     r.status,
                     AccessStatus::GrantedByClient | AccessStatus::Verified
@@ -823,12 +983,25 @@ async fn steps_page(
         })
         .collect();
 
+    let errors = error_summary(&refused, &cards, settings);
+    // The notice shows where the page opens: its card, its section, or
+    // above the progress summary.
+    let (mut top, mut questions_notice, mut files_notice) = (None, None, None);
+    match (notice.card.is_some(), notice.done.as_deref()) {
+        (true, _) => {}
+        (false, Some("answers")) => questions_notice = notice.text,
+        (false, Some("file")) => files_notice = notice.text,
+        _ => top = notice.text,
+    }
     let page = StepsPage {
         layout: ctx.layout(format!("Access for {}", ctx.client.name)),
         base: ctx.base(),
         agency: agency.to_string(),
         client: ctx.client.name.clone(),
-        notice,
+        errors,
+        notice: top,
+        questions_notice,
+        files_notice,
         finished: total > 0 && verified == total,
         done,
         verified,
@@ -878,6 +1051,7 @@ async fn welcome(
                     .map(|x| x.name.clone())
                     .unwrap_or_else(|| r.permission.clone()),
                 asset: r.asset.clone().filter(|a| !a.trim().is_empty()),
+                optional: !r.required,
             }
         })
         .collect();
@@ -915,7 +1089,8 @@ async fn open(
     Ok(Redirect::to(&format!("{}/steps", ctx.base())).into_response())
 }
 
-/// `GET /o/{token}/steps`: the main page. Writes nothing.
+/// `GET /o/{token}/steps[?done=…&next=…][?stuck=acc_…]`: the main page.
+/// Writes nothing.
 async fn steps(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -924,8 +1099,18 @@ async fn steps(
     q: QueryData,
 ) -> Result<Response, PortalError> {
     let ctx = load(&state, &headers, &token, meta).await?;
-    let notice = notice_for(q.get("done"), &ctx.agency.name);
-    steps_page(&state, &ctx, StatusCode::OK, notice, Refused::default()).await
+    let notice = Notice::from_query(&q, &ctx);
+    // "I'm stuck" is a link (`?stuck=acc_…#m-acc_…`) that opens the message
+    // form on that card only, so the page carries one form, not one per card.
+    let open = q
+        .get("stuck")
+        .and_then(|id| ctx.requests.iter().find(|r| r.id == id))
+        .map(|r| (r.id.clone(), String::new(), None));
+    let view = Refused {
+        stuck: open,
+        ..Refused::default()
+    };
+    steps_page(&state, &ctx, StatusCode::OK, notice, view).await
 }
 
 /// The request `id` of this link, or 404 (another link's or client's id too).
@@ -995,7 +1180,7 @@ async fn granted(
         AccessStatus::GrantedByClient | AccessStatus::Verified
     ) {
         // A second click (or the back button): already done.
-        return Ok(ctx.steps_url("granted"));
+        return Ok(ctx.after_card("granted", &req.id));
     }
     let act = Act::Grant {
         mover: Mover::Client,
@@ -1010,14 +1195,16 @@ async fn granted(
     )
     .await
     {
-        Ok(_) => Ok(ctx.steps_url("granted")),
+        Ok(_) => Ok(ctx.after_card("granted", &req.id)),
         Err(e) => {
             let (status, message, _) = refusal(e)?;
             let refused = Refused {
                 card_alert: Some((req.id, message)),
                 ..Refused::default()
             };
-            steps_page(&state, &ctx, status, None, refused).await
+            let anchor = refused.anchor();
+            let page = steps_page(&state, &ctx, status, Notice::default(), refused).await?;
+            Ok(refused_page(&ctx, page, &anchor))
         }
     }
 }
@@ -1047,7 +1234,7 @@ async fn stuck(
     )
     .await
     {
-        Ok(_) => Ok(ctx.steps_url("stuck")),
+        Ok(_) => Ok(ctx.after_card("stuck", &req.id)),
         Err(e) => {
             let (status, text, field) = refusal(e)?;
             let refused = if field.is_some() {
@@ -1066,7 +1253,9 @@ async fn stuck(
                     ..Refused::default()
                 }
             };
-            steps_page(&state, &ctx, status, None, refused).await
+            let anchor = refused.anchor();
+            let page = steps_page(&state, &ctx, status, Notice::default(), refused).await?;
+            Ok(refused_page(&ctx, page, &anchor))
         }
     }
 }
@@ -1099,7 +1288,7 @@ async fn answers(
     )
     .await;
     match saved {
-        Ok(_) => Ok(ctx.steps_url("answers")),
+        Ok(_) => Ok(ctx.steps_url("answers", "#questions")),
         Err(e) => {
             let (status, message, field) = refusal(e)?;
             let mut refused = Refused {
@@ -1122,7 +1311,9 @@ async fn answers(
                 }
                 _ => refused.answers_alert = Some(message),
             }
-            steps_page(&state, &ctx, status, None, refused).await
+            let anchor = refused.anchor();
+            let page = steps_page(&state, &ctx, status, Notice::default(), refused).await?;
+            Ok(refused_page(&ctx, page, &anchor))
         }
     }
 }
@@ -1240,7 +1431,11 @@ async fn upload(
     };
     let (name, bytes, kind) = match outcome {
         Ok(v) => v,
-        Err((status, refused)) => return steps_page(&state, &ctx, status, None, refused).await,
+        Err((status, refused)) => {
+            let anchor = refused.anchor();
+            let page = steps_page(&state, &ctx, status, Notice::default(), refused).await?;
+            return Ok(refused_page(&ctx, page, &anchor));
+        }
     };
     let now = state.now();
     let id = intake::new_file_id(now);
@@ -1280,7 +1475,7 @@ async fn upload(
             crate::uploads::remove(data_dir, &ctx.agency.id, &ctx.client.id, &stored_name).await;
         return Err(e.into());
     }
-    Ok(ctx.steps_url("file"))
+    Ok(ctx.steps_url("file", "#files"))
 }
 
 #[cfg(test)]
@@ -1288,28 +1483,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn theme_keeps_white_text_readable() {
+    fn theme_keeps_the_agency_colours_with_readable_text() {
+        use baton_core::colour::{contrast, WHITE};
+        // Every grey as brand and accent: the text on it reads at 4.5:1.
         for v in 0..=255u8 {
             let c = [v, v, v];
-            let css = theme(c, c);
-            let band = white_text_bg(c);
-            assert!(contrast(band, WHITE) >= 4.5, "grey {v}: {css}");
+            assert!(contrast(c, text_on(c)) >= 4.5, "grey {v}");
             assert!(contrast(readable_on_white(c), WHITE) >= 4.5, "grey {v}");
         }
-        for colour in [
-            "#ffd700", "#7fff00", "#00ffff", "#ff69b4", "#1f4fd1", "#0f766e",
-        ] {
-            let c = parse_hex(colour).unwrap();
-            assert!(contrast(white_text_bg(c), WHITE) >= 4.5, "{colour}");
-        }
-        // A dark brand is used as is; a light one falls back to the dark default.
-        assert!(
-            theme(parse_hex("#1f4fd1").unwrap(), parse_hex("#0f766e").unwrap())
-                .starts_with(":root{--band:#1f4fd1;--btn:#0f766e;")
+        // A dark brand carries white text; a light one is kept with ink.
+        assert_eq!(
+            theme(parse_hex("#1f4fd1").unwrap(), parse_hex("#0f766e").unwrap()),
+            ":root{--band:#1f4fd1;--on-band:#ffffff;--btn:#0f766e;--on-btn:#ffffff;\
+             --edge:#1f4fd1;--brand-ink:#1f4fd1}\n"
         );
+        let light = theme(parse_hex("#f5e663").unwrap(), parse_hex("#ffd700").unwrap());
         assert!(
-            theme(parse_hex("#ffd700").unwrap(), parse_hex("#ffd700").unwrap())
-                .starts_with(":root{--band:#1b1f24;--btn:#1b1f24;--edge:#ffd700;")
+            light.starts_with(
+                ":root{--band:#f5e663;--on-band:#1b1f24;--btn:#ffd700;--on-btn:#1b1f24;"
+            ),
+            "{light}"
         );
     }
 
@@ -1339,9 +1532,17 @@ mod tests {
         assert_eq!(size_text(1025), "2 KB");
         assert_eq!(size_text(5 * 1024 * 1024), "5.0 MB");
         assert_eq!(capitalize("must not be empty"), "Must not be empty.");
-        assert_eq!(notice_for(Some("nope"), "A"), None);
-        assert!(notice_for(Some("granted"), "Northwind")
+        assert_eq!(notice_for(Some("nope"), "A", false), None);
+        assert!(notice_for(Some("granted"), "Northwind", false)
             .unwrap()
             .contains("Northwind"));
+        assert!(notice_for(Some("stuck"), "N", true)
+            .unwrap()
+            .ends_with("Next, this one:"));
+        assert_eq!(missing_note("N", &[]), None);
+        assert_eq!(
+            missing_note("N", &["Meta Business ID".into()]).unwrap(),
+            "Your contact at N will send you the Meta Business ID for this step."
+        );
     }
 }

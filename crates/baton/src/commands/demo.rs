@@ -145,6 +145,9 @@ const CLIENTS: &[DemoClient] = &[
 
 pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
     let clock = SystemClock;
+    // The server's key: the demo's link tokens are derived from it, so
+    // `baton serve` can put the link in reminders.
+    let key = config.secret_key()?;
     let actor = Actor::cli();
     let hash = password::hash_async(DEMO_PASSWORD.to_string()).await;
     let admin = match members::find_by_email(db, DEMO_EMAIL).await? {
@@ -176,7 +179,7 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            seed(db, &agency.id, &actor, &hash).await?;
+            seed(db, &agency.id, &actor, &hash, &key).await?;
             println!("Demo agency {} created.", agency.name);
             admin
         }
@@ -190,7 +193,7 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
         Scope::Admin,
     )
     .await?;
-    let client_link = demo_client_link(db, &admin.agency_id, &actor, clock.now_ms()).await?;
+    let client_link = demo_client_link(db, &admin.agency_id, &actor, clock.now_ms(), &key).await?;
     println!();
     println!("  Open:      {}/login", config.public_url);
     println!("  Log in:    {DEMO_EMAIL} / {DEMO_PASSWORD}");
@@ -217,6 +220,7 @@ async fn demo_client_link(
     agency_id: &str,
     actor: &Actor,
     now: i64,
+    key: &str,
 ) -> anyhow::Result<Option<String>> {
     let summaries = clients::summaries(db, agency_id, false).await?;
     let Some(pixel) = summaries
@@ -230,11 +234,17 @@ async fn demo_client_link(
         return Ok(None);
     };
     let (_, token) =
-        onboarding_links::regenerate(db, agency_id, actor, now, &link.id, Some(30)).await?;
+        onboarding_links::regenerate(db, agency_id, actor, now, &link.id, Some(30), key).await?;
     Ok(Some(token))
 }
 
-async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Result<()> {
+async fn seed(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    hash: &str,
+    key: &str,
+) -> anyhow::Result<()> {
     let now = SystemClock.now_ms();
     let mut ids = Vec::new();
     for (name, email, roles) in TEAM {
@@ -309,7 +319,7 @@ async fn seed(db: &Db, agency_id: &str, actor: &Actor, hash: &str) -> anyhow::Re
             )
             .await?;
             if *event == ClientEventType::ContractSigned {
-                seed_access(db, agency_id, actor, &c.id, at, now).await?;
+                seed_access(db, agency_id, actor, &c.id, at, now, key).await?;
             }
             // The SOPs the event triggers, started as the worker would have
             // a minute after it happened; the scheduler catches up on serve.
@@ -540,6 +550,7 @@ async fn seed_access(
     client_id: &str,
     signed_at: i64,
     now: i64,
+    key: &str,
 ) -> anyhow::Result<()> {
     let req = |platform: &str, permission: &str, asset: Option<&str>| NewRequest {
         platform: platform.into(),
@@ -563,6 +574,7 @@ async fn seed_access(
         requests,
         Some(90),
         None,
+        key,
     )
     .await?;
     let age_days = (now - signed_at) / DAY;
