@@ -224,8 +224,11 @@ async fn times_and_business_durations_read_in_words_on_a_berlin_calendar() {
     // Tuesday 24 November, 13:00 in Berlin. A run due at 10:41 this
     // morning (breached, escalated to the admin) and one due on Thursday.
     clock.set(at("2026-11-24T12:00:00Z"));
+    // The runs are another client's: Globex's access is verified, so an
+    // access setup run for Globex would start done.
+    let other = api.create_client(&t, "Initech").await;
     let start = |started: &str| {
-        let body = json!({"sop": "access_setup", "client": client, "started_at": started});
+        let body = json!({"sop": "access_setup", "client": other, "started_at": started});
         let api = &api;
         let t = &t;
         async move {
@@ -254,7 +257,7 @@ async fn times_and_business_durations_read_in_words_on_a_berlin_calendar() {
     );
     // The escalation notice of the late run, whatever form it was stored in.
     assert!(
-        my_work.contains("Breached: Access and permissions setup for Globex"),
+        my_work.contains("Breached: Access and permissions setup for Initech"),
         "{my_work}"
     );
     assert!(my_work.contains("due Tue 24 Nov, 10:41"), "{my_work}");
@@ -264,7 +267,7 @@ async fn times_and_business_durations_read_in_words_on_a_berlin_calendar() {
         traffic.contains("Due Tue 24 Nov, 10:41 · 2 h 19 min overdue"),
         "{traffic}"
     );
-    let runs_html = page(&app, &c, &format!("/clients/{client}/runs")).await;
+    let runs_html = page(&app, &c, &format!("/clients/{other}/runs")).await;
     let runs = text_of(&runs_html);
     assert!(runs.contains("Tue 24 Nov, 10:41"), "{runs}");
     assert!(runs_html.contains(&format!("id=\"run-{late}\"")));
@@ -282,9 +285,10 @@ async fn times_and_business_durations_read_in_words_on_a_berlin_calendar() {
         "{client_page}"
     );
     // The timeline's SOP events say the due time in words too.
+    let other_page = text_of(&page(&app, &c, &format!("/clients/{other}")).await);
     assert!(
-        client_page.contains("Access and permissions setup: due Tue 24 Nov, 10:41"),
-        "{client_page}"
+        other_page.contains("Access and permissions setup: due Tue 24 Nov, 10:41"),
+        "{other_page}"
     );
     let dashboard = text_of(&page(&app, &c, "/").await);
     assert!(

@@ -2,8 +2,6 @@
 //! realistic team and clients at every lifecycle stage. Running it again keeps
 //! the data, resets the demo admin's password and prints a fresh API token.
 
-use std::collections::BTreeMap;
-
 use baton_core::access::Mover;
 use baton_core::clock::{Clock, SystemClock};
 use baton_core::handoff::{self, HandoffBrief};
@@ -304,6 +302,14 @@ async fn seed(
             ("analyst".to_string(), pick("analyst")),
         ];
         clients::set_team(db, agency_id, actor, created, &c.id, &seats, &pm).await?;
+        let pm_member = members::get(db, agency_id, &pm).await?;
+        let pm_actor = Actor {
+            kind: "member".into(),
+            id: pm_member.id,
+            label: pm_member.name,
+            ip: String::new(),
+            user_agent: String::new(),
+        };
         let mut starts = Vec::new();
         for (event, days_ago, note) in events.iter() {
             let at = now - days_ago * DAY;
@@ -324,16 +330,11 @@ async fn seed(
             // The SOPs the event triggers, started as the worker would have
             // a minute after it happened; the scheduler catches up on serve.
             sop_runs::start_for_event(db, agency_id, &e.id, at + MINUTE, false).await?;
+            if *event == ClientEventType::ContractSigned {
+                seed_handoff_brief(db, agency_id, name, &c.id, at, &pm_actor).await?;
+            }
             starts.push((*event, at));
         }
-        let pm_member = members::get(db, agency_id, &pm).await?;
-        let pm_actor = Actor {
-            kind: "member".into(),
-            id: pm_member.id,
-            label: pm_member.name,
-            ip: String::new(),
-            user_agent: String::new(),
-        };
         seed_sop_progress(db, agency_id, name, &c.id, &starts, &pm_actor).await?;
         if *name == "Bluebird Coffee Roasters" {
             seed_content(db, agency_id, &c.id, &pm_actor, &admin, now).await?;
@@ -412,30 +413,45 @@ fn demo_brief(complete: bool) -> HandoffBrief {
     }
 }
 
-/// Ticks a run's whole checklist at `at` (brief items follow the brief).
-async fn tick_all(
+/// The client's handoff brief, saved some hours after the contract was
+/// signed. Runs follow the work: a complete brief is the handoff's
+/// definition of done, so its run is done at that moment (most on time,
+/// Oak & Iron's late); the brand-new client's brief is half written (its
+/// handoff breaches once the scheduler catches up).
+async fn seed_handoff_brief(
     db: &Db,
     agency_id: &str,
-    run: &sop_runs::Run,
-    by: &Actor,
-    at: i64,
+    name: &str,
+    client_id: &str,
+    signed: i64,
+    pm: &Actor,
 ) -> anyhow::Result<()> {
-    let items: BTreeMap<String, bool> = run
-        .checklist
-        .iter()
-        .filter(|i| !i.done && !handoff::SECTION_KEYS.contains(&i.key.as_str()))
-        .map(|i| (i.key.clone(), true))
-        .collect();
-    if !items.is_empty() {
-        sop_runs::set_checklist(db, agency_id, by, at, &run.id, &items).await?;
+    // (brief complete?, hours after signing the brief is saved)
+    let plan: Option<(bool, i64)> = match name {
+        "Bluebird Coffee Roasters" => Some((true, 18)),
+        "Harbor Fitness" => Some((true, 22)),
+        "Oak & Iron Furniture" => Some((true, 30)),
+        "Cedar Dental Group" => Some((true, 12)),
+        "Pixel Pet Supplies" => Some((false, 3)),
+        _ => None,
+    };
+    if let Some((complete, brief_h)) = plan {
+        handoff_briefs::save(
+            db,
+            agency_id,
+            pm,
+            signed + brief_h * HOUR,
+            client_id,
+            demo_brief(complete),
+        )
+        .await?;
     }
     Ok(())
 }
 
-/// Moves the demo's SOP runs through a realistic history: most handoffs done
-/// on time with a complete brief, one done late, one client's access setup
-/// paused while it waits on the client, and a brand-new client whose brief is
-/// half written (its handoff breaches once the scheduler catches up).
+/// Moves the rest of the demo's SOP runs through a realistic history: one
+/// client's access setup paused while it waits on the client. Access
+/// setups whose access was already verified completed when they started.
 async fn seed_sop_progress(
     db: &Db,
     agency_id: &str,
@@ -459,45 +475,11 @@ async fn seed_sop_progress(
     .await?
     .items;
     let run_of = |key: &str| runs.iter().find(|r| r.sop_key == key).cloned();
-    // (brief complete?, hours after signing the brief is saved, hours after
-    // signing the handoff is completed)
-    let plan: Option<(bool, i64, Option<i64>)> = match name {
-        "Bluebird Coffee Roasters" => Some((true, 6, Some(18))),
-        "Harbor Fitness" => Some((true, 10, Some(22))),
-        "Oak & Iron Furniture" => Some((true, 20, Some(30))),
-        "Cedar Dental Group" => Some((true, 4, Some(12))),
-        "Pixel Pet Supplies" => Some((false, 3, None)),
-        _ => None,
-    };
-    if let (Some((complete, brief_h, done_h)), Some(signed)) =
-        (plan, started(ClientEventType::ContractSigned))
-    {
-        handoff_briefs::save(
-            db,
-            agency_id,
-            pm,
-            signed + brief_h * HOUR,
-            client_id,
-            demo_brief(complete),
-        )
-        .await?;
-        if let (Some(h), Some(run)) = (done_h, run_of("sales_handoff")) {
-            sop_runs::complete(db, agency_id, pm, signed + h * HOUR, &run.id).await?;
-        }
-    }
     if let (Some(run), Some(kickoff)) = (
         run_of("access_setup"),
         started(ClientEventType::KickoffScheduled),
     ) {
-        if name == "Harbor Fitness" {
-            let partial: BTreeMap<String, bool> = run
-                .checklist
-                .iter()
-                .take(2)
-                .map(|i| (i.key.clone(), true))
-                .collect();
-            sop_runs::set_checklist(db, agency_id, pm, kickoff + 2 * HOUR, &run.id, &partial)
-                .await?;
+        if run.is_open() && name == "Harbor Fitness" {
             sop_runs::pause(
                 db,
                 agency_id,
@@ -507,9 +489,6 @@ async fn seed_sop_progress(
                 "Waiting on the client's Meta Business Manager admin to accept the partner request",
             )
             .await?;
-        } else {
-            tick_all(db, agency_id, &run, pm, kickoff + 40 * HOUR).await?;
-            sop_runs::complete(db, agency_id, pm, kickoff + 48 * HOUR, &run.id).await?;
         }
     }
     Ok(())
