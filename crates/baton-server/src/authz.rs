@@ -10,6 +10,16 @@ use baton_store::clients;
 use baton_store::members::Member;
 use baton_store::{Db, StoreError};
 
+/// `member` as a principal for rules that need no account-team seats (an
+/// admin's corrections).
+pub fn member(member: &Member) -> Principal {
+    Principal::Member(MemberFacts {
+        id: member.id.clone(),
+        is_admin: member.is_admin,
+        seats: None,
+    })
+}
+
 /// `member` as a principal for actions on `client_id`'s things (a signed-in
 /// member, or the member an API token acts as; the token's scope is checked
 /// before). The client must be the member's agency's (404 otherwise).

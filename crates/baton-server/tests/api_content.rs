@@ -688,3 +688,261 @@ async fn the_brief_is_edited_until_approval() {
     assert_eq!(api.get(&path, t).await.body["title"], "Morning routine");
     app.shutdown().await;
 }
+
+/// The client's runs (oldest first), with `?open=true` when `open`.
+async fn runs_of(api: &Api, t: &str, client: &str, open: bool) -> Vec<Value> {
+    let r = api
+        .get(
+            &format!("/api/v1/sop-runs?client={client}&limit=100&open={open}"),
+            t,
+        )
+        .await;
+    r.expect(200, "runs");
+    r.items().clone()
+}
+
+#[tokio::test]
+async fn content_runs_follow_the_item_and_none_is_left_open_once_it_is_scheduled() {
+    let (app, clock) = TestApp::spawn_at(MON_9).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let admin = app.agency.admin.id.clone();
+    let client = api.create_client(t, "Harbor Fitness").await;
+    let item = create(&api, t, &client, "Morning routine reel", "instagram").await;
+    let id = item["id"].as_str().unwrap().to_string();
+    api.put(
+        &format!("/api/v1/content/{id}/participants"),
+        t,
+        json!({"approvers": [admin]}),
+    )
+    .await
+    .expect(200, "participants");
+    common::settle(&app).await;
+    // The brief was complete when the intake started: it started done.
+    let runs = runs_of(&api, t, &client, false).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["sop_key"], "content_intake");
+    assert_eq!(runs[0]["status"], "done");
+    assert_eq!(runs[0]["done_by"], "Baton");
+    assert_eq!(runs[0]["done_at"], runs[0]["started_at"]);
+    assert_eq!(
+        runs[0]["subject"],
+        json!({"type": "content_item", "id": id, "title": "Morning routine reel"})
+    );
+
+    api.post(&format!("/api/v1/content/{id}/approve-brief"), t, json!({}))
+        .await
+        .expect(200, "approve brief");
+    common::settle(&app).await;
+    let production = |runs: &[Value]| {
+        runs.iter()
+            .find(|r| r["sop_key"] == "creative_production")
+            .cloned()
+            .expect("a production run")
+    };
+    let p = production(&runs_of(&api, t, &client, true).await);
+    assert!(p["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["auto"] == true && i["done"] == false));
+    // A fact cannot be ticked by hand.
+    let pid = p["id"].as_str().unwrap();
+    let refused = api
+        .put(
+            &format!("/api/v1/sop-runs/{pid}/checklist"),
+            t,
+            json!({"items": {"drafts_produced": true}}),
+        )
+        .await;
+    refused.problem(422, "a fact ticked by hand");
+    assert!(
+        refused.text.contains("a fact Baton knows"),
+        "{}",
+        refused.text
+    );
+
+    clock.advance(HOUR);
+    let draft = |n: u32| json!({"url": format!("https://drive.example.com/reel-v{n}.mp4")});
+    api.post(&format!("/api/v1/content/{id}/versions"), t, draft(1))
+        .await
+        .expect(201, "v1");
+    let p = production(&runs_of(&api, t, &client, true).await);
+    let done: Vec<&str> = p["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["done"] == true)
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(done, ["drafts_produced", "version_naming"], "{p}");
+    let ticked = &p["checklist"][0];
+    assert_eq!(ticked["done_by"], app.agency.admin.name.as_str());
+    assert!(ticked["event_id"].as_str().unwrap().starts_with("evt_"));
+
+    clock.advance(HOUR);
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "submit");
+    common::settle(&app).await;
+    clock.advance(2 * HOUR);
+    decide(
+        &api,
+        t,
+        &id,
+        json!({"decision": "request_changes", "comment": "Logo must be visible", "revision": "major"}),
+    )
+    .await
+    .expect(200, "changes");
+    // Round 1 decided; its revision is not made yet.
+    let open = runs_of(&api, t, &client, true).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["sop_key"], "review_approval");
+    assert_eq!(open[0]["subject"]["round"], 1);
+    clock.advance(3 * HOUR);
+    let v2_at = MON_9 + 7 * HOUR;
+    api.post(&format!("/api/v1/content/{id}/versions"), t, draft(2))
+        .await
+        .expect(201, "v2");
+    assert!(
+        runs_of(&api, t, &client, true).await.is_empty(),
+        "round 1's run is done with the revision"
+    );
+    api.post(&format!("/api/v1/content/{id}/submit"), t, json!({}))
+        .await
+        .expect(200, "resubmit");
+    common::settle(&app).await;
+    clock.advance(HOUR);
+    decide(&api, t, &id, json!({"decision": "approve"}))
+        .await
+        .expect(200, "approve");
+    common::settle(&app).await;
+    let qa_run = runs_of(&api, t, &client, true).await;
+    assert_eq!(qa_run.len(), 1);
+    assert_eq!(qa_run[0]["sop_key"], "publishing_qa");
+    let qa = api.get(&format!("/api/v1/content/{id}/qa"), t).await;
+    let all: serde_json::Map<String, Value> = qa.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap().to_string(), json!(true)))
+        .collect();
+    clock.advance(HOUR);
+    api.put(
+        &format!("/api/v1/content/{id}/qa"),
+        t,
+        json!({"items": all}),
+    )
+    .await
+    .expect(200, "QA done");
+    api.post(
+        &format!("/api/v1/content/{id}/schedule"),
+        t,
+        json!({"publish_at": baton_core::clock::rfc3339(MON_9 + 72 * HOUR)}),
+    )
+    .await
+    .expect(200, "schedule");
+    common::settle(&app).await;
+
+    // Scheduled: no run about the item is open; each was done by the facts,
+    // when they became true, on time.
+    assert!(runs_of(&api, t, &client, true).await.is_empty());
+    let runs = runs_of(&api, t, &client, false).await;
+    let mut keys: Vec<&str> = runs
+        .iter()
+        .map(|r| r["sop_key"].as_str().unwrap())
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "content_intake",
+            "creative_production",
+            "publishing_qa",
+            "review_approval",
+            "review_approval",
+        ]
+    );
+    for r in &runs {
+        assert_eq!(r["status"], "done", "{r}");
+        assert_eq!(r["done_by"], "Baton", "{r}");
+        assert_eq!(r["on_time"], true, "{r}");
+        assert_eq!(r["subject"]["id"], id.as_str());
+        assert!(r["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["done"] == true && i["auto"] == true));
+    }
+    let review = |round: i64| {
+        runs.iter()
+            .find(|r| r["sop_key"] == "review_approval" && r["subject"]["round"] == round)
+            .unwrap_or_else(|| panic!("review run of round {round}"))
+    };
+    assert_eq!(
+        common::ms(&review(1)["done_at"]),
+        v2_at,
+        "round 1 done when its revision came"
+    );
+    assert_eq!(
+        common::ms(&review(2)["done_at"]),
+        v2_at + HOUR,
+        "round 2 done when approved"
+    );
+    let k = api.get("/api/v1/kpis/sops", t).await;
+    assert_eq!(k.body["overall"]["done"], 5, "{}", k.text);
+    assert_eq!(k.body["overall"]["on_time_rate"], 1.0);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_item_cancels_its_runs_instead_of_leaving_them_to_breach() {
+    let (app, clock) = TestApp::spawn_at(MON_9).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Cancel Co").await;
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/content"),
+            t,
+            json!({"title": "Half a brief", "channel": "instagram", "format": "reel",
+                   "brief": {"audience": "Runners"}}),
+        )
+        .await;
+    r.expect(201, "create");
+    let id = r.id();
+    common::settle(&app).await;
+    let open = runs_of(&api, t, &client, true).await;
+    assert_eq!(open.len(), 1);
+    let run = open[0]["id"].as_str().unwrap().to_string();
+    let done: Vec<&str> = open[0]["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["done"] == true)
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(done, ["audience"], "the brief's filled field ticked itself");
+    api.post(
+        &format!("/api/v1/content/{id}/cancel"),
+        t,
+        json!({"reason": "Campaign dropped"}),
+    )
+    .await
+    .expect(200, "cancel");
+    let r = api.get(&format!("/api/v1/sop-runs/{run}"), t).await;
+    assert_eq!(r.body["status"], "cancelled", "{}", r.text);
+    assert_eq!(r.body["cancel_reason"], "the content item was cancelled");
+    assert_eq!(r.body["on_time"], Value::Null);
+    // Long past its due time it is neither breached nor counted late.
+    clock.advance(10 * 24 * HOUR);
+    baton_server::scheduler::tick(&app.state).await.unwrap();
+    assert_eq!(
+        api.get(&format!("/api/v1/sop-runs/{run}"), t).await.body["status"],
+        "cancelled"
+    );
+    let k = api.get("/api/v1/kpis/sops", t).await;
+    assert_eq!(k.body["overall"]["late_open"], 0, "{}", k.text);
+    assert!(runs_of(&api, t, &client, true).await.is_empty());
+    app.shutdown().await;
+}

@@ -372,3 +372,162 @@ async fn the_event_log_filters_orders_and_pages() {
         .problem(422, "bad order");
     app.shutdown().await;
 }
+
+/// The client's access requests' statuses, in request order.
+async fn statuses(api: &Api, t: &str, client: &str) -> Vec<String> {
+    let r = api
+        .get(&format!("/api/v1/clients/{client}/access-requests"), t)
+        .await;
+    r.expect(200, "requests");
+    r.items()
+        .iter()
+        .map(|x| x["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_mistaken_contract_end_is_corrected_with_everything_it_withdrew_restored() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Still Won Co").await;
+    api.post(
+        &format!("/api/v1/clients/{client}/onboarding-links"),
+        t,
+        json!({"requests": [{"platform": "meta_page"}, {"platform": "ga4", "permission": "analyst"}]}),
+    )
+    .await
+    .expect(201, "link");
+    let weekly = api
+        .post(
+            "/api/v1/sop-runs",
+            t,
+            json!({"sop": "weekly_performance", "client": client}),
+        )
+        .await;
+    weekly.expect(201, "a run");
+    let weekly = weekly.id();
+
+    // Nothing to correct yet.
+    api.event(t, &client, json!({"type": "reopened", "note": "oops"}))
+        .await
+        .problem(409, "no move to correct");
+
+    // "Contract ended" straight from Won: the requests are withdrawn, the
+    // run cancelled, and the offboarding SOP starts.
+    let ended = api
+        .event(
+            t,
+            &client,
+            json!({"type": "contract_ended", "note": "wrong client"}),
+        )
+        .await;
+    ended.expect(201, "contract ended");
+    assert_eq!(ended.body["data"]["from"], "won");
+    assert_eq!(ended.body["data"]["to"], "offboarding");
+    assert_eq!(ended.body["data"]["access_requests_withdrawn"], 2);
+    assert_eq!(ended.body["data"]["runs_cancelled"], 1);
+    assert_eq!(statuses(&api, t, &client).await, ["revoked", "revoked"]);
+    let run = |id: String| {
+        let api = &api;
+        async move { api.get(&format!("/api/v1/sop-runs/{id}"), t).await.body }
+    };
+    assert_eq!(run(weekly.clone()).await["status"], "cancelled");
+    common::settle(&app).await;
+    let offboarding = api
+        .get(
+            &format!("/api/v1/sop-runs?client={client}&sop=offboarding"),
+            t,
+        )
+        .await
+        .items()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The correction needs a reason and an admin.
+    api.event(t, &client, json!({"type": "reopened"}))
+        .await
+        .problem(422, "no reason");
+    api.event(
+        t,
+        &client,
+        json!({"type": "reopened", "note": "x", "occurred_at": "2026-01-01T00:00:00Z"}),
+    )
+    .await
+    .problem(422, "a correction is not back-dated");
+    let writer = common::non_admin_token(
+        &app,
+        &api,
+        "pm@northwind.test",
+        baton_store::tokens::Scope::Write,
+    )
+    .await;
+    let denied = api
+        .event(
+            &writer,
+            &client,
+            json!({"type": "reopened", "note": "mine"}),
+        )
+        .await;
+    denied.problem(403, "not an admin");
+    assert!(denied.text.contains("Only an admin"), "{}", denied.text);
+    // Another agency cannot see the client at all.
+    let other = baton_server::testing::create_agency(&app.state, "Other", "o@other.test").await;
+    api.event(
+        &other.token,
+        &client,
+        json!({"type": "reopened", "note": "x"}),
+    )
+    .await
+    .problem(404, "another agency");
+
+    let before = trail(&app, &app.agency.id).await;
+    let fixed = api
+        .event(
+            t,
+            &client,
+            json!({"type": "reopened", "note": "Ended the wrong client's contract"}),
+        )
+        .await;
+    fixed.expect(201, "reopen");
+    assert_eq!(fixed.body["type"], "reopened");
+    assert_eq!(fixed.body["topic"], "client.reopened");
+    assert_eq!(fixed.body["note"], "Ended the wrong client's contract");
+    assert_eq!(fixed.body["data"]["from"], "offboarding");
+    assert_eq!(fixed.body["data"]["to"], "won");
+    assert_eq!(fixed.body["data"]["corrects_event_id"], ended.id().as_str());
+    assert_eq!(fixed.body["data"]["access_requests_restored"], 2);
+    assert_eq!(fixed.body["data"]["runs_restored"], 1);
+    assert_eq!(fixed.body["data"]["runs_cancelled"], 1);
+    let c = api.get(&format!("/api/v1/clients/{client}"), t).await;
+    assert_eq!(c.body["lifecycle"], "won");
+    assert_eq!(statuses(&api, t, &client).await, ["requested", "requested"]);
+    assert_ne!(run(weekly).await["status"], "cancelled");
+    assert_eq!(run(offboarding).await["status"], "cancelled");
+    // Its own event and audit entry; history is not rewritten.
+    let after = trail(&app, &app.agency.id).await;
+    assert_eq!((after - before).audit, 1);
+    let types: Vec<String> = api
+        .client_events(t, &client)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    let at = |ty: &str| {
+        types
+            .iter()
+            .position(|x| x == ty)
+            .unwrap_or_else(|| panic!("{ty}"))
+    };
+    assert!(at("contract_ended") < at("access.withdrawn"));
+    assert!(at("reopened") < at("access.restored"));
+    // A correction is not corrected again: the right move is recorded instead.
+    api.event(t, &client, json!({"type": "reopened", "note": "again"}))
+        .await
+        .problem(409, "already corrected");
+    api.event(t, &client, json!({"type": "contract_signed"}))
+        .await
+        .expect(201, "the right move");
+    app.shutdown().await;
+}

@@ -2137,3 +2137,89 @@ async fn reminding_refuses_bad_ids_and_other_agencies() {
     .problem(409, "nothing waits");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_expired_link_withdraws_its_requests_once_even_on_two_servers() {
+    let (app, clock) = TestApp::spawn_at(1_772_442_000_000).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Expiring Co").await;
+    let r = api
+        .post(
+            &format!("/api/v1/clients/{client}/onboarding-links"),
+            t,
+            json!({"requests": [{"platform": "meta_page"}, {"platform": "instagram"}], "expires_in_days": 1}),
+        )
+        .await;
+    r.expect(201, "link");
+    let link = r.id();
+    let rid = r.body["requests"][0]["id"].as_str().unwrap().to_string();
+    // The client granted one; only the other still waits on them.
+    api.post(
+        &format!("/api/v1/access-requests/{rid}/grant"),
+        t,
+        json!({}),
+    )
+    .await
+    .expect(200, "grant");
+    // Nothing due before the expiry.
+    assert_eq!(
+        baton_server::worker::expire_links(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    clock.advance(2 * DAY_MS);
+    // Two servers' workers find the same expired link at once: one records it.
+    let (a, b) = tokio::join!(
+        baton_server::worker::expire_links(&app.state),
+        baton_server::worker::expire_links(&app.state)
+    );
+    // (The app's own worker may have got there first.)
+    assert!(a.unwrap() + b.unwrap() <= 1);
+    common::settle(&app).await;
+    let events = api.client_events(t, &client).await;
+    let count = |ty: &str| events.iter().filter(|e| e["type"] == ty).count();
+    assert_eq!(count("onboarding.link_expired"), 1);
+    assert_eq!(count("access.withdrawn"), 1);
+    let expired = events
+        .iter()
+        .find(|e| e["type"] == "onboarding.link_expired")
+        .unwrap();
+    assert_eq!(
+        expired["occurred_at"], r.body["expires_at"],
+        "dated at the expiry"
+    );
+    let ar = api
+        .get(&format!("/api/v1/clients/{client}/access-requests"), t)
+        .await;
+    let status: Vec<(&str, bool)> = ar
+        .items()
+        .iter()
+        .map(|x| (x["status"].as_str().unwrap(), x["withdrawn"] == true))
+        .collect();
+    assert_eq!(
+        status,
+        [("granted_by_client", false), ("revoked", true)],
+        "what the client granted stays; what waited on them is withdrawn"
+    );
+    // Nothing is left to expire; a new URL brings the withdrawn one back.
+    assert_eq!(
+        baton_server::worker::expire_links(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    api.post(
+        &format!("/api/v1/onboarding-links/{link}/regenerate"),
+        t,
+        json!({}),
+    )
+    .await
+    .expect(200, "regenerate");
+    let ar = api
+        .get(&format!("/api/v1/clients/{client}/access-requests"), t)
+        .await;
+    assert_eq!(ar.items()[1]["status"], "requested");
+    app.shutdown().await;
+}

@@ -758,3 +758,92 @@ async fn escalations_are_emailed_when_smtp_is_configured() {
     assert_eq!(mails, 1, "one email to the agency's only admin");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn access_setup_started_after_access_is_verified_starts_done() {
+    let (app, clock) = TestApp::spawn_at(MON_9).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Quick Co").await;
+    api.event(t, &client, json!({"type": "contract_signed"}))
+        .await
+        .expect(201, "signed");
+    let link = api
+        .post(
+            &format!("/api/v1/clients/{client}/onboarding-links"),
+            t,
+            json!({"requests": [{"platform": "meta_page"}]}),
+        )
+        .await;
+    link.expect(201, "link");
+    let rid = link.body["requests"][0]["id"].as_str().unwrap().to_string();
+    clock.advance(2 * HOUR);
+    api.post(
+        &format!("/api/v1/access-requests/{rid}/verify"),
+        t,
+        json!({"note": "Partner access listed"}),
+    )
+    .await
+    .expect(200, "verify");
+    clock.advance(HOUR);
+    let kickoff = api
+        .event(t, &client, json!({"type": "kickoff_scheduled"}))
+        .await;
+    kickoff.expect(201, "kickoff");
+    common::settle(&app).await;
+    let run = wait_for_run(&api, t, &client, "access_setup", "done").await;
+    assert_eq!(
+        run["done_at"], run["started_at"],
+        "started and completed at once"
+    );
+    assert_eq!(run["done_by"], "Baton");
+    assert_eq!(run["on_time"], true);
+    assert_eq!(run["subject"]["type"], "access");
+    assert_eq!(run["trigger_event_id"], kickoff.id().as_str());
+    for item in run["checklist"].as_array().unwrap() {
+        assert_eq!(item["done"], true, "{item}");
+        assert_eq!(item["auto"], true, "{item}");
+        assert!(item["fact"].as_str().unwrap().starts_with("ticks itself"));
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_done_at_exactly_its_due_instant_is_on_time_and_never_breached() {
+    let (app, clock) = TestApp::spawn_at(MON_9).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Punctual Co").await;
+    let run = start(&api, t, "weekly_performance", &client, None).await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let due = ms(&run["due_at"]);
+    clock.set(due);
+    baton_server::scheduler::tick(&app.state).await.unwrap();
+    assert_eq!(run_of(&api, t, &id).await.body["status"], "at_risk");
+    let items: serde_json::Map<String, Value> = run["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["key"].as_str().unwrap().to_string(), json!(true)))
+        .collect();
+    api.put(
+        &format!("/api/v1/sop-runs/{id}/checklist"),
+        t,
+        json!({"items": items}),
+    )
+    .await
+    .expect(200, "tick all");
+    let done = api
+        .post(&format!("/api/v1/sop-runs/{id}/complete"), t, json!({}))
+        .await;
+    done.expect(200, "complete at the due instant");
+    assert_eq!(done.body["on_time"], true);
+    assert_eq!(done.body["breached_since"], Value::Null);
+    clock.set(due + HOUR);
+    baton_server::scheduler::tick(&app.state).await.unwrap();
+    let after = run_of(&api, t, &id).await;
+    assert_eq!(after.body["status"], "done");
+    let events = api.client_events(t, &client).await;
+    assert!(events.iter().all(|e| e["type"] != "sop_run.breached"));
+    app.shutdown().await;
+}

@@ -15,7 +15,7 @@ use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::access_requests::{self, AccessRequest, NewRequest};
 use baton_store::agencies::{self, AgencyPatch};
 use baton_store::clients::{self, NewClient};
-use baton_store::{access_templates, intake, Actor};
+use baton_store::{access_templates, intake, onboarding_links, Actor};
 use common::{browser, csrf_of};
 use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Response, StatusCode};
@@ -901,5 +901,119 @@ async fn a_link_card_flags_missing_agency_settings_until_they_are_set() {
     // The settings page has the field the warning points to.
     let (_, html) = get(&c, &app.url("/settings/onboarding")).await;
     assert!(html.contains("id=\"pv-meta_business_id\""));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn reload_and_back_after_create_link_change_nothing() {
+    let app = TestApp::spawn().await;
+    let client = make_client(&app, &app.agency.id, "Globex").await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let c = common::browser_with_jar(&jar);
+    let (_, html) = get(&c, &app.url("/login")).await;
+    c.post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", app.agency.admin.email.as_str()),
+            ("password", ADMIN_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let raw = common::raw_browser(&jar);
+    let page_url = app.url(&format!("/clients/{}", client.id));
+    let (html, csrf) = client_page(&app, &c, &client.id).await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("nonce", &common::nonce_of(&html)),
+        ("expires_in_days", "30"),
+        ("platform", "meta_page"),
+        ("perm_meta_page", "content"),
+        ("platform", "instagram"),
+        ("perm_instagram", "content"),
+    ];
+    let create = || {
+        raw.post(app.url(&format!("/clients/{}/links", client.id)))
+            .header("referer", &page_url)
+            .form(&form)
+            .send()
+    };
+    let resp = create().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = location(&resp);
+    assert!(
+        to.starts_with(&format!("/clients/{}?flash=", client.id)),
+        "{to}"
+    );
+    // The answer, shown once on a GET: the link's URL.
+    let (status, html) = get(&raw, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tokens_in(&html).len(), 1, "the new URL, once");
+    let token = tokens_in(&html)[0].clone();
+    // Reload: the page afresh, no URL, nothing created.
+    let (status, html) = get(&raw, &app.url(&to)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(tokens_in(&html).is_empty());
+    // Back, then submit the same form again (or a double click): answered
+    // with the first answer; still one link and two requests.
+    let again = create().await.unwrap();
+    assert_eq!(location(&again), to);
+    let links = onboarding_links::list_for_client(&app.state.db, &app.agency.id, &client.id)
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(requests_of(&app, &client.id).await.len(), 2);
+    // The page the URL was shown on is not kept readable.
+    let stored = common::stored_bytes(&app).await;
+    assert!(!common::contains_bytes(&stored, token.as_bytes()));
+
+    // A second link is revoked: the requests only it asked for are
+    // withdrawn, so nothing of it waits on the client.
+    let (html, csrf) = client_page(&app, &c, &client.id).await;
+    let resp = raw
+        .post(app.url(&format!("/clients/{}/links", client.id)))
+        .header("referer", &page_url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("nonce", &common::nonce_of(&html)),
+            ("platform", "ga4"),
+            ("perm_ga4", "analyst"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let second = onboarding_links::list_for_client(&app.state.db, &app.agency.id, &client.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.id != links[0].id)
+        .unwrap();
+    let resp = post(
+        &c,
+        &app.url(&format!(
+            "/clients/{}/links/{}/revoke",
+            client.id, second.id
+        )),
+        &csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let reqs = requests_of(&app, &client.id).await;
+    let ga4 = reqs.iter().find(|r| r.platform == "ga4").unwrap();
+    assert_eq!(ga4.status, AccessStatus::Revoked);
+    assert!(ga4.withdrawn());
+    assert_eq!(
+        reqs.iter().filter(|r| r.waiting_on().is_some()).count(),
+        2,
+        "only the first link's two requests wait on the client"
+    );
+    let (html, _) = client_page(&app, &c, &client.id).await;
+    assert!(
+        html.contains("Withdrawn"),
+        "the withdrawn request reads as withdrawn"
+    );
     app.shutdown().await;
 }

@@ -1374,3 +1374,131 @@ async fn reloading_an_invite_answer_invites_nobody_twice() {
     assert_eq!(events, 1);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn contract_ended_from_won_asks_first_and_an_admin_corrects_it() {
+    let app = TestApp::spawn().await;
+    let client = make_client(&app, &app.agency.id, "Acme Coffee").await;
+    let api = common::Api::new(&app);
+    api.post(
+        &format!("/api/v1/clients/{}/onboarding-links", client.id),
+        &app.agency.token,
+        serde_json::json!({"requests": [{"platform": "meta_page"}, {"platform": "instagram"}]}),
+    )
+    .await
+    .expect(201, "link");
+    let (c, _raw) = admin_pair(&app).await;
+    let page_url = app.url(&format!("/clients/{}", client.id));
+    let (_, html) = get(&c, &page_url).await;
+    let csrf = csrf_of(&html);
+    assert!(
+        !html.contains("data-testid=\"correct-move\""),
+        "no move yet"
+    );
+
+    // The move skips two stages and withdraws work: a page says so first.
+    let resp = c
+        .post(app.url(&format!("/clients/{}/events", client.id)))
+        .header("referer", &page_url)
+        .form(&[("csrf", csrf.as_str()), ("type", "contract_ended")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("Record “Contract ended” for Acme Coffee?"),
+        "{html}"
+    );
+    assert!(html.contains("skip Onboarding and Active"));
+    assert!(html.contains("withdraw <strong>2</strong> access requests"));
+    let stage = || async {
+        clients::get(&app.state.db, &app.agency.id, &client.id)
+            .await
+            .unwrap()
+            .lifecycle
+    };
+    assert_eq!(stage().await, Lifecycle::Won, "nothing moved yet");
+    // Confirmed: it moves.
+    let resp = c
+        .post(app.url(&format!("/clients/{}/events", client.id)))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("nonce", &common::nonce_of(&html)),
+            ("type", "contract_ended"),
+            ("confirmed", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stage().await, Lifecycle::Offboarding);
+
+    // A non-admin sees the offer but no form.
+    make_member(&app, "casey@northwind.test", "casey's password!").await;
+    let other = browser();
+    login(&app, &other, "casey@northwind.test", "casey's password!").await;
+    let (_, html) = get(&other, &page_url).await;
+    assert!(html.contains("data-testid=\"correct-move\""));
+    assert!(html.contains("An agency admin can correct it."));
+    let resp = other
+        .post(app.url(&format!("/clients/{}/events", client.id)))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("type", "reopened"),
+            ("note", "I think it is wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stage().await, Lifecycle::Offboarding);
+
+    // The admin corrects it with a reason: back to Won, requests back.
+    let (_, html) = get(&c, &page_url).await;
+    let card = &html[html.find("data-testid=\"correct-move\"").unwrap()..];
+    assert!(card.contains("from <strong>Won</strong> to <strong>Offboarding</strong>"));
+    let resp = c
+        .post(app.url(&format!("/clients/{}/events", client.id)))
+        .header("referer", &page_url)
+        .form(&[("csrf", csrf.as_str()), ("type", "reopened"), ("note", " ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("say why the last move is corrected"));
+    let resp = c
+        .post(app.url(&format!("/clients/{}/events", client.id)))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("type", "reopened"),
+            ("note", "Ended the wrong client"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&resp),
+        format!("/clients/{}?notice=move_corrected#timeline", client.id)
+    );
+    assert_eq!(stage().await, Lifecycle::Won);
+    let reqs =
+        baton_store::access_requests::list_for_client(&app.state.db, &app.agency.id, &client.id)
+            .await
+            .unwrap();
+    assert!(reqs
+        .iter()
+        .all(|r| r.status == baton_core::access::AccessStatus::Requested));
+    let (_, html) = get(&c, &page_url).await;
+    assert!(html.contains("Last move corrected"), "on the timeline");
+    assert!(
+        !html.contains("data-testid=\"correct-move\""),
+        "a correction is not corrected"
+    );
+    app.shutdown().await;
+}

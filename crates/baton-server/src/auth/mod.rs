@@ -30,16 +30,6 @@ pub fn user_agent(headers: &HeaderMap) -> String {
 }
 
 /// The audit actor for a member acting through `kind` (`member` or `token`).
-/// Who may correct a client's last lifecycle move ("reopen"): an admin.
-/// Asked by the API and the web app alike. `Err` is the sentence to show.
-pub fn may_correct_lifecycle(m: &Member) -> Result<(), String> {
-    if m.is_admin {
-        Ok(())
-    } else {
-        Err("Only an agency admin can correct a client's lifecycle move.".into())
-    }
-}
-
 pub fn member_actor(kind: &str, m: &Member, ip: String, ua: String) -> Actor {
     Actor {
         kind: kind.into(),

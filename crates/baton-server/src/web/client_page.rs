@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::events as topics;
 use baton_core::lifecycle::{self, ClientEventType, Lifecycle};
+use baton_core::policy::{self, Action, Subject};
 use baton_core::roles::Role;
 use baton_store::clients::{self, Client, ClientPatch, NewClient};
 use baton_store::events::{self, Event, EventFilter};
@@ -457,6 +458,17 @@ fn event_view(e: Event, tz: &jiff::tz::TimeZone, now: i64) -> EventView {
     }
 }
 
+/// Whether the signed-in member may correct the client's last lifecycle
+/// move (the one policy decides); the refusal's sentence.
+fn may_correct(session: &WebSession, client_id: &str) -> Result<(), String> {
+    policy::can(
+        &crate::authz::member(session.member()),
+        Action::CorrectLifecycle,
+        Subject::Client { client_id },
+    )
+    .map_err(|d| d.sentence)
+}
+
 /// Renders the client page, with `typed` forms refilled and `status`.
 pub(crate) async fn render_client(
     state: &AppState,
@@ -563,7 +575,7 @@ pub(crate) async fn render_client(
                 from: m.from.label(),
                 to: m.to.label(),
                 when: timefmt::local(m.occurred_at, &tz),
-                allowed: crate::auth::may_correct_lifecycle(session.member()).is_ok(),
+                allowed: may_correct(session, id).is_ok(),
                 reason,
                 error: (!error.is_empty()).then_some(error),
             }
@@ -754,7 +766,7 @@ pub async fn record_event(
         let event_type = ClientEventType::parse(typed.event_type.trim())
             .ok_or_else(|| WebError::Invalid("Choose what happened.".into()))?;
         if event_type == ClientEventType::Reopened {
-            crate::auth::may_correct_lifecycle(session.member()).map_err(WebError::Forbidden)?;
+            may_correct(&session, &id).map_err(WebError::Forbidden)?;
             return clients::reopen(
                 &state.db,
                 session.agency_id(),
