@@ -69,6 +69,15 @@ impl Subject {
     }
 }
 
+/// What runs of `def` are about when its trigger starts them (its content
+/// events name an item; the client-level SOPs by their key).
+pub fn subject_of_sop(def: &crate::sop::SopDefinition) -> Option<Subject> {
+    Subject::of_run(
+        &def.key,
+        def.trigger.starts_with("content.").then_some("content"),
+    )
+}
+
 /// A fact that ticks a checklist item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fact {
@@ -273,10 +282,7 @@ mod tests {
         // Items a person ticks: Baton cannot know them.
         let manual = ["assets_archived", "final_report_sent"];
         for def in default_library() {
-            let Some(subject) = Subject::of_run(
-                &def.key,
-                def.trigger.starts_with("content.").then_some("content"),
-            ) else {
+            let Some(subject) = subject_of_sop(&def) else {
                 continue;
             };
             for item in &def.checklist {

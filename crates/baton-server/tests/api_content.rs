@@ -820,6 +820,10 @@ async fn content_runs_follow_the_item_and_none_is_left_open_once_it_is_scheduled
     let qa_run = runs_of(&api, t, &client, true).await;
     assert_eq!(qa_run.len(), 1);
     assert_eq!(qa_run[0]["sop_key"], "publishing_qa");
+    assert!(
+        qa_run[0]["subject"].get("round").is_none(),
+        "only review runs have a round"
+    );
     let qa = api.get(&format!("/api/v1/content/{id}/qa"), t).await;
     let all: serde_json::Map<String, Value> = qa.body["items"]
         .as_array()

@@ -923,3 +923,24 @@ async fn the_dashboard_shows_the_on_time_rate_and_what_is_late() {
     assert!(card.contains("Offboarding and access revoke"), "{card}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_sop_page_says_which_items_tick_themselves() {
+    let app = TestApp::spawn().await;
+    let (c, _) = admin(&app).await;
+    let html = page(&app, &c, "/sops/review_approval").await;
+    let list = between(&html, "id=\"checklist\"", "</ol>");
+    assert!(
+        list.contains("Ticks itself when the round is decided and its feedback consolidated."),
+        "{list}"
+    );
+    assert!(html.contains("id=\"self-ticking\""));
+    // Offboarding: revoking is a fact, archiving assets is not.
+    let html = page(&app, &c, "/sops/offboarding").await;
+    let list = between(&html, "id=\"checklist\"", "</ol>");
+    assert_eq!(list.matches("Ticks itself").count(), 1, "{list}");
+    // Weekly reporting: people tick all of it.
+    let html = page(&app, &c, "/sops/weekly_performance").await;
+    assert!(!html.contains("Ticks itself") && !html.contains("id=\"self-ticking\""));
+    app.shutdown().await;
+}

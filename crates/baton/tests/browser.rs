@@ -1196,3 +1196,354 @@ async fn no_page_scrolls_sideways_on_a_390_px_phone() {
     })
     .await;
 }
+
+/// The number of items the API lists at `path` (a page of up to 200).
+async fn count_items(h: &Harness, path: &str) -> usize {
+    let (status, body) = h.api(Method::GET, path, None).await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body["items"].as_array().map(Vec::len).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_back_and_double_submits_create_nothing_twice() {
+    browser_test("browser-once", |h| async move {
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Globex"})),
+                201,
+            )
+            .await;
+        let id = client["id"].as_str().expect("client id").to_string();
+        let c = h.session("once", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+
+        // 1. Create a link on the client's page: its URL is shown once.
+        c.goto(&format!("{}/clients/{id}", h.base)).await.unwrap();
+        click(&c, "input[name=platform][value=meta_page]", "link-form").await;
+        click(
+            &c,
+            "form[action$=\"/links\"] button[type=submit]",
+            "link-form",
+        )
+        .await;
+        wait_text(&c, "body", "Copy this link now", "link-created").await;
+        let answer = c.current_url().await.unwrap();
+        check!(
+            &c,
+            "link-created",
+            answer.path() == format!("/clients/{id}")
+                && answer.query().is_some_and(|q| q.contains("flash=")),
+            "the answer is not a GET of the client page: {answer}"
+        );
+        let links = format!("/api/v1/clients/{id}/onboarding-links");
+        let requests = format!("/api/v1/clients/{id}/access-requests");
+        assert_eq!(count_items(&h, &links).await, 1);
+        // 2. Reload and Back: nothing is posted again.
+        c.refresh().await.unwrap();
+        find(&c, "h1", "reloaded").await;
+        let reloaded = js(&c, "return document.body.innerText;", "reloaded").await;
+        check!(
+            &c,
+            "reloaded",
+            !reloaded
+                .as_str()
+                .unwrap_or("")
+                .contains("Copy this link now"),
+            "the reload shows the one-time URL again"
+        );
+        c.back().await.unwrap();
+        find(&c, "h1", "back").await;
+        assert_eq!(
+            count_items(&h, &links).await,
+            1,
+            "one link after reload and Back"
+        );
+        assert_eq!(count_items(&h, &requests).await, 1, "one request");
+
+        // 3. Two simultaneous submits of one "New client" form: one client.
+        c.goto(&format!("{}/clients/new", h.base)).await.unwrap();
+        find(
+            &c,
+            "form[action=\"/clients\"] input[name=name]",
+            "new-client",
+        )
+        .await
+        .send_keys("Twice Clicked Co")
+        .await
+        .unwrap();
+        let statuses = c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const form = document.querySelector('form[action=\"/clients\"]');
+                 const body = () => new URLSearchParams(new FormData(form));
+                 Promise.all([1, 2].map(() => fetch(form.action, {method: 'POST', body: body()})))
+                   .then(rs => done(rs.map(r => r.status + ' ' + r.url)));",
+                vec![],
+            )
+            .await
+            .expect("two submits at once");
+        eprintln!("two submits answered: {statuses}");
+        let (_, all) = h.api(Method::GET, "/api/v1/clients?limit=50", None).await;
+        let twice = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["name"] == "Twice Clicked Co")
+            .count();
+        assert_eq!(
+            twice, 1,
+            "two submits of one form made {twice} clients: {statuses}"
+        );
+        let urls: Vec<&str> = statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert!(
+            urls.iter()
+                .all(|u| u.starts_with("200 ") && u.contains("/clients/cli_"))
+                && urls[0] == urls[1],
+            "both submits land on the one new client's page: {urls:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_ended_from_won_asks_first_and_is_corrected_with_everything_back() {
+    browser_test("browser-reopen", |h| async move {
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Beacon Bakery"})),
+                201,
+            )
+            .await;
+        let id = client["id"].as_str().expect("client id").to_string();
+        h.api_ok(
+            Method::POST,
+            &format!("/api/v1/clients/{id}/onboarding-links"),
+            Some(json!({"requests": [{"platform": "meta_page"}, {"platform": "instagram"}]})),
+            201,
+        )
+        .await;
+        let c = h.session("reopen", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        c.goto(&format!("{}/clients/{id}", h.base)).await.unwrap();
+        find(&c, "select[name=type]", "event-form")
+            .await
+            .select_by_value("contract_ended")
+            .await
+            .unwrap();
+        click(
+            &c,
+            "form[action$=\"/events\"] button[type=submit]",
+            "event-form",
+        )
+        .await;
+        // 1. It asks first, saying what will happen; nothing moved yet.
+        let page = wait_text(&c, "[data-testid=move-confirm]", "withdraw", "confirm").await;
+        check!(
+            &c,
+            "confirm",
+            page.contains("skip Onboarding and Active")
+                && page.contains("withdraw 2 access requests"),
+            "the confirmation does not say what happens: {page:?}"
+        );
+        let (_, now) = h
+            .api(Method::GET, &format!("/api/v1/clients/{id}"), None)
+            .await;
+        assert_eq!(
+            now["lifecycle"], "won",
+            "nothing moves before the confirmation"
+        );
+        click(
+            &c,
+            "[data-testid=move-confirm] button[type=submit]",
+            "confirm",
+        )
+        .await;
+        wait_text(&c, ".badge-stage", "Offboarding", "moved").await;
+        let (_, reqs) = h
+            .api(
+                Method::GET,
+                &format!("/api/v1/clients/{id}/access-requests"),
+                None,
+            )
+            .await;
+        assert!(
+            reqs["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["withdrawn"] == true),
+            "{reqs}"
+        );
+        // 2. The admin corrects it, with a reason: back to Won, requests back.
+        find(
+            &c,
+            "[data-testid=correct-move] textarea[name=note]",
+            "correct",
+        )
+        .await
+        .send_keys("Ended the wrong client's contract")
+        .await
+        .unwrap();
+        click(
+            &c,
+            "[data-testid=correct-move] button[type=submit]",
+            "correct",
+        )
+        .await;
+        wait_text(&c, ".badge-stage", "Won", "corrected").await;
+        wait_text(&c, "body", "Last move corrected", "corrected").await;
+        let (_, reqs) = h
+            .api(
+                Method::GET,
+                &format!("/api/v1/clients/{id}/access-requests"),
+                None,
+            )
+            .await;
+        assert!(
+            reqs["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["status"] == "requested"),
+            "the withdrawn requests come back: {reqs}"
+        );
+        let kept = keep_screenshot(&c, "move-corrected").await;
+        eprintln!("corrected screenshot: {}", kept.display());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_close_with_the_content_approval_stays_narrow_and_the_client_sees_only_its_part() {
+    browser_test("browser-content", |h| async move {
+        let client = h
+            .api_ok(Method::POST, "/api/v1/clients", Some(json!({"name": "Harbor Fitness"})), 201)
+            .await;
+        let cid = client["id"].as_str().expect("client id").to_string();
+        // A reviewer who joins through the invite.
+        let invited = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/members",
+                Some(json!({"email": "jo.newhire@lighthouse.test", "name": "Jo Newhire", "roles": ["designer"]})),
+                201,
+            )
+            .await;
+        let jo = invited["id"].as_str().unwrap().to_string();
+        let invite = invited["invite_url"].as_str().expect("invite_url").to_string();
+        let owner = h.api_ok(Method::GET, "/api/v1/me", None, 200).await;
+        let owner = owner["id"].as_str().unwrap().to_string();
+        let item = h
+            .api_ok(
+                Method::POST,
+                &format!("/api/v1/clients/{cid}/content"),
+                Some(json!({"title": "Spring launch reel", "channel": "instagram", "format": "reel",
+                    "caption": "Spring is here. Your first month is on us.",
+                    "brief": {"audience": "Runners", "angle": "Mornings", "offer": "First month free",
+                              "constraints": "No before/after", "examples": "https://example.com/ref"}})),
+                201,
+            )
+            .await;
+        let id = item["id"].as_str().expect("content id").to_string();
+        h.api_ok(
+            Method::PUT,
+            &format!("/api/v1/content/{id}/participants"),
+            Some(json!({"reviewers": [jo], "approvers": [owner, "client"]})),
+            200,
+        )
+        .await;
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/versions"), Some(json!({"url": "https://cdn.example.com/reel-v1.mp4"})), 201).await;
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/submit"), None, 200).await;
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/comments"), Some(json!({"body": "INTERNAL: the hook drags"})), 201).await;
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/comments"), Some(json!({"body": "We shortened the intro for you", "for_client": true})), 201).await;
+
+        // 1. The reviewer cannot make himself an approver.
+        let jo_c = h.session("reviewer", DESKTOP).await;
+        jo_c.goto(&invite).await.unwrap();
+        find(&jo_c, "#invite-password", "invite").await.send_keys("a long enough password").await.unwrap();
+        find(&jo_c, "#invite-password2", "invite").await.send_keys("a long enough password").await.unwrap();
+        click(&jo_c, "form button[type=submit]", "invite").await;
+        find(&jo_c, "[data-testid=dashboard]", "invite-done").await;
+        jo_c.goto(&format!("{}/content/{id}", h.base)).await.unwrap();
+        let rule = wait_text(&jo_c, "[data-testid=participants-rule]", "", "reviewer").await;
+        check!(&jo_c, "reviewer", rule.contains("Only the account lead, traffic control or an admin"), "the rule: {rule:?}");
+        let forged = jo_c
+            .execute_async(
+                &format!(
+                    "const done = arguments[arguments.length - 1];
+                     const csrf = document.querySelector('input[name=csrf]').value;
+                     const body = new URLSearchParams({{csrf, reviewers: '', approvers: '{jo}'}});
+                     fetch('/content/{id}/participants', {{method: 'POST', body}}).then(r => done(r.status));"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(forged, json!(403), "a forged change is refused");
+        let got = h.api_ok(Method::GET, &format!("/api/v1/content/{id}"), None, 200).await;
+        assert!(!got["approvers"].as_array().unwrap().contains(&json!(jo)), "{got}");
+        let approve_buttons = js(&jo_c, "return document.querySelectorAll('input[name=decision][value=approve]').length;", "reviewer").await;
+        assert_eq!(approve_buttons, json!(0), "the reviewer has no Approve button");
+
+        // 2. The client's approval page: caption and the comment for them,
+        //    never the internal one or the file-naming headline.
+        let link = h.api_ok(Method::POST, &format!("/api/v1/content/{id}/approval-link"), None, 201).await;
+        let url = link["url"].as_str().unwrap().to_string();
+        let phone = h.session("client-approval", PHONE).await;
+        phone.goto(&url).await.unwrap();
+        let caption = wait_text(&phone, "[data-testid=caption]", "first month", "client-page").await;
+        assert!(caption.contains("Spring is here."));
+        let text = js(&phone, "return document.body.innerText;", "client-page").await;
+        let text = text.as_str().unwrap_or_default().to_string();
+        check!(&phone, "client-page", text.contains("We shortened the intro for you"), "the comment for the client is missing");
+        check!(&phone, "client-page", !text.contains("INTERNAL"), "an internal comment reached the client");
+        check!(&phone, "client-page", !text.contains("_reel_v1"), "the naming headline reached the client");
+        check_no_horizontal_scroll(&phone, "client-page").await;
+        find(&phone, "#name", "client-page").await.send_keys("Dana Ruiz").await.unwrap();
+        click(&phone, "input[name=decision][value=approve]", "client-page").await;
+        click(&phone, "form[action$=\"/decision\"] button[type=submit]", "client-page").await;
+        wait_text(&phone, "p.notice", "approval is recorded", "client-approved").await;
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/decisions"), Some(json!({"decision": "approve"})), 200).await;
+
+        // 3. QA and schedule: no run about the item is left open.
+        let qa = h.api_ok(Method::GET, &format!("/api/v1/content/{id}/qa"), None, 200).await;
+        let all: serde_json::Map<String, Value> = qa["items"].as_array().unwrap().iter()
+            .map(|i| (i["key"].as_str().unwrap().to_string(), json!(true))).collect();
+        h.api_ok(Method::PUT, &format!("/api/v1/content/{id}/qa"), Some(json!({"items": all})), 200).await;
+        let when = baton_core::clock::rfc3339(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 7 * 86_400_000,
+        );
+        h.api_ok(Method::POST, &format!("/api/v1/content/{id}/schedule"), Some(json!({"publish_at": when})), 200).await;
+        // The SOP triggers run from the outbox within a second or two.
+        let deadline = Instant::now() + PAGE_WAIT;
+        loop {
+            let (_, runs) = h.api(Method::GET, &format!("/api/v1/sop-runs?client={cid}&limit=50"), None).await;
+            let items = runs["items"].as_array().cloned().unwrap_or_default();
+            let has_qa = items.iter().any(|r| r["sop_key"] == "publishing_qa");
+            let open: Vec<&Value> = items.iter().filter(|r| r["done_at"].is_null() && r["cancelled_at"].is_null()).collect();
+            if has_qa && open.is_empty() {
+                assert!(items.iter().all(|r| r["subject"]["id"] == json!(id)), "{runs}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "runs still open after scheduling: {open:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let c = h.session("team", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        c.goto(&format!("{}/clients/{cid}/runs", h.base)).await.unwrap();
+        let head = wait_text(&c, "[data-testid=client-runs]", "0 open", "runs").await;
+        check!(&c, "runs", head.contains("Spring launch reel"), "the runs name their item");
+        let kept = keep_screenshot(&c, "content-runs-closed").await;
+        eprintln!("runs screenshot: {}", kept.display());
+    })
+    .await;
+}

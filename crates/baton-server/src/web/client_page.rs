@@ -320,6 +320,12 @@ fn event_label(event_type: &str) -> String {
         "content.published" => "Content published".into(),
         "content.cancelled" => "Content cancelled".into(),
         "content.participants_changed" => "Reviewers and approvers changed".into(),
+        "content.participants_applied" => {
+            "Reviewers and approvers changed (from this round)".into()
+        }
+        "content.approval_reopened" => "Content approval reopened: caption changed".into(),
+        "calendar_feed.created" => "Calendar feed URL created".into(),
+        "calendar_feed.revoked" => "Calendar feed URL revoked".into(),
         other => other.replace(['.', '_'], " "),
     }
 }
@@ -338,10 +344,16 @@ fn event_detail(
             .filter(|t| !t.is_empty())
     };
     if event_type == topics::REMINDER_SENT {
+        let with_link = data.get("includes_link").and_then(|v| v.as_bool()) == Some(true);
         return match text("channel") {
             Some("email") => Some("Sent by email.".into()),
             _ => text("text").map(|t| {
-                format!("Not emailed (no SMTP or no contact email): copy and send it.\n\n{t}")
+                let link = if with_link {
+                    "Its link is shortened here: use “Prepare reminder” under Onboarding links for the text with the link.\n\n"
+                } else {
+                    ""
+                };
+                format!("Not emailed (no SMTP or no contact email): copy and send it.\n{link}\n{t}")
             }),
         };
     }

@@ -785,6 +785,10 @@ impl SopForm {
 struct DetailPage {
     layout: Layout,
     sop: Sop,
+    /// The checklist, each item with why it ticks itself when it does.
+    items: Vec<(String, String, Option<&'static str>)>,
+    /// Some item ticks itself.
+    self_ticking: bool,
     owner_role: &'static str,
     escalation_role: &'static str,
     sla: String,
@@ -833,7 +837,18 @@ async fn render_detail(
             .collect()
     };
     let d = &sop.definition;
+    let subject = baton_core::facts::subject_of_sop(d);
+    let items = d
+        .checklist
+        .iter()
+        .map(|i| {
+            let fact = subject.and_then(|s| baton_core::facts::fact_for(s, &i.key));
+            (i.label.clone(), i.key.clone(), fact.map(|f| f.explain()))
+        })
+        .collect::<Vec<_>>();
     let page = DetailPage {
+        self_ticking: items.iter().any(|i| i.2.is_some()),
+        items,
         layout: layout(&agency, session, &d.name, "sops", q),
         owner_role: d.owner_role.info().title,
         escalation_role: d.escalation_role.info().title,

@@ -685,7 +685,7 @@ async fn start_in_tx(
     // the client's brief, access or offboarding.
     let trigger = match &s.trigger_event_id {
         Some(ev) => sqlx::query(
-            "SELECT entity_type, entity_id, data FROM events WHERE agency_id = $1 AND id = $2",
+            "SELECT type, entity_type, entity_id, data FROM events WHERE agency_id = $1 AND id = $2",
         )
         .bind(&agency_id)
         .bind(ev)
@@ -693,10 +693,17 @@ async fn start_in_tx(
         .await?
         .map(|r| -> Result<(String, String, Value)> {
             let data: String = r.try_get("data")?;
+            // Only a submission opens a round: the run it starts reviews it.
+            let opens_round = r.try_get::<String, _>("type")?
+                == baton_core::content::action_event(baton_core::content::ContentAction::Submit);
             Ok((
                 r.try_get("entity_type")?,
                 r.try_get("entity_id")?,
-                serde_json::from_str(&data).unwrap_or(Value::Null),
+                if opens_round {
+                    serde_json::from_str(&data).unwrap_or(Value::Null)
+                } else {
+                    Value::Null
+                },
             ))
         })
         .transpose()?,
