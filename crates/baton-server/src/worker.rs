@@ -13,10 +13,13 @@ use tokio::sync::watch;
 use crate::state::AppState;
 
 const LEASE_MS: i64 = 60_000;
+/// How often expired form claims are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 const BATCH: i64 = 200;
 
 /// Runs until `shutdown` turns true.
 pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut pruned = tokio::time::Instant::now();
     loop {
         if let Err(e) = run_once(&state).await {
             tracing::warn!(error = %e, "outbox worker pass failed");
@@ -26,6 +29,13 @@ pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
         if let Err(e) = expire_links(&state).await {
             tracing::warn!(error = %e, "link expiry pass failed");
+        }
+        // Form claims are kept a day; forget older ones now and then.
+        if pruned.elapsed() >= PRUNE_EVERY {
+            pruned = tokio::time::Instant::now();
+            if let Err(e) = baton_store::claims::prune(&state.db, state.now()).await {
+                tracing::warn!(error = %e, "pruning form claims failed");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}

@@ -70,9 +70,6 @@ pub(crate) async fn take_in_tx(conn: &mut AnyConnection, agency_id: &str, now: i
     let Ok(claim) = CLAIM.try_with(Claim::clone) else {
         return Ok(());
     };
-    if claim.owned() {
-        return Ok(());
-    }
     let inserted = sqlx::query(
         "INSERT INTO request_claims (claim_key, agency_id, owner, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (claim_key) DO NOTHING",
@@ -85,6 +82,16 @@ pub(crate) async fn take_in_tx(conn: &mut AnyConnection, agency_id: &str, now: i
     .await?
     .rows_affected();
     if inserted == 1 {
+        claim.state.store(OWNED, Ordering::SeqCst);
+        return Ok(());
+    }
+    // This request's own claim, from an earlier write of the same request.
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT owner FROM request_claims WHERE claim_key = $1")
+            .bind(&claim.key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if owner.as_deref() == Some(claim.owner.as_str()) {
         claim.state.store(OWNED, Ordering::SeqCst);
         return Ok(());
     }

@@ -166,7 +166,11 @@ pub async fn record_event(
         data,
     });
     record.events.extend(more);
-    let recorded = tx.commit(record).await?;
+    first_event(tx.commit(record).await?)
+}
+
+/// The event a move (or its correction) recorded first: the client's own.
+fn first_event(recorded: crate::write::Recorded) -> Result<Event> {
     recorded
         .events
         .into_iter()
@@ -435,10 +439,5 @@ pub async fn reopen(
         data,
     });
     record.events.extend(more);
-    let recorded = tx.commit(record).await?;
-    recorded
-        .events
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Config("the event was not recorded".into()))
+    first_event(tx.commit(record).await?)
 }

@@ -217,6 +217,15 @@ impl Db {
     }
 }
 
+/// `(agency_id, id)` of each row: the work a background pass found due,
+/// across agencies.
+pub(crate) fn agency_and_ids(rows: &[AnyRow]) -> Result<Vec<(String, String)>> {
+    use sqlx::Row;
+    rows.iter()
+        .map(|r| Ok((r.try_get("agency_id")?, r.try_get("id")?)))
+        .collect()
+}
+
 /// Reads a column that SQLite may return as INTEGER and PostgreSQL as BIGINT.
 pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
     use sqlx::Row;

@@ -322,9 +322,7 @@ pub async fn due_expiries(db: &Db, now: i64, limit: i64) -> Result<Vec<(String, 
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("agency_id")?, r.try_get("id")?)))
-        .collect()
+    crate::db::agency_and_ids(&rows)
 }
 
 /// Records that a link expired (`onboarding.link_expired`, dated at its
@@ -621,9 +619,7 @@ pub async fn due_reminders(db: &Db, now: i64, limit: i64) -> Result<Vec<(String,
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("agency_id")?, r.try_get("id")?)))
-        .collect()
+    crate::db::agency_and_ids(&rows)
 }
 
 /// The earliest scheduled reminder, so the worker can sleep until then.

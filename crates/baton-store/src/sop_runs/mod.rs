@@ -1265,9 +1265,7 @@ pub async fn due_for_change(db: &Db, now: i64, limit: i64) -> Result<Vec<(String
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("agency_id")?, r.try_get("id")?)))
-        .collect()
+    crate::db::agency_and_ids(&rows)
 }
 
 /// The earliest pending status change of any run (the scheduler sleeps
