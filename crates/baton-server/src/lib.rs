@@ -121,7 +121,6 @@ pub fn app(state: AppState) -> Router {
         .merge(web::portal::router(state.clone()))
         .merge(web::feeds::router())
         .merge(web::router(state.clone()))
-        .layer(middleware::from_fn_with_state(state.clone(), web::with_now))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         // gzip or brotli, as the client's Accept-Encoding asks.
         .layer(CompressionLayer::new().compress_when(

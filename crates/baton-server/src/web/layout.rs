@@ -56,7 +56,7 @@ impl Layout {
             csrf: String::new(),
             nav: "",
             notice: None,
-            nonce: baton_core::secret::random_token(),
+            nonce: form_nonce(),
         }
     }
 
@@ -94,6 +94,12 @@ impl Layout {
         self.notice = key.and_then(notice_text);
         self
     }
+}
+
+/// A fresh form nonce: 128 random bits from the thread's CSPRNG (no system
+/// call per page), which only has to be unique per rendered form.
+fn form_nonce() -> String {
+    baton_core::secret::hex(&rand::random::<[u8; 16]>())
 }
 
 /// The sentence for a notice key.

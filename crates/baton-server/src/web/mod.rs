@@ -40,7 +40,6 @@ use axum::Router;
 use crate::state::AppState;
 
 pub use error_page::WebError;
-pub use timefmt::with_now;
 
 /// The web app's routes, wrapped in the same-origin check and a layer that
 /// turns any bare error response into the HTML error page.
@@ -111,5 +110,6 @@ pub fn router(state: AppState) -> Router<AppState> {
             crate::auth::session::same_origin,
         ))
         .layer(from_fn(error_page::html_errors))
-        .layer(from_fn_with_state(state, prg::layer))
+        .layer(from_fn_with_state(state.clone(), prg::layer))
+        .layer(from_fn_with_state(state, timefmt::with_now))
 }

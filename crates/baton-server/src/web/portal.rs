@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/o-static/portal.css", get(portal_css))
         .route("/o-static/theme.css", get(theme_css))
         .layer(from_fn_with_state(state.clone(), super::prg::layer))
+        .layer(from_fn_with_state(state.clone(), super::timefmt::with_now))
         .layer(from_fn_with_state(state, guard))
 }
 

@@ -3,7 +3,7 @@
 //! ("3 days ago"), and `datetime-local` form values read back in that zone.
 //!
 //! Whether a time needs its year depends on "now": [`with_now`] (a layer on
-//! every route) keeps the request's "now" from the server's clock for the
+//! the web app's and the client link's routes) keeps the request's "now" from the server's clock for the
 //! time of the request, so [`local`] and [`local_date`] need no extra
 //! argument and a test's manual clock decides as the real one would.
 
