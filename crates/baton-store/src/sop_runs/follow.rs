@@ -23,11 +23,11 @@ use crate::error::{Result, StoreError};
 use crate::write::{NewEvent, WriteTx};
 
 /// Who completes a run whose definition of done facts met.
-pub const SYSTEM: &str = "Baton";
+pub(crate) const SYSTEM: &str = "Baton";
 
 /// Which runs a change concerns.
 #[derive(Debug, Clone, Copy)]
-pub enum Follow<'a> {
+pub(crate) enum Follow<'a> {
     /// The runs about this content item.
     Content(&'a str),
     /// The runs about the client itself: its handoff brief, access and
@@ -217,7 +217,7 @@ pub(crate) async fn follow_events(tx: &mut WriteTx, changed: &[NewEvent]) -> Res
 /// Inside a change's transaction: brings the facts of what changed into the
 /// client's open runs about it. `cause`: what changed, for the events (the
 /// change's own event type). Returns the events to record with the change.
-pub async fn follow(
+pub(crate) async fn follow(
     tx: &mut WriteTx,
     client_id: &str,
     what: Follow<'_>,
@@ -415,7 +415,7 @@ pub(super) async fn mark_done(
 
 /// Which runs a cancellation covers.
 #[derive(Debug, Clone, Copy)]
-pub enum Cancel<'a> {
+pub(crate) enum Cancel<'a> {
     /// The runs about this content item (it was cancelled).
     Content(&'a str),
     /// The client's runs whose SOP does not outlive delivery (it left).
@@ -428,7 +428,7 @@ pub enum Cancel<'a> {
 /// Cancels the client's open runs that `which` covers, with `reason`;
 /// `cause` (the event that cancelled them) lets [`restore`] bring them back.
 /// Returns the events to record.
-pub async fn cancel(
+pub(crate) async fn cancel(
     tx: &mut WriteTx,
     client_id: &str,
     which: Cancel<'_>,
@@ -493,7 +493,7 @@ pub async fn cancel(
 /// Brings back the runs the event `cause` cancelled: the time they spent
 /// cancelled is credited like a pause, their status is recomputed (and
 /// escalates if they are late), and their facts are synced again.
-pub async fn restore(
+pub(crate) async fn restore(
     tx: &mut WriteTx,
     client_id: &str,
     cause: &str,

@@ -24,8 +24,7 @@ use crate::page::{self, Page};
 use crate::write::{Actor, NewEvent, Record, WriteTx};
 
 mod follow;
-pub(crate) use follow::follow_events;
-pub use follow::{cancel, follow, restore, Cancel, Follow, SYSTEM};
+pub(crate) use follow::{cancel, follow_events, restore, Cancel};
 
 /// One checklist item of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
