@@ -671,3 +671,94 @@ async fn idempotency_key_is_not_spent_by_a_refused_request() {
     assert_eq!(fixed.id(), again.id());
     app.shutdown().await;
 }
+
+/// Eight identical requests with one key, all at once: exactly one write,
+/// and every request gets the first one's answer (on whichever engine the
+/// suite runs: SQLite's single writer, PostgreSQL's unique claim).
+#[tokio::test]
+async fn idempotency_key_is_exactly_once_under_concurrency() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = app.agency.token.clone();
+    const N: usize = 8;
+
+    async fn burst(api: &Api, t: &str, path: &str, key: &str, body: Value) -> Vec<common::Resp> {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
+        let mut sends = tokio::task::JoinSet::new();
+        for _ in 0..N {
+            let barrier = barrier.clone();
+            let api = api.clone();
+            let rb = api
+                .request(Method::POST, path, t)
+                .header("idempotency-key", key)
+                .json(&body);
+            sends.spawn(async move {
+                barrier.wait().await;
+                api.send(rb).await
+            });
+        }
+        let mut answers = Vec::new();
+        while let Some(r) = sends.join_next().await {
+            answers.push(r.expect("request task"));
+        }
+        answers
+    }
+
+    let created = burst(
+        &api,
+        &t,
+        "/api/v1/clients",
+        "burst-1",
+        json!({"name": "Burst"}),
+    )
+    .await;
+    let first = &created[0];
+    for r in &created {
+        r.expect(201, "every duplicate gets the first answer");
+        assert_eq!(r.text, first.text, "byte for byte");
+    }
+    let replayed = created
+        .iter()
+        .filter(|r| r.header("idempotency-replayed") == Some("true"))
+        .count();
+    assert_eq!(replayed, N - 1, "one request wrote, the others replayed");
+    let clients = count(
+        &app,
+        "SELECT COUNT(*) FROM clients WHERE agency_id = $1",
+        &app.agency.id,
+    )
+    .await;
+    assert_eq!(clients, 1, "one client for {N} concurrent requests");
+    let id = first.id();
+    let created_events = count(
+        &app,
+        "SELECT COUNT(*) FROM events WHERE client_id = $1 AND type = 'client.created'",
+        &id,
+    )
+    .await;
+    assert_eq!(created_events, 1, "one event");
+
+    // An event that would be refused the second time (signing twice is an
+    // impossible move) is answered with the first answer, not a 409.
+    let path = format!("/api/v1/clients/{id}/events");
+    let signed = burst(
+        &api,
+        &t,
+        &path,
+        "sign-burst",
+        json!({"type": "contract_signed"}),
+    )
+    .await;
+    for r in &signed {
+        r.expect(201, "signing, at once");
+        assert_eq!(r.id(), signed[0].id());
+    }
+    let contract_events = count(
+        &app,
+        "SELECT COUNT(*) FROM events WHERE client_id = $1 AND type = 'contract_signed'",
+        &id,
+    )
+    .await;
+    assert_eq!(contract_events, 1, "one contract_signed event");
+    app.shutdown().await;
+}

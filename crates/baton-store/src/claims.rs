@@ -1,5 +1,5 @@
 //! Requests that must write at most once: a web form's single-use nonce
-//! (and, later, an API `Idempotency-Key`). The HTTP layer runs the request's
+//! and an API request's `Idempotency-Key`. The HTTP layer runs the request's
 //! handler inside [`scope`]; the first [`WriteTx`](crate::WriteTx) the
 //! request opens inserts the claim as its first statement, in the same
 //! transaction as the change. A concurrent or later duplicate therefore
@@ -136,6 +136,18 @@ pub async fn location(db: &Db, key: &str) -> Result<Option<String>> {
     .fetch_optional(db.reader())
     .await?
     .flatten())
+}
+
+/// Whether a live claim on `key` exists (some request wrote under it).
+pub async fn is_held(db: &Db, key: &str, now: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM request_claims WHERE claim_key = $1 AND created_at >= $2",
+    )
+    .bind(key)
+    .bind(now - TTL_MS)
+    .fetch_one(db.reader())
+    .await?
+        > 0)
 }
 
 /// Forgets claims older than the TTL; returns how many.
