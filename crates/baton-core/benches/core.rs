@@ -63,15 +63,18 @@ fn bench_lifecycle(c: &mut Criterion) {
 fn bench_audit(c: &mut Criterion) {
     let detail = r#"{"name":"Bluebird Coffee Roasters","website":"https://bluebird.example","lifecycle":"won"}"#;
     let fields = AuditFields {
+        hash_version: baton_core::audit::HASH_VERSION,
         agency_id: "agy_01JD0000000000000000000000",
         seq: 4_217,
         recorded_at: NOW_MS,
         actor_kind: "token",
         actor_id: "mem_01JD0000000000000000000001",
+        actor_label: "Zapier (Jo Park)",
         action: "client.created",
         entity_type: "client",
         entity_id: "cli_01JD0000000000000000000002",
         ip: "203.0.113.7",
+        user_agent: "Zapier",
         detail,
     };
     c.bench_function("audit::chain_hash", |b| {

@@ -5,45 +5,81 @@
 
 use sha2::{Digest, Sha256};
 
+/// How entries are hashed now: version 2 covers every stored column
+/// (version 1, before it, left out `actor_label` and `user_agent`; entries
+/// written then keep their version and verify as they were written).
+pub const HASH_VERSION: i64 = 2;
+
 /// The hash of the (empty) chain before an agency's first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The fields of an audit entry that its hash covers.
+/// The fields of an audit entry that its hash covers: every stored column
+/// but the hashes themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditFields<'a> {
+    /// [`HASH_VERSION`] for new entries.
+    pub hash_version: i64,
     pub agency_id: &'a str,
     pub seq: i64,
     pub recorded_at: i64,
     pub actor_kind: &'a str,
     pub actor_id: &'a str,
+    pub actor_label: &'a str,
     pub action: &'a str,
     pub entity_type: &'a str,
     pub entity_id: &'a str,
     pub ip: &'a str,
+    pub user_agent: &'a str,
     pub detail: &'a str,
 }
 
-/// The chain hash of an entry given the previous entry's hash.
-/// Fields are length-prefixed so no two field lists hash alike.
+/// The chain hash of an entry given the previous entry's hash, as its
+/// `hash_version` defines it. Fields are length-prefixed so no two field
+/// lists hash alike; version 2 starts with its version, so no entry can be
+/// passed off as another version's.
 pub fn chain_hash(prev_hash: &str, f: &AuditFields<'_>) -> String {
     let mut h = Sha256::new();
     let seq = f.seq.to_string();
     let at = f.recorded_at.to_string();
-    for part in [
-        prev_hash,
-        f.agency_id,
-        &seq,
-        &at,
-        f.actor_kind,
-        f.actor_id,
-        f.action,
-        f.entity_type,
-        f.entity_id,
-        f.ip,
-        f.detail,
-    ] {
+    let mut put = |part: &str| {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
+    };
+    if f.hash_version >= 2 {
+        put("baton-audit-v2");
+        for part in [
+            prev_hash,
+            f.agency_id,
+            &seq,
+            &at,
+            f.actor_kind,
+            f.actor_id,
+            f.actor_label,
+            f.action,
+            f.entity_type,
+            f.entity_id,
+            f.ip,
+            f.user_agent,
+            f.detail,
+        ] {
+            put(part);
+        }
+    } else {
+        for part in [
+            prev_hash,
+            f.agency_id,
+            &seq,
+            &at,
+            f.actor_kind,
+            f.actor_id,
+            f.action,
+            f.entity_type,
+            f.entity_id,
+            f.ip,
+            f.detail,
+        ] {
+            put(part);
+        }
     }
     crate::secret::hex(&h.finalize())
 }
@@ -51,15 +87,18 @@ pub fn chain_hash(prev_hash: &str, f: &AuditFields<'_>) -> String {
 /// One stored entry as read back for verification.
 #[derive(Debug, Clone)]
 pub struct StoredEntry {
+    pub hash_version: i64,
     pub agency_id: String,
     pub seq: i64,
     pub recorded_at: i64,
     pub actor_kind: String,
     pub actor_id: String,
+    pub actor_label: String,
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
     pub ip: String,
+    pub user_agent: String,
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
@@ -68,15 +107,18 @@ pub struct StoredEntry {
 impl StoredEntry {
     pub fn fields(&self) -> AuditFields<'_> {
         AuditFields {
+            hash_version: self.hash_version,
             agency_id: &self.agency_id,
             seq: self.seq,
             recorded_at: self.recorded_at,
             actor_kind: &self.actor_kind,
             actor_id: &self.actor_id,
+            actor_label: &self.actor_label,
             action: &self.action,
             entity_type: &self.entity_type,
             entity_id: &self.entity_id,
             ip: &self.ip,
+            user_agent: &self.user_agent,
             detail: &self.detail,
         }
     }
@@ -129,15 +171,19 @@ mod tests {
         (1..=n)
             .map(|seq| {
                 let mut e = StoredEntry {
+                    // A chain started before version 2 and continued after.
+                    hash_version: if seq <= 2 { 1 } else { HASH_VERSION },
                     agency_id: "agy_1".into(),
                     seq,
                     recorded_at: 1000 + seq,
                     actor_kind: "member".into(),
                     actor_id: "mem_1".into(),
+                    actor_label: "Jo".into(),
                     action: "client.created".into(),
                     entity_type: "client".into(),
                     entity_id: format!("cli_{seq}"),
                     ip: "127.0.0.1".into(),
+                    user_agent: "Firefox".into(),
                     detail: "{}".into(),
                     prev_hash: prev.clone(),
                     hash: String::new(),
@@ -166,6 +212,24 @@ mod tests {
         altered[2].entity_id = "cli_other".into();
         let err = verify_chain(&altered, 5, &head).unwrap_err();
         assert!(err.starts_with("entry #3 "), "{err}");
+
+        // Every stored column counts in version 2.
+        for alter in [
+            |e: &mut StoredEntry| e.actor_label = "Someone else".into(),
+            |e: &mut StoredEntry| e.user_agent = "curl".into(),
+            |e: &mut StoredEntry| e.ip = "10.0.0.1".into(),
+            // Passing a version-2 entry off as version 1 changes its hash.
+            |e: &mut StoredEntry| e.hash_version = 1,
+        ] {
+            let mut altered = c.clone();
+            alter(&mut altered[3]);
+            let err = verify_chain(&altered, 5, &head).unwrap_err();
+            assert!(err.starts_with("entry #4 "), "{err}");
+        }
+        // Version 1 entries verify as they were written (without the label).
+        let mut old = c.clone();
+        old[0].actor_label = "Edited before v2".into();
+        assert_eq!(verify_chain(&old, 5, &head), Ok(()));
 
         let mut removed = c.clone();
         removed.remove(1);

@@ -69,12 +69,42 @@ pub fn local_day(ms: i64, tz: &str) -> String {
     }
 }
 
-/// Parses an RFC 3339 instant (any offset) into unix milliseconds.
+/// Parses an RFC 3339 instant into unix milliseconds. Its offset must be a
+/// real one (within ±18:00, as ISO 8601 and every time zone keep); jiff
+/// alone would take up to ±25:59.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    s.trim()
-        .parse::<jiff::Timestamp>()
+    let s = s.trim();
+    if !offset_in_range(s) {
+        return None;
+    }
+    s.parse::<jiff::Timestamp>()
         .ok()
         .map(|t| t.as_millisecond())
+}
+
+/// The largest offset from UTC accepted in an instant, in minutes.
+const MAX_OFFSET_MINUTES: u32 = 18 * 60;
+
+/// Whether the numeric offset at the end of `s` (if any) is within ±18:00.
+fn offset_in_range(s: &str) -> bool {
+    let Some(t) = s.find(['T', 't', ' ']) else {
+        return true;
+    };
+    let time = &s[t + 1..];
+    let Some(sign) = time.rfind(['+', '-']) else {
+        return true;
+    };
+    let digits: String = time[sign + 1..]
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    if digits.len() < 2 {
+        return true;
+    }
+    let hours: u32 = digits[..2].parse().unwrap_or(99);
+    let minutes: u32 = digits.get(2..4).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let seconds: u32 = digits.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
+    hours * 60 + minutes + u32::from(seconds > 0) <= MAX_OFFSET_MINUTES
 }
 
 #[cfg(test)]
@@ -105,6 +135,19 @@ mod tests {
             Some(1_795_856_400_000)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+        // Offsets: ±18:00 at most.
+        for (text, ok) in [
+            ("2026-11-28T09:00:00+18:00", true),
+            ("2026-11-28T09:00:00-18:00", true),
+            ("2026-11-28T09:00:00+14:00", true),
+            ("2026-11-28T09:00:00-0930", true),
+            ("2026-11-28T09:00:00+18:01", false),
+            ("2026-11-28T09:00:00-25:59", false),
+            ("2026-11-28T09:00:00+19:00", false),
+            ("2026-11-28 09:00:00+20:00", false),
+        ] {
+            assert_eq!(parse_rfc3339(text).is_some(), ok, "{text}");
+        }
     }
 
     #[test]

@@ -30,10 +30,14 @@ use crate::roles::Role;
 use crate::CoreError;
 
 const HOUR_MS: f64 = 3_600_000.0;
-/// Largest SLA amount in hours or business hours.
-pub const MAX_SLA_HOURS: f64 = 10_000.0;
-/// Largest SLA amount in business days.
+/// Largest SLA amount in hours or business hours: a year.
+pub const MAX_SLA_HOURS: f64 = 8_760.0;
+/// Largest SLA amount in business days (a year of a seven-day calendar).
 pub const MAX_SLA_BUSINESS_DAYS: f64 = 365.0;
+/// Smallest SLA target in hours or business hours: a minute.
+pub const MIN_SLA_HOURS: f64 = 1.0 / 60.0;
+/// Smallest SLA target in business days (a few minutes of a working day).
+pub const MIN_SLA_BUSINESS_DAYS: f64 = 0.01;
 /// A single-valued SLA ("24 hours") is at risk at this share of its limit.
 pub const SINGLE_TARGET_SHARE: f64 = 0.8;
 
@@ -54,6 +58,13 @@ impl SlaUnit {
         match self {
             SlaUnit::Hours | SlaUnit::BusinessHours => MAX_SLA_HOURS,
             SlaUnit::BusinessDays => MAX_SLA_BUSINESS_DAYS,
+        }
+    }
+
+    fn min(self) -> f64 {
+        match self {
+            SlaUnit::Hours | SlaUnit::BusinessHours => MIN_SLA_HOURS,
+            SlaUnit::BusinessDays => MIN_SLA_BUSINESS_DAYS,
         }
     }
 
@@ -96,8 +107,8 @@ impl Sla {
         }
     }
 
-    /// Checks `0 < target <= limit <= max` with both finite; max is 10 000
-    /// for (business) hours and 365 for business days.
+    /// Checks `min <= target <= limit <= max` with both finite: from a
+    /// minute to a year (8 760 (business) hours; 0.01 to 365 business days).
     pub fn validated(self) -> Result<Sla, CoreError> {
         let (one, many) = self.unit.words();
         let max = self.unit.max();
@@ -109,6 +120,16 @@ impl Sla {
         }
         if self.target <= 0.0 {
             return Err(CoreError::invalid("sla", "target must be greater than 0"));
+        }
+        if self.target < self.unit.min() {
+            let min = match self.unit {
+                SlaUnit::BusinessDays => format!("{MIN_SLA_BUSINESS_DAYS} {many}"),
+                _ => "1 minute".to_string(),
+            };
+            return Err(CoreError::invalid(
+                "sla",
+                format!("target must be at least {min}"),
+            ));
         }
         if self.target > self.limit {
             return Err(CoreError::invalid(
@@ -750,7 +771,13 @@ mod tests {
         let cases = [
             (Sla::range(Hours, 24.0, 72.0), true),
             (Sla::range(Hours, 1.0, 1.0), true),
-            (Sla::range(Hours, 0.5, 10_000.0), true),
+            (Sla::range(Hours, 0.5, 8_760.0), true),
+            (Sla::range(Hours, 1.0 / 60.0, 1.0), true),
+            (Sla::range(Hours, 0.01, 1.0), false),
+            (Sla::range(BusinessHours, 0.001, 1.0), false),
+            (Sla::range(BusinessDays, 0.01, 1.0), true),
+            (Sla::range(BusinessDays, 0.001, 1.0), false),
+            (Sla::range(Hours, 1.0, 8_761.0), false),
             (Sla::range(BusinessDays, 0.5, 365.0), true),
             (Sla::range(BusinessHours, 4.0, 8.0), true),
             (Sla::range(Hours, 72.0, 24.0), false),
@@ -762,7 +789,7 @@ mod tests {
             (Sla::range(Hours, 1.0, f64::NAN), false),
             (Sla::range(Hours, 1.0, f64::INFINITY), false),
             (Sla::range(Hours, 1.0, 10_000.5), false),
-            (Sla::range(BusinessHours, 1.0, 10_001.0), false),
+            (Sla::range(BusinessHours, 1.0, 8_761.0), false),
             (Sla::range(BusinessDays, 1.0, 366.0), false),
         ];
         for (sla, ok) in cases {

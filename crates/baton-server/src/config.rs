@@ -24,6 +24,13 @@ pub struct ServerConfig {
     pub session_ttl_ms: i64,
     /// Outbound email; `None` keeps every message "ready to copy".
     pub smtp: Option<crate::email::SmtpSettings>,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` are believed.
+    pub trusted_proxies: crate::auth::client_addr::TrustedProxies,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// How long a link request waits when its address is past the link-miss
+    /// limit ([`crate::auth::throttle::LINK_MISSES`]).
+    pub link_guess_delay: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -38,6 +45,9 @@ impl ServerConfig {
             draft_limit: baton_core::content_files::MAX_DRAFT_BYTES,
             session_ttl_ms: 14 * 24 * 3600 * 1000,
             smtp: None,
+            trusted_proxies: Default::default(),
+            metrics_token: None,
+            link_guess_delay: std::time::Duration::from_secs(2),
         }
     }
 
@@ -75,6 +85,16 @@ impl ServerConfig {
             "__Host-baton_session"
         } else {
             "baton_session"
+        }
+    }
+
+    /// The cookie that marks a browser that has signed in to an account
+    /// before (login throttling slows it down but never locks it out).
+    pub fn device_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-baton_device"
+        } else {
+            "baton_device"
         }
     }
 

@@ -340,8 +340,15 @@ pub async fn serve(
     } else {
         Method::GET
     };
+    // A Range Baton cannot serve as asked (malformed, or several ranges) is
+    // ignored, as RFC 9110 allows: the whole file, 200. A well-formed single
+    // range past the end is still a 416.
+    if let Some(v) = headers.get(header::RANGE) {
+        if v.to_str().ok().is_some_and(single_byte_range) {
+            req.headers_mut().insert(header::RANGE, v.clone());
+        }
+    }
     for h in [
-        header::RANGE,
         header::IF_RANGE,
         header::IF_MODIFIED_SINCE,
         header::IF_UNMODIFIED_SINCE,
@@ -396,6 +403,50 @@ mod tests {
             ("ünï.pdf", false, "attachment; filename=\"_n_.pdf\""),
         ] {
             assert_eq!(disposition_header(name, inline), want, "{name}");
+        }
+    }
+}
+
+/// Whether `range` is one well-formed byte range: `bytes=a-b` (a ≤ b),
+/// `bytes=a-` or `bytes=-n` (n > 0).
+fn single_byte_range(range: &str) -> bool {
+    let Some(spec) = range.trim().strip_prefix("bytes=") else {
+        return false;
+    };
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return false;
+    };
+    let num = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match (first.trim(), last.trim()) {
+        ("", n) => num(n).is_some_and(|n| n > 0),
+        (a, "") => num(a).is_some(),
+        (a, b) => matches!((num(a), num(b)), (Some(a), Some(b)) if a <= b),
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    #[test]
+    fn single_byte_ranges() {
+        for (range, ok) in [
+            ("bytes=0-99", true),
+            ("bytes=100-", true),
+            ("bytes=-500", true),
+            ("bytes= 0-0", true),
+            ("bytes=5-4", false),
+            ("bytes=-0", false),
+            ("bytes=-", false),
+            ("bytes=a-b", false),
+            ("bytes=0-1,3-4", false),
+            ("items=0-1", false),
+            ("bytes=99999999999999999999-", false),
+            ("", false),
+        ] {
+            assert_eq!(super::single_byte_range(range), ok, "{range}");
         }
     }
 }

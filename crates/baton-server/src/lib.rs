@@ -122,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::feeds::router())
         .merge(web::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::client_addr::layer))
         // gzip or brotli, as the client's Accept-Encoding asks.
         .layer(CompressionLayer::new().compress_when(
             SizeAbove::default().and(|_: StatusCode, _: Version, h: &HeaderMap, _: &Extensions| {
@@ -145,7 +146,43 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), RandomRequestId))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
+}
+
+/// The longest request target (path and query) Baton reads.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Before anything else: a request target over [`MAX_URI_BYTES`] is a 414
+/// problem; behind an https public URL every answer carries HSTS (a year),
+/// so a browser never again tries the site over plain HTTP.
+async fn edge(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().len())
+        .unwrap_or(0);
+    let mut resp = if target > MAX_URI_BYTES {
+        error::problem_response(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "URI too long",
+            &format!("the request's path and query may be at most {MAX_URI_BYTES} bytes"),
+        )
+    } else {
+        next.run(req).await
+    };
+    if state.config.public_url.starts_with("https://") {
+        resp.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    resp
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests and stops

@@ -1,8 +1,8 @@
 //! Operator endpoints: liveness, readiness and Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
 
@@ -28,11 +28,31 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics`: Prometheus text format. With `BATON_METRICS_TOKEN` set,
+/// only for `Authorization: Bearer <that token>` (401 otherwise).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !baton_core::secret::constant_time_eq(sent.trim(), token) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [
+                    (header::CONTENT_TYPE, "text/plain"),
+                    (header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""),
+                ],
+                "send the metrics token as 'Authorization: Bearer …'\n",
+            )
+                .into_response();
+        }
+    }
     let pools = state.db.pool_stats();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&pools),
     )
+        .into_response()
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use baton_core::clock::{Clock, SystemClock};
 use baton_store::Db;
 
-use crate::auth::throttle::Throttle;
 use crate::config::ServerConfig;
 use crate::email::Mailer;
 use crate::metrics::Metrics;
@@ -17,7 +16,6 @@ pub struct Inner {
     pub db: Db,
     pub config: ServerConfig,
     pub clock: Arc<dyn Clock>,
-    pub throttle: Throttle,
     pub metrics: Metrics,
     /// Set when SMTP is configured (and its settings made sense).
     pub mailer: Option<Mailer>,
@@ -47,7 +45,6 @@ impl AppState {
             db,
             config,
             clock,
-            throttle: Throttle::default(),
             metrics: Metrics::default(),
             mailer,
         }))

@@ -36,6 +36,9 @@ pub async fn outbox_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
             if let Err(e) = baton_store::claims::prune(&state.db, state.now()).await {
                 tracing::warn!(error = %e, "pruning form claims failed");
             }
+            if let Err(e) = crate::auth::throttle::prune(&state.db, state.now()).await {
+                tracing::warn!(error = %e, "pruning throttle counters failed");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}

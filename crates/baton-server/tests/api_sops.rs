@@ -557,6 +557,15 @@ async fn editing_an_sop_makes_a_version_and_running_runs_keep_theirs() {
             json!({"sla": {"unit": "hours", "target": 5, "limit": 2}}),
             "sla",
         ),
+        // Sane bounds: at least a minute, at most a year.
+        (
+            json!({"sla": {"unit": "hours", "target": 0.001, "limit": 1}}),
+            "sla",
+        ),
+        (
+            json!({"sla": {"unit": "hours", "target": 1, "limit": 9000}}),
+            "sla",
+        ),
         (json!({"owner_role": "wizard"}), "owner_role"),
         (json!({"checklist": []}), "checklist"),
         (json!({"trigger": "Contract Signed!"}), "trigger"),

@@ -714,6 +714,21 @@ async fn draft_downloads_are_never_compressed() {
         format!("bytes 9-44/{}", pdf.len()).as_str()
     );
     assert_eq!(part.bytes().await.unwrap().as_ref(), &pdf[9..45]);
+    // A Range Baton cannot serve as asked is ignored: the whole file.
+    for bad in [
+        "bytes=44-9",
+        "bytes=x-y",
+        "lines=1-2",
+        "bytes=0-1,5-6",
+        "bytes=-",
+    ] {
+        let r = get(Some(bad)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{bad}");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), pdf.as_slice(), "{bad}");
+    }
+    // A well-formed range past the end is not satisfiable.
+    let r = get(Some("bytes=999999-")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     // The item's JSON, on the other hand, is.
     let json = api
         .http

@@ -360,8 +360,13 @@ async fn every_bad_token_gets_the_same_neutral_404() {
 }
 
 #[tokio::test]
-async fn guessing_tokens_is_rate_limited_per_ip() {
-    let app = TestApp::spawn().await;
+async fn guessing_tokens_is_slowed_per_address_but_never_blocks_a_valid_link() {
+    let delay = std::time::Duration::from_millis(400);
+    let app =
+        TestApp::spawn_with_config(std::sync::Arc::new(baton_core::clock::SystemClock), |c| {
+            c.link_guess_delay = delay
+        })
+        .await;
     let api = Api::new(&app);
     let live = client_with_link(&api, &app.agency.token, "Acme Coffee", two_requests()).await;
     let c = browser();
@@ -371,7 +376,10 @@ async fn guessing_tokens_is_rate_limited_per_ip() {
             .await
             .expect(404, "guess");
     }
+    // Past the limit a guess waits before it is looked up, and says so.
+    let started = std::time::Instant::now();
     let p = get(&c, &app.url(&format!("/o/{}", "B".repeat(43)))).await;
+    assert!(started.elapsed() >= delay, "the 31st guess is slowed");
     p.expect(429, "31st guess");
     p.private_headers("429");
     let wait: u64 = p
@@ -381,17 +389,33 @@ async fn guessing_tokens_is_rate_limited_per_ip() {
     assert!(wait > 0 && wait <= 15 * 60, "{wait}");
     assert!(p.html.contains("Too many attempts"), "{}", p.html);
     assert!(!p.html.contains("Northwind") && !p.html.contains("Baton"));
-    // Blocked before any lookup: even the valid link, even a post.
+    // A valid link from the same address is slowed too, never refused:
+    // junk requests cannot lock the agency's clients out.
+    let started = std::time::Instant::now();
     get(&c, &live.url)
         .await
-        .expect(429, "valid link while blocked");
-    post_form(&c, &format!("{}/open", live.url), &[])
-        .await
-        .expect(429, "post while blocked");
-    // The stylesheet is not under /o/.
+        .expect(200, "valid link while slowed");
+    assert!(started.elapsed() >= delay);
+    let opened = post_form(&c, &format!("{}/open", live.url), &[]).await;
+    assert!(
+        opened.status.is_success() || opened.status.is_redirection(),
+        "a post on the valid link works: {}",
+        opened.status
+    );
+    // The counters are in the database (shared by every server).
+    let counters = common::count(
+        &app,
+        "SELECT COUNT(*) FROM throttle_counters WHERE throttle_key LIKE $1",
+        "link:%",
+    )
+    .await;
+    assert_eq!(counters, 1, "one counter for the address");
+    // The stylesheet is not under /o/ and is never slowed.
+    let started = std::time::Instant::now();
     get(&c, &app.url("/o-static/portal.css"))
         .await
         .expect(200, "css");
+    assert!(started.elapsed() < delay);
     app.shutdown().await;
 }
 

@@ -219,6 +219,64 @@ async fn sixth_failed_attempt_is_throttled() {
     app.shutdown().await;
 }
 
+/// Failures count per (account, address) and per address, never per account
+/// alone; a browser that signed in before is slowed, never locked.
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_cannot_lock_a_member_out() {
+    use std::sync::Arc;
+    let app = TestApp::spawn_with_config(Arc::new(baton_core::clock::SystemClock), |c| {
+        c.trusted_proxies =
+            baton_server::auth::client_addr::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let email = app.agency.admin.email.clone();
+    let laptop_jar = Arc::new(reqwest::cookie::Jar::default());
+    let laptop = common::browser_at("203.0.113.10", &laptop_jar);
+    let resp = login(&app, &laptop, &email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "the member signs in");
+
+    // Someone at another address tries passwords until that address is
+    // refused for the account, even with the right one.
+    let attacker = common::browser_at("198.51.100.66", &Arc::default());
+    for i in 0..5 {
+        let resp = login(&app, &attacker, &email, "guess").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let resp = login(&app, &attacker, &email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "that address");
+
+    // The member signs in from anywhere else, even a new browser.
+    let phone = common::browser_at("203.0.113.20", &Arc::default());
+    let resp = login(&app, &phone, &email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "another address");
+
+    // And from the attacker's own address (a shared office network) on the
+    // laptop that signed in before: its device cookie says the user is real.
+    let laptop_in_office = common::browser_at("198.51.100.66", &laptop_jar);
+    let resp = login(&app, &laptop_in_office, &email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "known device");
+
+    // A known device's own wrong passwords slow it down but never lock it.
+    for i in 0..5 {
+        let resp = login(&app, &laptop, &email, "typo").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "typo {i}");
+    }
+    let started = std::time::Instant::now();
+    let resp = login(&app, &laptop, &email, ADMIN_PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "slowed, not locked");
+    assert!(started.elapsed() >= baton_server::auth::throttle::DEVICE_DELAY);
+
+    // The audit log has the member's real addresses, not the proxy's.
+    let ips = common::count(
+        &app,
+        "SELECT COUNT(*) FROM audit_log WHERE ip = $1",
+        "203.0.113.20",
+    )
+    .await;
+    assert!(ips >= 1, "the forwarded address is recorded");
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn login_redirects_and_dashboard_shows_clients() {
     let app = TestApp::spawn().await;
@@ -327,6 +385,40 @@ async fn cross_origin_posts_are_refused() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(resp.text().await.unwrap().contains("<html"));
+    // A look-alike origin that starts with ours is another site, as an
+    // Origin and as a Referer.
+    let lookalike = format!("{}.evil.example", app.address);
+    for (name, value) in [
+        ("Origin", lookalike.clone()),
+        ("Referer", format!("{lookalike}/clients")),
+    ] {
+        let resp = c
+            .post(app.url("/clients"))
+            .header(name, value)
+            .form(&[("name", "Look-alike Inc"), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{name}");
+    }
+    // `Origin: null` (a no-referrer page's own form, or a sandboxed frame)
+    // passes only when fetch metadata says it came from our origin.
+    for (site, allowed) in [
+        (None, false),
+        (Some("cross-site"), false),
+        (Some("same-origin"), true),
+    ] {
+        let mut rb = c.post(app.url("/clients")).header("Origin", "null");
+        if let Some(site) = site {
+            rb = rb.header("sec-fetch-site", site);
+        }
+        let resp = rb
+            .form(&[("name", ""), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status() != StatusCode::FORBIDDEN, allowed, "{site:?}");
+    }
     // The same form from our own origin works.
     let resp = c
         .post(app.url("/clients"))
@@ -727,7 +819,15 @@ async fn invite_flow_end_to_end() {
 
     // The invitee opens the link, sets a password and is logged in.
     let invitee = browser();
-    let (status, page) = get(&invitee, &link).await;
+    let resp = invitee.get(&link).send().await.unwrap();
+    assert_eq!(
+        resp.headers()
+            .get("referrer-policy")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-referrer"),
+        "the token never leaves in a Referer"
+    );
+    let (status, page) = (resp.status(), resp.text().await.unwrap());
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Join Northwind Social"));
     assert!(page.contains("pat@northwind.test"));

@@ -30,22 +30,25 @@ pub struct AuditEntry {
 
 fn stored(r: &AnyRow) -> Result<StoredEntry> {
     Ok(StoredEntry {
+        hash_version: r.try_get("hash_version")?,
         agency_id: r.try_get("agency_id")?,
         seq: r.try_get("seq")?,
         recorded_at: r.try_get("recorded_at")?,
         actor_kind: r.try_get("actor_kind")?,
         actor_id: r.try_get("actor_id")?,
+        actor_label: r.try_get("actor_label")?,
         action: r.try_get("action")?,
         entity_type: r.try_get("entity_type")?,
         entity_id: r.try_get("entity_id")?,
         ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
         detail: r.try_get("detail")?,
         prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
     })
 }
 
-const COLS: &str = "agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, entity_type, entity_id, ip, user_agent, detail, prev_hash, hash";
+const COLS: &str = "agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, entity_type, entity_id, ip, user_agent, detail, prev_hash, hash, hash_version";
 
 /// Newest entries first, a page at a time; the cursor is a seq.
 pub async fn list(

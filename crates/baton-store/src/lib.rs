@@ -40,6 +40,7 @@ pub mod sessions;
 pub mod sop_runs;
 pub mod sops;
 pub mod testing;
+pub mod throttles;
 pub mod tokens;
 pub mod write;
 

@@ -46,6 +46,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "link_reminders",
         include_str!("../migrations/0009_link_reminders.sql"),
     ),
+    (
+        10,
+        "throttles",
+        include_str!("../migrations/0010_throttles.sql"),
+    ),
+    (
+        11,
+        "audit_hash_v2",
+        include_str!("../migrations/0011_audit_hash_v2.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -4,7 +4,7 @@
 //! in the same transaction before committing. There is no other way to commit a
 //! write, so no change can land without its event and audit trail.
 
-use baton_core::audit::{chain_hash, AuditFields};
+use baton_core::audit::{chain_hash, AuditFields, HASH_VERSION};
 use baton_core::ids;
 use serde_json::Value;
 use sqlx::{Any, AnyConnection, Row, Transaction};
@@ -274,22 +274,25 @@ impl WriteTx {
 
         let detail = record.detail.to_string();
         let fields = AuditFields {
+            hash_version: HASH_VERSION,
             agency_id: &self.agency_id,
             seq: audit_seq,
             recorded_at: self.now,
             actor_kind: &self.actor.kind,
             actor_id: &self.actor.id,
+            actor_label: &self.actor.label,
             action: &record.action,
             entity_type: &record.entity_type,
             entity_id: &record.entity_id,
             ip: &self.actor.ip,
+            user_agent: &self.actor.user_agent,
             detail: &detail,
         };
         let hash = chain_hash(&prev_hash, &fields);
         sqlx::query(
             "INSERT INTO audit_log (agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, \
-             entity_type, entity_id, ip, user_agent, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             entity_type, entity_id, ip, user_agent, detail, prev_hash, hash, hash_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&self.agency_id)
         .bind(audit_seq)
@@ -305,6 +308,7 @@ impl WriteTx {
         .bind(&detail)
         .bind(&prev_hash)
         .bind(&hash)
+        .bind(HASH_VERSION)
         .execute(&mut *self.tx)
         .await?;
         sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")

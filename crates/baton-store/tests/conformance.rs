@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 9,
-        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders)"
+        versions, 11,
+        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2)"
     );
     again.close().await;
     t.cleanup().await;
@@ -805,6 +805,93 @@ async fn idempotency_keys_round_trip() {
     t.cleanup().await;
 }
 
+/// A chain written before hash version 2 (its entries hashed without the
+/// actor's label and user agent) still verifies, and goes on with version-2
+/// entries after the upgrade.
+#[tokio::test]
+async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
+    use baton_core::audit::{chain_hash, StoredEntry};
+    let t = TestDb::new().await;
+    let (aid, _) = agency(&t.db, "old@northwind.test").await;
+    // Re-seal the agency's entries as the previous release wrote them.
+    let rows = sqlx::query(
+        "SELECT agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, entity_type, \
+         entity_id, ip, user_agent, detail FROM audit_log WHERE agency_id = $1 ORDER BY seq",
+    )
+    .bind(&aid)
+    .fetch_all(t.db.reader())
+    .await
+    .unwrap();
+    assert!(!rows.is_empty());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.url)
+        .await
+        .unwrap();
+    let mut prev = GENESIS.to_string();
+    for r in &rows {
+        let e = StoredEntry {
+            hash_version: 1,
+            agency_id: r.get("agency_id"),
+            seq: r.get("seq"),
+            recorded_at: r.get("recorded_at"),
+            actor_kind: r.get("actor_kind"),
+            actor_id: r.get("actor_id"),
+            actor_label: r.get("actor_label"),
+            action: r.get("action"),
+            entity_type: r.get("entity_type"),
+            entity_id: r.get("entity_id"),
+            ip: r.get("ip"),
+            user_agent: r.get("user_agent"),
+            detail: r.get("detail"),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        let hash = chain_hash(&prev, &e.fields());
+        sqlx::query(
+            "UPDATE audit_log SET hash_version = 1, prev_hash = $3, hash = $4 WHERE agency_id = $1 AND seq = $2",
+        )
+        .bind(&aid)
+        .bind(e.seq)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
+        .bind(&aid)
+        .bind(&prev)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    assert!(audit::verify_all(&t.db).await.unwrap()[0].problem.is_none());
+    // The upgraded server appends version-2 entries to the same chain.
+    clients::create(
+        &t.db,
+        &aid,
+        &actor(),
+        T0,
+        NewClient {
+            name: "After the upgrade".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT hash_version FROM audit_log WHERE agency_id = $1 ORDER BY seq")
+            .bind(&aid)
+            .fetch_all(t.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(versions.last(), Some(&2));
+    assert_eq!(versions.iter().filter(|v| **v == 1).count(), rows.len());
+    let report = &audit::verify_all(&t.db).await.unwrap()[0];
+    assert!(report.problem.is_none(), "{:?}", report.problem);
+    t.cleanup().await;
+}
+
 #[tokio::test]
 async fn audit_tampering_is_detected() {
     let t = TestDb::new().await;
@@ -840,6 +927,23 @@ async fn audit_tampering_is_detected() {
     let reports = audit::verify_all(&t.db).await.unwrap();
     let problem = reports[0].problem.clone().expect("tampering found");
     assert!(problem.starts_with("entry #2 "), "{problem}");
+
+    // Every stored column is covered: who it says acted, and from what.
+    for (column, value) in [("actor_label", "Someone Else"), ("user_agent", "curl/8")] {
+        sqlx::query(&format!(
+            "UPDATE audit_log SET {column} = $2 WHERE agency_id = $1 AND seq = 1"
+        ))
+        .bind(&aid)
+        .bind(value)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let problem = audit::verify_all(&t.db).await.unwrap()[0]
+            .problem
+            .clone()
+            .expect("an edited column is found");
+        assert!(problem.starts_with("entry #1 "), "{column}: {problem}");
+    }
 
     // Removing the newest entry is caught by the head.
     sqlx::query("UPDATE audit_log SET detail = (SELECT detail FROM audit_log WHERE agency_id = $1 AND seq = 1) WHERE agency_id = $1 AND seq = 2")
@@ -903,5 +1007,53 @@ async fn sqlite_backup_is_a_consistent_copy() {
         .iter()
         .all(|r| r.problem.is_none()));
     copy.close().await;
+    t.cleanup().await;
+}
+
+/// Throttle counters: hits in a window that opens with the first one,
+/// concurrent hits never lost (one upsert each), a closed window restarts.
+#[tokio::test]
+async fn throttle_counters_count_every_concurrent_hit() {
+    use baton_store::throttles;
+    let t = TestDb::new().await;
+    const W: i64 = 60_000;
+    let mut hits = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let db = t.db.clone();
+        hits.spawn(async move { throttles::hit(&db, "k", T0, W).await.unwrap().hits });
+    }
+    let mut seen = Vec::new();
+    while let Some(h) = hits.join_next().await {
+        seen.push(h.unwrap());
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        (1..=8).collect::<Vec<i64>>(),
+        "each hit saw its own count"
+    );
+    let c = throttles::count(&t.db, "k", T0 + 10, W).await.unwrap();
+    assert_eq!((c.hits, c.window_ends), (8, T0 + W));
+    assert_eq!(
+        throttles::count(&t.db, "other", T0, W).await.unwrap().hits,
+        0
+    );
+    // The window closes: nothing counted, and the next hit starts anew.
+    assert_eq!(
+        throttles::count(&t.db, "k", T0 + W, W).await.unwrap().hits,
+        0
+    );
+    let c = throttles::hit(&t.db, "k", T0 + W + 5, W).await.unwrap();
+    assert_eq!((c.hits, c.window_ends), (1, T0 + 2 * W + 5));
+    throttles::clear(&t.db, "k").await.unwrap();
+    assert_eq!(
+        throttles::count(&t.db, "k", T0 + W + 6, W)
+            .await
+            .unwrap()
+            .hits,
+        0
+    );
+    throttles::hit(&t.db, "old", T0, W).await.unwrap();
+    assert_eq!(throttles::prune(&t.db, T0 + W, W).await.unwrap(), 1);
     t.cleanup().await;
 }

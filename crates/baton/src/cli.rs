@@ -18,6 +18,8 @@ use clap::{Args, Parser, Subcommand};
       --public-url    BATON_PUBLIC_URL    public_url    base of every link Baton hands out (default http://<listen>)\n  \
       --secret-key    BATON_SECRET_KEY    secret_key    signing key; generated into <data dir>/secret.key when absent\n  \
       --log-format    BATON_LOG_FORMAT    log_format    pretty or json (default pretty)\n  \
+      --trusted-proxies BATON_TRUSTED_PROXIES trusted_proxies  reverse proxies (CIDRs) whose X-Forwarded-For is believed (default none)\n  \
+      --metrics-token BATON_METRICS_TOKEN metrics_token /metrics requires this bearer token when set\n  \
       RUST_LOG sets log levels (default info).\n\n\
       Quick start: baton demo --serve"
 )]
@@ -57,6 +59,18 @@ pub struct GlobalArgs {
     /// The sender of outbound email, e.g. "Baton <baton@agency.example>".
     #[arg(long, global = true, env = "BATON_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For / Forwarded is believed: CIDRs
+    /// or addresses, comma-separated (default none).
+    #[arg(long, global = true, env = "BATON_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
+    /// Bearer token `/metrics` requires (default: open).
+    #[arg(
+        long,
+        global = true,
+        env = "BATON_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,6 +25,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Outbound email, when configured (both the URL and the sender).
     pub smtp: Option<baton_server::email::SmtpSettings>,
+    pub trusted_proxies: baton_server::auth::client_addr::TrustedProxies,
+    pub metrics_token: Option<String>,
 }
 
 /// Keys of the `--config` TOML file.
@@ -39,6 +41,8 @@ struct FileConfig {
     log_format: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    trusted_proxies: Option<String>,
+    metrics_token: Option<String>,
 }
 
 impl Config {
@@ -109,6 +113,22 @@ impl Config {
                 return Err("BATON_SMTP_URL: set it along with BATON_SMTP_FROM".into())
             }
         };
+        let trusted_proxies = baton_server::auth::client_addr::TrustedProxies::parse(
+            args.trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .as_deref()
+                .unwrap_or(""),
+        )
+        .map_err(|e| format!("BATON_TRUSTED_PROXIES: {e}"))?;
+        let metrics_token = args.metrics_token.clone().or(file.metrics_token);
+        if let Some(t) = &metrics_token {
+            if t.len() < 16 || !t.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+                return Err(
+                    "BATON_METRICS_TOKEN: must be at least 16 visible ASCII characters".into(),
+                );
+            }
+        }
         Ok(Config {
             database_url,
             data_dir,
@@ -117,6 +137,8 @@ impl Config {
             secret_key,
             log_format,
             smtp,
+            trusted_proxies,
+            metrics_token,
         })
     }
 
@@ -144,6 +166,8 @@ impl Config {
         let mut c = baton_server::ServerConfig::for_url(&self.public_url, self.data_dir.clone());
         c.secret_key = self.secret_key()?;
         c.smtp = self.smtp.clone();
+        c.trusted_proxies = self.trusted_proxies.clone();
+        c.metrics_token = self.metrics_token.clone();
         Ok(c)
     }
 }

@@ -2,6 +2,7 @@
 //! password hashing and login throttling.
 
 pub mod api_token;
+pub mod client_addr;
 pub mod password;
 pub mod session;
 pub mod throttle;
@@ -13,8 +14,13 @@ use axum::http::{header, Extensions, HeaderMap};
 use baton_store::members::Member;
 use baton_store::Actor;
 
-/// The peer address of a request ("" when unknown, e.g. in-process tests).
+/// The client address of a request: behind a trusted proxy the one it
+/// forwarded ([`client_addr`]), else the peer ("" when unknown, e.g.
+/// in-process tests).
 pub fn client_ip(ext: &Extensions) -> String {
+    if let Some(client_addr::ClientAddr(a)) = ext.get::<client_addr::ClientAddr>() {
+        return a.to_string();
+    }
     ext.get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default()

@@ -193,10 +193,20 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
             .headers()
             .get(header::REFERER)
             .and_then(|v| v.to_str().ok());
-        let foreign = match (origin, referer) {
-            (Some("null"), _) => true,
+        // Compared whole (scheme, host and port), never as a prefix:
+        // `http://host:port.evil.example` is another site.
+        // Pages with `Referrer-Policy: no-referrer` (an invite) make the
+        // browser send `Origin: null` on their own forms; fetch metadata
+        // then still says the post came from our own origin.
+        let fetch_site = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok());
+        let foreign = match (origin, referer.map(origin_of)) {
+            (Some("null"), _) => fetch_site != Some("same-origin"),
             (Some(o), _) => o != ours && !same_host(o, &req),
-            (None, Some(r)) => !(r.starts_with(ours) || same_host_prefix(r, &req)),
+            (None, Some(Some(r))) => r != ours && !same_host(r, &req),
+            (None, Some(None)) => true,
             (None, None) => false,
         };
         if foreign {
@@ -217,20 +227,40 @@ fn same_host(origin: &str, req: &Request) -> bool {
     !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
 }
 
-fn same_host_prefix(referer: &str, req: &Request) -> bool {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    !host.is_empty()
-        && (referer.starts_with(&format!("http://{host}/"))
-            || referer.starts_with(&format!("https://{host}/")))
+/// The origin (`scheme://host[:port]`) of an absolute URL; `None` for
+/// anything else.
+fn origin_of(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if end == 0 {
+        return None;
+    }
+    Some(&url[..url.len() - rest.len() + end])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_of_urls() {
+        for (url, origin) in [
+            ("http://h:8080/clients", Some("http://h:8080")),
+            ("https://h", Some("https://h")),
+            (
+                "http://h:8080.evil.example/x",
+                Some("http://h:8080.evil.example"),
+            ),
+            ("http://h:8080?x=1", Some("http://h:8080")),
+            ("ftp://h/", None),
+            ("http:///x", None),
+            ("/relative", None),
+        ] {
+            assert_eq!(origin_of(url), origin, "{url}");
+        }
+    }
 
     #[test]
     fn cookies_parse() {

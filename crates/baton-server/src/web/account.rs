@@ -175,12 +175,19 @@ pub async fn change_password(
         };
         render_account(&state, &session, None, extras, status)
     };
-    if let Some(secs) = state.throttle.login_blocked(&me.email, &meta.ip, now) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, too_many_attempts(secs)).await;
+    // A signed-in member is real, but a session left open on a shared
+    // computer is not the member: password checks count like logins from
+    // an unknown browser.
+    match crate::auth::throttle::login_gate(&state.db, &me.email, &meta.ip, None, now).await? {
+        crate::auth::throttle::Gate::Blocked(secs) => {
+            return refuse(StatusCode::TOO_MANY_REQUESTS, too_many_attempts(secs)).await;
+        }
+        crate::auth::throttle::Gate::Slow(wait) => tokio::time::sleep(wait).await,
+        crate::auth::throttle::Gate::Open => {}
     }
     let stored = members::password_hash(&state.db, session.agency_id(), &me.id).await?;
     if !password::verify_async(form.string("current_password"), stored).await {
-        state.throttle.login_failed(&me.email, &meta.ip, now);
+        crate::auth::throttle::login_failed(&state.db, &me.email, &meta.ip, None, now).await?;
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Current password is incorrect.".into(),

@@ -147,3 +147,21 @@ pub async fn accept(
     };
     start_session(&state, &member, &meta, "/").await
 }
+
+/// Middleware: an invite's pages, and the redirects to them, carry
+/// `Referrer-Policy: no-referrer` like every capability page, so the token
+/// in the URL never leaves in a `Referer`.
+pub async fn no_referrer(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let invite = req.uri().path().starts_with("/invite/");
+    let mut resp = next.run(req).await;
+    if invite {
+        resp.headers_mut().insert(
+            axum::http::header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("no-referrer"),
+        );
+    }
+    resp
+}

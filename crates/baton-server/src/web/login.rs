@@ -1,7 +1,9 @@
 //! Logging in and out. The login form is CSRF-protected by a signed
 //! double-submit cookie (no session exists yet); failures are throttled per
-//! account and per address, and unknown emails, wrong passwords and accounts
-//! that cannot log in get the same answer in the same time.
+//! (account, address) and per address, slowed but never locked on a browser
+//! that signed in before (`auth::throttle`), and unknown emails, wrong
+//! passwords and accounts that cannot log in get the same answer in the same
+//! time.
 
 use askama::Template;
 use axum::extract::State;
@@ -15,8 +17,8 @@ use super::error_page::too_many_attempts;
 use super::form::{check_csrf, local_path, ClientMeta, FormData, QueryData};
 use super::layout::{render, see_other, Layout};
 use super::WebError;
-use crate::auth::password;
 use crate::auth::session::{cookie, login_csrf_ok, login_csrf_pair, set_cookie, WebSession};
+use crate::auth::{password, throttle};
 use crate::state::AppState;
 
 /// How long a login form stays usable.
@@ -102,14 +104,24 @@ pub async fn submit(
     }
     let csrf = form.string("csrf");
     let now = state.now();
-    if let Some(secs) = state.throttle.login_blocked(&email, &meta.ip, now) {
-        let mut resp = again(
-            StatusCode::TOO_MANY_REQUESTS,
-            csrf,
-            &too_many_attempts(secs),
-        );
-        resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
-        return resp;
+    let device = throttle::device_of(
+        &state.config.secret_key,
+        cookie(&headers, state.config.device_cookie()),
+        &email,
+    );
+    match throttle::login_gate(&state.db, &email, &meta.ip, device, now).await {
+        Ok(throttle::Gate::Open) => {}
+        Ok(throttle::Gate::Slow(wait)) => tokio::time::sleep(wait).await,
+        Ok(throttle::Gate::Blocked(secs)) => {
+            let mut resp = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                csrf,
+                &too_many_attempts(secs),
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            return resp;
+        }
+        Err(e) => return axum::response::IntoResponse::into_response(WebError::from(e)),
     }
     let found = match members::find_login(&state.db, &email).await {
         Ok(found) => found,
@@ -125,13 +137,36 @@ pub async fn submit(
     let member = match (ok, member) {
         (true, Some(m)) => m,
         _ => {
-            state.throttle.login_failed(&email, &meta.ip, now);
+            if let Err(e) = throttle::login_failed(&state.db, &email, &meta.ip, device, now).await {
+                tracing::warn!(error = %e, "could not count a failed login");
+            }
             return again(StatusCode::UNAUTHORIZED, csrf, LOGIN_FAILED);
         }
     };
-    state.throttle.login_succeeded(&email);
+    if let Err(e) = throttle::login_succeeded(&state.db, &email, &meta.ip, device).await {
+        tracing::warn!(error = %e, "could not clear login failures");
+    }
     match start_session(&state, &member, &meta, &next).await {
-        Ok(resp) => resp,
+        Ok(mut resp) => {
+            // This browser is now known for the account: a later run of
+            // wrong passwords from anywhere cannot lock it out.
+            let value = match device {
+                Some(_) => cookie(&headers, state.config.device_cookie())
+                    .unwrap_or_default()
+                    .to_string(),
+                None => throttle::device_cookie(&state.config.secret_key, &email),
+            };
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    &state.config,
+                    state.config.device_cookie(),
+                    &value,
+                    throttle::DEVICE_COOKIE_SECS,
+                ),
+            );
+            resp
+        }
         Err(e) => axum::response::IntoResponse::into_response(e),
     }
 }

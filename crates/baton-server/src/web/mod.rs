@@ -112,4 +112,5 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(from_fn(error_page::html_errors))
         .layer(from_fn_with_state(state.clone(), prg::layer))
         .layer(from_fn_with_state(state, timefmt::with_now))
+        .layer(from_fn(invite::no_referrer))
 }

@@ -7,9 +7,10 @@
 //! the client's "Continue" on the welcome page is what logs an open. Every
 //! refusal of a token (wrong, expired, revoked, offboarded client, another
 //! agency's link on a custom domain, unknown sub-path) is the same neutral
-//! 404 page, byte for byte, and counts as a miss for the caller's IP: past
-//! [`MISS_LIMIT`] misses every `/o/` request of that IP gets a 429 before
-//! any token is looked up. Every response carries `no-referrer` and
+//! 404 page, byte for byte, and counts as a miss for the caller's address:
+//! past [`throttle::LINK_MISSES`] misses in the window every link request
+//! of that address waits before any token is looked up, and its misses
+//! answer 429; a valid link is never refused. Every response carries `no-referrer` and
 //! `noindex`, so the token never leaks through a `Referer` or a search index.
 //!
 //! The steps page is built for a phone: after "I've granted access" or
@@ -49,13 +50,11 @@ use sha2::{Digest, Sha256};
 
 use super::form::{ClientMeta, FormData, QueryData, UNREADABLE_UPLOAD};
 use super::WebError;
+use crate::auth::throttle;
 use crate::state::AppState;
 
 const PORTAL_CSS: &str = include_str!("../../static/portal.css");
 const LONG_CACHE: &str = "public, max-age=31536000, immutable";
-
-/// Misses (404s under `/o/`) an IP may have in the throttle's window.
-pub const MISS_LIMIT: usize = 30;
 
 /// The upload route's body limit: the file limit plus room for the
 /// multipart framing. (The app's limit everywhere else is 1 MiB.)
@@ -102,14 +101,28 @@ fn is_link_path(path: &str) -> bool {
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let link_path = is_link_path(&path);
-    let key = format!("link:{}", crate::auth::client_ip(req.extensions()));
+    let ip = crate::auth::client_ip(req.extensions());
     let now = state.now();
-    let mut resp = match state.throttle.blocked_for(&key, MISS_LIMIT, now) {
-        Some(secs) if link_path => PortalError::TooMany(secs).into_response(),
-        _ => neutralize(next.run(req).await),
-    };
+    // Past its misses, an address's link requests wait before they are
+    // looked up (so guessing is slowed whatever the guesser's timeout), and
+    // its misses say "too many attempts"; a valid link is still served.
+    let slowed = link_path
+        && throttle::link_slowed(&state.db, &ip, now)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not read the link throttle");
+                false
+            });
+    if slowed {
+        tokio::time::sleep(state.config.link_guess_delay).await;
+    }
+    let mut resp = neutralize(next.run(req).await);
     if link_path && resp.status() == StatusCode::NOT_FOUND {
-        state.throttle.fail(&key, now);
+        match throttle::link_missed(&state.db, &ip, now).await {
+            Ok(secs) if slowed => resp = PortalError::TooMany(secs).into_response(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not count a link miss"),
+        }
     }
     let cacheable = path.starts_with("/o-static/") && resp.status().is_success();
     let h = resp.headers_mut();

@@ -505,6 +505,26 @@ pub fn browser_with_jar(jar: &std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::
         .expect("client")
 }
 
+/// A browser like [`browser_with_jar`] whose requests arrive through a
+/// trusted proxy (the test server trusts 127.0.0.1 when configured to) on
+/// behalf of `client_addr`.
+pub fn browser_at(
+    client_addr: &str,
+    jar: &std::sync::Arc<reqwest::cookie::Jar>,
+) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-forwarded-for",
+        reqwest::header::HeaderValue::from_str(client_addr).expect("address"),
+    );
+    reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .default_headers(headers)
+        .redirect(flash_policy())
+        .build()
+        .expect("client")
+}
+
 /// The value of the first hidden `csrf` field in a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
