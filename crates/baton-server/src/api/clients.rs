@@ -29,10 +29,16 @@ pub struct CreateClient {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListClients {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(schema_with = super::openapi::client_cursor)]
     pub cursor: Option<String>,
     /// Only clients in this lifecycle stage.
+    #[param(schema_with = super::openapi::lifecycle_filter)]
     pub lifecycle: Option<String>,
 }
 

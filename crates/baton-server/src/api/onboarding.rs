@@ -716,7 +716,7 @@ pub struct RegenerateLink {
 }
 
 #[utoipa::path(post, operation_id = "regenerateOnboardingLink", path = "/api/v1/onboarding-links/{id}/regenerate", tag = "onboarding",
-    params(("id" = String, Path)), request_body = RegenerateLink,
+    params(("id" = String, Path)), request_body(content = Option<RegenerateLink>, description = "May be left out"),
     responses((status = 200, body = CreatedLinkOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn regenerate_link(
     State(state): State<AppState>,
