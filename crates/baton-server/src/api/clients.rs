@@ -21,8 +21,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// 1–200 characters.
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     pub website: Option<String>,
+    #[schema(schema_with = super::openapi::optional_note_text)]
     pub notes: Option<String>,
     /// Member id of the traffic-control owner.
     pub traffic_control: Option<String>,
@@ -110,10 +112,12 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
+    #[schema(schema_with = super::openapi::name_text_or_null)]
     pub name: Option<String>,
     /// Empty string clears it.
     pub website: Option<String>,
     /// Empty string clears them.
+    #[schema(schema_with = super::openapi::optional_note_text)]
     pub notes: Option<String>,
 }
 

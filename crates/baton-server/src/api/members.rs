@@ -18,11 +18,14 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     /// Role keys: account_lead, strategist, project_manager, creative_lead,
     /// copywriter, designer, community_manager, paid_social, analyst, ops.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::roles)]
     pub roles: Vec<String>,
     #[serde(default)]
     pub is_admin: bool,
@@ -116,7 +119,9 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
+    #[schema(schema_with = super::openapi::name_text_or_null)]
     pub name: Option<String>,
+    #[schema(schema_with = super::openapi::roles_or_null)]
     pub roles: Option<Vec<String>>,
     pub is_admin: Option<bool>,
     /// False deactivates: sessions end, tokens are revoked.

@@ -379,6 +379,7 @@ pub struct TemplateList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateIn {
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     pub requests: Vec<RequestIn>,
 }

@@ -239,3 +239,100 @@ pub fn time_param() -> utoipa::openapi::schema::Schema {
         .max_length(Some(0));
     AnyOfBuilder::new().item(time).item(empty).into()
 }
+
+// Schemas of the text rules of `baton_core::validate`, for body fields.
+
+/// A character that is neither a control character (`char::is_control`)
+/// nor, with `visible`, white space or one of the invisible characters
+/// `validate::name` refuses on their own.
+fn char_class(visible: bool, allow_newlines: bool) -> String {
+    let controls = if allow_newlines {
+        "\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F"
+    } else {
+        "\\x00-\\x1F\\x7F-\\x9F"
+    };
+    if visible {
+        format!(
+            "[^{controls}\\s\\u200B-\\u200F\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069\\u061C]"
+        )
+    } else {
+        format!("[^{controls}]")
+    }
+}
+
+fn text(max: usize, allow_newlines: bool, nullable: bool) -> Object {
+    let any = char_class(false, allow_newlines);
+    let visible = char_class(true, allow_newlines);
+    let ty = if nullable {
+        utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(format!("^{any}*{visible}{any}*$")))
+        .build()
+}
+
+/// `validate::name`: 1–200 characters, something visible, no control characters.
+pub fn name_text() -> Object {
+    text(baton_core::validate::NAME_MAX, false, false)
+}
+
+/// [`name_text`], or `null` for "unchanged".
+pub fn name_text_or_null() -> Object {
+    text(baton_core::validate::NAME_MAX, false, true)
+}
+
+/// `validate::note`: 1–10,000 characters, not blank; newlines and tabs allowed.
+pub fn note_text() -> Object {
+    text(baton_core::validate::NOTE_MAX, true, false)
+}
+
+/// [`note_text`], or `null`.
+pub fn note_text_or_null() -> Object {
+    text(baton_core::validate::NOTE_MAX, true, true)
+}
+
+/// A note that may be left empty (or blank, or `null`) to clear it.
+pub fn optional_note_text() -> Object {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .max_length(Some(baton_core::validate::NOTE_MAX))
+        .pattern(Some(format!("^{}*$", char_class(false, true))))
+        .build()
+}
+
+/// One of the agency roles (`project_manager`, …).
+pub fn role() -> Object {
+    one_of(baton_core::roles::Role::ALL.map(|r| r.key()))
+}
+
+/// A token scope.
+pub fn scope() -> Object {
+    use baton_store::tokens::Scope;
+    one_of([Scope::Read, Scope::Write, Scope::Admin].map(|s| s.key()))
+}
+
+/// Role keys.
+pub fn roles() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(role())
+        .build()
+}
+
+/// Role keys, or `null` for "unchanged".
+pub fn roles_or_null() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Array,
+            Type::Null,
+        ]))
+        .items(role())
+        .build()
+}
