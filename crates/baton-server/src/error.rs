@@ -6,7 +6,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use baton_core::CoreError;
 use baton_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -143,28 +144,72 @@ impl From<CoreError> for ApiError {
     }
 }
 
+/// An RFC 9457 problem document: the body of every `/api/v1` error, served
+/// as `application/problem+json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `https://baton.dev/problems/<slug>`: what kind of problem it is.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// What a person should read.
+    pub detail: String,
+    /// The fields that are wrong (invalid input only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+/// One wrong field of an invalid input.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, problem_type: &str, title: &str, detail: String) -> Problem {
+        Problem {
+            problem_type: format!("https://baton.dev/problems/{problem_type}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors: None,
+        }
+    }
+
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        let mut resp = (status, body).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        resp
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let ApiError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let mut body = json!({
-            "type": format!("https://baton.dev/problems/{}", self.problem_type()),
-            "title": self.title(),
-            "status": status.as_u16(),
-            "detail": self.detail(),
-        });
+        let mut problem = Problem::new(status, self.problem_type(), self.title(), self.detail());
         if let ApiError::Invalid { field, .. } = &self {
             if !field.is_empty() {
-                body["errors"] = json!([{"field": field, "message": self.to_string()}]);
+                problem.errors = Some(vec![FieldProblem {
+                    field: field.clone(),
+                    message: self.to_string(),
+                }]);
             }
         }
-        let mut resp = (status, body.to_string()).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        let mut resp = problem.into_response();
         if let ApiError::TooManyRequests(secs) = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -177,31 +222,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A problem+json answer for a status without an [`ApiError`] variant (405).
-/// The JSON text of a problem document.
+/// The JSON text of a problem document for a status without an [`ApiError`]
+/// variant (405, 409 `request-in-progress`).
 pub fn problem_body(status: StatusCode, problem_type: &str, title: &str, detail: &str) -> String {
-    json!({
-        "type": format!("https://baton.dev/problems/{problem_type}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    })
-    .to_string()
+    serde_json::to_string(&Problem::new(status, problem_type, title, detail.into()))
+        .unwrap_or_default()
 }
 
+/// A problem+json answer for a status without an [`ApiError`] variant.
 pub fn problem_response(
     status: StatusCode,
     problem_type: &str,
     title: &str,
     detail: &str,
 ) -> Response {
-    let body = problem_body(status, problem_type, title, detail);
-    let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    resp
+    Problem::new(status, problem_type, title, detail.into()).into_response()
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -28,8 +28,8 @@ where
     }
 }
 
-/// A JSON body that may be left out: no body (or an empty one) gives the
-/// type's default; anything sent is checked like [`ApiJson`].
+/// A JSON body that may be left out: no body, an empty one or `null` gives
+/// the type's default; anything else sent is checked like [`ApiJson`].
 pub struct OptionalJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for OptionalJson<T>
@@ -52,7 +52,8 @@ where
                         ApiError::BadRequest(e.body_text())
                     }
                 })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        let blank = bytes.iter().all(u8::is_ascii_whitespace);
+        if blank || bytes.trim_ascii() == b"null" {
             return Ok(OptionalJson(T::default()));
         }
         let req = Request::from_parts(parts, axum::body::Body::from(bytes));
@@ -112,12 +113,17 @@ where
     }
 }
 
-/// `?limit=&cursor=` of every list.
+/// `?limit=&cursor=` of every list; documented as is for the lists keyed by
+/// sequence numbers (the audit log), each other list documents its own
+/// cursor's shape.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(schema_with = crate::api::openapi::seq_cursor)]
     pub cursor: Option<String>,
 }
 

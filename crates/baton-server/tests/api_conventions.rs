@@ -592,6 +592,118 @@ async fn openapi_is_3_1_with_every_route_and_unique_operation_ids() {
     app.shutdown().await;
 }
 
+/// The document says what the server does: parameters where they are sent,
+/// every status the layers answer, problem+json errors, the real content
+/// types of a download.
+#[tokio::test]
+async fn openapi_tells_the_truth() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let doc = api.get("/api/openapi.json", "").await.body;
+    assert!(doc["components"]["schemas"]["Problem"]["properties"]["type"].is_object());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            let documents = |status: &str| responses.contains_key(status);
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_template = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"] == "path",
+                    in_template,
+                    "{at}: parameter {name} is `in: {}`",
+                    p["in"]
+                );
+                if p["in"] == "path" {
+                    assert_eq!(p["required"], true, "{at}: {name}");
+                }
+            }
+            for status in ["401", "403"] {
+                assert!(documents(status), "{at} documents {status}");
+            }
+            if path.contains('{') {
+                assert!(documents("404"), "{at} documents 404");
+            }
+            let body_types: Vec<&String> = op["requestBody"]["content"]
+                .as_object()
+                .map(|c| c.keys().collect())
+                .unwrap_or_default();
+            if body_types.iter().any(|t| *t == "application/json") {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(documents(status), "{at} reads JSON: documents {status}");
+                }
+            }
+            if method == "post" {
+                let key = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|p| p["name"] == "Idempotency-Key")
+                    .unwrap_or_else(|| panic!("{at} documents Idempotency-Key"));
+                assert_eq!(key["in"], "header");
+                assert_eq!(key["required"], false);
+                assert!(documents("409") && documents("422"), "{at}");
+            }
+            for (status, r) in responses {
+                if status.starts_with('4') && !["304", "412", "416"].contains(&status.as_str()) {
+                    assert_eq!(
+                        r["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{at} {status} is problem+json"
+                    );
+                }
+            }
+        }
+    }
+    // Optional bodies are not required.
+    for (path, method) in [
+        ("/api/v1/access-requests/{id}/grant", "post"),
+        ("/api/v1/access-requests/{id}/revoke", "post"),
+        ("/api/v1/onboarding-links/{id}/regenerate", "post"),
+        ("/api/v1/content/{id}/approval-link", "post"),
+    ] {
+        let body = &doc["paths"][path][method]["requestBody"];
+        assert_ne!(
+            body["required"], true,
+            "{method} {path}: the body is optional"
+        );
+    }
+    // Query parameters carry the constraints the server enforces.
+    let clients = &doc["paths"]["/api/v1/clients"]["get"]["parameters"];
+    let param = |name: &str| {
+        clients
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .clone()
+    };
+    assert_eq!(param("limit")["schema"]["minimum"], 1);
+    assert_eq!(param("limit")["schema"]["maximum"], 200);
+    let stages = param("lifecycle")["schema"]["enum"].clone();
+    assert!(
+        stages.as_array().unwrap().contains(&json!("offboarding")),
+        "{stages}"
+    );
+    // A draft is served in its own type, with ranges.
+    let download = &doc["paths"]["/api/v1/content/{id}/versions/{n}/file"]["get"]["responses"];
+    for status in ["200", "206"] {
+        let types: Vec<&String> = download[status]["content"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(types, ["*/*"], "download {status}");
+    }
+    assert!(
+        download["416"].is_object(),
+        "an unsatisfiable range is documented"
+    );
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn garbage_ids_in_queries_and_paths_never_500() {
     let app = TestApp::spawn().await;

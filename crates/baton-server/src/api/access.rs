@@ -132,12 +132,19 @@ impl From<BoardLine> for BoardLineOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(schema_with = super::openapi::access_request_cursor)]
     pub cursor: Option<String>,
     /// `client` or `agency`.
+    #[param(schema_with = super::openapi::waiting_on_filter)]
     pub waiting_on: Option<String>,
     /// One status (any of the five).
+    #[param(schema_with = super::openapi::access_status_filter)]
     pub status: Option<String>,
 }
 
@@ -331,7 +338,7 @@ pub async fn fail(
 }
 
 #[utoipa::path(post, operation_id = "grantAccessRequest", path = "/api/v1/access-requests/{id}/grant", tag = "access",
-    params(("id" = String, Path)), request_body = GrantIn,
+    params(("id" = String, Path)), request_body(content = Option<GrantIn>, description = "May be left out"),
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn grant(
     State(state): State<AppState>,
@@ -345,7 +352,7 @@ pub async fn grant(
 }
 
 #[utoipa::path(post, operation_id = "revokeAccessRequest", path = "/api/v1/access-requests/{id}/revoke", tag = "access",
-    params(("id" = String, Path)), request_body = RevokeIn,
+    params(("id" = String, Path)), request_body(content = Option<RevokeIn>, description = "May be left out"),
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -428,10 +435,13 @@ pub async fn client_kpis(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// RFC 3339; default 90 days before `to`.
+    #[param(schema_with = super::openapi::time_param)]
     pub from: Option<String>,
     /// RFC 3339; default now.
+    #[param(schema_with = super::openapi::time_param)]
     pub to: Option<String>,
 }
 

@@ -101,8 +101,10 @@ pub async fn put(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `true`: the file's dates replace the holidays instead of being added.
+    #[param(nullable = false)]
     pub replace: Option<bool>,
 }
 

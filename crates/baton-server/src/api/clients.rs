@@ -21,18 +21,26 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// 1–200 characters.
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     pub website: Option<String>,
+    #[schema(schema_with = super::openapi::optional_note_text)]
     pub notes: Option<String>,
     /// Member id of the traffic-control owner.
     pub traffic_control: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListClients {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(schema_with = super::openapi::client_cursor)]
     pub cursor: Option<String>,
     /// Only clients in this lifecycle stage.
+    #[param(schema_with = super::openapi::lifecycle_filter)]
     pub lifecycle: Option<String>,
 }
 
@@ -104,10 +112,12 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClient {
+    #[schema(schema_with = super::openapi::name_text_or_null)]
     pub name: Option<String>,
     /// Empty string clears it.
     pub website: Option<String>,
     /// Empty string clears them.
+    #[schema(schema_with = super::openapi::optional_note_text)]
     pub notes: Option<String>,
 }
 

@@ -414,12 +414,19 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(schema_with = super::openapi::content_cursor)]
     pub cursor: Option<String>,
     /// Only this client's items (`cli_…`).
+    #[param(nullable = false)]
     pub client: Option<String>,
     /// Only items in this status.
+    #[param(schema_with = super::openapi::content_status_filter)]
     pub status: Option<String>,
 }
 
@@ -669,11 +676,21 @@ pub async fn add_version(
     Ok((StatusCode::CREATED, Json(VersionOut::of(&id, v))))
 }
 
-/// A file version's bytes, as an attachment named by the convention
-/// (`Range` requests are answered with 206).
+/// A file version's bytes, as an attachment named by the convention, in the
+/// file's own type (`image/png`, `video/mp4`, `application/pdf`, …).
+/// `Range` requests are answered with 206 (or 416), conditional ones with
+/// 304 or 412.
 #[utoipa::path(get, operation_id = "downloadContentVersion", path = "/api/v1/content/{id}/versions/{n}/file", tag = "content",
     params(("id" = String, Path), ("n" = i64, Path, description = "The version number")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 206), (status = 404)),
+    responses(
+        (status = 200, description = "The whole file, in its own content type", content_type = "*/*", body = String,
+            headers(("Content-Disposition" = String, description = "attachment, with the file name of the naming convention"))),
+        (status = 206, description = "The requested range of the file", content_type = "*/*", body = String,
+            headers(("Content-Range" = String))),
+        (status = 304, description = "Not modified since `If-Modified-Since`"),
+        (status = 404, description = "No such item or version, or the version is a link, not a file"),
+        (status = 412, description = "Modified since `If-Unmodified-Since`"),
+        (status = 416, description = "The range is outside the file")),
     security(("bearer" = [])))]
 pub async fn download_version(
     State(state): State<AppState>,
@@ -977,7 +994,7 @@ pub struct ApprovalLinkOut {
 }
 
 #[utoipa::path(post, operation_id = "createContentApprovalLink", path = "/api/v1/content/{id}/approval-link", tag = "content",
-    params(("id" = String, Path)), request_body = ApprovalLinkIn,
+    params(("id" = String, Path)), request_body(content = Option<ApprovalLinkIn>, description = "May be left out"),
     responses((status = 201, body = ApprovalLinkOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn approval_link(
     State(state): State<AppState>,

@@ -279,14 +279,19 @@ pub async fn put_client(
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentKpiQuery {
     /// RFC 3339; default 90 days before `to`.
+    #[param(schema_with = super::openapi::time_param)]
     pub from: Option<String>,
     /// RFC 3339; default now.
+    #[param(schema_with = super::openapi::time_param)]
     pub to: Option<String>,
     /// Only this client's items (`cli_…`).
+    #[param(nullable = false)]
     pub client: Option<String>,
     /// Only items whose first version this member added (`mem_…`).
+    #[param(nullable = false)]
     pub creative: Option<String>,
 }
 

@@ -14,17 +14,24 @@ use crate::extract::{ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListEvents {
     /// Only events of this client.
+    #[param(nullable = false)]
     pub client: Option<String>,
     /// Only events of this type.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", nullable = false)]
     pub event_type: Option<String>,
     /// `asc` (oldest first, the default: poll for new events with the cursor)
     /// or `desc` (newest first, like a timeline).
+    #[param(schema_with = super::openapi::order_param)]
     pub order: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (an event's `seq`).
+    #[param(schema_with = super::openapi::seq_cursor)]
     pub cursor: Option<String>,
 }
 

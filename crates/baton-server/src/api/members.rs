@@ -7,7 +7,7 @@ use axum::Json;
 use baton_store::members::{self, MemberInput, MemberPatch};
 use baton_store::{invites, tokens::Scope};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{MemberOut, PageOut};
 use crate::auth::api_token::ApiCaller;
@@ -18,11 +18,14 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     /// Role keys: account_lead, strategist, project_manager, creative_lead,
     /// copywriter, designer, community_manager, paid_social, analyst, ops.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::roles)]
     pub roles: Vec<String>,
     #[serde(default)]
     pub is_admin: bool,
@@ -68,15 +71,31 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/members", tag = "members", params(PageQuery),
+/// `?limit=&cursor=` of the member list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberPage {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(schema_with = super::openapi::member_cursor)]
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/members", tag = "members", params(MemberPage),
     responses((status = 200, body = PageOut<MemberOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<MemberPage>,
 ) -> ApiResult<Json<PageOut<MemberOut>>> {
     caller.require(Scope::Read)?;
-    q.validate()?;
+    PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .validate()?;
     let cursor = id_cursor(q.cursor.as_deref(), baton_core::ids::MEMBER)?;
     let page = members::list(&state.db, caller.agency_id(), cursor, q.limit).await?;
     Ok(Json(PageOut::map(page, MemberOut::from)))
@@ -100,7 +119,9 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
+    #[schema(schema_with = super::openapi::name_text_or_null)]
     pub name: Option<String>,
+    #[schema(schema_with = super::openapi::roles_or_null)]
     pub roles: Option<Vec<String>>,
     pub is_admin: Option<bool>,
     /// False deactivates: sessions end, tokens are revoked.

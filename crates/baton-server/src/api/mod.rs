@@ -15,6 +15,7 @@ pub mod handoff;
 pub mod idempotency;
 pub mod members;
 pub mod onboarding;
+pub mod openapi;
 pub mod sops;
 pub mod tokens;
 
@@ -23,8 +24,9 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{middleware, Router};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
+
+use self::openapi::Conventions;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -57,7 +59,8 @@ use crate::state::AppState;
         content_settings::get_agency, content_settings::put_agency, content_settings::get_client,
         content_settings::put_client, content_settings::kpis,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, crate::error::FieldProblem)),
+    modifiers(&Conventions),
     tags(
         (name = "clients", description = "Clients, their lifecycle and account team"),
         (name = "events", description = "The event log and client timelines"),
@@ -72,23 +75,6 @@ use crate::state::AppState;
     )
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("bt_…")
-                    .build(),
-            ),
-        );
-    }
-}
 
 /// `GET /api/openapi.json`
 pub async fn openapi_json() -> Response {

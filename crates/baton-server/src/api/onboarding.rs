@@ -379,6 +379,7 @@ pub struct TemplateList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateIn {
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     pub requests: Vec<RequestIn>,
 }
@@ -716,7 +717,7 @@ pub struct RegenerateLink {
 }
 
 #[utoipa::path(post, operation_id = "regenerateOnboardingLink", path = "/api/v1/onboarding-links/{id}/regenerate", tag = "onboarding",
-    params(("id" = String, Path)), request_body = RegenerateLink,
+    params(("id" = String, Path)), request_body(content = Option<RegenerateLink>, description = "May be left out"),
     responses((status = 200, body = CreatedLinkOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn regenerate_link(
     State(state): State<AppState>,

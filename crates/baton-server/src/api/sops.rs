@@ -427,18 +427,28 @@ impl From<Run> for RunOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RunQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, nullable = false)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(schema_with = super::openapi::run_cursor)]
     pub cursor: Option<String>,
     /// Only this client's runs (`cli_…`).
+    #[param(nullable = false)]
     pub client: Option<String>,
     /// Only runs this member owns (`mem_…`).
+    #[param(nullable = false)]
     pub owner: Option<String>,
     /// Only runs of this SOP.
+    #[param(nullable = false)]
     pub sop: Option<String>,
     /// Comma-separated statuses: `on_track,at_risk,breached,paused,done,cancelled`.
+    #[param(schema_with = super::openapi::run_statuses_filter)]
     pub status: Option<String>,
     /// `true`: only runs neither done nor cancelled.
+    #[param(nullable = false)]
     pub open: Option<bool>,
 }
 
@@ -718,10 +728,13 @@ pub struct OnTimeReportOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodIn {
     /// RFC 3339; default 90 days before `to`.
+    #[param(schema_with = super::openapi::time_param)]
     pub from: Option<String>,
     /// RFC 3339; default now.
+    #[param(schema_with = super::openapi::time_param)]
     pub to: Option<String>,
 }
 

@@ -19,8 +19,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// What the token is for ("Zapier", "reporting script").
+    #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     /// `read`, `write` or `admin`; at most the calling token's scope.
+    #[schema(schema_with = super::openapi::scope)]
     pub scope: String,
 }
 
