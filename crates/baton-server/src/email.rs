@@ -80,8 +80,11 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    /// Sends one message; the error says why, without secrets.
-    pub async fn send(&self, m: &OutgoingEmail) -> Result<(), String> {
+    /// Sends one message; the error says why, without secrets. `id` (the
+    /// outbox job's) makes its `Message-ID`, the same on every attempt, so
+    /// a retry after the relay already took it is recognisable downstream
+    /// as the same message.
+    pub async fn send(&self, id: &str, m: &OutgoingEmail) -> Result<(), String> {
         let to: Mailbox =
             m.to.parse()
                 .map_err(|e| format!("recipient {:?}: {e}", m.to))?;
@@ -91,7 +94,9 @@ impl Mailer {
             }
             _ => self.from.clone(),
         };
+        let domain = self.from.email.domain().to_string();
         let message = Message::builder()
+            .message_id(Some(format!("<{id}.baton@{domain}>")))
             .from(from)
             .to(to)
             .subject(m.subject.clone())

@@ -64,7 +64,12 @@ pub async fn expire_links(state: &AppState) -> Result<usize, baton_store::StoreE
     Ok(n)
 }
 
-async fn send_email(state: &AppState, agency_id: &str, payload: &str) -> Result<(), String> {
+async fn send_email(
+    state: &AppState,
+    job_id: &str,
+    agency_id: &str,
+    payload: &str,
+) -> Result<(), String> {
     let mailer = state
         .mailer
         .as_ref()
@@ -85,18 +90,42 @@ async fn send_email(state: &AppState, agency_id: &str, payload: &str) -> Result<
             (None, None) => m.text.replace(slot, ""),
         };
     }
-    mailer.send(&m).await
+    mailer.send(job_id, &m).await
 }
 
+/// Event jobs marked done together (an email is marked on its own, at once).
+const DONE_GROUP: usize = 20;
+
 /// One pass: claim due jobs, run them, mark them. Returns how many ran.
+///
+/// A crash loses little: an email is marked done as soon as the relay took
+/// it (and carries a stable `Message-ID` for the rare retry), event jobs in
+/// groups of [`DONE_GROUP`]; and a pass that has used half its lease lets
+/// the rest of its jobs go, so nothing it claimed waits for a dead lease.
 pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError> {
     let now = state.now();
     if !outbox::any_due(&state.db, now).await? {
         return Ok(0);
     }
     let jobs = outbox::claim(&state.db, now, LEASE_MS, BATCH).await?;
-    let mut done = Vec::with_capacity(jobs.len());
-    for job in &jobs {
+    let started = std::time::Instant::now();
+    let mut done = Vec::with_capacity(DONE_GROUP);
+    let mut ran = 0;
+    for (i, job) in jobs.iter().enumerate() {
+        if started.elapsed() > Duration::from_millis(LEASE_MS as u64 / 2) {
+            let rest: Vec<String> = jobs[i..].iter().map(|j| j.id.clone()).collect();
+            tracing::info!(
+                left = rest.len(),
+                "outbox pass near its lease; releasing the rest"
+            );
+            outbox::release(&state.db, &rest).await?;
+            break;
+        }
+        ran += 1;
+        if done.len() >= DONE_GROUP {
+            outbox::complete_many(&state.db, &done, now).await?;
+            done.clear();
+        }
         match job.kind.as_str() {
             "event" => {
                 let Some(event_id) = &job.event_id else {
@@ -120,8 +149,9 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
                     }
                 }
             }
-            "email" => match send_email(state, &job.agency_id, &job.payload).await {
-                Ok(()) => done.push(job.id.clone()),
+            "email" => match send_email(state, &job.id, &job.agency_id, &job.payload).await {
+                // Marked at once: a crash right after must not send it again.
+                Ok(()) => outbox::complete(&state.db, &job.id, now).await?,
                 Err(e) => {
                     // Back off 1, 2, 4 … minutes, at most an hour apart.
                     let backoff = 60_000 * (1i64 << job.attempts.clamp(0, 6));
@@ -143,5 +173,5 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
         }
     }
     outbox::complete_many(&state.db, &done, now).await?;
-    Ok(jobs.len())
+    Ok(ran)
 }

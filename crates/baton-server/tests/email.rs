@@ -281,6 +281,18 @@ async fn scheduled_reminder_emails_carry_the_link_and_stop_with_the_required_req
     let mail = body_text(&wait_for_mail(&inbox, 1).await[0]);
     assert!(mail.contains(&url), "{mail}");
     assert!(mail.contains("Optional, if you can"), "{mail}");
+    // A stable Message-ID, made from the outbox job: a retry is the same message.
+    let job_id: String = sqlx::query_scalar("SELECT id FROM outbox WHERE kind = 'email'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert!(
+        mail.to_ascii_lowercase().contains(&format!(
+            "message-id: <{}.baton@",
+            job_id.to_ascii_lowercase()
+        )),
+        "{mail}"
+    );
     let queued = emails().await;
     assert_eq!(queued.len(), 1);
     assert!(!queued[0].contains(&url) && !queued[0].contains(&url[url.len() - 43..]));

@@ -117,3 +117,83 @@ async fn offsets_beyond_eighteen_hours_are_refused() {
     .expect(201, "+14:00 (Kiribati) is real");
     app.shutdown().await;
 }
+
+/// The reminder pass runs on every server of a PostgreSQL deployment (here:
+/// three passes at once on one database, beside the app's own worker).
+/// Each due reminder, and each stop of a schedule, is claimed inside its
+/// transaction: one audit entry each, whatever the number of servers.
+#[tokio::test]
+async fn reminder_passes_on_several_servers_write_once() {
+    use baton_core::clock::ManualClock;
+    const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z
+    const DAY: i64 = 86_400_000;
+    let clock = ManualClock::new(T0);
+    let app = TestApp::spawn_with_clock(Arc::new(clock.clone())).await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let mut required = Vec::new();
+    for name in ["Harbor Fitness", "Acme Coffee", "Bluebird Roasters"] {
+        let client = api.create_client(t, name).await;
+        let r = api
+            .post(
+                &format!("/api/v1/clients/{client}/onboarding-links"),
+                t,
+                json!({"requests": [{"platform": "meta_page"}, {"platform": "pinterest", "required": false}]}),
+            )
+            .await;
+        r.expect(201, "link");
+        required.push(r.body["requests"][0]["id"].as_str().unwrap().to_string());
+    }
+    let audited = |action: &'static str| {
+        let app = &app;
+        async move {
+            common::count(
+                app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = $1",
+                action,
+            )
+            .await
+        }
+    };
+    let passes = || async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..3 {
+            let state = app.state.clone();
+            set.spawn(async move { baton_server::reminders::run_once(&state).await.unwrap() });
+        }
+        let mut sent = 0;
+        while let Some(n) = set.join_next().await {
+            sent += n.unwrap();
+        }
+        sent
+    };
+
+    clock.advance(3 * DAY);
+    let sent = passes().await;
+    assert!(sent <= 3, "{sent}");
+    common::settle(&app).await;
+    assert_eq!(
+        audited("onboarding.reminder_sent").await,
+        3,
+        "one reminder per link"
+    );
+
+    // The clients leave delivery behind the schedule's back (as a direct
+    // database change would): every pass finds the links not live, and
+    // each schedule is stopped once.
+    common::execute_raw(&app, "UPDATE clients SET lifecycle = 'archived'").await;
+    clock.advance(7 * DAY);
+    passes().await;
+    common::settle(&app).await;
+    assert_eq!(
+        audited("onboarding.reminders_stopped").await,
+        3,
+        "one stop per link"
+    );
+    assert_eq!(
+        audited("onboarding.reminder_sent").await,
+        3,
+        "no reminder more"
+    );
+    app.shutdown().await;
+}

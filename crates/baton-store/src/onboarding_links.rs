@@ -725,18 +725,28 @@ pub async fn remind(
                 "every required request is done"
             };
             let mut tx = db.begin_write(agency_id, actor, now).await?;
-            sqlx::query("UPDATE onboarding_links SET next_reminder_at = NULL WHERE agency_id = $1 AND id = $2")
-                .bind(agency_id)
-                .bind(id)
-                .execute(tx.conn())
+            // Claimed like a reminder: with several servers on one database
+            // only the one whose update still sees the schedule stops it
+            // (and writes the one audit entry); the others write nothing.
+            let stopped = sqlx::query(
+                "UPDATE onboarding_links SET next_reminder_at = NULL \
+                 WHERE agency_id = $1 AND id = $2 AND next_reminder_at = $3",
+            )
+            .bind(agency_id)
+            .bind(id)
+            .bind(link.next_reminder_at)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
+            if stopped == 1 {
+                tx.commit(Record::new(
+                    "onboarding.reminders_stopped",
+                    "onboarding_link",
+                    id,
+                    json!({"reason": reason}),
+                ))
                 .await?;
-            tx.commit(Record::new(
-                "onboarding.reminders_stopped",
-                "onboarding_link",
-                id,
-                json!({"reason": reason}),
-            ))
-            .await?;
+            }
         }
         if scheduled {
             return Ok(None);

@@ -111,6 +111,23 @@ pub async fn complete_many(db: &Db, ids: &[String], now: i64) -> Result<()> {
     Ok(())
 }
 
+/// Gives claimed jobs back (their lease ends now), for another pass.
+pub async fn release(db: &Db, ids: &[String]) -> Result<()> {
+    for chunk in ids.chunks(100) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
+        let sql = format!(
+            "UPDATE outbox SET locked_until = NULL, attempts = attempts - 1 WHERE done_at IS NULL AND id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.execute(&db.writer).await?;
+    }
+    Ok(())
+}
+
 /// Whether any job is due (a cheap read before taking the write lock).
 pub async fn any_due(db: &Db, now: i64) -> Result<bool> {
     let n: Option<String> = sqlx::query_scalar(

@@ -754,7 +754,15 @@ async fn outbox_claims_leases_and_completes() {
             .is_empty(),
         "leased"
     );
-    let again = outbox::claim(&t.db, T0 + 60_001, 60_000, 10).await.unwrap();
+    // Released jobs are claimable at once, their attempt not counted.
+    outbox::release(&t.db, &[jobs[0].id.clone()]).await.unwrap();
+    let released = outbox::claim(&t.db, T0 + 2, 60_000, 10).await.unwrap();
+    assert_eq!(released.len(), 1);
+    assert_eq!(
+        (released[0].id.as_str(), released[0].attempts),
+        (jobs[0].id.as_str(), 1)
+    );
+    let again = outbox::claim(&t.db, T0 + 60_003, 60_000, 10).await.unwrap();
     assert_eq!(again.len(), 2, "lease expired: claimable again");
     outbox::fail(&t.db, &again[0].id, T0 + 200_000, "boom")
         .await

@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
       --log-format    BATON_LOG_FORMAT    log_format    pretty or json (default pretty)\n  \
       --trusted-proxies BATON_TRUSTED_PROXIES trusted_proxies  reverse proxies (CIDRs) whose X-Forwarded-For is believed (default none)\n  \
       --metrics-token BATON_METRICS_TOKEN metrics_token /metrics requires this bearer token when set\n  \
+      --db-pool       BATON_DB_POOL       db_pool       database connections per server (PostgreSQL default 16; SQLite readers default 4)\n  \
       RUST_LOG sets log levels (default info).\n\n\
       Quick start: baton demo --serve"
 )]
@@ -63,6 +64,9 @@ pub struct GlobalArgs {
     /// or addresses, comma-separated (default none).
     #[arg(long, global = true, env = "BATON_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Database connections per server (PostgreSQL pool, or SQLite readers).
+    #[arg(long, global = true, env = "BATON_DB_POOL")]
+    pub db_pool: Option<String>,
     /// Bearer token `/metrics` requires (default: open).
     #[arg(
         long,

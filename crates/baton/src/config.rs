@@ -27,6 +27,9 @@ pub struct Config {
     pub smtp: Option<baton_server::email::SmtpSettings>,
     pub trusted_proxies: baton_server::auth::client_addr::TrustedProxies,
     pub metrics_token: Option<String>,
+    /// Database connections of this server: PostgreSQL's pool, or SQLite's
+    /// readers (its writer is always one). `None`: the defaults (16; 4).
+    pub db_pool: Option<u32>,
 }
 
 /// Keys of the `--config` TOML file.
@@ -43,6 +46,7 @@ struct FileConfig {
     smtp_from: Option<String>,
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
+    db_pool: Option<u32>,
 }
 
 impl Config {
@@ -129,6 +133,18 @@ impl Config {
                 );
             }
         }
+        let db_pool = match args.db_pool.clone().map(|t| t.trim().parse::<u32>()) {
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => {
+                return Err("BATON_DB_POOL: must be a whole number from 2 to 1000".into())
+            }
+            None => file.db_pool,
+        };
+        if let Some(n) = db_pool {
+            if !(2..=1000).contains(&n) {
+                return Err("BATON_DB_POOL: must be a whole number from 2 to 1000".into());
+            }
+        }
         Ok(Config {
             database_url,
             data_dir,
@@ -139,6 +155,7 @@ impl Config {
             smtp,
             trusted_proxies,
             metrics_token,
+            db_pool,
         })
     }
 

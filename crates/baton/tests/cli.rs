@@ -237,6 +237,11 @@ fn bad_configuration_exits_2_with_one_line() {
         // SMTP needs both the URL and the sender
         ("BATON_SMTP_URL", "smtp://127.0.0.1:25"),
         ("BATON_SMTP_FROM", "Baton <baton@agency.example>"),
+        ("BATON_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("BATON_TRUSTED_PROXIES", "proxy.internal"),
+        ("BATON_METRICS_TOKEN", "short"),
+        ("BATON_DB_POOL", "0"),
+        ("BATON_DB_POOL", "many"),
     ] {
         let out = run(baton(dir.path()).env(var, value).arg("serve"));
         let err = text(&out.stderr);

@@ -62,10 +62,17 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 
 /// Opens (and migrates) the configured database.
 async fn open(config: &Config) -> anyhow::Result<Db> {
-    Db::open(&config.database_url).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot open database {}: {e}",
-            baton_store::db::redact(&config.database_url)
-        )
-    })
+    let mut sizes = baton_store::db::PoolSizes::default();
+    if let Some(n) = config.db_pool {
+        sizes.postgres = n;
+        sizes.sqlite_readers = n;
+    }
+    Db::open_with(&config.database_url, sizes)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open database {}: {e}",
+                baton_store::db::redact(&config.database_url)
+            )
+        })
 }
