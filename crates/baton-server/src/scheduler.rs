@@ -3,12 +3,17 @@
 //! transaction. It is not a sweep: each tick reads only the runs whose
 //! `next_change_at` has come (an index range), then sleeps until the next
 //! one, at most a second, so runs started by other processes are seen soon.
-//! On PostgreSQL exactly one process schedules (an advisory lock); after a
-//! restart the first tick catches up with everything that came due meanwhile.
+//! Exactly one server schedules: the holder of the `sla_scheduler` lease
+//! (`baton_store::leases`), renewed every tick and fenced inside every
+//! write, so when the leader dies or freezes another server takes over
+//! within [`LEASE_TTL_MS`] + [`FOLLOWER_RETRY`], and a frozen leader that
+//! wakes up writes nothing. After a restart the first tick catches up with
+//! everything that came due meanwhile.
 
 use std::time::Duration;
 
-use baton_store::sop_runs::{self, SchedulerLock};
+use baton_store::leases::{self, Fence, Lease};
+use baton_store::sop_runs::{self, SCHEDULER_LEASE};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -17,8 +22,12 @@ use crate::state::AppState;
 const BATCH: i64 = 500;
 /// The longest sleep between ticks.
 const MAX_SLEEP_MS: i64 = 1_000;
-/// How often a process that is not the scheduler retries the lock.
-const FOLLOWER_RETRY: Duration = Duration::from_secs(5);
+/// How often a server that is not the scheduler tries the lease (one small
+/// UPDATE on a pooled connection; nothing is opened or closed).
+pub const FOLLOWER_RETRY: Duration = Duration::from_secs(2);
+/// How long the lease lasts without a renewal; the leader renews it every
+/// tick (at most a second apart).
+pub const LEASE_TTL_MS: i64 = 10_000;
 
 /// What one tick did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +40,15 @@ pub struct Tick {
 
 /// Advances every run whose next change is due now.
 pub async fn tick(state: &AppState) -> Result<Tick, baton_store::StoreError> {
+    tick_fenced(state, None).await
+}
+
+/// [`tick`] by the lease holder: each change is written only while `fence`
+/// holds.
+pub async fn tick_fenced(
+    state: &AppState,
+    fence: Option<&Fence>,
+) -> Result<Tick, baton_store::StoreError> {
     let now = state.now();
     let email = state.mailer.is_some();
     let mut changed = 0;
@@ -38,7 +56,7 @@ pub async fn tick(state: &AppState) -> Result<Tick, baton_store::StoreError> {
         let due = sop_runs::due_for_change(&state.db, now, BATCH).await?;
         let before = changed;
         for (agency_id, id) in &due {
-            match sop_runs::advance(&state.db, agency_id, id, now, email).await {
+            match sop_runs::advance_fenced(&state.db, agency_id, id, now, email, fence).await {
                 Ok(Some(_)) => changed += 1,
                 Ok(None) => {}
                 Err(e) => {
@@ -60,26 +78,32 @@ pub async fn tick(state: &AppState) -> Result<Tick, baton_store::StoreError> {
 
 /// Runs until `shutdown` turns true.
 pub async fn scheduler_loop(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut lock: Option<SchedulerLock> = None;
+    let holder = format!("srv_{}", baton_core::secret::random_token());
+    let mut lease: Option<Lease> = None;
     loop {
-        if let Some(l) = &mut lock {
-            if !l.alive().await {
-                tracing::warn!("lost the SLA scheduler lock; retrying");
-                lock = None;
+        let now = state.now();
+        if let Some(l) = &mut lease {
+            match leases::renew(&state.db, l, now, LEASE_TTL_MS).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("lost the SLA scheduler lease");
+                    lease = None;
+                }
+                Err(e) => tracing::warn!(error = %e, "SLA scheduler lease renewal failed"),
             }
         }
-        if lock.is_none() {
-            match SchedulerLock::try_acquire(&state.db).await {
+        if lease.is_none() {
+            match leases::acquire(&state.db, SCHEDULER_LEASE, &holder, now, LEASE_TTL_MS).await {
                 Ok(Some(l)) => {
-                    tracing::info!("this process runs the SLA scheduler");
-                    lock = Some(l);
+                    tracing::info!(token = l.fence.token, "this server runs the SLA scheduler");
+                    lease = Some(l);
                 }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "SLA scheduler lock failed"),
+                Err(e) => tracing::warn!(error = %e, "SLA scheduler lease failed"),
             }
         }
-        let sleep = if lock.is_some() {
-            match tick(&state).await {
+        let sleep = match &lease {
+            Some(l) => match tick_fenced(&state, Some(&l.fence)).await {
                 Ok(t) => {
                     if t.changed > 0 {
                         tracing::info!(changed = t.changed, "SOP runs advanced");
@@ -94,13 +118,18 @@ pub async fn scheduler_loop(state: AppState, mut shutdown: watch::Receiver<bool>
                     tracing::warn!(error = %e, "SLA scheduler tick failed");
                     Duration::from_millis(MAX_SLEEP_MS as u64)
                 }
-            }
-        } else {
-            FOLLOWER_RETRY
+            },
+            None => FOLLOWER_RETRY,
         };
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => break,
+        }
+    }
+    // Shutting down: hand the lease over at once rather than after its TTL.
+    if let Some(l) = &lease {
+        if let Err(e) = leases::release(&state.db, l).await {
+            tracing::warn!(error = %e, "could not release the SLA scheduler lease");
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod handoff_briefs;
 pub mod idempotency;
 pub mod intake;
 pub mod invites;
+pub mod leases;
 pub mod members;
 mod migrate;
 pub mod onboarding_links;

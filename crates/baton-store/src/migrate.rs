@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_hash_v2",
         include_str!("../migrations/0011_audit_hash_v2.sql"),
     ),
+    (12, "leases", include_str!("../migrations/0012_leases.sql")),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

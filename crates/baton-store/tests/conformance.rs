@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 11,
-        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2)"
+        versions, 12,
+        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2, leases)"
     );
     again.close().await;
     t.cleanup().await;

@@ -7,9 +7,9 @@ use baton_core::lifecycle::ClientEventType;
 use baton_core::sop::RunStatus;
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
-use baton_store::sop_runs::{self, RunFilter, SchedulerLock, StartRun};
+use baton_store::sop_runs::{self, RunFilter, StartRun};
 use baton_store::testing::TestDb;
-use baton_store::{sops, Actor, Backend, Db};
+use baton_store::{sops, Actor, Db};
 
 const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z (a Saturday)
 const HOUR: i64 = 3_600_000;
@@ -150,31 +150,83 @@ async fn the_scheduler_reads_only_due_runs_and_catches_up() {
     t.cleanup().await;
 }
 
+/// One holder at a time; a lease that is not renewed is taken over with a
+/// larger token; the old holder can neither renew nor write under its fence.
 #[tokio::test]
-async fn exactly_one_scheduler_holds_the_lock_on_postgres() {
+async fn the_scheduler_lease_has_one_holder_and_fences_a_frozen_one() {
+    use baton_store::leases;
+    const TTL: i64 = 10_000;
     let t = TestDb::new().await;
-    let first = SchedulerLock::try_acquire(&t.db).await.expect("lock");
-    assert!(first.is_some());
-    let second = SchedulerLock::try_acquire(&t.db).await.expect("lock");
-    match t.db.backend() {
-        Backend::Postgres => {
-            assert!(second.is_none(), "a second process must not schedule");
-            drop(first);
-            // The first holder's connection is gone: the lock is free again.
-            let mut third = None;
-            for _ in 0..50 {
-                third = SchedulerLock::try_acquire(&t.db).await.expect("lock");
-                if third.is_some() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            let mut third = third.expect("lock taken over after the holder left");
-            assert!(third.alive().await);
-        }
-        // One process per SQLite file: always the scheduler.
-        Backend::Sqlite => assert!(second.is_some()),
-    }
+    let (agency, client) = setup(&t.db, "lease@x.example").await;
+    let name = sop_runs::SCHEDULER_LEASE;
+    let mut a = leases::acquire(&t.db, name, "server-a", T0, TTL)
+        .await
+        .unwrap()
+        .expect("free lease");
+    assert_eq!(a.fence.token, 1);
+    assert!(
+        leases::acquire(&t.db, name, "server-b", T0 + 1, TTL)
+            .await
+            .unwrap()
+            .is_none(),
+        "held"
+    );
+    // A renews (heartbeat) and keeps it past the first TTL.
+    assert!(leases::renew(&t.db, &mut a, T0 + 5_000, TTL).await.unwrap());
+    assert!(leases::acquire(&t.db, name, "server-b", T0 + 12_000, TTL)
+        .await
+        .unwrap()
+        .is_none());
+    // A freezes: 10 s after its last renewal, B takes over, token 2.
+    let mut b = leases::acquire(&t.db, name, "server-b", T0 + 15_001, TTL)
+        .await
+        .unwrap()
+        .expect("taken over");
+    assert_eq!(b.fence.token, 2);
+    // A wakes up: it cannot renew, and its writes are fenced off.
+    assert!(!leases::renew(&t.db, &mut a, T0 + 16_000, TTL)
+        .await
+        .unwrap());
+    let run = sop_runs::start(
+        &t.db,
+        &agency,
+        &Actor::cli(),
+        T0,
+        StartRun {
+            sop_key: "access_setup".into(),
+            client_id: client.clone(),
+            started_at: Some(T0 - 30 * HOUR),
+            trigger_event_id: None,
+        },
+        false,
+    )
+    .await
+    .expect("start");
+    // Its breach is 42 h away; B's renewals carry it there.
+    let late = T0 + 43 * HOUR;
+    assert!(leases::renew(&t.db, &mut b, T0 + 16_000, 50 * HOUR)
+        .await
+        .unwrap());
+    assert_eq!(
+        sop_runs::advance_fenced(&t.db, &agency, &run.id, late, false, Some(&a.fence))
+            .await
+            .unwrap(),
+        None,
+        "the old leader writes nothing"
+    );
+    assert!(
+        sop_runs::advance_fenced(&t.db, &agency, &run.id, late, false, Some(&b.fence))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Released on shutdown: free at once.
+    leases::release(&t.db, &b).await.unwrap();
+    let c = leases::acquire(&t.db, name, "server-c", late + 1, TTL)
+        .await
+        .unwrap()
+        .expect("released lease");
+    assert_eq!(c.fence.token, 3);
     t.cleanup().await;
 }
 

@@ -15,23 +15,11 @@ use sqlx::Connection;
 mod common;
 use common::{free_port, TempDir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_baton");
-
 // ---------------------------------------------------------------- helpers
 
 /// `baton` on `data_dir` with no inherited `BATON_*` configuration.
 fn baton(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BATON_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("BATON_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    cmd
+    common::baton_command(data_dir, None)
 }
 
 fn run(cmd: &mut Command) -> Output {

@@ -3,14 +3,12 @@
 //! files that change nothing, and dry runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use sqlx::Connection;
 
 mod common;
 use common::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_baton");
 
 const DEFAULT_KEYS: [&str; 9] = [
     "sales_handoff",
@@ -26,17 +24,7 @@ const DEFAULT_KEYS: [&str; 9] = [
 
 /// `baton` on `data_dir` with no inherited `BATON_*` configuration.
 fn baton(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BATON_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("BATON_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    cmd
+    common::baton_command(data_dir, None)
 }
 
 fn text(b: &[u8]) -> String {

@@ -8,8 +8,7 @@
 //! `BATON_TEST_POSTGRES_URL` is set (on a fresh database of its own).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,95 +16,13 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 mod common;
-use common::{free_port, TempDir};
+use common::{baton_command as baton, Server, TempDir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_baton");
 /// Load runs this long in total; the server is killed part-way through.
 const LOAD: Duration = Duration::from_secs(3);
 const KILL_AFTER: Duration = Duration::from_millis(2000);
 const WRITERS: usize = 8;
 const EVENTS_PER_CLIENT: usize = 8;
-
-/// `baton` with only the configuration given here (no inherited `BATON_*`).
-fn baton(data_dir: &Path, database_url: Option<&str>) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BATON_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("BATON_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    if let Some(url) = database_url {
-        cmd.env("BATON_DATABASE_URL", url);
-    }
-    cmd
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    async fn start(data_dir: &Path, database_url: Option<&str>, log_name: &str) -> Server {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let log = data_dir.join(log_name);
-        let child = baton(data_dir, database_url)
-            .arg("serve")
-            .env("BATON_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("spawn baton serve");
-        let mut server = Server { child, base, log };
-        server.wait_healthy().await;
-        server
-    }
-
-    async fn wait_healthy(&mut self) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "baton serve exited early with {status}:\n{}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "baton serve did not answer /healthz within 60 s:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn sigkill(&mut self) {
-        self.child.kill().expect("SIGKILL baton serve");
-        self.child.wait().expect("reap baton serve");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 #[derive(Default)]
 struct Acked {

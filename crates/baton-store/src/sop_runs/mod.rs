@@ -1287,8 +1287,27 @@ pub async fn advance(
     now: i64,
     email: bool,
 ) -> Result<Option<RunStatus>> {
+    advance_fenced(db, agency_id, id, now, email, None).await
+}
+
+/// [`advance`] by the holder of the scheduler's lease: nothing is written
+/// unless `fence` still holds, checked inside the transaction (a leader
+/// that was frozen past its lease wakes up to find it gone).
+pub async fn advance_fenced(
+    db: &Db,
+    agency_id: &str,
+    id: &str,
+    now: i64,
+    email: bool,
+    fence: Option<&crate::leases::Fence>,
+) -> Result<Option<RunStatus>> {
     let actor = Actor::system("SLA scheduler");
     let mut tx = db.begin_write(agency_id, &actor, now).await?;
+    if let Some(fence) = fence {
+        if !crate::leases::fence_holds(tx.conn(), fence, now).await? {
+            return Ok(None);
+        }
+    }
     let mut run = lock_run(&mut tx, id).await?;
     let next_change: Option<i64> =
         sqlx::query_scalar("SELECT next_change_at FROM sop_runs WHERE agency_id = $1 AND id = $2")
@@ -1535,36 +1554,6 @@ pub async fn on_time(
 // Scheduler leadership
 // ---------------------------------------------------------------------------
 
-/// Arbitrary constant naming the SLA scheduler's advisory lock on PostgreSQL.
-const SCHEDULER_LOCK_KEY: i64 = 0x0ba7_0002;
-
-/// Leadership of the SLA scheduler. On PostgreSQL it holds a session
-/// advisory lock on its own connection: exactly one `baton serve` process
-/// schedules, and if it dies its connection closes and another takes over.
-/// On SQLite (one process) it is always granted.
-pub struct SchedulerLock {
-    conn: Option<AnyConnection>,
-}
-
-impl SchedulerLock {
-    /// Tries to become the scheduler; `None` while another process is.
-    pub async fn try_acquire(db: &Db) -> Result<Option<SchedulerLock>> {
-        if db.backend() == crate::Backend::Sqlite {
-            return Ok(Some(SchedulerLock { conn: None }));
-        }
-        let mut conn = db.writer.acquire().await?.detach();
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(SCHEDULER_LOCK_KEY)
-            .fetch_one(&mut conn)
-            .await?;
-        Ok(got.then_some(SchedulerLock { conn: Some(conn) }))
-    }
-
-    /// Whether the lock is still held (its connection still answers).
-    pub async fn alive(&mut self) -> bool {
-        match &mut self.conn {
-            None => true,
-            Some(c) => sqlx::query("SELECT 1").execute(c).await.is_ok(),
-        }
-    }
-}
+/// The lease (see [`crate::leases`]) of the server that runs the SLA
+/// scheduler: exactly one at a time, on either engine.
+pub const SCHEDULER_LEASE: &str = "sla_scheduler";
