@@ -60,6 +60,26 @@ impl ServerConfig {
         }
     }
 
+    /// Why `domain` (already a valid host name) cannot be an agency's
+    /// custom domain, if it cannot: the deployment's own host and the names
+    /// under it belong to the operator, and an address is not a domain.
+    pub fn custom_domain_refusal(&self, domain: &str) -> Option<String> {
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        if domain.is_empty() {
+            return None;
+        }
+        let public = crate::web::portal::public_host(&self.public_url);
+        if domain == public || domain.ends_with(&format!(".{public}")) {
+            return Some(format!(
+                "{domain} is this Baton's own address; use a host name of the agency's, like onboard.agency.com"
+            ));
+        }
+        if domain.parse::<std::net::IpAddr>().is_ok() {
+            return Some("must be a host name like onboard.agency.com, not an address".into());
+        }
+        None
+    }
+
     /// The one-time link a new member opens to set their password.
     pub fn invite_url(&self, token: &str) -> String {
         format!("{}/invite/{token}", self.public_url)

@@ -37,6 +37,7 @@ async fn agency_settings_read_and_change() {
         ("bad colour", json!({"brand_color": "blue"})),
         ("bad logo url", json!({"logo_url": "javascript:alert(1)"})),
         ("bad domain", json!({"custom_domain": "not a domain"})),
+        ("an address", json!({"custom_domain": "127.0.0.1"})),
         ("empty name", json!({"name": ""})),
         ("wrong type", json!({"white_label": "yes"})),
         ("unknown field", json!({"slug": "mine"})),
@@ -48,6 +49,34 @@ async fn agency_settings_read_and_change() {
     assert_eq!(trail(&app, &app.agency.id).await, before);
     let g = api.get("/api/v1/agency", t).await;
     assert_eq!(g.body["timezone"], "Europe/Berlin");
+    app.shutdown().await;
+}
+
+/// The deployment's own host, and every name under it, belong to the
+/// operator: no agency can claim them, through the API or the web form.
+#[tokio::test]
+async fn the_public_host_can_never_be_a_custom_domain() {
+    let app =
+        TestApp::spawn_with_config(std::sync::Arc::new(baton_core::clock::SystemClock), |c| {
+            c.public_url = "https://ops.baton.test".into()
+        })
+        .await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    for domain in ["ops.baton.test", "OPS.baton.test", "links.ops.baton.test"] {
+        let r = api
+            .patch("/api/v1/agency", t, json!({"custom_domain": domain}))
+            .await;
+        r.problem(422, domain);
+        assert!(r.text.contains("own address"), "{}", r.text);
+    }
+    api.patch(
+        "/api/v1/agency",
+        t,
+        json!({"custom_domain": "onboard.northwind.test"}),
+    )
+    .await
+    .expect(200, "the agency's own domain");
     app.shutdown().await;
 }
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::dto::{AgencyOut, PageOut};
 use crate::auth::api_token::ApiCaller;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
@@ -50,6 +50,13 @@ pub async fn update(
     ApiJson(b): ApiJson<UpdateAgency>,
 ) -> ApiResult<Json<AgencyOut>> {
     caller.require(Scope::Admin)?;
+    if let Some(why) = b
+        .custom_domain
+        .as_deref()
+        .and_then(|d| state.config.custom_domain_refusal(d))
+    {
+        return Err(ApiError::invalid("custom_domain", why));
+    }
     let a = agencies::update(
         &state.db,
         caller.agency_id(),

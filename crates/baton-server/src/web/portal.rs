@@ -407,7 +407,8 @@ fn strip_port(hostport: &str) -> &str {
     }
 }
 
-pub(super) fn public_host(public_url: &str) -> String {
+/// The host (no port) of a base URL, lower-case.
+pub(crate) fn public_host(public_url: &str) -> String {
     let after = public_url.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &public_url[after..];
     let hostport = rest.split(['/', '?', '#']).next().unwrap_or(rest);

@@ -147,6 +147,17 @@ pub async fn save(
         custom_domain: form.string("custom_domain"),
         error: None,
     };
+    if let Some(why) = state.config.custom_domain_refusal(&typed.custom_domain) {
+        typed.error = Some(format!("Custom domain: {why}"));
+        let agency = agency_of(&state, &session).await?;
+        return Ok(render_settings(
+            &agency,
+            &session,
+            None,
+            typed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
     let result = agencies::update(
         &state.db,
         session.agency_id(),
