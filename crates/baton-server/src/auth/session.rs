@@ -196,14 +196,23 @@ pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next
         // Compared whole (scheme, host and port), never as a prefix:
         // `http://host:port.evil.example` is another site.
         // Pages with `Referrer-Policy: no-referrer` (an invite) make the
-        // browser send `Origin: null` on their own forms; fetch metadata
-        // then still says the post came from our own origin.
+        // browser send `Origin: null` on their own forms; fetch metadata,
+        // where the browser sends it, still says the post came from our own
+        // origin.
         let fetch_site = req
             .headers()
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok());
+        // A browser without fetch metadata (older Safari) gets in on an
+        // invite only, whose form carries its CSRF token and whose path is
+        // the capability, as the client's link does.
+        let capability_page = req.uri().path().starts_with("/invite/");
         let foreign = match (origin, referer.map(origin_of)) {
-            (Some("null"), _) => fetch_site != Some("same-origin"),
+            (Some("null"), _) => match fetch_site {
+                Some("same-origin") => false,
+                None => !capability_page,
+                Some(_) => true,
+            },
             (Some(o), _) => o != ours && !same_host(o, &req),
             (None, Some(Some(r))) => r != ours && !same_host(r, &req),
             (None, Some(None)) => true,
