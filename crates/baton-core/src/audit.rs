@@ -41,45 +41,29 @@ pub fn chain_hash(prev_hash: &str, f: &AuditFields<'_>) -> String {
     let mut h = Sha256::new();
     let seq = f.seq.to_string();
     let at = f.recorded_at.to_string();
-    let mut put = |part: &str| {
+    // Version 1 left out the marker, the label and the user agent.
+    let v2 = f.hash_version >= 2;
+    for part in [
+        v2.then_some("baton-audit-v2"),
+        Some(prev_hash),
+        Some(f.agency_id),
+        Some(&seq),
+        Some(&at),
+        Some(f.actor_kind),
+        Some(f.actor_id),
+        v2.then_some(f.actor_label),
+        Some(f.action),
+        Some(f.entity_type),
+        Some(f.entity_id),
+        Some(f.ip),
+        v2.then_some(f.user_agent),
+        Some(f.detail),
+    ]
+    .into_iter()
+    .flatten()
+    {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
-    };
-    if f.hash_version >= 2 {
-        put("baton-audit-v2");
-        for part in [
-            prev_hash,
-            f.agency_id,
-            &seq,
-            &at,
-            f.actor_kind,
-            f.actor_id,
-            f.actor_label,
-            f.action,
-            f.entity_type,
-            f.entity_id,
-            f.ip,
-            f.user_agent,
-            f.detail,
-        ] {
-            put(part);
-        }
-    } else {
-        for part in [
-            prev_hash,
-            f.agency_id,
-            &seq,
-            &at,
-            f.actor_kind,
-            f.actor_id,
-            f.action,
-            f.entity_type,
-            f.entity_id,
-            f.ip,
-            f.detail,
-        ] {
-            put(part);
-        }
     }
     crate::secret::hex(&h.finalize())
 }

@@ -104,11 +104,8 @@ pub async fn submit(
     }
     let csrf = form.string("csrf");
     let now = state.now();
-    let device = throttle::device_of(
-        &state.config.secret_key,
-        cookie(&headers, state.config.device_cookie()),
-        &email,
-    );
+    let device_cookie = cookie(&headers, state.config.device_cookie());
+    let device = throttle::device_of(&state.config.secret_key, device_cookie, &email);
     match throttle::login_gate(&state.db, &email, &meta.ip, device, now).await {
         Ok(throttle::Gate::Open) => {}
         Ok(throttle::Gate::Slow(wait)) => tokio::time::sleep(wait).await,
@@ -150,11 +147,9 @@ pub async fn submit(
         Ok(mut resp) => {
             // This browser is now known for the account: a later run of
             // wrong passwords from anywhere cannot lock it out.
-            let value = match device {
-                Some(_) => cookie(&headers, state.config.device_cookie())
-                    .unwrap_or_default()
-                    .to_string(),
-                None => throttle::device_cookie(&state.config.secret_key, &email),
+            let value = match (device, device_cookie) {
+                (Some(_), Some(known)) => known.to_string(),
+                _ => throttle::device_cookie(&state.config.secret_key, &email),
             };
             resp.headers_mut().append(
                 header::SET_COOKIE,
