@@ -10,8 +10,11 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Mark cookies `Secure` and use the `__Host-` prefix. On for https URLs.
     pub secure_cookies: bool,
-    /// Where uploads and generated files live.
+    /// Where the generated files (and, with local file storage, uploads) live.
     pub data_dir: PathBuf,
+    /// Where uploaded files are kept: the data directory (the default) or
+    /// S3-compatible object storage.
+    pub files: crate::file_store::FileStore,
     /// Secret for signing (CSRF tokens of login forms; later webhook secrets).
     pub secret_key: String,
     /// Largest accepted request body, in bytes.
@@ -39,6 +42,7 @@ impl ServerConfig {
         ServerConfig {
             public_url: public_url.trim_end_matches('/').to_string(),
             secure_cookies: public_url.starts_with("https://"),
+            files: crate::file_store::FileStore::local(data_dir.clone()),
             data_dir,
             secret_key: baton_core::secret::random_token(),
             body_limit: 1024 * 1024,

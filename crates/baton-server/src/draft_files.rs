@@ -9,9 +9,8 @@
 //! reset connection. Nothing is stored for a refused upload, and a file
 //! whose version could not be recorded is removed again.
 
-use axum::body::Body;
 use axum::extract::multipart::{Field, Multipart, MultipartError};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use baton_core::content_files::{self, Preview, Refusal, MAX_DRAFT_BYTES, SNIFF_BYTES};
 
@@ -19,11 +18,9 @@ use baton_core::uploads::{self as names, Kind};
 use baton_store::content::{self, NewVersion, Version};
 use baton_store::{Actor, StoreError};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 
+use crate::file_store::Incoming;
 use crate::state::AppState;
-use crate::uploads::{self, Incoming};
 
 /// The body limit of the routes that take a draft: the file plus the form
 /// around it.
@@ -67,6 +64,8 @@ impl DraftError {
 pub struct Received {
     /// The uploaded name, sanitized.
     name: String,
+    /// The name it is kept under (item id, a random part, the name).
+    stored_name: String,
     kind: &'static Kind,
     size: u64,
     sha256: String,
@@ -116,12 +115,13 @@ async fn drain(field: &mut Field<'_>) -> Result<(), DraftError> {
     }
 }
 
-/// Streams the `file` field to a temporary file under the client's uploads,
-/// checking its name, first bytes and size on the way.
+/// Streams the `file` field to the file store (a temporary file, or an
+/// object not yet visible), checking its name, first bytes and size on the way.
 async fn receive(
     state: &AppState,
     agency_id: &str,
     client_id: &str,
+    item_id: &str,
     field: &mut Field<'_>,
 ) -> Result<Received, DraftError> {
     let name = names::sanitize_name(field.file_name().unwrap_or(""));
@@ -135,7 +135,15 @@ async fn receive(
         };
         return Err(DraftError::Refused(r));
     }
-    let mut incoming = Incoming::create(&state.config.data_dir, agency_id, client_id).await?;
+    let stored_name = format!(
+        "{item_id}-{}-{name}",
+        &baton_core::secret::random_token()[..12]
+    );
+    let mut incoming = state
+        .config
+        .files
+        .incoming(agency_id, client_id, &stored_name)
+        .await?;
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut kind = None;
     let mut hasher = Sha256::new();
@@ -181,6 +189,7 @@ async fn receive(
     };
     Ok(Received {
         name,
+        stored_name,
         kind,
         size: incoming.written(),
         sha256: baton_core::secret::hex(&hasher.finalize()),
@@ -188,13 +197,14 @@ async fn receive(
     })
 }
 
-/// Reads the draft form. With `csrf`, the web form's token must come before
-/// the file and match (`csrf` says whether a submitted token is right);
-/// without, it is an API call authenticated by its bearer token.
+/// Reads the draft form of item `item_id`. With `csrf`, the web form's token
+/// must come before the file and match (`csrf` says whether a submitted token
+/// is right); without, it is an API call authenticated by its bearer token.
 pub async fn read_form(
     state: &AppState,
     agency_id: &str,
     client_id: &str,
+    item_id: &str,
     mut multipart: Multipart,
     csrf: Option<&(dyn Fn(&str) -> bool + Sync)>,
 ) -> Result<DraftForm, DraftError> {
@@ -218,7 +228,7 @@ pub async fn read_form(
                 if !csrf_ok {
                     return Err(DraftError::Csrf);
                 }
-                match receive(state, agency_id, client_id, &mut field).await {
+                match receive(state, agency_id, client_id, item_id, &mut field).await {
                     Ok(r) => form.file = Some(r),
                     Err(DraftError::Refused(r)) => form.refused = Some(r),
                     Err(e) => return Err(e),
@@ -248,12 +258,8 @@ pub async fn add(
         return Err(DraftError::Refused(r));
     }
     let file = form.file.ok_or(DraftError::Refused(Refusal::Empty))?;
-    let stored_name = format!(
-        "{item_id}-{}-{}",
-        &baton_core::secret::random_token()[..12],
-        file.name
-    );
-    file.incoming.finish(&stored_name).await?;
+    let stored_name = file.stored_name;
+    file.incoming.finish().await?;
     let result = content::add_version(
         &state.db,
         agency_id,
@@ -274,7 +280,11 @@ pub async fn add(
     )
     .await;
     if result.is_err() {
-        let _ = uploads::remove(&state.config.data_dir, agency_id, client_id, &stored_name).await;
+        let _ = state
+            .config
+            .files
+            .remove(agency_id, client_id, &stored_name)
+            .await;
     }
     Ok(result?)
 }
@@ -305,9 +315,9 @@ fn disposition_header(name: &str, inline: bool) -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("attachment"))
 }
 
-/// Serves a file version (with `Range`, `If-Modified-Since` and `HEAD`
-/// handled by tower-http's `ServeFile`, so phones can seek in a video). A
-/// link version or a file missing from the data directory is `None`.
+/// Serves a file version (with `Range`, conditional requests and `HEAD`
+/// handled by the file store, so phones can seek in a video). A link
+/// version or a file missing from the file store is `None`.
 pub async fn serve(
     state: &AppState,
     agency_id: &str,
@@ -320,48 +330,26 @@ pub async fn serve(
     let (Some(stored), Some(content_type)) = (&version.stored_name, &version.content_type) else {
         return Ok(None);
     };
-    let path = match uploads::path_for(&state.config.data_dir, agency_id, client_id, stored) {
-        Ok(p) => p,
-        Err(e) => {
+    let served = state
+        .config
+        .files
+        .serve(agency_id, client_id, stored, method, headers)
+        .await;
+    let mut resp = match served {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            tracing::warn!(
+                version = version.n,
+                "draft file is missing from the file store"
+            );
+            return Ok(None);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
             tracing::warn!(version = version.n, error = %e, "stored draft name refused");
             return Ok(None);
         }
+        Err(e) => return Err(e.into()),
     };
-    if !tokio::fs::try_exists(&path).await? {
-        tracing::warn!(
-            version = version.n,
-            "draft file is missing from the data directory"
-        );
-        return Ok(None);
-    }
-    let mut req = Request::new(Body::empty());
-    *req.method_mut() = if method == Method::HEAD {
-        Method::HEAD
-    } else {
-        Method::GET
-    };
-    // A Range Baton cannot serve as asked (malformed, or several ranges) is
-    // ignored, as RFC 9110 allows: the whole file, 200. A well-formed single
-    // range past the end is still a 416.
-    if let Some(v) = headers.get(header::RANGE) {
-        if v.to_str().ok().is_some_and(single_byte_range) {
-            req.headers_mut().insert(header::RANGE, v.clone());
-        }
-    }
-    for h in [
-        header::IF_RANGE,
-        header::IF_MODIFIED_SINCE,
-        header::IF_UNMODIFIED_SINCE,
-    ] {
-        if let Some(v) = headers.get(&h) {
-            req.headers_mut().insert(h, v.clone());
-        }
-    }
-    let resp = ServeFile::new(&path)
-        .oneshot(req)
-        .await
-        .map_err(std::io::Error::other)?;
-    let mut resp = resp.map(Body::new);
     let inline = how == Disposition::Preview && Preview::of(content_type) != Preview::Document;
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(content_type) {
@@ -403,50 +391,6 @@ mod tests {
             ("ünï.pdf", false, "attachment; filename=\"_n_.pdf\""),
         ] {
             assert_eq!(disposition_header(name, inline), want, "{name}");
-        }
-    }
-}
-
-/// Whether `range` is one well-formed byte range: `bytes=a-b` (a ≤ b),
-/// `bytes=a-` or `bytes=-n` (n > 0).
-fn single_byte_range(range: &str) -> bool {
-    let Some(spec) = range.trim().strip_prefix("bytes=") else {
-        return false;
-    };
-    let Some((first, last)) = spec.trim().split_once('-') else {
-        return false;
-    };
-    let num = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    match (first.trim(), last.trim()) {
-        ("", n) => num(n).is_some_and(|n| n > 0),
-        (a, "") => num(a).is_some(),
-        (a, b) => matches!((num(a), num(b)), (Some(a), Some(b)) if a <= b),
-    }
-}
-
-#[cfg(test)]
-mod range_tests {
-    #[test]
-    fn single_byte_ranges() {
-        for (range, ok) in [
-            ("bytes=0-99", true),
-            ("bytes=100-", true),
-            ("bytes=-500", true),
-            ("bytes= 0-0", true),
-            ("bytes=5-4", false),
-            ("bytes=-0", false),
-            ("bytes=-", false),
-            ("bytes=a-b", false),
-            ("bytes=0-1,3-4", false),
-            ("items=0-1", false),
-            ("bytes=99999999999999999999-", false),
-            ("", false),
-        ] {
-            assert_eq!(super::single_byte_range(range), ok, "{range}");
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod draft_files;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod file_store;
 pub mod metrics;
 pub mod ops;
 pub mod reminders;

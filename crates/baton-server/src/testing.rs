@@ -1,7 +1,10 @@
 //! Test support: the whole application spawned on a random local port over a
 //! fresh database (SQLite, or PostgreSQL when `BATON_TEST_POSTGRES_URL` is
 //! set), with one agency, its admin and an admin API token ready to use.
-//! Used by this crate's integration tests and the CLI's.
+//! Uploaded files go to the test database's folder, or, when
+//! `BATON_TEST_S3_ENDPOINT` is set, to a fresh prefix of the bucket
+//! [`S3_BUCKET`] on that S3-compatible server. Used by this crate's
+//! integration tests and the CLI's.
 
 use std::sync::Arc;
 
@@ -36,6 +39,34 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// The environment variable naming a local S3-compatible server
+/// (`http://127.0.0.1:PORT`) for the file tests.
+pub const S3_ENV: &str = "BATON_TEST_S3_ENDPOINT";
+
+/// The bucket the file tests use on that server (the CI script creates it).
+pub const S3_BUCKET: &str = "baton-test";
+
+/// Object storage on the test S3 server under a prefix of its own, when
+/// [`S3_ENV`] is set.
+pub fn test_object_store() -> Option<crate::file_store::FileStore> {
+    let endpoint = std::env::var(S3_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())?;
+    let prefix = format!(
+        "t{}",
+        &baton_core::secret::random_token()[..16].to_ascii_lowercase()
+    );
+    let builder = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(endpoint.trim())
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_access_key_id("baton-test")
+        .with_secret_access_key("baton-test-secret");
+    let store = crate::file_store::FileStore::s3(&format!("s3://{S3_BUCKET}/{prefix}"), builder)
+        .expect("test object storage settings");
+    Some(store)
+}
+
 /// The password every test agency's admin gets.
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
@@ -68,6 +99,9 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("addr"));
         let mut config = ServerConfig::for_url(&address, test_db.dir.clone());
         config.body_limit = 1024 * 1024;
+        if let Some(files) = test_object_store() {
+            config.files = files;
+        }
         configure(&mut config);
         let state = AppState::with_clock(test_db.db.clone(), config, clock);
         let agency = create_agency(&state, "Northwind Social", "admin@northwind.test").await;

@@ -24,7 +24,7 @@ fn invalid(what: &str) -> io::Error {
 
 /// Whether `part` is one plain file name: not empty, not `.`/`..`, no
 /// separators or NUL, nothing the platform would read as a prefix or root.
-fn is_plain(part: &str) -> bool {
+pub fn is_plain(part: &str) -> bool {
     if part.is_empty() || part.len() > 255 || part.contains(['/', '\\', '\0']) {
         return false;
     }

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use baton_core::clock::SystemClock;
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use common::{browser, csrf_of};
@@ -77,24 +75,15 @@ async fn new_item(api: &Api, t: &str, client: &str, title: &str) -> String {
     r.id()
 }
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(files_under(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-fn uploads(app: &TestApp) -> Vec<PathBuf> {
-    files_under(&app.state.config.data_dir.join("uploads"))
+/// Every stored file (`agency/client/name`, temporary ones too on the
+/// local backend), from whichever file store the app uses.
+async fn uploads(app: &TestApp) -> Vec<String> {
+    app.state
+        .config
+        .files
+        .list()
+        .await
+        .expect("list stored files")
 }
 
 #[tokio::test]
@@ -124,17 +113,21 @@ async fn api_uploads_a_draft_and_serves_it_back_by_its_convention_name() {
     assert_eq!(r.body["file_url"], file_url);
 
     // Stored once, under this agency's and client's directory, as sent.
-    let stored = uploads(&app);
+    let stored = uploads(&app).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
-    let dir = app
+    let dir = format!("{}/{client}/", app.agency.id);
+    let name = stored[0]
+        .strip_prefix(&dir)
+        .unwrap_or_else(|| panic!("{stored:?} not under {dir}"));
+    assert!(name.starts_with(&format!("{id}-")), "{name}");
+    let kept = app
         .state
         .config
-        .data_dir
-        .join("uploads")
-        .join(&app.agency.id)
-        .join(&client);
-    assert!(stored[0].starts_with(&dir), "{stored:?}");
-    assert_eq!(std::fs::read(&stored[0]).unwrap(), PNG);
+        .files
+        .read(&app.agency.id, &client, name)
+        .await
+        .unwrap();
+    assert_eq!(kept, PNG);
 
     let item = api.get(&format!("/api/v1/content/{id}"), t).await;
     item.expect(200, "item");
@@ -290,7 +283,8 @@ async fn refused_drafts_say_why_and_leave_nothing_behind() {
     .await
     .problem(413, "huge json");
 
-    assert!(uploads(&app).is_empty(), "{:?}", uploads(&app));
+    let stored = uploads(&app).await;
+    assert!(stored.is_empty(), "{stored:?}");
     let item = api.get(&format!("/api/v1/content/{id}"), t).await;
     assert_eq!(item.body["versions"], json!([]));
     assert_eq!(item.body["status"], "brief");
@@ -312,10 +306,11 @@ async fn refused_drafts_say_why_and_leave_nothing_behind() {
     let r = upload(&api, t, &id, "b.png", PNG, "").await;
     r.problem(409, "upload while in review");
     assert!(r.text.contains("review round is open"), "{}", r.text);
-    assert_eq!(uploads(&app).len(), 1);
+    assert_eq!(uploads(&app).await.len(), 1);
     let leftovers: Vec<_> = uploads(&app)
+        .await
         .into_iter()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp"))
+        .filter(|p| p.rsplit('/').next().unwrap().starts_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -357,7 +352,7 @@ async fn other_agencies_and_read_tokens_cannot_touch_drafts() {
     api.get(&format!("/api/v1/content/{id}/versions/1/file"), "")
         .await
         .problem(401, "no token");
-    assert_eq!(uploads(&app).len(), 1);
+    assert_eq!(uploads(&app).await.len(), 1);
 }
 
 /// A browser logged in as `email` and the CSRF token of its session.
@@ -448,7 +443,7 @@ async fn the_item_page_uploads_previews_and_downloads_drafts() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = web_upload(&c, &app, &id, &[("csrf", "wrong")], ("a.png", PNG)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(uploads(&app).is_empty());
+    assert!(uploads(&app).await.is_empty());
 
     // A refused file: the page again, the reason at the versions, the note kept.
     let (status, _, html) = web_upload(
@@ -469,7 +464,7 @@ async fn the_item_page_uploads_previews_and_downloads_drafts() {
         "note kept, escaped: {}",
         &html[html.find("Brighter").unwrap_or(0)..][..40]
     );
-    assert!(uploads(&app).is_empty());
+    assert!(uploads(&app).await.is_empty());
 
     let (status, to, _) = web_upload(
         &c,

@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use baton_server::testing::TestApp;
 use baton_store::Backend;
 use common::{trail, Api};
@@ -729,20 +727,15 @@ async fn answers_are_escaped_and_required_ones_enforced() {
     app.shutdown().await;
 }
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(files_under(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
+/// Every stored file (`agency/client/name`, temporary ones too on the
+/// local backend), from whichever file store the app uses.
+async fn stored_files(app: &TestApp) -> Vec<String> {
+    app.state
+        .config
+        .files
+        .list()
+        .await
+        .expect("list stored files")
 }
 
 #[tokio::test]
@@ -754,7 +747,7 @@ async fn uploads_are_typed_sized_named_and_stored() {
     let c = browser();
     let files_url = format!("{}/files", link.url);
     let data_dir = app.state.config.data_dir.clone();
-    let uploads = data_dir.join("uploads");
+    let client_dir = format!("{}/{}/", app.agency.id, link.client);
 
     let p = get(&c, &format!("{}/steps", link.url)).await;
     assert!(p.html.contains("enctype=\"multipart/form-data\""));
@@ -784,11 +777,14 @@ async fn uploads_are_typed_sized_named_and_stored() {
     let sha = baton_core::secret::hex(&Sha256::digest(&logo));
     assert_eq!(f["sha256"], sha.as_str());
     let file_id = f["id"].as_str().unwrap();
-    let stored = uploads
-        .join(&app.agency.id)
-        .join(&link.client)
-        .join(format!("{file_id}-Logo_final.png"));
-    let on_disk = std::fs::read(&stored).unwrap_or_else(|e| panic!("{}: {e}", stored.display()));
+    let stored = format!("{file_id}-Logo_final.png");
+    let on_disk = app
+        .state
+        .config
+        .files
+        .read(&app.agency.id, &link.client, &stored)
+        .await
+        .unwrap_or_else(|e| panic!("{stored}: {e}"));
     assert_eq!(baton_core::secret::hex(&Sha256::digest(&on_disk)), sha);
     assert!(event_types(&api, t, &link.client)
         .await
@@ -809,15 +805,15 @@ async fn uploads_are_typed_sized_named_and_stored() {
         .collect();
     assert_eq!(names, vec!["Logo_final.png", "passwd.png"]);
     assert!(!data_dir.join("etc").exists());
-    let all = files_under(&data_dir);
-    let stored: Vec<&PathBuf> = all.iter().filter(|p| p.starts_with(&uploads)).collect();
-    assert_eq!(stored.len(), 2, "{all:?}");
+    let stored = stored_files(&app).await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
     for p in &stored {
-        let name = p.file_name().unwrap().to_str().unwrap();
-        assert!(!name.contains("..") && !name.starts_with('.'), "{name}");
-        assert_eq!(
-            p.parent().unwrap(),
-            uploads.join(&app.agency.id).join(&link.client)
+        let name = p
+            .strip_prefix(&client_dir)
+            .unwrap_or_else(|| panic!("{p} is not under {client_dir}"));
+        assert!(
+            !name.contains("..") && !name.starts_with('.') && !name.contains('/'),
+            "{name}"
         );
     }
 
@@ -887,7 +883,7 @@ async fn uploads_are_typed_sized_named_and_stored() {
     after.outbox -= 1;
     assert_eq!(after, before, "refusals write nothing");
     assert_eq!(
-        files_under(&uploads).len(),
+        stored_files(&app).await.len(),
         3,
         "no stray or temporary files"
     );

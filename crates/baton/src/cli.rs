@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
       --trusted-proxies BATON_TRUSTED_PROXIES trusted_proxies  reverse proxies (CIDRs) whose X-Forwarded-For is believed (default none)\n  \
       --metrics-token BATON_METRICS_TOKEN metrics_token /metrics requires this bearer token when set\n  \
       --db-pool       BATON_DB_POOL       db_pool       database connections per server (PostgreSQL default 16; SQLite readers default 4)\n  \
+      --storage-url   BATON_STORAGE_URL   storage_url   s3://BUCKET/PREFIX keeps uploaded files in S3-compatible storage (AWS_* variables); default: <data dir>/uploads\n  \
       RUST_LOG sets log levels (default info).\n\n\
       Quick start: baton demo --serve"
 )]
@@ -67,6 +68,11 @@ pub struct GlobalArgs {
     /// Database connections per server (PostgreSQL pool, or SQLite readers).
     #[arg(long, global = true, env = "BATON_DB_POOL")]
     pub db_pool: Option<String>,
+    /// Where uploaded files are kept: `s3://bucket/prefix` (endpoint, region
+    /// and credentials from the usual `AWS_*` variables); default: the data
+    /// directory.
+    #[arg(long, global = true, env = "BATON_STORAGE_URL")]
+    pub storage_url: Option<String>,
     /// Bearer token `/metrics` requires (default: open).
     #[arg(
         long,

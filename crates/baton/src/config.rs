@@ -30,6 +30,8 @@ pub struct Config {
     /// Database connections of this server: PostgreSQL's pool, or SQLite's
     /// readers (its writer is always one). `None`: the defaults (16; 4).
     pub db_pool: Option<u32>,
+    /// `s3://bucket/prefix` for uploaded files; `None`: the data directory.
+    pub storage_url: Option<String>,
 }
 
 /// Keys of the `--config` TOML file.
@@ -47,6 +49,7 @@ struct FileConfig {
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
     db_pool: Option<u32>,
+    storage_url: Option<String>,
 }
 
 impl Config {
@@ -145,6 +148,16 @@ impl Config {
                 return Err("BATON_DB_POOL: must be a whole number from 2 to 1000".into());
             }
         }
+        let storage_url = args
+            .storage_url
+            .clone()
+            .or(file.storage_url)
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty());
+        if let Some(u) = &storage_url {
+            baton_server::file_store::parse_s3_url(u)
+                .map_err(|e| format!("BATON_STORAGE_URL: {e}"))?;
+        }
         Ok(Config {
             database_url,
             data_dir,
@@ -156,6 +169,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             db_pool,
+            storage_url,
         })
     }
 
@@ -185,6 +199,10 @@ impl Config {
         c.smtp = self.smtp.clone();
         c.trusted_proxies = self.trusted_proxies.clone();
         c.metrics_token = self.metrics_token.clone();
+        if let Some(url) = &self.storage_url {
+            c.files = baton_server::file_store::FileStore::s3_from_env(url)
+                .map_err(|e| anyhow::anyhow!("BATON_STORAGE_URL: {e}"))?;
+        }
         Ok(c)
     }
 }

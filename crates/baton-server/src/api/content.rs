@@ -648,7 +648,8 @@ pub async fn add_version(
         let mp = Multipart::from_request(req, &state)
             .await
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        let form = draft_files::read_form(&state, agency_id, &item.client_id, mp, None).await?;
+        let form =
+            draft_files::read_form(&state, agency_id, &item.client_id, &id, mp, None).await?;
         draft_files::add(&state, agency_id, &caller.actor, &id, &item.client_id, form).await?
     } else {
         // This route's body limit is the upload's; JSON keeps the app's.

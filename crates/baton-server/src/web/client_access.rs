@@ -1151,17 +1151,15 @@ pub async fn download_file(
     if file.client_id != id {
         return Err(WebError::NotFound);
     }
-    let read = crate::uploads::read(
-        &state.config.data_dir,
-        agency_id,
-        &file.client_id,
-        &file.stored_name,
-    )
-    .await;
+    let read = state
+        .config
+        .files
+        .read(agency_id, &file.client_id, &file.stored_name)
+        .await;
     let bytes = match read {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::warn!(file = %file.id, "uploaded file is missing from the data directory");
+            tracing::warn!(file = %file.id, "uploaded file is missing from the file store");
             return Err(WebError::NotFound);
         }
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {

@@ -1577,8 +1577,15 @@ async fn upload_version(
         return render_item(&state, &session, &id, None, typed, status).await;
     }
     let csrf = |t: &str| session.csrf_ok(t);
-    let form =
-        draft_files::read_form(&state, agency_id, &item.client_id, multipart, Some(&csrf)).await;
+    let form = draft_files::read_form(
+        &state,
+        agency_id,
+        &item.client_id,
+        &id,
+        multipart,
+        Some(&csrf),
+    )
+    .await;
     let form = match form {
         Ok(f) => f,
         Err(DraftError::Refused(r)) => {

@@ -1457,16 +1457,11 @@ async fn upload(
     let stored_name = format!("{id}-{name}");
     let sha256 = baton_core::secret::hex(&Sha256::digest(&bytes));
     let size_bytes = bytes.len() as i64;
-    let data_dir = &state.config.data_dir;
-    crate::uploads::store(
-        data_dir,
-        &ctx.agency.id,
-        &ctx.client.id,
-        &stored_name,
-        bytes,
-    )
-    .await
-    .map_err(|e| PortalError::Internal(format!("storing an upload failed: {e}")))?;
+    let files = &state.config.files;
+    files
+        .store(&ctx.agency.id, &ctx.client.id, &stored_name, bytes)
+        .await
+        .map_err(|e| PortalError::Internal(format!("storing an upload failed: {e}")))?;
     let file = NewFile {
         id,
         link_id: Some(ctx.link.id.clone()),
@@ -1486,8 +1481,9 @@ async fn upload(
     )
     .await
     {
-        let _ =
-            crate::uploads::remove(data_dir, &ctx.agency.id, &ctx.client.id, &stored_name).await;
+        let _ = files
+            .remove(&ctx.agency.id, &ctx.client.id, &stored_name)
+            .await;
         return Err(e.into());
     }
     Ok(ctx.steps_url("file", "#files"))

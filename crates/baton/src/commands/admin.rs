@@ -11,6 +11,8 @@ use baton_store::tokens::{self, Scope};
 use baton_store::{audit, members, Actor, Db};
 use serde_json::json;
 
+use crate::config::Config;
+
 pub async fn agency_create(
     db: &Db,
     name: String,
@@ -137,9 +139,20 @@ pub async fn audit_verify(db: &Db) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub async fn backup(db: &Db, path: &Path) -> anyhow::Result<ExitCode> {
+/// `baton backup PATH`: a consistent copy of the SQLite database. Uploaded
+/// files are not in it; the output says where they are and how to keep them.
+pub async fn backup(db: &Db, config: &Config, path: &Path) -> anyhow::Result<ExitCode> {
     db.backup_to(path).await?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     println!("backup written to {} ({size} bytes)", path.display());
+    match &config.storage_url {
+        None => println!(
+            "not in the backup: uploaded files in {}; copy that folder alongside (e.g. rsync -a)",
+            baton_server::uploads::root(&config.data_dir).display()
+        ),
+        Some(url) => println!(
+            "not in the backup: uploaded files in {url}; keep them with the bucket's versioning or replication, or copy them with your S3 tool"
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -54,7 +54,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             reason,
             dry_run,
         }) => sop::import(&db, &file, agency.as_deref(), reason.as_deref(), dry_run).await?,
-        Command::Backup { path } => admin::backup(&db, &path).await?,
+        Command::Backup { path } => admin::backup(&db, &config, &path).await?,
     };
     db.close().await;
     Ok(code)

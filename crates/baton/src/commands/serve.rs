@@ -10,6 +10,13 @@ use crate::config::Config;
 
 pub async fn run(config: &Config, db: Db) -> anyhow::Result<ExitCode> {
     let server_config = config.server_config()?;
+    // A wrong bucket, endpoint or key is reported now, not at the first upload.
+    server_config.files.check().await.map_err(|e| {
+        anyhow::anyhow!(
+            "file storage {} is not usable: {e}",
+            server_config.files.describe()
+        )
+    })?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -17,6 +24,7 @@ pub async fn run(config: &Config, db: Db) -> anyhow::Result<ExitCode> {
         listen = %config.listen,
         public_url = %server_config.public_url,
         database = %baton_store::db::redact(&config.database_url),
+        files = %server_config.files.describe(),
         "baton is serving"
     );
     let state = AppState::new(db, server_config);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The file tests (draft versions, brand-kit uploads) on S3-compatible object
+# storage: starts a local moto S3 server (from PyPI, in a venv kept under
+# /var/tmp), creates the test bucket and runs the suites with
+# BATON_TEST_S3_ENDPOINT set, so every test app keeps its files in the bucket.
+# Run from the repository root: `bash .ci/s3-files.sh [extra cargo test args]`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV=/var/tmp/baton-moto
+PORT=${BATON_S3_PORT:-19091}
+if [[ ! -x $VENV/bin/moto_server ]]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q 'moto[server]==5.*'
+fi
+LOG=$(mktemp /tmp/baton-moto.XXXXXX)
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" > "$LOG" 2>&1 &
+MOTO=$!
+trap 'kill $MOTO 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 1 50); do
+    curl -fsS "http://127.0.0.1:$PORT/" > /dev/null 2>&1 && break
+    sleep 0.2
+done
+"$VENV/bin/python" - "$PORT" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}",
+                  aws_access_key_id="baton-test", aws_secret_access_key="baton-test-secret",
+                  region_name="us-east-1")
+s3.create_bucket(Bucket="baton-test")
+print("S3 (moto) at 127.0.0.1:%s with bucket baton-test" % sys.argv[1])
+PY
+export BATON_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
+echo "+ BATON_TEST_S3_ENDPOINT=$BATON_TEST_S3_ENDPOINT cargo test -p baton-server --test content_files --test portal $*"
+cargo test -p baton-server --test content_files --test portal "$@"
