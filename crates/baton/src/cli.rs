@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
       --trusted-proxies BATON_TRUSTED_PROXIES trusted_proxies  reverse proxies (CIDRs) whose X-Forwarded-For is believed (default none)\n  \
       --metrics-token BATON_METRICS_TOKEN metrics_token /metrics requires this bearer token when set\n  \
       --db-pool       BATON_DB_POOL       db_pool       database connections per server (PostgreSQL default 16; SQLite readers default 4)\n  \
+      --dns-server    BATON_DNS_SERVER    dns_server    nameserver (ip:port) that custom-domain checks ask (default: the system's resolver)\n  \
       RUST_LOG sets log levels (default info).\n\n\
       Quick start: baton demo --serve"
 )]
@@ -67,6 +68,10 @@ pub struct GlobalArgs {
     /// Database connections per server (PostgreSQL pool, or SQLite readers).
     #[arg(long, global = true, env = "BATON_DB_POOL")]
     pub db_pool: Option<String>,
+    /// Nameserver custom-domain checks ask, ip:port (default: the system's
+    /// resolver configuration).
+    #[arg(long, global = true, env = "BATON_DNS_SERVER")]
+    pub dns_server: Option<String>,
     /// Bearer token `/metrics` requires (default: open).
     #[arg(
         long,

@@ -30,6 +30,8 @@ pub struct Config {
     /// Database connections of this server: PostgreSQL's pool, or SQLite's
     /// readers (its writer is always one). `None`: the defaults (16; 4).
     pub db_pool: Option<u32>,
+    /// The nameserver custom-domain checks ask; `None`: the system's.
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// Keys of the `--config` TOML file.
@@ -47,6 +49,7 @@ struct FileConfig {
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
     db_pool: Option<u32>,
+    dns_server: Option<String>,
 }
 
 impl Config {
@@ -145,6 +148,10 @@ impl Config {
                 return Err("BATON_DB_POOL: must be a whole number from 2 to 1000".into());
             }
         }
+        let dns_server = match args.dns_server.clone().or(file.dns_server) {
+            None => None,
+            Some(text) => Some(parse_dns_server(&text)?),
+        };
         Ok(Config {
             database_url,
             data_dir,
@@ -156,6 +163,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             db_pool,
+            dns_server,
         })
     }
 
@@ -185,8 +193,22 @@ impl Config {
         c.smtp = self.smtp.clone();
         c.trusted_proxies = self.trusted_proxies.clone();
         c.metrics_token = self.metrics_token.clone();
+        c.dns_server = self.dns_server;
         Ok(c)
     }
+}
+
+/// `ip:port`, or a bare address for port 53.
+fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+    let t = text.trim();
+    t.parse::<SocketAddr>()
+        .or_else(|_| {
+            t.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| {
+            format!("BATON_DNS_SERVER: {text:?} is not a nameserver address like 10.0.0.2:53")
+        })
 }
 
 fn validate_public_url(url: &str) -> Result<String, String> {
@@ -237,6 +259,26 @@ pub fn init_logging(config: &Config) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_servers() {
+        assert_eq!(
+            parse_dns_server("10.0.0.2:5353").unwrap(),
+            "10.0.0.2:5353".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server(" 10.0.0.2 ").unwrap(),
+            "10.0.0.2:53".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server("[::1]:53").unwrap(),
+            "[::1]:53".parse::<SocketAddr>().unwrap()
+        );
+        for bad in ["", "dns.example.com", "10.0.0.2:99999", "10.0.0.2:"] {
+            let e = parse_dns_server(bad).unwrap_err();
+            assert!(e.starts_with("BATON_DNS_SERVER: "), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn public_urls() {
