@@ -586,9 +586,15 @@ async fn the_settings_page_shows_the_record_and_check_now_comes_back_to_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()[LOCATION],
+        "/settings?notice=domain_pending#custom-domain",
+        "to the record the new domain needs"
+    );
 
     // Pending: the record to add, in plain words, copyable.
-    let (_, html) = get(&c, &app.url("/settings")).await;
+    let (_, html) = get(&c, &app.url("/settings?notice=domain_pending")).await;
+    assert!(html.contains("Add the DNS record below"));
     let agency = baton_store::agencies::get(&app.state.db, &app.agency.id)
         .await
         .unwrap();
@@ -637,6 +643,7 @@ async fn the_settings_page_shows_the_record_and_check_now_comes_back_to_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/settings?notice=settings_saved");
     let (_, html) = get(&c, &app.url("/settings")).await;
     assert!(html.contains(&format!("value=\"{value}\" readonly")));
 

@@ -213,11 +213,12 @@ pub async fn save(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
+    let now = state.now();
     let result = agencies::update(
         &state.db,
         session.agency_id(),
         &session.actor,
-        state.now(),
+        now,
         AgencyPatch {
             name: Some(typed.name.clone()),
             timezone: Some(typed.timezone.clone()),
@@ -230,6 +231,10 @@ pub async fn save(
     )
     .await;
     match result {
+        // A domain set just now: to the record it needs.
+        Ok(a) if a.domain_status() == DomainStatus::Pending && a.domain.set_at == Some(now) => {
+            Ok(see_other("/settings?notice=domain_pending#custom-domain"))
+        }
         Ok(_) => Ok(see_other("/settings?notice=settings_saved")),
         Err(e) => {
             let (status, message) = form_error(e)?;
