@@ -724,3 +724,33 @@ async fn only_admins_check_from_the_settings_page() {
     assert_eq!(dns.queries(RECORD), 0);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_api_document_describes_the_status_and_the_check() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let doc = api.get("/api/openapi.json", "").await.body;
+    let op = &doc["paths"][VERIFY]["post"];
+    assert_eq!(op["operationId"], "verifyCustomDomain");
+    for status in ["200", "403", "409", "422"] {
+        assert!(op["responses"][status].is_object(), "{status}");
+    }
+    let schemas = &doc["components"]["schemas"];
+    let agency = &schemas["AgencyOut"]["properties"];
+    for field in [
+        "custom_domain",
+        "custom_domain_status",
+        "custom_domain_verified_at",
+        "custom_domain_txt_name",
+        "custom_domain_txt_value",
+    ] {
+        assert!(agency[field].is_object(), "{field}");
+    }
+    let status = &schemas["CustomDomainStatus"];
+    assert_eq!(
+        status["enum"],
+        json!(["none", "pending", "verified"]),
+        "{status}"
+    );
+    app.shutdown().await;
+}
