@@ -625,7 +625,7 @@ async fn the_settings_page_shows_the_record_and_check_now_comes_back_to_it() {
     assert!(html.contains("Custom domain not verified yet"));
     assert!(html.contains("Last checked"));
     assert!(
-        html.contains(&format!("Baton found no such name in DNS at {RECORD}.")),
+        html.contains(&format!("at {RECORD} Baton found no such name in DNS.")),
         "{html}"
     );
 
