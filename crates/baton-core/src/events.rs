@@ -14,6 +14,8 @@ pub const MEMBER_INVITED: &str = "member.invited";
 pub const MEMBER_UPDATED: &str = "member.updated";
 pub const AGENCY_CREATED: &str = "agency.created";
 pub const AGENCY_UPDATED: &str = "agency.updated";
+/// The agency's custom domain passed its DNS TXT check: Baton routes it now.
+pub const CUSTOM_DOMAIN_VERIFIED: &str = "agency.custom_domain_verified";
 pub const ONBOARDING_SETTINGS_CHANGED: &str = "agency.onboarding_settings_changed";
 pub const CALENDAR_CHANGED: &str = "agency.calendar_changed";
 pub const PLATFORM_SAVED: &str = "platform.saved";

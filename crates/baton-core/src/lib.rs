@@ -13,6 +13,7 @@ pub mod clock;
 pub mod colour;
 pub mod content;
 pub mod content_files;
+pub mod custom_domain;
 pub mod error;
 pub mod events;
 pub mod facts;

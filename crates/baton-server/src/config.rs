@@ -34,6 +34,9 @@ pub struct ServerConfig {
     /// How long a link request waits when its address is past the link-miss
     /// limit ([`crate::auth::throttle::LINK_MISSES`]).
     pub link_guess_delay: std::time::Duration,
+    /// The nameserver custom-domain checks ask (`BATON_DNS_SERVER`);
+    /// `None`: the system's resolver configuration.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl ServerConfig {
@@ -52,6 +55,7 @@ impl ServerConfig {
             trusted_proxies: Default::default(),
             metrics_token: None,
             link_guess_delay: std::time::Duration::from_secs(2),
+            dns_server: None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod custom_domains;
 pub mod draft_files;
 pub mod email;
 pub mod error;
@@ -195,6 +196,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(worker::outbox_loop(state.clone(), stop_rx.clone()));
+    let domains = tokio::spawn(custom_domains::check_loop(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::scheduler_loop(state.clone(), stop_rx));
     let router = app(state.clone());
     let result = axum::serve(
@@ -206,6 +208,7 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), scheduler).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), domains).await;
     result
 }
 

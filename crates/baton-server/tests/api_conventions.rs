@@ -64,6 +64,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/agency/calendar"),
     ("put", "/api/v1/agency/calendar"),
     ("post", "/api/v1/agency/calendar/holidays/import"),
+    ("post", "/api/v1/agency/custom-domain/verify"),
     ("get", "/api/v1/clients/{id}/handoff"),
     ("put", "/api/v1/clients/{id}/handoff"),
     ("get", "/api/v1/clients/{id}/handoff/versions"),

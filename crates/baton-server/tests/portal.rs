@@ -900,17 +900,12 @@ async fn uploads_are_typed_sized_named_and_stored() {
 
 #[tokio::test]
 async fn custom_domain_and_white_label() {
-    let app = TestApp::spawn().await;
+    let (app, dns) =
+        common::dns::app_with_dns(std::sync::Arc::new(baton_core::clock::SystemClock)).await;
     let api = Api::new(&app);
     let t = &app.agency.token;
     let link = client_with_link(&api, t, "Acme Coffee", two_requests()).await;
-    api.patch(
-        "/api/v1/agency",
-        t,
-        json!({"custom_domain": "onboard.example.com"}),
-    )
-    .await
-    .expect(200, "set custom domain");
+    common::dns::verified_domain(&api, t, &dns, "onboard.example.com").await;
     let c = browser();
     let path = format!("/o/{}", link.token);
 

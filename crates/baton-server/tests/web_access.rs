@@ -200,6 +200,24 @@ async fn link_url_is_shown_once_then_regenerated_reminded_and_revoked() {
     )
     .await
     .unwrap();
+    // Verified as its TXT record would (the DNS check has its own suite,
+    // custom_domains.rs): only a verified domain is put in links.
+    let challenge = agencies::get(&app.state.db, &app.agency.id)
+        .await
+        .unwrap()
+        .domain
+        .challenge
+        .unwrap();
+    assert!(agencies::verify_custom_domain(
+        &app.state.db,
+        &app.agency.id,
+        &Actor::cli(),
+        app.state.now(),
+        &challenge,
+        "the expected value",
+    )
+    .await
+    .unwrap());
     let client = make_client(&app, &app.agency.id, "Globex").await;
     let c = admin(&app).await;
     let (html, csrf) = client_page(&app, &c, &client.id).await;

@@ -1,5 +1,7 @@
-//! Agencies, the tenants: creation (with the first admin), branding, lookups.
+//! Agencies, the tenants: creation (with the first admin), branding, lookups,
+//! and the verification of their custom domain.
 
+use baton_core::custom_domain::{self, DomainStatus};
 use baton_core::{events, ids, validate};
 use serde::Serialize;
 use serde_json::json;
@@ -24,12 +26,64 @@ pub struct Agency {
     pub accent_color: String,
     pub logo_url: Option<String>,
     pub white_label: bool,
+    /// The custom domain Baton routes to this agency's client pages and
+    /// puts in the links it hands out: set only once verified. A domain set
+    /// but not verified yet is in [`DomainState::pending`].
     pub custom_domain: Option<String>,
+    /// The custom domain as set, and its verification.
+    pub domain: DomainState,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub(crate) const COLS: &str = "id, name, slug, timezone, brand_color, accent_color, logo_url, white_label, custom_domain, created_at, updated_at";
+/// Where the agency's custom domain stands.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct DomainState {
+    /// Set, waiting for its TXT record (then `Agency::custom_domain` is
+    /// empty).
+    pub pending: Option<String>,
+    /// The TXT value that proves the pending domain.
+    pub challenge: Option<String>,
+    /// When the domain was set (for a grandfathered one: the upgrade).
+    pub set_at: Option<i64>,
+    pub verified_at: Option<i64>,
+    /// When it was last checked, and what that check found (in words).
+    pub checked_at: Option<i64>,
+    pub found: Option<String>,
+}
+
+impl Agency {
+    /// The custom domain as set, verified or not (what the settings show).
+    pub fn configured_domain(&self) -> Option<&str> {
+        self.custom_domain
+            .as_deref()
+            .or(self.domain.pending.as_deref())
+    }
+
+    pub fn domain_status(&self) -> DomainStatus {
+        if self.custom_domain.is_some() {
+            DomainStatus::Verified
+        } else if self.domain.pending.is_some() {
+            DomainStatus::Pending
+        } else {
+            DomainStatus::None
+        }
+    }
+
+    /// The TXT record (name, value) that would verify the pending domain.
+    pub fn pending_record(&self) -> Option<(String, String)> {
+        match (&self.domain.pending, &self.domain.challenge) {
+            (Some(d), Some(c)) if self.custom_domain.is_none() => {
+                Some((custom_domain::record_name(d), c.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+pub(crate) const COLS: &str = "id, name, slug, timezone, brand_color, accent_color, logo_url, white_label, custom_domain, \
+     custom_domain_pending, custom_domain_challenge, custom_domain_set_at, custom_domain_verified_at, \
+     custom_domain_checked_at, custom_domain_found, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<Agency> {
     from_row_prefixed(r, "")
@@ -48,6 +102,14 @@ pub(crate) fn from_row_prefixed(r: &AnyRow, p: &str) -> Result<Agency> {
         logo_url: r.try_get(c("logo_url").as_str())?,
         white_label: flag(r, &c("white_label"))?,
         custom_domain: r.try_get(c("custom_domain").as_str())?,
+        domain: DomainState {
+            pending: r.try_get(c("custom_domain_pending").as_str())?,
+            challenge: r.try_get(c("custom_domain_challenge").as_str())?,
+            set_at: r.try_get(c("custom_domain_set_at").as_str())?,
+            verified_at: r.try_get(c("custom_domain_verified_at").as_str())?,
+            checked_at: r.try_get(c("custom_domain_checked_at").as_str())?,
+            found: r.try_get(c("custom_domain_found").as_str())?,
+        },
         created_at: r.try_get(c("created_at").as_str())?,
         updated_at: r.try_get(c("updated_at").as_str())?,
     })
@@ -165,7 +227,8 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Agency>> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// The agency whose custom domain is `host` (lower-case, no port).
+/// The agency whose verified custom domain is `host` (lower-case, no port).
+/// A pending domain is nobody's yet.
 pub async fn find_by_custom_domain(db: &Db, host: &str) -> Result<Option<Agency>> {
     let row = sqlx::query(&format!(
         "SELECT {COLS} FROM agencies WHERE custom_domain = $1"
@@ -218,8 +281,43 @@ pub async fn update(
     if let Some(v) = patch.white_label {
         next.white_label = v;
     }
-    if let Some(v) = &patch.custom_domain {
-        next.custom_domain = validate_domain(v)?;
+    // The same domain again (the settings form always sends it) changes
+    // nothing; another one starts over, pending with a fresh challenge.
+    let domain = match &patch.custom_domain {
+        Some(v) => validate_domain(v)?,
+        None => current.configured_domain().map(String::from),
+    };
+    let domain_changed = domain.as_deref() != current.configured_domain();
+    if domain_changed {
+        if let Some(d) = &domain {
+            let taken: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM agencies WHERE custom_domain = $1 AND id <> $2",
+            )
+            .bind(d)
+            .bind(agency_id)
+            .fetch_one(db.reader())
+            .await?;
+            if taken > 0 {
+                return Err(StoreError::Duplicate(format!(
+                    "{d} is already verified by another agency"
+                )));
+            }
+        }
+        next.custom_domain = None;
+        next.domain = match &domain {
+            Some(d) => DomainState {
+                pending: Some(d.clone()),
+                challenge: Some(custom_domain::new_challenge()),
+                set_at: Some(now),
+                ..DomainState::default()
+            },
+            None => DomainState::default(),
+        };
+        changed.insert("custom_domain".into(), json!(domain));
+        changed.insert(
+            "custom_domain_status".into(),
+            json!(next.domain_status().key()),
+        );
     }
     for (k, old, new) in [
         ("name", json!(current.name), json!(next.name)),
@@ -240,11 +338,6 @@ pub async fn update(
             json!(current.white_label),
             json!(next.white_label),
         ),
-        (
-            "custom_domain",
-            json!(current.custom_domain),
-            json!(next.custom_domain),
-        ),
     ] {
         if old != new {
             changed.insert(k.to_string(), new);
@@ -256,7 +349,7 @@ pub async fn update(
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     sqlx::query(
         "UPDATE agencies SET name = $2, timezone = $3, brand_color = $4, accent_color = $5, logo_url = $6, \
-         white_label = $7, custom_domain = $8, updated_at = $9 WHERE id = $1",
+         white_label = $7, updated_at = $8 WHERE id = $1",
     )
     .bind(agency_id)
     .bind(&next.name)
@@ -265,10 +358,28 @@ pub async fn update(
     .bind(&next.accent_color)
     .bind(next.logo_url.as_deref())
     .bind(next.white_label as i64)
-    .bind(next.custom_domain.as_deref())
     .bind(now)
     .execute(tx.conn())
     .await?;
+    if domain_changed {
+        let next_check = next
+            .domain
+            .pending
+            .as_ref()
+            .map(|_| now + custom_domain::CHECK_EVERY_MS);
+        sqlx::query(
+            "UPDATE agencies SET custom_domain = NULL, custom_domain_pending = $2, custom_domain_challenge = $3, \
+             custom_domain_set_at = $4, custom_domain_verified_at = NULL, custom_domain_checked_at = NULL, \
+             custom_domain_found = NULL, custom_domain_next_check_at = $5 WHERE id = $1",
+        )
+        .bind(agency_id)
+        .bind(next.domain.pending.as_deref())
+        .bind(next.domain.challenge.as_deref())
+        .bind(next.domain.set_at)
+        .bind(next_check)
+        .execute(tx.conn())
+        .await?;
+    }
     let detail = serde_json::Value::Object(changed);
     tx.commit(
         Record::new(events::AGENCY_UPDATED, "agency", agency_id, detail.clone())
@@ -276,6 +387,138 @@ pub async fn update(
     )
     .await?;
     get(db, agency_id).await
+}
+
+/// Verifies the agency's pending custom domain, whose TXT record was found
+/// to hold `challenge`: from now on Baton routes it and puts it in links.
+/// Written with `agency.custom_domain_verified` and its audit entry.
+/// `false` (nothing written) when the domain is no longer pending with that
+/// challenge: changed or cleared meanwhile, or verified by a concurrent
+/// check. A domain another agency verified first is a
+/// [`StoreError::Duplicate`].
+pub async fn verify_custom_domain(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    challenge: &str,
+    found: &str,
+) -> Result<bool> {
+    let current = get(db, agency_id).await?;
+    let Some(domain) = current.domain.pending.clone() else {
+        return Ok(false);
+    };
+    let taken_elsewhere =
+        |d: &str| StoreError::Duplicate(format!("{d} is already verified by another agency"));
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let verified = sqlx::query(
+        "UPDATE agencies SET custom_domain = custom_domain_pending, custom_domain_pending = NULL, \
+         custom_domain_challenge = NULL, custom_domain_verified_at = $3, custom_domain_checked_at = $3, \
+         custom_domain_found = $4, custom_domain_next_check_at = NULL, updated_at = $3 \
+         WHERE id = $1 AND custom_domain_pending = $5 AND custom_domain_challenge = $2",
+    )
+    .bind(agency_id)
+    .bind(challenge)
+    .bind(now)
+    .bind(found)
+    .bind(&domain)
+    .execute(tx.conn())
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Duplicate(_) => taken_elsewhere(&domain),
+        other => other,
+    })?
+    .rows_affected();
+    if verified == 0 {
+        return Ok(false);
+    }
+    let record = custom_domain::record_name(&domain);
+    tx.commit(
+        Record::new(
+            events::CUSTOM_DOMAIN_VERIFIED,
+            "agency",
+            agency_id,
+            json!({"custom_domain": domain, "txt_record": record}),
+        )
+        .with_event(None, json!({"custom_domain": domain})),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Records a check of the pending domain that did not verify it: when, and
+/// what was found (bookkeeping shown on the settings page, not a change of
+/// the agency: no event). Ignored when the domain changed meanwhile.
+pub async fn record_domain_check(
+    db: &Db,
+    agency_id: &str,
+    challenge: &str,
+    now: i64,
+    found: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE agencies SET custom_domain_checked_at = $3, custom_domain_found = $4 \
+         WHERE id = $1 AND custom_domain_challenge = $2 AND custom_domain_pending IS NOT NULL",
+    )
+    .bind(agency_id)
+    .bind(challenge)
+    .bind(now)
+    .bind(found)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
+/// A pending domain the worker should check: its agency and challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDomainCheck {
+    pub agency_id: String,
+    pub domain: String,
+    pub challenge: String,
+}
+
+/// Pending domains whose next check is due, set less than
+/// [`custom_domain::CHECK_FOR_MS`] ago.
+pub async fn due_domain_checks(db: &Db, now: i64, limit: i64) -> Result<Vec<DueDomainCheck>> {
+    let rows = sqlx::query(
+        "SELECT id, custom_domain_pending, custom_domain_challenge FROM agencies \
+         WHERE custom_domain_next_check_at <= $1 AND custom_domain_pending IS NOT NULL \
+         AND custom_domain_challenge IS NOT NULL AND custom_domain_set_at > $2 \
+         ORDER BY custom_domain_next_check_at LIMIT $3",
+    )
+    .bind(now)
+    .bind(now - custom_domain::CHECK_FOR_MS)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DueDomainCheck {
+                agency_id: r.try_get("id")?,
+                domain: r.try_get("custom_domain_pending")?,
+                challenge: r.try_get("custom_domain_challenge")?,
+            })
+        })
+        .collect()
+}
+
+/// Claims a due check for this server by moving its next check
+/// [`custom_domain::CHECK_EVERY_MS`] ahead: `true` for exactly one of
+/// several servers trying at once (the others then find it not due).
+pub async fn claim_domain_check(db: &Db, due: &DueDomainCheck, now: i64) -> Result<bool> {
+    let claimed = sqlx::query(
+        "UPDATE agencies SET custom_domain_next_check_at = $3 \
+         WHERE id = $1 AND custom_domain_challenge = $2 AND custom_domain_pending IS NOT NULL \
+         AND custom_domain_next_check_at <= $4",
+    )
+    .bind(&due.agency_id)
+    .bind(&due.challenge)
+    .bind(now + custom_domain::CHECK_EVERY_MS)
+    .bind(now)
+    .execute(&db.writer)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
 }
 
 fn validate_domain(v: &str) -> Result<Option<String>> {

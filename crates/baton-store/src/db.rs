@@ -91,6 +91,13 @@ impl Db {
     }
 
     pub async fn open_with(url: &str, sizes: PoolSizes) -> Result<Db> {
+        let db = Db::connect(url, sizes).await?;
+        crate::migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    /// Opens without migrating.
+    pub(crate) async fn connect(url: &str, sizes: PoolSizes) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let db = match backend_of(url)? {
             Backend::Sqlite => {
@@ -152,7 +159,6 @@ impl Db {
                 }
             }
         };
-        crate::migrate::run(&db).await?;
         Ok(db)
     }
 

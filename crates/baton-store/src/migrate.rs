@@ -1,7 +1,9 @@
 //! The schema migrations, embedded in the binary and applied in order by every
 //! command that opens the database. Each runs in its own transaction and is
 //! recorded in `baton_migrations`; on PostgreSQL an advisory lock keeps two
-//! starting processes from migrating at once.
+//! starting processes from migrating at once. A statement may use `$1`: the
+//! time the migration runs, in unix milliseconds (for rows a migration
+//! stamps, e.g. grandfathered custom domains).
 
 use sqlx::Executor;
 
@@ -57,12 +59,24 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0011_audit_hash_v2.sql"),
     ),
     (12, "leases", include_str!("../migrations/0012_leases.sql")),
+    (
+        13,
+        "custom_domain_verification",
+        include_str!("../migrations/0013_custom_domain_verification.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.
 const PG_LOCK_KEY: i64 = 0x0ba7_0001;
 
+/// Applies every migration not applied yet.
 pub(crate) async fn run(db: &Db) -> Result<()> {
+    run_to(db, i64::MAX).await
+}
+
+/// Applies the migrations up to version `last` (tests build the database a
+/// previous release left, then upgrade it).
+pub(crate) async fn run_to(db: &Db, last: i64) -> Result<()> {
     let mut conn = db.writer.acquire().await?;
     if db.backend() == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_lock($1)")
@@ -70,7 +84,7 @@ pub(crate) async fn run(db: &Db) -> Result<()> {
             .execute(&mut *conn)
             .await?;
     }
-    let result = apply(&mut conn).await;
+    let result = apply(&mut conn, last).await;
     if db.backend() == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(PG_LOCK_KEY)
@@ -80,7 +94,7 @@ pub(crate) async fn run(db: &Db) -> Result<()> {
     result
 }
 
-async fn apply(conn: &mut sqlx::AnyConnection) -> Result<()> {
+async fn apply(conn: &mut sqlx::AnyConnection, last: i64) -> Result<()> {
     conn.execute(
         "CREATE TABLE IF NOT EXISTS baton_migrations (\
          version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -90,18 +104,23 @@ async fn apply(conn: &mut sqlx::AnyConnection) -> Result<()> {
         .fetch_all(&mut *conn)
         .await?;
     for (version, name, sql) in MIGRATIONS {
-        if applied.contains(version) {
+        if applied.contains(version) || *version > last {
             continue;
         }
         tracing::info!(version, name, "applying migration");
+        let now = now_ms();
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         for statement in split_statements(sql) {
-            tx.execute(statement.as_str()).await?;
+            if statement.contains("$1") {
+                sqlx::query(&statement).bind(now).execute(&mut *tx).await?;
+            } else {
+                tx.execute(statement.as_str()).await?;
+            }
         }
         sqlx::query("INSERT INTO baton_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(*version)
             .bind(*name)
-            .bind(now_ms())
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

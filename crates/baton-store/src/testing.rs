@@ -34,6 +34,12 @@ impl TestDb {
     /// A fresh, migrated database. Panics with a clear message when
     /// PostgreSQL was asked for but cannot be reached: in CI that must fail.
     pub async fn new() -> TestDb {
+        TestDb::new_at_version(i64::MAX).await
+    }
+
+    /// A fresh database migrated only up to `version`: the schema a previous
+    /// release left, to write its data and then [`TestDb::migrate`] it.
+    pub async fn new_at_version(version: i64) -> TestDb {
         let dir = std::env::temp_dir().join(format!(
             "baton-test-{}",
             baton_core::secret::random_token().replace(['-', '_'], "")[..16].to_lowercase()
@@ -42,7 +48,9 @@ impl TestDb {
         match postgres_url() {
             None => {
                 let url = format!("sqlite://{}", dir.join("baton.db").display());
-                let db = Db::open(&url).await.expect("open sqlite test database");
+                let db = open_at(&url, version)
+                    .await
+                    .expect("open sqlite test database");
                 TestDb {
                     db,
                     url,
@@ -70,7 +78,9 @@ impl TestDb {
                     .await
                     .expect("create test database");
                 let url = replace_db_name(&admin_url, &name);
-                let db = Db::open(&url).await.expect("open postgres test database");
+                let db = open_at(&url, version)
+                    .await
+                    .expect("open postgres test database");
                 TestDb {
                     db,
                     url,
@@ -79,6 +89,12 @@ impl TestDb {
                 }
             }
         }
+    }
+
+    /// Applies the migrations a [`TestDb::new_at_version`] database lacks,
+    /// as a server of this release does when it starts on it.
+    pub async fn migrate(&self) {
+        crate::migrate::run(&self.db).await.expect("migrate");
     }
 
     /// Closes the pools and removes the test's database and folder.
@@ -97,6 +113,12 @@ impl TestDb {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+async fn open_at(url: &str, version: i64) -> crate::error::Result<Db> {
+    let db = Db::connect(url, Default::default()).await?;
+    crate::migrate::run_to(&db, version).await?;
+    Ok(db)
 }
 
 fn postgres_url() -> Option<String> {

@@ -93,8 +93,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 12,
-        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2, leases)"
+        versions, 13,
+        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2, leases, custom_domain_verification)"
     );
     again.close().await;
     t.cleanup().await;
@@ -734,6 +734,220 @@ async fn agency_settings_validate_and_record() {
     let s1 = agencies::get(&t.db, &aid).await.unwrap().slug;
     let s2 = agencies::get(&t.db, &other).await.unwrap().slug;
     assert_ne!(s1, s2);
+    t.cleanup().await;
+}
+
+/// A custom domain set before verification existed (written by the
+/// previous release, on the schema it left) is grandfathered by the upgrade:
+/// verified as of the migration, routed as before, and kept verified when
+/// the agency's settings are saved again with it.
+#[tokio::test]
+async fn custom_domains_from_before_verification_are_grandfathered() {
+    use baton_core::custom_domain::DomainStatus;
+    let t = TestDb::new_at_version(12).await;
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.url)
+        .await
+        .unwrap();
+    // The INSERT of the previous release's agencies::create, then its
+    // settings update.
+    for (id, slug, domain) in [
+        ("agy_old", "old", Some("onboard.old.test")),
+        ("agy_plain", "plain", None),
+    ] {
+        sqlx::query(
+            "INSERT INTO agencies (id, name, slug, timezone, brand_color, accent_color, audit_head, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'Europe/Berlin', '#1f4fd1', '#0f766e', $4, $5, $5)",
+        )
+        .bind(id)
+        .bind(format!("Agency {slug}"))
+        .bind(slug)
+        .bind(GENESIS)
+        .bind(T0)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE agencies SET custom_domain = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(domain)
+            .bind(T0 + 1)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    drop(conn);
+    let before_upgrade = baton_core::clock::Clock::now_ms(&baton_core::clock::SystemClock);
+    t.migrate().await;
+
+    let old = agencies::get(&t.db, "agy_old").await.unwrap();
+    assert_eq!(old.domain_status(), DomainStatus::Verified);
+    assert_eq!(old.custom_domain.as_deref(), Some("onboard.old.test"));
+    assert_eq!(old.configured_domain(), Some("onboard.old.test"));
+    let at = old.domain.verified_at.expect("verified at the upgrade");
+    assert!(at >= before_upgrade, "{at} {before_upgrade}");
+    assert_eq!(old.domain.set_at, Some(at));
+    assert_eq!(old.domain.pending, None);
+    assert_eq!(old.pending_record(), None);
+    let routed = agencies::find_by_custom_domain(&t.db, "onboard.old.test")
+        .await
+        .unwrap()
+        .expect("still routed");
+    assert_eq!(routed.id, "agy_old");
+    let plain = agencies::get(&t.db, "agy_plain").await.unwrap();
+    assert_eq!(plain.domain_status(), DomainStatus::None);
+    assert_eq!(plain.domain, Default::default());
+    // Nothing for the worker to check.
+    assert!(agencies::due_domain_checks(&t.db, i64::MAX / 2, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The settings form posts the domain back with every save: it stays
+    // verified.
+    let saved = agencies::update(
+        &t.db,
+        "agy_old",
+        &actor(),
+        T0 + 2,
+        AgencyPatch {
+            name: Some("Old Agency".into()),
+            custom_domain: Some("Onboard.Old.test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.domain_status(), DomainStatus::Verified);
+    assert_eq!(saved.domain.verified_at, Some(at));
+    t.cleanup().await;
+}
+
+/// Setting a domain makes it pending; only its challenge verifies it, once,
+/// with an event and an audit entry; a verified domain is another agency's
+/// no more to claim.
+#[tokio::test]
+async fn custom_domains_are_pending_until_verified_once() {
+    use baton_core::custom_domain::{DomainStatus, CHECK_EVERY_MS, CHECK_FOR_MS};
+    let t = TestDb::new().await;
+    let (aid, _) = agency(&t.db, "maya@northwind.test").await;
+    let (other, _) = agency(&t.db, "rival@rival.test").await;
+    let set = |id: String, d: &'static str| {
+        let db = t.db.clone();
+        async move {
+            agencies::update(
+                &db,
+                &id,
+                &actor(),
+                T0,
+                AgencyPatch {
+                    custom_domain: Some(d.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+    };
+    let a = set(aid.clone(), "onboard.northwind.test").await.unwrap();
+    assert_eq!(a.domain_status(), DomainStatus::Pending);
+    assert_eq!(a.custom_domain, None, "not routed");
+    let (name, value) = a.pending_record().unwrap();
+    assert_eq!(name, "_baton-challenge.onboard.northwind.test");
+    assert!(value.starts_with("baton-verify="));
+    assert!(
+        agencies::find_by_custom_domain(&t.db, "onboard.northwind.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The rival may claim it too (pending claims do not lock a domain).
+    let r = set(other.clone(), "onboard.northwind.test").await.unwrap();
+    assert_ne!(r.domain.challenge, a.domain.challenge);
+
+    // Due for the worker after CHECK_EVERY_MS, claimed by one caller only.
+    assert!(agencies::due_domain_checks(&t.db, T0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let due = agencies::due_domain_checks(&t.db, T0 + CHECK_EVERY_MS, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 2);
+    let mine = due.iter().find(|d| d.agency_id == aid).unwrap();
+    assert!(
+        agencies::claim_domain_check(&t.db, mine, T0 + CHECK_EVERY_MS)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !agencies::claim_domain_check(&t.db, mine, T0 + CHECK_EVERY_MS)
+            .await
+            .unwrap()
+    );
+    assert!(
+        agencies::due_domain_checks(&t.db, T0 + CHECK_FOR_MS + 1, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not after 7 days"
+    );
+
+    // A failed check is recorded without an event.
+    let before = totals(&t.db, &aid).await;
+    agencies::record_domain_check(&t.db, &aid, &value, T0 + 5, "no TXT record")
+        .await
+        .unwrap();
+    assert_eq!(totals(&t.db, &aid).await, before);
+    let a = agencies::get(&t.db, &aid).await.unwrap();
+    assert_eq!(a.domain.checked_at, Some(T0 + 5));
+    assert_eq!(a.domain.found.as_deref(), Some("no TXT record"));
+
+    // Another challenge verifies nothing; the right one verifies once.
+    assert!(
+        !agencies::verify_custom_domain(&t.db, &aid, &actor(), T0 + 6, "baton-verify=x", "x")
+            .await
+            .unwrap()
+    );
+    assert!(agencies::verify_custom_domain(
+        &t.db,
+        &aid,
+        &actor(),
+        T0 + 7,
+        &value,
+        "the expected value"
+    )
+    .await
+    .unwrap());
+    assert!(
+        !agencies::verify_custom_domain(&t.db, &aid, &actor(), T0 + 8, &value, "again")
+            .await
+            .unwrap()
+    );
+    let (events, audit, outbox) = totals(&t.db, &aid).await;
+    assert_eq!(
+        (events, audit, outbox),
+        (before.0 + 1, before.1 + 1, before.2 + 1)
+    );
+    let a = agencies::get(&t.db, &aid).await.unwrap();
+    assert_eq!(a.domain_status(), DomainStatus::Verified);
+    assert_eq!(a.domain.verified_at, Some(T0 + 7));
+    assert_eq!(
+        agencies::find_by_custom_domain(&t.db, "onboard.northwind.test")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(aid.clone())
+    );
+
+    // The rival's pending claim can no longer be verified, nor made again.
+    let rival_value = r.domain.challenge.unwrap();
+    match agencies::verify_custom_domain(&t.db, &other, &actor(), T0 + 9, &rival_value, "x").await {
+        Err(StoreError::Duplicate(m)) => assert!(m.contains("already verified"), "{m}"),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    assert!(set(other.clone(), "").await.is_ok());
+    assert!(matches!(
+        set(other.clone(), "onboard.northwind.test").await,
+        Err(StoreError::Duplicate(_))
+    ));
     t.cleanup().await;
 }
 

@@ -22,6 +22,7 @@ use clap::{Args, Parser, Subcommand};
       --metrics-token BATON_METRICS_TOKEN metrics_token /metrics requires this bearer token when set\n  \
       --db-pool       BATON_DB_POOL       db_pool       database connections per server (PostgreSQL default 16; SQLite readers default 4)\n  \
       --storage-url   BATON_STORAGE_URL   storage_url   s3://BUCKET/PREFIX keeps uploaded files in S3-compatible storage (AWS_* variables); default: <data dir>/uploads\n  \
+      --dns-server    BATON_DNS_SERVER    dns_server    nameserver (ip:port) that custom-domain checks ask (default: the system's resolver)\n  \
       RUST_LOG sets log levels (default info).\n\n\
       Quick start: baton demo --serve"
 )]
@@ -73,6 +74,10 @@ pub struct GlobalArgs {
     /// directory.
     #[arg(long, global = true, env = "BATON_STORAGE_URL")]
     pub storage_url: Option<String>,
+    /// Nameserver custom-domain checks ask, ip:port (default: the system's
+    /// resolver configuration).
+    #[arg(long, global = true, env = "BATON_DNS_SERVER")]
+    pub dns_server: Option<String>,
     /// Bearer token `/metrics` requires (default: open).
     #[arg(
         long,

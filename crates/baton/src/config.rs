@@ -32,6 +32,8 @@ pub struct Config {
     pub db_pool: Option<u32>,
     /// `s3://bucket/prefix` for uploaded files; `None`: the data directory.
     pub storage_url: Option<String>,
+    /// The nameserver custom-domain checks ask; `None`: the system's.
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// Keys of the `--config` TOML file.
@@ -50,6 +52,7 @@ struct FileConfig {
     metrics_token: Option<String>,
     db_pool: Option<u32>,
     storage_url: Option<String>,
+    dns_server: Option<String>,
 }
 
 impl Config {
@@ -158,6 +161,10 @@ impl Config {
             baton_server::file_store::parse_s3_url(u)
                 .map_err(|e| format!("BATON_STORAGE_URL: {e}"))?;
         }
+        let dns_server = match args.dns_server.clone().or(file.dns_server) {
+            None => None,
+            Some(text) => Some(parse_dns_server(&text)?),
+        };
         Ok(Config {
             database_url,
             data_dir,
@@ -170,6 +177,7 @@ impl Config {
             metrics_token,
             db_pool,
             storage_url,
+            dns_server,
         })
     }
 
@@ -203,8 +211,22 @@ impl Config {
             c.files = baton_server::file_store::FileStore::s3_from_env(url)
                 .map_err(|e| anyhow::anyhow!("BATON_STORAGE_URL: {e}"))?;
         }
+        c.dns_server = self.dns_server;
         Ok(c)
     }
+}
+
+/// `ip:port`, or a bare address for port 53.
+fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+    let t = text.trim();
+    t.parse::<SocketAddr>()
+        .or_else(|_| {
+            t.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| {
+            format!("BATON_DNS_SERVER: {text:?} is not a nameserver address like 10.0.0.2:53")
+        })
 }
 
 fn validate_public_url(url: &str) -> Result<String, String> {
@@ -255,6 +277,26 @@ pub fn init_logging(config: &Config) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_servers() {
+        assert_eq!(
+            parse_dns_server("10.0.0.2:5353").unwrap(),
+            "10.0.0.2:5353".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server(" 10.0.0.2 ").unwrap(),
+            "10.0.0.2:53".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server("[::1]:53").unwrap(),
+            "[::1]:53".parse::<SocketAddr>().unwrap()
+        );
+        for bad in ["", "dns.example.com", "10.0.0.2:99999", "10.0.0.2:"] {
+            let e = parse_dns_server(bad).unwrap_err();
+            assert!(e.starts_with("BATON_DNS_SERVER: "), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn public_urls() {

@@ -230,6 +230,7 @@ fn bad_configuration_exits_2_with_one_line() {
         ("BATON_METRICS_TOKEN", "short"),
         ("BATON_DB_POOL", "0"),
         ("BATON_DB_POOL", "many"),
+        ("BATON_DNS_SERVER", "dns.example.com"),
     ] {
         let out = run(baton(dir.path()).env(var, value).arg("serve"));
         let err = text(&out.stderr);

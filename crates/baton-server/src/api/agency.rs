@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::dto::{AgencyOut, PageOut};
 use crate::auth::api_token::ApiCaller;
+use crate::custom_domains::{self, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
@@ -39,6 +40,10 @@ pub struct UpdateAgency {
     /// Hide Baton's name on client-facing pages.
     pub white_label: Option<bool>,
     /// Host name serving this agency's client links; empty string removes it.
+    /// A new domain is `pending` until its DNS TXT record is in place (see
+    /// `custom_domain_txt_name` and `custom_domain_txt_value` of the
+    /// answer, and `POST /api/v1/agency/custom-domain/verify`); the same
+    /// domain again changes nothing.
     pub custom_domain: Option<String>,
 }
 
@@ -74,6 +79,46 @@ pub async fn update(
     )
     .await?;
     Ok(Json(a.into()))
+}
+
+/// Checks the agency's pending custom domain now: Baton looks up the TXT
+/// records of `_baton-challenge.{custom_domain}` and verifies the domain when
+/// one holds `custom_domain_txt_value`. A verified domain is answered as it
+/// is, without a lookup.
+#[utoipa::path(post, operation_id = "verifyCustomDomain", path = "/api/v1/agency/custom-domain/verify", tag = "agency",
+    responses(
+        (status = 200, description = "The domain is verified (now or earlier): Baton routes it and uses it in links", body = AgencyOut),
+        (status = 403),
+        (status = 409, description = "No custom domain is set, or it changed while it was being checked"),
+        (status = 422, description = "Not verified: the detail names the record looked up, the value expected and what was found"),
+    ),
+    security(("bearer" = [])))]
+pub async fn verify_custom_domain(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<AgencyOut>> {
+    caller.require(Scope::Admin)?;
+    match custom_domains::check_now(&state, caller.agency_id(), &caller.actor).await? {
+        Outcome::Verified(a) | Outcome::AlreadyVerified(a) => Ok(Json(a.into())),
+        Outcome::NoDomain => Err(ApiError::Conflict(
+            "no custom domain is set: set one with PATCH /api/v1/agency first".into(),
+        )),
+        Outcome::Changed(_) => Err(ApiError::Conflict(
+            "the custom domain changed while it was being checked; read the agency and check again"
+                .into(),
+        )),
+        Outcome::NotYet {
+            record,
+            expected,
+            found,
+        } => Err(ApiError::invalid(
+            "custom_domain",
+            format!(
+                "not verified yet: Baton looked up the TXT records of {record} and found {found}; \
+                 add a TXT record named {record} with the value {expected} (DNS changes can take a while to show)"
+            ),
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,6 +2,7 @@
 //! wire format changes only on purpose. Times are RFC 3339 UTC with `Z`.
 
 use baton_core::clock::rfc3339;
+use baton_core::custom_domain::DomainStatus;
 use baton_store::agencies::Agency;
 use baton_store::clients::{Client, TeamSeat};
 use baton_store::events::Event;
@@ -186,12 +187,52 @@ pub struct AgencyOut {
     pub accent_color: String,
     pub logo_url: Option<String>,
     pub white_label: bool,
+    /// The custom domain as set, verified or not.
     pub custom_domain: Option<String>,
+    /// `pending`: set, but Baton neither routes it nor puts it in links
+    /// until the TXT record `custom_domain_txt_name` holds
+    /// `custom_domain_txt_value`. `verified`: routed and used in links.
+    pub custom_domain_status: CustomDomainStatus,
+    /// When the domain was verified (for a domain set before verification
+    /// existed: the upgrade).
+    pub custom_domain_verified_at: Option<String>,
+    /// While pending: the name of the TXT record to add,
+    /// `_baton-challenge.{custom_domain}`.
+    pub custom_domain_txt_name: Option<String>,
+    /// While pending: the value the TXT record must hold.
+    pub custom_domain_txt_value: Option<String>,
+    /// While pending: when Baton last looked the record up…
+    pub custom_domain_checked_at: Option<String>,
+    /// …and what it found, in words.
+    pub custom_domain_check_found: Option<String>,
     pub created_at: String,
+}
+
+/// Where the agency's custom domain stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomDomainStatus {
+    None,
+    Pending,
+    Verified,
+}
+
+impl From<DomainStatus> for CustomDomainStatus {
+    fn from(s: DomainStatus) -> Self {
+        match s {
+            DomainStatus::None => CustomDomainStatus::None,
+            DomainStatus::Pending => CustomDomainStatus::Pending,
+            DomainStatus::Verified => CustomDomainStatus::Verified,
+        }
+    }
 }
 
 impl From<Agency> for AgencyOut {
     fn from(a: Agency) -> Self {
+        let status = a.domain_status();
+        let record = a.pending_record();
+        let pending = status == DomainStatus::Pending;
+        let configured = a.configured_domain().map(String::from);
         AgencyOut {
             id: a.id,
             name: a.name,
@@ -201,7 +242,13 @@ impl From<Agency> for AgencyOut {
             accent_color: a.accent_color,
             logo_url: a.logo_url,
             white_label: a.white_label,
-            custom_domain: a.custom_domain,
+            custom_domain: configured,
+            custom_domain_status: status.into(),
+            custom_domain_verified_at: a.domain.verified_at.map(rfc3339),
+            custom_domain_txt_name: record.as_ref().map(|r| r.0.clone()),
+            custom_domain_txt_value: record.map(|r| r.1),
+            custom_domain_checked_at: a.domain.checked_at.filter(|_| pending).map(rfc3339),
+            custom_domain_check_found: a.domain.found.filter(|_| pending),
             created_at: rfc3339(a.created_at),
         }
     }

@@ -39,7 +39,7 @@ use crate::state::AppState;
         clients::post_event, clients::archive, events::list,
         members::create, members::list, members::get, members::update, members::me,
         tokens::create, tokens::list, tokens::revoke,
-        agency::get, agency::update, agency::audit_log, calendar::get, calendar::put, calendar::import,
+        agency::get, agency::update, agency::verify_custom_domain, agency::audit_log, calendar::get, calendar::put, calendar::import,
         onboarding::list_platforms, onboarding::get_platform, onboarding::put_platform, onboarding::delete_platform,
         onboarding::get_settings, onboarding::update_settings,
         onboarding::list_templates, onboarding::create_template, onboarding::update_template, onboarding::delete_template,
@@ -104,6 +104,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/agency", get(agency::get).patch(agency::update))
+        .route(
+            "/agency/custom-domain/verify",
+            post(agency::verify_custom_domain),
+        )
         .route("/audit", get(agency::audit_log))
         .route("/agency/calendar", get(calendar::get).put(calendar::put))
         .route("/agency/calendar/holidays/import", post(calendar::import))

@@ -111,6 +111,15 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "event_recorded" => "Event recorded on the timeline.",
         "move_corrected" => "Last move corrected: the client is back where it was, with what the move withdrew or cancelled.",
         "settings_saved" => "Settings saved.",
+        "domain_pending" => {
+            "Settings saved. Add the DNS record below: Baton uses the custom domain once it sees it."
+        }
+        "domain_verified" => "Custom domain verified: client links use it now.",
+        "domain_not_verified" => {
+            "Custom domain not verified yet: Baton did not find the TXT record's value. See what it found below."
+        }
+        "domain_changed" => "The custom domain changed while it was being checked. Check again.",
+        "domain_none" => "No custom domain is set.",
         "password_changed" => "Password changed. Your other sessions were signed out.",
         "token_revoked" => "Token revoked. It no longer works.",
         "feed_revoked" => "Calendar feed revoked: its URL no longer works.",

@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/team/{id}/deactivate", post(team::deactivate))
         .route("/team/{id}/reactivate", post(team::reactivate))
         .route("/settings", get(settings::page).post(settings::save))
+        .route(
+            "/settings/custom-domain/check",
+            post(settings::check_domain),
+        )
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/tokens", post(account::create_token))

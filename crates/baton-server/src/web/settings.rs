@@ -1,17 +1,21 @@
 //! `/settings` (admins only): the agency's name, time zone, brand and accent
-//! colours, logo, white-label switch and custom domain.
+//! colours, logo, white-label switch and custom domain, with the domain's
+//! verification (the DNS record to add, "Check now").
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use baton_core::custom_domain::{self, DomainStatus};
 use baton_store::agencies::{self, Agency, AgencyPatch};
 
 use super::error_page::form_error;
 use super::form::{check_csrf, FormData, QueryData};
 use super::layout::{agency_of, render, see_other, Layout};
+use super::timefmt::{self, Stamp};
 use super::WebError;
 use crate::auth::session::WebSession;
+use crate::custom_domains::{self, Outcome};
 use crate::state::AppState;
 
 /// Zones offered in the time-zone field's suggestions (any IANA name works).
@@ -70,9 +74,55 @@ impl SettingsForm {
             accent_color: a.accent_color.clone(),
             logo_url: a.logo_url.clone().unwrap_or_default(),
             white_label: a.white_label,
-            custom_domain: a.custom_domain.clone().unwrap_or_default(),
+            custom_domain: a.configured_domain().unwrap_or_default().to_string(),
             error: None,
         }
+    }
+}
+
+/// The custom domain's status, in plain words.
+pub struct DomainView {
+    pub domain: String,
+    pub verified: bool,
+    /// Verified: since when, agency-local.
+    pub since: Option<Stamp>,
+    /// Pending: the TXT record to add.
+    pub record_name: String,
+    pub record_value: String,
+    /// Pending: the host the domain should point at (CNAME).
+    pub target: String,
+    pub public_url: String,
+    /// Pending: when it was last checked, and what was found.
+    pub checked: Option<Stamp>,
+    pub found: String,
+    /// Pending: until when the background checks run; `None` once over.
+    pub checks_until: Option<String>,
+}
+
+impl DomainView {
+    fn of(a: &Agency, state: &AppState) -> Option<DomainView> {
+        let domain = a.configured_domain()?.to_string();
+        let tz = timefmt::zone(&a.timezone);
+        let now = state.now();
+        let (record_name, record_value) = a.pending_record().unwrap_or_default();
+        let checks_until = a
+            .domain
+            .set_at
+            .map(|t| t + custom_domain::CHECK_FOR_MS)
+            .filter(|until| *until > now)
+            .map(|until| timefmt::local(until, &tz));
+        Some(DomainView {
+            verified: a.domain_status() == DomainStatus::Verified,
+            since: a.domain.verified_at.map(|t| timefmt::stamp(t, now, &tz)),
+            record_name,
+            record_value,
+            target: crate::web::portal::public_host(&state.config.public_url),
+            public_url: state.config.public_url.clone(),
+            checked: a.domain.checked_at.map(|t| timefmt::stamp(t, now, &tz)),
+            found: a.domain.found.clone().unwrap_or_default(),
+            checks_until,
+            domain,
+        })
     }
 }
 
@@ -83,6 +133,7 @@ struct SettingsPage {
     form: SettingsForm,
     zones: &'static [&'static str],
     slug: String,
+    domain: Option<DomainView>,
 }
 
 fn require_admin(session: &WebSession) -> Result<(), WebError> {
@@ -96,6 +147,7 @@ fn require_admin(session: &WebSession) -> Result<(), WebError> {
 }
 
 fn render_settings(
+    state: &AppState,
     agency: &Agency,
     session: &WebSession,
     notice: Option<&str>,
@@ -107,6 +159,7 @@ fn render_settings(
         form,
         zones: COMMON_ZONES,
         slug: agency.slug.clone(),
+        domain: DomainView::of(agency, state),
     };
     render(status, &page)
 }
@@ -121,6 +174,7 @@ pub async fn page(
     let agency = agency_of(&state, &session).await?;
     let form = SettingsForm::of(&agency);
     Ok(render_settings(
+        &state,
         &agency,
         &session,
         q.get("notice"),
@@ -151,6 +205,7 @@ pub async fn save(
         typed.error = Some(format!("Custom domain: {why}"));
         let agency = agency_of(&state, &session).await?;
         return Ok(render_settings(
+            &state,
             &agency,
             &session,
             None,
@@ -158,11 +213,12 @@ pub async fn save(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
+    let now = state.now();
     let result = agencies::update(
         &state.db,
         session.agency_id(),
         &session.actor,
-        state.now(),
+        now,
         AgencyPatch {
             name: Some(typed.name.clone()),
             timezone: Some(typed.timezone.clone()),
@@ -175,12 +231,48 @@ pub async fn save(
     )
     .await;
     match result {
+        // A domain set just now: to the record it needs.
+        Ok(a) if a.domain_status() == DomainStatus::Pending && a.domain.set_at == Some(now) => {
+            Ok(see_other("/settings?notice=domain_pending#custom-domain"))
+        }
         Ok(_) => Ok(see_other("/settings?notice=settings_saved")),
         Err(e) => {
             let (status, message) = form_error(e)?;
             typed.error = Some(message);
             let agency = agency_of(&state, &session).await?;
-            Ok(render_settings(&agency, &session, None, typed, status))
+            Ok(render_settings(
+                &state, &agency, &session, None, typed, status,
+            ))
         }
     }
+}
+
+/// `POST /settings/custom-domain/check`: looks up the pending domain's TXT
+/// record now, then back to the settings page, which shows what was found.
+pub async fn check_domain(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    require_admin(&session)?;
+    let notice = match custom_domains::check_now(&state, session.agency_id(), &session.actor).await
+    {
+        Ok(Outcome::Verified(_) | Outcome::AlreadyVerified(_)) => "domain_verified",
+        Ok(Outcome::NotYet { .. }) => "domain_not_verified",
+        Ok(Outcome::Changed(_)) => "domain_changed",
+        Ok(Outcome::NoDomain) => "domain_none",
+        Err(e) => {
+            let (status, message) = form_error(e)?;
+            let agency = agency_of(&state, &session).await?;
+            let mut typed = SettingsForm::of(&agency);
+            typed.error = Some(message);
+            return Ok(render_settings(
+                &state, &agency, &session, None, typed, status,
+            ));
+        }
+    };
+    Ok(see_other(&format!(
+        "/settings?notice={notice}#custom-domain"
+    )))
 }

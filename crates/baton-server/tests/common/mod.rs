@@ -2,6 +2,8 @@
 //! checks, direct row counts and raw SQL for tampering tests.
 #![allow(dead_code)]
 
+pub mod dns;
+
 use baton_server::testing::TestApp;
 use baton_store::Backend;
 use reqwest::header::HeaderMap;

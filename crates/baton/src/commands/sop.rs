@@ -522,6 +522,7 @@ mod tests {
             logo_url: None,
             white_label: false,
             custom_domain: None,
+            domain: Default::default(),
             created_at: 0,
             updated_at: 0,
         }
