@@ -182,3 +182,28 @@ pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
                 .starts_with("multipart/form-data")
         })
 }
+
+/// `deserialize_with` of an optional integer field: a JSON number that is a
+/// whole number is taken however it is written (`30`, `30.0`, `3e1`), as
+/// JSON Schema's `integer` says; a fraction or a value out of range is
+/// refused with a clear message (422).
+pub fn whole<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let v = match n.as_i64() {
+        Some(v) => v,
+        None => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => f as i64,
+            _ => return Err(D::Error::custom(format!("{n} is not a whole number"))),
+        },
+    };
+    T::try_from(v)
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("{v} is out of range")))
+}

@@ -702,6 +702,82 @@ async fn openapi_tells_the_truth() {
         download["416"].is_object(),
         "an unsatisfiable range is documented"
     );
+    // Request bodies state the rules the server checks.
+    let schemas = &doc["components"]["schemas"];
+    let brief = &schemas["HandoffBrief"];
+    assert!(
+        brief["required"].as_array().is_none_or(|r| r.is_empty()),
+        "every field of a handoff brief may be left out: {}",
+        brief["required"]
+    );
+    assert_eq!(
+        brief["additionalProperties"], false,
+        "unknown fields are refused"
+    );
+    let event_types = schemas["PostEvent"]["properties"]["type"]["enum"].clone();
+    assert!(
+        event_types
+            .as_array()
+            .unwrap()
+            .contains(&json!("contract_signed")),
+        "{event_types}"
+    );
+    let link = &schemas["CreateLink"]["properties"]["expires_in_days"];
+    assert_eq!(
+        (link["minimum"].clone(), link["maximum"].clone()),
+        (json!(1), json!(365))
+    );
+    let approval = &schemas["ApprovalLinkIn"]["properties"]["expires_in_days"];
+    assert_eq!(approval["maximum"], 90);
+    assert_eq!(
+        schemas["OnboardingSettingsPatch"]["properties"]["link_expiry_days"]["minimum"],
+        1
+    );
+    let sla = &schemas["SopIn"]["properties"]["sla"]["oneOf"];
+    assert_eq!(
+        sla.as_array().map(Vec::len),
+        Some(2),
+        "one SLA shape per unit: {sla}"
+    );
+    assert_eq!(schemas["ContentIn"]["properties"]["title"]["minLength"], 1);
+    assert!(schemas["ScheduleIn"]["properties"]["publish_at"]["format"] == "date-time");
+    app.shutdown().await;
+}
+
+/// An integer field takes a whole number however JSON writes it (`14.0`),
+/// as JSON Schema's `integer` (and so the OpenAPI document) says; a
+/// fraction is still a 422.
+#[tokio::test]
+async fn whole_numbers_written_as_decimals_are_integers() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let r = api
+        .patch(
+            "/api/v1/agency/onboarding",
+            t,
+            json!({"link_expiry_days": 45.0, "reminder_max": 3e0}),
+        )
+        .await;
+    r.expect(200, "45.0 days");
+    assert_eq!(r.body["link_expiry_days"], 45);
+    assert_eq!(r.body["reminder_max"], 3);
+    let r = api
+        .patch(
+            "/api/v1/agency/onboarding",
+            t,
+            json!({"link_expiry_days": 45.5}),
+        )
+        .await;
+    r.problem(422, "a fraction of a day");
+    assert!(r.text.contains("not a whole number"), "{}", r.text);
+    api.patch(
+        "/api/v1/agency/onboarding",
+        t,
+        json!({"reminder_max": -1.0}),
+    )
+    .await
+    .problem(422, "out of range for a count");
     app.shutdown().await;
 }
 

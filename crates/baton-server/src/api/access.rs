@@ -224,9 +224,11 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct VerifyIn {
     /// What was checked ("logged in as the agency, page listed with full control").
+    #[schema(schema_with = super::openapi::required_note)]
     pub note: String,
     /// `member` (default) or `connector` (an automated check through the platform's API).
     #[serde(default)]
+    #[schema(schema_with = super::openapi::mover)]
     pub by: Option<String>,
 }
 
@@ -234,8 +236,10 @@ pub struct VerifyIn {
 #[serde(deny_unknown_fields)]
 pub struct FailIn {
     /// Why it does not work; the client sees it on their link.
+    #[schema(schema_with = super::openapi::required_note)]
     pub reason: String,
     #[serde(default)]
+    #[schema(schema_with = super::openapi::mover)]
     pub by: Option<String>,
 }
 
@@ -244,6 +248,7 @@ pub struct FailIn {
 pub struct GrantIn {
     /// `member` (default: the client told us another way) or `connector`.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::mover)]
     pub by: Option<String>,
 }
 
@@ -252,8 +257,10 @@ pub struct GrantIn {
 pub struct RevokeIn {
     /// What was done (e.g. "removed the agency from Business Settings → Partners").
     #[serde(default)]
+    #[schema(schema_with = super::openapi::note_or_empty)]
     pub note: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = super::openapi::mover)]
     pub by: Option<String>,
 }
 
@@ -261,6 +268,7 @@ pub struct RevokeIn {
 #[serde(deny_unknown_fields)]
 pub struct WaiveIn {
     /// Why this access is not revoked (e.g. "client removed the partner themselves").
+    #[schema(schema_with = super::openapi::required_note)]
     pub reason: String,
 }
 

@@ -28,14 +28,20 @@ pub async fn get(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgency {
+    #[schema(schema_with = super::openapi::name_text_or_null)]
     pub name: Option<String>,
-    /// IANA time zone, e.g. `Europe/Berlin`.
+    /// IANA time zone, e.g. `Europe/Berlin`; a name the time zone database
+    /// does not know is a 422.
+    #[schema(schema_with = super::openapi::timezone_or_null)]
     pub timezone: Option<String>,
     /// `#rrggbb`
+    #[schema(schema_with = super::openapi::color_or_null)]
     pub brand_color: Option<String>,
     /// `#rrggbb`
+    #[schema(schema_with = super::openapi::color_or_null)]
     pub accent_color: Option<String>,
     /// http(s) URL; empty string removes the logo.
+    #[schema(schema_with = super::openapi::optional_url)]
     pub logo_url: Option<String>,
     /// Hide Baton's name on client-facing pages.
     pub white_label: Option<bool>,
@@ -44,6 +50,8 @@ pub struct UpdateAgency {
     /// `custom_domain_txt_name` and `custom_domain_txt_value` of the
     /// answer, and `POST /api/v1/agency/custom-domain/verify`); the same
     /// domain again changes nothing.
+    /// This Baton's own host name (and names under it) is refused (422).
+    #[schema(schema_with = super::openapi::custom_domain)]
     pub custom_domain: Option<String>,
 }
 

@@ -46,13 +46,22 @@ pub struct CalendarOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarIn {
+    /// IANA time zone, e.g. `Europe/Berlin`; a name the time zone database
+    /// does not know is a 422.
+    #[schema(schema_with = super::openapi::timezone_name)]
     pub timezone: String,
-    #[schema(value_type = Object)]
+    /// Working windows per weekday, local time: `{"mon": [["09:00","12:00"],["13:00","17:00"]], …}`.
+    /// A window must end after it starts, a day's windows must not overlap
+    /// and some day must have one (422 otherwise).
+    #[schema(schema_with = super::openapi::calendar_hours)]
     pub hours: BTreeMap<String, Vec<[String; 2]>>,
+    /// Local dates off, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::holidays)]
     pub holidays: Vec<String>,
-    /// Default 480 (8 h).
-    #[serde(default)]
+    /// 60–1440 business minutes; default 480 (8 h).
+    #[schema(schema_with = super::openapi::day_minutes)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub day_minutes: Option<u32>,
 }
 

@@ -23,10 +23,13 @@ pub struct CreateClient {
     /// 1–200 characters.
     #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
+    /// An http(s) URL; empty or left out for none.
+    #[schema(schema_with = super::openapi::optional_url)]
     pub website: Option<String>,
     #[schema(schema_with = super::openapi::optional_note_text)]
     pub notes: Option<String>,
-    /// Member id of the traffic-control owner.
+    /// Member id of the traffic-control owner: a member of this agency (422
+    /// otherwise).
     pub traffic_control: Option<String>,
 }
 
@@ -114,7 +117,8 @@ pub async fn get(
 pub struct UpdateClient {
     #[schema(schema_with = super::openapi::name_text_or_null)]
     pub name: Option<String>,
-    /// Empty string clears it.
+    /// An http(s) URL; empty string clears it.
+    #[schema(schema_with = super::openapi::optional_url)]
     pub website: Option<String>,
     /// Empty string clears them.
     #[schema(schema_with = super::openapi::optional_note_text)]
@@ -122,7 +126,8 @@ pub struct UpdateClient {
 }
 
 #[utoipa::path(patch, operation_id = "updateClient", path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
-    request_body = UpdateClient, responses((status = 200, body = ClientOut), (status = 404), (status = 422)),
+    request_body = UpdateClient, responses((status = 200, body = ClientOut), (status = 404),
+        (status = 409, description = "the client is archived"), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -152,21 +157,25 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct TeamSeatIn {
     /// A role key such as `project_manager`.
+    #[schema(schema_with = super::openapi::role)]
     pub role: String,
+    /// A member of this agency (422 otherwise).
     pub member_id: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetTeam {
-    /// Role → member; one member per role.
+    /// Role → member; one member per role (a role listed twice is a 422).
     pub members: Vec<TeamSeatIn>,
-    /// The one member who owns traffic control (usually the PM).
+    /// The one member who owns traffic control (usually the PM); a member of
+    /// this agency (422 otherwise).
     pub traffic_control: String,
 }
 
 #[utoipa::path(put, operation_id = "setClientTeam", path = "/api/v1/clients/{id}/team", tag = "clients", params(("id" = String, Path)),
-    request_body = SetTeam, responses((status = 200, body = Vec<TeamSeatOut>), (status = 404), (status = 422)),
+    request_body = SetTeam, responses((status = 200, body = Vec<TeamSeatOut>), (status = 404),
+        (status = 409, description = "the client is archived"), (status = 422)),
     security(("bearer" = [])))]
 pub async fn set_team(
     State(state): State<AppState>,
@@ -202,11 +211,16 @@ pub struct PostEvent {
     /// the stage that move left; the requests it withdrew and the runs it
     /// cancelled come back).
     #[serde(rename = "type")]
+    #[schema(schema_with = super::openapi::client_event_type)]
     pub event_type: String,
-    /// RFC 3339; back-dates the event (imports). Defaults to now. Not for
-    /// `reopened` (a correction is recorded when it is made).
+    /// RFC 3339 (offset within ±18:00); back-dates the event (imports):
+    /// after 2000-01-01 and not in the future (422). Defaults to now. Not for `reopened` (a correction is recorded when it
+    /// is made; 422).
+    #[schema(schema_with = super::openapi::time_or_null)]
     pub occurred_at: Option<String>,
-    /// Required for `note`, and for `reopened` (why the move is corrected).
+    /// Required for `note`, and for `reopened` (why the move is corrected);
+    /// 422 without it.
+    #[schema(schema_with = super::openapi::note_or_empty)]
     pub note: Option<String>,
 }
 

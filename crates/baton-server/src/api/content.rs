@@ -185,15 +185,21 @@ fn qa_out(i: &Item) -> QaOut {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BriefDto {
+    /// Each field at most 5,000 characters, several lines; may be empty.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::brief_text)]
     pub audience: String,
     #[serde(default)]
+    #[schema(schema_with = super::openapi::brief_text)]
     pub angle: String,
     #[serde(default)]
+    #[schema(schema_with = super::openapi::brief_text)]
     pub offer: String,
     #[serde(default)]
+    #[schema(schema_with = super::openapi::brief_text)]
     pub constraints: String,
     #[serde(default)]
+    #[schema(schema_with = super::openapi::brief_text)]
     pub examples: String,
 }
 
@@ -354,17 +360,26 @@ async fn full(state: &AppState, agency_id: &str, id: &str) -> ApiResult<ContentO
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContentIn {
+    /// 1–200 characters.
+    #[schema(schema_with = super::openapi::name_text)]
     pub title: String,
-    /// `instagram`, `tiktok`, `linkedin`, … (its QA checklist follows).
+    /// `instagram`, `tiktok`, `linkedin`, … (its QA checklist follows):
+    /// 1–40 letters, digits or `_`.
+    #[schema(schema_with = super::openapi::channel_key)]
     pub channel: String,
+    /// At most 60 characters, one line.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::format_text)]
     pub format: Option<String>,
+    /// At most 120 characters, one line.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::campaign_text)]
     pub campaign: Option<String>,
     #[serde(default)]
     pub brief: Option<BriefDto>,
     /// The caption (copy), up to 5,000 characters; may come later.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::caption_text)]
     pub caption: Option<String>,
 }
 
@@ -487,8 +502,14 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContentPatch {
+    /// 1–200 characters.
+    #[schema(schema_with = super::openapi::name_text_or_null)]
     pub title: Option<String>,
+    /// At most 60 characters, one line.
+    #[schema(schema_with = super::openapi::format_text)]
     pub format: Option<String>,
+    /// At most 120 characters, one line.
+    #[schema(schema_with = super::openapi::campaign_text)]
     pub campaign: Option<String>,
     /// Replaces the whole brief.
     pub brief: Option<BriefDto>,
@@ -496,6 +517,7 @@ pub struct ContentPatch {
     /// (409) during an open round; on an approved or scheduled item a new
     /// caption reopens approval: the item goes back to `in_production`
     /// (off the schedule, its QA to do again) and needs a new round.
+    #[schema(schema_with = super::openapi::caption_text)]
     pub caption: Option<String>,
 }
 
@@ -538,14 +560,19 @@ pub async fn update(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantsIn {
-    /// Members who comment (`mem_…`).
+    /// Members who comment (`mem_…`), at most 50; each a member of this
+    /// agency (422 otherwise).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub reviewers: Vec<String>,
-    /// Members who decide (`mem_…`).
+    /// Members who decide (`mem_…`), at most 50; each a member of this
+    /// agency (422 otherwise).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub approvers: Vec<String>,
     /// `all` (default) or `any`.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::approval_mode)]
     pub approval_mode: Option<String>,
 }
 
@@ -601,13 +628,16 @@ pub async fn participants(
 #[serde(deny_unknown_fields)]
 pub struct VersionIn {
     /// The draft's link (https://…).
+    #[schema(schema_with = super::openapi::required_url)]
     pub url: String,
     /// What changed in this version.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::note_or_empty)]
     pub note: Option<String>,
     /// The caption (copy) that goes with it; the item's current caption
     /// when left out. A caption given here becomes the item's caption.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::caption_text)]
     pub caption: Option<String>,
 }
 
@@ -620,8 +650,10 @@ pub struct VersionUpload {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
     /// What changed in this version.
+    #[schema(schema_with = super::openapi::note_or_empty)]
     pub note: Option<String>,
     /// The caption that goes with it (default: the item's current caption).
+    #[schema(schema_with = super::openapi::caption_text)]
     pub caption: Option<String>,
 }
 
@@ -805,6 +837,8 @@ pub async fn publish(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentIn {
+    /// 1–10,000 characters.
+    #[schema(schema_with = super::openapi::required_note)]
     pub body: String,
     /// Show it to the client on their approval link (default: internal,
     /// the team's only).
@@ -846,12 +880,15 @@ pub async fn comment(
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
     /// `approve` or `request_changes`.
+    #[schema(schema_with = super::openapi::decision)]
     pub decision: String,
-    /// Required with `request_changes`.
+    /// Required with `request_changes` (422 without it).
     #[serde(default)]
+    #[schema(schema_with = super::openapi::note_or_empty)]
     pub comment: Option<String>,
     /// For `request_changes`: `major` or `minor` (default) revision.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::revision)]
     pub revision: Option<String>,
 }
 
@@ -910,7 +947,9 @@ pub async fn get_qa(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QaIn {
-    /// `{"links_checked": true}` ticks an item, `false` unticks it.
+    /// `{"links_checked": true}` ticks an item, `false` unticks it. At
+    /// least one; each a key of the item's QA checklist (422 otherwise).
+    #[schema(schema_with = super::openapi::item_toggles)]
     pub items: BTreeMap<String, bool>,
 }
 
@@ -939,10 +978,13 @@ pub async fn put_qa(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleIn {
-    /// When it goes live (RFC 3339).
+    /// When it goes live (RFC 3339, offset within ±18:00): not in the past
+    /// and within five years (422 otherwise).
+    #[schema(schema_with = super::openapi::time)]
     pub publish_at: String,
     /// Schedule without finished QA: the reason is recorded as an incident risk.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::note_or_empty)]
     pub waive_qa_reason: Option<String>,
 }
 
@@ -982,7 +1024,8 @@ pub async fn schedule(
 #[serde(deny_unknown_fields)]
 pub struct ApprovalLinkIn {
     /// 1–90 days (default 14).
-    #[serde(default)]
+    #[schema(schema_with = super::openapi::approval_link_days)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub expires_in_days: Option<i64>,
 }
 

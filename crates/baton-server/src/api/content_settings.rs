@@ -33,8 +33,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct QaItemDto {
     /// `[a-z][a-z0-9_]{1,39}`, unique in the checklist.
+    #[schema(schema_with = super::openapi::item_key)]
     pub key: String,
     /// 1–200 characters, one line.
+    #[schema(schema_with = super::openapi::line_200)]
     pub label: String,
 }
 
@@ -88,12 +90,14 @@ impl From<ContentSettings> for ContentSettingsOut {
 #[serde(deny_unknown_fields)]
 pub struct ContentSettingsIn {
     /// The version naming pattern; must contain `{n}`.
+    #[schema(schema_with = super::openapi::naming)]
     pub naming: String,
     /// QA checklists per channel (`instagram`, `tiktok`, … or the agency's
     /// own channel keys); a channel left out uses Baton's default. Replaces
-    /// every configured checklist.
+    /// every configured checklist. Item keys are unique in a checklist and a
+    /// channel is listed once, ignoring case (422 otherwise).
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::openapi::qa_checklists)]
     pub qa: BTreeMap<String, Vec<QaItemDto>>,
 }
 
@@ -192,10 +196,15 @@ pub struct ClientContentSettingsOut {
 pub struct ClientContentSettingsIn {
     /// `all` (default) or `any`.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::approval_mode)]
     pub approval_mode: Option<String>,
+    /// At most 50 members of this agency (422 otherwise).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub reviewers: Vec<String>,
+    /// At most 50 members of this agency (422 otherwise).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub approvers: Vec<String>,
 }
 

@@ -22,57 +22,94 @@ use crate::state::AppState;
 /// The brief as sent and returned. Every field may be left out (empty);
 /// unknown fields are refused (422). Lines are trimmed and blank ones
 /// dropped; a line is at most 500 characters and a list at most 50 lines.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = HandoffBrief)]
+#[serde(default, deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct HandoffBriefDoc {
     scope: HandoffScopeDoc,
     /// Goals and success measures, one per line.
+    #[schema(schema_with = lines)]
     goals: Vec<String>,
     /// Brand, legal and budget constraints, one per line.
+    #[schema(schema_with = lines)]
     constraints: Vec<String>,
     /// The plan for the first 30 days, one step per line.
+    #[schema(schema_with = lines)]
     first_30_days: Vec<String>,
     /// At most 30.
+    #[schema(max_items = 30)]
     stakeholders: Vec<StakeholderDoc>,
     /// Every non-standard promise sales made, one per line.
+    #[schema(schema_with = lines)]
     promises: Vec<String>,
     /// `true` says explicitly that no non-standard promise was made; refused
     /// (422 on `promises`) while promises are listed.
     no_promises: bool,
 }
 
+/// A list of at most 50 lines of at most 500 characters.
+fn lines() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(super::openapi::handoff_line())
+        .max_items(Some(50))
+        .build()
+}
+
+/// A list of at most 50 channels of at most 200 characters.
+fn channels() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(super::openapi::handoff_short_line())
+        .max_items(Some(50))
+        .build()
+}
+
 /// What was sold.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = HandoffScope)]
+#[serde(default, deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct HandoffScopeDoc {
-    /// `["instagram", "tiktok"]`; at most 120 characters each.
+    /// `["instagram", "tiktok"]`; at most 200 characters each.
+    #[schema(schema_with = channels)]
     channels: Vec<String>,
+    /// At most 50.
+    #[schema(max_items = 50)]
     deliverables: Vec<DeliverableDoc>,
     /// Free text, at most 2,000 characters.
+    #[schema(schema_with = super::openapi::scope_notes)]
     notes: String,
 }
 
 /// "12 Feed posts" a month.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = HandoffDeliverable)]
+#[serde(default, deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct DeliverableDoc {
+    /// At most 500 characters, one line. A deliverable with an empty item
+    /// and `per_month` 0 is dropped; an empty item with a count is a 422.
+    #[schema(schema_with = super::openapi::handoff_line)]
     item: String,
-    /// 1 to 1,000.
+    /// 1 to 1,000 (0 only with an empty item).
+    #[schema(minimum = 0, maximum = 1000)]
     per_month: i64,
 }
 
 /// A person on the client's side.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = HandoffStakeholder)]
+#[serde(default, deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct StakeholderDoc {
-    /// 1–120 characters.
+    /// At most 200 characters, one line. A stakeholder with an empty name,
+    /// role and email is dropped; one with a role or email needs a name (422).
+    #[schema(schema_with = super::openapi::handoff_short_line)]
     name: String,
     /// Their title, e.g. `CMO` (may be empty).
+    #[schema(schema_with = super::openapi::handoff_short_line)]
     role: String,
+    #[schema(schema_with = super::openapi::optional_email)]
     email: Option<String>,
     /// Approves content and deliverables for the client.
     approves: bool,

@@ -148,7 +148,9 @@ pub struct PlatformIn {
 }
 
 #[utoipa::path(put, operation_id = "putPlatform", path = "/api/v1/platforms/{key}", tag = "onboarding",
-    params(("key" = String, Path)), request_body = PlatformIn,
+    params(("key" = String, Path, pattern = r"^[a-z][a-z0-9_]{1,39}$",
+        description = "2–40 of `[a-z0-9_]`, a letter first; not the key of a platform shipped with Baton (422)")),
+    request_body = PlatformIn,
     responses((status = 200, body = PlatformOut), (status = 422)), security(("bearer" = [])))]
 pub async fn put_platform(
     State(state): State<AppState>,
@@ -246,13 +248,24 @@ pub async fn get_settings(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OnboardingSettingsPatch {
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = super::openapi::platform_values)]
     pub platform_values: Option<std::collections::BTreeMap<String, String>>,
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(schema_with = super::openapi::questions)]
     pub questions: Option<Vec<baton_core::onboarding::Question>>,
+    /// Days between reminders, 0 (off) to 60.
+    #[schema(schema_with = super::openapi::reminder_every_days)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub reminder_every_days: Option<u32>,
+    /// 0 to 20.
+    #[schema(schema_with = super::openapi::reminder_max)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub reminder_max: Option<u32>,
+    /// 1 to 365.
+    #[schema(schema_with = super::openapi::link_days)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub link_expiry_days: Option<u32>,
+    /// At most 2,000 characters.
+    #[schema(schema_with = super::openapi::welcome_text)]
     pub welcome: Option<String>,
 }
 
@@ -292,13 +305,16 @@ pub async fn update_settings(
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct RequestIn {
-    /// A platform key from `GET /api/v1/platforms`.
+    /// A platform key from `GET /api/v1/platforms` (an unknown one is a 422).
     pub platform: String,
-    /// One of the platform's permission keys; its default when left out.
+    /// One of the platform's permission keys (another is a 422); its default
+    /// when left out.
     #[serde(default)]
     pub permission: Option<String>,
-    /// Which page, account or property (the platform's `asset_label`).
+    /// Which page, account or property (the platform's `asset_label`), at
+    /// most 200 characters. The same platform and asset twice is a 422.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::name_or_empty)]
     pub asset: Option<String>,
     /// Required requests hold the time-to-verified-access KPI (default true).
     #[serde(default)]
@@ -381,6 +397,8 @@ pub struct TemplateList {
 pub struct TemplateIn {
     #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
+    /// 1–50 requests.
+    #[schema(min_items = 1, max_items = 50)]
     pub requests: Vec<RequestIn>,
 }
 
@@ -567,18 +585,22 @@ async fn setup_warnings(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLink {
-    /// The requests to make; or leave out and name a `template`.
+    /// The requests to make (1–50); or leave out and name a `template`
+    /// (one of the two, not both: 422).
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 50)]
     pub requests: Option<Vec<RequestIn>>,
-    /// `tpl_…`: use an access template's requests.
+    /// `tpl_…`: use an access template's requests (an unknown one is a 422).
     #[serde(default)]
     pub template: Option<String>,
     /// 1–365; the agency's setting (30 by default) when left out.
-    #[serde(default)]
+    #[schema(schema_with = super::openapi::link_days)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub expires_in_days: Option<i64>,
     /// The client's contact: scheduled reminders go here by email when the
     /// server has SMTP configured.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::optional_email)]
     pub contact_email: Option<String>,
 }
 
@@ -712,7 +734,9 @@ pub async fn revoke_link(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegenerateLink {
-    #[serde(default)]
+    /// 1–365; the agency's setting (30 by default) when left out.
+    #[schema(schema_with = super::openapi::link_days)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub expires_in_days: Option<i64>,
 }
 

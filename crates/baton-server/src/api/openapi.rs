@@ -336,3 +336,528 @@ pub fn roles_or_null() -> utoipa::openapi::schema::Array {
         .items(role())
         .build()
 }
+
+// Text the server trims before it judges it (`str::trim`), so white space
+// around the value is allowed and not counted against the rule.
+
+/// The white space `str::trim` removes (Unicode `White_Space`), spelled
+/// out: a regex `\s` means other sets in other engines.
+const TRIMMED: &str =
+    "[\\t\\n\\x0B\\x0C\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
+
+/// A character that is neither a control character nor white space.
+const SOLID: &str =
+    "[^\\x00-\\x20\\x7F-\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
+
+/// What may stand between the first and last solid character of a text.
+#[derive(Clone, Copy)]
+enum Lines {
+    /// One line: no control character at all.
+    One,
+    /// `validate::note`: newlines, carriage returns and tabs too.
+    Note,
+    /// A caption or brief field: newlines and tabs, and `\r` only in `\r\n`.
+    Caption,
+}
+
+fn inner(lines: Lines) -> String {
+    match lines {
+        Lines::One => "[^\\x00-\\x1F\\x7F-\\x9F]".into(),
+        Lines::Note => "[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]".into(),
+        Lines::Caption => "(?:[^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]|\\r\\n)".into(),
+    }
+}
+
+/// A trimmed text of at most `max` characters: `required`, something other
+/// than white space is left after trimming. `nullable` also allows `null`.
+/// The length is in the pattern, around the trimmed part, because the
+/// server counts after trimming: white space around the text is free.
+fn trimmed(max: usize, lines: Lines, required: bool, nullable: bool) -> Object {
+    let n = inner(lines);
+    let core = format!("{SOLID}(?:{n}{{0,{}}}{SOLID})?", max.saturating_sub(2));
+    let body = if required {
+        core
+    } else {
+        format!("(?:{core})?")
+    };
+    let ty = if nullable {
+        utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .min_length(required.then_some(1))
+        .pattern(Some(format!("^{TRIMMED}*{body}{TRIMMED}*$")))
+        .build()
+}
+
+macro_rules! trimmed_texts {
+    ($($(#[$doc:meta])* $name:ident => ($max:expr, $lines:ident, $required:expr, $nullable:expr)),* $(,)?) => {
+        $($(#[$doc])* pub fn $name() -> Object {
+            trimmed($max, Lines::$lines, $required, $nullable)
+        })*
+    };
+}
+
+trimmed_texts!(
+    /// `validate::note` where the value must be given (a reason, a comment).
+    required_note => (baton_core::validate::NOTE_MAX, Note, true, false),
+    /// A note that may be left out, empty or `null`.
+    note_or_empty => (baton_core::validate::NOTE_MAX, Note, false, true),
+    /// A caption (copy): up to 5,000 characters, several lines, may be empty.
+    caption_text => (baton_core::content::CAPTION_MAX, Caption, false, true),
+    /// A brief field: up to 5,000 characters, several lines, may be empty.
+    brief_text => (5_000, Caption, false, false),
+    /// A content item's format: one line of at most 60 characters.
+    format_text => (60, One, false, true),
+    /// A content item's campaign: one line of at most 120 characters.
+    campaign_text => (120, One, false, true),
+    /// A handoff line (goal, constraint, step, promise): at most 500 characters.
+    handoff_line => (500, One, false, false),
+    /// A handoff channel or a stakeholder's role: at most 200 characters.
+    handoff_short_line => (baton_core::validate::NAME_MAX, One, false, false),
+    /// A required one-line name of at most 200 characters (SOP names, labels).
+    line_200 => (200, One, true, false),
+    /// A handoff's scope notes: at most 2,000 characters, several lines.
+    scope_notes => (2_000, Note, false, false),
+);
+
+/// Any text of at most `max` characters counted after trimming.
+fn any_text(max: usize, is_nullable: bool) -> Object {
+    let ws =
+        "\\t\\n\\x0B\\x0C\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+    let ty = if is_nullable {
+        nullable(Type::String)
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .pattern(Some(format!(
+            "^{TRIMMED}*(?:[^{ws}](?:[\\s\\S]{{0,{}}}[^{ws}])?)?{TRIMMED}*$",
+            max - 2
+        )))
+        .build()
+}
+
+/// The welcome text of the onboarding page: at most 2,000 characters
+/// (counted after trimming), or `null` for "unchanged".
+pub fn welcome_text() -> Object {
+    any_text(2_000, true)
+}
+
+/// The onboarding settings' `platform_values`: setting keys (lowercase
+/// letters, digits, `_`, a letter first, at most 40) to values of at most
+/// 300 characters; an empty value removes the setting. `null`: unchanged.
+pub fn platform_values() -> Object {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::Object))
+        .property_names(Some(matching(
+            format!("^{TRIMMED}*[a-z][a-z0-9_]{{0,39}}{TRIMMED}*$"),
+            None,
+            false,
+        )))
+        .additional_properties(Some(utoipa::openapi::Schema::Object(any_text(300, false))))
+        .build()
+}
+
+/// The intake questionnaire: at most 30 questions, each with a label
+/// (1–200 characters), an optional key (derived from the label when
+/// empty; unique: 422), help of at most 500 characters, `long` and
+/// `required`. `null`: unchanged.
+pub fn questions() -> utoipa::openapi::schema::Array {
+    let question = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "key",
+            matching(
+                format!("^{TRIMMED}*(?:[a-z][a-z0-9_]{{0,39}})?{TRIMMED}*$"),
+                None,
+                false,
+            ),
+        )
+        .property("label", name_text())
+        .property("help", any_text(500, false))
+        .property("long", ObjectBuilder::new().schema_type(Type::Boolean))
+        .property("required", ObjectBuilder::new().schema_type(Type::Boolean))
+        .required("label");
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .schema_type(nullable(Type::Array))
+        .items(question)
+        .max_items(Some(baton_core::onboarding::MAX_QUESTIONS))
+        .build()
+}
+
+/// A name (`validate::name`) that may also be left empty or `null`.
+pub fn name_or_empty() -> Object {
+    let any = char_class(false, false);
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .max_length(Some(baton_core::validate::NAME_MAX))
+        .pattern(Some(format!(
+            "^{TRIMMED}*(?:{any}*{}{any}*)?{TRIMMED}*$",
+            char_class(true, false)
+        )))
+        .build()
+}
+
+fn nullable(ty: Type) -> utoipa::openapi::schema::SchemaType {
+    utoipa::openapi::schema::SchemaType::from_iter([ty, Type::Null])
+}
+
+/// A string matching `pattern`, or `null` when `nullable`.
+fn matching(pattern: String, max: Option<usize>, is_nullable: bool) -> Object {
+    let ty = if is_nullable {
+        nullable(Type::String)
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .max_length(max)
+        .pattern(Some(pattern))
+        .build()
+}
+
+/// `validate::optional_url`: an http(s) URL of printable ASCII without
+/// spaces, quotes or angle brackets, at most 2,000 characters; empty for none.
+fn url_pattern() -> String {
+    let c = "[!#-;=?-~]";
+    format!("^(?:https://{c}+|http://{c}{{2,}})?$")
+}
+
+/// [`url_pattern`], or `null` for "unchanged".
+pub fn optional_url() -> Object {
+    matching(url_pattern(), Some(2_000), true)
+}
+
+/// A colour `#rrggbb`, or `null` for "unchanged".
+pub fn color_or_null() -> Object {
+    matching(
+        format!("^{TRIMMED}*#[0-9A-Fa-f]{{6}}{TRIMMED}*$"),
+        None,
+        true,
+    )
+}
+
+/// A host name (labels of letters, digits and inner dashes, at least two
+/// labels, the last one starting with a letter: an address is no domain),
+/// or empty to remove it, or `null` for "unchanged".
+pub fn custom_domain() -> Object {
+    let label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    let top = "[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    matching(format!("^(?:(?:{label}\\.)+{top})?$"), Some(253), true)
+}
+
+/// An IANA time zone name (`Europe/Berlin`, `UTC`): which names exist is the
+/// time zone database's, so the schema states the shape only.
+pub fn timezone_name() -> Object {
+    matching("^[A-Za-z0-9_+\\-/]{1,64}$".into(), None, false)
+}
+
+/// [`timezone_name`], or `null` for "unchanged".
+pub fn timezone_or_null() -> Object {
+    matching("^[A-Za-z0-9_+\\-/]{1,64}$".into(), None, true)
+}
+
+/// An RFC 3339 time whose offset is within ±18:00 (`parse_rfc3339`).
+fn rfc3339(is_nullable: bool) -> Object {
+    let ty = if is_nullable {
+        nullable(Type::String)
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .pattern(Some("(?:[Zz]|[+-](?:0[0-9]|1[0-7]):[0-5][0-9]|[+-]18:00)$"))
+        .build()
+}
+
+pub fn time() -> Object {
+    rfc3339(false)
+}
+
+pub fn time_or_null() -> Object {
+    rfc3339(true)
+}
+
+/// One of `values`, or `null` (or, with `empty`, the empty string) for the default.
+fn choice(values: &[&'static str], empty: bool) -> Object {
+    let mut all: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+    if empty {
+        all.push("".into());
+    }
+    all.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .enum_values(Some(all))
+        .build()
+}
+
+/// `by` of an access request move: `member` (default) or `connector`.
+pub fn mover() -> Object {
+    choice(&["member", "connector"], true)
+}
+
+/// `all` or `any` (approval mode), or empty / `null` for the default.
+pub fn approval_mode() -> Object {
+    choice(&["all", "any"], true)
+}
+
+/// `major` or `minor`, or empty / `null` (minor).
+pub fn revision() -> Object {
+    choice(&["major", "minor"], true)
+}
+
+/// `approve` or `request_changes`.
+pub fn decision() -> Object {
+    one_of(["approve", "request_changes"])
+}
+
+/// The event types a client's timeline takes.
+pub fn client_event_type() -> Object {
+    one_of(baton_core::lifecycle::ClientEventType::ALL.map(|t| t.key()))
+}
+
+/// The SLA units.
+pub fn sla_unit() -> Object {
+    one_of(["hours", "business_hours", "business_days"])
+}
+
+/// An integer in `min..=max`, or `null` for the default.
+fn int_range(min: i64, max: i64, is_nullable: bool) -> Object {
+    let ty = if is_nullable {
+        nullable(Type::Integer)
+    } else {
+        utoipa::openapi::schema::SchemaType::Type(Type::Integer)
+    };
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .minimum(Some(min))
+        .maximum(Some(max))
+        .build()
+}
+
+/// Days an onboarding link is valid: 1–365, or `null` for the agency's setting.
+pub fn link_days() -> Object {
+    int_range(1, i64::from(baton_core::onboarding::MAX_EXPIRY_DAYS), true)
+}
+
+/// Days a content approval link is valid: 1–90, or `null` for 14.
+pub fn approval_link_days() -> Object {
+    int_range(1, 90, true)
+}
+
+pub fn reminder_every_days() -> Object {
+    int_range(0, 60, true)
+}
+
+pub fn reminder_max() -> Object {
+    int_range(0, 20, true)
+}
+
+/// Minutes of a business day: 60–1440, or `null` for 480.
+pub fn day_minutes() -> Object {
+    int_range(60, 1440, true)
+}
+
+/// A key of lowercase letters, digits and `_` starting with a letter, of
+/// `min..=40` characters (SOP keys, checklist and QA item keys).
+fn key_pattern(min: usize) -> String {
+    format!("^[a-z][a-z0-9_]{{{},39}}$", min - 1)
+}
+
+/// An SOP, checklist or QA item key: 2–40 of `[a-z0-9_]`, a letter first.
+pub fn item_key() -> Object {
+    matching(key_pattern(2), None, false)
+}
+
+/// An SOP trigger: an event type such as `contract_signed` or
+/// `content.brief_approved` (1–100 of `[a-z0-9_.]`, a letter first).
+pub fn trigger() -> Object {
+    matching("^[a-z][a-z0-9_.]{0,99}$".into(), None, false)
+}
+
+/// A content channel key: 1–40 letters, digits or `_` (lower-cased).
+pub fn channel_key() -> Object {
+    matching(
+        format!("^{TRIMMED}*[A-Za-z0-9_]{{1,40}}{TRIMMED}*$"),
+        None,
+        false,
+    )
+}
+
+/// The version naming pattern: literal letters, digits, `_`, `.` and `-`
+/// and the placeholders, with `{n}`; at most 200 characters.
+pub fn naming() -> Object {
+    let part = format!(
+        "(?:[A-Za-z0-9_.\\-]|\\{{(?:{})\\}})",
+        baton_core::content::NAMING_PLACEHOLDERS.join("|")
+    );
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(3))
+        .max_length(Some(baton_core::validate::NAME_MAX))
+        .pattern(Some(format!(
+            "^{TRIMMED}*{part}*\\{{n\\}}{part}*{TRIMMED}*$"
+        )))
+        .build()
+}
+
+/// Working windows per weekday (`mon`..`sun`), each `["HH:MM", "HH:MM"]`
+/// local time (`24:00` ends a day). That a window ends after it starts,
+/// that a day's windows do not overlap and that some day has one are the
+/// server's checks (422).
+pub fn calendar_hours() -> Object {
+    use utoipa::openapi::schema::ArrayBuilder;
+    let time = matching(
+        format!("^{TRIMMED}*(?:[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9]|24:00){TRIMMED}*$"),
+        None,
+        false,
+    );
+    let window = ArrayBuilder::new()
+        .items(time)
+        .min_items(Some(2))
+        .max_items(Some(2));
+    let windows = ArrayBuilder::new().items(window);
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(one_of([
+            "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+        ])))
+        .additional_properties(Some(windows))
+        .min_properties(Some(1))
+        .build()
+}
+
+/// Local dates off, `YYYY-MM-DD`.
+pub fn holidays() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+        )
+        .build()
+}
+
+/// A required http(s) URL ([`url_pattern`] without the empty string).
+pub fn required_url() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(9))
+        .max_length(Some(2_000))
+        .pattern(Some(url_pattern()))
+        .build()
+}
+
+/// An email address (`validate::email`: one `@`, a dot in the domain, no
+/// spaces), or empty or `null` for none.
+pub fn optional_email() -> Object {
+    matching(
+        format!(
+            "^{TRIMMED}*(?:[^@\\s\\x00-\\x1F\\x7F-\\x9F]+@[^@\\s.\\x00-\\x1F\\x7F-\\x9F]+(?:\\.[^@\\s.\\x00-\\x1F\\x7F-\\x9F]+)+)?{TRIMMED}*$"
+        ),
+        Some(baton_core::validate::EMAIL_MAX),
+        true,
+    )
+}
+
+/// [`time`], empty, or `null`: "now".
+pub fn time_or_empty() -> utoipa::openapi::schema::Schema {
+    AnyOfBuilder::new()
+        .item(rfc3339(false))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+/// An SLA: the unit and, in it, `target` (at risk) and `limit` (breached),
+/// from a minute to a year (0.01 to 365 business days). That `target` does
+/// not exceed `limit` is the server's check (422).
+pub fn sla() -> utoipa::openapi::schema::Schema {
+    use baton_core::sop::{
+        MAX_SLA_BUSINESS_DAYS, MAX_SLA_HOURS, MIN_SLA_BUSINESS_DAYS, MIN_SLA_HOURS,
+    };
+    let one = |units: &[&'static str], min: f64, max: f64| {
+        let amount = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(min))
+                .maximum(Some(max))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("unit", one_of(units.iter().copied()))
+            .property("target", amount())
+            .property("limit", amount())
+            .required("unit")
+            .required("target")
+            .required("limit")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ))
+    };
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(one(
+            &["hours", "business_hours"],
+            MIN_SLA_HOURS,
+            MAX_SLA_HOURS,
+        ))
+        .item(one(
+            &["business_days"],
+            MIN_SLA_BUSINESS_DAYS,
+            MAX_SLA_BUSINESS_DAYS,
+        ))
+        .into()
+}
+
+/// A client id (`cli_…`).
+pub fn client_id() -> Object {
+    matching(
+        format!("^{}_[0-9A-HJKMNP-TV-Z]{{26}}$", baton_core::ids::CLIENT),
+        None,
+        false,
+    )
+}
+
+/// The QA checklists of a content settings document, per channel key
+/// (1–40 letters, digits or `_`): 1–30 items each.
+pub fn qa_checklists() -> Object {
+    use utoipa::openapi::schema::ArrayBuilder;
+    let item = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("key", item_key())
+        .property("label", line_200())
+        .required("key")
+        .required("label")
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(channel_key()))
+        .additional_properties(Some(
+            ArrayBuilder::new()
+                .items(item)
+                .min_items(Some(1))
+                .max_items(Some(30)),
+        ))
+        .build()
+}
+
+/// `{"key": true|false, …}` with at least one key.
+pub fn item_toggles() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(ObjectBuilder::new().schema_type(Type::Boolean)))
+        .min_properties(Some(1))
+        .build()
+}

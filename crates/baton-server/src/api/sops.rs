@@ -23,7 +23,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{id_cursor, period, ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
-/// An SLA: at risk at `target`, breached at `limit`, in `unit`.
+/// An SLA: at risk at `target`, breached at `limit`, in `unit`: from a
+/// minute to a year (8,760 hours or business hours; 0.01 to 365 business
+/// days), `target` not above `limit` (422 otherwise).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlaDto {
@@ -49,7 +51,11 @@ impl From<Sla> for SlaDto {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItemDto {
+    /// 2–40 of `[a-z0-9_]`, a letter first; unique in the checklist (422).
+    #[schema(schema_with = super::openapi::item_key)]
     pub key: String,
+    /// 1–200 characters, one line.
+    #[schema(schema_with = super::openapi::line_200)]
     pub label: String,
 }
 
@@ -212,13 +218,24 @@ pub async fn versions(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SopIn {
+    /// 1–200 characters, one line.
+    #[schema(schema_with = super::openapi::line_200)]
     pub name: String,
+    /// The event type that starts a run (`contract_signed`,
+    /// `content.brief_approved`), or `manual`.
+    #[schema(schema_with = super::openapi::trigger)]
     pub trigger: String,
+    #[schema(schema_with = super::openapi::role)]
     pub owner_role: String,
+    #[schema(schema_with = super::openapi::role)]
     pub escalation_role: String,
+    /// The definition of done: 1–30 items with unique keys.
+    #[schema(min_items = 1, max_items = 30)]
     pub checklist: Vec<ChecklistItemDto>,
+    #[schema(schema_with = super::openapi::sla)]
     pub sla: SlaDto,
-    /// Why it changes: the changelog line.
+    /// Why it changes: the changelog line (1–10,000 characters).
+    #[schema(schema_with = super::openapi::required_note)]
     pub reason: String,
 }
 
@@ -266,7 +283,8 @@ pub fn definition(key: &str, b: SopIn) -> ApiResult<(SopDefinition, String)> {
 }
 
 #[utoipa::path(put, operation_id = "putSop", path = "/api/v1/sops/{key}", tag = "sops",
-    params(("key" = String, Path)), request_body = SopIn,
+    params(("key" = String, Path, pattern = r"^[a-z][a-z0-9_]{1,39}$", description = "2–40 of `[a-z0-9_]`, a letter first")),
+    request_body = SopIn,
     responses((status = 200, body = SopOut), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
@@ -512,11 +530,15 @@ pub async fn get_run(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartIn {
-    /// The SOP key, e.g. `access_setup`.
+    /// The SOP key, e.g. `access_setup`: one of the library's (422 otherwise).
+    #[schema(schema_with = super::openapi::item_key)]
     pub sop: String,
-    /// The client (`cli_…`).
+    /// The client (`cli_…`); one of this agency's (404 otherwise).
+    #[schema(schema_with = super::openapi::client_id)]
     pub client: String,
-    /// When the SLA clock starts (RFC 3339); now when absent.
+    /// When the SLA clock starts (RFC 3339), not in the future (422); now
+    /// when absent or empty.
+    #[schema(schema_with = super::openapi::time_or_empty)]
     pub started_at: Option<String>,
 }
 
@@ -561,7 +583,10 @@ pub async fn start(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistIn {
-    /// `{"item_key": true}` ticks an item, `false` unticks it.
+    /// `{"item_key": true}` ticks an item, `false` unticks it. At least
+    /// one; each a key of the run's checklist that no fact ticks (422
+    /// otherwise).
+    #[schema(schema_with = super::openapi::item_toggles)]
     pub items: BTreeMap<String, bool>,
 }
 
@@ -610,7 +635,8 @@ pub async fn complete(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PauseIn {
-    /// What the run waits on (required).
+    /// What the run waits on (required, 1–10,000 characters).
+    #[schema(schema_with = super::openapi::required_note)]
     pub reason: String,
 }
 
@@ -660,7 +686,8 @@ pub async fn resume(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignIn {
-    /// The member who owns the run from now on (`mem_…`).
+    /// The member who owns the run from now on (`mem_…`): an active member
+    /// of this agency (422 otherwise).
     pub member: String,
 }
 
