@@ -260,14 +260,19 @@ fn char_class(visible: bool, allow_newlines: bool) -> String {
     }
 }
 
-fn text(max: usize, allow_newlines: bool, nullable: bool) -> Object {
-    let any = char_class(false, allow_newlines);
-    let visible = char_class(true, allow_newlines);
-    let ty = if nullable {
+/// `string`, or `["string", "null"]` for a field that may be null.
+fn string_type(nullable: bool) -> utoipa::openapi::schema::SchemaType {
+    if nullable {
         utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
     } else {
         utoipa::openapi::schema::SchemaType::Type(Type::String)
-    };
+    }
+}
+
+fn text(max: usize, allow_newlines: bool, nullable: bool) -> Object {
+    let any = char_class(false, allow_newlines);
+    let visible = char_class(true, allow_newlines);
+    let ty = string_type(nullable);
     ObjectBuilder::new()
         .schema_type(ty)
         .min_length(Some(1))
@@ -380,11 +385,7 @@ fn trimmed(max: usize, lines: Lines, required: bool, nullable: bool) -> Object {
     } else {
         format!("(?:{core})?")
     };
-    let ty = if nullable {
-        utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        utoipa::openapi::schema::SchemaType::Type(Type::String)
-    };
+    let ty = string_type(nullable);
     ObjectBuilder::new()
         .schema_type(ty)
         .min_length(required.then_some(1))
