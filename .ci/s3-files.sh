@@ -3,6 +3,8 @@
 # storage: starts a local moto S3 server (from PyPI, in a venv kept under
 # /var/tmp), creates the test bucket and runs the suites with
 # BATON_TEST_S3_ENDPOINT set, so every test app keeps its files in the bucket.
+# With BATON_TEST_POSTGRES_URL set too, it also runs the two-server test
+# (a draft uploaded through one `baton serve`, downloaded through another).
 # Run from the repository root: `bash .ci/s3-files.sh [extra cargo test args]`.
 set -euo pipefail
 
@@ -32,3 +34,9 @@ PY
 export BATON_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
 echo "+ BATON_TEST_S3_ENDPOINT=$BATON_TEST_S3_ENDPOINT cargo test -p baton-server --test content_files --test portal $*"
 cargo test -p baton-server --test content_files --test portal "$@"
+if [[ -n ${BATON_TEST_POSTGRES_URL:-} ]]; then
+    echo "+ BATON_TEST_POSTGRES_URL=$BATON_TEST_POSTGRES_URL cargo test -p baton --test cluster a_draft_uploaded_through_one_server"
+    cargo test -p baton --test cluster a_draft_uploaded_through_one_server -- --nocapture
+else
+    echo "not run: the two-server file test (set BATON_TEST_POSTGRES_URL as well)"
+fi

@@ -140,14 +140,20 @@ impl fmt::Display for Refusal {
 }
 
 /// Checks a draft by its (sanitized) name and first bytes; `head` holds at
-/// least [`SNIFF_BYTES`] bytes unless the file is shorter.
+/// least [`SNIFF_BYTES`] bytes unless the file is shorter. A name with an
+/// extension must name an accepted type that the bytes match; a name with
+/// none (a script's upload, `file`) is known by its first bytes alone.
 pub fn check(name: &str, head: &[u8]) -> Result<&'static Kind, Refusal> {
     if head.is_empty() {
         return Err(Refusal::Empty);
     }
-    let kind = uploads::extension(name)
-        .and_then(|e| uploads::kind_in(DRAFT_KINDS, &e))
-        .ok_or(Refusal::NotAccepted)?;
+    let Some(ext) = uploads::extension(name) else {
+        return DRAFT_KINDS
+            .iter()
+            .find(|k| k.matches(head))
+            .ok_or(Refusal::NotAccepted);
+    };
+    let kind = uploads::kind_in(DRAFT_KINDS, &ext).ok_or(Refusal::NotAccepted)?;
     if kind.matches(head) {
         Ok(kind)
     } else {
@@ -156,11 +162,15 @@ pub fn check(name: &str, head: &[u8]) -> Result<&'static Kind, Refusal> {
 }
 
 /// Checks the kind from the name alone, before any byte arrives, so a
-/// wrong type is refused without receiving 200 MB first.
-pub fn check_name(name: &str) -> Result<&'static Kind, Refusal> {
-    uploads::extension(name)
-        .and_then(|e| uploads::kind_in(DRAFT_KINDS, &e))
-        .ok_or(Refusal::NotAccepted)
+/// wrong type is refused without receiving 200 MB first. `None`: the name
+/// has no extension, and the first bytes will tell.
+pub fn check_name(name: &str) -> Result<Option<&'static Kind>, Refusal> {
+    match uploads::extension(name) {
+        None => Ok(None),
+        Some(ext) => uploads::kind_in(DRAFT_KINDS, &ext)
+            .map(Some)
+            .ok_or(Refusal::NotAccepted),
+    }
 }
 
 #[cfg(test)]
@@ -226,7 +236,16 @@ mod tests {
                 Err(Refusal::NotAccepted),
             ),
             ("page.html", &b"<html>"[..], Err(Refusal::NotAccepted)),
-            ("noextension", &png[..], Err(Refusal::NotAccepted)),
+            // No extension: the first bytes tell, among the draft types.
+            ("noextension", &png[..], Ok("image/png")),
+            ("file", &mp4[..], Ok("video/mp4")),
+            ("file", &b"%PDF-1.7\n"[..], Ok("application/pdf")),
+            ("file", &b"<html>"[..], Err(Refusal::NotAccepted)),
+            (
+                "file",
+                &b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"[..],
+                Err(Refusal::NotAccepted),
+            ),
             ("a.png", &b""[..], Err(Refusal::Empty)),
         ] {
             let got = check(name, head).map(|k| k.content_type);
@@ -236,9 +255,14 @@ mod tests {
 
     #[test]
     fn names_are_checked_before_bytes() {
-        assert_eq!(check_name("reel.MOV").unwrap().label, "QuickTime video");
+        assert_eq!(
+            check_name("reel.MOV").unwrap().unwrap().label,
+            "QuickTime video"
+        );
         assert_eq!(check_name("script.exe"), Err(Refusal::NotAccepted));
-        assert_eq!(check_name(".png"), Err(Refusal::NotAccepted));
+        // No extension (a dot file has none): the bytes will tell.
+        assert_eq!(check_name(".png"), Ok(None));
+        assert_eq!(check_name("file"), Ok(None));
     }
 
     #[test]

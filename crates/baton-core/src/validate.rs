@@ -154,22 +154,80 @@ pub fn color(field: &str, value: &str) -> Result<String, CoreError> {
     Ok(v)
 }
 
-/// An optional http(s) URL (a logo or a website); empty means none.
+/// An optional http(s) URL (a logo, a website, a draft's link); empty means
+/// none. The grammar is deliberately narrower than RFC 3986, so that every
+/// consumer (browsers, mail clients, the scripts of API users) reads it the
+/// same way: `http://` or `https://`, a host of ASCII letters, digits, dots
+/// and dashes (an international name in its `xn--` form), an optional port
+/// up to 65535, then an optional path, query or fragment of printable ASCII
+/// without spaces, quotes or angle brackets. No user name or password, no
+/// IP-literal in brackets. At most 2,000 characters. The OpenAPI pattern
+/// (`api::openapi::url_pattern`) states the same rule.
 pub fn optional_url(field: &str, value: &str) -> Result<Option<String>, CoreError> {
+    // Characters, counted before trimming, as the OpenAPI `maxLength` counts.
+    if value.chars().count() > 2_000 {
+        return Err(CoreError::invalid(
+            field,
+            "must be a URL of at most 2,000 characters",
+        ));
+    }
     let v = value.trim();
     if v.is_empty() {
         return Ok(None);
     }
-    let ok = (v.starts_with("https://") || v.starts_with("http://"))
-        && v.len() <= 2_000
-        && v.len() > "https://".len()
-        && !v
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
-    if !ok {
-        return Err(CoreError::invalid(field, "must be an http(s) URL"));
-    }
+    url_shape(v).map_err(|why| CoreError::invalid(field, why))?;
     Ok(Some(v.to_string()))
+}
+
+/// Why `v` is not a URL of [`optional_url`]'s grammar.
+fn url_shape(v: &str) -> Result<(), &'static str> {
+    const HTTP: &str = "must be an http(s) URL, such as https://example.com/logo.png";
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or(HTTP)?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if authority.contains('@') {
+        return Err("must not carry a user name or password");
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let host_ok = host
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !host_ok {
+        return Err(if host.is_ascii() {
+            "must name a host of letters, digits, dots and dashes (https://example.com/…)"
+        } else {
+            "must name its host in ASCII (an international name in its xn-- form)"
+        });
+    }
+    if let Some(p) = port {
+        let ok = !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| n <= 65_535);
+        if !ok {
+            return Err("must have a port from 0 to 65535 after the host");
+        }
+    }
+    // Printable ASCII from '!' to '~' without '"', '<' and '>'.
+    let tail_ok = tail
+        .bytes()
+        .all(|b| (b'!'..=b'~').contains(&b) && !matches!(b, b'"' | b'<' | b'>'));
+    if !tail_ok {
+        return Err(
+            "must not contain spaces, quotes, angle brackets or other characters outside printable ASCII (percent-encode them)",
+        );
+    }
+    Ok(())
 }
 
 /// A URL-safe slug from a name: lower-case ASCII letters, digits and dashes.
@@ -277,6 +335,32 @@ mod tests {
             .is_some());
         assert!(optional_url("u", "javascript:alert(1)").is_err());
         assert!(optional_url("u", "https://x.io/\"onload=").is_err());
+        let cases = [
+            ("https://example.com", true),
+            ("http://localhost:8080/a?b=c#d", true),
+            ("https://xn--caf-dma.example/menu[1].png", true),
+            ("https://a.b:65535", true),
+            ("https://a.b:65536", false),
+            ("https://a.b:", false),
+            ("http://[::1]/", false),
+            ("http://a[b/", false),
+            ("https://user:pw@example.com/", false),
+            ("https://café.example/", false),
+            ("https://", false),
+            ("https:///path", false),
+            ("https://-x/", false),
+            ("https://x/a b", false),
+            ("https://x/é", false),
+            ("ftp://x/", false),
+            ("\u{85}https://x/\u{85}", true),
+        ];
+        for (url, ok) in cases {
+            assert_eq!(optional_url("u", url).is_ok(), ok, "{url}");
+        }
+        // 2,000 characters at most, however many bytes they take.
+        let nel = "\u{85}".repeat(2_000);
+        assert_eq!(optional_url("u", &nel).unwrap(), None);
+        assert!(optional_url("u", &format!("{nel} ")).is_err());
     }
 
     #[test]

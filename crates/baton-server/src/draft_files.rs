@@ -44,6 +44,10 @@ pub enum DraftError {
     /// The web form's CSRF token did not come (first) or did not match.
     #[error("the form's CSRF token is missing or wrong")]
     Csrf,
+    /// An API upload named a field the form does not have (a typo such as
+    /// `notes` would otherwise lose what it carried without a word).
+    #[error("unknown field {0:?}; the upload takes file, note and caption")]
+    UnknownField(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("storing a draft file: {0}")]
@@ -124,7 +128,7 @@ async fn receive(
     item_id: &str,
     field: &mut Field<'_>,
 ) -> Result<Received, DraftError> {
-    let name = names::sanitize_name(field.file_name().unwrap_or(""));
+    let mut name = names::sanitize_name(field.file_name().unwrap_or(""));
     if let Err(r) = content_files::check_name(&name) {
         drain(field).await?;
         // A form sent without choosing a file has an empty name and body.
@@ -187,6 +191,10 @@ async fn receive(
         Some(k) => k,
         None => content_files::check(&name, &head).map_err(DraftError::Refused)?,
     };
+    // A name without an extension gets its type's, so the file opens.
+    if baton_core::uploads::extension(&name).is_none() {
+        name = format!("{}.{}", name.trim_end_matches('.'), kind.extensions[0]);
+    }
     Ok(Received {
         name,
         stored_name,
@@ -199,7 +207,9 @@ async fn receive(
 
 /// Reads the draft form of item `item_id`. With `csrf`, the web form's token
 /// must come before the file and match (`csrf` says whether a submitted token
-/// is right); without, it is an API call authenticated by its bearer token.
+/// is right), and other fields (the browser's buttons) are ignored; without,
+/// it is an API call authenticated by its bearer token, and a field other
+/// than `file`, `note` and `caption` is refused.
 pub async fn read_form(
     state: &AppState,
     agency_id: &str,
@@ -233,6 +243,10 @@ pub async fn read_form(
                     Err(DraftError::Refused(r)) => form.refused = Some(r),
                     Err(e) => return Err(e),
                 }
+            }
+            "file" => drain(&mut field).await?,
+            other if csrf.is_none() => {
+                return Err(DraftError::UnknownField(other.chars().take(100).collect()))
             }
             _ => drain(&mut field).await?,
         }

@@ -110,6 +110,7 @@ impl From<crate::draft_files::DraftError> for ApiError {
             DraftError::Refused(r) => ApiError::invalid("file", r.to_string()),
             DraftError::Unreadable => ApiError::BadRequest(e.to_string()),
             DraftError::Csrf => ApiError::Forbidden(e.to_string()),
+            DraftError::UnknownField(_) => ApiError::invalid("body", e.to_string()),
             DraftError::Store(s) => s.into(),
             DraftError::Io(io) => ApiError::Internal(format!("draft file: {io}")),
         }

@@ -9,8 +9,11 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 
-/// JSON body; syntax errors are 400, wrong shapes 422, a missing JSON content
-/// type 415 and an oversized body 413, all as problem+json.
+/// JSON body: a JSON object (every request body of the API is one). Syntax
+/// errors are 400, wrong shapes 422 (an array where the object belongs too:
+/// serde would otherwise read a struct's fields from it by position), a
+/// missing JSON content type 415 and an oversized body 413, all as
+/// problem+json.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -21,11 +24,35 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let (parts, body) = req.into_parts();
+        let bytes = body_bytes(&parts, body, state).await?;
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
+        let object = bytes.trim_ascii_start().starts_with(b"{");
+        match (axum::Json::<T>::from_request(req, state).await, object) {
+            (Ok(axum::Json(v)), true) => Ok(ApiJson(v)),
+            (Ok(_) | Err(JsonRejection::JsonDataError(_)), false) => {
+                Err(ApiError::invalid("body", "must be a JSON object"))
+            }
+            (Err(rejection), _) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// The whole body, under the app's body limit (413 over it).
+async fn body_bytes<S: Send + Sync>(
+    parts: &axum::http::request::Parts,
+    body: axum::body::Body,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+        .await
+        .map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest(e.body_text())
+            }
+        })
 }
 
 /// A JSON body that may be left out: no body, an empty one or `null` gives
@@ -42,16 +69,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         // Read through `Bytes` so the app's body limit applies (413).
-        let bytes =
-            axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
-                .await
-                .map_err(|e| {
-                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                        ApiError::PayloadTooLarge
-                    } else {
-                        ApiError::BadRequest(e.body_text())
-                    }
-                })?;
+        let bytes = body_bytes(&parts, body, state).await?;
         let blank = bytes.iter().all(u8::is_ascii_whitespace);
         if blank || bytes.trim_ascii() == b"null" {
             return Ok(OptionalJson(T::default()));

@@ -176,3 +176,63 @@ pub async fn create_agency(state: &AppState, name: &str, admin_email: &str) -> T
         token,
     }
 }
+
+/// Messages (the DATA part, one string each) a [`fake_smtp`] relay took.
+pub type Inbox = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A minimal SMTP relay on 127.0.0.1: enough of RFC 5321 for one client per
+/// connection. It keeps each message it takes, then waits `delay` before
+/// answering `250` (the window where a sender that dies has sent an email
+/// it has not yet marked as sent). Returns its port and what it took.
+pub async fn fake_smtp(delay: std::time::Duration) -> (u16, Inbox) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    fake_smtp_on(listener, delay)
+}
+
+/// [`fake_smtp`] on a listener already bound (to a port chosen earlier).
+pub fn fake_smtp_on(listener: TcpListener, delay: std::time::Duration) -> (u16, Inbox) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let port = listener.local_addr().expect("addr").port();
+    let inbox: Inbox = Arc::default();
+    let kept = inbox.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let inbox = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.ok();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            inbox.lock().unwrap().push(std::mem::take(body));
+                            data = None;
+                            tokio::time::sleep(delay).await;
+                            write.write_all(b"250 queued\r\n").await.ok();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (port, inbox)
+}

@@ -229,6 +229,18 @@ async fn wrong_types_and_unknown_fields_are_422() {
         r.problem(422, what);
         assert_eq!(r.body["type"], "https://baton.dev/problems/invalid-input");
     }
+    assert_eq!(trail(&app, &app.agency.id).await, before);
+    // An array is not read as the fields in order, even where every field
+    // may be left out (serde would otherwise accept `[]` for such a body).
+    let client = api.create_client(t, "Acme").await;
+    for body in [json!([]), json!(["Acme"])] {
+        let r = api
+            .patch(&format!("/api/v1/clients/{client}"), t, body.clone())
+            .await;
+        r.problem(422, &format!("{body}"));
+        assert!(r.text.contains("must be a JSON object"), "{}", r.text);
+    }
+    let before = trail(&app, &app.agency.id).await;
     let r = api
         .post(
             "/api/v1/clients",

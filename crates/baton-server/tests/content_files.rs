@@ -44,6 +44,26 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, V
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// `POST /api/v1/content/{id}/versions` with a body of content type `ct`.
+async fn send_multipart(
+    api: &Api,
+    t: &str,
+    id: &str,
+    ct: impl Into<String>,
+    body: impl Into<reqwest::Body>,
+) -> Resp {
+    api.send(
+        api.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/content/{id}/versions"),
+            t,
+        )
+        .header(CONTENT_TYPE, ct.into())
+        .body(body),
+    )
+    .await
+}
+
 async fn upload(api: &Api, t: &str, id: &str, name: &str, bytes: &[u8], note: &str) -> Resp {
     let fields: Vec<(&str, &str)> = if note.is_empty() {
         vec![]
@@ -51,16 +71,7 @@ async fn upload(api: &Api, t: &str, id: &str, name: &str, bytes: &[u8], note: &s
         vec![("note", note)]
     };
     let (ct, body) = multipart(&fields, Some((name, bytes)));
-    api.send(
-        api.request(
-            reqwest::Method::POST,
-            &format!("/api/v1/content/{id}/versions"),
-            t,
-        )
-        .header(CONTENT_TYPE, ct)
-        .body(body),
-    )
-    .await
+    send_multipart(api, t, id, ct, body).await
 }
 
 async fn new_item(api: &Api, t: &str, client: &str, title: &str) -> String {
@@ -168,7 +179,8 @@ async fn api_uploads_a_draft_and_serves_it_back_by_its_convention_name() {
     assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(resp.bytes().await.unwrap().as_ref(), &PNG[..8]);
 
-    // A link version has no file; an unknown version is 404; so is junk.
+    // A link version has no file: 409, naming the link; an unknown version
+    // is 404; so is junk.
     api.post(
         &format!("/api/v1/content/{id}/versions"),
         t,
@@ -176,8 +188,16 @@ async fn api_uploads_a_draft_and_serves_it_back_by_its_convention_name() {
     )
     .await
     .expect(201, "link version");
+    let r = api
+        .get(&format!("/api/v1/content/{id}/versions/2/file"), t)
+        .await;
+    r.problem(409, "link version");
+    assert!(
+        r.text.contains("https://drive.example.com/v2.png"),
+        "{}",
+        r.text
+    );
     for path in [
-        format!("/api/v1/content/{id}/versions/2/file"),
         format!("/api/v1/content/{id}/versions/9/file"),
         format!("/api/v1/content/{id}/versions/x/file"),
         "/api/v1/content/cnt_nope/versions/1/file".to_string(),
@@ -232,32 +252,24 @@ async fn refused_drafts_say_why_and_leave_nothing_behind() {
     }
     // No file part at all, only a note.
     let (ct, body) = multipart(&[("note", "forgot the file")], None);
-    let r = api
-        .send(
-            api.request(
-                reqwest::Method::POST,
-                &format!("/api/v1/content/{id}/versions"),
-                t,
-            )
-            .header(CONTENT_TYPE, ct)
-            .body(body),
-        )
-        .await;
+    let r = send_multipart(&api, t, &id, ct, body).await;
     r.problem(422, "no file");
     assert!(r.text.contains("Choose a draft file"), "{}", r.text);
     // Not multipart at all, though it says so.
-    let r = api
-        .send(
-            api.request(
-                reqwest::Method::POST,
-                &format!("/api/v1/content/{id}/versions"),
-                t,
-            )
-            .header(CONTENT_TYPE, "multipart/form-data; boundary=zzz")
-            .body("garbage"),
-        )
-        .await;
+    let r = send_multipart(&api, t, &id, "multipart/form-data; boundary=zzz", "garbage").await;
     r.client_error("garbage multipart");
+    // A field the upload does not take (a typo of `note`), after the file:
+    // refused, and the file received before it is not kept.
+    let (ct, mut body) = multipart(&[], Some(("a.png", PNG)));
+    let end = body.len() - "------baton-draft-boundary-x81Kq--\r\n".len();
+    body.truncate(end);
+    body.extend_from_slice(
+        b"------baton-draft-boundary-x81Kq\r\nContent-Disposition: form-data; name=\"notes\"\r\n\r\nlost?\r\n\
+          ------baton-draft-boundary-x81Kq--\r\n",
+    );
+    let r = send_multipart(&api, t, &id, ct, body).await;
+    r.problem(422, "unknown field");
+    assert!(r.text.contains("notes"), "{}", r.text);
     // A retry key cannot replay an upload: said, not ignored.
     let (ct, body) = multipart(&[], Some(("a.png", PNG)));
     let r = api
@@ -628,17 +640,7 @@ async fn a_draft_file_carries_its_caption() {
         ],
         Some(("cover.png", PNG)),
     );
-    let r = api
-        .send(
-            api.request(
-                reqwest::Method::POST,
-                &format!("/api/v1/content/{id}/versions"),
-                t,
-            )
-            .header(CONTENT_TYPE, ct)
-            .body(body),
-        )
-        .await;
+    let r = send_multipart(&api, t, &id, ct, body).await;
     r.expect(201, "upload with a caption");
     assert_eq!(r.body["caption"], "Rise early.\nRun far. #run");
     assert_eq!(r.body["note"], "First cut");
@@ -653,17 +655,9 @@ async fn a_draft_file_carries_its_caption() {
         &[("caption", &"é".repeat(5_001))],
         Some(("cover-3.png", PNG)),
     );
-    api.send(
-        api.request(
-            reqwest::Method::POST,
-            &format!("/api/v1/content/{id}/versions"),
-            t,
-        )
-        .header(CONTENT_TYPE, ct)
-        .body(body),
-    )
-    .await
-    .problem(422, "caption too long");
+    send_multipart(&api, t, &id, ct, body)
+        .await
+        .problem(422, "caption too long");
     let item = api.get(&format!("/api/v1/content/{id}"), t).await.body;
     assert_eq!(item["current_version"], 2);
     app.shutdown().await;
@@ -734,4 +728,31 @@ async fn draft_downloads_are_never_compressed() {
         .await
         .unwrap();
     assert_eq!(json.headers()["content-encoding"], "gzip");
+}
+
+/// A script's upload without an extension (`curl -F file=@draft`) is known
+/// by its first bytes and keeps its type's extension; bytes of no draft
+/// type are still refused.
+#[tokio::test]
+async fn a_draft_without_an_extension_is_known_by_its_first_bytes() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Harbor Fitness").await;
+    let id = new_item(&api, t, &client, "Cover shot").await;
+    let r = upload(&api, t, &id, "<script>", b"<script>alert(1)</script>", "").await;
+    r.problem(422, "html without an extension");
+    assert!(r.text.contains("not accepted"), "{}", r.text);
+    let r = upload(&api, t, &id, "draft", PNG, "").await;
+    r.expect(201, "png without an extension");
+    assert_eq!(r.body["file_name"], "draft.png");
+    assert_eq!(r.body["content_type"], "image/png");
+    let file = reqwest::Client::new()
+        .get(app.url(r.body["file_url"].as_str().unwrap()))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.headers()[CONTENT_TYPE], "image/png");
+    app.shutdown().await;
 }

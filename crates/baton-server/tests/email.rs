@@ -5,70 +5,23 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use baton_core::clock::{Clock, ManualClock, SystemClock};
 use baton_server::email::SmtpSettings;
-use baton_server::testing::TestApp;
+use baton_server::testing::{self, Inbox, TestApp};
 use common::Api;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// Messages (the DATA part) the fake server accepted.
-type Inbox = Arc<Mutex<Vec<String>>>;
-
-/// A minimal SMTP server: enough of RFC 5321 for one client at a time.
+/// The fake relay, answering at once.
 async fn fake_smtp() -> (u16, Inbox) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    fake_smtp_on(listener)
+    testing::fake_smtp(Duration::ZERO).await
 }
 
-/// [`fake_smtp`] on a listener already bound (to a port chosen earlier).
 fn fake_smtp_on(listener: TcpListener) -> (u16, Inbox) {
-    let port = listener.local_addr().unwrap().port();
-    let inbox: Inbox = Arc::default();
-    let kept = inbox.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let inbox = kept.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 fake ESMTP\r\n").await.ok();
-                let mut data: Option<String> = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = data.as_mut() {
-                        if line == "." {
-                            inbox.lock().unwrap().push(std::mem::take(body));
-                            data = None;
-                            write.write_all(b"250 queued\r\n").await.ok();
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 fake\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.ok();
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.ok();
-                }
-            });
-        }
-    });
-    (port, inbox)
+    testing::fake_smtp_on(listener, Duration::ZERO)
 }
 
 async fn app_with_smtp(port: u16) -> TestApp {

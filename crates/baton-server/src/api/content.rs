@@ -641,9 +641,11 @@ pub struct VersionIn {
     pub caption: Option<String>,
 }
 
-/// A draft file upload (`multipart/form-data`).
+/// A draft file upload (`multipart/form-data`): these three fields only
+/// (another is refused with 422).
 #[allow(dead_code)]
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VersionUpload {
     /// The draft: PNG, JPEG, GIF, WebP, MP4, MOV, WebM or PDF, at most 200 MB;
     /// its first bytes must match its extension.
@@ -721,7 +723,8 @@ pub async fn add_version(
         (status = 206, description = "The requested range of the file", content_type = "*/*", body = String,
             headers(("Content-Range" = String))),
         (status = 304, description = "Not modified since `If-Modified-Since`"),
-        (status = 404, description = "No such item or version, or the version is a link, not a file"),
+        (status = 404, description = "No such item or version"),
+        (status = 409, description = "The version is a link, not a file: the problem's detail names the link"),
         (status = 412, description = "Modified since `If-Unmodified-Since`"),
         (status = 416, description = "The range is outside the file")),
     security(("bearer" = [])))]
@@ -737,6 +740,11 @@ pub async fn download_version(
     let agency_id = caller.agency_id();
     let item = content::get(&state.db, agency_id, &id).await?;
     let v = content::version(&state.db, agency_id, &id, n).await?;
+    if let Some(url) = v.url.as_deref().filter(|_| v.stored_name.is_none()) {
+        return Err(ApiError::Conflict(format!(
+            "version {n} is a link, not a file: {url}"
+        )));
+    }
     draft_files::serve(
         &state,
         agency_id,

@@ -229,11 +229,13 @@ id_cursors!(
     run_cursor => SOP_RUN,
 );
 
-/// `?from=` / `?to=` of a report: an RFC 3339 time, or empty for the default.
+/// `?from=` / `?to=` of a report: an RFC 3339 time (offset within ±18:00),
+/// or empty for the default.
 pub fn time_param() -> utoipa::openapi::schema::Schema {
     let time = ObjectBuilder::new()
         .schema_type(Type::String)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .pattern(Some(OFFSET_WITHIN_18H));
     let empty = ObjectBuilder::new()
         .schema_type(Type::String)
         .max_length(Some(0));
@@ -521,16 +523,22 @@ fn matching(pattern: String, max: Option<usize>, is_nullable: bool) -> Object {
         .build()
 }
 
-/// `validate::optional_url`: an http(s) URL of printable ASCII without
-/// spaces, quotes or angle brackets, at most 2,000 characters; empty for none.
-fn url_pattern() -> String {
-    let c = "[!#-;=?-~]";
-    format!("^(?:https://{c}+|http://{c}{{2,}})?$")
+/// `validate::optional_url`: `http(s)://`, a host of letters, digits, dots
+/// and dashes starting with a letter or digit, an optional port up to
+/// 65535, then an optional path, query or fragment of printable ASCII
+/// without spaces, quotes or angle brackets; at most 2,000 characters;
+/// empty for none; surrounding white space is trimmed.
+fn url_pattern(required: bool) -> String {
+    let port =
+        "(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?";
+    let tail = "(?:[/?#][!#-;=?-~]*)?";
+    let optional = if required { "" } else { "?" };
+    format!("^{TRIMMED}*(?:https?://[A-Za-z0-9][A-Za-z0-9.-]*{port}{tail}){optional}{TRIMMED}*$")
 }
 
 /// [`url_pattern`], or `null` for "unchanged".
 pub fn optional_url() -> Object {
-    matching(url_pattern(), Some(2_000), true)
+    matching(url_pattern(false), Some(2_000), true)
 }
 
 /// A colour `#rrggbb`, or `null` for "unchanged".
@@ -572,9 +580,12 @@ fn rfc3339(is_nullable: bool) -> Object {
     ObjectBuilder::new()
         .schema_type(ty)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-        .pattern(Some("(?:[Zz]|[+-](?:0[0-9]|1[0-7]):[0-5][0-9]|[+-]18:00)$"))
+        .pattern(Some(OFFSET_WITHIN_18H))
         .build()
 }
+
+/// The end of an RFC 3339 time whose offset is within ±18:00.
+const OFFSET_WITHIN_18H: &str = "(?:[Zz]|[+-](?:0[0-9]|1[0-7]):[0-5][0-9]|[+-]18:00)$";
 
 pub fn time() -> Object {
     rfc3339(false)
@@ -749,9 +760,9 @@ pub fn holidays() -> utoipa::openapi::schema::Array {
 pub fn required_url() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .min_length(Some(9))
+        .min_length(Some(8))
         .max_length(Some(2_000))
-        .pattern(Some(url_pattern()))
+        .pattern(Some(url_pattern(true)))
         .build()
 }
 

@@ -536,8 +536,8 @@ pub struct StartIn {
     /// The client (`cli_…`); one of this agency's (404 otherwise).
     #[schema(schema_with = super::openapi::client_id)]
     pub client: String,
-    /// When the SLA clock starts (RFC 3339), not in the future (422); now
-    /// when absent or empty.
+    /// When the SLA clock starts (RFC 3339): after 2000-01-01 and not in the
+    /// future (422); now when absent or empty.
     #[schema(schema_with = super::openapi::time_or_empty)]
     pub started_at: Option<String>,
 }

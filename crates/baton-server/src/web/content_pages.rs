@@ -1625,6 +1625,7 @@ fn draft_web_error(e: DraftError) -> WebError {
         DraftError::Refused(r) => WebError::Invalid(r.to_string()),
         DraftError::Unreadable => WebError::BadRequest(UNREADABLE_UPLOAD.into()),
         DraftError::Csrf => csrf_refused(),
+        DraftError::UnknownField(_) => WebError::BadRequest(e.to_string()),
         DraftError::Store(s) => s.into(),
         DraftError::Io(io) => WebError::Internal(format!("draft file: {io}")),
     }
