@@ -1,16 +1,47 @@
-//! Who may do what: the one authorization policy that the web app and the
-//! API both ask, so a rule cannot hold in one and not the other.
+//! Who may do what: the one authorization policy that the web app, the
+//! API and the CLI ask, so a rule cannot hold in one door and not another.
 //!
-//! [`can`] is pure: the handler gathers the facts about the person acting
-//! ([`Principal`]: a member, their admin flag and their seats on the
-//! subject client's account team) and asks about one [`Action`] on one
-//! [`Subject`]. A refusal is a [`Denied`] whose sentence names the rule, for
-//! people ("Only the account lead, traffic control or an admin can change
-//! who approves."). The store never authorizes; it applies the domain's
-//! rules about *when* a permitted change takes effect
-//! ([`participants_effect`]).
+//! [`can`] is pure: the caller gathers the facts about who is acting
+//! ([`Principal`]: a member in the web app, a member through an API token
+//! of some [`Scope`], or the server's operator at the command line) and asks
+//! about one [`Action`] on one [`Subject`]. A refusal is a [`Denied`] whose
+//! sentence names the rule, for people ("Only the account lead, traffic
+//! control or an admin can change who approves."). The store never
+//! authorizes; it applies the domain's rules about *when* a permitted change
+//! takes effect ([`participants_effect`]).
 
 use crate::content::ContentStatus;
+
+/// What an API token may do. Ordered: `admin` includes `write` includes
+/// `read`. A token never gives more than its member has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+}
 
 /// A member's seats on one client's account team.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,29 +64,36 @@ pub struct MemberFacts {
     pub seats: Option<Seats>,
 }
 
-/// Who is acting. API tokens act as their member; client links will join
-/// here as their own principals.
+/// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
+    /// A member signed in to the web app: everything their membership allows.
     Member(MemberFacts),
+    /// A member's API token: what the member may do, within the token's scope.
+    Token { member: MemberFacts, scope: Scope },
+    /// The server's operator at the command line (`baton …` on the host):
+    /// whoever runs the binary with the data directory owns the data.
+    Operator,
 }
 
 impl Principal {
-    /// The principal is an agency admin.
+    /// The principal acts with an agency admin's rights.
     pub fn is_admin(&self) -> bool {
         match self {
-            Principal::Member(m) => m.is_admin,
+            Principal::Member(m) | Principal::Token { member: m, .. } => m.is_admin,
+            Principal::Operator => true,
         }
     }
 
     /// The member's seats on `client_id` (none for another client's seats).
     fn seats_on(&self, client_id: &str) -> Seats {
         match self {
-            Principal::Member(m) => m
+            Principal::Member(m) | Principal::Token { member: m, .. } => m
                 .seats
                 .clone()
                 .filter(|s| s.client_id == client_id)
                 .unwrap_or_default(),
+            Principal::Operator => Seats::default(),
         }
     }
 }
@@ -63,6 +101,15 @@ impl Principal {
 /// What is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// Look at the agency's work: clients, requests, runs, content, KPIs.
+    Read,
+    /// Do the agency's work: record events, move requests, run SOPs, write
+    /// content (every member may; a token needs `write`).
+    Write,
+    /// Run the agency: settings, members, the SOP library, platforms, the
+    /// business calendar, other members' tokens (admins; a token needs
+    /// `admin`).
+    Administer,
     /// Change who reviews and who approves (and how approvals combine): a
     /// content item's, or a client's defaults for new items.
     ChangeParticipants,
@@ -71,12 +118,38 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 2] = [Action::ChangeParticipants, Action::CorrectLifecycle];
+    pub const ALL: [Action; 5] = [
+        Action::Read,
+        Action::Write,
+        Action::Administer,
+        Action::ChangeParticipants,
+        Action::CorrectLifecycle,
+    ];
+
+    /// The token scope the action needs at least.
+    pub fn scope(self) -> Scope {
+        match self {
+            Action::Read => Scope::Read,
+            Action::Write | Action::ChangeParticipants | Action::CorrectLifecycle => Scope::Write,
+            Action::Administer => Scope::Admin,
+        }
+    }
+
+    /// The action a token scope stands for at an API door that asks for it.
+    pub fn of_scope(scope: Scope) -> Action {
+        match scope {
+            Scope::Read => Action::Read,
+            Scope::Write => Action::Write,
+            Scope::Admin => Action::Administer,
+        }
+    }
 }
 
 /// What it is asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject<'a> {
+    /// The agency as a whole (its settings, team, library).
+    Agency,
     /// A client (its lifecycle, its content defaults).
     Client { client_id: &'a str },
     /// One content item of a client.
@@ -86,6 +159,7 @@ pub enum Subject<'a> {
 impl Subject<'_> {
     fn client_id(&self) -> &str {
         match self {
+            Subject::Agency => "",
             Subject::Client { client_id } | Subject::ContentItem { client_id } => client_id,
         }
     }
@@ -104,20 +178,41 @@ pub const CHANGE_PARTICIPANTS_RULE: &str =
 /// The refusal of [`Action::CorrectLifecycle`].
 pub const CORRECT_LIFECYCLE_RULE: &str =
     "Only an admin can correct a client's lifecycle: ask an admin to reopen it.";
+/// The refusal of [`Action::Administer`] to a member who is not an admin.
+pub const ADMINISTER_RULE: &str = "only agency admins can do this";
 
 /// Whether `principal` may do `action` on `subject`.
 ///
+/// - A token first needs the action's scope ([`Action::scope`]); then it
+///   may what its member may.
+/// - `Read`, `Write`: every member.
+/// - `Administer`: admins.
 /// - `ChangeParticipants`: the subject client's account lead, its
 ///   traffic-control owner, or an admin.
 /// - `CorrectLifecycle`: admins only.
+/// - The operator may everything.
 pub fn can(principal: &Principal, action: Action, subject: Subject<'_>) -> Result<(), Denied> {
+    if let Principal::Token { scope, .. } = principal {
+        if *scope < action.scope() {
+            return Err(Denied {
+                sentence: format!(
+                    "this token has scope '{}'; this request needs '{}'",
+                    scope.key(),
+                    action.scope().key()
+                ),
+            });
+        }
+    }
     let seats = principal.seats_on(subject.client_id());
+    let admin = principal.is_admin();
     let (allowed, rule) = match action {
+        Action::Read | Action::Write => (true, ""),
+        Action::Administer => (admin, ADMINISTER_RULE),
         Action::ChangeParticipants => (
-            principal.is_admin() || seats.account_lead || seats.traffic_control,
+            admin || seats.account_lead || seats.traffic_control,
             CHANGE_PARTICIPANTS_RULE,
         ),
-        Action::CorrectLifecycle => (principal.is_admin(), CORRECT_LIFECYCLE_RULE),
+        Action::CorrectLifecycle => (admin, CORRECT_LIFECYCLE_RULE),
     };
     if allowed {
         Ok(())
@@ -167,6 +262,16 @@ mod tests {
         })
     }
 
+    fn token(p: &Principal, scope: Scope) -> Principal {
+        match p {
+            Principal::Member(m) => Principal::Token {
+                member: m.clone(),
+                scope,
+            },
+            other => other.clone(),
+        }
+    }
+
     #[test]
     fn every_action_for_every_principal() {
         let plain = member(false, false, false, "cli_a");
@@ -181,44 +286,111 @@ mod tests {
             seats: None,
         });
         let principals = [
-            ("plain member", &plain),
-            ("account lead", &lead),
-            ("traffic control", &tc),
-            ("admin", &admin),
-            ("lead of another client", &lead_elsewhere),
-            ("member without seats", &no_seats),
+            ("plain member", plain.clone()),
+            ("account lead", lead.clone()),
+            ("traffic control", tc),
+            ("admin", admin.clone()),
+            ("lead of another client", lead_elsewhere),
+            ("member without seats", no_seats),
+            ("operator", Principal::Operator),
+            ("admin's read token", token(&admin, Scope::Read)),
+            ("admin's write token", token(&admin, Scope::Write)),
+            ("admin's admin token", token(&admin, Scope::Admin)),
+            ("member's admin token", token(&plain, Scope::Admin)),
+            ("lead's read token", token(&lead, Scope::Read)),
+            ("lead's write token", token(&lead, Scope::Write)),
         ];
         // (action, who may) per principal, in `principals` order.
-        let table: [(Action, [bool; 6]); 2] = [
+        let table: [(Action, [bool; 13]); 5] = [
+            (
+                Action::Read,
+                [
+                    true, true, true, true, true, true, true, true, true, true, true, true, true,
+                ],
+            ),
+            (
+                Action::Write,
+                [
+                    true, true, true, true, true, true, true, false, true, true, true, false, true,
+                ],
+            ),
+            (
+                Action::Administer,
+                [
+                    false, false, false, true, false, false, true, false, false, true, false,
+                    false, false,
+                ],
+            ),
             (
                 Action::ChangeParticipants,
-                [false, true, true, true, false, false],
+                [
+                    false, true, true, true, false, false, true, false, true, true, false, false,
+                    true,
+                ],
             ),
             (
                 Action::CorrectLifecycle,
-                [false, false, false, true, false, false],
+                [
+                    false, false, false, true, false, false, true, false, true, true, false, false,
+                    false,
+                ],
             ),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action in the table");
         for (action, allowed) in table {
             for ((who, p), want) in principals.iter().zip(allowed) {
                 for subject in [
+                    Subject::Agency,
                     Subject::Client { client_id: "cli_a" },
                     Subject::ContentItem { client_id: "cli_a" },
                 ] {
+                    if subject == Subject::Agency && action == Action::ChangeParticipants {
+                        // Seats are on a client: only admins and the operator.
+                        let got = can(p, action, subject);
+                        assert_eq!(
+                            got.is_ok(),
+                            want && (p.is_admin()),
+                            "{who} {action:?} agency"
+                        );
+                        continue;
+                    }
                     let got = can(p, action, subject);
                     assert_eq!(got.is_ok(), want, "{who} {action:?} {subject:?}: {got:?}");
                     if let Err(d) = got {
+                        let short_scope =
+                            matches!(p, Principal::Token { scope, .. } if *scope < action.scope());
                         let rule = match action {
+                            _ if short_scope => "this token has scope",
+                            Action::Read | Action::Write => unreachable!("members may"),
+                            Action::Administer => ADMINISTER_RULE,
                             Action::ChangeParticipants => CHANGE_PARTICIPANTS_RULE,
                             Action::CorrectLifecycle => CORRECT_LIFECYCLE_RULE,
                         };
-                        assert_eq!(d.sentence, rule);
-                        assert_eq!(d.to_string(), rule);
+                        assert!(d.sentence.starts_with(rule), "{who} {action:?}: {d}");
+                        assert_eq!(d.to_string(), d.sentence);
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_token_says_which_scope_it_lacks() {
+        let d = can(
+            &token(&member(true, false, false, "cli_a"), Scope::Read),
+            Action::Administer,
+            Subject::Agency,
+        )
+        .unwrap_err();
+        assert_eq!(
+            d.sentence,
+            "this token has scope 'read'; this request needs 'admin'"
+        );
+        for scope in Scope::ALL {
+            assert_eq!(Action::of_scope(scope).scope(), scope);
+            assert_eq!(Scope::parse(scope.key()), Some(scope));
+        }
+        assert_eq!(Scope::parse("root"), None);
     }
 
     #[test]

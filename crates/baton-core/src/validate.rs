@@ -95,10 +95,13 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
 /// An email address, lower-cased. Deliberately simple: one `@`, a dot in the
 /// domain, no spaces; the invite mail is the real test.
 pub fn email(value: &str) -> Result<String, CoreError> {
-    let v = value.trim().to_lowercase();
     let bad = || CoreError::invalid("email", "must be an email address like name@agency.com");
-    if v.is_empty() || v.len() > EMAIL_MAX || v.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    // Characters, counted before trimming, as the OpenAPI `maxLength` counts.
+    if value.chars().count() > EMAIL_MAX {
+        return Err(bad());
+    }
+    let v = value.trim().to_lowercase();
+    if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
@@ -318,6 +321,11 @@ mod tests {
         ] {
             assert_eq!(email(input).ok().as_deref(), want, "{input:?}");
         }
+        // At most 254 characters, however many bytes they take.
+        let long = format!("{}@b.co", "é".repeat(EMAIL_MAX - 5));
+        assert_eq!(long.chars().count(), EMAIL_MAX);
+        assert!(email(&long).is_ok());
+        assert!(email(&format!("é{long}")).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! account team (account lead, traffic control). The policy decides; the
 //! store never does.
 
-use baton_core::policy::{MemberFacts, Principal, Seats};
+use baton_core::policy::{MemberFacts, Principal, Scope, Seats};
 use baton_core::roles::Role;
 use baton_store::clients;
 use baton_store::members::Member;
@@ -45,4 +45,13 @@ pub async fn member_on_client(
             client_id: client.id,
         }),
     }))
+}
+
+/// The same facts for a member acting through an API token of `scope`: the
+/// policy then also holds the action to the token's scope.
+pub fn through_token(principal: Principal, scope: Scope) -> Principal {
+    match principal {
+        Principal::Member(member) => Principal::Token { member, scope },
+        other => other,
+    }
 }

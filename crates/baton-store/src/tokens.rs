@@ -12,32 +12,8 @@ use crate::error::{Result, StoreError};
 use crate::members::{self, Member};
 use crate::write::{Actor, Record, WriteTx};
 
-/// What a token may do. Ordered: `admin` includes `write` includes `read`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Read,
-    Write,
-    Admin,
-}
-
-impl Scope {
-    pub fn parse(s: &str) -> Option<Scope> {
-        match s {
-            "read" => Some(Scope::Read),
-            "write" => Some(Scope::Write),
-            "admin" => Some(Scope::Admin),
-            _ => None,
-        }
-    }
-    pub fn key(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Write => "write",
-            Scope::Admin => "admin",
-        }
-    }
-}
+/// What a token may do (the policy's scope, kept here too for callers).
+pub use baton_core::policy::Scope;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {

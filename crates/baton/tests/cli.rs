@@ -192,6 +192,30 @@ async fn agency_create_and_token_create_print_working_credentials() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "admin token adds a member");
+    // The same policy as the web app and the API: a token never gives more
+    // than its member may do, so only admins hold admin-scoped tokens.
+    let out = run(baton(dir.path()).args([
+        "token",
+        "create",
+        "--member",
+        "leo@northwind.test",
+        "--scope",
+        "admin",
+    ]));
+    assert!(!out.status.success(), "an admin token for a non-admin");
+    assert!(
+        text(&out.stderr).contains("only agency admins"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(baton(dir.path()).args([
+        "token",
+        "create",
+        "--member",
+        "leo@northwind.test",
+        "--scope",
+        "write",
+    ]));
     let r = http
         .get(format!("{}/api/v1/agency", server.base))
         .bearer_auth(&read_token)

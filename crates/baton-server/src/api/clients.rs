@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use baton_core::clock::parse_rfc3339;
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
-use baton_core::policy::{self, Action, Subject};
+use baton_core::policy::{Action, Subject};
 use baton_store::clients::{self, ClientPatch, NewClient};
 use baton_store::tokens::Scope;
 use serde::Deserialize;
@@ -237,12 +237,11 @@ pub async fn post_event(
     caller.require(Scope::Write)?;
     let result = match parse_event(&body) {
         Ok((ClientEventType::Reopened, occurred_at)) => {
-            policy::can(
-                &crate::authz::member(&caller.member),
+            caller.can(
+                &caller.principal(),
                 Action::CorrectLifecycle,
                 Subject::Client { client_id: &id },
-            )
-            .map_err(|d| ApiError::Forbidden(d.sentence))?;
+            )?;
             if occurred_at.is_some() {
                 return Err(ApiError::invalid(
                     "occurred_at",

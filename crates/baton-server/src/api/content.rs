@@ -12,7 +12,7 @@ use baton_core::clock::{parse_rfc3339, rfc3339};
 use baton_core::content::{
     ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision, RevisionSize,
 };
-use baton_core::policy::{self, Action, Subject};
+use baton_core::policy::{Action, Subject};
 use baton_store::content::{
     self, Item, ItemFilter, ItemPatch, NewComment, NewDecision, NewItem, NewVersion, Participants,
     PendingParticipants, Remark, Round, Speaker, Version, VersionText, WaitingFor,
@@ -23,7 +23,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
-use crate::authz;
 use crate::draft_files::{self, Disposition};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{id_cursor, is_multipart, ApiJson, ApiQuery, PageQuery};
@@ -591,15 +590,16 @@ pub async fn participants(
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
     let item = content::get(&state.db, caller.agency_id(), &id).await?;
-    let principal = authz::member_on_client(&state.db, &caller.member, &item.client_id).await?;
-    policy::can(
+    let principal = caller
+        .principal_on_client(&state.db, &item.client_id)
+        .await?;
+    caller.can(
         &principal,
         Action::ChangeParticipants,
         Subject::ContentItem {
             client_id: &item.client_id,
         },
-    )
-    .map_err(|d| ApiError::Forbidden(d.sentence))?;
+    )?;
     let mode = match b.approval_mode.as_deref() {
         None | Some("") => None,
         Some(m) => Some(

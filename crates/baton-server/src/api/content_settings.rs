@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use baton_core::clock::rfc3339;
 use baton_core::content::{self, ApprovalMode, QaItem, CHANNELS, NAMING_PLACEHOLDERS};
-use baton_core::policy::{self, Action, Subject};
+use baton_core::policy::{Action, Subject};
 use baton_store::content::{self as store, ContentSettings, Participants};
 use baton_store::content_metrics::{self, GroupMetrics, MetricsFilter};
 use baton_store::tokens::Scope;
@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::api_token::ApiCaller;
-use crate::authz;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{period, ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -252,13 +251,12 @@ pub async fn put_client(
     ApiJson(b): ApiJson<ClientContentSettingsIn>,
 ) -> ApiResult<Json<ClientContentSettingsOut>> {
     caller.require(Scope::Write)?;
-    let principal = authz::member_on_client(&state.db, &caller.member, &client).await?;
-    policy::can(
+    let principal = caller.principal_on_client(&state.db, &client).await?;
+    caller.can(
         &principal,
         Action::ChangeParticipants,
         Subject::Client { client_id: &client },
-    )
-    .map_err(|d| ApiError::Forbidden(d.sentence))?;
+    )?;
     let mode = match b.approval_mode.as_deref() {
         None | Some("") => None,
         Some(m) => Some(

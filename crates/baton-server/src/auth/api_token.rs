@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use baton_core::policy::{self, Action, MemberFacts, Principal, Subject};
 use baton_store::members::Member;
 use baton_store::tokens::{self, ApiToken, Scope};
 use baton_store::Actor;
@@ -26,20 +27,48 @@ impl ApiCaller {
         &self.member.agency_id
     }
 
-    /// Refuses with 403 unless the token's scope (and, for admin, the member's
-    /// admin flag) allows `needed`.
+    /// Who is acting, for [`policy::can`]: the member through this token.
+    /// Seats on a client's team are not gathered here; actions that depend
+    /// on them build the principal with them.
+    pub fn principal(&self) -> Principal {
+        Principal::Token {
+            member: MemberFacts {
+                id: self.member.id.clone(),
+                is_admin: self.member.is_admin,
+                seats: None,
+            },
+            scope: self.token.scope,
+        }
+    }
+
+    /// [`ApiCaller::principal`] with the member's seats on `client_id`'s
+    /// account team (for actions on that client's things; 404 for a client
+    /// of another agency).
+    pub async fn principal_on_client(
+        &self,
+        db: &baton_store::Db,
+        client_id: &str,
+    ) -> Result<Principal, ApiError> {
+        let member = crate::authz::member_on_client(db, &self.member, client_id).await?;
+        Ok(crate::authz::through_token(member, self.token.scope))
+    }
+
+    /// Asks the policy about `action` on `subject` as this token's member.
+    pub fn can(
+        &self,
+        principal: &Principal,
+        action: Action,
+        subject: Subject<'_>,
+    ) -> Result<(), ApiError> {
+        policy::can(principal, action, subject).map_err(|d| ApiError::Forbidden(d.sentence))
+    }
+
+    /// Refuses with 403 unless the policy lets this token do what `needed`
+    /// stands for (`read`: look; `write`: do the work; `admin`: run the
+    /// agency, for an admin's token only).
     pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
-        if self.token.scope < needed {
-            return Err(ApiError::Forbidden(format!(
-                "this token has scope '{}'; this request needs '{}'",
-                self.token.scope.key(),
-                needed.key()
-            )));
-        }
-        if needed == Scope::Admin && !self.member.is_admin {
-            return Err(ApiError::Forbidden("only agency admins can do this".into()));
-        }
-        Ok(())
+        policy::can(&self.principal(), Action::of_scope(needed), Subject::Agency)
+            .map_err(|d| ApiError::Forbidden(d.sentence))
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use baton_core::clock::{Clock, SystemClock};
+use baton_core::policy::{self, Action, MemberFacts, Principal, Subject};
 use baton_core::secret;
 use baton_server::auth::password;
 use baton_store::agencies::{self, NewAgency};
@@ -92,6 +93,16 @@ pub async fn token_create(
         Some(s) => Scope::parse(s)
             .ok_or_else(|| anyhow::anyhow!("--scope must be read, write or admin"))?,
     };
+    // The policy every door asks: a token never gives more than its member
+    // may do (an admin-scoped token is for admins).
+    let holder = Principal::Member(MemberFacts {
+        id: member.id.clone(),
+        is_admin: member.is_admin,
+        seats: None,
+    });
+    if let Err(d) = policy::can(&holder, Action::of_scope(scope), Subject::Agency) {
+        anyhow::bail!("{email} cannot hold a {}-scoped token: {d}", scope.key());
+    }
     let (t, token) = tokens::create(
         db,
         &member,
