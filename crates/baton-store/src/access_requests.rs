@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, Row};
 use crate::db::{flag, Db};
 use crate::error::{Result, StoreError};
 use crate::page::{self, Page};
-use crate::write::{Actor, NewEvent, Record};
+use crate::write::{Actor, NewEvent, Record, WriteTx};
 
 pub const MAX_REQUESTS_PER_LINK: usize = 50;
 
@@ -486,6 +486,11 @@ fn required_text(field: &str, v: &str) -> Result<String> {
 
 /// Applies `act` to request `id`; the change, its event and the audit entry
 /// commit together. Returns the request as it is now.
+///
+/// The steps every move shares are here (text checked before the
+/// transaction, the row locked, an archived client refused, the link's
+/// reminders and the client's completion kept up to date, one record
+/// committed); what each move changes is its own function below.
 pub async fn act(
     db: &Db,
     agency_id: &str,
@@ -510,13 +515,56 @@ pub async fn act(
         Act::Waive { reason } => Some(required_text("reason", reason)?),
     };
     // Only a failure needs the reminder schedule (it restarts reminders).
-    let (reminder_every_ms, reminder_max) = if matches!(act, Act::Fail { .. }) {
+    let reminders = if matches!(act, Act::Fail { .. }) {
         reminder_schedule(db, agency_id).await?
     } else {
         (None, 0)
     };
     let mut tx = db.begin_write(agency_id, actor, now).await?;
-    // Lock the row (portable SELECT … FOR UPDATE) and read it.
+    let (current, lifecycle) = lock_open(&mut tx, agency_id, id).await?;
+    let mut m = Move {
+        tx: &mut tx,
+        agency_id,
+        id,
+        now,
+        who: actor.label.clone(),
+        current: &current,
+        lifecycle,
+        text: text.as_deref(),
+    };
+    let (event_type, detail) = match &act {
+        Act::Grant { mover } => grant(&mut m, *mover).await?,
+        Act::Stuck { .. } => stuck(&mut m).await?,
+        Act::Verify { mover, .. } => verify(&mut m, *mover).await?,
+        Act::Fail { mover, .. } => fail(&mut m, *mover, reminders).await?,
+        Act::Revoke { mover, .. } => revoke(&mut m, *mover).await?,
+        Act::Waive { .. } => waive(&mut m).await?,
+    };
+    finish(tx, agency_id, id, &current, event_type, detail).await?;
+    get(db, agency_id, id).await
+}
+
+/// One move of one request, inside its transaction: what the move
+/// functions read and write.
+struct Move<'a> {
+    tx: &'a mut WriteTx,
+    agency_id: &'a str,
+    id: &'a str,
+    now: i64,
+    /// The actor's label, recorded as who verified, revoked or waived.
+    who: String,
+    /// The request as it was before the move (locked).
+    current: &'a AccessRequest,
+    /// Its client's lifecycle stage (key).
+    lifecycle: String,
+    /// The move's checked text (message, note or reason).
+    text: Option<&'a str>,
+}
+
+/// Locks request `id` (portable `SELECT … FOR UPDATE`) and reads it with
+/// its client's lifecycle stage; refuses when the client is archived (its
+/// requests are closed).
+async fn lock_open(tx: &mut WriteTx, agency_id: &str, id: &str) -> Result<(AccessRequest, String)> {
     let row = sqlx::query(&format!(
         "UPDATE access_requests SET status_at = status_at WHERE agency_id = $1 AND id = $2 \
          RETURNING {}",
@@ -540,156 +588,182 @@ pub async fn act(
         )
         .into());
     }
-    let who = actor.label.clone();
-    let (event_type, detail) = match &act {
-        Act::Grant { mover } => {
-            let to = access::transition(current.status, AccessAction::Grant, *mover)?;
-            let by = match mover {
-                Mover::Client => "client".to_string(),
-                Mover::Connector => "connector".to_string(),
-                Mover::Member => who.clone(),
-            };
-            sqlx::query(
-                "UPDATE access_requests SET status = $3, status_at = $4, granted_at = $4, granted_by = $5, \
-                 stuck_at = NULL, stuck_message = NULL WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(id)
-            .bind(to.key())
-            .bind(now)
-            .bind(&by)
-            .execute(tx.conn())
-            .await?;
-            (events::ACCESS_GRANTED, json!({"by": by, "mover": mover}))
-        }
-        Act::Stuck { .. } => {
-            if current.status.waiting_on() != Some(WaitingOn::Client)
-                && current.status != AccessStatus::GrantedByClient
-            {
-                return Err(CoreError::Conflict(format!(
-                    "the request is {}; nothing is waiting on the client",
-                    current.status.key()
-                ))
-                .into());
-            }
-            sqlx::query("UPDATE access_requests SET stuck_at = $3, stuck_message = $4 WHERE agency_id = $1 AND id = $2")
-                .bind(agency_id)
-                .bind(id)
-                .bind(now)
-                .bind(text.as_deref())
-                .execute(tx.conn())
-                .await?;
-            (events::ACCESS_STUCK, json!({"message": text}))
-        }
-        Act::Verify { mover, .. } => {
-            let to = access::transition(current.status, AccessAction::Verify, *mover)?;
-            // The KPI counts the first confirmation; re-verifying after a
-            // failure keeps it.
-            let verified_at = current.verified_at.unwrap_or(now);
-            sqlx::query(
-                "UPDATE access_requests SET status = $3, status_at = $4, verified_at = $5, verified_by = $6, \
-                 verify_note = $7, failed_reason = NULL, stuck_at = NULL, stuck_message = NULL \
-                 WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(id)
-            .bind(to.key())
-            .bind(now)
-            .bind(verified_at)
-            .bind(&who)
-            .bind(text.as_deref())
-            .execute(tx.conn())
-            .await?;
-            (
-                events::ACCESS_VERIFIED,
-                json!({"note": text, "mover": mover}),
-            )
-        }
-        Act::Fail { mover, .. } => {
-            let to = access::transition(current.status, AccessAction::Fail, *mover)?;
-            sqlx::query(
-                "UPDATE access_requests SET status = $3, status_at = $4, failed_reason = $5 WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(id)
-            .bind(to.key())
-            .bind(now)
-            .bind(text.as_deref())
-            .execute(tx.conn())
-            .await?;
-            // A required request is back with the client: if the link's
-            // reminders had stopped (nothing required was waiting), they
-            // start again. (An optional one does not restart them.)
-            if let (Some(link_id), Some(every), true) =
-                (&current.link_id, reminder_every_ms, current.required)
-            {
-                sqlx::query(
-                    "UPDATE onboarding_links SET next_reminder_at = $3 WHERE agency_id = $1 AND id = $2 \
-                     AND next_reminder_at IS NULL AND revoked_at IS NULL AND expires_at > $3 AND reminder_count < $4",
-                )
-                .bind(agency_id)
-                .bind(link_id)
-                .bind(now + every)
-                .bind(reminder_max)
-                .execute(tx.conn())
-                .await?;
-            }
-            (
-                events::ACCESS_FAILED,
-                json!({"reason": text, "mover": mover}),
-            )
-        }
-        Act::Revoke { mover, .. } => {
-            let to = access::transition(current.status, AccessAction::Revoke, *mover)?;
-            sqlx::query(
-                "UPDATE access_requests SET status = $3, status_at = $4, revoked_at = $4, revoked_by = $5, revoke_note = $6 \
-                 WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(id)
-            .bind(to.key())
-            .bind(now)
-            .bind(&who)
-            .bind(text.as_deref())
-            .execute(tx.conn())
-            .await?;
-            (
-                events::ACCESS_REVOKED,
-                json!({"note": text, "was": current.status.key(), "mover": mover}),
-            )
-        }
-        Act::Waive { .. } => {
-            if lifecycle != Lifecycle::Offboarding.key() {
-                return Err(CoreError::Conflict(
-                    "revokes are waived only during offboarding (after contract_ended)".into(),
-                )
-                .into());
-            }
-            if !current.needs_revoke() {
-                return Err(CoreError::Conflict(format!(
-                    "the request is {}{}; there is no held access to waive",
-                    current.status.key(),
-                    if current.waived_at.is_some() {
-                        " and already waived"
-                    } else {
-                        ""
-                    }
-                ))
-                .into());
-            }
-            sqlx::query(
-                "UPDATE access_requests SET waived_at = $3, waived_by = $4, waive_reason = $5 WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(id)
-            .bind(now)
-            .bind(&who)
-            .bind(text.as_deref())
-            .execute(tx.conn())
-            .await?;
-            (events::ACCESS_WAIVED, json!({"reason": text}))
-        }
+    Ok((current, lifecycle))
+}
+
+/// What a move records: its event type and the details it adds.
+type Recorded = (&'static str, serde_json::Value);
+
+/// "I've granted access" (the client), or a member or connector recording it.
+async fn grant(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
+    let to = access::transition(m.current.status, AccessAction::Grant, mover)?;
+    let by = match mover {
+        Mover::Client => "client".to_string(),
+        Mover::Connector => "connector".to_string(),
+        Mover::Member => m.who.clone(),
     };
+    sqlx::query(
+        "UPDATE access_requests SET status = $3, status_at = $4, granted_at = $4, granted_by = $5, \
+         stuck_at = NULL, stuck_message = NULL WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(to.key())
+    .bind(m.now)
+    .bind(&by)
+    .execute(m.tx.conn())
+    .await?;
+    Ok((events::ACCESS_GRANTED, json!({"by": by, "mover": mover})))
+}
+
+/// "I'm stuck": the client's message; the status does not change.
+async fn stuck(m: &mut Move<'_>) -> Result<Recorded> {
+    let status = m.current.status;
+    if status.waiting_on() != Some(WaitingOn::Client) && status != AccessStatus::GrantedByClient {
+        return Err(CoreError::Conflict(format!(
+            "the request is {}; nothing is waiting on the client",
+            status.key()
+        ))
+        .into());
+    }
+    sqlx::query(
+        "UPDATE access_requests SET stuck_at = $3, stuck_message = $4 WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(m.now)
+    .bind(m.text)
+    .execute(m.tx.conn())
+    .await?;
+    Ok((events::ACCESS_STUCK, json!({"message": m.text})))
+}
+
+/// Working access confirmed; the note says what was checked. The KPI
+/// counts the first confirmation: re-verifying after a failure keeps it.
+async fn verify(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
+    let to = access::transition(m.current.status, AccessAction::Verify, mover)?;
+    let verified_at = m.current.verified_at.unwrap_or(m.now);
+    sqlx::query(
+        "UPDATE access_requests SET status = $3, status_at = $4, verified_at = $5, verified_by = $6, \
+         verify_note = $7, failed_reason = NULL, stuck_at = NULL, stuck_message = NULL \
+         WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(to.key())
+    .bind(m.now)
+    .bind(verified_at)
+    .bind(&m.who)
+    .bind(m.text)
+    .execute(m.tx.conn())
+    .await?;
+    Ok((
+        events::ACCESS_VERIFIED,
+        json!({"note": m.text, "mover": mover}),
+    ))
+}
+
+/// It does not work; the reason goes back to the client. A required
+/// request is back with the client: if the link's reminders had stopped
+/// (nothing required was waiting), they start again (an optional one does
+/// not restart them). `reminders`: the agency's (interval, limit).
+async fn fail(m: &mut Move<'_>, mover: Mover, reminders: (Option<i64>, i64)) -> Result<Recorded> {
+    let to = access::transition(m.current.status, AccessAction::Fail, mover)?;
+    sqlx::query(
+        "UPDATE access_requests SET status = $3, status_at = $4, failed_reason = $5 WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(to.key())
+    .bind(m.now)
+    .bind(m.text)
+    .execute(m.tx.conn())
+    .await?;
+    let (every, max) = reminders;
+    if let (Some(link_id), Some(every), true) = (&m.current.link_id, every, m.current.required) {
+        sqlx::query(
+            "UPDATE onboarding_links SET next_reminder_at = $3 WHERE agency_id = $1 AND id = $2 \
+             AND next_reminder_at IS NULL AND revoked_at IS NULL AND expires_at > $3 AND reminder_count < $4",
+        )
+        .bind(m.agency_id)
+        .bind(link_id)
+        .bind(m.now + every)
+        .bind(max)
+        .execute(m.tx.conn())
+        .await?;
+    }
+    Ok((
+        events::ACCESS_FAILED,
+        json!({"reason": m.text, "mover": mover}),
+    ))
+}
+
+/// Removed at the platform (held access) or withdrawn (not yet granted).
+async fn revoke(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
+    let to = access::transition(m.current.status, AccessAction::Revoke, mover)?;
+    sqlx::query(
+        "UPDATE access_requests SET status = $3, status_at = $4, revoked_at = $4, revoked_by = $5, revoke_note = $6 \
+         WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(to.key())
+    .bind(m.now)
+    .bind(&m.who)
+    .bind(m.text)
+    .execute(m.tx.conn())
+    .await?;
+    Ok((
+        events::ACCESS_REVOKED,
+        json!({"note": m.text, "was": m.current.status.key(), "mover": mover}),
+    ))
+}
+
+/// Offboarding: held access is not revoked, for a stated reason.
+async fn waive(m: &mut Move<'_>) -> Result<Recorded> {
+    if m.lifecycle != Lifecycle::Offboarding.key() {
+        return Err(CoreError::Conflict(
+            "revokes are waived only during offboarding (after contract_ended)".into(),
+        )
+        .into());
+    }
+    if !m.current.needs_revoke() {
+        return Err(CoreError::Conflict(format!(
+            "the request is {}{}; there is no held access to waive",
+            m.current.status.key(),
+            if m.current.waived_at.is_some() {
+                " and already waived"
+            } else {
+                ""
+            }
+        ))
+        .into());
+    }
+    sqlx::query(
+        "UPDATE access_requests SET waived_at = $3, waived_by = $4, waive_reason = $5 WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(m.now)
+    .bind(&m.who)
+    .bind(m.text)
+    .execute(m.tx.conn())
+    .await?;
+    Ok((events::ACCESS_WAIVED, json!({"reason": m.text})))
+}
+
+/// After any move: the link's reminders stop when nothing required waits
+/// on the client any more (now, rather than at their next due time;
+/// optional requests alone are not reminded about), the client's access
+/// completion is refreshed, and the move commits as one record.
+async fn finish(
+    mut tx: WriteTx,
+    agency_id: &str,
+    id: &str,
+    current: &AccessRequest,
+    event_type: &'static str,
+    detail: serde_json::Value,
+) -> Result<()> {
     let mut data = json!({
         "request_id": id,
         "platform": current.platform,
@@ -702,9 +776,6 @@ pub async fn act(
             d.insert(k.clone(), v.clone());
         }
     }
-    // Nothing required left waiting on the client: the link's reminders
-    // stop now rather than at their next due time (optional requests alone
-    // are not reminded about).
     if let Some(link_id) = &current.link_id {
         sqlx::query(
             "UPDATE onboarding_links SET next_reminder_at = NULL WHERE agency_id = $1 AND id = $2 \
@@ -723,7 +794,7 @@ pub async fn act(
         record = record.push_event(completed_event(&current.client_id, at));
     }
     tx.commit(record).await?;
-    get(db, agency_id, id).await
+    Ok(())
 }
 
 /// `onboarding.completed`: the client's access was complete at `at`.
