@@ -314,6 +314,11 @@ pub fn redact_link(url: &str) -> String {
 /// collide with an agency's or client's name.
 pub const LINK_SLOT: &str = "\u{1}onboarding-link\u{1}";
 
+/// The subject of a reminder email to a client.
+pub fn reminder_subject(agency: &str, client: &str) -> String {
+    format!("{agency}: access we still need from {client}")
+}
+
 /// The reminder a client gets while required requests wait on them, ready
 /// to send by email or to copy. `required` are listed as needed; `optional`
 /// ones, if any, are mentioned as optional (a member may also remind about

@@ -649,6 +649,41 @@ pub struct Reminder {
     pub channel: String,
 }
 
+/// What a link's reminder is about: its requests waiting on the client,
+/// and of those the required and the optional ones, named as the agency's
+/// platform catalogue names them (platform, permission, why it failed).
+struct Waiting {
+    waiting: Vec<AccessRequest>,
+    required: Vec<ReminderItem>,
+    optional: Vec<ReminderItem>,
+}
+
+async fn waiting_on_client(db: &Db, agency_id: &str, link_id: &str) -> Result<Waiting> {
+    let requests = access_requests::list_for_link(db, agency_id, link_id).await?;
+    let catalog = crate::platforms::catalog(db, agency_id).await?;
+    let item = |r: &AccessRequest| -> ReminderItem {
+        let p = catalog.iter().find(|p| p.key == r.platform);
+        let name = p
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| r.platform.clone());
+        let perm = p
+            .and_then(|p| p.permission(&r.permission))
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| r.permission.clone());
+        (name, perm, r.failed_reason.clone())
+    };
+    let waiting: Vec<AccessRequest> = requests
+        .into_iter()
+        .filter(|r| r.waiting_on() == Some(baton_core::access::WaitingOn::Client))
+        .collect();
+    let (required, optional) = waiting.iter().partition::<Vec<_>, _>(|r| r.required);
+    Ok(Waiting {
+        required: required.into_iter().map(item).collect(),
+        optional: optional.into_iter().map(item).collect(),
+        waiting,
+    })
+}
+
 /// Prepares a reminder for a link if a required request waits on the
 /// client, records it as an `onboarding.reminder_sent` event and schedules
 /// the next one. `scheduled` reminders (from the worker) only run when due,
@@ -676,33 +711,11 @@ pub async fn remind(
     let settings = crate::onboarding_settings::get(db, agency_id).await?;
     let agency = crate::agencies::get(db, agency_id).await?;
     let client = crate::clients::get(db, agency_id, &link.client_id).await?;
-    let requests = access_requests::list_for_link(db, agency_id, id).await?;
-    let catalog = crate::platforms::catalog(db, agency_id).await?;
-    let item = |r: &AccessRequest| -> ReminderItem {
-        let p = catalog.iter().find(|p| p.key == r.platform);
-        let name = p
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|| r.platform.clone());
-        let perm = p
-            .and_then(|p| p.permission(&r.permission))
-            .map(|x| x.name.clone())
-            .unwrap_or_else(|| r.permission.clone());
-        (name, perm, r.failed_reason.clone())
-    };
-    let waiting: Vec<&AccessRequest> = requests
-        .iter()
-        .filter(|r| r.waiting_on() == Some(baton_core::access::WaitingOn::Client))
-        .collect();
-    let required: Vec<ReminderItem> = waiting
-        .iter()
-        .filter(|r| r.required)
-        .map(|r| item(r))
-        .collect();
-    let optional: Vec<ReminderItem> = waiting
-        .iter()
-        .filter(|r| !r.required)
-        .map(|r| item(r))
-        .collect();
+    let Waiting {
+        waiting,
+        required,
+        optional,
+    } = waiting_on_client(db, agency_id, id).await?;
     let live = link.state(now) == "active"
         && matches!(
             client.lifecycle,
@@ -716,7 +729,7 @@ pub async fn remind(
     let nothing = required.is_empty() && (scheduled || optional.is_empty());
     if nothing || !live {
         // Nothing to remind about: stop the schedule.
-        if link.next_reminder_at.is_some() {
+        if let Some(due) = link.next_reminder_at {
             let reason = if !live {
                 "link not active"
             } else if waiting.is_empty() {
@@ -724,29 +737,7 @@ pub async fn remind(
             } else {
                 "every required request is done"
             };
-            let mut tx = db.begin_write(agency_id, actor, now).await?;
-            // Claimed like a reminder: with several servers on one database
-            // only the one whose update still sees the schedule stops it
-            // (and writes the one audit entry); the others write nothing.
-            let stopped = sqlx::query(
-                "UPDATE onboarding_links SET next_reminder_at = NULL \
-                 WHERE agency_id = $1 AND id = $2 AND next_reminder_at = $3",
-            )
-            .bind(agency_id)
-            .bind(id)
-            .bind(link.next_reminder_at)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-            if stopped == 1 {
-                tx.commit(Record::new(
-                    "onboarding.reminders_stopped",
-                    "onboarding_link",
-                    id,
-                    json!({"reason": reason}),
-                ))
-                .await?;
-            }
+            stop_reminders(db, agency_id, actor, now, id, due, reason).await?;
         }
         if scheduled {
             return Ok(None);
@@ -830,20 +821,16 @@ pub async fn remind(
         .into(),
     };
     if reminder.channel == "email" {
-        let to = link.contact_email.clone().unwrap_or_default();
         // The queued message holds a slot, not the link: the sender derives
         // the URL when it sends, or sends the fallback text.
-        let mut job = json!({
-            "to": to,
-            "subject": format!("{}: access we still need from {}", agency.name, client.name),
-            "text": fallback,
-            "from_name": agency.name,
-        });
-        if link_url.is_some() {
-            job["text"] = json!(write(ReminderLink::Url(onboarding::LINK_SLOT)));
-            job["fallback_text"] = json!(fallback);
-            job["onboarding_link"] = json!(id);
-        }
+        let with_slot = link_url.map(|_| write(ReminderLink::Url(onboarding::LINK_SLOT)));
+        let job = reminder_email(
+            link.contact_email.as_deref().unwrap_or_default(),
+            &onboarding::reminder_subject(&agency.name, &client.name),
+            &agency.name,
+            &fallback,
+            with_slot.as_deref().map(|text| (text, id)),
+        );
         tx.enqueue("email", &job).await?;
     }
     let data = json!({
@@ -862,4 +849,65 @@ pub async fn remind(
     )
     .await?;
     Ok(Some(reminder))
+}
+
+/// Stops a link's reminder schedule, due at `due`, for `reason`. Claimed
+/// like a reminder: with several servers on one database only the one whose
+/// update still sees the schedule stops it (and writes the one audit
+/// entry); the others write nothing.
+async fn stop_reminders(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    id: &str,
+    due: i64,
+    reason: &str,
+) -> Result<()> {
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let stopped = sqlx::query(
+        "UPDATE onboarding_links SET next_reminder_at = NULL \
+         WHERE agency_id = $1 AND id = $2 AND next_reminder_at = $3",
+    )
+    .bind(agency_id)
+    .bind(id)
+    .bind(due)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if stopped == 1 {
+        tx.commit(Record::new(
+            "onboarding.reminders_stopped",
+            "onboarding_link",
+            id,
+            json!({"reason": reason}),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The outbox job of a reminder email. `with_link`: the text holding
+/// [`onboarding::LINK_SLOT`] where the sender puts the link's URL, and the
+/// link's id; without it (or when the URL cannot be made at sending time)
+/// the `fallback` text goes out.
+fn reminder_email(
+    to: &str,
+    subject: &str,
+    from_name: &str,
+    fallback: &str,
+    with_link: Option<(&str, &str)>,
+) -> serde_json::Value {
+    let mut job = json!({
+        "to": to,
+        "subject": subject,
+        "text": fallback,
+        "from_name": from_name,
+    });
+    if let Some((text, link_id)) = with_link {
+        job["text"] = json!(text);
+        job["fallback_text"] = json!(fallback);
+        job["onboarding_link"] = json!(link_id);
+    }
+    job
 }
