@@ -15,8 +15,7 @@ mod assets;
 mod client_access;
 mod client_page;
 mod client_runs;
-mod content_metrics_page;
-mod content_pages;
+mod content;
 mod dashboard;
 mod error_page;
 pub mod feeds;
@@ -106,8 +105,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(handoff::router())
         .merge(sop_pages::router())
         .merge(client_runs::router())
-        .merge(content_pages::router())
-        .merge(content_metrics_page::router())
+        .merge(content::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(
             state.clone(),
