@@ -20,7 +20,7 @@ use crate::state::AppState;
 use crate::web::feeds::{self, FeedCard};
 use crate::web::form::{check_csrf, FormData, QueryData};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
-use crate::web::sop_pages::When;
+use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
 
 /// One content item on the board, a status list or the calendar.

@@ -27,7 +27,7 @@ use crate::authz;
 use crate::state::AppState;
 use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, Layout};
-use crate::web::sop_pages::When;
+use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
 
 #[derive(Template)]

@@ -14,7 +14,7 @@ use jiff::tz::TimeZone;
 
 use super::shared::{plural, size_label};
 use crate::state::AppState;
-use crate::web::sop_pages::When;
+use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
 
 /// A brief field as shown.
