@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::content::ContentStatus;
 use baton_store::clients::{self, Client};
-use baton_store::content::{self};
+use baton_store::content::{self, Item};
 use jiff::civil::{Date, ISOWeekDate, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -175,9 +175,78 @@ pub(super) async fn calendar(
         async { Ok(clients::summaries(&state.db, agency_id, false).await?) },
     )?;
 
+    let weeks = weeks(&items, period, first, last, today, &tz)?;
+
+    let filter = client_id
+        .map(|c| format!("&client={c}"))
+        .unwrap_or_default();
+    let Nav {
+        heading,
+        prev,
+        next,
+        this,
+        switch_href,
+        switch_label,
+        key,
+        value,
+    } = nav(period, today, last)?;
+    let href = |p: String| format!("/content/calendar{p}{filter}");
+    let title = match &client {
+        Some(c) => format!("Content calendar · {} · {heading}", c.name),
+        None => format!("Content calendar · {heading}"),
+    };
+    let page = CalendarPage {
+        layout: layout(&agency, &session, &title, Some(&q)),
+        view: key,
+        heading,
+        total: weeks.iter().flatten().map(|d| d.items.len()).sum::<usize>(),
+        weeks,
+        weekdays: [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ],
+        prev_href: href(prev),
+        next_href: href(next),
+        today_href: href(this),
+        switch_href: href(switch_href),
+        switch_label,
+        clients: summaries
+            .iter()
+            .map(|s| {
+                Opt::new(
+                    s.client.id.clone(),
+                    s.client.name.clone(),
+                    client_id.unwrap_or(""),
+                )
+            })
+            .collect(),
+        client,
+        period_key: key,
+        period_value: value,
+        truncated: items.len() >= CALENDAR_CAP,
+        timezone: agency.timezone.clone(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The calendar's days from `first` to `last`, a week a row, each with its
+/// items by time.
+fn weeks(
+    items: &[Item],
+    period: Period,
+    first: Date,
+    last: Date,
+    today: Date,
+    tz: &TimeZone,
+) -> Result<Vec<Vec<CalDay>>, WebError> {
     // Each item on its day, by time.
     let mut by_day: BTreeMap<Date, Vec<(i64, CalItem)>> = BTreeMap::new();
-    for i in &items {
+    for i in items {
         let Some(at) = i.publish_at.or(i.published_at) else {
             continue;
         };
@@ -224,18 +293,32 @@ pub(super) async fn calendar(
         }
         weeks.push(week);
     }
+    Ok(weeks)
+}
 
-    let filter = client_id
-        .map(|c| format!("&client={c}"))
-        .unwrap_or_default();
-    let (heading, prev, next, this, switch_href, switch_label, key, value) = match period {
-        Period::Month(m) => (
-            m.strftime("%B %Y").to_string(),
-            format!("?month={}", month_key(shift(m, (-1).months())?)),
-            format!("?month={}", month_key(shift(m, 1.months())?)),
-            format!("?month={}", month_key(today)),
+/// The heading and the links around a period: previous, next, today and
+/// the other view; `key` and `value` name the period in the client filter.
+struct Nav {
+    heading: String,
+    prev: String,
+    next: String,
+    this: String,
+    switch_href: String,
+    switch_label: &'static str,
+    key: &'static str,
+    value: String,
+}
+
+/// The heading and links of `period` (`last` is its last day shown).
+fn nav(period: Period, today: Date, last: Date) -> Result<Nav, WebError> {
+    let nav = match period {
+        Period::Month(m) => Nav {
+            heading: m.strftime("%B %Y").to_string(),
+            prev: format!("?month={}", month_key(shift(m, (-1).months())?)),
+            next: format!("?month={}", month_key(shift(m, 1.months())?)),
+            this: format!("?month={}", month_key(today)),
             // The week of the month's first day (or of today, this month).
-            format!(
+            switch_href: format!(
                 "?week={}",
                 week_key(if m == today.first_of_month() {
                     today
@@ -243,69 +326,28 @@ pub(super) async fn calendar(
                     m
                 })
             ),
-            "Week view",
-            "month",
-            month_key(m),
-        ),
-        Period::Week(monday) => (
-            format!(
+            switch_label: "Week view",
+            key: "month",
+            value: month_key(m),
+        },
+        Period::Week(monday) => Nav {
+            heading: format!(
                 "Week {}, {} · {} – {}",
                 monday.iso_week_date().week(),
                 monday.iso_week_date().year(),
                 monday.strftime("%-d %b"),
                 last.strftime("%-d %b")
             ),
-            format!("?week={}", week_key(shift(monday, (-7).days())?)),
-            format!("?week={}", week_key(shift(monday, 7.days())?)),
-            format!("?week={}", week_key(today)),
-            format!("?month={}", month_key(monday)),
-            "Month view",
-            "week",
-            week_key(monday),
-        ),
+            prev: format!("?week={}", week_key(shift(monday, (-7).days())?)),
+            next: format!("?week={}", week_key(shift(monday, 7.days())?)),
+            this: format!("?week={}", week_key(today)),
+            switch_href: format!("?month={}", month_key(monday)),
+            switch_label: "Month view",
+            key: "week",
+            value: week_key(monday),
+        },
     };
-    let href = |p: String| format!("/content/calendar{p}{filter}");
-    let title = match &client {
-        Some(c) => format!("Content calendar · {} · {heading}", c.name),
-        None => format!("Content calendar · {heading}"),
-    };
-    let page = CalendarPage {
-        layout: layout(&agency, &session, &title, Some(&q)),
-        view: key,
-        heading,
-        total: weeks.iter().flatten().map(|d| d.items.len()).sum::<usize>(),
-        weeks,
-        weekdays: [
-            "Monday",
-            "Tuesday",
-            "Wednesday",
-            "Thursday",
-            "Friday",
-            "Saturday",
-            "Sunday",
-        ],
-        prev_href: href(prev),
-        next_href: href(next),
-        today_href: href(this),
-        switch_href: href(switch_href),
-        switch_label,
-        clients: summaries
-            .iter()
-            .map(|s| {
-                Opt::new(
-                    s.client.id.clone(),
-                    s.client.name.clone(),
-                    client_id.unwrap_or(""),
-                )
-            })
-            .collect(),
-        client,
-        period_key: key,
-        period_value: value,
-        truncated: items.len() >= CALENDAR_CAP,
-        timezone: agency.timezone.clone(),
-    };
-    Ok(render(StatusCode::OK, &page))
+    Ok(nav)
 }
 
 #[cfg(test)]

@@ -2,24 +2,23 @@
 //! versions, rounds, comments and people, and renders them with the form
 //! that was refused, if any.
 
-use std::collections::HashSet;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::content::{
-    self as rules, ApprovalMode, ContentAction, ContentStatus, Decision, RevisionSize, RoundOutcome,
+    self as rules, ApprovalMode, ContentAction, ContentStatus, RevisionSize,
 };
-use baton_core::content_files::{self};
+use baton_core::content_files;
 use baton_core::ids;
 use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
 use baton_store::content::{self, Item};
-use baton_store::members::{self};
+use baton_store::members;
 
 use super::item_views::{
-    caption_count, names_of, next_step, round_view, version_view, BriefLine, PendingView,
-    PersonOpt, QaLine, RemarkView, RoundView, Typed, VersionView,
+    brief_lines, caption_count, names_of, next_step, pending_view, person_options, qa_lines,
+    remark_view, round_view, version_view, waiting_on, BriefLine, PendingView, PersonOpt, QaLine,
+    RemarkView, RoundView, Typed, VersionView,
 };
 use super::shared::{channel_name, layout, local_input, sentence};
 use crate::auth::session::WebSession;
@@ -141,80 +140,16 @@ pub(super) async fn render_item(
             ids.iter().map(name).collect::<Vec<_>>().join(", ")
         }
     };
-    let pending = item.pending_participants.as_ref().map(|p| PendingView {
-        reviewers: list(&p.reviewers),
-        approvers: list(&p.approvers),
-        mode: match p.approval_mode {
-            ApprovalMode::All => "every approver",
-            ApprovalMode::Any => "any one approver",
-        },
-        by: p.by.clone(),
-        at: baton_core::human::when(p.at, now, &tz),
-    });
+    let pending = item
+        .pending_participants
+        .as_ref()
+        .map(|p| pending_view(p, &list, now, &tz));
 
-    // Who the open round still waits on (the client counts once it decided).
-    let mut waiting = Vec::new();
-    if item.status == ContentStatus::InReview {
-        let decisions: Vec<(String, Decision)> = remarks
-            .iter()
-            .filter(|r| r.round == item.round)
-            .filter_map(|r| {
-                let d = Decision::parse(r.decision.as_deref()?)?;
-                Some((r.author_id.clone(), d))
-            })
-            .collect();
-        if let RoundOutcome::Pending { waiting_on } =
-            rules::round_outcome(item.approval_mode, &item.approvers, &decisions)
-        {
-            waiting = waiting_on
-                .iter()
-                .map(|w| {
-                    if w == "client" {
-                        "the client".to_string()
-                    } else {
-                        name(w)
-                    }
-                })
-                .collect();
-        }
-    }
+    let waiting = waiting_on(&item, &remarks, &name);
 
-    let (chosen_reviewers, chosen_approvers, mode) = match &typed.participants {
-        Some((r, a, m)) => (
-            r.iter().cloned().collect::<HashSet<_>>(),
-            a.iter().cloned().collect::<HashSet<_>>(),
-            m.clone(),
-        ),
-        None => (
-            item.reviewers.iter().cloned().collect(),
-            item.approvers.iter().cloned().collect(),
-            item.approval_mode.key().to_string(),
-        ),
-    };
-    let people: Vec<PersonOpt> = people
-        .iter()
-        .map(|m| PersonOpt {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            reviewer: chosen_reviewers.contains(&m.id),
-            approver: chosen_approvers.contains(&m.id),
-        })
-        .collect();
+    let (people, chosen_approvers, mode) = person_options(&people, &item, &typed.participants);
 
-    let qa: Vec<QaLine> = item
-        .qa
-        .items
-        .iter()
-        .map(|i| {
-            let d = item.qa.done.get(&i.key);
-            QaLine {
-                key: i.key.clone(),
-                label: i.label.clone(),
-                done: d.is_some(),
-                done_note: d.map(|d| format!("{}, {}", d.by, timefmt::local(d.at, &tz))),
-            }
-        })
-        .collect();
+    let qa = qa_lines(&item, &tz);
     let qa_done = qa.iter().filter(|l| l.done).count();
     let me = &session.member().id;
     let mut typed = typed;
@@ -235,28 +170,7 @@ pub(super) async fn render_item(
         channel: channel_name(&item.channel),
         open: item.status.is_open(),
         next_step: next_step(&item, &approver_names, &waiting, qa.len() - qa_done, &tz),
-        brief: vec![
-            BriefLine {
-                label: "Audience",
-                value: brief.audience.clone(),
-            },
-            BriefLine {
-                label: "Angle",
-                value: brief.angle.clone(),
-            },
-            BriefLine {
-                label: "Offer",
-                value: brief.offer.clone(),
-            },
-            BriefLine {
-                label: "Constraints",
-                value: brief.constraints.clone(),
-            },
-            BriefLine {
-                label: "Examples",
-                value: brief.examples.clone(),
-            },
-        ],
+        brief: brief_lines(brief),
         brief_missing: brief.missing(),
         versions: versions
             .iter()
@@ -313,28 +227,7 @@ pub(super) async fn render_item(
             .rev()
             .map(|r| round_view(r, &remarks, &tz))
             .collect(),
-        remarks: remarks
-            .iter()
-            .map(|r| {
-                let (decision, badge) = match r.decision.as_deref() {
-                    Some("approve") => (Some("Approved"), "badge-status-active"),
-                    Some("request_changes") => (Some("Requested changes"), "badge-warn"),
-                    _ => (None, ""),
-                };
-                RemarkView {
-                    who: r.author_label.clone(),
-                    from_client: r.author_kind == "client",
-                    shown_to_client: r.for_client && r.author_kind != "client",
-                    decision,
-                    badge,
-                    body: r.body.clone(),
-                    round: r.round,
-                    version: r.version_n,
-                    at: When::at(r.created_at, &tz),
-                    ago: timefmt::relative(r.created_at, now),
-                }
-            })
-            .collect(),
+        remarks: remarks.iter().map(|r| remark_view(r, now, &tz)).collect(),
         in_review: item.status == ContentStatus::InReview,
         is_approver: item.approvers.contains(me),
         qa_done,

@@ -2,12 +2,14 @@
 //! their remarks, the QA checklist, what was typed into a refused form,
 //! and the "next step" line.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::http::StatusCode;
-use baton_core::content::{self as rules, ContentStatus};
+use baton_core::content::{
+    self as rules, ApprovalMode, ContentBrief, ContentStatus, Decision, RoundOutcome,
+};
 use baton_core::content_files::Preview;
-use baton_store::content::{self, Item, Remark, Round, Version};
+use baton_store::content::{self, Item, PendingParticipants, Remark, Round, Version};
 use baton_store::members::{self, Member};
 use baton_store::StoreError;
 use jiff::tz::TimeZone;
@@ -330,4 +332,154 @@ pub(super) fn round_view(r: &Round, remarks: &[Remark], tz: &TimeZone) -> RoundV
         feedback,
         open,
     }
+}
+
+/// A change of reviewers and approvers waiting for the next round, with
+/// `list` naming the people.
+pub(super) fn pending_view(
+    p: &PendingParticipants,
+    list: &dyn Fn(&[String]) -> String,
+    now: i64,
+    tz: &TimeZone,
+) -> PendingView {
+    PendingView {
+        reviewers: list(&p.reviewers),
+        approvers: list(&p.approvers),
+        mode: match p.approval_mode {
+            ApprovalMode::All => "every approver",
+            ApprovalMode::Any => "any one approver",
+        },
+        by: p.by.clone(),
+        at: baton_core::human::when(p.at, now, tz),
+    }
+}
+
+/// Who the open round still waits on (the client counts once it decided),
+/// by `name`.
+pub(super) fn waiting_on(
+    item: &Item,
+    remarks: &[Remark],
+    name: &dyn Fn(&String) -> String,
+) -> Vec<String> {
+    let mut waiting = Vec::new();
+    if item.status == ContentStatus::InReview {
+        let decisions: Vec<(String, Decision)> = remarks
+            .iter()
+            .filter(|r| r.round == item.round)
+            .filter_map(|r| {
+                let d = Decision::parse(r.decision.as_deref()?)?;
+                Some((r.author_id.clone(), d))
+            })
+            .collect();
+        if let RoundOutcome::Pending { waiting_on } =
+            rules::round_outcome(item.approval_mode, &item.approvers, &decisions)
+        {
+            waiting = waiting_on
+                .iter()
+                .map(|w| {
+                    if w == "client" {
+                        "the client".to_string()
+                    } else {
+                        name(w)
+                    }
+                })
+                .collect();
+        }
+    }
+    waiting
+}
+
+/// The item's QA checklist, each line with who ticked it and when.
+pub(super) fn qa_lines(item: &Item, tz: &TimeZone) -> Vec<QaLine> {
+    item.qa
+        .items
+        .iter()
+        .map(|i| {
+            let d = item.qa.done.get(&i.key);
+            QaLine {
+                key: i.key.clone(),
+                label: i.label.clone(),
+                done: d.is_some(),
+                done_note: d.map(|d| format!("{}, {}", d.by, timefmt::local(d.at, tz))),
+            }
+        })
+        .collect()
+}
+
+/// The brief's fields in the page's order.
+pub(super) fn brief_lines(brief: &ContentBrief) -> Vec<BriefLine> {
+    vec![
+        BriefLine {
+            label: "Audience",
+            value: brief.audience.clone(),
+        },
+        BriefLine {
+            label: "Angle",
+            value: brief.angle.clone(),
+        },
+        BriefLine {
+            label: "Offer",
+            value: brief.offer.clone(),
+        },
+        BriefLine {
+            label: "Constraints",
+            value: brief.constraints.clone(),
+        },
+        BriefLine {
+            label: "Examples",
+            value: brief.examples.clone(),
+        },
+    ]
+}
+
+/// A comment or decision as the discussion shows it.
+pub(super) fn remark_view(r: &Remark, now: i64, tz: &TimeZone) -> RemarkView {
+    let (decision, badge) = match r.decision.as_deref() {
+        Some("approve") => (Some("Approved"), "badge-status-active"),
+        Some("request_changes") => (Some("Requested changes"), "badge-warn"),
+        _ => (None, ""),
+    };
+    RemarkView {
+        who: r.author_label.clone(),
+        from_client: r.author_kind == "client",
+        shown_to_client: r.for_client && r.author_kind != "client",
+        decision,
+        badge,
+        body: r.body.clone(),
+        round: r.round,
+        version: r.version_n,
+        at: When::at(r.created_at, tz),
+        ago: timefmt::relative(r.created_at, now),
+    }
+}
+
+/// The people of the participants form, ticked as typed (or as saved), with
+/// the chosen approvers and approval mode.
+pub(super) fn person_options(
+    people: &[Member],
+    item: &Item,
+    typed: &Option<(Vec<String>, Vec<String>, String)>,
+) -> (Vec<PersonOpt>, HashSet<String>, String) {
+    let (chosen_reviewers, chosen_approvers, mode) = match typed {
+        Some((r, a, m)) => (
+            r.iter().cloned().collect::<HashSet<_>>(),
+            a.iter().cloned().collect::<HashSet<_>>(),
+            m.clone(),
+        ),
+        None => (
+            item.reviewers.iter().cloned().collect(),
+            item.approvers.iter().cloned().collect(),
+            item.approval_mode.key().to_string(),
+        ),
+    };
+    let people: Vec<PersonOpt> = people
+        .iter()
+        .map(|m| PersonOpt {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            reviewer: chosen_reviewers.contains(&m.id),
+            approver: chosen_approvers.contains(&m.id),
+        })
+        .collect();
+    (people, chosen_approvers, mode)
 }
