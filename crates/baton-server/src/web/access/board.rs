@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::access::{AccessStatus, WaitingOn};
 use baton_core::lifecycle::Lifecycle;
-use baton_store::access_requests::{self};
+use baton_store::access_requests;
 use baton_store::platforms;
 
 use super::common::{by_key, layout, names, Since};

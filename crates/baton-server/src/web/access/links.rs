@@ -9,7 +9,7 @@ use baton_core::platforms::Platform;
 use baton_core::CoreError;
 use baton_store::access_requests::NewRequest;
 use baton_store::agencies::Agency;
-use baton_store::clients::{self};
+use baton_store::clients;
 use baton_store::onboarding_links::{self, Link};
 use baton_store::{access_templates, platforms, StoreError};
 

@@ -5,16 +5,16 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::lifecycle::Lifecycle;
-use baton_store::access_requests::{self};
+use baton_store::access_requests;
 use baton_store::agencies::Agency;
 use baton_store::clients::Client;
-use baton_store::onboarding_links::{self};
+use baton_store::onboarding_links;
 use baton_store::{access_kpis, access_templates, intake, onboarding_settings, platforms};
 use jiff::tz::TimeZone;
 
 use super::section_views::{
-    kpi_line, link_view, link_warnings, platform_name, request_view, size, AccessSection,
-    AccessTyped, AnswerView, FileView, LinkForm, PlatformChoice,
+    file_view, kpi_line, link_view, link_warnings, platform_choice, platform_name, request_view,
+    AccessSection, AccessTyped, AnswerView, LinkForm,
 };
 use crate::auth::session::WebSession;
 use crate::state::AppState;
@@ -72,34 +72,7 @@ pub(crate) async fn section(
     });
     let platforms = catalog
         .iter()
-        .map(|p| {
-            let row = link_form.row(&p.key);
-            let chosen = row
-                .map(|r| r.1.as_str())
-                .filter(|v| !v.is_empty())
-                .unwrap_or(&p.default_permission);
-            PlatformChoice {
-                key: p.key.clone(),
-                name: p.name.clone(),
-                vendor: p.vendor.clone(),
-                asset_label: p.asset_label.clone(),
-                checked: link_form.picked.iter().any(|k| k == &p.key),
-                optional: row.is_some_and(|r| r.3),
-                asset: row.map(|r| r.2.clone()).unwrap_or_default(),
-                permissions: p
-                    .permissions
-                    .iter()
-                    .map(|x| {
-                        let label = if x.key == p.default_permission {
-                            format!("{} (suggested)", x.name)
-                        } else {
-                            x.name.clone()
-                        };
-                        Opt::new(x.key.clone(), label, chosen)
-                    })
-                    .collect(),
-            }
-        })
+        .map(|p| platform_choice(p, &link_form))
         .collect();
     let template_opts = templates
         .iter()
@@ -164,22 +137,7 @@ pub(crate) async fn section(
                 answer: a.answer,
             })
             .collect(),
-        files: files
-            .into_iter()
-            .map(|f| FileView {
-                size: size(f.size_bytes),
-                uploaded: timefmt::local(f.uploaded_at, tz),
-                uploaded_iso: timefmt::machine(f.uploaded_at),
-                uploaded_ago: timefmt::relative(f.uploaded_at, now),
-                uploaded_by: match f.uploaded_by.as_str() {
-                    "" => "the client".into(),
-                    other => other.to_string(),
-                },
-                content_type: f.content_type,
-                name: f.name,
-                id: f.id,
-            })
-            .collect(),
+        files: files.into_iter().map(|f| file_view(f, tz, now)).collect(),
     })
 }
 

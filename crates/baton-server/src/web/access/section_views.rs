@@ -8,6 +8,7 @@ use baton_core::lifecycle::Lifecycle;
 use baton_core::platforms::Platform;
 use baton_store::access_kpis;
 use baton_store::access_requests::AccessRequest;
+use baton_store::intake::ClientFile;
 use baton_store::onboarding_links::Link;
 use jiff::tz::TimeZone;
 
@@ -16,7 +17,7 @@ use crate::web::layout::Opt;
 use crate::web::timefmt;
 
 /// A file size for people: "812 bytes", "12 KB", "1.4 MB".
-pub(super) fn size(bytes: i64) -> String {
+fn size(bytes: i64) -> String {
     let b = bytes.max(0) as f64;
     if bytes < 1024 {
         format!("{bytes} bytes")
@@ -504,6 +505,54 @@ pub(super) fn kpi_line(
         "No contract signature recorded yet: record “Contract signed” to start the clock.".into()
     });
     (line, hint)
+}
+
+/// A platform of the new-link form, as picked (or with its suggested
+/// permission).
+pub(super) fn platform_choice(p: &Platform, link_form: &LinkForm) -> PlatformChoice {
+    let row = link_form.row(&p.key);
+    let chosen = row
+        .map(|r| r.1.as_str())
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&p.default_permission);
+    PlatformChoice {
+        key: p.key.clone(),
+        name: p.name.clone(),
+        vendor: p.vendor.clone(),
+        asset_label: p.asset_label.clone(),
+        checked: link_form.picked.iter().any(|k| k == &p.key),
+        optional: row.is_some_and(|r| r.3),
+        asset: row.map(|r| r.2.clone()).unwrap_or_default(),
+        permissions: p
+            .permissions
+            .iter()
+            .map(|x| {
+                let label = if x.key == p.default_permission {
+                    format!("{} (suggested)", x.name)
+                } else {
+                    x.name.clone()
+                };
+                Opt::new(x.key.clone(), label, chosen)
+            })
+            .collect(),
+    }
+}
+
+/// A file the client handed over, as listed.
+pub(super) fn file_view(f: ClientFile, tz: &TimeZone, now: i64) -> FileView {
+    FileView {
+        size: size(f.size_bytes),
+        uploaded: timefmt::local(f.uploaded_at, tz),
+        uploaded_iso: timefmt::machine(f.uploaded_at),
+        uploaded_ago: timefmt::relative(f.uploaded_at, now),
+        uploaded_by: match f.uploaded_by.as_str() {
+            "" => "the client".into(),
+            other => other.to_string(),
+        },
+        content_type: f.content_type,
+        name: f.name,
+        id: f.id,
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use baton_core::policy::{self, Action, Subject};
 use baton_core::roles::Role;
 use baton_store::clients::{self, Client, ClientPatch};
 use baton_store::events::{self, EventFilter};
-use baton_store::members;
+use baton_store::members::{self, Member};
 
 use super::events::{event_label, event_view};
 use crate::auth::session::WebSession;
@@ -176,6 +176,39 @@ pub(super) fn may_correct(session: &WebSession, client_id: &str) -> Result<(), S
     .map_err(|d| d.sentence)
 }
 
+/// The lifecycle stepper: the stages before `current` done, then it, then
+/// the ones to come.
+fn lifecycle_steps(current: Lifecycle) -> Vec<Step> {
+    let position = |l: Lifecycle| Lifecycle::ALL.iter().position(|x| *x == l).unwrap_or(0);
+    Lifecycle::ALL
+        .iter()
+        .map(|l| Step {
+            label: l.label(),
+            state: match position(*l).cmp(&position(current)) {
+                std::cmp::Ordering::Less => "done",
+                std::cmp::Ordering::Equal => "current",
+                std::cmp::Ordering::Greater => "todo",
+            },
+        })
+        .collect()
+}
+
+/// The account team form's rows: each role with the active members to
+/// pick, the seat's member (as typed or saved) selected.
+fn team_rows(active: &[Member], team_form: &TeamForm) -> Vec<TeamRow> {
+    Role::ALL
+        .iter()
+        .map(|r| TeamRow {
+            key: r.key(),
+            label: r.label(),
+            options: active
+                .iter()
+                .map(|m| Opt::new(m.id.clone(), m.name.clone(), team_form.seat(*r)))
+                .collect(),
+        })
+        .collect()
+}
+
 /// Renders the client page, with `typed` forms refilled and `status`.
 pub(crate) async fn render_client(
     state: &AppState,
@@ -212,18 +245,7 @@ pub(crate) async fn render_client(
     .await?;
 
     let current = client.lifecycle;
-    let position = |l: Lifecycle| Lifecycle::ALL.iter().position(|x| *x == l).unwrap_or(0);
-    let steps = Lifecycle::ALL
-        .iter()
-        .map(|l| Step {
-            label: l.label(),
-            state: match position(*l).cmp(&position(current)) {
-                std::cmp::Ordering::Less => "done",
-                std::cmp::Ordering::Equal => "current",
-                std::cmp::Ordering::Greater => "todo",
-            },
-        })
-        .collect();
+    let steps = lifecycle_steps(current);
     let owner = client.traffic_control_member_id.as_ref().map(|tc| {
         active
             .iter()
@@ -251,17 +273,7 @@ pub(crate) async fn render_client(
         owner: client.traffic_control_member_id.clone().unwrap_or_default(),
         error: None,
     });
-    let team_rows = Role::ALL
-        .iter()
-        .map(|r| TeamRow {
-            key: r.key(),
-            label: r.label(),
-            options: active
-                .iter()
-                .map(|m| Opt::new(m.id.clone(), m.name.clone(), team_form.seat(*r)))
-                .collect(),
-        })
-        .collect();
+    let team_rows = team_rows(&active, &team_form);
     let owner_options = active
         .iter()
         .map(|m| Opt::new(m.id.clone(), m.name.clone(), &team_form.owner))

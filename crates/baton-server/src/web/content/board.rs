@@ -148,6 +148,60 @@ async fn by_status(
     content::list(&state.db, agency_id, &f, cursor, Some(limit)).await
 }
 
+/// The open columns of the board (each capped, the counts exact) and the
+/// counts of the closed statuses, with the number of open items.
+async fn open_columns(
+    state: &AppState,
+    agency_id: &str,
+    cid: Option<&str>,
+    tz: &TimeZone,
+) -> Result<(Vec<Column>, Vec<ClosedCount>, i64), WebError> {
+    let (mut columns, mut closed) = (Vec::new(), Vec::new());
+    let mut open_total = 0i64;
+    let col = |s| by_status(state, agency_id, cid, s, None, COLUMN_CAP);
+    let (counts, b, p, r, c, a, s) = tokio::try_join!(
+        content::status_counts(&state.db, agency_id, cid),
+        col(OPEN[0]),
+        col(OPEN[1]),
+        col(OPEN[2]),
+        col(OPEN[3]),
+        col(OPEN[4]),
+        col(OPEN[5]),
+    )?;
+    let count = |s: ContentStatus| counts.get(&s).copied().unwrap_or(0);
+    for (status, page) in OPEN.into_iter().zip([b, p, r, c, a, s]) {
+        let more = page.next_cursor.is_some();
+        let mut cards: Vec<CardView> = page.items.iter().map(|i| CardView::of(i, tz)).collect();
+        if status == ContentStatus::Scheduled {
+            // Soonest first (of those shown); creation order otherwise.
+            let mut at: Vec<(i64, CardView)> = page
+                .items
+                .iter()
+                .map(|i| i.publish_at.unwrap_or(i64::MAX))
+                .zip(cards)
+                .collect();
+            at.sort_by_key(|(t, _)| *t);
+            cards = at.into_iter().map(|(_, c)| c).collect();
+        }
+        open_total += count(status);
+        columns.push(Column {
+            key: status.key(),
+            label: status.label(),
+            count: count(status).max(cards.len() as i64),
+            cards,
+            more,
+        });
+    }
+    for status in [ContentStatus::Published, ContentStatus::Cancelled] {
+        closed.push(ClosedCount {
+            key: status.key(),
+            label: status.label(),
+            count: count(status),
+        });
+    }
+    Ok((columns, closed, open_total))
+}
+
 async fn render_board(
     state: &AppState,
     session: &WebSession,
@@ -198,48 +252,7 @@ async fn render_board(
             paged: cursor.is_some(),
         });
     } else {
-        let col = |s| by_status(state, agency_id, cid, s, None, COLUMN_CAP);
-        let (counts, b, p, r, c, a, s) = tokio::try_join!(
-            content::status_counts(&state.db, agency_id, cid),
-            col(OPEN[0]),
-            col(OPEN[1]),
-            col(OPEN[2]),
-            col(OPEN[3]),
-            col(OPEN[4]),
-            col(OPEN[5]),
-        )?;
-        let count = |s: ContentStatus| counts.get(&s).copied().unwrap_or(0);
-        for (status, page) in OPEN.into_iter().zip([b, p, r, c, a, s]) {
-            let more = page.next_cursor.is_some();
-            let mut cards: Vec<CardView> =
-                page.items.iter().map(|i| CardView::of(i, &tz)).collect();
-            if status == ContentStatus::Scheduled {
-                // Soonest first (of those shown); creation order otherwise.
-                let mut at: Vec<(i64, CardView)> = page
-                    .items
-                    .iter()
-                    .map(|i| i.publish_at.unwrap_or(i64::MAX))
-                    .zip(cards)
-                    .collect();
-                at.sort_by_key(|(t, _)| *t);
-                cards = at.into_iter().map(|(_, c)| c).collect();
-            }
-            open_total += count(status);
-            columns.push(Column {
-                key: status.key(),
-                label: status.label(),
-                count: count(status).max(cards.len() as i64),
-                cards,
-                more,
-            });
-        }
-        for status in [ContentStatus::Published, ContentStatus::Cancelled] {
-            closed.push(ClosedCount {
-                key: status.key(),
-                label: status.label(),
-                count: count(status),
-            });
-        }
+        (columns, closed, open_total) = open_columns(state, agency_id, cid, &tz).await?;
     }
     let open_count = open_total;
     let (heading, summary, calendar_href, title) = match &client {

@@ -37,7 +37,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use baton_core::content::ContentAction;
 
-use crate::draft_files::{self};
+use crate::draft_files;
 use crate::state::AppState;
 use actions::{
     action_route, approval_link, caption, comment, decide, participants, qa, schedule, submit,

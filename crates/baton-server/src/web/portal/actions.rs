@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use baton_core::access::{AccessStatus, Mover};
 use baton_store::access_requests::{self, Act};
-use baton_store::intake::{self};
+use baton_store::intake;
 
 use super::context::load_for_post;
 use super::guard::PortalError;

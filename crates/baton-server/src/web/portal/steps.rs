@@ -10,13 +10,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use baton_core::access::AccessStatus;
-use baton_core::onboarding::OnboardingSettings;
+use baton_core::onboarding::{OnboardingSettings, Question};
+use baton_core::platforms::Platform;
 use baton_core::uploads;
 use baton_core::weblinks::{self, Part};
 use baton_core::CoreError;
 use baton_store::access_requests::AccessRequest;
-use baton_store::intake::{self};
-use baton_store::onboarding_links::{self};
+use baton_store::intake;
+use baton_store::onboarding_links;
 use baton_store::{platforms, StoreError};
 
 use super::context::{load, load_for_post, Ctx};
@@ -162,6 +163,108 @@ fn error_summary(
     out
 }
 
+/// One access request's card: the platform's steps with the agency's
+/// values, its state, and the notice or refusal that is about it.
+fn card(
+    r: &AccessRequest,
+    catalog: &[Platform],
+    agency: &str,
+    values: &BTreeMap<String, String>,
+    notice: &Notice,
+    refused: &Refused,
+) -> Card {
+    let p = catalog.iter().find(|p| p.key == r.platform);
+    let perm = p.and_then(|p| p.permission(&r.permission));
+    let (status_class, status_text) = status_words(r, agency);
+    let waiting = matches!(r.status, AccessStatus::Requested | AccessStatus::Failed);
+    let (stuck_text, stuck_error, stuck_open) = match &refused.stuck {
+        Some((id, text, err)) if *id == r.id => (text.clone(), err.clone(), true),
+        _ => (String::new(), None, false),
+    };
+    Card {
+        id: r.id.clone(),
+        vendor: p.map(|p| p.vendor.clone()).unwrap_or_default(),
+        platform: p
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| r.platform.clone()),
+        permission: perm
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| r.permission.clone()),
+        permission_description: perm.map(|x| x.description.clone()).unwrap_or_default(),
+        asset_label: p
+            .map(|p| p.asset_label.clone())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "Account".into()),
+        asset: r.asset.clone().filter(|a| !a.trim().is_empty()),
+        status_class,
+        status_text,
+        optional: !r.required,
+        steps: p
+            .map(|p| p.render_step_lines(agency, values, &r.permission, r.asset.as_deref()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|line| StepView {
+                parts: weblinks::split(&line.text),
+                note: missing_note(agency, &line.missing),
+            })
+            .collect(),
+        mistakes: p
+            .map(|p| p.render_mistakes(agency, values))
+            .unwrap_or_default()
+            .iter()
+            .map(|m| weblinks::split(m))
+            .collect(),
+        notice: match &notice.card {
+            Some(id) if *id == r.id => notice.text.clone(),
+            _ => None,
+        },
+        folded: matches!(
+            r.status,
+            AccessStatus::GrantedByClient | AccessStatus::Verified
+        ),
+        withdrawn: r.status == AccessStatus::Revoked,
+        can_act: waiting,
+        stuck_message: r.stuck_message.clone(),
+        alert: match &refused.card_alert {
+            Some((id, m)) if *id == r.id => Some(m.clone()),
+            _ => None,
+        },
+        stuck_text,
+        stuck_error,
+        stuck_open,
+    }
+}
+
+/// A question of the intake form, with what was typed (or saved) and its
+/// error.
+fn question_view(q: &Question, current: &BTreeMap<&str, &str>, refused: &Refused) -> QuestionView {
+    let value = match &refused.answers {
+        Some(typed) => typed.get(&q.key).cloned().unwrap_or_default(),
+        None => current
+            .get(q.key.as_str())
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    };
+    let error = refused.answer_errors.get(&q.key).cloned();
+    let mut described = Vec::new();
+    if !q.help.is_empty() {
+        described.push(format!("qh-{}", q.key));
+    }
+    if error.is_some() {
+        described.push(format!("qe-{}", q.key));
+    }
+    QuestionView {
+        key: q.key.clone(),
+        label: q.label.clone(),
+        help: q.help.clone(),
+        long: q.long,
+        required: q.required,
+        value,
+        error,
+        described_by: described.join(" "),
+    }
+}
+
 /// Renders the steps page with `status`, a notice and whatever a refused
 /// form left. Reads only.
 pub(super) async fn steps_page(
@@ -197,68 +300,7 @@ pub(super) async fn steps_page(
     let values = &settings.platform_values;
     let cards: Vec<Card> = requests
         .iter()
-        .map(|r| {
-            let p = catalog.iter().find(|p| p.key == r.platform);
-            let perm = p.and_then(|p| p.permission(&r.permission));
-            let (status_class, status_text) = status_words(r, agency);
-            let waiting = matches!(r.status, AccessStatus::Requested | AccessStatus::Failed);
-            let (stuck_text, stuck_error, stuck_open) = match &refused.stuck {
-                Some((id, text, err)) if *id == r.id => (text.clone(), err.clone(), true),
-                _ => (String::new(), None, false),
-            };
-            Card {
-                id: r.id.clone(),
-                vendor: p.map(|p| p.vendor.clone()).unwrap_or_default(),
-                platform: p
-                    .map(|p| p.name.clone())
-                    .unwrap_or_else(|| r.platform.clone()),
-                permission: perm
-                    .map(|x| x.name.clone())
-                    .unwrap_or_else(|| r.permission.clone()),
-                permission_description: perm.map(|x| x.description.clone()).unwrap_or_default(),
-                asset_label: p
-                    .map(|p| p.asset_label.clone())
-                    .filter(|l| !l.is_empty())
-                    .unwrap_or_else(|| "Account".into()),
-                asset: r.asset.clone().filter(|a| !a.trim().is_empty()),
-                status_class,
-                status_text,
-                optional: !r.required,
-                steps: p
-                    .map(|p| p.render_step_lines(agency, values, &r.permission, r.asset.as_deref()))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|line| StepView {
-                        parts: weblinks::split(&line.text),
-                        note: missing_note(agency, &line.missing),
-                    })
-                    .collect(),
-                mistakes: p
-                    .map(|p| p.render_mistakes(agency, values))
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|m| weblinks::split(m))
-                    .collect(),
-                notice: match &notice.card {
-                    Some(id) if *id == r.id => notice.text.clone(),
-                    _ => None,
-                },
-                folded: matches!(
-                    r.status,
-                    AccessStatus::GrantedByClient | AccessStatus::Verified
-                ),
-                withdrawn: r.status == AccessStatus::Revoked,
-                can_act: waiting,
-                stuck_message: r.stuck_message.clone(),
-                alert: match &refused.card_alert {
-                    Some((id, m)) if *id == r.id => Some(m.clone()),
-                    _ => None,
-                },
-                stuck_text,
-                stuck_error,
-                stuck_open,
-            }
-        })
+        .map(|r| card(r, &catalog, agency, values, &notice, &refused))
         .collect();
 
     let current: BTreeMap<&str, &str> = saved
@@ -268,33 +310,7 @@ pub(super) async fn steps_page(
     let questions = settings
         .questions
         .iter()
-        .map(|q| {
-            let value = match &refused.answers {
-                Some(typed) => typed.get(&q.key).cloned().unwrap_or_default(),
-                None => current
-                    .get(q.key.as_str())
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-            };
-            let error = refused.answer_errors.get(&q.key).cloned();
-            let mut described = Vec::new();
-            if !q.help.is_empty() {
-                described.push(format!("qh-{}", q.key));
-            }
-            if error.is_some() {
-                described.push(format!("qe-{}", q.key));
-            }
-            QuestionView {
-                key: q.key.clone(),
-                label: q.label.clone(),
-                help: q.help.clone(),
-                long: q.long,
-                required: q.required,
-                value,
-                error,
-                described_by: described.join(" "),
-            }
-        })
+        .map(|q| question_view(q, &current, &refused))
         .collect();
 
     let errors = error_summary(&refused, &cards, settings);

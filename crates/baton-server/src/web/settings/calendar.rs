@@ -19,7 +19,7 @@ use axum::Router;
 use baton_core::calendar::Calendar;
 use baton_core::CoreError;
 use baton_store::agencies::Agency;
-use baton_store::calendars::{self};
+use baton_store::calendars;
 use baton_store::StoreError;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;

@@ -12,7 +12,7 @@ use baton_core::sop::{RunStatus, SopDefinition};
 use baton_store::content::{self, WaitingFor};
 use baton_store::members;
 use baton_store::sop_runs::{self, Notice, Run, RunFilter};
-use baton_store::sops::{self};
+use baton_store::sops;
 use jiff::tz::TimeZone;
 
 use super::shared::{layout, RunLine, When, LIST_CAP, NOTICE_CAP, WAITING_CAP};
