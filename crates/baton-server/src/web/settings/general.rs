@@ -9,14 +9,14 @@ use axum::response::Response;
 use baton_core::custom_domain::{self, DomainStatus};
 use baton_store::agencies::{self, Agency, AgencyPatch};
 
-use super::error_page::form_error;
-use super::form::{check_csrf, FormData, QueryData};
-use super::layout::{agency_of, render, see_other, Layout};
-use super::timefmt::{self, Stamp};
-use super::WebError;
 use crate::auth::session::WebSession;
 use crate::custom_domains::{self, Outcome};
 use crate::state::AppState;
+use crate::web::error_page::form_error;
+use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::layout::{agency_of, render, see_other, Layout};
+use crate::web::timefmt::{self, Stamp};
+use crate::web::WebError;
 
 /// Zones offered in the time-zone field's suggestions (any IANA name works).
 pub(super) const COMMON_ZONES: &[&str] = &[

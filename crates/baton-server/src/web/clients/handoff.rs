@@ -16,15 +16,15 @@ use baton_store::clients::{self, Client};
 use baton_store::handoff_briefs::{self, SavedBrief};
 use baton_store::StoreError;
 
-use super::error_page::form_error;
-use super::form::{check_csrf, FormData, QueryData};
-use super::layout::{agency_of, render, see_other, Layout};
-use super::{timefmt, WebError};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::error_page::form_error;
+use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::layout::{agency_of, render, see_other, Layout};
+use crate::web::{timefmt, WebError};
 
 /// The brief's page and its edit form.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/clients/{id}/handoff", get(show))
         .route("/clients/{id}/handoff/edit", get(edit_page).post(save))

@@ -15,12 +15,12 @@ use baton_store::clients::{self, ClientSummary};
 use baton_store::{access_kpis, access_requests, sop_runs};
 use jiff::tz::TimeZone;
 
-use super::client_page::{member_options, NewClientForm};
-use super::form::QueryData;
-use super::layout::{agency_of, render, Layout, Opt};
-use super::{timefmt, WebError};
+use super::new::{member_options, NewClientForm};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::form::QueryData;
+use crate::web::layout::{agency_of, render, Layout, Opt};
+use crate::web::{timefmt, WebError};
 
 /// One client line on the dashboard.
 pub struct ClientRow {

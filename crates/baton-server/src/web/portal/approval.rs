@@ -23,14 +23,15 @@ use baton_store::approval_links::{self, Opened};
 use baton_store::content::{self, NewDecision, Speaker};
 use baton_store::{agencies, Actor, StoreError};
 
-use super::form::{ClientMeta, FormData, QueryData};
-use super::portal::{
-    check_origin, css_href, public_host, read_form, render, request_host, theme_href, PortalError,
-    PortalLayout,
-};
-use super::{timefmt, WebError};
+use super::brand::{css_href, theme_href};
+use super::context::{check_origin, public_host, request_host};
+use super::guard::{render, PortalError};
+use super::steps::read_form;
+use super::views::PortalLayout;
 use crate::draft_files::{self, Disposition};
 use crate::state::AppState;
+use crate::web::form::{ClientMeta, FormData, QueryData};
+use crate::web::{timefmt, WebError};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()

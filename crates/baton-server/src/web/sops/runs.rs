@@ -1,8 +1,6 @@
 //! A client's SOP runs (`/clients/{id}/runs`: open runs by due time, then
 //! the done ones with on-time or late; each run's checklist, complete, pause
-//! with a reason, resume, assign; starting an SOP by hand) and "Who decides
-//! what" (`/clients/{id}/decides`: the account team, who approves, who owns
-//! traffic control, and per SOP who owns it and who hears of a breach).
+//! with a reason, resume, assign; starting an SOP by hand).
 //!
 //! Every form posts to its own address and comes back here: a success with a
 //! notice, a refusal (409 "the definition of done is not met…", 422 for a
@@ -18,26 +16,26 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use baton_core::lifecycle::Lifecycle;
-use baton_core::roles::Role;
 use baton_core::sop::RunStatus;
-use baton_store::clients::{self, Client, TeamSeat};
+use baton_store::clients::{self, Client};
 use baton_store::members::{self, Member};
 use baton_store::sop_runs::{self, Run, RunFilter, StartRun};
-use baton_store::{handoff_briefs, sops, StoreError};
+use baton_store::{sops, StoreError};
 
-use super::form::{check_csrf, FormData, QueryData};
-use super::layout::{agency_of, render, see_other, Layout, Opt};
-use super::sop_pages::{layout, refusal, RunLine, When};
-use super::{timefmt, WebError};
+use super::decides::decides;
+use super::shared::{layout, refusal, RunLine, When};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
+use crate::web::{timefmt, WebError};
 
 /// Most open runs of one client read.
 const OPEN_CAP: i64 = 1_000;
 /// Done runs shown, most recently done first.
 const DONE_SHOWN: usize = 50;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/clients/{id}/runs", get(page).post(start))
         .route("/clients/{id}/runs/{run}/checklist", post(checklist))
@@ -164,7 +162,11 @@ fn card(r: &Run, now: i64, tz: &jiff::tz::TimeZone, people: &[Member]) -> RunCar
     }
 }
 
-async fn client_of(state: &AppState, session: &WebSession, id: &str) -> Result<Client, WebError> {
+pub(super) async fn client_of(
+    state: &AppState,
+    session: &WebSession,
+    id: &str,
+) -> Result<Client, WebError> {
     Ok(clients::get(&state.db, session.agency_id(), id).await?)
 }
 
@@ -250,7 +252,7 @@ async fn render_runs(
 }
 
 /// `GET /clients/{id}/runs`
-async fn page(
+pub(super) async fn page(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
@@ -518,218 +520,4 @@ async fn assign(
         Ok(_) => Ok(back(&id, "run_assigned", Some(&run))),
         Err(e) => refused_at(&state, &session, &id, &run, "assign", String::new(), e).await,
     }
-}
-
-// ----------------------------------------------------------------- decides --
-
-/// A role of the account team and who holds it for this client.
-pub struct SeatLine {
-    pub role: &'static str,
-    pub title: &'static str,
-    pub member: Option<String>,
-}
-
-/// Someone who approves for the client.
-pub struct ApproverLine {
-    pub name: String,
-    /// "Account lead seat", "Client stakeholder (handoff brief): CMO".
-    pub why: String,
-}
-
-/// Who owns an SOP for this client and who hears of a breach.
-pub struct SopLine {
-    pub key: String,
-    pub name: String,
-    pub owner_role: &'static str,
-    pub owner: Option<String>,
-    /// How the owner is found: "the Project Manager seat", "traffic control
-    /// (no Strategist on the team)", or why nobody is found.
-    pub owner_how: String,
-    pub escalation_role: &'static str,
-    pub escalates_to: Option<String>,
-    /// Where a breach goes when the escalation seat is empty.
-    pub escalation_how: String,
-    pub sla: String,
-}
-
-#[derive(Template)]
-#[template(path = "client_decides.html")]
-struct DecidesPage {
-    layout: Layout,
-    client: Client,
-    seats: Vec<SeatLine>,
-    gaps: usize,
-    approvers: Vec<ApproverLine>,
-    /// The client has a handoff brief.
-    has_brief: bool,
-    traffic_control: Option<String>,
-    /// The traffic-control owner was deactivated.
-    traffic_control_inactive: bool,
-    sops: Vec<SopLine>,
-}
-
-/// The active members of the agency by id, for "is this seat filled by
-/// someone who still works here".
-fn active_ids(people: &[Member]) -> HashSet<String> {
-    people.iter().map(|m| m.id.clone()).collect()
-}
-
-/// The active member holding `role` on the team.
-fn seat(team: &[TeamSeat], active: &HashSet<String>, role: Role) -> Option<String> {
-    team.iter()
-        .find(|s| s.role == role && active.contains(&s.member_id))
-        .map(|s| s.member_name.clone())
-}
-
-/// `GET /clients/{id}/decides`: "Who decides what" for the client.
-async fn decides(
-    State(state): State<AppState>,
-    session: WebSession,
-    Path(id): Path<String>,
-    q: QueryData,
-) -> Result<Response, WebError> {
-    let agency = agency_of(&state, &session).await?;
-    let agency_id = session.agency_id();
-    let client = client_of(&state, &session, &id).await?;
-    let (team, people, library) = tokio::try_join!(
-        clients::team(&state.db, agency_id, &client.id),
-        members::list_active(&state.db, agency_id),
-        sops::list(&state.db, agency_id),
-    )?;
-    let active = active_ids(&people);
-    let (traffic_control, traffic_control_inactive) = match &client.traffic_control_member_id {
-        None => (None, false),
-        Some(m) => match people.iter().find(|p| &p.id == m) {
-            Some(p) => (Some(p.name.clone()), false),
-            // Deactivated: still named, and flagged.
-            None => match members::get(&state.db, agency_id, m).await {
-                Ok(p) => (Some(p.name), true),
-                Err(StoreError::NotFound) => (None, false),
-                Err(e) => return Err(e.into()),
-            },
-        },
-    };
-    let tc_active = traffic_control
-        .clone()
-        .filter(|_| !traffic_control_inactive);
-    let seats: Vec<SeatLine> = Role::ALL
-        .iter()
-        .map(|&r| SeatLine {
-            role: r.key(),
-            title: r.info().title,
-            member: seat(&team, &active, r),
-        })
-        .collect();
-    let gaps = seats.iter().filter(|s| s.member.is_none()).count();
-    let mut approvers = Vec::new();
-    if let Some(lead) = seat(&team, &active, Role::AccountLead) {
-        approvers.push(ApproverLine {
-            name: lead,
-            why: "Account lead seat: signs off for the agency and owns escalation decisions".into(),
-        });
-    }
-    let (has_brief, stakeholders) = brief_approvers(&state, agency_id, &client.id).await?;
-    approvers.extend(stakeholders);
-    let sops = library
-        .iter()
-        .map(|s| {
-            let d = &s.definition;
-            let (owner, owner_how) = match seat(&team, &active, d.owner_role) {
-                Some(m) => (Some(m), format!("the {} seat", d.owner_role.label())),
-                None => match &tc_active {
-                    Some(tc) => (
-                        Some(tc.clone()),
-                        format!("traffic control: no {} on the team", d.owner_role.label()),
-                    ),
-                    None => (
-                        None,
-                        format!(
-                            "nobody: no {} on the team and no traffic-control owner",
-                            d.owner_role.label()
-                        ),
-                    ),
-                },
-            };
-            let esc = seat(&team, &active, d.escalation_role);
-            let escalation_how = match (&esc, &owner, &tc_active) {
-                (Some(_), _, _) => {
-                    format!("the {} seat, with the owner", d.escalation_role.label())
-                }
-                (None, Some(o), _) => format!(
-                    "no {} on the team: only the owner ({o}) hears of a breach",
-                    d.escalation_role.label()
-                ),
-                (None, None, Some(tc)) => {
-                    format!(
-                        "no {} on the team: traffic control ({tc})",
-                        d.escalation_role.label()
-                    )
-                }
-                (None, None, None) => format!(
-                    "no {} on the team and no owner: the agency's admins",
-                    d.escalation_role.label()
-                ),
-            };
-            SopLine {
-                key: d.key.clone(),
-                name: d.name.clone(),
-                owner_role: d.owner_role.label(),
-                owner,
-                owner_how,
-                escalation_role: d.escalation_role.label(),
-                escalates_to: esc,
-                escalation_how,
-                sla: d.sla.describe(),
-            }
-        })
-        .collect();
-    let page = DecidesPage {
-        layout: layout(
-            &agency,
-            &session,
-            &format!("Who decides what · {}", client.name),
-            "dashboard",
-            Some(&q),
-        ),
-        client,
-        seats,
-        gaps,
-        approvers,
-        has_brief,
-        traffic_control,
-        traffic_control_inactive,
-        sops,
-    };
-    Ok(render(StatusCode::OK, &page))
-}
-
-/// Whether the client has a handoff brief, and its stakeholders who
-/// approve (from the latest version).
-async fn brief_approvers(
-    state: &AppState,
-    agency_id: &str,
-    client_id: &str,
-) -> Result<(bool, Vec<ApproverLine>), WebError> {
-    let Some(saved) = handoff_briefs::latest(&state.db, agency_id, client_id).await? else {
-        return Ok((false, Vec::new()));
-    };
-    let version = saved.version;
-    let approvers = saved
-        .brief
-        .stakeholders
-        .into_iter()
-        .filter(|s| s.approves)
-        .map(|s| {
-            let title = if s.role.trim().is_empty() {
-                String::new()
-            } else {
-                format!(", {}", s.role.trim())
-            };
-            ApproverLine {
-                name: s.name,
-                why: format!("Client stakeholder{title} (handoff brief version {version})"),
-            }
-        })
-        .collect();
-    Ok((true, approvers))
 }

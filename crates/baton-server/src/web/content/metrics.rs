@@ -20,18 +20,18 @@ use baton_store::clients::{self, Client};
 use baton_store::content_metrics::{self, GroupMetrics, MetricsFilter};
 use baton_store::members::{self, Member};
 
-use super::form::QueryData;
-use super::layout::{agency_of, render, Layout, Opt};
-use super::{timefmt, WebError};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::form::QueryData;
+use crate::web::layout::{agency_of, render, Layout, Opt};
+use crate::web::{timefmt, WebError};
 
 /// The periods the page can cover (`?days=`), in days; the second is the
 /// default, as on the dashboard.
 const PERIODS: &[i64] = &[30, 90, 365];
 const DAY_MS: i64 = 86_400_000;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route("/content/metrics", get(page))
 }
 

@@ -11,14 +11,14 @@ use baton_store::calendar_feeds::FeedScope;
 use baton_store::members;
 use baton_store::tokens::{self, Scope};
 
-use super::error_page::{form_error, too_many_attempts};
-use super::feeds::{self, FeedCard};
-use super::form::{check_csrf, ClientMeta, FormData, QueryData};
-use super::layout::{agency_of, render, see_other, Layout, Opt};
-use super::{timefmt, WebError};
 use crate::auth::password;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::error_page::{form_error, too_many_attempts};
+use crate::web::feeds::{self, FeedCard};
+use crate::web::form::{check_csrf, ClientMeta, FormData, QueryData};
+use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
+use crate::web::{timefmt, WebError};
 
 /// A token line.
 pub struct TokenRow {

@@ -10,12 +10,12 @@ use baton_core::roles::{Role, RoleInfo, ROLE_MAP};
 use baton_store::invites;
 use baton_store::members::{self, Member, MemberInput, MemberPatch};
 
-use super::error_page::form_error;
-use super::form::{check_csrf, FormData, QueryData};
-use super::layout::{agency_of, render, see_other, Layout};
-use super::{timefmt, WebError};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::error_page::form_error;
+use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::layout::{agency_of, render, see_other, Layout};
+use crate::web::{timefmt, WebError};
 
 /// A member line.
 pub struct MemberRow {

@@ -1,0 +1,224 @@
+//! Settings → Access templates (`/settings/templates`): named sets of
+//! access requests to start a client's link with.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use baton_store::access_requests::NewRequest;
+use baton_store::{access_templates, platforms};
+
+use super::common::{by_key, layout, names, refusal};
+use crate::auth::session::WebSession;
+use crate::state::AppState;
+use crate::web::error_page::form_error;
+use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
+use crate::web::WebError;
+
+/// A saved template with its requests in words.
+pub struct TemplateRow {
+    pub id: String,
+    pub name: String,
+    pub lines: Vec<(String, String)>,
+}
+
+/// A platform of the create form: a checkbox and its permission level.
+pub struct Pick {
+    pub key: String,
+    pub name: String,
+    pub vendor: String,
+    pub checked: bool,
+    pub options: Vec<Opt>,
+}
+
+/// The new-template form as shown or typed.
+#[derive(Default)]
+pub struct TemplateForm {
+    pub name: String,
+    /// Platform key → chosen permission key, for the ticked platforms.
+    pub chosen: Vec<(String, String)>,
+    /// Permission chosen per platform, ticked or not (kept on a refusal).
+    pub levels: HashMap<String, String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "settings_templates.html")]
+struct TemplatesPage {
+    layout: Layout,
+    sub: &'static str,
+    templates: Vec<TemplateRow>,
+    name: String,
+    picks: Vec<Pick>,
+    error: Option<String>,
+    action_error: Option<String>,
+}
+
+async fn render_templates(
+    state: &AppState,
+    session: &WebSession,
+    q: Option<&QueryData>,
+    form: TemplateForm,
+    action_error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let agency = agency_of(state, session).await?;
+    let agency_id = session.agency_id();
+    let all = platforms::catalog(&state.db, agency_id).await?;
+    let cat = by_key(&all);
+    let templates = access_templates::list(&state.db, agency_id)
+        .await?
+        .into_iter()
+        .map(|t| TemplateRow {
+            lines: t
+                .requests
+                .iter()
+                .map(|r| names(&cat, &r.platform, &r.permission))
+                .collect(),
+            id: t.id,
+            name: t.name,
+        })
+        .collect();
+    let picks = all
+        .iter()
+        .map(|p| {
+            let level = form
+                .levels
+                .get(&p.key)
+                .map_or(p.default_permission.as_str(), String::as_str);
+            Pick {
+                key: p.key.clone(),
+                name: p.name.clone(),
+                vendor: p.vendor.clone(),
+                checked: form.chosen.iter().any(|(k, _)| k == &p.key),
+                options: p
+                    .permissions
+                    .iter()
+                    .map(|x| Opt::new(x.key.clone(), x.name.clone(), level))
+                    .collect(),
+            }
+        })
+        .collect();
+    let page = TemplatesPage {
+        layout: layout(&agency, session, "Access templates", "settings", q),
+        sub: "templates",
+        templates,
+        name: form.name,
+        picks,
+        error: form.error,
+        action_error,
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /settings/templates`
+pub(super) async fn templates_page(
+    State(state): State<AppState>,
+    session: WebSession,
+    q: QueryData,
+) -> Result<Response, WebError> {
+    render_templates(
+        &state,
+        &session,
+        Some(&q),
+        TemplateForm::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /settings/templates`: a new template of the ticked platforms.
+pub(super) async fn template_create(
+    State(state): State<AppState>,
+    session: WebSession,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    let agency_id = session.agency_id();
+    let all = platforms::catalog(&state.db, agency_id).await?;
+    let ticked = form.all("platform");
+    let mut typed = TemplateForm {
+        name: form.string("name"),
+        ..TemplateForm::default()
+    };
+    // Catalog order, whatever order the browser sent.
+    for p in &all {
+        let level = form.string(&format!("perm_{}", p.key));
+        if ticked.iter().any(|k| k == &p.key) {
+            let level = if level.is_empty() {
+                p.default_permission.clone()
+            } else {
+                level.clone()
+            };
+            typed.chosen.push((p.key.clone(), level));
+        }
+        if !level.is_empty() {
+            typed.levels.insert(p.key.clone(), level);
+        }
+    }
+    let requests = typed
+        .chosen
+        .iter()
+        .map(|(platform, permission)| NewRequest {
+            platform: platform.clone(),
+            permission: permission.clone(),
+            asset: None,
+            required: true,
+        })
+        .collect();
+    let result = access_templates::save(
+        &state.db,
+        agency_id,
+        &session.actor,
+        state.now(),
+        None,
+        &typed.name,
+        requests,
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(see_other("/settings/templates?notice=template_saved")),
+        Err(e) => {
+            let (status, message) = refusal(e)?;
+            typed.error = Some(message);
+            render_templates(&state, &session, None, typed, None, status).await
+        }
+    }
+}
+
+/// `POST /settings/templates/{id}/delete`
+pub(super) async fn template_delete(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    check_csrf(&session, &form)?;
+    match access_templates::delete(
+        &state.db,
+        session.agency_id(),
+        &session.actor,
+        state.now(),
+        &id,
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other("/settings/templates?notice=template_deleted")),
+        Err(e) => {
+            let (status, message) = form_error(e)?;
+            render_templates(
+                &state,
+                &session,
+                None,
+                TemplateForm::default(),
+                Some(message),
+                status,
+            )
+            .await
+        }
+    }
+}
