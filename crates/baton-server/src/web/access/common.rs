@@ -42,16 +42,6 @@ pub(super) fn layout(
     l
 }
 
-pub(super) fn require_admin(session: &WebSession, what: &str) -> Result<(), WebError> {
-    if session.member().is_admin {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(format!(
-            "Only agency admins can change {what}."
-        )))
-    }
-}
-
 /// A moment shown as a relative age, with the exact time for `<time>`.
 pub struct Since {
     pub iso: String,

@@ -11,7 +11,7 @@ use baton_core::onboarding::{OnboardingSettings, Question, MAX_QUESTIONS};
 use baton_core::platforms::{self as catalog, SettingField};
 use baton_store::{onboarding_settings, platforms};
 
-use super::common::{field_label, layout, refusal, require_admin};
+use super::common::{field_label, layout, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::form::{check_csrf, FormData, QueryData};
@@ -218,7 +218,7 @@ pub(super) async fn onboarding_save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session, "the onboarding settings")?;
+    crate::web::require_admin(&session, "change the onboarding settings")?;
     let agency_id = session.agency_id();
     let all = platforms::catalog(&state.db, agency_id).await?;
     let fields = catalog::settings_fields(all.iter());

@@ -9,7 +9,7 @@ use baton_core::platforms::{self as catalog, Permission, Platform, SettingField}
 use baton_core::CoreError;
 use baton_store::{onboarding_settings, platforms, StoreError};
 
-use super::common::{layout, lines, refusal, require_admin};
+use super::common::{layout, lines, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::error_page::form_error;
@@ -220,7 +220,7 @@ pub(super) async fn platform_save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session, "the platform catalog")?;
+    crate::web::require_admin(&session, "change the platform catalog")?;
     let mut typed = PlatformForm::typed(&form);
     let result = platforms::save(
         &state.db,
@@ -252,7 +252,7 @@ pub(super) async fn platform_delete(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session, "the platform catalog")?;
+    crate::web::require_admin(&session, "change the platform catalog")?;
     let result = if catalog::builtin_get(&key).is_some() {
         Err(StoreError::Core(CoreError::Conflict(
             "built-in platforms cannot be removed".into(),

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use baton_core::policy::{self, Action, Subject};
 use baton_store::calendar_feeds::FeedScope;
 use baton_store::members;
 use baton_store::tokens::{self, Scope};
@@ -97,10 +98,12 @@ async fn render_account(
         scope: "read".into(),
         ..TokenForm::default()
     });
-    let mut allowed = vec![Scope::Read, Scope::Write];
-    if me.is_admin {
-        allowed.push(Scope::Admin);
-    }
+    // The scopes the policy lets this member hold.
+    let holder = crate::authz::member(me);
+    let allowed: Vec<Scope> = Scope::ALL
+        .into_iter()
+        .filter(|s| policy::can(&holder, Action::of_scope(*s), Subject::Agency).is_ok())
+        .collect();
     let scopes = allowed
         .into_iter()
         .map(|s| {
@@ -237,9 +240,19 @@ pub async fn create_token(
         None => Err(WebError::Invalid(
             "Scope: choose read, write or admin.".into(),
         )),
-        Some(Scope::Admin) if !session.member().is_admin => Err(WebError::Invalid(
-            "Scope: only admins can hold admin-scoped tokens.".into(),
-        )),
+        // A token never gives more than its member may do (the policy).
+        Some(scope)
+            if policy::can(
+                &crate::authz::member(session.member()),
+                Action::of_scope(scope),
+                Subject::Agency,
+            )
+            .is_err() =>
+        {
+            Err(WebError::Invalid(
+                "Scope: only admins can hold admin-scoped tokens.".into(),
+            ))
+        }
         Some(scope) => tokens::create(
             &state.db,
             session.member(),

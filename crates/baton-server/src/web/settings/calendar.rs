@@ -182,16 +182,6 @@ async fn show(
     Ok(render(view.status, &page))
 }
 
-fn require_admin(session: &WebSession) -> Result<(), WebError> {
-    if session.member().is_admin {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(
-            "Only agency admins can change the business hours.".into(),
-        ))
-    }
-}
-
 /// `GET /settings/calendar`: the form for admins, the calendar read-only
 /// for everyone else.
 async fn page(
@@ -216,7 +206,7 @@ async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "change the business hours")?;
     let mut typed = CalendarForm::typed(&form);
     if let Some(doc) = typed.check() {
         let saved = calendars::put(
@@ -311,7 +301,7 @@ async fn import(
         }
         return Err(csrf_refused());
     }
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "change the business hours")?;
     let refused = |status: StatusCode, message: String| View {
         status,
         form: None,

@@ -136,16 +136,6 @@ struct SettingsPage {
     domain: Option<DomainView>,
 }
 
-fn require_admin(session: &WebSession) -> Result<(), WebError> {
-    if session.member().is_admin {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(
-            "Only agency admins can change the agency's settings.".into(),
-        ))
-    }
-}
-
 fn render_settings(
     state: &AppState,
     agency: &Agency,
@@ -170,7 +160,7 @@ pub async fn page(
     session: WebSession,
     q: QueryData,
 ) -> Result<Response, WebError> {
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "change the agency's settings")?;
     let agency = agency_of(&state, &session).await?;
     let form = SettingsForm::of(&agency);
     Ok(render_settings(
@@ -190,7 +180,7 @@ pub async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "change the agency's settings")?;
     let mut typed = SettingsForm {
         name: form.string("name"),
         timezone: form.string("timezone"),
@@ -255,7 +245,7 @@ pub async fn check_domain(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "change the agency's settings")?;
     let notice = match custom_domains::check_now(&state, session.agency_id(), &session.actor).await
     {
         Ok(Outcome::Verified(_) | Outcome::AlreadyVerified(_)) => "domain_verified",

@@ -166,16 +166,6 @@ pub async fn page(
     .await
 }
 
-fn require_admin(session: &WebSession) -> Result<(), WebError> {
-    if session.member().is_admin {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(
-            "Only agency admins can manage the team.".into(),
-        ))
-    }
-}
-
 /// `POST /team/invite` (admins): adds a member without a password and shows
 /// their one-time invite link.
 pub async fn invite(
@@ -184,7 +174,7 @@ pub async fn invite(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "manage the team")?;
     let mut typed = InviteForm {
         email: form.string("email"),
         name: form.string("name"),
@@ -239,7 +229,7 @@ pub async fn reissue(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "manage the team")?;
     let m = members::get(&state.db, session.agency_id(), &id).await?;
     if !m.active {
         return action_refused(
@@ -299,7 +289,7 @@ async fn set_active(
     active: bool,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "manage the team")?;
     members::get(&state.db, session.agency_id(), &id).await?;
     if !active && id == session.member().id {
         return action_refused(

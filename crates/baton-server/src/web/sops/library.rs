@@ -11,7 +11,7 @@ use baton_core::sop::{ChecklistItem, Sla, SlaUnit, SopDefinition};
 use baton_store::sops::{self, Sop};
 use jiff::tz::TimeZone;
 
-use super::shared::{layout, refusal, require_admin, When};
+use super::shared::{layout, refusal, When};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::form::{check_csrf, FormData, QueryData};
@@ -357,7 +357,7 @@ pub(super) async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    require_admin(&session)?;
+    crate::web::require_admin(&session, "change the SOP library")?;
     let agency_id = session.agency_id();
     let current = sops::get(&state.db, agency_id, &key).await?;
     let mut typed = SopForm::typed(&form);

@@ -227,16 +227,6 @@ impl RunLine {
     }
 }
 
-pub(super) fn require_admin(session: &WebSession) -> Result<(), WebError> {
-    if session.member().is_admin {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden(
-            "Only agency admins can change the SOP library.".into(),
-        ))
-    }
-}
-
 /// A field of the SOP forms as people read it.
 fn field_label(field: &str) -> &str {
     match field {
