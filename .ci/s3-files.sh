@@ -32,11 +32,11 @@ s3.create_bucket(Bucket="baton-test")
 print("S3 (moto) at 127.0.0.1:%s with bucket baton-test" % sys.argv[1])
 PY
 export BATON_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
-echo "+ BATON_TEST_S3_ENDPOINT=$BATON_TEST_S3_ENDPOINT cargo test -p baton-server --test content_files --test portal $*"
-cargo test -p baton-server --test content_files --test portal "$@"
+echo "+ BATON_TEST_S3_ENDPOINT=$BATON_TEST_S3_ENDPOINT cargo test -p baton-server --test it $* -- content_files:: portal::"
+cargo test -p baton-server --test it "$@" -- content_files:: portal::
 if [[ -n ${BATON_TEST_POSTGRES_URL:-} ]]; then
-    echo "+ BATON_TEST_POSTGRES_URL=$BATON_TEST_POSTGRES_URL cargo test -p baton --test cluster a_draft_uploaded_through_one_server"
-    cargo test -p baton --test cluster a_draft_uploaded_through_one_server -- --nocapture
+    echo "+ BATON_TEST_POSTGRES_URL=$BATON_TEST_POSTGRES_URL cargo test -p baton --test it -- --nocapture cluster::a_draft_uploaded_through_one_server"
+    cargo test -p baton --test it -- --nocapture cluster::a_draft_uploaded_through_one_server
 else
     echo "not run: the two-server file test (set BATON_TEST_POSTGRES_URL as well)"
 fi

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod reminders;
 pub mod scheduler;
 pub mod state;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod uploads;
 pub mod web;

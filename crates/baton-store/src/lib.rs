@@ -40,6 +40,7 @@ pub mod platforms;
 pub mod sessions;
 pub mod sop_runs;
 pub mod sops;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod throttles;
 pub mod tokens;

@@ -10,15 +10,18 @@ use crate::db::Db;
 /// The environment variable naming the PostgreSQL server for the suites.
 pub const POSTGRES_ENV: &str = "BATON_TEST_POSTGRES_URL";
 
-/// A database for one test. Dropping it leaves files/databases behind only on
-/// purpose: SQLite temp folders are removed, PostgreSQL databases dropped by
-/// [`TestDb::cleanup`] (best effort, called from async code).
+/// A database for one test. [`TestDb::cleanup`] closes its pools, drops the
+/// PostgreSQL database and removes its folder; a `TestDb` dropped without it
+/// (a test that panicked or forgot) does the same from [`Drop`], so failing
+/// tests leave no temp folders or `baton_t_*` databases behind.
 pub struct TestDb {
     pub db: Db,
     pub url: String,
     /// Folder for the SQLite file and any other files of the test.
     pub dir: PathBuf,
     pg_admin: Option<(String, String)>,
+    /// Set once the folder and database are gone: `Drop` then does nothing.
+    cleaned: bool,
 }
 
 impl TestDb {
@@ -56,6 +59,7 @@ impl TestDb {
                     url,
                     dir,
                     pg_admin: None,
+                    cleaned: false,
                 }
             }
             Some(admin_url) => {
@@ -86,6 +90,7 @@ impl TestDb {
                     url,
                     dir,
                     pg_admin: Some((admin_url, name)),
+                    cleaned: false,
                 }
             }
         }
@@ -98,20 +103,56 @@ impl TestDb {
     }
 
     /// Closes the pools and removes the test's database and folder.
-    pub async fn cleanup(self) {
+    pub async fn cleanup(mut self) {
         self.db.close().await;
-        if let Some((admin_url, name)) = &self.pg_admin {
-            if let Ok(mut conn) =
-                <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await
-            {
-                let _ = sqlx::Executor::execute(
-                    &mut conn,
-                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
-                )
-                .await;
+        if let Some((admin_url, name)) = self.pg_admin.take() {
+            drop_database(&admin_url, &name).await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        self.cleaned = true;
+    }
+}
+
+impl Drop for TestDb {
+    /// The cleanup of a test that did not reach [`TestDb::cleanup`]. `Drop`
+    /// cannot await and may run inside the test's runtime (or while a panic
+    /// unwinds out of it), so the PostgreSQL database is dropped from a
+    /// thread of its own with a one-thread runtime, joined before returning.
+    /// `WITH (FORCE)` ends the pools' connections still open. Never panics.
+    fn drop(&mut self) {
+        if self.cleaned {
+            return;
+        }
+        self.cleaned = true;
+        if let Some((admin_url, name)) = self.pg_admin.take() {
+            let dropper = std::thread::Builder::new()
+                .name("baton-testdb-drop".into())
+                .spawn(move || {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        rt.block_on(drop_database(&admin_url, &name));
+                    }
+                });
+            if let Ok(dropper) = dropper {
+                let _ = dropper.join();
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `DROP DATABASE … WITH (FORCE)` through the admin URL, best effort.
+async fn drop_database(admin_url: &str, name: &str) {
+    sqlx::any::install_default_drivers();
+    if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await {
+        let _ = sqlx::Executor::execute(
+            &mut conn,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+        )
+        .await;
+        let _ = sqlx::Connection::close(conn).await;
     }
 }
 
@@ -147,6 +188,52 @@ fn replace_db_name(url: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A `TestDb` dropped without `cleanup` (as when its test panics)
+    /// removes its folder and, on PostgreSQL, its database.
+    #[tokio::test]
+    async fn dropping_without_cleanup_removes_folder_and_database() {
+        let test_db = super::TestDb::new().await;
+        let dir = test_db.dir.clone();
+        let name = test_db.pg_admin.as_ref().map(|(_, name)| name.clone());
+        assert!(dir.exists());
+        drop(test_db);
+        assert!(!dir.exists(), "{} left behind", dir.display());
+        if let (Some(name), Some(admin_url)) = (name, super::postgres_url()) {
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                .await
+                .expect("connect");
+            let left: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'"
+            ))
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+            assert_eq!(left, 0, "database {name} left behind");
+        }
+    }
+
+    /// A test that panics still cleans up: its `TestDb` drops while the
+    /// panic unwinds.
+    #[test]
+    fn a_panicking_test_leaves_no_folder() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = dir.clone();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async move {
+                let test_db = super::TestDb::new().await;
+                *seen.lock().unwrap() = Some(test_db.dir.clone());
+                panic!("the test fails");
+            })
+        }));
+        assert!(result.is_err());
+        let dir = dir.lock().unwrap().clone().expect("a folder was made");
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+
     #[test]
     fn db_name_replaced() {
         assert_eq!(
