@@ -583,6 +583,10 @@ async fn login_to_dashboard(c: &Client, base: &str, email: &str, password: &str)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn login_then_dashboard_in_headless_chromium() {
     browser_test("browser-login", |h| async move {
         let c = h.session("desktop", DESKTOP).await;
@@ -598,6 +602,10 @@ async fn login_then_dashboard_in_headless_chromium() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn client_onboards_on_a_phone_then_the_team_verifies() {
     browser_test("browser-phone", |h| async move {
         // 1. The team sets the client up through the API.
@@ -826,6 +834,10 @@ async fn client_onboards_on_a_phone_then_the_team_verifies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn traffic_control_view_shows_breached_runs() {
     browser_test("browser-traffic", |h| async move {
         // 1. A client and a run of access setup started 100 hours ago: its
@@ -927,6 +939,10 @@ async fn traffic_control_view_shows_breached_runs() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn client_approves_content_on_a_phone() {
     browser_test("browser-approval", |h| async move {
         // 1. The team prepares an item whose approver is the client, with a
@@ -1009,6 +1025,10 @@ async fn client_approves_content_on_a_phone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn no_page_scrolls_sideways_on_a_390_px_phone() {
     browser_test("browser-narrow", |h| async move {
         // 1. Data that makes pages wide: a long client name with an access
@@ -1195,6 +1215,10 @@ async fn count_items(h: &Harness, path: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn reload_back_and_double_submits_create_nothing_twice() {
     browser_test("browser-once", |h| async move {
         let client = h
@@ -1303,6 +1327,10 @@ async fn reload_back_and_double_submits_create_nothing_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn contract_ended_from_won_asks_first_and_is_corrected_with_everything_back() {
     browser_test("browser-reopen", |h| async move {
         let client = h
@@ -1413,6 +1441,10 @@ async fn contract_ended_from_won_asks_first_and_is_corrected_with_everything_bac
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
 async fn runs_close_with_the_content_approval_stays_narrow_and_the_client_sees_only_its_part() {
     browser_test("browser-content", |h| async move {
         let client = h

@@ -182,6 +182,10 @@ impl Cluster {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_pg),
+    ignore = "PostgreSQL not configured: several servers need it; set BATON_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test"
+)]
 async fn a_frozen_scheduler_leader_is_replaced_within_15_s_and_wakes_up_powerless() {
     let Some(cluster) = Cluster::new("cluster-failover").await else {
         return;
@@ -313,6 +317,10 @@ async fn a_frozen_scheduler_leader_is_replaced_within_15_s_and_wakes_up_powerles
 /// the schedule it read, or writes nothing), so every link gets one
 /// reminder and, once its client leaves onboarding, one stop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_pg),
+    ignore = "PostgreSQL not configured: several servers need it; set BATON_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test"
+)]
 async fn three_servers_send_each_reminder_and_stop_each_schedule_once() {
     let Some(cluster) = Cluster::new("cluster-reminders").await else {
         return;
@@ -395,6 +403,10 @@ const OUTBOX_LEASE: Duration = Duration::from_secs(60);
 /// server's lease ends) and at most the one in flight goes twice, with the
 /// same `Message-ID`; nothing is later than the lease.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_pg),
+    ignore = "PostgreSQL not configured: several servers need it; set BATON_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test"
+)]
 async fn a_server_killed_mid_batch_leaves_the_rest_to_another_within_the_lease() {
     let Some(cluster) = Cluster::new("cluster-crash-batch").await else {
         return;
@@ -514,6 +526,10 @@ async fn a_server_killed_mid_batch_leaves_the_rest_to_another_within_the_lease()
 /// data directory nothing is written) downloads through another, whole and
 /// by byte range. Needs PostgreSQL and `BATON_TEST_S3_ENDPOINT`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(baton_pg, baton_s3)),
+    ignore = "needs PostgreSQL and S3: set BATON_TEST_POSTGRES_URL and BATON_TEST_S3_ENDPOINT (bash .ci/s3-files.sh does)"
+)]
 async fn a_draft_uploaded_through_one_server_downloads_ranged_through_another() {
     let Some(endpoint) = std::env::var(baton_server::testing::S3_ENV)
         .ok()

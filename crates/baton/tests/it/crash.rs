@@ -247,6 +247,10 @@ async fn acknowledged_writes_survive_sigkill_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_pg),
+    ignore = "PostgreSQL not configured: the SQLite crash test ran; set BATON_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test"
+)]
 async fn acknowledged_writes_survive_sigkill_postgres() {
     if std::env::var(baton_store::testing::POSTGRES_ENV).is_ok_and(|v| !v.trim().is_empty()) {
         let test_db = baton_store::testing::TestDb::new().await;
