@@ -28,6 +28,7 @@ pub mod policy;
 pub mod roles;
 pub mod secret;
 pub mod sop;
+pub mod types;
 pub mod uploads;
 pub mod validate;
 pub mod weblinks;

@@ -55,6 +55,27 @@ async fn body_bytes<S: Send + Sync>(
         })
 }
 
+/// Path parameters, typed (ids such as [`baton_core::types::ClientId`]): a
+/// value of the wrong shape names nothing here, so it is a 404 problem at
+/// extraction, as an id of another agency is (never a 400 that would tell
+/// the two apart).
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
 /// A JSON body that may be left out: no body, an empty one or `null` gives
 /// the type's default; anything else sent is checked like [`ApiJson`].
 pub struct OptionalJson<T>(pub T);

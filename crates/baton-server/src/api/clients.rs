@@ -1,11 +1,12 @@
 //! `/api/v1/clients`: create, list, read, update, team, timeline events, archive.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use baton_core::clock::parse_rfc3339;
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_core::policy::{Action, Subject};
+use baton_core::types::ClientId;
 use baton_store::clients::{self, ClientPatch, NewClient};
 use baton_store::tokens::Scope;
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{ClientOut, EventOut, PageOut, TeamSeatOut};
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,7 +105,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientOut>> {
     caller.require(Scope::Read)?;
     let c = clients::get(&state.db, caller.agency_id(), &id).await?;
@@ -132,7 +133,7 @@ pub struct UpdateClient {
 pub async fn update(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ClientId>,
     ApiJson(body): ApiJson<UpdateClient>,
 ) -> ApiResult<Json<ClientOut>> {
     caller.require(Scope::Write)?;
@@ -180,7 +181,7 @@ pub struct SetTeam {
 pub async fn set_team(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ClientId>,
     ApiJson(body): ApiJson<SetTeam>,
 ) -> ApiResult<Json<Vec<TeamSeatOut>>> {
     caller.require(Scope::Write)?;
@@ -231,7 +232,7 @@ pub struct PostEvent {
 pub async fn post_event(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ClientId>,
     ApiJson(body): ApiJson<PostEvent>,
 ) -> ApiResult<(StatusCode, Json<EventOut>)> {
     caller.require(Scope::Write)?;
@@ -315,7 +316,7 @@ fn parse_event(body: &PostEvent) -> ApiResult<(ClientEventType, Option<i64>)> {
 pub async fn archive(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientOut>> {
     caller.require(Scope::Write)?;
     clients::get(&state.db, caller.agency_id(), &id).await?;
