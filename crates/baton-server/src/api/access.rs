@@ -2,10 +2,11 @@
 //! clients, verify / fail / grant / revoke / waive, the access still held,
 //! the client's intake answers and files, and the time-to-verified-access KPIs.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use baton_core::access::{AccessStatus, Mover, WaitingOn};
 use baton_core::clock::rfc3339;
+use baton_core::types::{AccessRequestId, ClientId};
 use baton_store::access_requests::{self, AccessRequest, Act, BoardFilter, BoardLine};
 use baton_store::tokens::Scope;
 use baton_store::{access_kpis, clients, intake};
@@ -15,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{id_cursor, ApiJson, ApiQuery, OptionalJson, PageQuery};
+use crate::extract::{id_cursor, ApiJson, ApiPath, ApiQuery, OptionalJson, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,7 +104,7 @@ pub struct AccessRequestList {
 pub async fn list_for_client(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> ApiResult<Json<AccessRequestList>> {
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;
@@ -210,7 +211,7 @@ pub async fn held(State(state): State<AppState>, caller: ApiCaller) -> ApiResult
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessRequestId>,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Read)?;
     Ok(Json(
@@ -305,7 +306,7 @@ async fn apply(
 pub async fn verify(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessRequestId>,
     ApiJson(b): ApiJson<VerifyIn>,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
@@ -328,7 +329,7 @@ pub async fn verify(
 pub async fn fail(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessRequestId>,
     ApiJson(b): ApiJson<FailIn>,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
@@ -351,7 +352,7 @@ pub async fn fail(
 pub async fn grant(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessRequestId>,
     OptionalJson(b): OptionalJson<GrantIn>,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
@@ -365,7 +366,7 @@ pub async fn grant(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessRequestId>,
     OptionalJson(b): OptionalJson<RevokeIn>,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
@@ -388,7 +389,7 @@ pub async fn revoke(
 pub async fn waive(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessRequestId>,
     ApiJson(b): ApiJson<WaiveIn>,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
@@ -418,7 +419,7 @@ pub struct ClientKpisOut {
 pub async fn client_kpis(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientKpisOut>> {
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;
@@ -429,7 +430,7 @@ pub async fn client_kpis(
         _ => None,
     };
     Ok(Json(ClientKpisOut {
-        client_id,
+        client_id: client_id.into_string(),
         time_to_verified_access_seconds: k.time_to_verified_access_ms.map(|ms| ms / 1000),
         time_to_verified_access_business_seconds: business,
         contract_signed_at: k.contract_signed_at.map(rfc3339),
@@ -522,7 +523,7 @@ pub struct IntakeOut {
 pub async fn intake(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> ApiResult<Json<IntakeOut>> {
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;

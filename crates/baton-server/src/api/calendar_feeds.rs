@@ -3,10 +3,11 @@
 //! caller's), shown once; a new one revokes the previous. `DELETE` on the
 //! same paths revokes the current one (204, also when there was none).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use baton_core::types::ClientId;
 use baton_store::calendar_feeds::{self, FeedScope};
 use baton_store::tokens::Scope;
 use serde::Serialize;
@@ -15,6 +16,7 @@ use utoipa::ToSchema;
 use super::idempotency::SecretInBody;
 use crate::auth::api_token::ApiCaller;
 use crate::error::ApiResult;
+use crate::extract::ApiPath;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,9 +50,9 @@ async fn create(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiRe
 pub async fn for_client(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client): Path<String>,
+    ApiPath(client): ApiPath<ClientId>,
 ) -> ApiResult<Response> {
-    create(&state, &caller, FeedScope::Client(client)).await
+    create(&state, &caller, FeedScope::Client(client.into_string())).await
 }
 
 #[utoipa::path(post, operation_id = "createMyCalendarFeed", path = "/api/v1/me/calendar-feed", tag = "content",
@@ -81,9 +83,9 @@ async fn revoke(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiRe
 pub async fn revoke_for_client(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client): Path<String>,
+    ApiPath(client): ApiPath<ClientId>,
 ) -> ApiResult<StatusCode> {
-    revoke(&state, &caller, FeedScope::Client(client)).await
+    revoke(&state, &caller, FeedScope::Client(client.into_string())).await
 }
 
 /// Revokes the caller's own calendar feed URL.

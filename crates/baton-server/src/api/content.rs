@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -13,6 +13,7 @@ use baton_core::content::{
     ApprovalMode, ContentAction, ContentBrief, ContentStatus, Decision, RevisionSize,
 };
 use baton_core::policy::{Action, Subject};
+use baton_core::types::{ClientId, ContentId};
 use baton_store::content::{
     self, Item, ItemFilter, ItemPatch, NewComment, NewDecision, NewItem, NewVersion, Participants,
     PendingParticipants, Remark, Round, Speaker, Version, VersionText, WaitingFor,
@@ -25,7 +26,7 @@ use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
 use crate::draft_files::{self, Disposition};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{id_cursor, is_multipart, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, is_multipart, ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -388,7 +389,7 @@ pub struct ContentIn {
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client): Path<String>,
+    ApiPath(client): ApiPath<ClientId>,
     ApiJson(b): ApiJson<ContentIn>,
 ) -> ApiResult<(StatusCode, Json<ContentOut>)> {
     caller.require(Scope::Write)?;
@@ -478,12 +479,12 @@ pub async fn list(
 pub async fn list_for_client(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client): Path<String>,
+    ApiPath(client): ApiPath<ClientId>,
     ApiQuery(mut q): ApiQuery<ContentQuery>,
 ) -> ApiResult<Json<PageOut<ContentOut>>> {
     caller.require(Scope::Read)?;
     baton_store::clients::get(&state.db, caller.agency_id(), &client).await?;
-    q.client = Some(client);
+    q.client = Some(client.into_string());
     list(State(state), caller, ApiQuery(q)).await
 }
 
@@ -492,7 +493,7 @@ pub async fn list_for_client(
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Read)?;
     Ok(Json(full(&state, caller.agency_id(), &id).await?))
@@ -528,7 +529,7 @@ pub struct ContentPatch {
 pub async fn update(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     ApiJson(b): ApiJson<ContentPatch>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
@@ -585,7 +586,7 @@ pub struct ParticipantsIn {
 pub async fn participants(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     ApiJson(b): ApiJson<ParticipantsIn>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
@@ -671,7 +672,7 @@ pub struct VersionUpload {
 pub async fn add_version(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     req: Request,
 ) -> ApiResult<(StatusCode, Json<VersionOut>)> {
     caller.require(Scope::Write)?;
@@ -731,7 +732,7 @@ pub async fn add_version(
 pub async fn download_version(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((id, n)): Path<(String, String)>,
+    ApiPath((id, n)): ApiPath<(ContentId, String)>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -764,7 +765,7 @@ pub async fn download_version(
 pub async fn submit(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
     content::submit(
@@ -804,7 +805,7 @@ async fn plain(
 pub async fn approve_brief(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     plain(&state, &caller, &id, ContentAction::ApproveBrief).await
 }
@@ -815,7 +816,7 @@ pub async fn approve_brief(
 pub async fn cancel(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     plain(&state, &caller, &id, ContentAction::Cancel).await
 }
@@ -826,7 +827,7 @@ pub async fn cancel(
 pub async fn unschedule(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     plain(&state, &caller, &id, ContentAction::Unschedule).await
 }
@@ -837,7 +838,7 @@ pub async fn unschedule(
 pub async fn publish(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     plain(&state, &caller, &id, ContentAction::Publish).await
 }
@@ -860,7 +861,7 @@ pub struct CommentIn {
 pub async fn comment(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     ApiJson(b): ApiJson<CommentIn>,
 ) -> ApiResult<(StatusCode, Json<RemarkOut>)> {
     caller.require(Scope::Write)?;
@@ -906,7 +907,7 @@ pub struct DecisionIn {
 pub async fn decide(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     ApiJson(b): ApiJson<DecisionIn>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
@@ -945,7 +946,7 @@ pub async fn decide(
 pub async fn get_qa(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<QaOut>> {
     caller.require(Scope::Read)?;
     let item = content::get(&state.db, caller.agency_id(), &id).await?;
@@ -967,7 +968,7 @@ pub struct QaIn {
 pub async fn put_qa(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     ApiJson(b): ApiJson<QaIn>,
 ) -> ApiResult<Json<QaOut>> {
     caller.require(Scope::Write)?;
@@ -1002,7 +1003,7 @@ pub struct ScheduleIn {
 pub async fn schedule(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     ApiJson(b): ApiJson<ScheduleIn>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
@@ -1051,7 +1052,7 @@ pub struct ApprovalLinkOut {
 pub async fn approval_link(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ContentId>,
     crate::extract::OptionalJson(body): crate::extract::OptionalJson<ApprovalLinkIn>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;

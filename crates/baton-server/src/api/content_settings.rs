@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use baton_core::clock::rfc3339;
 use baton_core::content::{self, ApprovalMode, QaItem, CHANNELS, NAMING_PLACEHOLDERS};
 use baton_core::policy::{Action, Subject};
+use baton_core::types::ClientId;
 use baton_store::content::{self as store, ContentSettings, Participants};
 use baton_store::content_metrics::{self, GroupMetrics, MetricsFilter};
 use baton_store::tokens::Scope;
@@ -21,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{period, ApiJson, ApiQuery};
+use crate::extract::{period, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 // ---------------------------------------------------------------------------
@@ -225,7 +226,7 @@ fn client_out(
 pub async fn get_client(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client): Path<String>,
+    ApiPath(client): ApiPath<ClientId>,
 ) -> ApiResult<Json<ClientContentSettingsOut>> {
     caller.require(Scope::Read)?;
     baton_store::clients::get(&state.db, caller.agency_id(), &client).await?;
@@ -236,7 +237,7 @@ pub async fn get_client(
         .await
         .map_err(StoreError::from)?;
     let d = store::client_defaults(&mut conn, caller.agency_id(), &client).await?;
-    Ok(Json(client_out(client, d)))
+    Ok(Json(client_out(client.into_string(), d)))
 }
 
 /// Only the client's account lead, its traffic-control owner or an admin
@@ -247,7 +248,7 @@ pub async fn get_client(
 pub async fn put_client(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client): Path<String>,
+    ApiPath(client): ApiPath<ClientId>,
     ApiJson(b): ApiJson<ClientContentSettingsIn>,
 ) -> ApiResult<Json<ClientContentSettingsOut>> {
     caller.require(Scope::Write)?;
@@ -278,7 +279,7 @@ pub async fn put_client(
         },
     )
     .await?;
-    Ok(Json(client_out(client, d)))
+    Ok(Json(client_out(client.into_string(), d)))
 }
 
 // ---------------------------------------------------------------------------

@@ -4,10 +4,11 @@
 //! `sales_handoff` SOP's definition of done: saving it syncs the client's
 //! open runs.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use baton_core::clock::rfc3339;
 use baton_core::handoff::HandoffBrief;
+use baton_core::types::ClientId;
 use baton_store::handoff_briefs::{self, SavedBrief, VersionSummary};
 use baton_store::tokens::Scope;
 use baton_store::{clients, StoreError};
@@ -16,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::auth::api_token::ApiCaller;
 use crate::error::ApiResult;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 /// The brief as sent and returned. Every field may be left out (empty);
@@ -205,7 +206,7 @@ pub struct HandoffVersionList {
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> ApiResult<Json<HandoffOut>> {
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;
@@ -221,7 +222,7 @@ pub async fn get(
 pub async fn put(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
     ApiJson(brief): ApiJson<HandoffBrief>,
 ) -> ApiResult<Json<HandoffOut>> {
     caller.require(Scope::Write)?;
@@ -242,7 +243,7 @@ pub async fn put(
 pub async fn versions(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> ApiResult<Json<HandoffVersionList>> {
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;
@@ -258,7 +259,7 @@ pub async fn versions(
 pub async fn version(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((client_id, n)): Path<(String, String)>,
+    ApiPath((client_id, n)): ApiPath<(ClientId, String)>,
 ) -> ApiResult<Json<HandoffOut>> {
     caller.require(Scope::Read)?;
     clients::get(&state.db, caller.agency_id(), &client_id).await?;

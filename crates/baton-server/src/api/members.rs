@@ -1,9 +1,10 @@
 //! `/api/v1/members`: the agency's team. Adding members is for admins; a new
 //! member gets a one-time invite link to set their password.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use baton_core::types::MemberId;
 use baton_store::members::{self, MemberInput, MemberPatch};
 use baton_store::{invites, tokens::Scope};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{MemberOut, PageOut};
 use crate::auth::api_token::ApiCaller;
 use crate::error::ApiResult;
-use crate::extract::{id_cursor, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -106,7 +107,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<MemberId>,
 ) -> ApiResult<Json<MemberOut>> {
     caller.require(Scope::Read)?;
     Ok(Json(
@@ -134,7 +135,7 @@ pub struct UpdateMember {
 pub async fn update(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<MemberId>,
     ApiJson(body): ApiJson<UpdateMember>,
 ) -> ApiResult<Json<MemberOut>> {
     caller.require(Scope::Admin)?;

@@ -9,6 +9,7 @@ use axum::Json;
 use baton_core::clock::rfc3339;
 use baton_core::onboarding::OnboardingSettings;
 use baton_core::platforms::Platform;
+use baton_core::types::{AccessTemplateId, ClientId, LinkId};
 use baton_store::access_requests::NewRequest;
 use baton_store::onboarding_links::{self, Link};
 use baton_store::tokens::Scope;
@@ -20,7 +21,7 @@ use super::access::AccessRequestOut;
 use super::idempotency::SecretInBody;
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, OptionalJson};
+use crate::extract::{ApiJson, ApiPath, OptionalJson};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -443,7 +444,7 @@ pub async fn create_template(
 pub async fn update_template(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessTemplateId>,
     ApiJson(body): ApiJson<TemplateIn>,
 ) -> ApiResult<Json<TemplateOut>> {
     caller.require(Scope::Write)?;
@@ -467,7 +468,7 @@ pub async fn update_template(
 pub async fn delete_template(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<AccessTemplateId>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
     access_templates::delete(
@@ -621,7 +622,7 @@ async fn custom_domain_url(
 pub async fn create_link(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
     ApiJson(body): ApiJson<CreateLink>,
 ) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
@@ -693,7 +694,7 @@ pub struct LinkList {
 pub async fn list_links(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<ClientId>,
 ) -> ApiResult<Json<LinkList>> {
     caller.require(Scope::Read)?;
     baton_store::clients::get(&state.db, caller.agency_id(), &client_id).await?;
@@ -710,7 +711,7 @@ pub async fn list_links(
 pub async fn get_link(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<LinkId>,
 ) -> ApiResult<Json<LinkOut>> {
     caller.require(Scope::Read)?;
     let l = onboarding_links::get(&state.db, caller.agency_id(), &id).await?;
@@ -722,7 +723,7 @@ pub async fn get_link(
 pub async fn revoke_link(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<LinkId>,
 ) -> ApiResult<Json<LinkOut>> {
     caller.require(Scope::Write)?;
     let now = state.now();
@@ -746,7 +747,7 @@ pub struct RegenerateLink {
 pub async fn regenerate_link(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<LinkId>,
     OptionalJson(body): OptionalJson<RegenerateLink>,
 ) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
@@ -800,7 +801,7 @@ pub struct ReminderOut {
 pub async fn remind_link(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<LinkId>,
 ) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
     let url = crate::reminders::link_url(&state, caller.agency_id(), &id).await?;

@@ -11,6 +11,7 @@ use axum::Json;
 use baton_core::clock::{parse_rfc3339, rfc3339};
 use baton_core::roles::Role;
 use baton_core::sop::{ChecklistItem, RunStatus, Sla, SopDefinition};
+use baton_core::types::RunId;
 use baton_store::sop_runs::{self, Notice, OnTime, Run, RunFilter, StartRun};
 use baton_store::sops::{self, Sop, SopVersion};
 use baton_store::tokens::Scope;
@@ -20,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{id_cursor, period, ApiJson, ApiQuery, PageQuery};
+use crate::extract::{id_cursor, period, ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::state::AppState;
 
 /// An SLA: at risk at `target`, breached at `limit`, in `unit`: from a
@@ -517,7 +518,7 @@ pub async fn list_runs(
 pub async fn get_run(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<RunId>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Read)?;
     Ok(Json(
@@ -596,7 +597,7 @@ pub struct ChecklistIn {
 pub async fn checklist(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<RunId>,
     ApiJson(b): ApiJson<ChecklistIn>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
@@ -618,7 +619,7 @@ pub async fn checklist(
 pub async fn complete(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<RunId>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
     let run = sop_runs::complete(
@@ -646,7 +647,7 @@ pub struct PauseIn {
 pub async fn pause(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<RunId>,
     ApiJson(b): ApiJson<PauseIn>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
@@ -668,7 +669,7 @@ pub async fn pause(
 pub async fn resume(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<RunId>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
     let run = sop_runs::resume(
@@ -697,7 +698,7 @@ pub struct AssignIn {
 pub async fn assign(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<RunId>,
     ApiJson(b): ApiJson<AssignIn>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;

@@ -1,10 +1,11 @@
 //! `/api/v1/tokens`: a member's API tokens. A token can mint tokens of its own
 //! scope or lower for the same member; admins see and revoke everyone's.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use baton_core::types::TokenId;
 use baton_store::tokens::{self, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +13,7 @@ use utoipa::ToSchema;
 use super::dto::{PageOut, TokenOut};
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -90,7 +91,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<Json<TokenOut>> {
     caller.require(Scope::Write)?;
     let t = tokens::get(&state.db, caller.agency_id(), &id).await?;
