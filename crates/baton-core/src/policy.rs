@@ -6,9 +6,11 @@
 //! of some [`Scope`], or the server's operator at the command line) and asks
 //! about one [`Action`] on one [`Subject`]. A refusal is a [`Denied`] whose
 //! sentence names the rule, for people ("Only the account lead, traffic
-//! control or an admin can change who approves."). The store never
-//! authorizes; it applies the domain's rules about *when* a permitted change
-//! takes effect ([`participants_effect`]).
+//! control or an admin can change who approves."). The store makes no
+//! rules of its own: it applies the domain's rules about *when* a permitted
+//! change takes effect ([`participants_effect`]), and asks [`may_decide`]
+//! about a content decision on the item it has locked, so the seats it
+//! checks are the ones the decision is recorded against.
 
 use crate::content::ContentStatus;
 
@@ -223,6 +225,65 @@ pub fn can(principal: &Principal, action: Action, subject: Subject<'_>) -> Resul
     }
 }
 
+/// Who decides on a content item's open round: a member of the agency, or
+/// the client through their approval link (a capability, not a login).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decider<'a> {
+    Member { id: &'a str },
+    Client,
+}
+
+/// The seats of an item's open review round, as the policy needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundSeats<'a> {
+    /// Who approves this round (member ids, and [`CLIENT_APPROVER`] when the
+    /// client approves on their link).
+    pub approvers: &'a [String],
+    /// Approvers of a change waiting for the next round, if any.
+    pub next_round_approvers: Option<&'a [String]>,
+    pub reviewers: &'a [String],
+}
+
+/// The approver seat of the client on an item's approvers.
+pub const CLIENT_APPROVER: &str = "client";
+
+/// Whether `decider` may decide (approve, or ask for changes) on the open
+/// round with `seats`, and if so the seat the decision counts for. Review is
+/// broad, approval is narrow: only the round's approvers decide — a
+/// reviewer comments, an approver added during the round decides from the
+/// next one, and the client only when the client is an approver.
+pub fn may_decide(decider: Decider<'_>, seats: RoundSeats<'_>) -> Result<String, Denied> {
+    let deny = |sentence: &str| {
+        Err(Denied {
+            sentence: sentence.to_string(),
+        })
+    };
+    match decider {
+        Decider::Member { id } => {
+            if seats.approvers.iter().any(|a| a == id) {
+                return Ok(id.to_string());
+            }
+            if seats
+                .next_round_approvers
+                .is_some_and(|next| next.iter().any(|a| a == id))
+            {
+                deny("you approve from the next round on: this round is decided by the approvers it was submitted to")
+            } else if seats.reviewers.iter().any(|r| r == id) {
+                deny("reviewers comment; only the item's approvers decide")
+            } else {
+                deny("only the item's approvers decide")
+            }
+        }
+        Decider::Client => {
+            if seats.approvers.iter().any(|a| a == CLIENT_APPROVER) {
+                Ok(CLIENT_APPROVER.to_string())
+            } else {
+                deny("the client is not an approver of this item")
+            }
+        }
+    }
+}
+
 /// When a permitted change of an item's reviewers and approvers applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -406,6 +467,54 @@ mod tests {
             "Only the account lead, traffic control or an admin can change who approves."
         );
         assert!(!d.sentence.contains("mem_"), "no ids: {d}");
+    }
+
+    #[test]
+    fn only_the_rounds_approvers_decide() {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let approvers = strings(&["mem_a", CLIENT_APPROVER]);
+        let reviewers = strings(&["mem_r"]);
+        let next = strings(&["mem_a", "mem_n"]);
+        let seats = RoundSeats {
+            approvers: &approvers,
+            next_round_approvers: Some(&next),
+            reviewers: &reviewers,
+        };
+        let without_client = strings(&["mem_a"]);
+        let cases: [(Decider, RoundSeats, Result<&str, &str>); 6] = [
+            (Decider::Member { id: "mem_a" }, seats, Ok("mem_a")),
+            (
+                Decider::Member { id: "mem_n" },
+                seats,
+                Err("you approve from the next round on"),
+            ),
+            (
+                Decider::Member { id: "mem_r" },
+                seats,
+                Err("reviewers comment"),
+            ),
+            (
+                Decider::Member { id: "mem_x" },
+                seats,
+                Err("only the item's approvers decide"),
+            ),
+            (Decider::Client, seats, Ok(CLIENT_APPROVER)),
+            (
+                Decider::Client,
+                RoundSeats {
+                    approvers: &without_client,
+                    ..seats
+                },
+                Err("the client is not an approver"),
+            ),
+        ];
+        for (decider, seats, want) in cases {
+            match (may_decide(decider, seats), want) {
+                (Ok(seat), Ok(w)) => assert_eq!(seat, w, "{decider:?}"),
+                (Err(d), Err(w)) => assert!(d.sentence.starts_with(w), "{decider:?}: {d}"),
+                (got, w) => panic!("{decider:?}: {got:?}, want {w:?}"),
+            }
+        }
     }
 
     #[test]

@@ -918,8 +918,8 @@ async fn set_status(
 }
 
 /// The approver id that stands for the client (who decides on the item's
-/// approval link, without an account).
-pub const CLIENT_APPROVER: &str = "client";
+/// approval link, without an account); defined by the policy.
+pub use baton_core::policy::CLIENT_APPROVER;
 
 /// Active members of the agency among `ids` (each once) with their names,
 /// or a 422 naming the first one who cannot be chosen: by name when they
@@ -1574,33 +1574,24 @@ pub async fn decide(
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
     let (kind, _, label) = who.parts();
-    // The client decides for the client's side; among members only approvers.
-    let approver_key = match who {
-        Speaker::Member { id: m, .. } => {
-            if !item.approvers.contains(m) {
-                let next_round = item
-                    .pending_participants
-                    .as_ref()
-                    .is_some_and(|p| p.approvers.contains(m));
-                return Err(StoreError::Forbidden(if next_round {
-                    "you approve from the next round on: this round is decided by the approvers it was submitted to".into()
-                } else if item.reviewers.contains(m) {
-                    "reviewers comment; only the item's approvers decide".into()
-                } else {
-                    "only the item's approvers decide".into()
-                }));
-            }
-            m.clone()
-        }
-        Speaker::Client { .. } => {
-            if !item.approvers.iter().any(|a| a == CLIENT_APPROVER) {
-                return Err(StoreError::Forbidden(
-                    "the client is not an approver of this item".into(),
-                ));
-            }
-            CLIENT_APPROVER.to_string()
-        }
+    // The client decides for the client's side; among members only the
+    // round's approvers (the policy's rule, asked on the locked item).
+    let decider = match who {
+        Speaker::Member { id: m, .. } => policy::Decider::Member { id: m },
+        Speaker::Client { .. } => policy::Decider::Client,
     };
+    let approver_key = policy::may_decide(
+        decider,
+        policy::RoundSeats {
+            approvers: &item.approvers,
+            next_round_approvers: item
+                .pending_participants
+                .as_ref()
+                .map(|p| p.approvers.as_slice()),
+            reviewers: &item.reviewers,
+        },
+    )
+    .map_err(|d| StoreError::Forbidden(d.sentence))?;
     if item.status != ContentStatus::InReview {
         return Err(CoreError::Conflict(format!(
             "nothing to decide: the item is {} (decisions are made on a submitted version)",
