@@ -37,6 +37,11 @@ pub struct ServerConfig {
     /// The nameserver custom-domain checks ask (`BATON_DNS_SERVER`);
     /// `None`: the system's resolver configuration.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// Run the background loops (outbox worker and reminders, SLA
+    /// scheduler, custom-domain checks). Always on in `baton serve`; tests
+    /// turn it off and run each pass themselves when they mean it
+    /// (`TestApp::drain_outbox`, `TestApp::tick_scheduler`).
+    pub background_jobs: bool,
 }
 
 impl ServerConfig {
@@ -56,6 +61,7 @@ impl ServerConfig {
             metrics_token: None,
             link_guess_delay: std::time::Duration::from_secs(2),
             dns_server: None,
+            background_jobs: true,
         }
     }
 

@@ -196,9 +196,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(worker::outbox_loop(state.clone(), stop_rx.clone()));
-    let domains = tokio::spawn(custom_domains::check_loop(state.clone(), stop_rx.clone()));
-    let scheduler = tokio::spawn(scheduler::scheduler_loop(state.clone(), stop_rx));
+    let loops = if state.config.background_jobs {
+        vec![
+            tokio::spawn(worker::outbox_loop(state.clone(), stop_rx.clone())),
+            tokio::spawn(custom_domains::check_loop(state.clone(), stop_rx.clone())),
+            tokio::spawn(scheduler::scheduler_loop(state.clone(), stop_rx)),
+        ]
+    } else {
+        Vec::new()
+    };
     let router = app(state.clone());
     let result = axum::serve(
         listener,
@@ -207,9 +213,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
-    let _ = tokio::time::timeout(Duration::from_secs(10), scheduler).await;
-    let _ = tokio::time::timeout(Duration::from_secs(10), domains).await;
+    for task in loops {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
     result
 }
 

@@ -99,6 +99,9 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("addr"));
         let mut config = ServerConfig::for_url(&address, test_db.dir.clone());
         config.body_limit = 1024 * 1024;
+        // A test says when background work happens (`drain_outbox`,
+        // `tick_scheduler`); a test of the loops turns them back on.
+        config.background_jobs = false;
         if let Some(files) = test_object_store() {
             config.files = files;
         }
@@ -131,6 +134,34 @@ impl TestApp {
     /// `address` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Runs the background passes (outbox jobs, reminders, link expiry)
+    /// until none finds anything due, as the worker loop would. Jobs that
+    /// fail are rescheduled for later and not retried here.
+    pub async fn drain_outbox(&self) {
+        for _ in 0..100 {
+            let jobs = crate::worker::run_once(&self.state)
+                .await
+                .expect("outbox pass");
+            let reminders = crate::reminders::run_once(&self.state)
+                .await
+                .expect("reminder pass");
+            let expired = crate::worker::expire_links(&self.state)
+                .await
+                .expect("link expiry pass");
+            if jobs + reminders + expired == 0 {
+                return;
+            }
+        }
+        panic!("the outbox never went idle in 100 passes");
+    }
+
+    /// One pass of the SLA scheduler at the app's clock (escalations due now).
+    pub async fn tick_scheduler(&self) -> crate::scheduler::Tick {
+        crate::scheduler::tick(&self.state)
+            .await
+            .expect("scheduler pass")
     }
 
     /// Stops the server and removes the database.

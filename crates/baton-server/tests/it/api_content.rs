@@ -5,8 +5,6 @@
 
 use crate::common;
 
-use std::time::Duration;
-
 use baton_server::testing::TestApp;
 use common::{Api, Resp};
 use serde_json::{json, Value};
@@ -400,21 +398,15 @@ async fn content_events_start_their_sops() {
         "review_approval",
         "publishing_qa",
     ];
-    let mut keys = Vec::new();
-    for _ in 0..100 {
-        let r = api
-            .get(&format!("/api/v1/sop-runs?client={client}"), t)
-            .await;
-        keys = r
-            .items()
-            .iter()
-            .map(|x| x["sop_key"].as_str().unwrap().to_string())
-            .collect();
-        if wanted.iter().all(|w| keys.iter().any(|k| k == w)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.drain_outbox().await;
+    let r = api
+        .get(&format!("/api/v1/sop-runs?client={client}"), t)
+        .await;
+    let keys: Vec<String> = r
+        .items()
+        .iter()
+        .map(|x| x["sop_key"].as_str().unwrap().to_string())
+        .collect();
     for w in wanted {
         assert!(keys.iter().any(|k| k == w), "{w} started: {keys:?}");
     }

@@ -6,8 +6,6 @@
 
 use crate::common;
 
-use std::time::Duration;
-
 use baton_server::testing::TestApp;
 use common::{count, ms, now_ms, Api};
 use serde_json::{json, Value};
@@ -46,24 +44,27 @@ async fn start(api: &Api, t: &str, sop: &str, client: &str, started_at: Option<i
     r.body.clone()
 }
 
-/// Polls the client's runs until one of `sop` has `status` (the outbox worker
-/// and the scheduler run in the background), or panics after 10 s.
-async fn wait_for_run(api: &Api, t: &str, client: &str, sop: &str, status: &str) -> Value {
-    for _ in 0..100 {
-        let r = api
-            .get(&format!("/api/v1/sop-runs?client={client}"), t)
-            .await;
-        r.expect(200, "list runs");
-        if let Some(run) = r
-            .items()
-            .iter()
-            .find(|x| x["sop_key"] == sop && x["status"] == status)
-        {
-            return run.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {sop} run reached {status} for {client}");
+/// Runs the outbox worker's and the scheduler's passes, then returns the
+/// client's run of `sop` in `status`, or panics.
+async fn wait_for_run(
+    app: &TestApp,
+    api: &Api,
+    t: &str,
+    client: &str,
+    sop: &str,
+    status: &str,
+) -> Value {
+    app.drain_outbox().await;
+    app.tick_scheduler().await;
+    let r = api
+        .get(&format!("/api/v1/sop-runs?client={client}"), t)
+        .await;
+    r.expect(200, "list runs");
+    r.items()
+        .iter()
+        .find(|x| x["sop_key"] == sop && x["status"] == status)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {sop} run reached {status} for {client}: {}", r.text))
 }
 
 #[tokio::test]
@@ -124,7 +125,7 @@ async fn a_back_dated_contract_signed_is_breached_within_seconds_with_the_breach
     )
     .await
     .expect(201, "back-dated contract_signed");
-    let run = wait_for_run(&api, t, &client, "sales_handoff", "breached").await;
+    let run = wait_for_run(&app, &api, t, &client, "sales_handoff", "breached").await;
     assert!(run["id"].as_str().unwrap().starts_with("run_"));
     assert!(run["due_at"].as_str().unwrap().ends_with('Z'), "{run}");
     assert_eq!(ms(&run["started_at"]), signed);
@@ -168,18 +169,18 @@ async fn kickoff_and_contract_end_start_their_sops_once_each() {
     api.event(t, &client, json!({"type": "kickoff_scheduled"}))
         .await
         .expect(201, "kickoff");
-    let access = wait_for_run(&api, t, &client, "access_setup", "on_track").await;
+    let access = wait_for_run(&app, &api, t, &client, "access_setup", "on_track").await;
     assert_eq!(
         ms(&access["due_at"]) - ms(&access["started_at"]),
         72 * HOUR,
         "24–72 hours: due at the limit"
     );
-    wait_for_run(&api, t, &client, "sales_handoff", "on_track").await;
+    wait_for_run(&app, &api, t, &client, "sales_handoff", "on_track").await;
     // A note starts nothing.
     api.event(t, &client, json!({"type": "note", "note": "hello"}))
         .await
         .expect(201, "note");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.drain_outbox().await;
     let all = api
         .get(&format!("/api/v1/sop-runs?client={client}"), t)
         .await;
@@ -208,20 +209,14 @@ async fn owners_come_from_the_team_then_traffic_control_and_follow_team_changes(
     .await
     .expect(200, "team with a lead only");
     // The PM-owned run falls back to traffic control once the team changes.
-    let mut run = Value::Null;
-    for _ in 0..100 {
-        run = api
-            .get(
-                &format!("/api/v1/sop-runs/{}", unowned["id"].as_str().unwrap()),
-                t,
-            )
-            .await
-            .body;
-        if run["owner_source"] == "traffic_control" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.drain_outbox().await;
+    let run = api
+        .get(
+            &format!("/api/v1/sop-runs/{}", unowned["id"].as_str().unwrap()),
+            t,
+        )
+        .await
+        .body;
     assert_eq!(run["owner_member_id"], lead.as_str(), "{run}");
     assert_eq!(run["owner_source"], "traffic_control");
 
@@ -800,7 +795,7 @@ async fn access_setup_started_after_access_is_verified_starts_done() {
         .await;
     kickoff.expect(201, "kickoff");
     common::settle(&app).await;
-    let run = wait_for_run(&api, t, &client, "access_setup", "done").await;
+    let run = wait_for_run(&app, &api, t, &client, "access_setup", "done").await;
     assert_eq!(
         run["done_at"], run["started_at"],
         "started and completed at once"

@@ -72,13 +72,12 @@ async fn a_reminder_is_emailed_to_the_links_contact_after_commit() {
         .await;
     r.expect(200, "remind");
     assert_eq!(r.body["channel"], "email");
-    // The worker (running inside the app) sends it within a pass or two.
-    let mut waited = 0;
-    while inbox.lock().unwrap().is_empty() {
-        assert!(waited < 100, "no email arrived at the fake SMTP server");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
+    // The worker's pass sends it.
+    app.drain_outbox().await;
+    assert!(
+        !inbox.lock().unwrap().is_empty(),
+        "no email arrived at the fake SMTP server"
+    );
     let mail = inbox.lock().unwrap()[0].clone();
     assert!(mail.contains("To: jess@harbor.example"), "{mail}");
     assert!(
@@ -154,40 +153,31 @@ async fn an_unreachable_smtp_server_leaves_the_email_for_a_retry() {
     )
     .await
     .expect(200, "remind");
-    let mut waited = 0;
-    loop {
-        let row: Option<(i64, Option<String>, Option<i64>)> =
-            sqlx::query_as("SELECT attempts, last_error, done_at FROM outbox WHERE kind = 'email'")
-                .fetch_optional(app.state.db.reader())
-                .await
-                .unwrap();
-        if let Some((attempts, Some(error), done)) = row {
-            if attempts >= 1 {
-                assert_eq!(done, None, "a failed email is not marked sent");
-                assert!(
-                    error.contains("SMTP"),
-                    "the stored error says what failed: {error}"
-                );
-                break;
-            }
-        }
-        assert!(waited < 100, "the email job was never attempted");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += 1;
-    }
+    app.drain_outbox().await;
+    let row: Option<(i64, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT attempts, last_error, done_at FROM outbox WHERE kind = 'email'")
+            .fetch_optional(app.state.db.reader())
+            .await
+            .unwrap();
+    let Some((attempts, Some(error), done)) = row else {
+        panic!("the email job was never attempted: {row:?}");
+    };
+    assert_eq!(attempts, 1, "tried once, then left for a retry");
+    assert_eq!(done, None, "a failed email is not marked sent");
+    assert!(
+        error.contains("SMTP"),
+        "the stored error says what failed: {error}"
+    );
     app.shutdown().await;
 }
 
-/// Waits (at most 10 s) until the fake server holds `n` messages: the
-/// worker inside the app sends them on its own schedule.
-async fn wait_for_mail(inbox: &Inbox, n: usize) -> Vec<String> {
-    for _ in 0..400 {
-        if inbox.lock().unwrap().len() >= n {
-            return inbox.lock().unwrap().clone();
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{n} emails did not arrive at the fake SMTP server");
+/// Runs the worker's passes, then returns what the fake server holds,
+/// which must be at least `n` messages.
+async fn wait_for_mail(app: &TestApp, inbox: &Inbox, n: usize) -> Vec<String> {
+    app.drain_outbox().await;
+    let mail = inbox.lock().unwrap().clone();
+    assert!(mail.len() >= n, "{n} emails did not arrive: {mail:?}");
+    mail
 }
 
 /// A message's body as text, undoing quoted-printable soft line breaks.
@@ -231,7 +221,7 @@ async fn scheduled_reminder_emails_carry_the_link_and_stop_with_the_required_req
     // Due: the email carries the link; the queued job never held it.
     clock.advance(3 * DAY);
     baton_server::reminders::run_once(&app.state).await.unwrap();
-    let mail = body_text(&wait_for_mail(&inbox, 1).await[0]);
+    let mail = body_text(&wait_for_mail(&app, &inbox, 1).await[0]);
     assert!(mail.contains(&url), "{mail}");
     assert!(mail.contains("Optional, if you can"), "{mail}");
     // A stable Message-ID, made from the outbox job: a retry is the same message.
@@ -283,7 +273,7 @@ async fn scheduled_reminder_emails_carry_the_link_and_stop_with_the_required_req
     clock.advance(3 * DAY);
     // (The app's own worker may send it first: either way one email.)
     baton_server::reminders::run_once(&app.state).await.unwrap();
-    let mail = body_text(&wait_for_mail(&inbox, 2).await[1]);
+    let mail = body_text(&wait_for_mail(&app, &inbox, 2).await[1]);
     assert!(mail.contains("the Page is not in the portfolio"), "{mail}");
     assert!(mail.contains(&url), "{mail}");
     assert_eq!(emails().await.len(), 2);
@@ -310,19 +300,12 @@ async fn a_queued_reminder_whose_link_cannot_be_made_again_is_sent_without_it() 
         .await;
     r.expect(200, "remind");
     assert_eq!(r.body["includes_link"], true);
-    let mut tries = 0;
-    loop {
-        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox WHERE kind = 'email'")
-            .fetch_one(app.state.db.reader())
-            .await
-            .unwrap();
-        if attempts >= 1 {
-            break;
-        }
-        tries += 1;
-        assert!(tries < 400, "the email was never attempted");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    app.drain_outbox().await;
+    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox WHERE kind = 'email'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(attempts, 1, "the email was attempted once");
     // …then the server's key no longer makes the link's token (simulated by
     // another salt), and the server comes back.
     common::execute_raw(
@@ -332,7 +315,7 @@ async fn a_queued_reminder_whose_link_cannot_be_made_again_is_sent_without_it() 
     .await;
     let (_, inbox) = fake_smtp_on(TcpListener::bind(("127.0.0.1", port)).await.unwrap());
     clock.advance(2 * 60_000);
-    let mail = body_text(&wait_for_mail(&inbox, 1).await[0]);
+    let mail = body_text(&wait_for_mail(&app, &inbox, 1).await[0]);
     assert!(
         mail.contains("the onboarding link we sent you on"),
         "{mail}"

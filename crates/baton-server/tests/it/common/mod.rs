@@ -236,24 +236,11 @@ impl std::ops::Sub for Trail {
     }
 }
 
-/// Waits (at most 10 s) until the outbox worker has run every due event job,
-/// so the SOP runs that trigger events start have been written: before and
-/// after snapshots of a timeline then compare what the request did.
+/// Runs the outbox until it is idle, so the SOP runs that trigger events
+/// start have been written: before and after snapshots of a timeline then
+/// compare what the request did.
 pub async fn settle(app: &TestApp) {
-    for _ in 0..400 {
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'event' AND done_at IS NULL AND run_after <= $1",
-        )
-        .bind(app.state.now())
-        .fetch_one(app.state.db.reader())
-        .await
-        .expect("pending event jobs");
-        if pending == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("the outbox worker did not finish its event jobs within 10 s");
+    app.drain_outbox().await;
 }
 
 /// Counts an agency's events, audit entries and outbox rows with direct SQL.
