@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use baton_core::policy::{self, Action, MemberFacts, Principal, Subject};
+use baton_core::policy::{self, Action, Principal, Subject};
 use baton_store::members::Member;
 use baton_store::tokens::{self, ApiToken, Scope};
 use baton_store::Actor;
@@ -31,14 +31,7 @@ impl ApiCaller {
     /// Seats on a client's team are not gathered here; actions that depend
     /// on them build the principal with them.
     pub fn principal(&self) -> Principal {
-        Principal::Token {
-            member: MemberFacts {
-                id: self.member.id.clone(),
-                is_admin: self.member.is_admin,
-                seats: None,
-            },
-            scope: self.token.scope,
-        }
+        crate::authz::through_token(crate::authz::member(&self.member), self.token.scope)
     }
 
     /// [`ApiCaller::principal`] with the member's seats on `client_id`'s
@@ -67,8 +60,7 @@ impl ApiCaller {
     /// stands for (`read`: look; `write`: do the work; `admin`: run the
     /// agency, for an admin's token only).
     pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
-        policy::can(&self.principal(), Action::of_scope(needed), Subject::Agency)
-            .map_err(|d| ApiError::Forbidden(d.sentence))
+        self.can(&self.principal(), Action::of_scope(needed), Subject::Agency)
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use baton_core::clock::{Clock, SystemClock};
-use baton_core::policy::{self, Action, MemberFacts, Principal, Subject};
+use baton_core::policy::{self, Action, Subject};
 use baton_core::secret;
 use baton_server::auth::password;
 use baton_store::agencies::{self, NewAgency};
@@ -95,11 +95,7 @@ pub async fn token_create(
     };
     // The policy every door asks: a token never gives more than its member
     // may do (an admin-scoped token is for admins).
-    let holder = Principal::Member(MemberFacts {
-        id: member.id.clone(),
-        is_admin: member.is_admin,
-        seats: None,
-    });
+    let holder = baton_server::authz::member(&member);
     if let Err(d) = policy::can(&holder, Action::of_scope(scope), Subject::Agency) {
         anyhow::bail!("{email} cannot hold a {}-scoped token: {d}", scope.key());
     }
