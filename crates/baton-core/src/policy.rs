@@ -156,12 +156,56 @@ pub enum Subject<'a> {
     Client { client_id: &'a str },
     /// One content item of a client.
     ContentItem { client_id: &'a str },
+    /// A part of the agency's settings (its refusal names the part).
+    Setting(Area),
+}
+
+/// A part of the agency only admins change; the refusal of
+/// [`Action::Administer`] on it says which ("Only agency admins can change
+/// the business hours.").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    /// Name, time zone, brand, domain, retention.
+    Agency,
+    /// Members, their roles, invites.
+    Team,
+    /// The business calendar: hours and holidays.
+    BusinessHours,
+    /// The SOP library.
+    SopLibrary,
+    /// Onboarding settings and access templates.
+    Onboarding,
+    /// The platform catalog.
+    PlatformCatalog,
+}
+
+impl Area {
+    pub const ALL: [Area; 6] = [
+        Area::Agency,
+        Area::Team,
+        Area::BusinessHours,
+        Area::SopLibrary,
+        Area::Onboarding,
+        Area::PlatformCatalog,
+    ];
+
+    /// What a member does to the area, finishing "Only agency admins can …".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Area::Agency => "change the agency's settings",
+            Area::Team => "manage the team",
+            Area::BusinessHours => "change the business hours",
+            Area::SopLibrary => "change the SOP library",
+            Area::Onboarding => "change the onboarding settings",
+            Area::PlatformCatalog => "change the platform catalog",
+        }
+    }
 }
 
 impl Subject<'_> {
     fn client_id(&self) -> &str {
         match self {
-            Subject::Agency => "",
+            Subject::Agency | Subject::Setting(_) => "",
             Subject::Client { client_id } | Subject::ContentItem { client_id } => client_id,
         }
     }
@@ -207,22 +251,24 @@ pub fn can(principal: &Principal, action: Action, subject: Subject<'_>) -> Resul
     }
     let seats = principal.seats_on(subject.client_id());
     let admin = principal.is_admin();
-    let (allowed, rule) = match action {
-        Action::Read | Action::Write => (true, ""),
-        Action::Administer => (admin, ADMINISTER_RULE),
-        Action::ChangeParticipants => (
-            admin || seats.account_lead || seats.traffic_control,
-            CHANGE_PARTICIPANTS_RULE,
-        ),
-        Action::CorrectLifecycle => (admin, CORRECT_LIFECYCLE_RULE),
+    let allowed = match action {
+        Action::Read | Action::Write => true,
+        Action::Administer | Action::CorrectLifecycle => admin,
+        Action::ChangeParticipants => admin || seats.account_lead || seats.traffic_control,
     };
     if allowed {
-        Ok(())
-    } else {
-        Err(Denied {
-            sentence: rule.to_string(),
-        })
+        return Ok(());
     }
+    let sentence = match (action, subject) {
+        (Action::Administer, Subject::Setting(area)) => {
+            format!("Only agency admins can {}.", area.phrase())
+        }
+        (Action::Administer, _) => ADMINISTER_RULE.to_string(),
+        (Action::ChangeParticipants, _) => CHANGE_PARTICIPANTS_RULE.to_string(),
+        (Action::CorrectLifecycle, _) => CORRECT_LIFECYCLE_RULE.to_string(),
+        (Action::Read | Action::Write, _) => unreachable!("every member may read and write"),
+    };
+    Err(Denied { sentence })
 }
 
 /// Who decides on a content item's open round: a member of the agency, or
@@ -400,12 +446,17 @@ mod tests {
         assert_eq!(table.len(), Action::ALL.len(), "every action in the table");
         for (action, allowed) in table {
             for ((who, p), want) in principals.iter().zip(allowed) {
+                let settings = Area::ALL.map(Subject::Setting);
                 for subject in [
                     Subject::Agency,
                     Subject::Client { client_id: "cli_a" },
                     Subject::ContentItem { client_id: "cli_a" },
-                ] {
-                    if subject == Subject::Agency && action == Action::ChangeParticipants {
+                ]
+                .into_iter()
+                .chain(settings)
+                {
+                    let on_agency = matches!(subject, Subject::Agency | Subject::Setting(_));
+                    if on_agency && action == Action::ChangeParticipants {
                         // Seats are on a client: only admins and the operator.
                         let got = can(p, action, subject);
                         assert_eq!(
@@ -423,7 +474,10 @@ mod tests {
                         let rule = match action {
                             _ if short_scope => "this token has scope",
                             Action::Read | Action::Write => unreachable!("members may"),
-                            Action::Administer => ADMINISTER_RULE,
+                            Action::Administer => match subject {
+                                Subject::Setting(_) => "Only agency admins can ",
+                                _ => ADMINISTER_RULE,
+                            },
                             Action::ChangeParticipants => CHANGE_PARTICIPANTS_RULE,
                             Action::CorrectLifecycle => CORRECT_LIFECYCLE_RULE,
                         };
@@ -433,6 +487,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_setting_refusal_names_the_setting() {
+        let d = can(
+            &member(false, true, true, "cli_a"),
+            Action::Administer,
+            Subject::Setting(Area::BusinessHours),
+        )
+        .unwrap_err();
+        assert_eq!(
+            d.sentence,
+            "Only agency admins can change the business hours."
+        );
+        let phrases: std::collections::HashSet<_> = Area::ALL.iter().map(|a| a.phrase()).collect();
+        assert_eq!(phrases.len(), Area::ALL.len(), "each area says which");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use baton_store::content::{self, NewVersion, Version};
 use baton_store::{Actor, StoreError};
 use sha2::{Digest, Sha256};
 
+use crate::download::Show;
 use crate::file_store::Incoming;
 use crate::state::AppState;
 
@@ -312,23 +313,6 @@ pub enum Disposition {
     Download,
 }
 
-fn disposition_header(name: &str, inline: bool) -> HeaderValue {
-    // Convention names are sanitized to `[a-z0-9_.-]`: no quoting needed.
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let kind = if inline { "inline" } else { "attachment" };
-    HeaderValue::from_str(&format!("{kind}; filename=\"{safe}\""))
-        .unwrap_or(HeaderValue::from_static("attachment"))
-}
-
 /// Serves a file version (with `Range`, conditional requests and `HEAD`
 /// handled by the file store, so phones can seek in a video). A link
 /// version or a file missing from the file store is `None`.
@@ -369,42 +353,18 @@ pub async fn serve(
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        disposition_header(&version.download_name(), inline),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    let show = if inline {
+        Show::Inline
+    } else {
+        Show::Attachment
+    };
     // Opened on its own, the file runs nothing and reaches nothing.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; media-src 'self'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
+    crate::download::mark(
+        h,
+        &version.download_name(),
+        show,
+        crate::download::INLINE_SANDBOX,
+        "private, no-cache",
     );
     Ok(Some(resp))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn disposition_names_are_plain() {
-        for (name, inline, want) in [
-            (
-                "bluebird_spring_instagram_reel_v2.mp4",
-                true,
-                "inline; filename=\"bluebird_spring_instagram_reel_v2.mp4\"",
-            ),
-            ("a\"b;c.png", false, "attachment; filename=\"a_b_c.png\""),
-            ("ünï.pdf", false, "attachment; filename=\"_n_.pdf\""),
-        ] {
-            assert_eq!(disposition_header(name, inline), want, "{name}");
-        }
-    }
 }

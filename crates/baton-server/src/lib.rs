@@ -10,6 +10,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod custom_domains;
+pub mod download;
 pub mod draft_files;
 pub mod email;
 pub mod error;

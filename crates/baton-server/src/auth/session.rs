@@ -66,6 +66,23 @@ impl WebSession {
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
     }
+    /// Whether the policy lets this member do `action` on `subject`; the
+    /// refusal's sentence is the one shown to them.
+    pub fn may(
+        &self,
+        action: baton_core::policy::Action,
+        subject: baton_core::policy::Subject<'_>,
+    ) -> Result<(), baton_core::policy::Denied> {
+        baton_core::policy::can(&crate::authz::member(self.member()), action, subject)
+    }
+
+    /// Whether the member runs the agency's settings area `area` (the
+    /// pages show its edit controls only then).
+    pub fn administers(&self, area: baton_core::policy::Area) -> bool {
+        use baton_core::policy::{Action, Subject};
+        self.may(Action::Administer, Subject::Setting(area)).is_ok()
+    }
+
     /// Whether a submitted form's CSRF token is this session's.
     pub fn csrf_ok(&self, submitted: &str) -> bool {
         secret::constant_time_eq(submitted, &self.session.csrf_token)

@@ -115,35 +115,20 @@ fn message_for(status: StatusCode) -> &'static str {
     }
 }
 
-/// A field name as the forms label it.
-fn field_label(field: &str) -> &str {
-    match field {
-        "name" => "Name",
-        "website" => "Website",
-        "notes" => "Notes",
-        "email" => "Email",
-        "traffic_control" => "Traffic-control owner",
-        "team" => "Account team",
-        "occurred_at" => "Occurred at",
-        "note" => "Note",
-        "type" => "Event",
-        "timezone" => "Time zone",
-        "brand_color" => "Brand colour",
-        "accent_color" => "Accent colour",
-        "logo_url" => "Logo URL",
-        "custom_domain" => "Custom domain",
-        "password" => "Password",
-        "roles" => "Roles",
-        "scope" => "Scope",
-        other => other,
-    }
-}
-
 fn invalid_message(field: &str, message: &str) -> String {
     if field.is_empty() {
         format!("{message}.")
     } else {
-        format!("{}: {message}.", field_label(field))
+        format!(
+            "{}: {message}.",
+            super::refusal::label(super::refusal::COMMON, field)
+        )
+    }
+}
+
+impl From<baton_core::policy::Denied> for WebError {
+    fn from(d: baton_core::policy::Denied) -> Self {
+        WebError::Forbidden(d.sentence)
     }
 }
 

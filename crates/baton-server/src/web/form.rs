@@ -39,6 +39,11 @@ impl FormData {
             .collect()
     }
 
+    /// Every field in the order sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// Whether `key` was sent at all (a ticked checkbox).
     pub fn has(&self, key: &str) -> bool {
         self.0.iter().any(|(k, _)| k == key)

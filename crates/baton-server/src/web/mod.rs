@@ -22,6 +22,7 @@ mod access;
 mod assets;
 mod clients;
 mod content;
+mod csrf_form;
 mod error_page;
 pub mod feeds;
 mod form;
@@ -30,6 +31,7 @@ mod layout;
 mod login;
 pub mod portal;
 pub mod prg;
+mod refusal;
 mod settings;
 mod sops;
 mod timefmt;
@@ -38,7 +40,6 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::auth::session::WebSession;
 use crate::state::AppState;
 
 pub use error_page::WebError;
@@ -68,17 +69,4 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(from_fn_with_state(state.clone(), prg::layer))
         .layer(from_fn_with_state(state, timefmt::with_now))
         .layer(from_fn(invite::no_referrer))
-}
-
-/// Refuses (403) unless the policy lets the signed-in member run the agency
-/// ([`baton_core::policy::Action::Administer`]); `what` finishes the
-/// sentence shown to them ("Only agency admins can {what}.").
-pub(crate) fn require_admin(session: &WebSession, what: &str) -> Result<(), WebError> {
-    use baton_core::policy::{self, Action, Subject};
-    policy::can(
-        &crate::authz::member(session.member()),
-        Action::Administer,
-        Subject::Agency,
-    )
-    .map_err(|_| WebError::Forbidden(format!("Only agency admins can {what}.")))
 }

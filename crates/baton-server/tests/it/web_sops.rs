@@ -316,7 +316,7 @@ async fn my_work_traffic_and_a_clients_runs() {
     .await;
     let alert = alert_of(&html).expect("an error flash");
     assert!(
-        alert.starts_with("the definition of done is not met: 3 still to do"),
+        alert.starts_with("The definition of done is not met: 3 still to do"),
         "{alert}"
     );
     assert!(between(&html, &format!("id=\"run-{fresh}\""), "</article>").contains(&alert));
@@ -409,7 +409,7 @@ async fn my_work_traffic_and_a_clients_runs() {
         StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(alert_of(&html).as_deref(), Some("this run is not paused."));
+    assert_eq!(alert_of(&html).as_deref(), Some("This run is not paused."));
     // Done late.
     let all: Vec<(&str, &str)> = all[1..].to_vec();
     post_ok(&c, &format!("{runs_url}/{late}/checklist"), &csrf, &all).await;

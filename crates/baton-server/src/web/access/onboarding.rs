@@ -1,6 +1,7 @@
 //! Settings → Onboarding (`/settings/onboarding`): what the client's link
 //! asks for (the intake questions and platform values), for admins.
 
+use baton_core::policy::{Action, Area, Subject};
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -196,7 +197,7 @@ async fn render_onboarding(
     let page = OnboardingPage {
         layout: layout(&agency, session, "Onboarding settings", "settings", q),
         sub: "onboarding",
-        can_edit: session.member().is_admin,
+        can_edit: session.administers(Area::Onboarding),
         form,
     };
     Ok(render(status, &page))
@@ -218,7 +219,7 @@ pub(super) async fn onboarding_save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the onboarding settings")?;
+    session.may(Action::Administer, Subject::Setting(Area::Onboarding))?;
     let agency_id = session.agency_id();
     let all = platforms::catalog(&state.db, agency_id).await?;
     let fields = catalog::settings_fields(all.iter());

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::platforms::{self as catalog, Permission, Platform, SettingField};
+use baton_core::policy::{Action, Area, Subject};
 use baton_core::CoreError;
 use baton_store::{onboarding_settings, platforms, StoreError};
 
@@ -194,7 +195,7 @@ async fn render_platforms(
     let page = PlatformsPage {
         layout: layout(&agency, session, "Platforms", "settings", q),
         sub: "platforms",
-        is_admin: session.member().is_admin,
+        is_admin: session.administers(Area::PlatformCatalog),
         custom_count: cards.iter().filter(|c| c.custom).count(),
         platforms: cards,
         form: form.unwrap_or_default(),
@@ -220,7 +221,7 @@ pub(super) async fn platform_save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the platform catalog")?;
+    session.may(Action::Administer, Subject::Setting(Area::PlatformCatalog))?;
     let mut typed = PlatformForm::typed(&form);
     let result = platforms::save(
         &state.db,
@@ -252,7 +253,7 @@ pub(super) async fn platform_delete(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the platform catalog")?;
+    session.may(Action::Administer, Subject::Setting(Area::PlatformCatalog))?;
     let result = if catalog::builtin_get(&key).is_some() {
         Err(StoreError::Core(CoreError::Conflict(
             "built-in platforms cannot be removed".into(),

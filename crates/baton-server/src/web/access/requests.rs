@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use axum::http::header;
 use axum::response::Response;
 use baton_core::access::Mover;
 use baton_core::CoreError;
@@ -13,6 +13,7 @@ use baton_store::{intake, StoreError};
 use super::section::show_page;
 use super::section_views::{AccessTyped, RequestError};
 use crate::auth::session::WebSession;
+use crate::download::{self, Show};
 use crate::state::AppState;
 use crate::web::error_page::form_error;
 use crate::web::form::{check_csrf, FormData};
@@ -115,50 +116,6 @@ pub async fn act(
     }
 }
 
-/// `name` as a quoted-string value: visible ASCII without quotes or
-/// backslashes (others become `_`).
-fn ascii_file_name(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.trim().is_empty() {
-        "download".into()
-    } else {
-        s
-    }
-}
-
-/// RFC 5987 encoding for `filename*`.
-fn percent_encode(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The content type a download is served with: the stored one, except
-/// types a browser could run as a page (SVG, HTML, XML).
-fn download_type(stored: &str) -> HeaderValue {
-    let t = stored.trim().to_ascii_lowercase();
-    let active = t.contains("svg") || t.contains("html") || t.contains("xml") || t.is_empty();
-    if active {
-        return HeaderValue::from_static("application/octet-stream");
-    }
-    HeaderValue::from_str(&t).unwrap_or(HeaderValue::from_static("application/octet-stream"))
-}
-
 /// `GET /clients/{id}/files/{fid}`: a brand-kit file the client uploaded,
 /// always as an attachment in a sandbox.
 pub async fn download_file(
@@ -188,44 +145,18 @@ pub async fn download_file(
         }
         Err(e) => return Err(WebError::Internal(format!("reading {}: {e}", file.id))),
     };
-    let disposition = format!(
-        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        ascii_file_name(&file.name),
-        percent_encode(&file.name)
-    );
     let mut resp = Response::new(Body::from(bytes));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, download_type(&file.content_type));
     h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static(
-            "attachment; filename=\"download\"",
-        )),
+        header::CONTENT_TYPE,
+        download::safe_type(&file.content_type),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+    download::mark(
+        h,
+        &file.name,
+        Show::Attachment,
+        download::SANDBOX,
+        "no-store",
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn download_headers_are_safe() {
-        assert_eq!(download_type("image/png"), "image/png");
-        assert_eq!(download_type("image/svg+xml"), "application/octet-stream");
-        assert_eq!(download_type("text/html"), "application/octet-stream");
-        assert_eq!(download_type("bad\nvalue"), "application/octet-stream");
-        assert_eq!(ascii_file_name("logo \"v2\".png"), "logo _v2_.png");
-        assert_eq!(ascii_file_name("café.png"), "caf_.png");
-        assert_eq!(percent_encode("café v2.png"), "caf%C3%A9%20v2.png");
-    }
 }

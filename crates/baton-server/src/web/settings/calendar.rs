@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use baton_core::calendar::Calendar;
+use baton_core::policy::{Action, Area, Subject};
 use baton_core::CoreError;
 use baton_store::agencies::Agency;
 use baton_store::calendars;
@@ -163,7 +164,7 @@ async fn show(
     let page = CalendarPage {
         layout,
         sub: "calendar",
-        can_edit: session.member().is_admin,
+        can_edit: session.administers(Area::BusinessHours),
         configured,
         agency_timezone: agency.timezone.clone(),
         form: view.form.unwrap_or_else(|| CalendarForm::of(&saved)),
@@ -206,7 +207,7 @@ async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the business hours")?;
+    session.may(Action::Administer, Subject::Setting(Area::BusinessHours))?;
     let mut typed = CalendarForm::typed(&form);
     if let Some(doc) = typed.check() {
         let saved = calendars::put(
@@ -301,7 +302,7 @@ async fn import(
         }
         return Err(csrf_refused());
     }
-    crate::web::require_admin(&session, "change the business hours")?;
+    session.may(Action::Administer, Subject::Setting(Area::BusinessHours))?;
     let refused = |status: StatusCode, message: String| View {
         status,
         form: None,

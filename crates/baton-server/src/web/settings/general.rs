@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::custom_domain::{self, DomainStatus};
+use baton_core::policy::{Action, Area, Subject};
 use baton_store::agencies::{self, Agency, AgencyPatch};
 
 use crate::auth::session::WebSession;
@@ -160,7 +161,7 @@ pub async fn page(
     session: WebSession,
     q: QueryData,
 ) -> Result<Response, WebError> {
-    crate::web::require_admin(&session, "change the agency's settings")?;
+    session.may(Action::Administer, Subject::Setting(Area::Agency))?;
     let agency = agency_of(&state, &session).await?;
     let form = SettingsForm::of(&agency);
     Ok(render_settings(
@@ -180,7 +181,7 @@ pub async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the agency's settings")?;
+    session.may(Action::Administer, Subject::Setting(Area::Agency))?;
     let mut typed = SettingsForm {
         name: form.string("name"),
         timezone: form.string("timezone"),
@@ -245,7 +246,7 @@ pub async fn check_domain(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the agency's settings")?;
+    session.may(Action::Administer, Subject::Setting(Area::Agency))?;
     let notice = match custom_domains::check_now(&state, session.agency_id(), &session.actor).await
     {
         Ok(Outcome::Verified(_) | Outcome::AlreadyVerified(_)) => "domain_verified",

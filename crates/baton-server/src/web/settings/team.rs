@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use baton_core::policy::{Action, Area, Subject};
 use baton_core::roles::{Role, RoleInfo, ROLE_MAP};
 use baton_store::invites;
 use baton_store::members::{self, Member, MemberInput, MemberPatch};
@@ -139,7 +140,7 @@ async fn render_team(
         .collect();
     let page = TeamPage {
         layout: Layout::app(&agency, session, "Team", "team").with_notice(notice),
-        is_admin: me.is_admin,
+        is_admin: session.administers(Area::Team),
         members,
         invite_form,
         role_checks,
@@ -174,7 +175,7 @@ pub async fn invite(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "manage the team")?;
+    session.may(Action::Administer, Subject::Setting(Area::Team))?;
     let mut typed = InviteForm {
         email: form.string("email"),
         name: form.string("name"),
@@ -229,7 +230,7 @@ pub async fn reissue(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "manage the team")?;
+    session.may(Action::Administer, Subject::Setting(Area::Team))?;
     let m = members::get(&state.db, session.agency_id(), &id).await?;
     if !m.active {
         return action_refused(
@@ -289,7 +290,7 @@ async fn set_active(
     active: bool,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "manage the team")?;
+    session.may(Action::Administer, Subject::Setting(Area::Team))?;
     members::get(&state.db, session.agency_id(), &id).await?;
     if !active && id == session.member().id {
         return action_refused(

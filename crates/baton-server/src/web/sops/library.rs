@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use baton_core::policy::{Action, Area, Subject};
 use baton_core::roles::Role;
 use baton_core::sop::{ChecklistItem, Sla, SlaUnit, SopDefinition};
 use baton_store::sops::{self, Sop};
@@ -325,7 +326,7 @@ async fn render_detail(
                 reason: v.reason,
             })
             .collect(),
-        can_edit: session.member().is_admin,
+        can_edit: session.administers(Area::SopLibrary),
         roles_owner: role_opts(&form.owner_role),
         roles_escalation: role_opts(&form.escalation_role),
         units: UNITS
@@ -357,7 +358,7 @@ pub(super) async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     check_csrf(&session, &form)?;
-    crate::web::require_admin(&session, "change the SOP library")?;
+    session.may(Action::Administer, Subject::Setting(Area::SopLibrary))?;
     let agency_id = session.agency_id();
     let current = sops::get(&state.db, agency_id, &key).await?;
     let mut typed = SopForm::typed(&form);

@@ -21,12 +21,14 @@ use baton_store::clients::{self, Client};
 use baton_store::members::{self, Member};
 use baton_store::sop_runs::{self, Run, RunFilter, StartRun};
 use baton_store::{sops, StoreError};
+use serde::Deserialize;
 
 use super::decides::decides;
 use super::shared::{layout, refusal, RunLine, When};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{timefmt, WebError};
 
@@ -84,11 +86,37 @@ pub struct RunCard {
 }
 
 /// The start-an-SOP form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct StartForm {
     pub sop: String,
     pub started_at: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
+}
+
+/// A run's checkboxes: the ticked items, and those ticked when the page was
+/// shown.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ChecklistForm {
+    done: Vec<String>,
+    was: Vec<String>,
+}
+
+/// Pausing a run: what it waits on.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReasonForm {
+    reason: String,
+}
+
+/// Giving a run to a member.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AssignForm {
+    member: String,
 }
 
 /// A refusal to show again at one run.
@@ -283,15 +311,9 @@ async fn start(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<StartForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let client = client_of(&state, &session, &id).await?;
-    let mut typed = StartForm {
-        sop: form.string("sop"),
-        started_at: form.string("started_at"),
-        error: None,
-    };
     let refused = match started_at(&state, &session, &typed.started_at).await? {
         Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
         Ok(_) if typed.sop.trim().is_empty() => (
@@ -391,12 +413,11 @@ async fn checklist(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, run)): Path<(String, String)>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<ChecklistForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let r = run_of(&state, &session, &id, &run).await?;
-    let ticked: HashSet<String> = form.all("done").into_iter().collect();
-    let was: HashSet<String> = form.all("was").into_iter().collect();
+    let ticked: HashSet<String> = form.done.into_iter().collect();
+    let was: HashSet<String> = form.was.into_iter().collect();
     let items: std::collections::BTreeMap<String, bool> = r
         .checklist
         .iter()
@@ -428,9 +449,8 @@ async fn complete(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, run)): Path<(String, String)>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     run_of(&state, &session, &id, &run).await?;
     match sop_runs::complete(
         &state.db,
@@ -452,11 +472,9 @@ async fn pause(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, run)): Path<(String, String)>,
-    form: FormData,
+    CsrfForm(ReasonForm { reason }): CsrfForm<ReasonForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     run_of(&state, &session, &id, &run).await?;
-    let reason = form.string("reason");
     match sop_runs::pause(
         &state.db,
         session.agency_id(),
@@ -477,9 +495,8 @@ async fn resume(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, run)): Path<(String, String)>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     run_of(&state, &session, &id, &run).await?;
     match sop_runs::resume(
         &state.db,
@@ -502,11 +519,9 @@ async fn assign(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, run)): Path<(String, String)>,
-    form: FormData,
+    CsrfForm(AssignForm { member }): CsrfForm<AssignForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     run_of(&state, &session, &id, &run).await?;
-    let member = form.string("member");
     match sop_runs::assign(
         &state.db,
         session.agency_id(),

@@ -6,16 +6,15 @@ use axum::http::StatusCode;
 use baton_core::facts::Subject;
 use baton_core::human;
 use baton_core::sop::RunStatus;
-use baton_core::CoreError;
 use baton_store::agencies::Agency;
 use baton_store::sop_runs::Run;
 use baton_store::StoreError;
 use jiff::tz::TimeZone;
 
 use crate::auth::session::WebSession;
-use crate::web::error_page::form_error;
 use crate::web::form::QueryData;
 use crate::web::layout::{notice_text, Layout};
+use crate::web::refusal;
 use crate::web::{timefmt, WebError};
 
 /// How many runs a list shows at most (the store caps a query too).
@@ -227,37 +226,20 @@ impl RunLine {
     }
 }
 
-/// A field of the SOP forms as people read it.
-fn field_label(field: &str) -> &str {
-    match field {
-        "key" => "Key",
-        "name" => "Name",
-        "trigger" => "Trigger",
-        "owner_role" => "Owner role",
-        "escalation_role" => "Escalation role",
-        "sla" => "SLA",
-        "checklist" | "items" => "Checklist",
-        "reason" => "Reason",
-        "member" => "Assign to",
-        "sop" => "SOP",
-        "started_at" => "Start time",
-        other => other,
-    }
-}
+/// The SOP forms' fields as they label them.
+const LABELS: refusal::Labels = &[
+    ("trigger", "Trigger"),
+    ("owner_role", "Owner role"),
+    ("escalation_role", "Escalation role"),
+    ("sla", "SLA"),
+    ("checklist", "Checklist"),
+    ("items", "Checklist"),
+    ("member", "Assign to"),
+    ("sop", "SOP"),
+    ("started_at", "Start time"),
+];
 
-/// A refused form's status and message in the words of these forms; any
-/// other error becomes an error page.
+/// A refused SOP form's status and message ([`refusal::present`]).
 pub(super) fn refusal(e: StoreError) -> Result<(StatusCode, String), WebError> {
-    match e {
-        StoreError::Core(CoreError::Invalid { field, message }) => {
-            let message = message.trim_end_matches('.');
-            let text = if field.is_empty() {
-                format!("{message}.")
-            } else {
-                format!("{}: {message}.", field_label(&field))
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
-        }
-        other => form_error(other),
-    }
+    refusal::present(e, LABELS)
 }
