@@ -117,7 +117,7 @@ fn compressible(headers: &axum::http::HeaderMap) -> bool {
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     Router::new()
-        .nest("/api/v1", api::router(state.clone()))
+        .nest(api::PREFIX, api::router(state.clone()))
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -99,7 +99,7 @@ pub struct AccessRequestList {
     pub items: Vec<AccessRequestOut>,
 }
 
-#[utoipa::path(get, operation_id = "listClientAccessRequests", path = "/api/v1/clients/{id}/access-requests", tag = "access",
+#[utoipa::path(get, operation_id = "listClientAccessRequests", path = "/clients/{id}/access-requests", tag = "access",
     params(("id" = String, Path)), responses((status = 200, body = AccessRequestList), (status = 404)), security(("bearer" = [])))]
 pub async fn list_for_client(
     State(state): State<AppState>,
@@ -149,7 +149,7 @@ pub struct BoardQuery {
     pub status: Option<String>,
 }
 
-#[utoipa::path(get, operation_id = "listAccessRequests", path = "/api/v1/access-requests", tag = "access", params(BoardQuery),
+#[utoipa::path(get, operation_id = "listAccessRequests", path = "/access-requests", tag = "access", params(BoardQuery),
     responses((status = 200, body = PageOut<BoardLineOut>), (status = 422)), security(("bearer" = [])))]
 pub async fn board(
     State(state): State<AppState>,
@@ -196,7 +196,7 @@ pub struct HeldList {
     pub items: Vec<BoardLineOut>,
 }
 
-#[utoipa::path(get, operation_id = "listHeldAccess", path = "/api/v1/access-inventory", tag = "access",
+#[utoipa::path(get, operation_id = "listHeldAccess", path = "/access-inventory", tag = "access",
     responses((status = 200, body = HeldList)), security(("bearer" = [])))]
 pub async fn held(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<HeldList>> {
     caller.require(Scope::Read)?;
@@ -206,7 +206,7 @@ pub async fn held(State(state): State<AppState>, caller: ApiCaller) -> ApiResult
     }))
 }
 
-#[utoipa::path(get, operation_id = "getAccessRequest", path = "/api/v1/access-requests/{id}", tag = "access",
+#[utoipa::path(get, operation_id = "getAccessRequest", path = "/access-requests/{id}", tag = "access",
     params(("id" = String, Path)), responses((status = 200, body = AccessRequestOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -300,7 +300,7 @@ async fn apply(
     Ok(Json(r.into()))
 }
 
-#[utoipa::path(post, operation_id = "verifyAccessRequest", path = "/api/v1/access-requests/{id}/verify", tag = "access",
+#[utoipa::path(post, operation_id = "verifyAccessRequest", path = "/access-requests/{id}/verify", tag = "access",
     params(("id" = String, Path)), request_body = VerifyIn,
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn verify(
@@ -323,7 +323,7 @@ pub async fn verify(
     .await
 }
 
-#[utoipa::path(post, operation_id = "failAccessRequest", path = "/api/v1/access-requests/{id}/fail", tag = "access",
+#[utoipa::path(post, operation_id = "failAccessRequest", path = "/access-requests/{id}/fail", tag = "access",
     params(("id" = String, Path)), request_body = FailIn,
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn fail(
@@ -346,7 +346,7 @@ pub async fn fail(
     .await
 }
 
-#[utoipa::path(post, operation_id = "grantAccessRequest", path = "/api/v1/access-requests/{id}/grant", tag = "access",
+#[utoipa::path(post, operation_id = "grantAccessRequest", path = "/access-requests/{id}/grant", tag = "access",
     params(("id" = String, Path)), request_body(content = Option<GrantIn>, description = "May be left out"),
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn grant(
@@ -360,7 +360,7 @@ pub async fn grant(
     apply(&state, &caller, &id, Act::Grant { mover: m }).await
 }
 
-#[utoipa::path(post, operation_id = "revokeAccessRequest", path = "/api/v1/access-requests/{id}/revoke", tag = "access",
+#[utoipa::path(post, operation_id = "revokeAccessRequest", path = "/access-requests/{id}/revoke", tag = "access",
     params(("id" = String, Path)), request_body(content = Option<RevokeIn>, description = "May be left out"),
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn revoke(
@@ -383,7 +383,7 @@ pub async fn revoke(
     .await
 }
 
-#[utoipa::path(post, operation_id = "waiveAccessRevoke", path = "/api/v1/access-requests/{id}/waive", tag = "access",
+#[utoipa::path(post, operation_id = "waiveAccessRevoke", path = "/access-requests/{id}/waive", tag = "access",
     params(("id" = String, Path)), request_body = WaiveIn,
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn waive(
@@ -414,7 +414,7 @@ pub struct ClientKpisOut {
     pub access_waiting_on_agency: i64,
 }
 
-#[utoipa::path(get, operation_id = "getClientKpis", path = "/api/v1/clients/{id}/kpis", tag = "access",
+#[utoipa::path(get, operation_id = "getClientKpis", path = "/clients/{id}/kpis", tag = "access",
     params(("id" = String, Path)), responses((status = 200, body = ClientKpisOut), (status = 404)), security(("bearer" = [])))]
 pub async fn client_kpis(
     State(state): State<AppState>,
@@ -469,7 +469,7 @@ pub struct AgencyAccessKpiOut {
     pub clients_waiting: i64,
 }
 
-#[utoipa::path(get, operation_id = "getAgencyAccessKpis", path = "/api/v1/kpis/access", tag = "access", params(PeriodQuery),
+#[utoipa::path(get, operation_id = "getAgencyAccessKpis", path = "/kpis/access", tag = "access", params(PeriodQuery),
     responses((status = 200, body = AgencyAccessKpiOut), (status = 422)), security(("bearer" = [])))]
 pub async fn agency_kpis(
     State(state): State<AppState>,
@@ -518,7 +518,7 @@ pub struct IntakeOut {
     pub files: Vec<FileOut>,
 }
 
-#[utoipa::path(get, operation_id = "getClientIntake", path = "/api/v1/clients/{id}/intake", tag = "access",
+#[utoipa::path(get, operation_id = "getClientIntake", path = "/clients/{id}/intake", tag = "access",
     params(("id" = String, Path)), responses((status = 200, body = IntakeOut), (status = 404)), security(("bearer" = [])))]
 pub async fn intake(
     State(state): State<AppState>,

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, PageQuery};
 use crate::state::AppState;
 
-#[utoipa::path(get, operation_id = "getAgency", path = "/api/v1/agency", tag = "agency",
+#[utoipa::path(get, operation_id = "getAgency", path = "/agency", tag = "agency",
     responses((status = 200, body = AgencyOut)), security(("bearer" = [])))]
 pub async fn get(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<AgencyOut>> {
     caller.require(Scope::Read)?;
@@ -55,7 +55,7 @@ pub struct UpdateAgency {
     pub custom_domain: Option<String>,
 }
 
-#[utoipa::path(patch, operation_id = "updateAgency", path = "/api/v1/agency", tag = "agency", request_body = UpdateAgency,
+#[utoipa::path(patch, operation_id = "updateAgency", path = "/agency", tag = "agency", request_body = UpdateAgency,
     responses((status = 200, body = AgencyOut), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -93,7 +93,7 @@ pub async fn update(
 /// records of `_baton-challenge.{custom_domain}` and verifies the domain when
 /// one holds `custom_domain_txt_value`. A verified domain is answered as it
 /// is, without a lookup.
-#[utoipa::path(post, operation_id = "verifyCustomDomain", path = "/api/v1/agency/custom-domain/verify", tag = "agency",
+#[utoipa::path(post, operation_id = "verifyCustomDomain", path = "/agency/custom-domain/verify", tag = "agency",
     responses(
         (status = 200, description = "The domain is verified (now or earlier): Baton routes it and uses it in links", body = AgencyOut),
         (status = 403),
@@ -146,7 +146,7 @@ pub struct AuditEntryOut {
     pub hash: String,
 }
 
-#[utoipa::path(get, operation_id = "listAuditEntries", path = "/api/v1/audit", tag = "agency", params(PageQuery),
+#[utoipa::path(get, operation_id = "listAuditEntries", path = "/audit", tag = "agency", params(PageQuery),
     responses((status = 200, body = PageOut<AuditEntryOut>), (status = 403)), security(("bearer" = [])))]
 pub async fn audit_log(
     State(state): State<AppState>,

@@ -75,7 +75,7 @@ fn out(doc: CalendarDoc, configured: bool) -> CalendarOut {
     }
 }
 
-#[utoipa::path(get, operation_id = "getAgencyCalendar", path = "/api/v1/agency/calendar", tag = "agency",
+#[utoipa::path(get, operation_id = "getAgencyCalendar", path = "/agency/calendar", tag = "agency",
     responses((status = 200, body = CalendarOut)), security(("bearer" = [])))]
 pub async fn get(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<CalendarOut>> {
     caller.require(Scope::Read)?;
@@ -83,7 +83,7 @@ pub async fn get(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<
     Ok(Json(out(CalendarDoc::of(&c), configured)))
 }
 
-#[utoipa::path(put, operation_id = "putAgencyCalendar", path = "/api/v1/agency/calendar", tag = "agency",
+#[utoipa::path(put, operation_id = "putAgencyCalendar", path = "/agency/calendar", tag = "agency",
     request_body = CalendarIn, responses((status = 200, body = CalendarOut), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn put(
@@ -196,7 +196,7 @@ fn is_calendar_text(content_type: Option<&str>) -> bool {
     essence.eq_ignore_ascii_case("text/calendar") || essence.eq_ignore_ascii_case("text/plain")
 }
 
-#[utoipa::path(post, operation_id = "importAgencyHolidays", path = "/api/v1/agency/calendar/holidays/import", tag = "agency",
+#[utoipa::path(post, operation_id = "importAgencyHolidays", path = "/agency/calendar/holidays/import", tag = "agency",
     params(ImportQuery),
     request_body(content = String, content_type = "text/calendar",
         description = "The iCalendar (.ics) file as is (`text/plain` is accepted too). Its all-day events (`DTSTART;VALUE=DATE`, multi-day ones expanded) become holidays; timed events are ignored."),

@@ -44,7 +44,7 @@ async fn create(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiRe
     Ok(resp)
 }
 
-#[utoipa::path(post, operation_id = "createClientCalendarFeed", path = "/api/v1/clients/{id}/calendar-feed", tag = "content",
+#[utoipa::path(post, operation_id = "createClientCalendarFeed", path = "/clients/{id}/calendar-feed", tag = "content",
     params(("id" = String, Path)),
     responses((status = 201, body = FeedOut), (status = 404)), security(("bearer" = [])))]
 pub async fn for_client(
@@ -55,7 +55,7 @@ pub async fn for_client(
     create(&state, &caller, FeedScope::Client(client.into_string())).await
 }
 
-#[utoipa::path(post, operation_id = "createMyCalendarFeed", path = "/api/v1/me/calendar-feed", tag = "content",
+#[utoipa::path(post, operation_id = "createMyCalendarFeed", path = "/me/calendar-feed", tag = "content",
     responses((status = 201, body = FeedOut)), security(("bearer" = [])))]
 pub async fn for_me(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Response> {
     let me = caller.member.id.clone();
@@ -77,7 +77,7 @@ async fn revoke(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiRe
 
 /// Revokes the client's calendar feed URL: calendar apps get a 404 from it
 /// from now on. Nothing to revoke is a 204 too (and records nothing).
-#[utoipa::path(delete, operation_id = "revokeClientCalendarFeed", path = "/api/v1/clients/{id}/calendar-feed", tag = "content",
+#[utoipa::path(delete, operation_id = "revokeClientCalendarFeed", path = "/clients/{id}/calendar-feed", tag = "content",
     params(("id" = String, Path)),
     responses((status = 204), (status = 404)), security(("bearer" = [])))]
 pub async fn revoke_for_client(
@@ -89,7 +89,7 @@ pub async fn revoke_for_client(
 }
 
 /// Revokes the caller's own calendar feed URL.
-#[utoipa::path(delete, operation_id = "revokeMyCalendarFeed", path = "/api/v1/me/calendar-feed", tag = "content",
+#[utoipa::path(delete, operation_id = "revokeMyCalendarFeed", path = "/me/calendar-feed", tag = "content",
     responses((status = 204)), security(("bearer" = [])))]
 pub async fn revoke_for_me(
     State(state): State<AppState>,

@@ -48,7 +48,7 @@ pub struct ListClients {
     pub lifecycle: Option<String>,
 }
 
-#[utoipa::path(post, operation_id = "createClient", path = "/api/v1/clients", tag = "clients", request_body = CreateClient,
+#[utoipa::path(post, operation_id = "createClient", path = "/clients", tag = "clients", request_body = CreateClient,
     responses((status = 201, body = ClientOut), (status = 422, description = "invalid input")),
     security(("bearer" = [])))]
 pub async fn create(
@@ -73,7 +73,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ClientOut::new(c, Some(vec![])))))
 }
 
-#[utoipa::path(get, operation_id = "listClients", path = "/api/v1/clients", tag = "clients", params(ListClients),
+#[utoipa::path(get, operation_id = "listClients", path = "/clients", tag = "clients", params(ListClients),
     responses((status = 200, body = PageOut<ClientOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -100,7 +100,7 @@ pub async fn list(
     Ok(Json(PageOut::map(page, |c| ClientOut::new(c, None))))
 }
 
-#[utoipa::path(get, operation_id = "getClient", path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "getClient", path = "/clients/{id}", tag = "clients", params(("id" = String, Path)),
     responses((status = 200, body = ClientOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ pub struct UpdateClient {
     pub notes: Option<String>,
 }
 
-#[utoipa::path(patch, operation_id = "updateClient", path = "/api/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(patch, operation_id = "updateClient", path = "/clients/{id}", tag = "clients", params(("id" = String, Path)),
     request_body = UpdateClient, responses((status = 200, body = ClientOut), (status = 404),
         (status = 409, description = "the client is archived"), (status = 422)),
     security(("bearer" = [])))]
@@ -174,7 +174,7 @@ pub struct SetTeam {
     pub traffic_control: String,
 }
 
-#[utoipa::path(put, operation_id = "setClientTeam", path = "/api/v1/clients/{id}/team", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(put, operation_id = "setClientTeam", path = "/clients/{id}/team", tag = "clients", params(("id" = String, Path)),
     request_body = SetTeam, responses((status = 200, body = Vec<TeamSeatOut>), (status = 404),
         (status = 409, description = "the client is archived"), (status = 422)),
     security(("bearer" = [])))]
@@ -225,7 +225,7 @@ pub struct PostEvent {
     pub note: Option<String>,
 }
 
-#[utoipa::path(post, operation_id = "postClientEvent", path = "/api/v1/clients/{id}/events", tag = "events", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "postClientEvent", path = "/clients/{id}/events", tag = "events", params(("id" = String, Path)),
     request_body = PostEvent,
     responses((status = 201, body = EventOut), (status = 404), (status = 409, description = "impossible lifecycle move"), (status = 422)),
     security(("bearer" = [])))]
@@ -310,7 +310,7 @@ fn parse_event(body: &PostEvent) -> ApiResult<(ClientEventType, Option<i64>)> {
     Ok((event_type, occurred_at))
 }
 
-#[utoipa::path(post, operation_id = "archiveClient", path = "/api/v1/clients/{id}/archive", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(post, operation_id = "archiveClient", path = "/clients/{id}/archive", tag = "clients", params(("id" = String, Path)),
     responses((status = 200, body = ClientOut), (status = 404), (status = 409, description = "client is not in offboarding")),
     security(("bearer" = [])))]
 pub async fn archive(

@@ -142,7 +142,7 @@ fn checked_qa(
     Ok(out)
 }
 
-#[utoipa::path(get, operation_id = "getContentSettings", path = "/api/v1/agency/content-settings", tag = "content",
+#[utoipa::path(get, operation_id = "getContentSettings", path = "/agency/content-settings", tag = "content",
     responses((status = 200, body = ContentSettingsOut)), security(("bearer" = [])))]
 pub async fn get_agency(
     State(state): State<AppState>,
@@ -153,7 +153,7 @@ pub async fn get_agency(
     Ok(Json(s.into()))
 }
 
-#[utoipa::path(put, operation_id = "putContentSettings", path = "/api/v1/agency/content-settings", tag = "content",
+#[utoipa::path(put, operation_id = "putContentSettings", path = "/agency/content-settings", tag = "content",
     request_body = ContentSettingsIn,
     responses((status = 200, body = ContentSettingsOut), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn put_agency(
@@ -220,7 +220,7 @@ fn client_out(
     }
 }
 
-#[utoipa::path(get, operation_id = "getClientContentSettings", path = "/api/v1/clients/{id}/content-settings", tag = "content",
+#[utoipa::path(get, operation_id = "getClientContentSettings", path = "/clients/{id}/content-settings", tag = "content",
     params(("id" = String, Path)),
     responses((status = 200, body = ClientContentSettingsOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get_client(
@@ -242,7 +242,7 @@ pub async fn get_client(
 
 /// Only the client's account lead, its traffic-control owner or an admin
 /// may change who reviews and approves (403 otherwise).
-#[utoipa::path(put, operation_id = "putClientContentSettings", path = "/api/v1/clients/{id}/content-settings", tag = "content",
+#[utoipa::path(put, operation_id = "putClientContentSettings", path = "/clients/{id}/content-settings", tag = "content",
     params(("id" = String, Path)), request_body = ClientContentSettingsIn,
     responses((status = 200, body = ClientContentSettingsOut), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn put_client(
@@ -362,7 +362,7 @@ pub struct ContentKpiReportOut {
     pub by_creative: Vec<ContentKpiOut>,
 }
 
-#[utoipa::path(get, operation_id = "getContentKpis", path = "/api/v1/kpis/content", tag = "content", params(ContentKpiQuery),
+#[utoipa::path(get, operation_id = "getContentKpis", path = "/kpis/content", tag = "content", params(ContentKpiQuery),
     responses((status = 200, body = ContentKpiReportOut), (status = 422)), security(("bearer" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,

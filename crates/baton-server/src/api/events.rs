@@ -35,7 +35,7 @@ pub struct ListEvents {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, operation_id = "listEvents", path = "/api/v1/events", tag = "events", params(ListEvents),
+#[utoipa::path(get, operation_id = "listEvents", path = "/events", tag = "events", params(ListEvents),
     responses((status = 200, body = PageOut<EventOut>), (status = 404, description = "unknown client")),
     security(("bearer" = [])))]
 pub async fn list(

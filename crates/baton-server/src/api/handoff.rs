@@ -201,7 +201,7 @@ pub struct HandoffVersionList {
     pub items: Vec<HandoffVersionOut>,
 }
 
-#[utoipa::path(get, operation_id = "getClientHandoff", path = "/api/v1/clients/{id}/handoff", tag = "handoff",
+#[utoipa::path(get, operation_id = "getClientHandoff", path = "/clients/{id}/handoff", tag = "handoff",
     params(("id" = String, Path)), responses((status = 200, body = HandoffOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -214,7 +214,7 @@ pub async fn get(
     Ok(Json(HandoffOut::new(&client_id, latest)))
 }
 
-#[utoipa::path(put, operation_id = "putClientHandoff", path = "/api/v1/clients/{id}/handoff", tag = "handoff",
+#[utoipa::path(put, operation_id = "putClientHandoff", path = "/clients/{id}/handoff", tag = "handoff",
     params(("id" = String, Path)), request_body = HandoffBriefDoc,
     responses((status = 200, description = "saved as a new version (or unchanged: the same version)", body = HandoffOut),
         (status = 403), (status = 404), (status = 422)),
@@ -238,7 +238,7 @@ pub async fn put(
     Ok(Json(HandoffOut::new(&client_id, Some(saved))))
 }
 
-#[utoipa::path(get, operation_id = "listClientHandoffVersions", path = "/api/v1/clients/{id}/handoff/versions", tag = "handoff",
+#[utoipa::path(get, operation_id = "listClientHandoffVersions", path = "/clients/{id}/handoff/versions", tag = "handoff",
     params(("id" = String, Path)), responses((status = 200, body = HandoffVersionList), (status = 404)), security(("bearer" = [])))]
 pub async fn versions(
     State(state): State<AppState>,
@@ -253,7 +253,7 @@ pub async fn versions(
     }))
 }
 
-#[utoipa::path(get, operation_id = "getClientHandoffVersion", path = "/api/v1/clients/{id}/handoff/versions/{n}", tag = "handoff",
+#[utoipa::path(get, operation_id = "getClientHandoffVersion", path = "/clients/{id}/handoff/versions/{n}", tag = "handoff",
     params(("id" = String, Path), ("n" = i64, Path, description = "version number, from 1")),
     responses((status = 200, body = HandoffOut), (status = 404)), security(("bearer" = [])))]
 pub async fn version(

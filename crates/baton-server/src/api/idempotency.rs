@@ -41,16 +41,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(key) = req.headers().get(HEADER) else {
         return next.run(req).await;
     };
-    let key = match key.to_str() {
-        Ok(k)
-            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
-        {
-            k.to_string()
-        }
-        _ => {
-            return ApiError::invalid("Idempotency-Key", "must be 1–255 visible ASCII characters")
-                .into_response();
-        }
+    let key = match parse_key(key) {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
     };
     // A draft upload (up to 200 MB) is not kept for replay: say so rather
     // than replay nothing.
@@ -69,18 +62,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(b) => b,
         Err(_) => return ApiError::PayloadTooLarge.into_response(),
     };
-    let mut h = Sha256::new();
-    h.update(parts.method.as_str());
-    h.update(b" ");
-    h.update(parts.uri.path());
-    // The query is part of the request (`?replace=true` changes what a POST does).
-    if let Some(q) = parts.uri.query() {
-        h.update(b"?");
-        h.update(q);
-    }
-    h.update(b"\n");
-    h.update(&bytes);
-    let request_hash = baton_core::secret::hex(&h.finalize());
+    let request_hash = request_hash(&parts, &bytes);
     let now = state.now();
     let agency = caller.agency_id().to_string();
     let actor = caller.member.id.clone();
@@ -119,41 +101,85 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if !resp.status().is_success() {
         return resp;
     }
-    // A response that shows a secret once (an API token, a link's URL) is
-    // not stored: a replay answers 409 instead of keeping the secret at rest.
-    let stored_body = resp.extensions().get::<SecretInBody>().map(|_| {
-        crate::error::problem_body(
+    remember(&state, &agency, &actor, &key, now, request_hash, resp).await
+}
+
+/// The key as sent: 1–255 visible ASCII characters.
+fn parse_key(key: &axum::http::HeaderValue) -> Result<String, ApiError> {
+    match key.to_str() {
+        Ok(k)
+            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            Ok(k.to_string())
+        }
+        _ => Err(ApiError::invalid(
+            "Idempotency-Key",
+            "must be 1–255 visible ASCII characters",
+        )),
+    }
+}
+
+/// What makes two requests the same: method, path, query and body.
+fn request_hash(parts: &axum::http::request::Parts, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(parts.method.as_str());
+    h.update(b" ");
+    h.update(parts.uri.path());
+    // The query is part of the request (`?replace=true` changes what a POST does).
+    if let Some(q) = parts.uri.query() {
+        h.update(b"?");
+        h.update(q);
+    }
+    h.update(b"\n");
+    h.update(body);
+    baton_core::secret::hex(&h.finalize())
+}
+
+/// Stores a successful answer under the key, for replays, and returns it.
+/// A response that shows a secret once (an API token, a link's URL) is not
+/// stored: a replay answers 409 instead of keeping the secret at rest.
+async fn remember(
+    state: &AppState,
+    agency: &str,
+    actor: &str,
+    key: &str,
+    now: i64,
+    request_hash: String,
+    resp: Response,
+) -> Response {
+    let secret_shown = resp.extensions().get::<SecretInBody>().is_some();
+    let (resp, stored) = if secret_shown {
+        let body = crate::error::problem_body(
             StatusCode::CONFLICT,
             "secret-not-replayed",
             "Already done",
             "this request already succeeded; its response held a secret that is shown only once, so it is not replayed",
-        )
-    });
-    if let Some(body) = stored_body {
+        );
         let stored = Stored {
             request_hash,
             status: StatusCode::CONFLICT.as_u16(),
             body,
         };
-        if let Err(e) = idempotency::save(&state.db, &agency, &actor, &key, now, &stored).await {
-            tracing::warn!(error = %e, "could not store idempotent response");
-        }
-        return resp;
-    }
-    let (parts, body) = resp.into_parts();
-    let bytes = match to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(_) => return ApiError::Internal("could not buffer response".into()).into_response(),
+        (resp, stored)
+    } else {
+        let (parts, body) = resp.into_parts();
+        let bytes = match to_bytes(body, usize::MAX).await {
+            Ok(b) => b,
+            Err(_) => {
+                return ApiError::Internal("could not buffer response".into()).into_response()
+            }
+        };
+        let stored = Stored {
+            request_hash,
+            status: parts.status.as_u16(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        (Response::from_parts(parts, Body::from(bytes)), stored)
     };
-    let stored = Stored {
-        request_hash,
-        status: parts.status.as_u16(),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    };
-    if let Err(e) = idempotency::save(&state.db, &agency, &actor, &key, now, &stored).await {
+    if let Err(e) = idempotency::save(&state.db, agency, actor, key, now, &stored).await {
         tracing::warn!(error = %e, "could not store idempotent response");
     }
-    Response::from_parts(parts, Body::from(bytes))
+    resp
 }
 
 /// The claim key of (agency, member, key): hashed, so a key of any visible

@@ -40,7 +40,7 @@ pub struct CreatedMember {
     pub invite_url: String,
 }
 
-#[utoipa::path(post, operation_id = "createMember", path = "/api/v1/members", tag = "members", request_body = CreateMember,
+#[utoipa::path(post, operation_id = "createMember", path = "/members", tag = "members", request_body = CreateMember,
     responses((status = 201, body = CreatedMember), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub struct MemberPage {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/members", tag = "members", params(MemberPage),
+#[utoipa::path(get, operation_id = "listMembers", path = "/members", tag = "members", params(MemberPage),
     responses((status = 200, body = PageOut<MemberOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -102,7 +102,7 @@ pub async fn list(
     Ok(Json(PageOut::map(page, MemberOut::from)))
 }
 
-#[utoipa::path(get, operation_id = "getMember", path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "getMember", path = "/members/{id}", tag = "members", params(("id" = String, Path)),
     responses((status = 200, body = MemberOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -129,7 +129,7 @@ pub struct UpdateMember {
     pub active: Option<bool>,
 }
 
-#[utoipa::path(patch, operation_id = "updateMember", path = "/api/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(patch, operation_id = "updateMember", path = "/members/{id}", tag = "members", params(("id" = String, Path)),
     request_body = UpdateMember, responses((status = 200, body = MemberOut), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
@@ -156,7 +156,7 @@ pub async fn update(
     Ok(Json(m.into()))
 }
 
-#[utoipa::path(get, operation_id = "getMe", path = "/api/v1/me", tag = "members",
+#[utoipa::path(get, operation_id = "getMe", path = "/me", tag = "members",
     responses((status = 200, body = MemberOut)), security(("bearer" = [])))]
 pub async fn me(caller: ApiCaller) -> ApiResult<Json<MemberOut>> {
     Ok(Json(caller.member.into()))

@@ -22,45 +22,23 @@ pub mod tokens;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{middleware, Router};
-use utoipa::OpenApi;
+use std::sync::OnceLock;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use self::openapi::Conventions;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The document's frame: title, shared schemas, the conventions every
+/// operation follows, the tags. The operations come from the routes.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Baton API", description = "Delivery operations for social media agencies: clients, team, events, audit, onboarding links and verified platform access."),
-    paths(
-        clients::create, clients::list, clients::get, clients::update, clients::set_team,
-        clients::post_event, clients::archive, events::list,
-        members::create, members::list, members::get, members::update, members::me,
-        tokens::create, tokens::list, tokens::revoke,
-        agency::get, agency::update, agency::verify_custom_domain, agency::audit_log, calendar::get, calendar::put, calendar::import,
-        onboarding::list_platforms, onboarding::get_platform, onboarding::put_platform, onboarding::delete_platform,
-        onboarding::get_settings, onboarding::update_settings,
-        onboarding::list_templates, onboarding::create_template, onboarding::update_template, onboarding::delete_template,
-        onboarding::create_link, onboarding::list_links, onboarding::get_link, onboarding::revoke_link,
-        onboarding::regenerate_link, onboarding::remind_link,
-        access::list_for_client, access::board, access::held, access::get, access::verify, access::fail,
-        access::grant, access::revoke, access::waive, access::client_kpis, access::agency_kpis, access::intake,
-        handoff::get, handoff::put, handoff::versions, handoff::version,
-        sops::list, sops::get, sops::versions, sops::put, sops::list_runs, sops::get_run, sops::start,
-        sops::checklist, sops::complete, sops::pause, sops::resume, sops::assign, sops::kpis,
-        sops::notices, sops::mark_read,
-        content::create, content::update, content::list, content::list_for_client, content::get, content::participants,
-        content::add_version, content::download_version, content::submit, content::approve_brief, content::cancel, content::unschedule,
-        calendar_feeds::for_client, calendar_feeds::for_me,
-        calendar_feeds::revoke_for_client, calendar_feeds::revoke_for_me,
-        content::publish, content::comment, content::decide, content::get_qa, content::put_qa, content::schedule, content::approval_link, content::waiting,
-        content_settings::get_agency, content_settings::put_agency, content_settings::get_client,
-        content_settings::put_client, content_settings::kpis,
-    ),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
-    modifiers(&Conventions),
     tags(
         (name = "clients", description = "Clients, their lifecycle and account team"),
         (name = "events", description = "The event log and client timelines"),
@@ -76,12 +54,134 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
+/// Where the API lives.
+pub const PREFIX: &str = "/api/v1";
+
+/// Every `/api/v1` operation, registered once: each handler's
+/// `#[utoipa::path]` gives both its route and its entry in the document, so
+/// the router and the OpenAPI document cannot disagree.
+fn operations() -> OpenApiRouter<AppState> {
+    let upload = OpenApiRouter::new()
+        .routes(routes!(content::add_version))
+        .layer(DefaultBodyLimit::max(crate::draft_files::UPLOAD_BODY_LIMIT));
+    OpenApiRouter::new()
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::get, clients::update))
+        .routes(routes!(clients::set_team))
+        .routes(routes!(clients::post_event))
+        .routes(routes!(clients::archive))
+        .routes(routes!(events::list))
+        .routes(routes!(members::list, members::create))
+        .routes(routes!(members::get, members::update))
+        .routes(routes!(members::me))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(agency::get, agency::update))
+        .routes(routes!(agency::verify_custom_domain))
+        .routes(routes!(agency::audit_log))
+        .routes(routes!(calendar::get, calendar::put))
+        .routes(routes!(calendar::import))
+        .routes(routes!(onboarding::list_platforms))
+        .routes(routes!(
+            onboarding::get_platform,
+            onboarding::put_platform,
+            onboarding::delete_platform
+        ))
+        .routes(routes!(
+            onboarding::get_settings,
+            onboarding::update_settings
+        ))
+        .routes(routes!(
+            onboarding::list_templates,
+            onboarding::create_template
+        ))
+        .routes(routes!(
+            onboarding::update_template,
+            onboarding::delete_template
+        ))
+        .routes(routes!(onboarding::list_links, onboarding::create_link))
+        .routes(routes!(onboarding::get_link, onboarding::revoke_link))
+        .routes(routes!(onboarding::regenerate_link))
+        .routes(routes!(onboarding::remind_link))
+        .routes(routes!(access::list_for_client))
+        .routes(routes!(access::client_kpis))
+        .routes(routes!(access::intake))
+        .routes(routes!(handoff::get, handoff::put))
+        .routes(routes!(handoff::versions))
+        .routes(routes!(handoff::version))
+        .routes(routes!(access::board))
+        .routes(routes!(access::get))
+        .routes(routes!(access::verify))
+        .routes(routes!(access::fail))
+        .routes(routes!(access::grant))
+        .routes(routes!(access::revoke))
+        .routes(routes!(access::waive))
+        .routes(routes!(access::held))
+        .routes(routes!(access::agency_kpis))
+        .routes(routes!(sops::list))
+        .routes(routes!(sops::get, sops::put))
+        .routes(routes!(sops::versions))
+        .routes(routes!(sops::list_runs, sops::start))
+        .routes(routes!(sops::get_run))
+        .routes(routes!(sops::checklist))
+        .routes(routes!(sops::complete))
+        .routes(routes!(sops::pause))
+        .routes(routes!(sops::resume))
+        .routes(routes!(sops::assign))
+        .routes(routes!(sops::kpis))
+        .routes(routes!(content::list_for_client, content::create))
+        .routes(routes!(content::list))
+        .routes(routes!(content::get, content::update))
+        .routes(routes!(content::participants))
+        .merge(upload)
+        .routes(routes!(content::download_version))
+        .routes(routes!(content::submit))
+        .routes(routes!(content::approve_brief))
+        .routes(routes!(content::cancel))
+        .routes(routes!(content::unschedule))
+        .routes(routes!(content::publish))
+        .routes(routes!(content::comment))
+        .routes(routes!(content::decide))
+        .routes(routes!(content::get_qa, content::put_qa))
+        .routes(routes!(content::schedule))
+        .routes(routes!(content::approval_link))
+        .routes(routes!(
+            calendar_feeds::for_client,
+            calendar_feeds::revoke_for_client
+        ))
+        .routes(routes!(
+            calendar_feeds::for_me,
+            calendar_feeds::revoke_for_me
+        ))
+        .routes(routes!(content::waiting))
+        .routes(routes!(
+            content_settings::get_agency,
+            content_settings::put_agency
+        ))
+        .routes(routes!(
+            content_settings::get_client,
+            content_settings::put_client
+        ))
+        .routes(routes!(content_settings::kpis))
+        .routes(routes!(sops::notices))
+        .routes(routes!(sops::mark_read))
+}
+
+/// The OpenAPI document as served: the frame, every operation under
+/// [`PREFIX`], and the [`Conventions`] they all follow. Built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, ops) = operations().split_for_parts();
+        let mut doc = ApiDoc::openapi().nest(PREFIX, ops);
+        Conventions.modify(&mut doc);
+        doc
+    })
+}
+
 /// `GET /api/openapi.json`
 pub async fn openapi_json() -> Response {
-    let mut resp = ApiDoc::openapi()
-        .to_json()
-        .unwrap_or_default()
-        .into_response();
+    let mut resp = document().to_json().unwrap_or_default().into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -89,141 +189,11 @@ pub async fn openapi_json() -> Response {
     resp
 }
 
-/// The `/api/v1` routes with token authentication and idempotency.
+/// The `/api/v1` routes (mounted at [`PREFIX`]) with token authentication
+/// and idempotency.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/clients", get(clients::list).post(clients::create))
-        .route("/clients/{id}", get(clients::get).patch(clients::update))
-        .route("/clients/{id}/team", put(clients::set_team))
-        .route("/clients/{id}/events", post(clients::post_event))
-        .route("/clients/{id}/archive", post(clients::archive))
-        .route("/events", get(events::list))
-        .route("/members", get(members::list).post(members::create))
-        .route("/members/{id}", get(members::get).patch(members::update))
-        .route("/me", get(members::me))
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
-        .route("/agency", get(agency::get).patch(agency::update))
-        .route(
-            "/agency/custom-domain/verify",
-            post(agency::verify_custom_domain),
-        )
-        .route("/audit", get(agency::audit_log))
-        .route("/agency/calendar", get(calendar::get).put(calendar::put))
-        .route("/agency/calendar/holidays/import", post(calendar::import))
-        .route("/platforms", get(onboarding::list_platforms))
-        .route(
-            "/platforms/{key}",
-            get(onboarding::get_platform)
-                .put(onboarding::put_platform)
-                .delete(onboarding::delete_platform),
-        )
-        .route(
-            "/agency/onboarding",
-            get(onboarding::get_settings).patch(onboarding::update_settings),
-        )
-        .route(
-            "/access-templates",
-            get(onboarding::list_templates).post(onboarding::create_template),
-        )
-        .route(
-            "/access-templates/{id}",
-            put(onboarding::update_template).delete(onboarding::delete_template),
-        )
-        .route(
-            "/clients/{id}/onboarding-links",
-            get(onboarding::list_links).post(onboarding::create_link),
-        )
-        .route(
-            "/onboarding-links/{id}",
-            get(onboarding::get_link).delete(onboarding::revoke_link),
-        )
-        .route(
-            "/onboarding-links/{id}/regenerate",
-            post(onboarding::regenerate_link),
-        )
-        .route(
-            "/onboarding-links/{id}/remind",
-            post(onboarding::remind_link),
-        )
-        .route(
-            "/clients/{id}/access-requests",
-            get(access::list_for_client),
-        )
-        .route("/clients/{id}/kpis", get(access::client_kpis))
-        .route("/clients/{id}/intake", get(access::intake))
-        .route("/clients/{id}/handoff", get(handoff::get).put(handoff::put))
-        .route("/clients/{id}/handoff/versions", get(handoff::versions))
-        .route("/clients/{id}/handoff/versions/{n}", get(handoff::version))
-        .route("/access-requests", get(access::board))
-        .route("/access-requests/{id}", get(access::get))
-        .route("/access-requests/{id}/verify", post(access::verify))
-        .route("/access-requests/{id}/fail", post(access::fail))
-        .route("/access-requests/{id}/grant", post(access::grant))
-        .route("/access-requests/{id}/revoke", post(access::revoke))
-        .route("/access-requests/{id}/waive", post(access::waive))
-        .route("/access-inventory", get(access::held))
-        .route("/kpis/access", get(access::agency_kpis))
-        .route("/sops", get(sops::list))
-        .route("/sops/{key}", get(sops::get).put(sops::put))
-        .route("/sops/{key}/versions", get(sops::versions))
-        .route("/sop-runs", get(sops::list_runs).post(sops::start))
-        .route("/sop-runs/{id}", get(sops::get_run))
-        .route("/sop-runs/{id}/checklist", put(sops::checklist))
-        .route("/sop-runs/{id}/complete", post(sops::complete))
-        .route("/sop-runs/{id}/pause", post(sops::pause))
-        .route("/sop-runs/{id}/resume", post(sops::resume))
-        .route("/sop-runs/{id}/assign", post(sops::assign))
-        .route("/kpis/sops", get(sops::kpis))
-        .route(
-            "/clients/{id}/content",
-            get(content::list_for_client).post(content::create),
-        )
-        .route("/content", get(content::list))
-        .route("/content/{id}", get(content::get).patch(content::update))
-        .route("/content/{id}/participants", put(content::participants))
-        .route(
-            "/content/{id}/versions",
-            post(content::add_version)
-                .layer(DefaultBodyLimit::max(crate::draft_files::UPLOAD_BODY_LIMIT)),
-        )
-        .route(
-            "/content/{id}/versions/{n}/file",
-            get(content::download_version),
-        )
-        .route("/content/{id}/submit", post(content::submit))
-        .route("/content/{id}/approve-brief", post(content::approve_brief))
-        .route("/content/{id}/cancel", post(content::cancel))
-        .route("/content/{id}/unschedule", post(content::unschedule))
-        .route("/content/{id}/publish", post(content::publish))
-        .route("/content/{id}/comments", post(content::comment))
-        .route("/content/{id}/decisions", post(content::decide))
-        .route(
-            "/content/{id}/qa",
-            get(content::get_qa).put(content::put_qa),
-        )
-        .route("/content/{id}/schedule", post(content::schedule))
-        .route("/content/{id}/approval-link", post(content::approval_link))
-        .route(
-            "/clients/{id}/calendar-feed",
-            post(calendar_feeds::for_client).delete(calendar_feeds::revoke_for_client),
-        )
-        .route(
-            "/me/calendar-feed",
-            post(calendar_feeds::for_me).delete(calendar_feeds::revoke_for_me),
-        )
-        .route("/me/content-waiting", get(content::waiting))
-        .route(
-            "/agency/content-settings",
-            get(content_settings::get_agency).put(content_settings::put_agency),
-        )
-        .route(
-            "/clients/{id}/content-settings",
-            get(content_settings::get_client).put(content_settings::put_client),
-        )
-        .route("/kpis/content", get(content_settings::kpis))
-        .route("/notices", get(sops::notices))
-        .route("/notices/read", post(sops::mark_read))
+    let (routes, _) = operations().split_for_parts();
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -99,7 +99,7 @@ pub struct PlatformList {
     pub items: Vec<PlatformOut>,
 }
 
-#[utoipa::path(get, operation_id = "listPlatforms", path = "/api/v1/platforms", tag = "onboarding",
+#[utoipa::path(get, operation_id = "listPlatforms", path = "/platforms", tag = "onboarding",
     responses((status = 200, body = PlatformList)), security(("bearer" = [])))]
 pub async fn list_platforms(
     State(state): State<AppState>,
@@ -112,7 +112,7 @@ pub async fn list_platforms(
     }))
 }
 
-#[utoipa::path(get, operation_id = "getPlatform", path = "/api/v1/platforms/{key}", tag = "onboarding",
+#[utoipa::path(get, operation_id = "getPlatform", path = "/platforms/{key}", tag = "onboarding",
     params(("key" = String, Path)), responses((status = 200, body = PlatformOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get_platform(
     State(state): State<AppState>,
@@ -148,7 +148,7 @@ pub struct PlatformIn {
     pub verify: Vec<String>,
 }
 
-#[utoipa::path(put, operation_id = "putPlatform", path = "/api/v1/platforms/{key}", tag = "onboarding",
+#[utoipa::path(put, operation_id = "putPlatform", path = "/platforms/{key}", tag = "onboarding",
     params(("key" = String, Path, pattern = r"^[a-z][a-z0-9_]{1,39}$",
         description = "2–40 of `[a-z0-9_]`, a letter first; not the key of a platform shipped with Baton (422)")),
     request_body = PlatformIn,
@@ -178,7 +178,7 @@ pub async fn put_platform(
     Ok(Json(saved.into()))
 }
 
-#[utoipa::path(delete, operation_id = "deletePlatform", path = "/api/v1/platforms/{key}", tag = "onboarding",
+#[utoipa::path(delete, operation_id = "deletePlatform", path = "/platforms/{key}", tag = "onboarding",
     params(("key" = String, Path)), responses((status = 204), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn delete_platform(
     State(state): State<AppState>,
@@ -231,7 +231,7 @@ impl From<OnboardingSettings> for OnboardingSettingsDoc {
     }
 }
 
-#[utoipa::path(get, operation_id = "getOnboardingSettings", path = "/api/v1/agency/onboarding", tag = "onboarding",
+#[utoipa::path(get, operation_id = "getOnboardingSettings", path = "/agency/onboarding", tag = "onboarding",
     responses((status = 200, body = OnboardingSettingsDoc)), security(("bearer" = [])))]
 pub async fn get_settings(
     State(state): State<AppState>,
@@ -270,7 +270,7 @@ pub struct OnboardingSettingsPatch {
     pub welcome: Option<String>,
 }
 
-#[utoipa::path(patch, operation_id = "updateOnboardingSettings", path = "/api/v1/agency/onboarding", tag = "onboarding",
+#[utoipa::path(patch, operation_id = "updateOnboardingSettings", path = "/agency/onboarding", tag = "onboarding",
     request_body = OnboardingSettingsPatch, responses((status = 200, body = OnboardingSettingsDoc), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update_settings(
@@ -403,7 +403,7 @@ pub struct TemplateIn {
     pub requests: Vec<RequestIn>,
 }
 
-#[utoipa::path(get, operation_id = "listAccessTemplates", path = "/api/v1/access-templates", tag = "onboarding",
+#[utoipa::path(get, operation_id = "listAccessTemplates", path = "/access-templates", tag = "onboarding",
     responses((status = 200, body = TemplateList)), security(("bearer" = [])))]
 pub async fn list_templates(
     State(state): State<AppState>,
@@ -416,7 +416,7 @@ pub async fn list_templates(
     }))
 }
 
-#[utoipa::path(post, operation_id = "createAccessTemplate", path = "/api/v1/access-templates", tag = "onboarding",
+#[utoipa::path(post, operation_id = "createAccessTemplate", path = "/access-templates", tag = "onboarding",
     request_body = TemplateIn, responses((status = 201, body = TemplateOut), (status = 422)), security(("bearer" = [])))]
 pub async fn create_template(
     State(state): State<AppState>,
@@ -438,7 +438,7 @@ pub async fn create_template(
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
-#[utoipa::path(put, operation_id = "updateAccessTemplate", path = "/api/v1/access-templates/{id}", tag = "onboarding",
+#[utoipa::path(put, operation_id = "updateAccessTemplate", path = "/access-templates/{id}", tag = "onboarding",
     params(("id" = String, Path)), request_body = TemplateIn,
     responses((status = 200, body = TemplateOut), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn update_template(
@@ -463,7 +463,7 @@ pub async fn update_template(
     Ok(Json(t.into()))
 }
 
-#[utoipa::path(delete, operation_id = "deleteAccessTemplate", path = "/api/v1/access-templates/{id}", tag = "onboarding",
+#[utoipa::path(delete, operation_id = "deleteAccessTemplate", path = "/access-templates/{id}", tag = "onboarding",
     params(("id" = String, Path)), responses((status = 204), (status = 404)), security(("bearer" = [])))]
 pub async fn delete_template(
     State(state): State<AppState>,
@@ -616,7 +616,7 @@ async fn custom_domain_url(
         .map(|d| format!("https://{d}/o/{token}")))
 }
 
-#[utoipa::path(post, operation_id = "createOnboardingLink", path = "/api/v1/clients/{id}/onboarding-links", tag = "onboarding",
+#[utoipa::path(post, operation_id = "createOnboardingLink", path = "/clients/{id}/onboarding-links", tag = "onboarding",
     params(("id" = String, Path)), request_body = CreateLink,
     responses((status = 201, body = CreatedLinkOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn create_link(
@@ -689,7 +689,7 @@ pub struct LinkList {
     pub items: Vec<LinkOut>,
 }
 
-#[utoipa::path(get, operation_id = "listOnboardingLinks", path = "/api/v1/clients/{id}/onboarding-links", tag = "onboarding",
+#[utoipa::path(get, operation_id = "listOnboardingLinks", path = "/clients/{id}/onboarding-links", tag = "onboarding",
     params(("id" = String, Path)), responses((status = 200, body = LinkList), (status = 404)), security(("bearer" = [])))]
 pub async fn list_links(
     State(state): State<AppState>,
@@ -706,7 +706,7 @@ pub async fn list_links(
     }))
 }
 
-#[utoipa::path(get, operation_id = "getOnboardingLink", path = "/api/v1/onboarding-links/{id}", tag = "onboarding",
+#[utoipa::path(get, operation_id = "getOnboardingLink", path = "/onboarding-links/{id}", tag = "onboarding",
     params(("id" = String, Path)), responses((status = 200, body = LinkOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get_link(
     State(state): State<AppState>,
@@ -718,7 +718,7 @@ pub async fn get_link(
     Ok(Json(LinkOut::new(l, state.now())))
 }
 
-#[utoipa::path(delete, operation_id = "revokeOnboardingLink", path = "/api/v1/onboarding-links/{id}", tag = "onboarding",
+#[utoipa::path(delete, operation_id = "revokeOnboardingLink", path = "/onboarding-links/{id}", tag = "onboarding",
     params(("id" = String, Path)), responses((status = 200, body = LinkOut), (status = 404)), security(("bearer" = [])))]
 pub async fn revoke_link(
     State(state): State<AppState>,
@@ -741,7 +741,7 @@ pub struct RegenerateLink {
     pub expires_in_days: Option<i64>,
 }
 
-#[utoipa::path(post, operation_id = "regenerateOnboardingLink", path = "/api/v1/onboarding-links/{id}/regenerate", tag = "onboarding",
+#[utoipa::path(post, operation_id = "regenerateOnboardingLink", path = "/onboarding-links/{id}/regenerate", tag = "onboarding",
     params(("id" = String, Path)), request_body(content = Option<RegenerateLink>, description = "May be left out"),
     responses((status = 200, body = CreatedLinkOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn regenerate_link(
@@ -795,7 +795,7 @@ pub struct ReminderOut {
     pub text: String,
 }
 
-#[utoipa::path(post, operation_id = "remindOnboardingLink", path = "/api/v1/onboarding-links/{id}/remind", tag = "onboarding",
+#[utoipa::path(post, operation_id = "remindOnboardingLink", path = "/onboarding-links/{id}/remind", tag = "onboarding",
     params(("id" = String, Path)), responses((status = 200, body = ReminderOut), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 pub async fn remind_link(

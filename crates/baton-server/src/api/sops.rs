@@ -178,7 +178,7 @@ pub struct SopVersionList {
     pub items: Vec<SopVersionOut>,
 }
 
-#[utoipa::path(get, operation_id = "listSops", path = "/api/v1/sops", tag = "sops",
+#[utoipa::path(get, operation_id = "listSops", path = "/sops", tag = "sops",
     responses((status = 200, body = SopList)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<Json<SopList>> {
     caller.require(Scope::Read)?;
@@ -188,7 +188,7 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> ApiResult
     }))
 }
 
-#[utoipa::path(get, operation_id = "getSop", path = "/api/v1/sops/{key}", tag = "sops",
+#[utoipa::path(get, operation_id = "getSop", path = "/sops/{key}", tag = "sops",
     params(("key" = String, Path)), responses((status = 200, body = SopOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -201,7 +201,7 @@ pub async fn get(
     ))
 }
 
-#[utoipa::path(get, operation_id = "listSopVersions", path = "/api/v1/sops/{key}/versions", tag = "sops",
+#[utoipa::path(get, operation_id = "listSopVersions", path = "/sops/{key}/versions", tag = "sops",
     params(("key" = String, Path)), responses((status = 200, body = SopVersionList), (status = 404)), security(("bearer" = [])))]
 pub async fn versions(
     State(state): State<AppState>,
@@ -283,7 +283,7 @@ pub fn definition(key: &str, b: SopIn) -> ApiResult<(SopDefinition, String)> {
     ))
 }
 
-#[utoipa::path(put, operation_id = "putSop", path = "/api/v1/sops/{key}", tag = "sops",
+#[utoipa::path(put, operation_id = "putSop", path = "/sops/{key}", tag = "sops",
     params(("key" = String, Path, pattern = r"^[a-z][a-z0-9_]{1,39}$", description = "2–40 of `[a-z0-9_]`, a letter first")),
     request_body = SopIn,
     responses((status = 200, body = SopOut), (status = 403), (status = 422)), security(("bearer" = [])))]
@@ -471,7 +471,7 @@ pub struct RunQuery {
     pub open: Option<bool>,
 }
 
-#[utoipa::path(get, operation_id = "listSopRuns", path = "/api/v1/sop-runs", tag = "sops", params(RunQuery),
+#[utoipa::path(get, operation_id = "listSopRuns", path = "/sop-runs", tag = "sops", params(RunQuery),
     responses((status = 200, body = PageOut<RunOut>), (status = 422)), security(("bearer" = [])))]
 pub async fn list_runs(
     State(state): State<AppState>,
@@ -513,7 +513,7 @@ pub async fn list_runs(
     Ok(Json(PageOut::map(page, RunOut::from)))
 }
 
-#[utoipa::path(get, operation_id = "getSopRun", path = "/api/v1/sop-runs/{id}", tag = "sops",
+#[utoipa::path(get, operation_id = "getSopRun", path = "/sop-runs/{id}", tag = "sops",
     params(("id" = String, Path)), responses((status = 200, body = RunOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get_run(
     State(state): State<AppState>,
@@ -543,7 +543,7 @@ pub struct StartIn {
     pub started_at: Option<String>,
 }
 
-#[utoipa::path(post, operation_id = "startSopRun", path = "/api/v1/sop-runs", tag = "sops", request_body = StartIn,
+#[utoipa::path(post, operation_id = "startSopRun", path = "/sop-runs", tag = "sops", request_body = StartIn,
     responses((status = 201, body = RunOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn start(
     State(state): State<AppState>,
@@ -591,7 +591,7 @@ pub struct ChecklistIn {
     pub items: BTreeMap<String, bool>,
 }
 
-#[utoipa::path(put, operation_id = "setSopRunChecklist", path = "/api/v1/sop-runs/{id}/checklist", tag = "sops",
+#[utoipa::path(put, operation_id = "setSopRunChecklist", path = "/sop-runs/{id}/checklist", tag = "sops",
     params(("id" = String, Path)), request_body = ChecklistIn,
     responses((status = 200, body = RunOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn checklist(
@@ -613,7 +613,7 @@ pub async fn checklist(
     Ok(Json(run.into()))
 }
 
-#[utoipa::path(post, operation_id = "completeSopRun", path = "/api/v1/sop-runs/{id}/complete", tag = "sops",
+#[utoipa::path(post, operation_id = "completeSopRun", path = "/sop-runs/{id}/complete", tag = "sops",
     params(("id" = String, Path)),
     responses((status = 200, body = RunOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn complete(
@@ -641,7 +641,7 @@ pub struct PauseIn {
     pub reason: String,
 }
 
-#[utoipa::path(post, operation_id = "pauseSopRun", path = "/api/v1/sop-runs/{id}/pause", tag = "sops",
+#[utoipa::path(post, operation_id = "pauseSopRun", path = "/sop-runs/{id}/pause", tag = "sops",
     params(("id" = String, Path)), request_body = PauseIn,
     responses((status = 200, body = RunOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn pause(
@@ -663,7 +663,7 @@ pub async fn pause(
     Ok(Json(run.into()))
 }
 
-#[utoipa::path(post, operation_id = "resumeSopRun", path = "/api/v1/sop-runs/{id}/resume", tag = "sops",
+#[utoipa::path(post, operation_id = "resumeSopRun", path = "/sop-runs/{id}/resume", tag = "sops",
     params(("id" = String, Path)),
     responses((status = 200, body = RunOut), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn resume(
@@ -692,7 +692,7 @@ pub struct AssignIn {
     pub member: String,
 }
 
-#[utoipa::path(post, operation_id = "assignSopRun", path = "/api/v1/sop-runs/{id}/assign", tag = "sops",
+#[utoipa::path(post, operation_id = "assignSopRun", path = "/sop-runs/{id}/assign", tag = "sops",
     params(("id" = String, Path)), request_body = AssignIn,
     responses((status = 200, body = RunOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn assign(
@@ -766,7 +766,7 @@ pub struct PeriodIn {
     pub to: Option<String>,
 }
 
-#[utoipa::path(get, operation_id = "getSopKpis", path = "/api/v1/kpis/sops", tag = "sops", params(PeriodIn),
+#[utoipa::path(get, operation_id = "getSopKpis", path = "/kpis/sops", tag = "sops", params(PeriodIn),
     responses((status = 200, body = OnTimeReportOut), (status = 422)), security(("bearer" = [])))]
 pub async fn kpis(
     State(state): State<AppState>,
@@ -822,7 +822,7 @@ pub struct NoticeList {
     pub unread: i64,
 }
 
-#[utoipa::path(get, operation_id = "listNotices", path = "/api/v1/notices", tag = "sops",
+#[utoipa::path(get, operation_id = "listNotices", path = "/notices", tag = "sops",
     responses((status = 200, body = NoticeList)), security(("bearer" = [])))]
 pub async fn notices(
     State(state): State<AppState>,
@@ -843,7 +843,7 @@ pub struct MarkedOut {
     pub marked: u64,
 }
 
-#[utoipa::path(post, operation_id = "markNoticesRead", path = "/api/v1/notices/read", tag = "sops",
+#[utoipa::path(post, operation_id = "markNoticesRead", path = "/notices/read", tag = "sops",
     responses((status = 200, body = MarkedOut)), security(("bearer" = [])))]
 pub async fn mark_read(
     State(state): State<AppState>,

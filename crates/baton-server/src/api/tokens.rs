@@ -35,7 +35,7 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-#[utoipa::path(post, operation_id = "createToken", path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
+#[utoipa::path(post, operation_id = "createToken", path = "/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 403), (status = 422)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -67,7 +67,7 @@ pub async fn create(
     Ok(resp)
 }
 
-#[utoipa::path(get, operation_id = "listTokens", path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(get, operation_id = "listTokens", path = "/tokens", tag = "tokens",
     responses((status = 200, body = PageOut<TokenOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(delete, operation_id = "revokeToken", path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(delete, operation_id = "revokeToken", path = "/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = TokenOut), (status = 404)), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
