@@ -98,31 +98,11 @@ impl Config {
                 return Err("BATON_SECRET_KEY: must be at least 32 characters".into());
             }
         }
-        let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(format!("BATON_LOG_FORMAT: {other:?} is not pretty or json"))
-            }
-        };
-        let smtp = match (
+        let log_format = parse_log_format(args.log_format.clone().or(file.log_format).as_deref())?;
+        let smtp = smtp_settings(
             args.smtp_url.clone().or(file.smtp_url),
             args.smtp_from.clone().or(file.smtp_from),
-        ) {
-            (None, None) => None,
-            (Some(url), Some(from)) => {
-                let s = baton_server::email::SmtpSettings { url, from };
-                // Refuse nonsense at start-up rather than at the first email.
-                baton_server::email::Mailer::new(&s)?;
-                Some(s)
-            }
-            (Some(_), None) => {
-                return Err("BATON_SMTP_FROM: set the sender along with BATON_SMTP_URL".into())
-            }
-            (None, Some(_)) => {
-                return Err("BATON_SMTP_URL: set it along with BATON_SMTP_FROM".into())
-            }
-        };
+        )?;
         let trusted_proxies = baton_server::auth::client_addr::TrustedProxies::parse(
             args.trusted_proxies
                 .clone()
@@ -132,25 +112,8 @@ impl Config {
         )
         .map_err(|e| format!("BATON_TRUSTED_PROXIES: {e}"))?;
         let metrics_token = args.metrics_token.clone().or(file.metrics_token);
-        if let Some(t) = &metrics_token {
-            if t.len() < 16 || !t.bytes().all(|b| (0x21..0x7f).contains(&b)) {
-                return Err(
-                    "BATON_METRICS_TOKEN: must be at least 16 visible ASCII characters".into(),
-                );
-            }
-        }
-        let db_pool = match args.db_pool.clone().map(|t| t.trim().parse::<u32>()) {
-            Some(Ok(n)) => Some(n),
-            Some(Err(_)) => {
-                return Err("BATON_DB_POOL: must be a whole number from 2 to 1000".into())
-            }
-            None => file.db_pool,
-        };
-        if let Some(n) = db_pool {
-            if !(2..=1000).contains(&n) {
-                return Err("BATON_DB_POOL: must be a whole number from 2 to 1000".into());
-            }
-        }
+        check_metrics_token(metrics_token.as_deref())?;
+        let db_pool = db_pool(args.db_pool.as_deref(), file.db_pool)?;
         let storage_url = args
             .storage_url
             .clone()
@@ -213,6 +176,58 @@ impl Config {
         }
         c.dns_server = self.dns_server;
         Ok(c)
+    }
+}
+
+/// `BATON_LOG_FORMAT`: `pretty` (the default) or `json`.
+fn parse_log_format(value: Option<&str>) -> Result<LogFormat, String> {
+    match value {
+        None | Some("pretty") => Ok(LogFormat::Pretty),
+        Some("json") => Ok(LogFormat::Json),
+        Some(other) => Err(format!("BATON_LOG_FORMAT: {other:?} is not pretty or json")),
+    }
+}
+
+/// `BATON_SMTP_URL` with `BATON_SMTP_FROM`: both or neither, and a relay
+/// URL the mailer accepts (nonsense is refused at start-up rather than at
+/// the first email).
+fn smtp_settings(
+    url: Option<String>,
+    from: Option<String>,
+) -> Result<Option<baton_server::email::SmtpSettings>, String> {
+    match (url, from) {
+        (None, None) => Ok(None),
+        (Some(url), Some(from)) => {
+            let s = baton_server::email::SmtpSettings { url, from };
+            baton_server::email::Mailer::new(&s)?;
+            Ok(Some(s))
+        }
+        (Some(_), None) => Err("BATON_SMTP_FROM: set the sender along with BATON_SMTP_URL".into()),
+        (None, Some(_)) => Err("BATON_SMTP_URL: set it along with BATON_SMTP_FROM".into()),
+    }
+}
+
+/// `BATON_METRICS_TOKEN`: at least 16 visible ASCII characters.
+fn check_metrics_token(token: Option<&str>) -> Result<(), String> {
+    match token {
+        Some(t) if t.len() < 16 || !t.bytes().all(|b| (0x21..0x7f).contains(&b)) => {
+            Err("BATON_METRICS_TOKEN: must be at least 16 visible ASCII characters".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `BATON_DB_POOL` (or the file's `db_pool`): a whole number from 2 to 1000.
+fn db_pool(arg: Option<&str>, file: Option<u32>) -> Result<Option<u32>, String> {
+    const REFUSAL: &str = "BATON_DB_POOL: must be a whole number from 2 to 1000";
+    let n = match arg.map(|t| t.trim().parse::<u32>()) {
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return Err(REFUSAL.into()),
+        None => file,
+    };
+    match n {
+        Some(n) if !(2..=1000).contains(&n) => Err(REFUSAL.into()),
+        n => Ok(n),
     }
 }
 

@@ -556,112 +556,61 @@ async fn seed_access(
         key,
     )
     .await?;
-    let age_days = (now - signed_at) / DAY;
+    let onboarded = (now - signed_at) / DAY > 10;
     for (i, r) in created.requests.iter().enumerate() {
-        let step = |h: i64| link_at + h * 3600 * 1000;
-        let client = Mover::Client;
-        if age_days > 10 {
-            // Onboarded: granted within a day or two, verified the next morning.
-            let granted = step(20 + 9 * i as i64);
-            access_requests::act(
-                db,
-                agency_id,
-                actor,
-                granted,
-                &r.id,
-                Act::Grant { mover: client },
-            )
-            .await?;
-            access_requests::act(
-                db,
-                agency_id,
-                actor,
-                granted + 14 * 3600 * 1000,
-                &r.id,
-                Act::Verify {
-                    mover: Mover::Member,
-                    note: "Logged in as the agency; asset listed with the requested level; drafted a test post.".into(),
-                },
-            )
-            .await?;
-        } else {
-            match i {
-                0 => {
-                    access_requests::act(
-                        db,
-                        agency_id,
-                        actor,
-                        step(5),
-                        &r.id,
-                        Act::Grant { mover: client },
-                    )
-                    .await?;
-                    access_requests::act(
-                        db,
-                        agency_id,
-                        actor,
-                        step(20),
-                        &r.id,
-                        Act::Verify {
-                            mover: Mover::Member,
-                            note: "Page visible in Business Settings with full control.".into(),
-                        },
-                    )
-                    .await?;
-                }
-                1 => {
-                    access_requests::act(
-                        db,
-                        agency_id,
-                        actor,
-                        step(26),
-                        &r.id,
-                        Act::Grant { mover: client },
-                    )
-                    .await?;
-                }
-                2 => {
-                    access_requests::act(
-                        db,
-                        agency_id,
-                        actor,
-                        step(8),
-                        &r.id,
-                        Act::Grant { mover: client },
-                    )
-                    .await?;
-                    access_requests::act(
-                        db,
-                        agency_id,
-                        actor,
-                        step(22),
-                        &r.id,
-                        Act::Fail {
-                            mover: Mover::Member,
-                            reason: "The ad account was shared with a person, not with our Business Manager as a partner.".into(),
-                        },
-                    )
-                    .await?;
-                }
-                _ => {
-                    access_requests::act(
-                        db,
-                        agency_id,
-                        actor,
-                        step(30),
-                        &r.id,
-                        Act::Stuck {
-                            message:
-                                "I don't see Admin in GA4, only Property settings. Who can help?"
-                                    .into(),
-                        },
-                    )
-                    .await?;
-                }
-            }
+        for (hours, act) in demo_moves(i, onboarded) {
+            let at = link_at + hours * HOUR;
+            access_requests::act(db, agency_id, actor, at, &r.id, act).await?;
         }
     }
     Ok(())
+}
+
+/// The moves of the demo's request number `i`, in hours after its link:
+/// an onboarded client granted within a day or two and verified the next
+/// morning; the newest client with one request verified, one waiting on the
+/// team, one failed and one where the client is stuck.
+fn demo_moves(i: usize, onboarded: bool) -> Vec<(i64, Act)> {
+    let grant = Act::Grant {
+        mover: Mover::Client,
+    };
+    let verify = |note: &str| Act::Verify {
+        mover: Mover::Member,
+        note: note.into(),
+    };
+    if onboarded {
+        let granted = 20 + 9 * i as i64;
+        return vec![
+            (granted, grant),
+            (
+                granted + 14,
+                verify("Logged in as the agency; asset listed with the requested level; drafted a test post."),
+            ),
+        ];
+    }
+    match i {
+        0 => vec![
+            (5, grant),
+            (20, verify("Page visible in Business Settings with full control.")),
+        ],
+        1 => vec![(26, grant)],
+        2 => vec![
+            (8, grant),
+            (
+                22,
+                Act::Fail {
+                    mover: Mover::Member,
+                    reason: "The ad account was shared with a person, not with our Business Manager as a partner.".into(),
+                },
+            ),
+        ],
+        _ => vec![(
+            30,
+            Act::Stuck {
+                message: "I don't see Admin in GA4, only Property settings. Who can help?".into(),
+            },
+        )],
+    }
 }
 
 /// Three content items for the demo's active client: one scheduled next
@@ -675,10 +624,8 @@ async fn seed_content(
     approver_id: &str,
     now: i64,
 ) -> anyhow::Result<()> {
-    use baton_core::content::{ContentBrief, Decision, RevisionSize};
-    use baton_store::content::{
-        self, NewDecision, NewItem, NewVersion, Participants, Speaker, VersionText,
-    };
+    use baton_core::content::ContentBrief;
+    use baton_store::content::{self, NewItem, Speaker};
     let approver = members::get(db, agency_id, approver_id).await?;
     let approver_actor = Actor {
         kind: "member".into(),
@@ -705,113 +652,116 @@ async fn seed_content(
     ];
     for (i, (title, channel, format, stage)) in items.into_iter().enumerate() {
         let t0 = now - (10 - i as i64) * DAY;
-        let item = content::create(
-            db,
-            agency_id,
-            pm,
-            t0,
-            client_id,
-            NewItem {
-                title: title.into(),
-                channel: channel.into(),
-                format: format.into(),
-                campaign: "Winter 2026".into(),
-                brief: brief.clone(),
-                caption: format!(
-                    "{title}: roasted this week, around the corner.\n\
-                     10% off the winter blend with code ROAST10. #coffee #winterblend"
-                ),
-            },
-        )
-        .await?;
-        content::set_participants(
-            db,
-            agency_id,
-            pm,
-            t0,
-            &item.id,
-            &Participants {
-                reviewers: vec![],
-                approvers: vec![approver.id.clone()],
-                mode: None,
-                by_admin: false,
-            },
-        )
-        .await?;
-        let url = format!("https://drive.example.com/bluebird/{}-v1.mp4", item.id);
-        content::add_version(
-            db,
-            agency_id,
-            pm,
-            t0 + 2 * HOUR,
-            &item.id,
-            NewVersion::Link { url },
-            VersionText::default(),
-        )
-        .await?;
+        let new = NewItem {
+            title: title.into(),
+            channel: channel.into(),
+            format: format.into(),
+            campaign: "Winter 2026".into(),
+            brief: brief.clone(),
+            caption: format!(
+                "{title}: roasted this week, around the corner.\n\
+                 10% off the winter blend with code ROAST10. #coffee #winterblend"
+            ),
+        };
+        let item = first_draft(db, agency_id, client_id, pm, &approver.id, t0, new).await?;
         if stage < 2 {
             continue;
         }
-        content::submit(db, agency_id, pm, t0 + 3 * HOUR, &item.id).await?;
+        content::submit(db, agency_id, pm, t0 + 3 * HOUR, &item).await?;
         if stage < 3 {
             continue;
         }
-        content::decide(
-            db,
-            agency_id,
-            &approver_actor,
-            t0 + 5 * HOUR,
-            &item.id,
-            &NewDecision {
-                who: as_approver.clone(),
-                decision: Decision::RequestChanges,
-                comment: Some("Logo appears too late; move it into the first 3 seconds".into()),
-                revision: Some(RevisionSize::Minor),
-            },
-        )
-        .await?;
-        let url = format!("https://drive.example.com/bluebird/{}-v2.mp4", item.id);
-        content::add_version(
-            db,
-            agency_id,
-            pm,
-            t0 + 26 * HOUR,
-            &item.id,
-            NewVersion::Link { url },
-            VersionText {
-                note: Some("Logo moved up".into()),
-                caption: None,
-            },
-        )
-        .await?;
-        content::submit(db, agency_id, pm, t0 + 27 * HOUR, &item.id).await?;
-        content::decide(
-            db,
-            agency_id,
-            &approver_actor,
-            t0 + 29 * HOUR,
-            &item.id,
-            &NewDecision {
-                who: as_approver.clone(),
-                decision: Decision::Approve,
-                comment: None,
-                revision: None,
-            },
-        )
-        .await?;
-        let qa = content::get(db, agency_id, &item.id).await?.qa;
-        let all = qa.items.iter().map(|q| (q.key.clone(), true)).collect();
-        content::set_qa(db, agency_id, pm, t0 + 30 * HOUR, &item.id, &all).await?;
-        content::schedule(
-            db,
-            agency_id,
-            pm,
-            t0 + 31 * HOUR,
-            &item.id,
-            now + 5 * DAY,
-            None,
-        )
-        .await?;
+        let approver = (&approver_actor, &as_approver);
+        approve_after_changes(db, agency_id, pm, approver, t0, &item).await?;
+        schedule_after_qa(db, agency_id, pm, t0, &item, now + 5 * DAY).await?;
     }
+    Ok(())
+}
+
+/// A demo item created with its approver and a first draft (a link).
+async fn first_draft(
+    db: &Db,
+    agency_id: &str,
+    client_id: &str,
+    pm: &Actor,
+    approver_id: &str,
+    t0: i64,
+    new: baton_store::content::NewItem,
+) -> anyhow::Result<String> {
+    use baton_store::content::{self, NewVersion, Participants, VersionText};
+    let item = content::create(db, agency_id, pm, t0, client_id, new).await?;
+    let participants = Participants {
+        reviewers: vec![],
+        approvers: vec![approver_id.to_string()],
+        mode: None,
+        by_admin: false,
+    };
+    content::set_participants(db, agency_id, pm, t0, &item.id, &participants).await?;
+    let url = format!("https://drive.example.com/bluebird/{}-v1.mp4", item.id);
+    let link = NewVersion::Link { url };
+    content::add_version(
+        db,
+        agency_id,
+        pm,
+        t0 + 2 * HOUR,
+        &item.id,
+        link,
+        VersionText::default(),
+    )
+    .await?;
+    Ok(item.id)
+}
+
+/// The approver asks for a minor change; the next draft is submitted and
+/// approved.
+async fn approve_after_changes(
+    db: &Db,
+    agency_id: &str,
+    pm: &Actor,
+    (approver, as_approver): (&Actor, &baton_store::content::Speaker),
+    t0: i64,
+    item: &str,
+) -> anyhow::Result<()> {
+    use baton_core::content::{Decision, RevisionSize};
+    use baton_store::content::{self, NewDecision, NewVersion, VersionText};
+    let changes = NewDecision {
+        who: as_approver.clone(),
+        decision: Decision::RequestChanges,
+        comment: Some("Logo appears too late; move it into the first 3 seconds".into()),
+        revision: Some(RevisionSize::Minor),
+    };
+    content::decide(db, agency_id, approver, t0 + 5 * HOUR, item, &changes).await?;
+    let url = format!("https://drive.example.com/bluebird/{item}-v2.mp4");
+    let text = VersionText {
+        note: Some("Logo moved up".into()),
+        caption: None,
+    };
+    let link = NewVersion::Link { url };
+    content::add_version(db, agency_id, pm, t0 + 26 * HOUR, item, link, text).await?;
+    content::submit(db, agency_id, pm, t0 + 27 * HOUR, item).await?;
+    let approve = NewDecision {
+        who: as_approver.clone(),
+        decision: Decision::Approve,
+        comment: None,
+        revision: None,
+    };
+    content::decide(db, agency_id, approver, t0 + 29 * HOUR, item, &approve).await?;
+    Ok(())
+}
+
+/// Every QA item ticked, then scheduled for `publish_at`.
+async fn schedule_after_qa(
+    db: &Db,
+    agency_id: &str,
+    pm: &Actor,
+    t0: i64,
+    item: &str,
+    publish_at: i64,
+) -> anyhow::Result<()> {
+    use baton_store::content;
+    let qa = content::get(db, agency_id, item).await?.qa;
+    let all = qa.items.iter().map(|q| (q.key.clone(), true)).collect();
+    content::set_qa(db, agency_id, pm, t0 + 30 * HOUR, item, &all).await?;
+    content::schedule(db, agency_id, pm, t0 + 31 * HOUR, item, publish_at, None).await?;
     Ok(())
 }
