@@ -13,12 +13,14 @@ use baton_store::clients::{self, Client};
 use baton_store::content::{self, Item, ItemFilter, NewItem};
 use baton_store::{Page, StoreError};
 use jiff::tz::TimeZone;
+use serde::Deserialize;
 
 use super::shared::{channel_name, layout, plural, refusal, COLUMN_CAP, OPEN, STATUS_PAGE};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::feeds::{self, FeedCard};
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
@@ -96,7 +98,8 @@ pub struct StatusList {
 }
 
 /// The "New content item" form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct NewForm {
     pub title: String,
     pub channel: String,
@@ -108,6 +111,8 @@ pub struct NewForm {
     pub offer: String,
     pub constraints: String,
     pub examples: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
@@ -367,23 +372,9 @@ pub(super) async fn create(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<NewForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
-    let mut typed = NewForm {
-        title: form.string("title"),
-        channel: form.string("channel"),
-        channel_other: form.string("channel_other"),
-        format: form.string("format"),
-        campaign: form.string("campaign"),
-        audience: form.string("audience"),
-        angle: form.string("angle"),
-        offer: form.string("offer"),
-        constraints: form.string("constraints"),
-        examples: form.string("examples"),
-        error: None,
-    };
     // "Other": the typed channel as a key ("Google Business" → google_business).
     let channel = if typed.channel == "other" || typed.channel.trim().is_empty() {
         typed
@@ -444,9 +435,8 @@ pub(super) async fn create_feed(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let url = feeds::create_url(&state, &session, &FeedScope::Client(id.clone())).await?;
     render_board(
         &state,
@@ -466,9 +456,8 @@ pub(super) async fn revoke_feed(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     // Read through the store first: another agency's id is a 404 here too.
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
     let notice = feeds::revoke_url(&state, &session, &FeedScope::Client(client.id.clone())).await?;

@@ -20,7 +20,8 @@ use super::item_views::{
     remark_view, round_view, version_view, waiting_on, BriefLine, PendingView, PersonOpt, QaLine,
     RemarkView, RoundView, Typed, VersionView,
 };
-use super::shared::{channel_name, layout, local_input, sentence};
+use super::shared::{channel_name, layout, local_input};
+use crate::web::refusal::sentence;
 use crate::auth::session::WebSession;
 use crate::authz;
 use crate::state::AppState;
