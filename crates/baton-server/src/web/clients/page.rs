@@ -12,13 +12,15 @@ use baton_core::roles::Role;
 use baton_store::clients::{self, Client, ClientPatch};
 use baton_store::events::{self, EventFilter};
 use baton_store::members::{self, Member};
+use serde::Deserialize;
 
 use super::events::{event_label, event_view};
+use super::{invalid, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::access::{self, AccessSection};
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{timefmt, WebError};
 
@@ -26,20 +28,27 @@ use crate::web::{timefmt, WebError};
 const TIMELINE_PAGE: i64 = 25;
 
 /// The record-an-event form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EventForm {
+    #[serde(rename = "type")]
     pub event_type: String,
     pub occurred_at: String,
     pub note: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
 /// The edit-details form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EditForm {
     pub name: String,
     pub website: String,
     pub notes: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
@@ -52,26 +61,42 @@ pub struct TeamRow {
 }
 
 /// The account-team form as typed: (role key, member id) and the owner.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "TeamFields")]
 pub struct TeamForm {
     pub seats: Vec<(String, String)>,
     pub owner: String,
     pub error: Option<String>,
 }
 
-impl TeamForm {
-    fn from_form(f: &FormData) -> TeamForm {
+/// The account-team form as posted: one `role_{key}` select per role (a
+/// member id, or blank for an empty seat) and the traffic-control owner.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TeamFields {
+    traffic_control: String,
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, String>,
+}
+
+impl From<TeamFields> for TeamForm {
+    fn from(f: TeamFields) -> TeamForm {
         TeamForm {
             seats: Role::ALL
                 .iter()
-                .map(|r| (r.key().to_string(), f.string(&format!("role_{}", r.key()))))
+                .filter_map(|r| {
+                    let member = f.rest.get(&format!("role_{}", r.key()))?;
+                    Some((r.key().to_string(), member.clone()))
+                })
                 .filter(|(_, m)| !m.trim().is_empty())
                 .collect(),
-            owner: f.string("traffic_control"),
+            owner: f.traffic_control,
             error: None,
         }
     }
+}
 
+impl TeamForm {
     fn seat(&self, role: Role) -> &str {
         self.seats
             .iter()
@@ -354,16 +379,9 @@ pub async fn update(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<EditForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     clients::get(&state.db, session.agency_id(), &id).await?;
-    let mut typed = EditForm {
-        name: form.string("name"),
-        website: form.string("website"),
-        notes: form.string("notes"),
-        error: None,
-    };
     let result = clients::update(
         &state.db,
         session.agency_id(),
@@ -380,7 +398,7 @@ pub async fn update(
     match result {
         Ok(_) => Ok(see_other(&format!("/clients/{id}?notice=client_saved"))),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             typed.error = Some(message);
             let typed = Typed {
                 edit: Some(typed),
@@ -397,15 +415,11 @@ pub async fn set_team(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<TeamForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     clients::get(&state.db, session.agency_id(), &id).await?;
-    let mut typed = TeamForm::from_form(&form);
     let result = if typed.owner.trim().is_empty() {
-        Err(WebError::Invalid(
-            "Choose who owns traffic control for this client.".into(),
-        ))
+        Err(invalid("Choose who owns traffic control for this client."))
     } else {
         clients::set_team(
             &state.db,
@@ -417,12 +431,11 @@ pub async fn set_team(
             typed.owner.trim(),
         )
         .await
-        .map_err(WebError::from)
     };
     match result {
         Ok(_) => Ok(see_other(&format!("/clients/{id}?notice=team_saved"))),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             typed.error = Some(message);
             let typed = Typed {
                 team: Some(typed),
