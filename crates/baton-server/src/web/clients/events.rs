@@ -297,9 +297,7 @@ pub async fn record_event(
         }
         let occurred_at = match typed.occurred_at.trim() {
             "" => None,
-            v => Some(
-                timefmt::parse_local(v, &timefmt::zone(&agency.timezone)).map_err(invalid)?,
-            ),
+            v => Some(timefmt::parse_local(v, &timefmt::zone(&agency.timezone)).map_err(invalid)?),
         };
         if !confirmed {
             let preview =

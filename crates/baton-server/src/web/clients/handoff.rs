@@ -20,8 +20,8 @@ use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::CsrfForm;
 use crate::web::form::QueryData;
-use crate::web::refusal;
 use crate::web::layout::{agency_of, render, see_other, Layout};
+use crate::web::refusal;
 use crate::web::{timefmt, WebError};
 
 /// The brief's page and its edit form.

@@ -9,9 +9,9 @@ use baton_store::clients::{self, NewClient};
 use baton_store::members;
 use serde::Deserialize;
 
+use super::refusal;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use super::refusal;
 use crate::web::csrf_form::CsrfForm;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::WebError;

@@ -11,8 +11,8 @@ use baton_core::content::{
 };
 use baton_core::content_files;
 use baton_core::ids;
-use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
 use baton_core::policy::Principal;
+use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
 use baton_store::agencies::Agency;
 use baton_store::content::{self, Item, Remark, Round, Version};
 use baton_store::members::{self, Member};

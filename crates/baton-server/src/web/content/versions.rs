@@ -16,8 +16,7 @@ use crate::auth::session::WebSession;
 use crate::draft_files::{self, Disposition, DraftError};
 use crate::state::AppState;
 use crate::web::csrf_form::CsrfForm;
-use crate::web::form::{
-csrf_refused, multipart_refused, QueryData, UNREADABLE_UPLOAD};
+use crate::web::form::{csrf_refused, multipart_refused, QueryData, UNREADABLE_UPLOAD};
 use crate::web::WebError;
 
 /// A new version as a link, with its note.
