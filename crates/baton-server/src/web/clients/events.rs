@@ -10,12 +10,14 @@ use baton_core::events as topics;
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_store::clients::{self, Client};
 use baton_store::events::Event;
+use serde::Deserialize;
 
 use super::page::{may_correct, render_client, EventForm, EventView, Typed};
+use super::{invalid, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::{timefmt, WebError};
 
@@ -247,6 +249,16 @@ fn and_list(items: &[&str]) -> String {
     }
 }
 
+/// The record-an-event form as posted: the event as typed, and `confirmed`
+/// ("yes") from the confirmation page of a skipping move.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RecordEventForm {
+    #[serde(flatten)]
+    event: EventForm,
+    confirmed: String,
+}
+
 /// `POST /clients/{id}/events`: records a timeline event; an impossible
 /// lifecycle move is refused (409) and nothing changes. A move that skips
 /// stages or withdraws work is first shown on a page that says what will
@@ -257,23 +269,20 @@ pub async fn record_event(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<RecordEventForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
     let agency = agency_of(&state, &session).await?;
-    let mut typed = EventForm {
-        event_type: form.string("type"),
-        occurred_at: form.string("occurred_at"),
-        note: form.string("note"),
-        error: None,
-    };
-    let confirmed = form.get("confirmed") == "yes";
+    let mut typed = form.event;
+    let confirmed = form.confirmed == "yes";
+    let event_type = ClientEventType::parse(typed.event_type.trim());
+    if event_type == Some(ClientEventType::Reopened) {
+        // Only an admin corrects a move: anyone else gets the refusal page.
+        may_correct(&session, &id).map_err(WebError::Forbidden)?;
+    }
     let result = async {
-        let event_type = ClientEventType::parse(typed.event_type.trim())
-            .ok_or_else(|| WebError::Invalid("Choose what happened.".into()))?;
+        let event_type = event_type.ok_or_else(|| invalid("Choose what happened."))?;
         if event_type == ClientEventType::Reopened {
-            may_correct(&session, &id).map_err(WebError::Forbidden)?;
             return clients::reopen(
                 &state.db,
                 session.agency_id(),
@@ -284,15 +293,11 @@ pub async fn record_event(
                 state.mailer.is_some(),
             )
             .await
-            .map(|_| None)
-            .map_err(WebError::from);
+            .map(|_| None);
         }
         let occurred_at = match typed.occurred_at.trim() {
             "" => None,
-            v => Some(
-                timefmt::parse_local(v, &timefmt::zone(&agency.timezone))
-                    .map_err(WebError::Invalid)?,
-            ),
+            v => Some(timefmt::parse_local(v, &timefmt::zone(&agency.timezone)).map_err(invalid)?),
         };
         if !confirmed {
             let preview =
@@ -327,7 +332,6 @@ pub async fn record_event(
         )
         .await
         .map(|_| None)
-        .map_err(WebError::from)
     }
     .await;
     match result {
@@ -339,7 +343,7 @@ pub async fn record_event(
             "/clients/{id}?notice=event_recorded#timeline"
         ))),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             let typed = if typed.event_type == ClientEventType::Reopened.key() {
                 Typed {
                     correction: Some((typed.note, message)),

@@ -14,13 +14,14 @@ use baton_core::handoff::{Deliverable, HandoffBrief, Scope, Stakeholder};
 use baton_core::CoreError;
 use baton_store::clients::{self, Client};
 use baton_store::handoff_briefs::{self, SavedBrief};
-use baton_store::StoreError;
+use serde::Deserialize;
 
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
+use crate::web::refusal;
 use crate::web::{timefmt, WebError};
 
 /// The brief's page and its edit form.
@@ -175,7 +176,8 @@ pub async fn show(
 // -------------------------------------------------------------------- edit --
 
 /// The edit form as typed: lists one entry per line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct HandoffForm {
     /// Comma-separated.
     pub channels: String,
@@ -188,7 +190,10 @@ pub struct HandoffForm {
     /// "Name | Role | email | approves" per line.
     pub stakeholders: String,
     pub promises: String,
+    /// The "No non-standard promises were made" box was ticked.
     pub no_promises: bool,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
@@ -232,21 +237,6 @@ impl HandoffForm {
             stakeholders,
             promises: b.promises.join("\n"),
             no_promises: b.no_promises,
-            error: None,
-        }
-    }
-
-    fn from_form(f: &FormData) -> HandoffForm {
-        HandoffForm {
-            channels: f.string("channels"),
-            deliverables: f.string("deliverables"),
-            notes: f.string("notes"),
-            goals: f.string("goals"),
-            constraints: f.string("constraints"),
-            first_30_days: f.string("first_30_days"),
-            stakeholders: f.string("stakeholders"),
-            promises: f.string("promises"),
-            no_promises: f.has("no_promises"),
             error: None,
         }
     }
@@ -359,20 +349,17 @@ fn stakeholder(line: &str) -> Result<Stakeholder, String> {
     Ok(s)
 }
 
-/// A brief section's name as the form labels it.
-fn field_label(field: &str) -> &str {
-    match field {
-        "scope.channels" => "Channels",
-        "scope.deliverables" => "Deliverables",
-        "scope.notes" => "Scope notes",
-        "goals" => "Goals",
-        "constraints" => "Constraints",
-        "first_30_days" => "First 30 days",
-        "stakeholders" => "Stakeholders",
-        "promises" => "Non-standard promises",
-        other => other,
-    }
-}
+/// The brief's sections as the edit form labels them.
+const LABELS: refusal::Labels = &[
+    ("scope.channels", "Channels"),
+    ("scope.deliverables", "Deliverables"),
+    ("scope.notes", "Scope notes"),
+    ("goals", "Goals"),
+    ("constraints", "Constraints"),
+    ("first_30_days", "First 30 days"),
+    ("stakeholders", "Stakeholders"),
+    ("promises", "Non-standard promises"),
+];
 
 #[derive(Template)]
 #[template(path = "handoff_edit.html")]
@@ -427,12 +414,10 @@ pub async fn save(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<HandoffForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let agency_id = session.agency_id();
     let client = clients::get(&state.db, agency_id, &id).await?;
-    let mut typed = HandoffForm::from_form(&form);
     let before = handoff_briefs::latest(&state.db, agency_id, &id)
         .await?
         .map_or(0, |l| l.version);
@@ -460,17 +445,7 @@ pub async fn save(
             Ok(see_other(&format!("/clients/{id}/handoff?notice={notice}")))
         }
         Err(e) => {
-            let (status, message) = match e {
-                StoreError::Core(CoreError::Invalid { field, message }) => {
-                    let message = if field.is_empty() {
-                        format!("{message}.")
-                    } else {
-                        format!("{}: {message}.", field_label(&field))
-                    };
-                    (StatusCode::UNPROCESSABLE_ENTITY, message)
-                }
-                other => form_error(other)?,
-            };
+            let (status, message) = refusal::present(e, LABELS)?;
             typed.error = Some(message);
             render_edit(&state, &session, client, before, typed, status).await
         }

@@ -16,13 +16,31 @@ mod handoff;
 mod new;
 mod page;
 
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
+use baton_core::CoreError;
+use baton_store::StoreError;
 
 use crate::state::AppState;
-use crate::web::layout;
+use crate::web::{layout, refusal, WebError};
 
 pub(super) use page::{render_client, Typed};
+
+/// The client forms' fields as they label them: the common labels
+/// (the handoff brief has its own).
+const LABELS: refusal::Labels = refusal::COMMON;
+
+/// A refused client form's status and message ([`refusal::present`]).
+fn refusal(e: StoreError) -> Result<(StatusCode, String), WebError> {
+    refusal::present(e, LABELS)
+}
+
+/// A rule of the form itself, said in its own words ("Choose what
+/// happened."), refused like the store's invalid input (422).
+fn invalid(message: impl Into<String>) -> StoreError {
+    CoreError::invalid("", message).into()
+}
 
 /// The clients' routes: the dashboard, a new client, a client's page and
 /// its forms, the handoff brief.

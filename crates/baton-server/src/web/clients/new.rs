@@ -7,34 +7,28 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use baton_store::clients::{self, NewClient};
 use baton_store::members;
+use serde::Deserialize;
 
+use super::refusal;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData};
+use crate::web::csrf_form::CsrfForm;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::WebError;
 
 /// The new-client form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct NewClientForm {
     pub name: String,
     pub website: String,
     pub notes: String,
+    /// The traffic-control owner's member id.
+    #[serde(rename = "traffic_control")]
     pub owner: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
-}
-
-impl NewClientForm {
-    fn from_form(f: &FormData) -> NewClientForm {
-        NewClientForm {
-            name: f.string("name"),
-            website: f.string("website"),
-            notes: f.string("notes"),
-            owner: f.string("traffic_control"),
-            error: None,
-        }
-    }
 }
 
 /// The agency's active members as options, `selected` chosen.
@@ -86,10 +80,8 @@ pub async fn new_page(
 pub async fn create(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(mut input): CsrfForm<NewClientForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
-    let mut input = NewClientForm::from_form(&form);
     let owner = input.owner.trim();
     let result = clients::create(
         &state.db,
@@ -110,7 +102,7 @@ pub async fn create(
             c.id
         ))),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             input.error = Some(message);
             render_new(&state, &session, input, status).await
         }

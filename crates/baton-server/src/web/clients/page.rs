@@ -9,16 +9,18 @@ use axum::response::Response;
 use baton_core::lifecycle::{self, ClientEventType, Lifecycle};
 use baton_core::policy::{self, Action, Subject};
 use baton_core::roles::Role;
-use baton_store::clients::{self, Client, ClientPatch};
+use baton_store::clients::{self, Client, ClientPatch, TeamSeat};
 use baton_store::events::{self, EventFilter};
 use baton_store::members::{self, Member};
+use serde::Deserialize;
 
 use super::events::{event_label, event_view};
+use super::{invalid, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::access::{self, AccessSection};
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{timefmt, WebError};
 
@@ -26,21 +28,40 @@ use crate::web::{timefmt, WebError};
 const TIMELINE_PAGE: i64 = 25;
 
 /// The record-an-event form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EventForm {
+    #[serde(rename = "type")]
     pub event_type: String,
     pub occurred_at: String,
     pub note: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
 /// The edit-details form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EditForm {
     pub name: String,
     pub website: String,
     pub notes: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
+}
+
+impl EditForm {
+    /// The client's details as saved.
+    fn of(client: &Client) -> EditForm {
+        EditForm {
+            name: client.name.clone(),
+            website: client.website.clone().unwrap_or_default(),
+            notes: client.notes.clone().unwrap_or_default(),
+            error: None,
+        }
+    }
 }
 
 /// One role of the account-team form.
@@ -52,22 +73,50 @@ pub struct TeamRow {
 }
 
 /// The account-team form as typed: (role key, member id) and the owner.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "TeamFields")]
 pub struct TeamForm {
     pub seats: Vec<(String, String)>,
     pub owner: String,
     pub error: Option<String>,
 }
 
-impl TeamForm {
-    fn from_form(f: &FormData) -> TeamForm {
+/// The account-team form as posted: one `role_{key}` select per role (a
+/// member id, or blank for an empty seat) and the traffic-control owner.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TeamFields {
+    traffic_control: String,
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, String>,
+}
+
+impl From<TeamFields> for TeamForm {
+    fn from(f: TeamFields) -> TeamForm {
         TeamForm {
             seats: Role::ALL
                 .iter()
-                .map(|r| (r.key().to_string(), f.string(&format!("role_{}", r.key()))))
+                .filter_map(|r| {
+                    let member = f.rest.get(&format!("role_{}", r.key()))?;
+                    Some((r.key().to_string(), member.clone()))
+                })
                 .filter(|(_, m)| !m.trim().is_empty())
                 .collect(),
-            owner: f.string("traffic_control"),
+            owner: f.traffic_control,
+            error: None,
+        }
+    }
+}
+
+impl TeamForm {
+    /// The team as saved.
+    fn of(client: &Client, team: &[TeamSeat]) -> TeamForm {
+        TeamForm {
+            seats: team
+                .iter()
+                .map(|s| (s.role.key().to_string(), s.member_id.clone()))
+                .collect(),
+            owner: client.traffic_control_member_id.clone().unwrap_or_default(),
             error: None,
         }
     }
@@ -209,6 +258,44 @@ fn team_rows(active: &[Member], team_form: &TeamForm) -> Vec<TeamRow> {
         .collect()
 }
 
+/// The traffic-control owner's name ("a deactivated member" when they left).
+fn owner_name(client: &Client, active: &[Member]) -> Option<String> {
+    client.traffic_control_member_id.as_ref().map(|tc| {
+        active
+            .iter()
+            .find(|m| &m.id == tc)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| "a deactivated member".to_string())
+    })
+}
+
+/// The offer to correct the client's last lifecycle move, when that move
+/// is what brought the client to its stage; `typed` is the refused
+/// correction's (reason, message).
+async fn correction_view(
+    state: &AppState,
+    session: &WebSession,
+    client: &Client,
+    tz: &jiff::tz::TimeZone,
+    typed: Option<(String, String)>,
+) -> Result<Option<CorrectionView>, WebError> {
+    let last = baton_store::client_moves::last_move(&state.db, session.agency_id(), &client.id)
+        .await?
+        .filter(|m| !m.is_correction() && m.to == client.lifecycle);
+    Ok(last.map(|m| {
+        let (reason, error) = typed.unwrap_or_default();
+        CorrectionView {
+            event_label: event_label(&m.event_type),
+            from: m.from.label(),
+            to: m.to.label(),
+            when: timefmt::local(m.occurred_at, tz),
+            allowed: may_correct(session, &client.id).is_ok(),
+            reason,
+            error: (!error.is_empty()).then_some(error),
+        }
+    }))
+}
+
 /// Renders the client page, with `typed` forms refilled and `status`.
 pub(crate) async fn render_client(
     state: &AppState,
@@ -245,34 +332,14 @@ pub(crate) async fn render_client(
     .await?;
 
     let current = client.lifecycle;
-    let steps = lifecycle_steps(current);
-    let owner = client.traffic_control_member_id.as_ref().map(|tc| {
-        active
-            .iter()
-            .find(|m| &m.id == tc)
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| "a deactivated member".to_string())
-    });
     let event_form = typed.event.unwrap_or_default();
     let event_types = ClientEventType::ALL
         .into_iter()
         .filter(|t| lifecycle::transition(current, *t).is_ok())
         .map(|t| Opt::new(t.key(), t.label(), &event_form.event_type))
         .collect();
-    let edit_form = typed.edit.unwrap_or_else(|| EditForm {
-        name: client.name.clone(),
-        website: client.website.clone().unwrap_or_default(),
-        notes: client.notes.clone().unwrap_or_default(),
-        error: None,
-    });
-    let team_form = typed.team.unwrap_or_else(|| TeamForm {
-        seats: team
-            .iter()
-            .map(|s| (s.role.key().to_string(), s.member_id.clone()))
-            .collect(),
-        owner: client.traffic_control_member_id.clone().unwrap_or_default(),
-        error: None,
-    });
+    let edit_form = typed.edit.unwrap_or_else(|| EditForm::of(&client));
+    let team_form = typed.team.unwrap_or_else(|| TeamForm::of(&client, &team));
     let team_rows = team_rows(&active, &team_form);
     let owner_options = active
         .iter()
@@ -284,21 +351,7 @@ pub(crate) async fn render_client(
         .map(|c| format!("/clients/{id}?before={c}#timeline"));
     let newer_href = before.map(|_| format!("/clients/{id}#timeline"));
     let title = client.name.clone();
-    let correction = baton_store::client_moves::last_move(&state.db, agency_id, id)
-        .await?
-        .filter(|m| !m.is_correction() && m.to == current)
-        .map(|m| {
-            let (reason, error) = typed.correction.clone().unwrap_or_default();
-            CorrectionView {
-                event_label: event_label(&m.event_type),
-                from: m.from.label(),
-                to: m.to.label(),
-                when: timefmt::local(m.occurred_at, &tz),
-                allowed: may_correct(session, id).is_ok(),
-                reason,
-                error: (!error.is_empty()).then_some(error),
-            }
-        });
+    let correction = correction_view(state, session, &client, &tz, typed.correction).await?;
     let access = access::section(state, &agency, &client, &tz, now, typed.access).await?;
     let mut layout = Layout::app(&agency, session, title, "dashboard").with_notice(q.get("notice"));
     if layout.notice.is_none() {
@@ -309,9 +362,9 @@ pub(crate) async fn render_client(
         access,
         website_href: client.website.clone(),
         created: timefmt::local_date(client.created_at, &tz),
-        steps,
+        steps: lifecycle_steps(current),
         archived: current == Lifecycle::Archived,
-        owner,
+        owner: owner_name(&client, &active),
         seats: team
             .into_iter()
             .map(|s| SeatView {
@@ -354,16 +407,9 @@ pub async fn update(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<EditForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     clients::get(&state.db, session.agency_id(), &id).await?;
-    let mut typed = EditForm {
-        name: form.string("name"),
-        website: form.string("website"),
-        notes: form.string("notes"),
-        error: None,
-    };
     let result = clients::update(
         &state.db,
         session.agency_id(),
@@ -380,7 +426,7 @@ pub async fn update(
     match result {
         Ok(_) => Ok(see_other(&format!("/clients/{id}?notice=client_saved"))),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             typed.error = Some(message);
             let typed = Typed {
                 edit: Some(typed),
@@ -397,15 +443,11 @@ pub async fn set_team(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<TeamForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     clients::get(&state.db, session.agency_id(), &id).await?;
-    let mut typed = TeamForm::from_form(&form);
     let result = if typed.owner.trim().is_empty() {
-        Err(WebError::Invalid(
-            "Choose who owns traffic control for this client.".into(),
-        ))
+        Err(invalid("Choose who owns traffic control for this client."))
     } else {
         clients::set_team(
             &state.db,
@@ -417,12 +459,11 @@ pub async fn set_team(
             typed.owner.trim(),
         )
         .await
-        .map_err(WebError::from)
     };
     match result {
         Ok(_) => Ok(see_other(&format!("/clients/{id}?notice=team_saved"))),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             typed.error = Some(message);
             let typed = Typed {
                 team: Some(typed),

@@ -14,6 +14,7 @@ use baton_core::ids;
 use baton_core::policy::{self, Action, Subject};
 use baton_store::content::{self, Item, ItemPatch, NewComment, NewDecision, Participants, Speaker};
 use baton_store::StoreError;
+use serde::Deserialize;
 
 use super::item::render_item;
 use super::item_views::Typed;
@@ -21,7 +22,7 @@ use super::shared::{invalid, refusal, SCHEDULE_HORIZON_MS};
 use crate::auth::session::WebSession;
 use crate::authz;
 use crate::state::AppState;
-use crate::web::form::{check_csrf, FormData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
 use crate::web::layout::{agency_of, see_other};
 use crate::web::{timefmt, WebError};
 
@@ -66,18 +67,72 @@ pub(super) async fn item_of(
     Ok(content::get(&state.db, session.agency_id(), id).await?)
 }
 
+/// The reviewers and approvers as ticked, and all-or-any.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ParticipantsForm {
+    reviewers: Vec<String>,
+    approvers: Vec<String>,
+    approval_mode: String,
+}
+
+/// The caption (copy) as typed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct CaptionForm {
+    caption: String,
+}
+
+/// A comment on the current round; `for_client` is "1" when it is marked
+/// "Visible to the client".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct CommentForm {
+    body: String,
+    for_client: String,
+}
+
+/// An approver's decision: "approve" or "request_changes", its comment and
+/// the size of the revision asked for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct DecisionForm {
+    decision: String,
+    comment: String,
+    revision: String,
+}
+
+/// The QA checkboxes: the ticked items, and those ticked when the page was
+/// shown.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ChecklistForm {
+    done: Vec<String>,
+    was: Vec<String>,
+}
+
+/// When to publish (in the agency's zone) and why QA may be waived.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ScheduleForm {
+    publish_at: String,
+    waive_reason: String,
+}
+
 /// `POST /content/{id}/participants`: reviewers (comment) and approvers
 /// (decide), all or any.
 pub(super) async fn participants(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<ParticipantsForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let item = item_of(&state, &session, &id).await?;
-    let (reviewers, approvers) = (form.all("reviewers"), form.all("approvers"));
-    let mode_key = form.string("approval_mode");
+    let ParticipantsForm {
+        reviewers,
+        approvers,
+        approval_mode: mode_key,
+    } = form;
     let typed = Typed {
         participants: Some((reviewers.clone(), approvers.clone(), mode_key.clone())),
         ..Typed::default()
@@ -148,11 +203,9 @@ pub(super) async fn caption(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(CaptionForm { caption: text }): CsrfForm<CaptionForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let before = item_of(&state, &session, &id).await?;
-    let text = form.string("caption");
     let result = content::update(
         &state.db,
         session.agency_id(),
@@ -185,16 +238,14 @@ pub(super) async fn caption(
     .await
 }
 
-/// `POST /content/{id}/submit`: opens a review round on the current version.
 /// `POST /content/{id}/approval-link`: makes the client's approval link
 /// (revoking the previous one) and shows its URL once on the page.
 pub(super) async fn approval_link(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     item_of(&state, &session, &id).await?;
     let created = baton_store::approval_links::create(
         &state.db,
@@ -215,28 +266,19 @@ pub(super) async fn approval_link(
             render_item(&state, &session, &id, None, typed, StatusCode::OK).await
         }
         Err(e) => {
-            let message = match e {
-                StoreError::Core(baton_core::CoreError::Conflict(m)) => m,
-                StoreError::Core(baton_core::CoreError::Invalid { message, .. }) => message,
-                other => return Err(other.into()),
-            };
-            let typed = Typed {
-                at: "approval",
-                error: Some(message),
-                ..Typed::default()
-            };
-            render_item(&state, &session, &id, None, typed, StatusCode::CONFLICT).await
+            let (status, typed) = Typed::refused("approval", refusal(e)?);
+            render_item(&state, &session, &id, None, typed, status).await
         }
     }
 }
 
+/// `POST /content/{id}/submit`: opens a review round on the current version.
 pub(super) async fn submit(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     item_of(&state, &session, &id).await?;
     let result = content::submit(
         &state.db,
@@ -270,13 +312,12 @@ pub(super) async fn comment(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<CommentForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     item_of(&state, &session, &id).await?;
     let typed = Typed {
-        comment: form.string("body"),
-        comment_for_client: form.get("for_client") == "1",
+        comment: form.body,
+        comment_for_client: form.for_client == "1",
         ..Typed::default()
     };
     let result = content::comment(
@@ -311,23 +352,22 @@ pub(super) async fn decide(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     item_of(&state, &session, &id).await?;
     let typed = Typed {
-        decision_comment: form.string("comment"),
-        revision: form.string("revision"),
+        decision_comment: form.comment,
+        revision: form.revision,
         ..Typed::default()
     };
-    let Some(decision) = Decision::parse(form.get("decision")) else {
-        let (status, typed) = Typed::refused(
+    let Some(decision) = Decision::parse(&form.decision) else {
+        let (status, refused) = Typed::refused(
             "decision",
             invalid("Decision: choose approve or request changes."),
         );
         let typed = Typed {
-            decision_comment: form.string("comment"),
-            ..typed
+            decision_comment: typed.decision_comment,
+            ..refused
         };
         return render_item(&state, &session, &id, None, typed, status).await;
     };
@@ -368,12 +408,11 @@ pub(super) async fn qa(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<ChecklistForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let item = item_of(&state, &session, &id).await?;
-    let ticked: HashSet<String> = form.all("done").into_iter().collect();
-    let was: HashSet<String> = form.all("was").into_iter().collect();
+    let ticked: HashSet<String> = form.done.into_iter().collect();
+    let was: HashSet<String> = form.was.into_iter().collect();
     let items: BTreeMap<String, bool> = item
         .qa
         .items
@@ -411,15 +450,14 @@ pub(super) async fn schedule(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<ScheduleForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     item_of(&state, &session, &id).await?;
     let agency = agency_of(&state, &session).await?;
     let tz = timefmt::zone(&agency.timezone);
     let typed = Typed {
-        publish_at: form.string("publish_at"),
-        waive_reason: form.string("waive_reason"),
+        publish_at: form.publish_at,
+        waive_reason: form.waive_reason,
         ..Typed::default()
     };
     let now = state.now();
@@ -476,7 +514,6 @@ async fn act(
     state: &AppState,
     session: &WebSession,
     id: &str,
-    form: &FormData,
     action: ContentAction,
     notice: &str,
 ) -> Result<Response, WebError> {
@@ -486,7 +523,6 @@ async fn act(
     } else {
         ("status", "act")
     };
-    check_csrf(session, form)?;
     item_of(state, session, id).await?;
     let result = content::act(
         &state.db,
@@ -516,8 +552,8 @@ pub(super) fn action_route(action: ContentAction, notice: &'static str) -> Metho
         move |State(state): State<AppState>,
               session: WebSession,
               Path(id): Path<String>,
-              form: FormData| async move {
-            act(&state, &session, &id, &form, action, notice).await
+              _: CsrfForm<NoFields>| async move {
+            act(&state, &session, &id, action, notice).await
         },
     )
 }

@@ -13,12 +13,14 @@ use baton_store::clients::{self, Client};
 use baton_store::content::{self, Item, ItemFilter, NewItem};
 use baton_store::{Page, StoreError};
 use jiff::tz::TimeZone;
+use serde::Deserialize;
 
 use super::shared::{channel_name, layout, plural, refusal, COLUMN_CAP, OPEN, STATUS_PAGE};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
+use crate::web::csrf_form::{CsrfForm, NoFields};
 use crate::web::feeds::{self, FeedCard};
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
@@ -96,7 +98,8 @@ pub struct StatusList {
 }
 
 /// The "New content item" form as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct NewForm {
     pub title: String,
     pub channel: String,
@@ -108,6 +111,8 @@ pub struct NewForm {
     pub offer: String,
     pub constraints: String,
     pub examples: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
@@ -202,6 +207,92 @@ async fn open_columns(
     Ok((columns, closed, open_total))
 }
 
+/// The status asked for by `?status=` (a list instead of the board).
+fn wanted_status(q: &QueryData) -> Result<Option<ContentStatus>, WebError> {
+    let Some(s) = q.get("status") else {
+        return Ok(None);
+    };
+    let status = ContentStatus::parse(s).ok_or_else(|| {
+        WebError::BadRequest(
+            "Status: use brief, in_production, in_review, changes_requested, approved, \
+             scheduled, published or cancelled."
+                .into(),
+        )
+    })?;
+    Ok(Some(status))
+}
+
+/// One status's list, a page at a time (`?cursor=`), linking to the next.
+async fn status_list(
+    state: &AppState,
+    agency_id: &str,
+    cid: Option<&str>,
+    s: ContentStatus,
+    q: &QueryData,
+    base: &str,
+    tz: &TimeZone,
+) -> Result<StatusList, WebError> {
+    let cursor = q.get("cursor").filter(|c| ids::has_shape(c, ids::CONTENT));
+    let page = by_status(state, agency_id, cid, s, cursor, STATUS_PAGE).await?;
+    Ok(StatusList {
+        key: s.key(),
+        label: s.label(),
+        cards: page.items.iter().map(|i| CardView::of(i, tz)).collect(),
+        next_href: page
+            .next_cursor
+            .map(|c| format!("{base}?status={}&cursor={c}", s.key())),
+        paged: cursor.is_some(),
+    })
+}
+
+/// The board's heading, summary line, calendar link and page title.
+fn headings(
+    client: Option<&Client>,
+    open_count: i64,
+    timezone: &str,
+) -> (String, String, String, String) {
+    match client {
+        Some(c) => (
+            format!("Content · {}", c.name),
+            format!("{open_count} open · times in {timezone}"),
+            format!("/content/calendar?client={}", c.id),
+            format!("Content · {}", c.name),
+        ),
+        None => (
+            "Content".to_string(),
+            format!("{open_count} open across clients · times in {timezone}"),
+            "/content/calendar".to_string(),
+            "Content".to_string(),
+        ),
+    }
+}
+
+/// "Approved · 200 shown, more on the next page".
+fn list_summary(l: &StatusList) -> String {
+    format!(
+        "{} · {} shown{}",
+        l.label,
+        l.cards.len(),
+        if l.next_href.is_some() {
+            ", more on the next page"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The channel choices of the new-item form, with "Other".
+fn channel_options(selected: &str) -> Vec<Opt> {
+    let mut channels: Vec<Opt> = CHANNELS
+        .iter()
+        .map(|c| Opt::new(c.key, c.name, selected))
+        .collect();
+    channels.push(Opt::new("other", "Other (type it below)", selected));
+    channels
+}
+
+/// Renders the board (or one status's list) with the new-item form as
+/// typed and, once, a new calendar feed URL.
 async fn render_board(
     state: &AppState,
     session: &WebSession,
@@ -227,69 +318,19 @@ async fn render_board(
         Some(c) => format!("/clients/{c}/content"),
         None => "/content".to_string(),
     };
-    let wanted = match q.get("status") {
-        None => None,
-        Some(s) => Some(ContentStatus::parse(s).ok_or_else(|| {
-            WebError::BadRequest(
-                "Status: use brief, in_production, in_review, changes_requested, approved, \
-                 scheduled, published or cancelled."
-                    .into(),
-            )
-        })?),
-    };
     let (mut columns, mut closed, mut list) = (Vec::new(), Vec::new(), None);
     let mut open_total = 0i64;
-    if let Some(s) = wanted {
-        let cursor = q.get("cursor").filter(|c| ids::has_shape(c, ids::CONTENT));
-        let page = by_status(state, agency_id, cid, s, cursor, STATUS_PAGE).await?;
-        list = Some(StatusList {
-            key: s.key(),
-            label: s.label(),
-            cards: page.items.iter().map(|i| CardView::of(i, &tz)).collect(),
-            next_href: page
-                .next_cursor
-                .map(|c| format!("{base}?status={}&cursor={c}", s.key())),
-            paged: cursor.is_some(),
-        });
+    if let Some(s) = wanted_status(q)? {
+        list = Some(status_list(state, agency_id, cid, s, q, &base, &tz).await?);
     } else {
         (columns, closed, open_total) = open_columns(state, agency_id, cid, &tz).await?;
     }
-    let open_count = open_total;
-    let (heading, summary, calendar_href, title) = match &client {
-        Some(c) => (
-            format!("Content · {}", c.name),
-            format!("{open_count} open · times in {}", agency.timezone),
-            format!("/content/calendar?client={}", c.id),
-            format!("Content · {}", c.name),
-        ),
-        None => (
-            "Content".to_string(),
-            format!(
-                "{open_count} open across clients · times in {}",
-                agency.timezone
-            ),
-            "/content/calendar".to_string(),
-            "Content".to_string(),
-        ),
-    };
-    let summary = match &list {
-        Some(l) => format!(
-            "{} · {} shown{}",
-            l.label,
-            l.cards.len(),
-            if l.next_href.is_some() {
-                ", more on the next page"
-            } else {
-                ""
-            }
-        ),
-        None => summary,
-    };
-    let mut channels: Vec<Opt> = CHANNELS
-        .iter()
-        .map(|c| Opt::new(c.key, c.name, &form.channel))
-        .collect();
-    channels.push(Opt::new("other", "Other (type it below)", &form.channel));
+    let (heading, mut summary, calendar_href, title) =
+        headings(client.as_ref(), open_total, &agency.timezone);
+    if let Some(l) = &list {
+        summary = list_summary(l);
+    }
+    let channels = channel_options(&form.channel);
     let feed = match &client {
         Some(c) => Some(
             FeedCard::load(
@@ -367,23 +408,9 @@ pub(super) async fn create(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<NewForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
-    let mut typed = NewForm {
-        title: form.string("title"),
-        channel: form.string("channel"),
-        channel_other: form.string("channel_other"),
-        format: form.string("format"),
-        campaign: form.string("campaign"),
-        audience: form.string("audience"),
-        angle: form.string("angle"),
-        offer: form.string("offer"),
-        constraints: form.string("constraints"),
-        examples: form.string("examples"),
-        error: None,
-    };
     // "Other": the typed channel as a key ("Google Business" → google_business).
     let channel = if typed.channel == "other" || typed.channel.trim().is_empty() {
         typed
@@ -444,9 +471,8 @@ pub(super) async fn create_feed(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let url = feeds::create_url(&state, &session, &FeedScope::Client(id.clone())).await?;
     render_board(
         &state,
@@ -466,9 +492,8 @@ pub(super) async fn revoke_feed(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     // Read through the store first: another agency's id is a 404 here too.
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
     let notice = feeds::revoke_url(&state, &session, &FeedScope::Client(client.id.clone())).await?;

@@ -11,21 +11,25 @@ use baton_core::content::{
 };
 use baton_core::content_files;
 use baton_core::ids;
+use baton_core::policy::Principal;
 use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
-use baton_store::content::{self, Item};
-use baton_store::members;
+use baton_store::agencies::Agency;
+use baton_store::content::{self, Item, Remark, Round, Version};
+use baton_store::members::{self, Member};
+use jiff::tz::TimeZone;
 
 use super::item_views::{
     brief_lines, caption_count, names_of, next_step, pending_view, person_options, qa_lines,
     remark_view, round_view, version_view, waiting_on, BriefLine, PendingView, PersonOpt, QaLine,
     RemarkView, RoundView, Typed, VersionView,
 };
-use super::shared::{channel_name, layout, local_input, sentence};
+use super::shared::{channel_name, layout, local_input};
 use crate::auth::session::WebSession;
 use crate::authz;
 use crate::state::AppState;
 use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, Layout};
+use crate::web::refusal::sentence;
 use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
 
@@ -92,6 +96,148 @@ struct ItemPage {
     timezone: String,
 }
 
+/// What one item's page is made from: read together, then shaped.
+struct ItemData {
+    agency: Agency,
+    item: Item,
+    versions: Vec<Version>,
+    rounds: Vec<Round>,
+    remarks: Vec<Remark>,
+    /// The agency's active members.
+    members: Vec<Member>,
+    /// The signed-in member as the policy sees them on the item's client.
+    principal: Principal,
+}
+
+/// Reads the item and everything its page shows (404 when it is not this
+/// agency's).
+async fn gather(state: &AppState, session: &WebSession, id: &str) -> Result<ItemData, WebError> {
+    let agency_id = session.agency_id();
+    if !ids::has_shape(id, ids::CONTENT) {
+        return Err(WebError::NotFound);
+    }
+    let (agency, item, versions, rounds, remarks, members) = tokio::try_join!(
+        agency_of(state, session),
+        async { Ok(content::get(&state.db, agency_id, id).await?) },
+        async { Ok(content::versions(&state.db, agency_id, id).await?) },
+        async { Ok(content::rounds(&state.db, agency_id, id).await?) },
+        async { Ok(content::discussion(&state.db, agency_id, id).await?) },
+        async { Ok::<_, WebError>(members::list_active(&state.db, agency_id).await?) },
+    )?;
+    let principal = authz::member_on_client(&state.db, session.member(), &item.client_id).await?;
+    Ok(ItemData {
+        agency,
+        item,
+        versions,
+        rounds,
+        remarks,
+        members,
+        principal,
+    })
+}
+
+/// The people part of the page: who reviews and approves (by name), who
+/// the round waits on, the participants form and who may change it.
+struct PeopleParts {
+    reviewer_names: Vec<String>,
+    approver_names: Vec<String>,
+    waiting: Vec<String>,
+    pending: Option<PendingView>,
+    options: Vec<PersonOpt>,
+    mode_any: bool,
+    client_approves: bool,
+    can_change_participants: bool,
+    change_waits: bool,
+    approver_next_round: bool,
+    is_approver: bool,
+}
+
+async fn people_parts(
+    state: &AppState,
+    session: &WebSession,
+    data: &ItemData,
+    typed: &Typed,
+    now: i64,
+    tz: &TimeZone,
+) -> Result<PeopleParts, WebError> {
+    let item = &data.item;
+    let mut everyone: Vec<String> = item.reviewers.clone();
+    everyone.extend(item.approvers.iter().cloned());
+    if let Some(p) = &item.pending_participants {
+        everyone.extend(p.reviewers.iter().cloned());
+        everyone.extend(p.approvers.iter().cloned());
+    }
+    let names = names_of(state, session.agency_id(), &data.members, &everyone).await?;
+    let name = |id: &String| names.get(id).cloned().unwrap_or_else(|| id.clone());
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "nobody".to_string()
+        } else {
+            ids.iter().map(name).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let (options, chosen_approvers, mode) =
+        person_options(&data.members, item, &typed.participants);
+    let me = &session.member().id;
+    Ok(PeopleParts {
+        reviewer_names: item.reviewers.iter().map(name).collect(),
+        approver_names: item.approvers.iter().map(name).collect(),
+        waiting: waiting_on(item, &data.remarks, &name),
+        pending: item
+            .pending_participants
+            .as_ref()
+            .map(|p| pending_view(p, &list, now, tz)),
+        options,
+        mode_any: mode == ApprovalMode::Any.key(),
+        client_approves: chosen_approvers
+            .iter()
+            .any(|a| a == content::CLIENT_APPROVER),
+        can_change_participants: policy::can(
+            &data.principal,
+            Action::ChangeParticipants,
+            Subject::ContentItem {
+                client_id: &item.client_id,
+            },
+        )
+        .is_ok(),
+        change_waits: policy::participants_effect(data.principal.is_admin(), item.status)
+            == policy::Effect::NextRound,
+        approver_next_round: !item.approvers.contains(me)
+            && item
+                .pending_participants
+                .as_ref()
+                .is_some_and(|p| p.approvers.contains(me)),
+        is_approver: item.approvers.contains(me),
+    })
+}
+
+/// The forms' values where nothing was typed: the item's publish time and a
+/// minor revision.
+fn prefill(mut typed: Typed, item: &Item, tz: &TimeZone) -> Typed {
+    if typed.publish_at.is_empty() {
+        if let Some(at) = item.publish_at {
+            typed.publish_at = local_input(at, tz);
+        }
+    }
+    if typed.revision.is_empty() {
+        typed.revision = RevisionSize::Minor.key().into();
+    }
+    typed
+}
+
+/// "Last QA change by Ana Ortiz, Tue 3 Mar, 14:05".
+fn qa_by(item: &Item, tz: &TimeZone) -> Option<String> {
+    match (&item.qa_by, item.qa_at) {
+        (Some(by), Some(at)) => Some(format!(
+            "Last QA change by {by}, {}",
+            timefmt::local(at, tz)
+        )),
+        _ => None,
+    }
+}
+
+/// Renders the item's page with `typed` forms refilled (the refused one with
+/// its message) and `status`.
 pub(super) async fn render_item(
     state: &AppState,
     session: &WebSession,
@@ -100,78 +246,42 @@ pub(super) async fn render_item(
     typed: Typed,
     status: StatusCode,
 ) -> Result<Response, WebError> {
-    let agency_id = session.agency_id();
-    if !ids::has_shape(id, ids::CONTENT) {
-        return Err(WebError::NotFound);
-    }
-    let (agency, item, versions, rounds, remarks, people) = tokio::try_join!(
-        agency_of(state, session),
-        async { Ok(content::get(&state.db, agency_id, id).await?) },
-        async { Ok(content::versions(&state.db, agency_id, id).await?) },
-        async { Ok(content::rounds(&state.db, agency_id, id).await?) },
-        async { Ok(content::discussion(&state.db, agency_id, id).await?) },
-        async { Ok::<_, WebError>(members::list_active(&state.db, agency_id).await?) },
-    )?;
-    let tz = timefmt::zone(&agency.timezone);
+    let data = gather(state, session, id).await?;
+    let tz = timefmt::zone(&data.agency.timezone);
     let now = state.now();
-    let principal = authz::member_on_client(&state.db, session.member(), &item.client_id).await?;
-    let can_change_participants = policy::can(
-        &principal,
-        Action::ChangeParticipants,
-        Subject::ContentItem {
-            client_id: &item.client_id,
-        },
-    )
-    .is_ok();
-    let mut everyone: Vec<String> = item.reviewers.clone();
-    everyone.extend(item.approvers.iter().cloned());
-    if let Some(p) = &item.pending_participants {
-        everyone.extend(p.reviewers.iter().cloned());
-        everyone.extend(p.approvers.iter().cloned());
-    }
-    let names = names_of(state, agency_id, &people, &everyone).await?;
-    let name = |id: &String| names.get(id).cloned().unwrap_or_else(|| id.clone());
-    let reviewer_names: Vec<String> = item.reviewers.iter().map(name).collect();
-    let approver_names: Vec<String> = item.approvers.iter().map(name).collect();
-    let list = |ids: &[String]| {
-        if ids.is_empty() {
-            "nobody".to_string()
-        } else {
-            ids.iter().map(name).collect::<Vec<_>>().join(", ")
-        }
-    };
-    let pending = item
-        .pending_participants
-        .as_ref()
-        .map(|p| pending_view(p, &list, now, &tz));
-
-    let waiting = waiting_on(&item, &remarks, &name);
-
-    let (people, chosen_approvers, mode) = person_options(&people, &item, &typed.participants);
-
+    let people = people_parts(state, session, &data, &typed, now, &tz).await?;
+    let mut typed = prefill(typed, &data.item, &tz);
+    let caption_text = typed
+        .caption
+        .take()
+        .unwrap_or_else(|| data.item.caption.clone());
+    let layout = layout(&data.agency, session, &data.item.title, q);
+    let ItemData {
+        agency,
+        item,
+        versions,
+        rounds,
+        remarks,
+        ..
+    } = data;
     let qa = qa_lines(&item, &tz);
     let qa_done = qa.iter().filter(|l| l.done).count();
-    let me = &session.member().id;
-    let mut typed = typed;
-    let caption_text = typed.caption.take().unwrap_or_else(|| item.caption.clone());
-    if typed.publish_at.is_empty() {
-        if let Some(at) = item.publish_at {
-            typed.publish_at = local_input(at, &tz);
-        }
-    }
-    if typed.revision.is_empty() {
-        typed.revision = RevisionSize::Minor.key().into();
-    }
-    let brief = &item.brief;
+    let status_open = item.status.is_open();
     let page = ItemPage {
-        layout: layout(&agency, session, &item.title, q),
+        layout,
         status_key: item.status.key(),
         status_label: item.status.label(),
         channel: channel_name(&item.channel),
-        open: item.status.is_open(),
-        next_step: next_step(&item, &approver_names, &waiting, qa.len() - qa_done, &tz),
-        brief: brief_lines(brief),
-        brief_missing: brief.missing(),
+        open: status_open,
+        next_step: next_step(
+            &item,
+            &people.approver_names,
+            &people.waiting,
+            qa.len() - qa_done,
+            &tz,
+        ),
+        brief: brief_lines(&item.brief),
+        brief_missing: item.brief.missing(),
         versions: versions
             .iter()
             .rev()
@@ -187,18 +297,13 @@ pub(super) async fn render_item(
             ContentStatus::Brief | ContentStatus::InProduction | ContentStatus::ChangesRequested
         ),
         can_submit: rules::transition(item.status, ContentAction::Submit).is_ok(),
-        reviewer_names,
-        approver_names,
-        can_change_participants,
+        reviewer_names: people.reviewer_names,
+        approver_names: people.approver_names,
+        can_change_participants: people.can_change_participants,
         participants_rule: CHANGE_PARTICIPANTS_RULE,
-        change_waits: policy::participants_effect(principal.is_admin(), item.status)
-            == policy::Effect::NextRound,
-        approver_next_round: !item.approvers.contains(me)
-            && item
-                .pending_participants
-                .as_ref()
-                .is_some_and(|p| p.approvers.contains(me)),
-        pending,
+        change_waits: people.change_waits,
+        approver_next_round: people.approver_next_round,
+        pending: people.pending,
         caption_count: caption_count(&item.channel, &item.caption),
         caption_problems: rules::caption_problems(&item.channel, &item.caption)
             .into_iter()
@@ -217,11 +322,9 @@ pub(super) async fn render_item(
             ContentStatus::Approved | ContentStatus::Scheduled
         ),
         caption_text,
-        people,
-        mode_any: mode == ApprovalMode::Any.key(),
-        client_approves: chosen_approvers
-            .iter()
-            .any(|a| a == content::CLIENT_APPROVER),
+        people: people.options,
+        mode_any: people.mode_any,
+        client_approves: people.client_approves,
         rounds: rounds
             .iter()
             .rev()
@@ -229,18 +332,12 @@ pub(super) async fn render_item(
             .collect(),
         remarks: remarks.iter().map(|r| remark_view(r, now, &tz)).collect(),
         in_review: item.status == ContentStatus::InReview,
-        is_approver: item.approvers.contains(me),
+        is_approver: people.is_approver,
         qa_done,
         qa_complete: qa_done == qa.len(),
         qa,
-        qa_editable: item.status.is_open(),
-        qa_by: match (&item.qa_by, item.qa_at) {
-            (Some(by), Some(at)) => Some(format!(
-                "Last QA change by {by}, {}",
-                timefmt::local(at, &tz)
-            )),
-            _ => None,
-        },
+        qa_editable: status_open,
+        qa_by: qa_by(&item, &tz),
         publish: item.publish_at.map(|at| When::at(at, &tz)),
         published: item.published_at.map(|at| When::at(at, &tz)),
         created: When::at(item.created_at, &tz),

@@ -4,7 +4,6 @@
 
 use axum::http::StatusCode;
 use baton_core::content::{self as rules, ContentStatus};
-use baton_core::CoreError;
 use baton_store::agencies::Agency;
 use baton_store::StoreError;
 use jiff::tz::TimeZone;
@@ -13,6 +12,7 @@ use jiff::Timestamp;
 use crate::auth::session::WebSession;
 use crate::web::form::QueryData;
 use crate::web::layout::{notice_text, Layout};
+use crate::web::refusal;
 use crate::web::WebError;
 
 /// Cards per open column of the board; past it the column links to its own
@@ -77,63 +77,35 @@ pub(super) fn layout(
     l
 }
 
-/// A field of the content forms as people read it.
-fn field_label(field: &str) -> &str {
-    match field {
-        "title" => "Title",
-        "channel" => "Channel",
-        "format" => "Format",
-        "campaign" => "Campaign",
-        "brief.audience" => "Audience",
-        "brief.angle" => "Angle",
-        "brief.offer" => "Offer",
-        "brief.constraints" => "Constraints",
-        "brief.examples" => "Examples",
-        "url" => "Link",
-        "note" => "Note",
-        "body" | "comment" => "Comment",
-        "reviewers" => "Reviewers",
-        "approvers" => "Approvers",
-        "approval_mode" => "Approval",
-        "items" => "QA checklist",
-        "caption" => "Caption",
-        "qa_waived_reason" => "Reason to waive QA",
-        "publish_at" => "Publish at",
-        "decision" => "Decision",
-        "revision" => "Revision",
-        other => other,
-    }
-}
+/// The content forms' fields as they label them.
+const LABELS: refusal::Labels = &[
+    ("title", "Title"),
+    ("channel", "Channel"),
+    ("format", "Format"),
+    ("campaign", "Campaign"),
+    ("brief.audience", "Audience"),
+    ("brief.angle", "Angle"),
+    ("brief.offer", "Offer"),
+    ("brief.constraints", "Constraints"),
+    ("brief.examples", "Examples"),
+    ("url", "Link"),
+    ("note", "Note"),
+    ("body", "Comment"),
+    ("comment", "Comment"),
+    ("reviewers", "Reviewers"),
+    ("approvers", "Approvers"),
+    ("approval_mode", "Approval"),
+    ("items", "QA checklist"),
+    ("caption", "Caption"),
+    ("qa_waived_reason", "Reason to waive QA"),
+    ("publish_at", "Publish at"),
+    ("decision", "Decision"),
+    ("revision", "Revision"),
+];
 
-/// "the item is cancelled" → "The item is cancelled."
-pub(super) fn sentence(m: &str) -> String {
-    let m = m.trim().trim_end_matches('.');
-    let mut c = m.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str()),
-        None => String::new(),
-    }
-}
-
-/// A refused form's status and message: invalid input (422), an impossible
-/// change (409), someone who may not decide (403). Anything else (not
-/// found, a failure) becomes an error page.
+/// A refused content form's status and message ([`refusal::present`]).
 pub(super) fn refusal(e: StoreError) -> Result<(StatusCode, String), WebError> {
-    match e {
-        StoreError::Core(CoreError::Invalid { field, message }) => {
-            let message = message.trim_end_matches('.');
-            let text = if field.is_empty() {
-                sentence(message)
-            } else {
-                format!("{}: {message}.", field_label(&field))
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
-        }
-        StoreError::Core(CoreError::Conflict(m)) => Ok((StatusCode::CONFLICT, sentence(&m))),
-        StoreError::Forbidden(m) => Ok((StatusCode::FORBIDDEN, sentence(&m))),
-        StoreError::Duplicate(m) => Ok((StatusCode::UNPROCESSABLE_ENTITY, sentence(&m))),
-        other => Err(other.into()),
-    }
+    refusal::present(e, LABELS)
 }
 
 pub(super) fn invalid(message: &str) -> (StatusCode, String) {
@@ -179,6 +151,7 @@ pub(super) fn size_label(bytes: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_core::CoreError;
 
     #[test]
     fn refusals_read_as_sentences() {
@@ -186,13 +159,13 @@ mod tests {
             "brief.offer",
             "must be at most 5000 characters",
         )))
-        .unwrap();
+        .expect("shown at the form");
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(m, "Offer: must be at most 5000 characters.");
         let (s, m) = refusal(StoreError::Forbidden(
             "only the item's approvers decide".into(),
         ))
-        .unwrap();
+        .expect("shown at the form");
         assert_eq!(s, StatusCode::FORBIDDEN);
         assert_eq!(m, "Only the item's approvers decide.");
         assert!(refusal(StoreError::NotFound).is_err());

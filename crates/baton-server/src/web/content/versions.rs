@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use baton_store::content::{self, NewVersion, VersionText};
+use serde::Deserialize;
 
 use super::actions::{back, done, item_of};
 use super::item::render_item;
@@ -14,23 +15,29 @@ use super::shared::refusal;
 use crate::auth::session::WebSession;
 use crate::draft_files::{self, Disposition, DraftError};
 use crate::state::AppState;
-use crate::web::form::{
-    check_csrf, csrf_refused, multipart_refused, FormData, QueryData, UNREADABLE_UPLOAD,
-};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::{csrf_refused, multipart_refused, QueryData, UNREADABLE_UPLOAD};
 use crate::web::WebError;
+
+/// A new version as a link, with its note.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct LinkForm {
+    url: String,
+    note: String,
+}
 
 /// `POST /content/{id}/versions`: the next version, as a link.
 pub(super) async fn add_version(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<LinkForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     item_of(&state, &session, &id).await?;
     let typed = Typed {
-        url: form.string("url"),
-        note: form.string("note"),
+        url: form.url,
+        note: form.note,
         ..Typed::default()
     };
     let result = content::add_version(

@@ -11,11 +11,13 @@ use baton_core::roles::Role;
 use baton_core::sop::{ChecklistItem, Sla, SlaUnit, SopDefinition};
 use baton_store::sops::{self, Sop};
 use jiff::tz::TimeZone;
+use serde::Deserialize;
 
 use super::shared::{layout, refusal, When};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{timefmt, WebError};
 
@@ -125,7 +127,8 @@ fn number(v: f64) -> String {
 }
 
 /// The SOP edit form as shown or typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct SopForm {
     pub name: String,
     pub trigger: String,
@@ -137,6 +140,8 @@ pub struct SopForm {
     /// One `key | label` per line.
     pub checklist: String,
     pub reason: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
@@ -157,21 +162,6 @@ impl SopForm {
                 .collect::<Vec<_>>()
                 .join("\n"),
             reason: String::new(),
-            error: None,
-        }
-    }
-
-    fn typed(f: &FormData) -> SopForm {
-        SopForm {
-            name: f.string("name"),
-            trigger: f.string("trigger"),
-            owner_role: f.string("owner_role"),
-            escalation_role: f.string("escalation_role"),
-            sla_unit: f.string("sla_unit"),
-            sla_target: f.string("sla_target"),
-            sla_limit: f.string("sla_limit"),
-            checklist: f.string("checklist"),
-            reason: f.string("reason"),
             error: None,
         }
     }
@@ -355,13 +345,11 @@ pub(super) async fn save(
     State(state): State<AppState>,
     session: WebSession,
     Path(key): Path<String>,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<SopForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::SopLibrary))?;
     let agency_id = session.agency_id();
     let current = sops::get(&state.db, agency_id, &key).await?;
-    let mut typed = SopForm::typed(&form);
     let refused = match typed.definition(&key, Some(&current.definition.sla)) {
         Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
         Ok(def) => {

@@ -18,7 +18,8 @@ use jiff::tz::TimeZone;
 use super::shared::{layout, RunLine, When, LIST_CAP, NOTICE_CAP, WAITING_CAP};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::{timefmt, WebError};
 
@@ -136,9 +137,8 @@ pub(super) async fn my_work(
 pub(super) async fn mark_read(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     sop_runs::mark_notices_read(&state.db, session.agency_id(), &session.actor, state.now())
         .await?;
     Ok(see_other("/my-work?notice=notices_read"))
