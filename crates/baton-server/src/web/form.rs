@@ -67,6 +67,22 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     }
 }
 
+/// A url-encoded form read into `T` (the rules of [`super::csrf_form`])
+/// without the session's CSRF check: for forms that prove their origin
+/// otherwise (sign-in and invites check a double-submit token, a client's
+/// portal page checks its capability link).
+#[derive(Debug, Clone)]
+pub struct PlainForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for PlainForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form = FormData::from_request(req, state).await?;
+        super::csrf_form::read(form.pairs()).map(PlainForm)
+    }
+}
+
 /// The query string as key/value pairs; a malformed one reads as empty.
 #[derive(Debug, Default, Clone)]
 pub struct QueryData(FormData);

@@ -9,17 +9,27 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use baton_store::members::Member;
 use baton_store::{agencies, invites, StoreError};
+use serde::Deserialize;
 
-use super::error_page::form_error;
-use super::form::{ClientMeta, FormData};
+use super::form::{ClientMeta, PlainForm};
 use super::layout::{render, Layout};
 use super::login::start_session;
-use super::WebError;
+use super::{refusal, WebError};
 use crate::auth::password;
 use crate::auth::session::{cookie, login_csrf_ok, login_csrf_pair, set_cookie};
 use crate::state::AppState;
 
 const FORM_SECS: i64 = 12 * 3600;
+
+/// The set-your-password form: its double-submit token and the password
+/// twice.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InviteForm {
+    csrf: String,
+    password: String,
+    password_confirm: String,
+}
 
 #[derive(Template)]
 #[template(path = "invite.html")]
@@ -88,11 +98,11 @@ pub async fn accept(
     Path(token): Path<String>,
     meta: ClientMeta,
     headers: HeaderMap,
-    form: FormData,
+    PlainForm(form): PlainForm<InviteForm>,
 ) -> Result<Response, WebError> {
     let member = invited(&state, &token).await?;
     let nonce = cookie(&headers, state.config.login_cookie());
-    if !login_csrf_ok(&state.config.secret_key, nonce, form.get("csrf")) {
+    if !login_csrf_ok(&state.config.secret_key, nonce, &form.csrf) {
         let (nonce, mac) = login_csrf_pair(&state.config.secret_key);
         let mut resp = render_invite(
             &state,
@@ -114,10 +124,10 @@ pub async fn accept(
         );
         return Ok(resp);
     }
-    let new = form.string("password");
+    let new = form.password;
     let problem = if let Err(e) = baton_core::validate::password(&new) {
-        Some(form_error(e)?)
-    } else if new != form.get("password_confirm") {
+        Some(refusal::present(StoreError::Core(e), refusal::COMMON)?)
+    } else if new != form.password_confirm {
         Some((
             StatusCode::UNPROCESSABLE_ENTITY,
             "The two passwords do not match.".to_string(),
@@ -126,15 +136,7 @@ pub async fn accept(
         None
     };
     if let Some((status, message)) = problem {
-        return render_invite(
-            &state,
-            &token,
-            &member,
-            form.string("csrf"),
-            Some(message),
-            status,
-        )
-        .await;
+        return render_invite(&state, &token, &member, form.csrf, Some(message), status).await;
     }
     let hash = password::hash_async(new).await;
     let actor =

@@ -12,9 +12,11 @@ use axum::response::Response;
 use baton_core::secret;
 use baton_store::members::{self, Member};
 use baton_store::sessions;
+use serde::Deserialize;
 
+use super::csrf_form::{CsrfForm, NoFields};
 use super::error_page::too_many_attempts;
-use super::form::{check_csrf, local_path, ClientMeta, FormData, QueryData};
+use super::form::{local_path, ClientMeta, PlainForm, QueryData};
 use super::layout::{render, see_other, Layout};
 use super::WebError;
 use crate::auth::session::{cookie, login_csrf_ok, login_csrf_pair, set_cookie, WebSession};
@@ -26,6 +28,17 @@ const LOGIN_FORM_SECS: i64 = 12 * 3600;
 
 /// The one message for every failed login.
 pub const LOGIN_FAILED: &str = "Email or password is incorrect.";
+
+/// The sign-in form: its double-submit token, where to go after, and the
+/// credentials.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    csrf: String,
+    next: String,
+    email: String,
+    password: String,
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -66,10 +79,10 @@ pub async fn submit(
     State(state): State<AppState>,
     meta: ClientMeta,
     headers: axum::http::HeaderMap,
-    form: FormData,
+    PlainForm(form): PlainForm<LoginForm>,
 ) -> Response {
-    let email = form.get("email").trim().to_lowercase();
-    let next = local_path(Some(form.get("next")));
+    let email = form.email.trim().to_lowercase();
+    let next = local_path(Some(&form.next));
     let again = |status: StatusCode, csrf: String, error: &str| {
         render(
             status,
@@ -77,13 +90,13 @@ pub async fn submit(
                 layout: Layout::public("Sign in"),
                 csrf,
                 next: next.clone(),
-                email: form.get("email").trim().to_string(),
+                email: form.email.trim().to_string(),
                 error: Some(error.to_string()),
             },
         )
     };
     let nonce = cookie(&headers, state.config.login_cookie());
-    if !login_csrf_ok(&state.config.secret_key, nonce, form.get("csrf")) {
+    if !login_csrf_ok(&state.config.secret_key, nonce, &form.csrf) {
         // The form expired (or was forged): hand out a fresh one.
         let (nonce, mac) = login_csrf_pair(&state.config.secret_key);
         let mut resp = again(
@@ -102,7 +115,7 @@ pub async fn submit(
         );
         return resp;
     }
-    let csrf = form.string("csrf");
+    let csrf = form.csrf.clone();
     let now = state.now();
     let device_cookie = cookie(&headers, state.config.device_cookie());
     let device = throttle::device_of(&state.config.secret_key, device_cookie, &email);
@@ -130,7 +143,7 @@ pub async fn submit(
         Some((m, hash)) if m.active => (Some(m), hash),
         _ => (None, None),
     };
-    let ok = password::verify_async(form.string("password"), stored).await;
+    let ok = password::verify_async(form.password.clone(), stored).await;
     let member = match (ok, member) {
         (true, Some(m)) => m,
         _ => {
@@ -211,9 +224,8 @@ pub async fn start_session(
 pub async fn logout(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     sessions::delete(&state.db, &session.session, &session.actor, state.now()).await?;
     let mut resp = see_other("/login");
     resp.headers_mut().append(

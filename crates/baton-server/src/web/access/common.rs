@@ -1,6 +1,6 @@
 //! What the access pages share: notices, the layout with the access
-//! sub-navigation, the admin check, "since" stamps, the store's refusals
-//! as sentences and catalog look-ups.
+//! sub-navigation, the admin check, "since" stamps, the labels of their
+//! fields for the one refusal presenter and catalog look-ups.
 
 use std::collections::HashMap;
 
@@ -12,10 +12,9 @@ use baton_store::StoreError;
 use jiff::tz::TimeZone;
 
 use crate::auth::session::WebSession;
-use crate::web::error_page::form_error;
 use crate::web::form::QueryData;
 use crate::web::layout::{notice_text, Layout};
-use crate::web::{timefmt, WebError};
+use crate::web::{refusal, timefmt, WebError};
 
 /// The notices of these pages, then the app's shared ones.
 pub(super) fn notice(key: Option<&str>) -> Option<&'static str> {
@@ -59,45 +58,41 @@ impl Since {
     }
 }
 
-/// A field of these forms as people read it.
-pub(super) fn field_label(field: &str) -> &str {
-    match field {
-        "platform_values" => "Platform values",
-        "questions" => "Intake questions",
-        "reminder_every_days" => "Remind every",
-        "reminder_max" => "Reminders at most",
-        "link_expiry_days" => "Link expiry",
-        "welcome" => "Welcome text",
-        "key" => "Key",
-        "name" => "Name",
-        "vendor" => "Vendor",
-        "asset_label" => "Asset label",
-        "permissions" => "Permission levels",
-        "default_permission" => "Default permission",
-        "settings" => "Settings it needs",
-        "instructions" => "Instructions",
-        "mistakes" => "Mistakes to avoid",
-        "verify" => "Verification checklist",
-        f if f == "requests" || f.starts_with("requests[") => "Platforms",
-        other => other,
-    }
-}
+/// The fields of these forms as people read them.
+pub(super) const LABELS: refusal::Labels = &[
+    ("platform_values", "Platform values"),
+    ("questions", "Intake questions"),
+    ("reminder_every_days", "Remind every"),
+    ("reminder_max", "Reminders at most"),
+    ("link_expiry_days", "Link expiry"),
+    ("welcome", "Welcome text"),
+    ("vendor", "Vendor"),
+    ("asset_label", "Asset label"),
+    ("permissions", "Permission levels"),
+    ("default_permission", "Default permission"),
+    ("settings", "Settings it needs"),
+    ("instructions", "Instructions"),
+    ("mistakes", "Mistakes to avoid"),
+    ("verify", "Verification checklist"),
+    ("requests", "Platforms"),
+];
 
-/// A refused form's status and message, in the words of these forms; any
-/// other error becomes an error page.
+/// A refused form's status and message, in the words of these forms (a
+/// field of one request, `requests[2].permission`, is the "Platforms"
+/// field); any other error becomes an error page.
 pub(super) fn refusal(e: StoreError) -> Result<(StatusCode, String), WebError> {
-    match e {
-        StoreError::Core(CoreError::Invalid { field, message }) => {
-            let message = message.trim_end_matches('.');
-            let text = if field.is_empty() {
-                format!("{message}.")
-            } else {
-                format!("{}: {message}.", field_label(&field))
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, text))
+    let e = match e {
+        StoreError::Core(CoreError::Invalid { field, message })
+            if field.starts_with("requests[") =>
+        {
+            StoreError::Core(CoreError::Invalid {
+                field: "requests".into(),
+                message,
+            })
         }
-        other => form_error(other),
-    }
+        other => other,
+    };
+    refusal::present(e, LABELS)
 }
 
 /// Platforms by key, for lookups while building many lines.

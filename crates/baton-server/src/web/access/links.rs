@@ -2,6 +2,8 @@
 //! revoke, regenerate, prepare a reminder. A refused form comes back on the
 //! client page with the message next to it and what was typed kept.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,28 +12,87 @@ use baton_core::CoreError;
 use baton_store::access_requests::NewRequest;
 use baton_store::agencies::Agency;
 use baton_store::clients;
-use baton_store::onboarding_links::{self, Link};
+use baton_store::onboarding_links::{self, CreatedLink, Link};
 use baton_store::{access_templates, platforms, StoreError};
 
+use serde::Deserialize;
+
+use super::common::refusal;
 use super::section::show_page;
 use super::section_views::{platform_name, AccessTyped, LinkForm, ReminderView, ShownLink};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
 use crate::web::layout::see_other;
 use crate::web::{timefmt, WebError};
 
-/// A store refusal of a new link, worded for the form.
-fn link_error(e: StoreError, requests: &[NewRequest], catalog: &[Platform]) -> WebError {
+/// The new-link form as sent: a template, the expiry, the contact, the
+/// ticked platforms and per platform its permission (`perm_{key}`), what to
+/// share (`asset_{key}`) and the optional box (`optional_{key}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LinkFields {
+    template: String,
+    expires_in_days: String,
+    contact_email: String,
+    platform: Vec<String>,
+    /// The per-platform fields (and the CSRF token) by their keyed names.
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl LinkFields {
+    /// The text sent as `name` ("" when none).
+    fn text(&self, name: &str) -> String {
+        self.rest.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The form as typed, a row per platform of the catalog.
+    fn typed(self, catalog: &[Platform]) -> LinkForm {
+        LinkForm {
+            rows: catalog
+                .iter()
+                .map(|p| {
+                    (
+                        p.key.clone(),
+                        self.text(&format!("perm_{}", p.key)),
+                        self.text(&format!("asset_{}", p.key)),
+                        self.rest.contains_key(&format!("optional_{}", p.key)),
+                    )
+                })
+                .collect(),
+            template: self.template,
+            expires_in_days: self.expires_in_days,
+            contact_email: self.contact_email,
+            picked: self.platform,
+            error: None,
+        }
+    }
+}
+
+/// A form refusal: its status and sentence.
+type Refusal = (StatusCode, String);
+
+/// A refusal of the new-link form with what it says.
+fn invalid(message: &str) -> Refusal {
+    (StatusCode::UNPROCESSABLE_ENTITY, message.to_string())
+}
+
+/// A store refusal of a new link, worded for the form (a request's field
+/// named by its platform).
+fn link_refusal(
+    e: StoreError,
+    requests: &[NewRequest],
+    catalog: &[Platform],
+) -> Result<Refusal, WebError> {
     let StoreError::Core(CoreError::Invalid { field, message }) = e else {
-        return e.into();
+        return refusal(e);
     };
     if field == "expires_in_days" {
-        return WebError::Invalid(format!("Expires in: {message} days."));
+        return Ok(invalid(&format!("Expires in: {message} days.")));
     }
     if field == "requests" {
-        return WebError::Invalid(format!("Requests: {message}."));
+        return Ok(invalid(&format!("Requests: {message}.")));
     }
     // "requests[2].asset" → the third request's platform.
     let index = field
@@ -41,17 +102,15 @@ fn link_error(e: StoreError, requests: &[NewRequest], catalog: &[Platform]) -> W
     match index.and_then(|i| requests.get(i)) {
         Some(r) => {
             let name = platform_name(catalog, &r.platform);
-            if field.ends_with(".asset") {
-                WebError::Invalid(format!("{name}, what to share: {message}."))
+            Ok(invalid(&if field.ends_with(".asset") {
+                format!("{name}, what to share: {message}.")
             } else if field.ends_with(".permission") || field.ends_with(".platform") {
-                WebError::Invalid(format!("{name}: {message}."))
+                format!("{name}: {message}.")
             } else {
-                WebError::Invalid(format!(
-                    "{message}: untick it or choose a template without it."
-                ))
-            }
+                format!("{message}: untick it or choose a template without it.")
+            }))
         }
-        None => StoreError::Core(CoreError::Invalid { field, message }).into(),
+        None => refusal(StoreError::Core(CoreError::Invalid { field, message })),
     }
 }
 
@@ -83,66 +142,13 @@ pub async fn create_link(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<LinkFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let agency_id = session.agency_id();
     clients::get(&state.db, agency_id, &id).await?;
     let catalog = platforms::catalog(&state.db, agency_id).await?;
-    let mut typed = LinkForm::from_form(&form, &catalog);
-    let result = async {
-        let mut requests: Vec<NewRequest> = Vec::new();
-        let template = typed.template.trim();
-        if !template.is_empty() {
-            let t = access_templates::get(&state.db, agency_id, template)
-                .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => {
-                        WebError::Invalid("Choose a template from the list.".into())
-                    }
-                    other => other.into(),
-                })?;
-            requests.extend(t.requests);
-        }
-        for key in &typed.picked {
-            let (permission, asset, optional) = typed
-                .row(key)
-                .map(|r| (r.1.clone(), r.2.clone(), r.3))
-                .unwrap_or_default();
-            requests.push(NewRequest {
-                platform: key.clone(),
-                permission,
-                asset: Some(asset).filter(|a| !a.trim().is_empty()),
-                required: !optional,
-            });
-        }
-        if requests.is_empty() {
-            return Err(WebError::Invalid(
-                "Choose a template or tick at least one platform.".into(),
-            ));
-        }
-        let days = match typed.expires_in_days.trim() {
-            "" => None,
-            v => Some(v.parse::<i64>().map_err(|_| {
-                WebError::Invalid("Expires in: enter a number of days, like 30.".into())
-            })?),
-        };
-        onboarding_links::create(
-            &state.db,
-            agency_id,
-            &session.actor,
-            state.now(),
-            &id,
-            requests.clone(),
-            days,
-            Some(typed.contact_email.as_str()),
-            &state.config.secret_key,
-        )
-        .await
-        .map_err(|e| link_error(e, &requests, &catalog))
-    }
-    .await;
-    match result {
+    let mut typed = form.typed(&catalog);
+    match make_link(&state, &session, &id, &typed, &catalog).await? {
         Ok(created) => {
             let agency = crate::web::layout::agency_of(&state, &session).await?;
             let access = AccessTyped {
@@ -157,8 +163,7 @@ pub async fn create_link(
             };
             show_page(&state, &session, &id, access, StatusCode::OK).await
         }
-        Err(e) => {
-            let (status, message) = form_error(e)?;
+        Err((status, message)) => {
             typed.error = Some(message);
             let access = AccessTyped {
                 link_form: Some(typed),
@@ -166,6 +171,69 @@ pub async fn create_link(
             };
             show_page(&state, &session, &id, access, status).await
         }
+    }
+}
+
+/// Makes the link `typed` asks for: the template's requests and the ticked
+/// platforms'. A refusal to show at the form is the inner `Err`.
+async fn make_link(
+    state: &AppState,
+    session: &WebSession,
+    id: &str,
+    typed: &LinkForm,
+    catalog: &[Platform],
+) -> Result<Result<CreatedLink, Refusal>, WebError> {
+    let agency_id = session.agency_id();
+    let mut requests: Vec<NewRequest> = Vec::new();
+    let template = typed.template.trim();
+    if !template.is_empty() {
+        match access_templates::get(&state.db, agency_id, template).await {
+            Ok(t) => requests.extend(t.requests),
+            Err(StoreError::NotFound) => {
+                return Ok(Err(invalid("Choose a template from the list.")));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    for key in &typed.picked {
+        let (permission, asset, optional) = typed
+            .row(key)
+            .map(|r| (r.1.clone(), r.2.clone(), r.3))
+            .unwrap_or_default();
+        requests.push(NewRequest {
+            platform: key.clone(),
+            permission,
+            asset: Some(asset).filter(|a| !a.trim().is_empty()),
+            required: !optional,
+        });
+    }
+    if requests.is_empty() {
+        return Ok(Err(invalid(
+            "Choose a template or tick at least one platform.",
+        )));
+    }
+    let days = match typed.expires_in_days.trim() {
+        "" => None,
+        v => match v.parse::<i64>() {
+            Ok(days) => Some(days),
+            Err(_) => return Ok(Err(invalid("Expires in: enter a number of days, like 30."))),
+        },
+    };
+    let created = onboarding_links::create(
+        &state.db,
+        agency_id,
+        &session.actor,
+        state.now(),
+        id,
+        requests.clone(),
+        days,
+        Some(typed.contact_email.as_str()),
+        &state.config.secret_key,
+    )
+    .await;
+    match created {
+        Ok(c) => Ok(Ok(c)),
+        Err(e) => link_refusal(e, &requests, catalog).map(Err),
     }
 }
 
@@ -188,9 +256,8 @@ async fn links_refused(
     state: &AppState,
     session: &WebSession,
     id: &str,
-    e: WebError,
+    (status, message): Refusal,
 ) -> Result<Response, WebError> {
-    let (status, message) = form_error(e)?;
     let access = AccessTyped {
         links_error: Some(message),
         ..AccessTyped::default()
@@ -203,9 +270,8 @@ pub async fn revoke_link(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, lid)): Path<(String, String)>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     client_link(&state, &session, &id, &lid).await?;
     match onboarding_links::revoke(
         &state.db,
@@ -219,7 +285,7 @@ pub async fn revoke_link(
         Ok(_) => Ok(see_other(&format!(
             "/clients/{id}?notice=link_revoked#links"
         ))),
-        Err(e) => links_refused(&state, &session, &id, e.into()).await,
+        Err(e) => links_refused(&state, &session, &id, refusal(e)?).await,
     }
 }
 
@@ -229,9 +295,8 @@ pub async fn regenerate_link(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, lid)): Path<(String, String)>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     client_link(&state, &session, &id, &lid).await?;
     let result = onboarding_links::regenerate(
         &state.db,
@@ -258,7 +323,7 @@ pub async fn regenerate_link(
             };
             show_page(&state, &session, &id, access, StatusCode::OK).await
         }
-        Err(e) => links_refused(&state, &session, &id, e.into()).await,
+        Err(e) => links_refused(&state, &session, &id, refusal(e)?).await,
     }
 }
 
@@ -269,9 +334,8 @@ pub async fn remind_link(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, lid)): Path<(String, String)>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     client_link(&state, &session, &id, &lid).await?;
     let url = crate::reminders::link_url(&state, session.agency_id(), &lid).await?;
     let result = onboarding_links::remind(
@@ -305,13 +369,16 @@ pub async fn remind_link(
             show_page(&state, &session, &id, access, StatusCode::OK).await
         }
         Ok(None) => {
-            let e = WebError::Conflict("Nothing on this link is waiting on the client.".into());
+            let e = (
+                StatusCode::CONFLICT,
+                "Nothing on this link is waiting on the client.".to_string(),
+            );
             links_refused(&state, &session, &id, e).await
         }
         Err(StoreError::Core(CoreError::Conflict(m))) => {
-            let e = WebError::Conflict(format!("No reminder needed: {m}."));
+            let e = (StatusCode::CONFLICT, format!("No reminder needed: {m}."));
             links_refused(&state, &session, &id, e).await
         }
-        Err(e) => links_refused(&state, &session, &id, e.into()).await,
+        Err(e) => links_refused(&state, &session, &id, refusal(e)?).await,
     }
 }

@@ -11,13 +11,15 @@ use axum::response::Response;
 use baton_core::onboarding::{OnboardingSettings, Question, MAX_QUESTIONS};
 use baton_core::platforms::{self as catalog, SettingField};
 use baton_store::{onboarding_settings, platforms};
+use serde::Deserialize;
 
-use super::common::{field_label, layout, refusal};
+use super::common::{layout, refusal, LABELS};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
-use crate::web::WebError;
+use crate::web::{refusal as presenter, WebError};
 
 /// A platform value field.
 pub struct ValueField {
@@ -46,6 +48,36 @@ impl QuestionRow {
 
 /// Blank rows offered to add questions.
 const BLANK_QUESTIONS: usize = 2;
+
+/// The onboarding settings form as sent: the fixed fields, then the
+/// questionnaire's rows (`q{i}_key`, `q{i}_label`, `q{i}_help` and the
+/// boxes `q{i}_long`, `q{i}_required`, `q{i}_remove`, for `q_count` rows)
+/// and the platform values (`pv_{key}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OnboardingFields {
+    welcome: String,
+    link_expiry_days: String,
+    reminder_every_days: String,
+    reminder_max: String,
+    q_count: String,
+    /// The questionnaire's rows and the platform values (and the CSRF
+    /// token), by their numbered or keyed names.
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl OnboardingFields {
+    /// The text sent as `name` ("" when none).
+    fn text(&self, name: &str) -> String {
+        self.rest.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Whether the box `name` was ticked (sent at all).
+    fn ticked(&self, name: &str) -> bool {
+        self.rest.contains_key(name)
+    }
+}
 
 /// The onboarding settings form as shown or typed.
 pub struct OnboardingForm {
@@ -92,21 +124,21 @@ impl OnboardingForm {
         }
     }
 
-    fn typed(f: &FormData, fields: &[SettingField]) -> OnboardingForm {
+    fn typed(f: OnboardingFields, fields: &[SettingField]) -> OnboardingForm {
         let count = f
-            .get("q_count")
+            .q_count
             .trim()
             .parse::<usize>()
             .unwrap_or(0)
             .min(MAX_QUESTIONS * 2 + BLANK_QUESTIONS);
         let mut questions: Vec<QuestionRow> = (0..count)
             .map(|i| QuestionRow {
-                key: f.string(&format!("q{i}_key")),
-                label: f.string(&format!("q{i}_label")),
-                help: f.string(&format!("q{i}_help")),
-                long: f.has(&format!("q{i}_long")),
-                required: f.has(&format!("q{i}_required")),
-                remove: f.has(&format!("q{i}_remove")),
+                key: f.text(&format!("q{i}_key")),
+                label: f.text(&format!("q{i}_label")),
+                help: f.text(&format!("q{i}_help")),
+                long: f.ticked(&format!("q{i}_long")),
+                required: f.ticked(&format!("q{i}_required")),
+                remove: f.ticked(&format!("q{i}_remove")),
             })
             .filter(|q| !q.is_blank())
             .collect();
@@ -118,13 +150,13 @@ impl OnboardingForm {
                     key: fl.key.clone(),
                     label: fl.label.clone(),
                     help: fl.help.clone(),
-                    value: f.string(&format!("pv_{}", fl.key)),
+                    value: f.text(&format!("pv_{}", fl.key)),
                 })
                 .collect(),
-            welcome: f.string("welcome"),
-            link_expiry_days: f.string("link_expiry_days"),
-            reminder_every_days: f.string("reminder_every_days"),
-            reminder_max: f.string("reminder_max"),
+            welcome: f.welcome,
+            link_expiry_days: f.link_expiry_days,
+            reminder_every_days: f.reminder_every_days,
+            reminder_max: f.reminder_max,
             questions,
             error: None,
         }
@@ -133,14 +165,17 @@ impl OnboardingForm {
     /// The settings to save: the current ones with what the form changes.
     fn settings(&self, current: &OnboardingSettings) -> Result<OnboardingSettings, String> {
         let number = |v: &str, field: &str| {
-            v.trim()
-                .parse::<u32>()
-                .map_err(|_| format!("{}: enter a whole number of days.", field_label(field)))
+            v.trim().parse::<u32>().map_err(|_| {
+                format!(
+                    "{}: enter a whole number of days.",
+                    presenter::label(LABELS, field)
+                )
+            })
         };
         let count = |v: &str, field: &str| {
             v.trim()
                 .parse::<u32>()
-                .map_err(|_| format!("{}: enter a whole number.", field_label(field)))
+                .map_err(|_| format!("{}: enter a whole number.", presenter::label(LABELS, field)))
         };
         let mut platform_values: BTreeMap<String, String> = current.platform_values.clone();
         for v in &self.values {
@@ -216,14 +251,13 @@ pub(super) async fn onboarding_page(
 pub(super) async fn onboarding_save(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(form): CsrfForm<OnboardingFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::Onboarding))?;
     let agency_id = session.agency_id();
     let all = platforms::catalog(&state.db, agency_id).await?;
     let fields = catalog::settings_fields(all.iter());
-    let mut typed = OnboardingForm::typed(&form, &fields);
+    let mut typed = OnboardingForm::typed(form, &fields);
     let current = onboarding_settings::get(&state.db, agency_id).await?;
     let refused = match typed.settings(&current) {
         Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),

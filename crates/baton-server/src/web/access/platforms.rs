@@ -9,12 +9,13 @@ use baton_core::platforms::{self as catalog, Permission, Platform, SettingField}
 use baton_core::policy::{Action, Area, Subject};
 use baton_core::CoreError;
 use baton_store::{onboarding_settings, platforms, StoreError};
+use serde::Deserialize;
 
 use super::common::{layout, lines, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::WebError;
 
@@ -48,7 +49,8 @@ pub struct PlatformCard {
 }
 
 /// The add-a-platform form as typed.
-#[derive(Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct PlatformForm {
     pub key: String,
     pub name: String,
@@ -60,26 +62,12 @@ pub struct PlatformForm {
     pub instructions: String,
     pub mistakes: String,
     pub verify: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
 impl PlatformForm {
-    fn typed(f: &FormData) -> PlatformForm {
-        PlatformForm {
-            key: f.string("key"),
-            name: f.string("name"),
-            vendor: f.string("vendor"),
-            asset_label: f.string("asset_label"),
-            permissions: f.string("permissions"),
-            default_permission: f.string("default_permission"),
-            settings: f.string("settings"),
-            instructions: f.string("instructions"),
-            mistakes: f.string("mistakes"),
-            verify: f.string("verify"),
-            error: None,
-        }
-    }
-
     /// The platform typed: `key | Name | description` per permission line,
     /// `key | Label | help` per setting line.
     fn platform(&self) -> Platform {
@@ -218,11 +206,9 @@ pub(super) async fn platforms_page(
 pub(super) async fn platform_save(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<PlatformForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::PlatformCatalog))?;
-    let mut typed = PlatformForm::typed(&form);
     let result = platforms::save(
         &state.db,
         session.agency_id(),
@@ -250,9 +236,8 @@ pub(super) async fn platform_delete(
     State(state): State<AppState>,
     session: WebSession,
     Path(key): Path<String>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::PlatformCatalog))?;
     let result = if catalog::builtin_get(&key).is_some() {
         Err(StoreError::Core(CoreError::Conflict(
@@ -271,7 +256,7 @@ pub(super) async fn platform_delete(
     match result {
         Ok(()) => Ok(see_other("/settings/platforms?notice=platform_deleted")),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             render_platforms(&state, &session, None, None, Some(message), status).await
         }
     }

@@ -3,51 +3,56 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::Response;
 use baton_core::access::Mover;
 use baton_core::CoreError;
 use baton_store::access_requests::{self, Act};
 use baton_store::{intake, StoreError};
+use serde::Deserialize;
 
+use super::common::refusal;
 use super::section::show_page;
 use super::section_views::{AccessTyped, RequestError};
 use crate::auth::session::WebSession;
 use crate::download::{self, Show};
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData};
+use crate::web::csrf_form::CsrfForm;
 use crate::web::layout::see_other;
 use crate::web::WebError;
 
-/// A refusal of a request action, worded for its form.
-fn act_error(action: &str, e: StoreError) -> WebError {
-    match e {
+/// A request action's form: a note (verify, revoke) or a reason (fail,
+/// waive).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    note: String,
+    reason: String,
+}
+
+/// A refusal of a request action, worded for its form: an empty note or
+/// reason says what to write, anything else goes to the one presenter.
+fn act_refusal(action: &str, e: StoreError) -> Result<(StatusCode, String), WebError> {
+    let message = match e {
         StoreError::Core(CoreError::Invalid { message, .. }) if message == "must not be empty" => {
-            WebError::Invalid(
-                match action {
-                    "verify" => "Say what you checked before marking the access verified.",
-                    "fail" => "Say what does not work: the client sees this reason.",
-                    "waive" => "Say why this access is not revoked.",
-                    _ => "This field must not be empty.",
-                }
-                .into(),
-            )
+            match action {
+                "verify" => "Say what you checked before marking the access verified.",
+                "fail" => "Say what does not work: the client sees this reason.",
+                "waive" => "Say why this access is not revoked.",
+                _ => "This field must not be empty.",
+            }
+            .to_string()
         }
         StoreError::Core(CoreError::Invalid { message, .. }) => {
             let label = match action {
                 "fail" | "waive" => "Reason",
                 _ => "Note",
             };
-            WebError::Invalid(format!("{label}: {message}."))
+            format!("{label}: {message}.")
         }
-        StoreError::Core(CoreError::Conflict(m)) => WebError::Conflict(format!(
-            "{}{}.",
-            m.get(..1).unwrap_or("").to_uppercase(),
-            m.get(1..).unwrap_or("")
-        )),
-        other => other.into(),
-    }
+        other => return refusal(other),
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, message))
 }
 
 /// `POST /clients/{id}/access/{rid}/{verify|fail|revoke|waive}`
@@ -55,21 +60,19 @@ pub async fn act(
     State(state): State<AppState>,
     session: WebSession,
     Path((id, rid, action)): Path<(String, String, String)>,
-    form: FormData,
+    CsrfForm(form): CsrfForm<ActForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
-    let (action, field, notice): (&'static str, &str, &str) = match action.as_str() {
-        "verify" => ("verify", "note", "access_verified"),
-        "fail" => ("fail", "reason", "access_failed"),
-        "revoke" => ("revoke", "note", "access_revoked"),
-        "waive" => ("waive", "reason", "access_waived"),
+    let (action, text, notice): (&'static str, String, &str) = match action.as_str() {
+        "verify" => ("verify", form.note, "access_verified"),
+        "fail" => ("fail", form.reason, "access_failed"),
+        "revoke" => ("revoke", form.note, "access_revoked"),
+        "waive" => ("waive", form.reason, "access_waived"),
         _ => return Err(WebError::NotFound),
     };
     let request = access_requests::get(&state.db, session.agency_id(), &rid).await?;
     if request.client_id != id {
         return Err(WebError::NotFound);
     }
-    let text = form.string(field);
     let what = match action {
         "verify" => Act::Verify {
             mover: Mover::Member,
@@ -101,7 +104,7 @@ pub async fn act(
             "/clients/{id}?notice={notice}#req-{rid}"
         ))),
         Err(e) => {
-            let (status, message) = form_error(act_error(action, e))?;
+            let (status, message) = act_refusal(action, e)?;
             let access = AccessTyped {
                 request_error: Some(RequestError {
                     id: rid,

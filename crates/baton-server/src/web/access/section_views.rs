@@ -12,7 +12,6 @@ use baton_store::intake::ClientFile;
 use baton_store::onboarding_links::Link;
 use jiff::tz::TimeZone;
 
-use crate::web::form::FormData;
 use crate::web::layout::Opt;
 use crate::web::timefmt;
 
@@ -232,27 +231,6 @@ pub struct LinkForm {
 }
 
 impl LinkForm {
-    pub(super) fn from_form(f: &FormData, catalog: &[Platform]) -> LinkForm {
-        LinkForm {
-            template: f.string("template"),
-            expires_in_days: f.string("expires_in_days"),
-            contact_email: f.string("contact_email"),
-            picked: f.all("platform"),
-            rows: catalog
-                .iter()
-                .map(|p| {
-                    (
-                        p.key.clone(),
-                        f.string(&format!("perm_{}", p.key)),
-                        f.string(&format!("asset_{}", p.key)),
-                        f.has(&format!("optional_{}", p.key)),
-                    )
-                })
-                .collect(),
-            error: None,
-        }
-    }
-
     pub(super) fn row(&self, key: &str) -> Option<&(String, String, String, bool)> {
         self.rows.iter().find(|r| r.0 == key)
     }

@@ -1,7 +1,7 @@
 //! Settings → Access templates (`/settings/templates`): named sets of
 //! access requests to start a client's link with.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use baton_store::access_requests::NewRequest;
 use baton_store::{access_templates, platforms};
+use serde::Deserialize;
 
 use super::common::{by_key, layout, names, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::WebError;
 
@@ -32,6 +33,28 @@ pub struct Pick {
     pub vendor: String,
     pub checked: bool,
     pub options: Vec<Opt>,
+}
+
+/// The new-template form as sent: the name, the ticked platforms and a
+/// permission level per platform (`perm_{key}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TemplateFields {
+    name: String,
+    platform: Vec<String>,
+    /// `perm_{key}` per platform of the catalog (and the CSRF token).
+    #[serde(flatten)]
+    levels: BTreeMap<String, String>,
+}
+
+impl TemplateFields {
+    /// The permission level sent for platform `key` ("" when none).
+    fn level(&self, key: &str) -> String {
+        self.levels
+            .get(&format!("perm_{key}"))
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 /// The new-template form as shown or typed.
@@ -135,20 +158,18 @@ pub(super) async fn templates_page(
 pub(super) async fn template_create(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(form): CsrfForm<TemplateFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let agency_id = session.agency_id();
     let all = platforms::catalog(&state.db, agency_id).await?;
-    let ticked = form.all("platform");
     let mut typed = TemplateForm {
-        name: form.string("name"),
+        name: form.name.clone(),
         ..TemplateForm::default()
     };
     // Catalog order, whatever order the browser sent.
     for p in &all {
-        let level = form.string(&format!("perm_{}", p.key));
-        if ticked.iter().any(|k| k == &p.key) {
+        let level = form.level(&p.key);
+        if form.platform.iter().any(|k| k == &p.key) {
             let level = if level.is_empty() {
                 p.default_permission.clone()
             } else {
@@ -195,9 +216,8 @@ pub(super) async fn template_delete(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     match access_templates::delete(
         &state.db,
         session.agency_id(),
@@ -209,7 +229,7 @@ pub(super) async fn template_delete(
     {
         Ok(()) => Ok(see_other("/settings/templates?notice=template_deleted")),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             render_templates(
                 &state,
                 &session,

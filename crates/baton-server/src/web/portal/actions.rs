@@ -9,14 +9,40 @@ use axum::response::Response;
 use baton_core::access::{AccessStatus, Mover};
 use baton_store::access_requests::{self, Act};
 use baton_store::intake;
+use serde::Deserialize;
 
 use super::context::load_for_post;
 use super::guard::PortalError;
 use super::steps::{lower_first, read_form, refusal, request_of, steps_page};
 use super::views::{refused_page, Notice, Refused};
 use crate::state::AppState;
-use crate::web::form::{ClientMeta, FormData};
+use crate::web::form::{ClientMeta, PlainForm};
 use crate::web::WebError;
+
+/// "I'm stuck": where the client is stuck.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct StuckForm {
+    message: String,
+}
+
+/// The questionnaire as sent: an answer per question (`q_{key}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct AnswersForm {
+    #[serde(flatten)]
+    fields: BTreeMap<String, String>,
+}
+
+impl AnswersForm {
+    /// The answer sent for question `key` ("" when none).
+    fn answer(&self, key: &str) -> String {
+        self.fields
+            .get(&format!("q_{key}"))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
 
 /// `POST /o/{token}/requests/{id}/granted`: "I've granted access".
 pub(super) async fn granted(
@@ -67,12 +93,12 @@ pub(super) async fn stuck(
     Path((token, id)): Path<(String, String)>,
     headers: HeaderMap,
     meta: ClientMeta,
-    form: Result<FormData, WebError>,
+    form: Result<PlainForm<StuckForm>, WebError>,
 ) -> Result<Response, PortalError> {
     let ctx = load_for_post(&state, &headers, &token, meta).await?;
     let form = read_form(form)?;
     let req = request_of(&ctx, &id)?;
-    let message = form.string("message");
+    let message = form.message;
     let act = Act::Stuck {
         message: message.clone(),
     };
@@ -118,7 +144,7 @@ pub(super) async fn answers(
     Path(token): Path<String>,
     headers: HeaderMap,
     meta: ClientMeta,
-    form: Result<FormData, WebError>,
+    form: Result<PlainForm<AnswersForm>, WebError>,
 ) -> Result<Response, PortalError> {
     let ctx = load_for_post(&state, &headers, &token, meta).await?;
     let form = read_form(form)?;
@@ -128,7 +154,7 @@ pub(super) async fn answers(
     let given: BTreeMap<String, String> = settings
         .questions
         .iter()
-        .map(|q| (q.key.clone(), form.string(&format!("q_{}", q.key))))
+        .map(|q| (q.key.clone(), form.answer(&q.key)))
         .collect();
     let saved = intake::save_answers(
         &state.db,

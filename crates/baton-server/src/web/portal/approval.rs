@@ -22,6 +22,7 @@ use baton_core::CoreError;
 use baton_store::approval_links::{self, Opened};
 use baton_store::content::{self, NewDecision, Speaker};
 use baton_store::{agencies, Actor, StoreError};
+use serde::Deserialize;
 
 use super::brand::{css_href, theme_href};
 use super::context::{check_origin, public_host, request_host};
@@ -30,7 +31,7 @@ use super::steps::read_form;
 use super::views::PortalLayout;
 use crate::draft_files::{self, Disposition};
 use crate::state::AppState;
-use crate::web::form::{ClientMeta, FormData, QueryData};
+use crate::web::form::{ClientMeta, PlainForm, QueryData};
 use crate::web::{timefmt, WebError};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -119,7 +120,8 @@ fn ends_with_any(url: &str, exts: &[&str]) -> bool {
 }
 
 /// What the client typed, kept when a decision is refused.
-#[derive(Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Typed {
     name: String,
     decision: String,
@@ -307,16 +309,11 @@ async fn decision(
     Path(token): Path<String>,
     headers: HeaderMap,
     meta: ClientMeta,
-    form: Result<FormData, WebError>,
+    form: Result<PlainForm<Typed>, WebError>,
 ) -> Result<Response, PortalError> {
     let o = open(&state, &headers, &token).await?;
     check_origin(&state, &headers, &o.agency)?;
-    let form = read_form(form)?;
-    let typed = Typed {
-        name: form.string("name"),
-        decision: form.string("decision"),
-        comment: form.string("comment"),
-    };
+    let typed = read_form(form)?;
     let name = typed.name.trim().to_string();
     let refuse = |msg: String, typed: Typed| {
         let (state, token, o) = (state.clone(), token.clone(), o.clone());

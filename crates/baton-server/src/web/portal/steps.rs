@@ -24,7 +24,8 @@ use super::context::{load, load_for_post, Ctx};
 use super::guard::{render, PortalError};
 use super::views::{missing_note, plural, size_text, status_words, Notice, PortalLayout, Refused};
 use crate::state::AppState;
-use crate::web::form::{ClientMeta, FormData, QueryData};
+use crate::web::form::{ClientMeta, PlainForm, QueryData};
+use crate::web::refusal::sentence;
 use crate::web::WebError;
 
 struct PlatformLine {
@@ -457,21 +458,24 @@ fn platform_keys(requests: &[AccessRequest]) -> Vec<&str> {
     requests.iter().map(|r| r.platform.as_str()).collect()
 }
 
-pub(super) fn read_form(form: Result<FormData, WebError>) -> Result<FormData, PortalError> {
-    form.map_err(PortalError::from)
+/// The client's form read into `T`; a body that is not a readable form is
+/// the portal's error page (read after the link is checked, so a dead link
+/// says so first).
+pub(super) fn read_form<T>(form: Result<PlainForm<T>, WebError>) -> Result<T, PortalError> {
+    form.map(|PlainForm(t)| t).map_err(PortalError::from)
 }
 
-/// A store refusal to show on the page: (status, message), or a page error.
+/// A store refusal to show on the page: (status, sentence, the invalid
+/// field), or a page error. The field comes back without a label: each of
+/// the client's forms words it for the client.
 pub(super) fn refusal(e: StoreError) -> Result<(StatusCode, String, Option<String>), PortalError> {
     match e {
         StoreError::Core(CoreError::Invalid { field, message }) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            capitalize(&message),
+            sentence(&message),
             Some(field),
         )),
-        StoreError::Core(CoreError::Conflict(m)) => {
-            Ok((StatusCode::CONFLICT, capitalize(&m), None))
-        }
+        StoreError::Core(CoreError::Conflict(m)) => Ok((StatusCode::CONFLICT, sentence(&m), None)),
         other => Err(other.into()),
     }
 }
@@ -482,16 +486,4 @@ pub(super) fn lower_first(s: &str) -> String {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
     }
-}
-
-pub(super) fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    let mut out: String = match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    };
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }

@@ -159,7 +159,6 @@ pub(super) fn missing_note(agency: &str, labels: &[String]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::steps::capitalize;
     use super::*;
 
     #[test]
@@ -168,7 +167,6 @@ mod tests {
         assert_eq!(size_text(1000), "1000 bytes");
         assert_eq!(size_text(1025), "2 KB");
         assert_eq!(size_text(5 * 1024 * 1024), "5.0 MB");
-        assert_eq!(capitalize("must not be empty"), "Must not be empty.");
         assert_eq!(notice_for(Some("nope"), "A", false), None);
         assert!(notice_for(Some("granted"), "Northwind", false)
             .unwrap()

@@ -11,15 +11,18 @@ use baton_core::policy::{self, Action, Subject};
 use baton_store::calendar_feeds::FeedScope;
 use baton_store::members;
 use baton_store::tokens::{self, Scope};
+use baton_store::StoreError;
+use serde::Deserialize;
 
 use crate::auth::password;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::{form_error, too_many_attempts};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::error_page::too_many_attempts;
 use crate::web::feeds::{self, FeedCard};
-use crate::web::form::{check_csrf, ClientMeta, FormData, QueryData};
+use crate::web::form::{ClientMeta, QueryData};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
-use crate::web::{timefmt, WebError};
+use crate::web::{refusal, timefmt, WebError};
 
 /// A token line.
 pub struct TokenRow {
@@ -32,12 +35,32 @@ pub struct TokenRow {
     pub revoked: Option<String>,
 }
 
+/// The fields of these forms as the page labels them.
+const LABELS: refusal::Labels = &[("password", "New password")];
+
+/// A refused form's status and sentence, or the error page.
+fn refusal(e: StoreError) -> Result<(StatusCode, String), WebError> {
+    refusal::present(e, LABELS)
+}
+
 /// The new-token form as typed.
-#[derive(Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct TokenForm {
     pub name: String,
     pub scope: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
+}
+
+/// The change-password form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
 }
 
 /// A token secret just created, shown once.
@@ -166,9 +189,8 @@ pub async fn change_password(
     State(state): State<AppState>,
     session: WebSession,
     meta: ClientMeta,
-    form: FormData,
+    CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let me = session.member().clone();
     let now = state.now();
     let refuse = |status: StatusCode, message: String| {
@@ -189,7 +211,7 @@ pub async fn change_password(
         crate::auth::throttle::Gate::Open => {}
     }
     let stored = members::password_hash(&state.db, session.agency_id(), &me.id).await?;
-    if !password::verify_async(form.string("current_password"), stored).await {
+    if !password::verify_async(form.current_password, stored).await {
         crate::auth::throttle::login_failed(&state.db, &me.email, &meta.ip, None, now).await?;
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -197,12 +219,12 @@ pub async fn change_password(
         )
         .await;
     }
-    let new = form.string("new_password");
+    let new = form.new_password;
     if let Err(e) = baton_core::validate::password(&new) {
-        let (status, message) = form_error(e)?;
-        return refuse(status, message.replacen("Password", "New password", 1)).await;
+        let (status, message) = refusal(StoreError::Core(e))?;
+        return refuse(status, message).await;
     }
-    if new != form.get("confirm_password") {
+    if new != form.confirm_password {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "The new password and its confirmation do not match.".into(),
@@ -228,18 +250,11 @@ pub async fn change_password(
 pub async fn create_token(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<TokenForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
-    let mut typed = TokenForm {
-        name: form.string("name"),
-        scope: form.string("scope"),
-        error: None,
-    };
+    let invalid = |m: &str| Err((StatusCode::UNPROCESSABLE_ENTITY, m.to_string()));
     let result = match Scope::parse(typed.scope.trim()) {
-        None => Err(WebError::Invalid(
-            "Scope: choose read, write or admin.".into(),
-        )),
+        None => invalid("Scope: choose read, write or admin."),
         // A token never gives more than its member may do (the policy).
         Some(scope)
             if policy::can(
@@ -249,20 +264,23 @@ pub async fn create_token(
             )
             .is_err() =>
         {
-            Err(WebError::Invalid(
-                "Scope: only admins can hold admin-scoped tokens.".into(),
-            ))
+            invalid("Scope: only admins can hold admin-scoped tokens.")
         }
-        Some(scope) => tokens::create(
-            &state.db,
-            session.member(),
-            &session.actor,
-            state.now(),
-            &typed.name,
-            scope,
-        )
-        .await
-        .map_err(WebError::from),
+        Some(scope) => {
+            let created = tokens::create(
+                &state.db,
+                session.member(),
+                &session.actor,
+                state.now(),
+                &typed.name,
+                scope,
+            )
+            .await;
+            match created {
+                Ok(made) => Ok(made),
+                Err(e) => Err(refusal(e)?),
+            }
+        }
     };
     match result {
         Ok((t, secret)) => {
@@ -275,8 +293,7 @@ pub async fn create_token(
             };
             render_account(&state, &session, None, extras, StatusCode::OK).await
         }
-        Err(e) => {
-            let (status, message) = form_error(e)?;
+        Err((status, message)) => {
             typed.error = Some(message);
             let extras = Extras {
                 token_form: Some(typed),
@@ -293,9 +310,8 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let t = tokens::get(&state.db, session.agency_id(), &id).await?;
     if t.member_id != session.member().id {
         return Err(WebError::NotFound);
@@ -316,9 +332,8 @@ pub async fn revoke_token(
 pub async fn create_feed(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let scope = FeedScope::Member(session.member().id.clone());
     let url = feeds::create_url(&state, &session, &scope).await?;
     let extras = Extras {
@@ -333,9 +348,8 @@ pub async fn create_feed(
 pub async fn revoke_feed(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     let scope = FeedScope::Member(session.member().id.clone());
     let notice = feeds::revoke_url(&state, &session, &scope).await?;
     Ok(see_other(&format!(

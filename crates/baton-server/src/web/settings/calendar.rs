@@ -25,16 +25,15 @@ use baton_store::StoreError;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::calendar_form::{hours_words, sentence, CalendarForm};
+use super::calendar_form::{hours_words, CalendarFields, CalendarForm};
 use crate::api::calendar::{import_holidays, MAX_HOLIDAYS};
 use crate::auth::session::WebSession;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::web::form::{
-    check_csrf, csrf_refused, multipart_refused, FormData, QueryData, UNREADABLE_UPLOAD,
-};
+use crate::web::csrf_form::CsrfForm;
+use crate::web::form::{csrf_refused, multipart_refused, QueryData, UNREADABLE_UPLOAD};
 use crate::web::layout::{agency_of, notice_text, render, see_other, Layout};
-use crate::web::WebError;
+use crate::web::{refusal, WebError};
 
 const PATH: &str = "/settings/calendar";
 
@@ -204,11 +203,10 @@ async fn page(
 async fn save(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(form): CsrfForm<CalendarFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::BusinessHours))?;
-    let mut typed = CalendarForm::typed(&form);
+    let mut typed = CalendarForm::typed(form);
     if let Some(doc) = typed.check() {
         let saved = calendars::put(
             &state.db,
@@ -348,7 +346,10 @@ async fn import(
                         }
                         Err(ApiError::Invalid { message, .. }) => refused(
                             StatusCode::UNPROCESSABLE_ENTITY,
-                            format!("This file could not be imported. {}", sentence(&message)),
+                            format!(
+                                "This file could not be imported. {}",
+                                refusal::sentence(&message)
+                            ),
                         ),
                         Err(e) => return Err(e.into()),
                     }

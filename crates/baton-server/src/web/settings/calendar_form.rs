@@ -9,9 +9,10 @@ use baton_core::CoreError;
 use baton_store::calendars::CalendarDoc;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use serde::Deserialize;
 
 use crate::api::calendar::MAX_HOLIDAYS;
-use crate::web::form::FormData;
+use crate::web::refusal::sentence;
 
 /// Weekday names in the order of [`DAY_KEYS`] (Monday first).
 const DAY_NAMES: [&str; 7] = [
@@ -25,6 +26,23 @@ const DAY_NAMES: [&str; 7] = [
 ];
 
 // ------------------------------------------------------------------- form --
+
+/// The calendar form as sent: the time zone, the windows per weekday
+/// (`hours_mon` … `hours_sun`), the business day's length and the holidays.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CalendarFields {
+    timezone: String,
+    hours_mon: String,
+    hours_tue: String,
+    hours_wed: String,
+    hours_thu: String,
+    hours_fri: String,
+    hours_sat: String,
+    hours_sun: String,
+    day_hours: String,
+    holidays: String,
+}
 
 /// One weekday's row of the form.
 pub struct DayRow {
@@ -85,24 +103,35 @@ impl CalendarForm {
     }
 
     /// What the browser sent, nothing checked yet.
-    pub(super) fn typed(f: &FormData) -> CalendarForm {
+    pub(super) fn typed(f: CalendarFields) -> CalendarForm {
+        // In the order of DAY_KEYS.
+        let week = [
+            f.hours_mon,
+            f.hours_tue,
+            f.hours_wed,
+            f.hours_thu,
+            f.hours_fri,
+            f.hours_sat,
+            f.hours_sun,
+        ];
         CalendarForm {
-            timezone: f.string("timezone"),
+            timezone: f.timezone,
             timezone_error: None,
             days: DAY_KEYS
                 .iter()
                 .zip(DAY_NAMES)
-                .map(|(key, name)| DayRow {
+                .zip(week)
+                .map(|((key, name), value)| DayRow {
                     key,
                     name,
-                    value: f.string(&format!("hours_{key}")),
+                    value,
                     error: None,
                 })
                 .collect(),
             hours_error: None,
-            day_hours: f.string("day_hours"),
+            day_hours: f.day_hours,
             day_hours_error: None,
-            holidays: f.get("holidays").replace("\r\n", "\n"),
+            holidays: f.holidays.replace("\r\n", "\n"),
             holidays_error: None,
         }
     }
@@ -239,16 +268,6 @@ fn day_message(key: &str, e: CoreError) -> String {
         .and_then(|m| m.strip_prefix(": "))
         .unwrap_or(&message);
     sentence(message)
-}
-
-/// Capitalised, with a full stop.
-pub(super) fn sentence(message: &str) -> String {
-    let message = message.trim().trim_end_matches('.');
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
 }
 
 /// Business-day length: `8`, `7.5` or `7:30` hours → minutes (1 to 24 h).

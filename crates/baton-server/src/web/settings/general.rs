@@ -9,15 +9,16 @@ use axum::response::Response;
 use baton_core::custom_domain::{self, DomainStatus};
 use baton_core::policy::{Action, Area, Subject};
 use baton_store::agencies::{self, Agency, AgencyPatch};
+use serde::Deserialize;
 
 use crate::auth::session::WebSession;
 use crate::custom_domains::{self, Outcome};
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::timefmt::{self, Stamp};
-use crate::web::WebError;
+use crate::web::{refusal, WebError};
 
 /// Zones offered in the time-zone field's suggestions (any IANA name works).
 pub(super) const COMMON_ZONES: &[&str] = &[
@@ -55,6 +56,8 @@ pub(super) const COMMON_ZONES: &[&str] = &[
 ];
 
 /// The settings form as typed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct SettingsForm {
     pub name: String,
     pub timezone: String,
@@ -63,6 +66,8 @@ pub struct SettingsForm {
     pub logo_url: String,
     pub white_label: bool,
     pub custom_domain: String,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
 }
 
@@ -178,20 +183,9 @@ pub async fn page(
 pub async fn save(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<SettingsForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::Agency))?;
-    let mut typed = SettingsForm {
-        name: form.string("name"),
-        timezone: form.string("timezone"),
-        brand_color: form.string("brand_color"),
-        accent_color: form.string("accent_color"),
-        logo_url: form.string("logo_url"),
-        white_label: form.has("white_label"),
-        custom_domain: form.string("custom_domain"),
-        error: None,
-    };
     if let Some(why) = state.config.custom_domain_refusal(&typed.custom_domain) {
         typed.error = Some(format!("Custom domain: {why}"));
         let agency = agency_of(&state, &session).await?;
@@ -228,7 +222,7 @@ pub async fn save(
         }
         Ok(_) => Ok(see_other("/settings?notice=settings_saved")),
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal::present(e, refusal::COMMON)?;
             typed.error = Some(message);
             let agency = agency_of(&state, &session).await?;
             Ok(render_settings(
@@ -243,9 +237,8 @@ pub async fn save(
 pub async fn check_domain(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::Agency))?;
     let notice = match custom_domains::check_now(&state, session.agency_id(), &session.actor).await
     {
@@ -254,7 +247,7 @@ pub async fn check_domain(
         Ok(Outcome::Changed(_)) => "domain_changed",
         Ok(Outcome::NoDomain) => "domain_none",
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal::present(e, refusal::COMMON)?;
             let agency = agency_of(&state, &session).await?;
             let mut typed = SettingsForm::of(&agency);
             typed.error = Some(message);

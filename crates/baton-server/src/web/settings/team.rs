@@ -10,13 +10,15 @@ use baton_core::policy::{Action, Area, Subject};
 use baton_core::roles::{Role, RoleInfo, ROLE_MAP};
 use baton_store::invites;
 use baton_store::members::{self, Member, MemberInput, MemberPatch};
+use baton_store::StoreError;
+use serde::Deserialize;
 
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::error_page::form_error;
-use crate::web::form::{check_csrf, FormData, QueryData};
+use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::QueryData;
 use crate::web::layout::{agency_of, render, see_other, Layout};
-use crate::web::{timefmt, WebError};
+use crate::web::{refusal, timefmt, WebError};
 
 /// A member line.
 pub struct MemberRow {
@@ -40,13 +42,21 @@ pub struct RoleCheck {
 }
 
 /// The invite form as typed.
-#[derive(Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct InviteForm {
     pub email: String,
     pub name: String,
     pub roles: Vec<String>,
     pub is_admin: bool,
+    /// The refusal shown with the form (never read from it).
+    #[serde(skip)]
     pub error: Option<String>,
+}
+
+/// A refused form of this page: its status and sentence, or the error page.
+fn refusal(e: StoreError) -> Result<(StatusCode, String), WebError> {
+    refusal::present(e, refusal::COMMON)
 }
 
 /// A freshly made invite link, shown once.
@@ -172,17 +182,9 @@ pub async fn page(
 pub async fn invite(
     State(state): State<AppState>,
     session: WebSession,
-    form: FormData,
+    CsrfForm(mut typed): CsrfForm<InviteForm>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
-    let mut typed = InviteForm {
-        email: form.string("email"),
-        name: form.string("name"),
-        roles: form.all("roles"),
-        is_admin: form.has("is_admin"),
-        error: None,
-    };
     let result = invites::create_member_with_invite(
         &state.db,
         session.agency_id(),
@@ -210,7 +212,7 @@ pub async fn invite(
             render_team(&state, &session, None, extras, StatusCode::OK).await
         }
         Err(e) => {
-            let (status, message) = form_error(e)?;
+            let (status, message) = refusal(e)?;
             typed.error = Some(message);
             let extras = Extras {
                 invite_form: Some(typed),
@@ -227,19 +229,21 @@ pub async fn reissue(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
     let m = members::get(&state.db, session.agency_id(), &id).await?;
     if !m.active {
         return action_refused(
             &state,
             &session,
-            WebError::Conflict(format!(
-                "{} is deactivated; reactivate them before sending an invite.",
-                m.name
-            )),
+            (
+                StatusCode::CONFLICT,
+                format!(
+                    "{} is deactivated; reactivate them before sending an invite.",
+                    m.name
+                ),
+            ),
         )
         .await;
     }
@@ -263,18 +267,16 @@ pub async fn reissue(
             };
             render_team(&state, &session, None, extras, StatusCode::OK).await
         }
-        Err(e) => action_refused(&state, &session, e.into()).await,
+        Err(e) => action_refused(&state, &session, refusal(e)?).await,
     }
 }
 
-/// Shows the team page with why an action was refused (or the error page
-/// for anything that is not a refusal).
+/// Shows the team page with why an action was refused.
 async fn action_refused(
     state: &AppState,
     session: &WebSession,
-    e: WebError,
+    (status, message): (StatusCode, String),
 ) -> Result<Response, WebError> {
-    let (status, message) = form_error(e)?;
     let extras = Extras {
         action_error: Some(message),
         ..Extras::default()
@@ -286,17 +288,18 @@ async fn set_active(
     state: AppState,
     session: WebSession,
     id: String,
-    form: FormData,
     active: bool,
 ) -> Result<Response, WebError> {
-    check_csrf(&session, &form)?;
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
     members::get(&state.db, session.agency_id(), &id).await?;
     if !active && id == session.member().id {
         return action_refused(
             &state,
             &session,
-            WebError::Conflict("You cannot deactivate yourself; ask another admin.".into()),
+            (
+                StatusCode::CONFLICT,
+                "You cannot deactivate yourself; ask another admin.".to_string(),
+            ),
         )
         .await;
     }
@@ -315,7 +318,7 @@ async fn set_active(
     match result {
         Ok(_) if active => Ok(see_other("/team?notice=member_reactivated")),
         Ok(_) => Ok(see_other("/team?notice=member_deactivated")),
-        Err(e) => action_refused(&state, &session, e.into()).await,
+        Err(e) => action_refused(&state, &session, refusal(e)?).await,
     }
 }
 
@@ -325,9 +328,9 @@ pub async fn deactivate(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    set_active(state, session, id, form, false).await
+    set_active(state, session, id, false).await
 }
 
 /// `POST /team/{id}/reactivate` (admins)
@@ -335,7 +338,7 @@ pub async fn reactivate(
     State(state): State<AppState>,
     session: WebSession,
     Path(id): Path<String>,
-    form: FormData,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    set_active(state, session, id, form, true).await
+    set_active(state, session, id, true).await
 }
