@@ -175,15 +175,6 @@ impl From<ApiError> for WebError {
     }
 }
 
-/// For a form handler: a refusal the form shows next to the user's input
-/// (invalid input 422, impossible change 409), or any other error as a page.
-pub fn form_error(e: impl Into<WebError>) -> Result<(StatusCode, String), WebError> {
-    match e.into() {
-        e @ (WebError::Invalid(_) | WebError::Conflict(_)) => Ok((e.status(), e.message())),
-        other => Err(other),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -266,13 +257,6 @@ mod tests {
         let e = WebError::from(StoreError::Config("secret cause".into()));
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.message().contains("secret cause"));
-        assert!(form_error(StoreError::NotFound).is_err());
-        assert_eq!(
-            form_error(StoreError::Core(CoreError::Conflict("no".into())))
-                .unwrap()
-                .0,
-            StatusCode::CONFLICT
-        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Reading what a browser sent: url-encoded forms and query strings as plain
-//! key/value pairs (missing fields read as empty, so a form never fails to
-//! parse field by field), the caller's address for audit and throttling, and
-//! the CSRF check every unsafe form goes through.
+//! Reading what a browser sent: url-encoded forms as key/value pairs (read
+//! into typed structs by [`CsrfForm`](super::csrf_form::CsrfForm) for a
+//! member's forms and [`PlainForm`] for forms without a session), query
+//! strings, the caller's address for audit and throttling, and the refusal of
+//! a form whose CSRF token is wrong.
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -9,7 +10,6 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 
 use super::WebError;
-use crate::auth::session::WebSession;
 
 /// The fields of a url-encoded form, in order (checkbox groups repeat a key).
 #[derive(Debug, Default, Clone)]
@@ -25,28 +25,9 @@ impl FormData {
             .unwrap_or("")
     }
 
-    /// [`FormData::get`] as an owned string.
-    pub fn string(&self, key: &str) -> String {
-        self.get(key).to_string()
-    }
-
-    /// Every value of `key` (a group of checkboxes).
-    pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
     /// Every field in the order sent.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
-    }
-
-    /// Whether `key` was sent at all (a ticked checkbox).
-    pub fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
     }
 }
 
@@ -125,15 +106,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     }
 }
 
-/// Refuses a form whose `csrf` field is not the session's token.
-pub fn check_csrf(session: &WebSession, form: &FormData) -> Result<(), WebError> {
-    if session.csrf_ok(form.get("csrf")) {
-        Ok(())
-    } else {
-        Err(csrf_refused())
-    }
-}
-
 /// The refusal of a form whose CSRF token is missing or wrong.
 pub fn csrf_refused() -> WebError {
     WebError::Forbidden(
@@ -201,7 +173,6 @@ mod tests {
         ]);
         assert_eq!(f.get("name"), "Ana");
         assert_eq!(f.get("missing"), "");
-        assert_eq!(f.all("roles"), vec!["analyst", "ops"]);
-        assert!(f.has("roles") && !f.has("admin"));
+        assert_eq!(f.pairs().len(), 3);
     }
 }
