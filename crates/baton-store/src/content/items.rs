@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::{Actor, Record, WriteTx};
 
 use super::{client_defaults, event, get, lock, settings_on, text, Item, QaState};
 
@@ -154,31 +154,73 @@ pub async fn update(
     id: &str,
     p: ItemPatch,
 ) -> Result<Item> {
-    let title = p
-        .title
-        .as_deref()
-        .map(|t| validate::name("title", t))
-        .transpose()?;
-    let format = p
-        .format
-        .as_deref()
-        .map(|f| short("format", f, 60))
-        .transpose()?;
-    let campaign = p
-        .campaign
-        .as_deref()
-        .map(|c| short("campaign", c, 120))
-        .transpose()?;
-    let brief = p.brief.map(ContentBrief::validated).transpose()?;
-    let caption = p
-        .caption
-        .as_deref()
-        .map(content::validate_caption)
-        .transpose()?;
+    let mut p = p.checked()?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
-    let caption = caption.filter(|c| *c != item.caption);
-    let others = title.is_some() || format.is_some() || campaign.is_some() || brief.is_some();
+    let caption = p.caption.take().filter(|c| *c != item.caption);
+    let reopen = edit_allowed(&item, p.others(), caption.is_some())?;
+    let edit = Edit::of(&item, p, caption, reopen)?;
+    write_edit(&mut tx, id, &edit, reopen).await?;
+    tx.commit(edit_record(&item, id, &edit, reopen)).await?;
+    get(db, agency_id, id).await
+}
+
+/// An [`ItemPatch`] with each given field checked.
+struct CheckedPatch {
+    title: Option<String>,
+    format: Option<String>,
+    campaign: Option<String>,
+    brief: Option<ContentBrief>,
+    caption: Option<String>,
+}
+
+impl ItemPatch {
+    /// Checks each given field, before the write lock is taken.
+    fn checked(self) -> Result<CheckedPatch> {
+        let title = self
+            .title
+            .as_deref()
+            .map(|t| validate::name("title", t))
+            .transpose()?;
+        let format = self
+            .format
+            .as_deref()
+            .map(|f| short("format", f, 60))
+            .transpose()?;
+        let campaign = self
+            .campaign
+            .as_deref()
+            .map(|c| short("campaign", c, 120))
+            .transpose()?;
+        let brief = self.brief.map(ContentBrief::validated).transpose()?;
+        let caption = self
+            .caption
+            .as_deref()
+            .map(content::validate_caption)
+            .transpose()?;
+        Ok(CheckedPatch {
+            title,
+            format,
+            campaign,
+            brief,
+            caption,
+        })
+    }
+}
+
+impl CheckedPatch {
+    /// Whether anything but the caption is edited.
+    fn others(&self) -> bool {
+        self.title.is_some()
+            || self.format.is_some()
+            || self.campaign.is_some()
+            || self.brief.is_some()
+    }
+}
+
+/// Whether the item's status takes the edit (409 with the reason when
+/// not); `Ok(true)` when a new caption reopens its approval.
+fn edit_allowed(item: &Item, others: bool, new_caption: bool) -> Result<bool> {
     let approved = matches!(
         item.status,
         ContentStatus::Approved | ContentStatus::Scheduled
@@ -202,7 +244,7 @@ pub async fn update(
         ))
         .into());
     }
-    if caption.is_some() && item.status == ContentStatus::InReview {
+    if new_caption && item.status == ContentStatus::InReview {
         return Err(CoreError::Conflict(
             "a review round is open: the caption under review stays as submitted; \
              request changes (or wait for the decision), then edit it"
@@ -210,73 +252,111 @@ pub async fn update(
         )
         .into());
     }
-    if caption.is_some() && !(editable || approved) {
+    if new_caption && !(editable || approved) {
         return Err(CoreError::Conflict(format!(
             "the item is {}: its caption stays as it was",
             item.status.label().to_lowercase()
         ))
         .into());
     }
-    let reopen = caption.is_some() && approved;
-    let title = title.unwrap_or_else(|| item.title.clone());
-    let format = format.unwrap_or_else(|| item.format.clone());
-    let campaign = campaign.unwrap_or_else(|| item.campaign.clone());
-    let brief = brief.unwrap_or_else(|| item.brief.clone());
-    let changed_caption = caption.is_some();
-    let caption = caption.unwrap_or_else(|| item.caption.clone());
-    let mut qa = item.qa.clone();
-    if reopen {
-        // The copy changed: every check of the publishing QA is about it.
-        qa.done.clear();
-    } else if changed_caption {
-        for problem in content::caption_problems(&item.channel, &caption) {
-            qa.done.remove(problem.key);
+    Ok(new_caption && approved)
+}
+
+/// The item as edited: every field, the QA checklist and the status.
+struct Edit {
+    title: String,
+    format: String,
+    campaign: String,
+    brief: ContentBrief,
+    changed_caption: bool,
+    caption: String,
+    qa: QaState,
+    status: ContentStatus,
+}
+
+impl Edit {
+    /// The item with the patch applied (the caption given apart, only when
+    /// it differs from the item's). A reopened approval clears the
+    /// whole publishing QA (every check is about the copy); a new caption
+    /// otherwise unticks only the checks it breaks.
+    fn of(item: &Item, p: CheckedPatch, caption: Option<String>, reopen: bool) -> Result<Edit> {
+        let changed_caption = caption.is_some();
+        let caption = caption.unwrap_or_else(|| item.caption.clone());
+        let mut qa = item.qa.clone();
+        if reopen {
+            // The copy changed: every check of the publishing QA is about it.
+            qa.done.clear();
+        } else if changed_caption {
+            for problem in content::caption_problems(&item.channel, &caption) {
+                qa.done.remove(problem.key);
+            }
         }
+        let status = if reopen {
+            content::transition(item.status, ContentAction::ReopenApproval)?
+        } else {
+            item.status
+        };
+        Ok(Edit {
+            title: p.title.unwrap_or_else(|| item.title.clone()),
+            format: p.format.unwrap_or_else(|| item.format.clone()),
+            campaign: p.campaign.unwrap_or_else(|| item.campaign.clone()),
+            brief: p.brief.unwrap_or_else(|| item.brief.clone()),
+            changed_caption,
+            caption,
+            qa,
+            status,
+        })
     }
-    let status = if reopen {
-        content::transition(item.status, ContentAction::ReopenApproval)?
-    } else {
-        item.status
-    };
+}
+
+/// Writes the edited item; a reopened approval drops its QA waiver too.
+async fn write_edit(tx: &mut WriteTx, id: &str, e: &Edit, reopen: bool) -> Result<()> {
+    let agency_id = tx.agency_id().to_string();
+    let now = tx.now();
     sqlx::query(
         "UPDATE content_items SET title = $3, format = $4, campaign = $5, brief = $6, updated_at = $7, \
          caption = $8, qa = $9, status = $10 WHERE agency_id = $1 AND id = $2",
     )
-    .bind(agency_id)
+    .bind(&agency_id)
     .bind(id)
-    .bind(&title)
-    .bind(&format)
-    .bind(&campaign)
-    .bind(text(&brief)?)
+    .bind(&e.title)
+    .bind(&e.format)
+    .bind(&e.campaign)
+    .bind(text(&e.brief)?)
     .bind(now)
-    .bind(&caption)
-    .bind(text(&qa)?)
-    .bind(status.key())
+    .bind(&e.caption)
+    .bind(text(&e.qa)?)
+    .bind(e.status.key())
     .execute(tx.conn())
     .await?;
     if reopen {
         sqlx::query(
             "UPDATE content_items SET qa_waived_reason = NULL WHERE agency_id = $1 AND id = $2",
         )
-        .bind(agency_id)
+        .bind(&agency_id)
         .bind(id)
         .execute(tx.conn())
         .await?;
     }
-    let data = json!({"title": title, "brief_complete": brief.is_complete(), "brief_missing": brief.missing(),
-        "caption_changed": changed_caption});
+    Ok(())
+}
+
+/// `content.updated`, and `content.approval_reopened` when the edit
+/// reopened the approval.
+fn edit_record(item: &Item, id: &str, e: &Edit, reopen: bool) -> Record {
+    let data = json!({"title": e.title, "brief_complete": e.brief.is_complete(), "brief_missing": e.brief.missing(),
+        "caption_changed": e.changed_caption});
     let mut record = Record::new("content.updated", "content", id, data.clone());
-    record.events.push(event(&item, "content.updated", data));
+    record.events.push(event(item, "content.updated", data));
     if reopen {
         let ev = content::action_event(ContentAction::ReopenApproval);
         record.events.push(event(
-            &item,
+            item,
             ev,
-            json!({"reason": CAPTION_REOPENS, "from": item.status.key(), "to": status.key(),
+            json!({"reason": CAPTION_REOPENS, "from": item.status.key(), "to": e.status.key(),
                 "round": item.round, "version": item.current_version,
                 "unscheduled": item.status == ContentStatus::Scheduled, "qa_reset": true}),
         ));
     }
-    tx.commit(record).await?;
-    get(db, agency_id, id).await
+    record
 }

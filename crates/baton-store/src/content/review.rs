@@ -4,7 +4,7 @@
 use baton_core::content::{
     self, ContentAction, ContentStatus, Decision, RevisionSize, RoundOutcome,
 };
-use baton_core::policy::{self};
+use baton_core::policy;
 use baton_core::{ids, validate, CoreError};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -233,41 +233,12 @@ pub async fn decide(
     id: &str,
     d: &NewDecision,
 ) -> Result<Item> {
-    let (who, decision, revision) = (&d.who, d.decision, d.revision);
-    let comment = match d
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) => Some(validate::note("comment", c)?),
-        None => None,
-    };
-    if decision == Decision::RequestChanges && comment.is_none() {
-        return Err(CoreError::invalid("comment", "say what should change").into());
-    }
+    let comment = d.checked_comment()?;
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let item = lock(&mut tx, id).await?;
-    let (kind, _, label) = who.parts();
-    // The client decides for the client's side; among members only the
-    // round's approvers (the policy's rule, asked on the locked item).
-    let decider = match who {
-        Speaker::Member { id: m, .. } => policy::Decider::Member { id: m },
-        Speaker::Client { .. } => policy::Decider::Client,
-    };
-    let approver_key = policy::may_decide(
-        decider,
-        policy::RoundSeats {
-            approvers: &item.approvers,
-            next_round_approvers: item
-                .pending_participants
-                .as_ref()
-                .map(|p| p.approvers.as_slice()),
-            reviewers: &item.reviewers,
-        },
-    )
-    .map_err(|d| StoreError::Forbidden(d.sentence))?;
+    let (kind, _, label) = d.who.parts();
+    let approver_key = approver_key(&d.who, &item)?;
     if item.status != ContentStatus::InReview {
         return Err(CoreError::Conflict(format!(
             "nothing to decide: the item is {} (decisions are made on a submitted version)",
@@ -288,18 +259,85 @@ pub async fn decide(
     .bind(kind)
     .bind(&approver_key)
     .bind(&label)
-    .bind(decision.key())
+    .bind(d.decision.key())
     .bind(&comment)
     .bind(now)
     .execute(tx.conn())
     .await?;
-    // Every decision of this round so far, members by id and the client as "client".
+    let decisions = round_decisions(&mut tx, &item).await?;
+    let outcome = content::round_outcome(item.approval_mode, &item.approvers, &decisions);
+    let ev_data = json!({"round": item.round, "version": item.current_version, "decision": d.decision.key(), "by": label});
+    let mut record = Record::new("content.decided", "content", id, ev_data.clone());
+    record.events.push(event(&item, "content.decided", ev_data));
+    match outcome {
+        RoundOutcome::Pending { .. } => {}
+        RoundOutcome::Approved => {
+            let business = item
+                .first_submitted_at
+                .map(|s| calendar.business_between(s, now));
+            approve_round(&mut tx, &item, business, &mut record).await?;
+        }
+        RoundOutcome::ChangesRequested => {
+            let size = d.revision.unwrap_or(RevisionSize::Minor);
+            request_changes(&mut tx, &item, size, &mut record).await?;
+        }
+    }
+    tx.commit(record).await?;
+    get(db, agency_id, id).await
+}
+
+impl NewDecision {
+    /// The decision's comment, trimmed and checked; required (422) when
+    /// requesting changes.
+    fn checked_comment(&self) -> Result<Option<String>> {
+        let comment = match self
+            .comment
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(c) => Some(validate::note("comment", c)?),
+            None => None,
+        };
+        if self.decision == Decision::RequestChanges && comment.is_none() {
+            return Err(CoreError::invalid("comment", "say what should change").into());
+        }
+        Ok(comment)
+    }
+}
+
+/// The key `who` decides under on the locked item, or 403: the client
+/// decides for the client's side; among members only the round's
+/// approvers (the policy's rule).
+fn approver_key(who: &Speaker, item: &Item) -> Result<String> {
+    let decider = match who {
+        Speaker::Member { id: m, .. } => policy::Decider::Member { id: m },
+        Speaker::Client { .. } => policy::Decider::Client,
+    };
+    policy::may_decide(
+        decider,
+        policy::RoundSeats {
+            approvers: &item.approvers,
+            next_round_approvers: item
+                .pending_participants
+                .as_ref()
+                .map(|p| p.approvers.as_slice()),
+            reviewers: &item.reviewers,
+        },
+    )
+    .map_err(|d| StoreError::Forbidden(d.sentence).into())
+}
+
+/// Every decision of the item's round so far, members by id and the
+/// client as "client", in order.
+async fn round_decisions(tx: &mut WriteTx, item: &Item) -> Result<Vec<(String, Decision)>> {
+    let agency_id = tx.agency_id().to_string();
     let rows = sqlx::query(
         "SELECT author_id, decision FROM content_decisions WHERE agency_id = $1 AND content_id = $2 AND round = $3 \
          ORDER BY created_at, id",
     )
-    .bind(agency_id)
-    .bind(id)
+    .bind(&agency_id)
+    .bind(&item.id)
     .bind(item.round)
     .fetch_all(tx.conn())
     .await?;
@@ -310,48 +348,55 @@ pub async fn decide(
             decisions.push((r.try_get::<String, _>("author_id")?, d));
         }
     }
-    let outcome = content::round_outcome(item.approval_mode, &item.approvers, &decisions);
-    let ev_data = json!({"round": item.round, "version": item.current_version, "decision": decision.key(), "by": label});
-    let mut record = Record::new("content.decided", "content", id, ev_data.clone());
-    record.events.push(event(&item, "content.decided", ev_data));
-    match outcome {
-        RoundOutcome::Pending { .. } => {}
-        RoundOutcome::Approved => {
-            let to = content::transition(item.status, ContentAction::Approve)?;
-            let business = item
-                .first_submitted_at
-                .map(|s| calendar.business_between(s, now));
-            set_status(
-                &mut tx,
-                &item,
-                to,
-                ", approved_at = $5, approval_business_ms = $6",
-                &[Some(now), business],
-            )
-            .await?;
-            close_round(&mut tx, &item, "approved", None).await?;
-            let ev = content::action_event(ContentAction::Approve);
-            record.events.push(event(
-                &item,
-                ev,
-                json!({"round": item.round, "version": item.current_version}),
-            ));
-        }
-        RoundOutcome::ChangesRequested => {
-            let to = content::transition(item.status, ContentAction::RequestChanges)?;
-            set_status(&mut tx, &item, to, "", &[]).await?;
-            let size = revision.unwrap_or(RevisionSize::Minor);
-            let feedback = close_round(&mut tx, &item, "changes_requested", Some(size)).await?;
-            let ev = content::action_event(ContentAction::RequestChanges);
-            record.events.push(event(
-                &item,
-                ev,
-                json!({"round": item.round, "revision": size.key(), "feedback": feedback}),
-            ));
-        }
-    }
-    tx.commit(record).await?;
-    get(db, agency_id, id).await
+    Ok(decisions)
+}
+
+/// The approvers approved: the item is approved (with the approval's
+/// business time since first submission) and the round closed.
+async fn approve_round(
+    tx: &mut WriteTx,
+    item: &Item,
+    business: Option<i64>,
+    record: &mut Record,
+) -> Result<()> {
+    let to = content::transition(item.status, ContentAction::Approve)?;
+    let now = tx.now();
+    set_status(
+        tx,
+        item,
+        to,
+        ", approved_at = $5, approval_business_ms = $6",
+        &[Some(now), business],
+    )
+    .await?;
+    close_round(tx, item, "approved", None).await?;
+    let ev = content::action_event(ContentAction::Approve);
+    record.events.push(event(
+        item,
+        ev,
+        json!({"round": item.round, "version": item.current_version}),
+    ));
+    Ok(())
+}
+
+/// Changes were requested: the round closes as a revision of `size` with
+/// the consolidated feedback.
+async fn request_changes(
+    tx: &mut WriteTx,
+    item: &Item,
+    size: RevisionSize,
+    record: &mut Record,
+) -> Result<()> {
+    let to = content::transition(item.status, ContentAction::RequestChanges)?;
+    set_status(tx, item, to, "", &[]).await?;
+    let feedback = close_round(tx, item, "changes_requested", Some(size)).await?;
+    let ev = content::action_event(ContentAction::RequestChanges);
+    record.events.push(event(
+        item,
+        ev,
+        json!({"round": item.round, "revision": size.key(), "feedback": feedback}),
+    ));
+    Ok(())
 }
 
 async fn close_round(

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::{Actor, Record, WriteTx};
 
 use super::{event, get, lock, settings_on, text, versions, Item, Version};
 
@@ -88,7 +88,30 @@ pub async fn add_version(
     v: NewVersion,
     words: VersionText,
 ) -> Result<Version> {
-    if let NewVersion::Link { url } = &v {
+    let (note, given_caption) = checked_words(&v, &words)?;
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let item = lock(&mut tx, id).await?;
+    version_allowed(item.status)?;
+    let caption = given_caption.unwrap_or_else(|| item.caption.clone());
+    let settings = settings_on(tx.conn(), agency_id).await?;
+    let n = item.current_version + 1;
+    let name = name_of(&settings.naming, &item, n, now);
+    let version = new_version(v, n, name, note, caption, actor, now);
+    insert_version(&mut tx, id, &version, actor).await?;
+    let caption_changed = version.caption.as_deref() != Some(item.caption.as_str());
+    advance_item(&mut tx, &item, n, &version).await?;
+    let data = json!({"version": n, "name": version.name, "kind": version.kind, "caption_changed": caption_changed});
+    let mut record = Record::new("content.version_added", "content", id, data.clone());
+    record
+        .events
+        .push(event(&item, "content.version_added", data));
+    tx.commit(record).await?;
+    Ok(version)
+}
+
+/// The version's note and given caption, checked (a link must be one).
+fn checked_words(v: &NewVersion, words: &VersionText) -> Result<(Option<String>, Option<String>)> {
+    if let NewVersion::Link { url } = v {
         if validate::optional_url("url", url)?.is_none() {
             return Err(CoreError::invalid("url", "give the draft's link (https://…)").into());
         }
@@ -107,15 +130,14 @@ pub async fn add_version(
         .as_deref()
         .map(content::validate_caption)
         .transpose()?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
-    let item = lock(&mut tx, id).await?;
-    version_allowed(item.status)?;
-    let caption = given_caption.unwrap_or_else(|| item.caption.clone());
-    let settings = settings_on(tx.conn(), agency_id).await?;
-    let n = item.current_version + 1;
+    Ok((note, given_caption))
+}
+
+/// Version `n`'s name by the agency's naming pattern.
+fn name_of(naming: &str, item: &Item, n: i64, now: i64) -> String {
     let date = baton_core::clock::rfc3339(now)[..10].replace('-', "");
-    let name = content::version_name(
-        &settings.naming,
+    content::version_name(
+        naming,
         &NameParts {
             client: item.client_name.clone(),
             campaign: item.campaign.clone(),
@@ -125,8 +147,20 @@ pub async fn add_version(
             date,
         },
         n as u32,
-    );
-    let (kind, url, file_name, content_type, size, stored_name, sha256) = match v {
+    )
+}
+
+/// The version as it is stored: a link or a file, with its words.
+fn new_version(
+    v: NewVersion,
+    n: i64,
+    name: String,
+    note: Option<String>,
+    caption: String,
+    actor: &Actor,
+    now: i64,
+) -> Version {
+    let (kind, url, file_name, content_type, size_bytes, stored_name, sha256) = match v {
         NewVersion::Link { url } => (
             "link",
             Some(url.trim().to_string()),
@@ -152,29 +186,57 @@ pub async fn add_version(
             Some(sha256),
         ),
     };
+    Version {
+        n,
+        name,
+        kind: kind.into(),
+        url,
+        file_name,
+        content_type,
+        size_bytes,
+        stored_name,
+        sha256,
+        note,
+        caption: Some(caption),
+        created_by: actor.label.clone(),
+        created_at: now,
+    }
+}
+
+/// Inserts the version's row.
+async fn insert_version(tx: &mut WriteTx, id: &str, v: &Version, actor: &Actor) -> Result<()> {
+    let agency_id = tx.agency_id().to_string();
     sqlx::query(
         "INSERT INTO content_versions (agency_id, content_id, n, name, kind, url, file_name, content_type, \
          size_bytes, stored_name, sha256, note, created_by_id, created_by, created_at, caption) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
-    .bind(agency_id)
+    .bind(&agency_id)
     .bind(id)
-    .bind(n)
-    .bind(&name)
-    .bind(kind)
-    .bind(&url)
-    .bind(&file_name)
-    .bind(&content_type)
-    .bind(size)
-    .bind(&stored_name)
-    .bind(&sha256)
-    .bind(&note)
+    .bind(v.n)
+    .bind(&v.name)
+    .bind(&v.kind)
+    .bind(&v.url)
+    .bind(&v.file_name)
+    .bind(&v.content_type)
+    .bind(v.size_bytes)
+    .bind(&v.stored_name)
+    .bind(&v.sha256)
+    .bind(&v.note)
     .bind(&actor.id)
     .bind(&actor.label)
-    .bind(now)
-    .bind(&caption)
+    .bind(v.created_at)
+    .bind(&v.caption)
     .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// Makes version `n` the item's current one, with its caption: the first
+/// version moves the item from `brief` to `in_production`; a new caption
+/// unticks the QA checks it breaks.
+async fn advance_item(tx: &mut WriteTx, item: &Item, n: i64, v: &Version) -> Result<()> {
+    let caption = v.caption.clone().unwrap_or_default();
     let to = if item.status == ContentStatus::Brief {
         ContentStatus::InProduction
     } else {
@@ -186,12 +248,14 @@ pub async fn add_version(
             qa.done.remove(problem.key);
         }
     }
+    let agency_id = tx.agency_id().to_string();
+    let now = tx.now();
     sqlx::query(
         "UPDATE content_items SET current_version = $3, status = $4, updated_at = $5, caption = $6, qa = $7 \
          WHERE agency_id = $1 AND id = $2",
     )
-    .bind(agency_id)
-    .bind(id)
+    .bind(&agency_id)
+    .bind(&item.id)
     .bind(n)
     .bind(to.key())
     .bind(now)
@@ -199,25 +263,5 @@ pub async fn add_version(
     .bind(text(&qa)?)
     .execute(tx.conn())
     .await?;
-    let data = json!({"version": n, "name": name, "kind": kind, "caption_changed": caption != item.caption});
-    let mut record = Record::new("content.version_added", "content", id, data.clone());
-    record
-        .events
-        .push(event(&item, "content.version_added", data));
-    tx.commit(record).await?;
-    Ok(Version {
-        n,
-        name,
-        kind: kind.into(),
-        url,
-        file_name,
-        content_type,
-        size_bytes: size,
-        stored_name,
-        sha256,
-        note,
-        caption: Some(caption),
-        created_by: actor.label.clone(),
-        created_at: now,
-    })
+    Ok(())
 }
