@@ -325,7 +325,7 @@ fn approver_key(who: &Speaker, item: &Item) -> Result<String> {
             reviewers: &item.reviewers,
         },
     )
-    .map_err(|d| StoreError::Forbidden(d.sentence).into())
+    .map_err(|d| StoreError::Forbidden(d.sentence))
 }
 
 /// Every decision of the item's round so far, members by id and the
