@@ -35,7 +35,7 @@ async fn seat(
 }
 
 /// The client's traffic-control owner, if active.
-pub(super) async fn traffic_control(
+async fn traffic_control(
     conn: &mut AnyConnection,
     agency_id: &str,
     client_id: &str,
