@@ -436,16 +436,7 @@ pub const CUSTOM_LINE_LEN_MAX: usize = 500;
 /// mistakes must be one the platform can fill, so a typo never reaches a
 /// client as raw `{agnecy}`.
 pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
-    let key = p.key.trim().to_string();
-    if !is_key(&key) {
-        return Err(CoreError::invalid("key", KEY_RULE));
-    }
-    if builtin_get(&key).is_some() {
-        return Err(CoreError::invalid(
-            "key",
-            format!("\"{key}\" is a built-in platform; choose another key"),
-        ));
-    }
+    let key = custom_key(&p.key)?;
     // The shared name rule first: bidi controls out, blank-looking refused.
     let name = text(
         "name",
@@ -457,18 +448,70 @@ pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
     let vendor = text("vendor", "", &p.vendor, 0, CUSTOM_NAME_MAX)?;
     let asset_label = text("asset_label", "", &p.asset_label, 1, CUSTOM_ASSET_LABEL_MAX)?;
 
-    if p.permissions.is_empty() || p.permissions.len() > CUSTOM_PERMISSIONS_MAX {
+    let (permissions, permission_keys) = custom_permissions(p.permissions)?;
+    let default_permission = p.default_permission.trim().to_string();
+    if !permission_keys.contains(&default_permission) {
+        return Err(CoreError::invalid(
+            "default_permission",
+            format!("\"{default_permission}\" is not one of the platform's permission keys"),
+        ));
+    }
+
+    let (settings, setting_keys) = custom_settings(p.settings)?;
+
+    let instructions = lines("instructions", "step", p.instructions, 1, CUSTOM_STEPS_MAX)?;
+    let mistakes = lines("mistakes", "line", p.mistakes, 0, CUSTOM_LINES_MAX)?;
+    let verify = lines("verify", "line", p.verify, 0, CUSTOM_LINES_MAX)?;
+
+    check_placeholders(&instructions, &mistakes, &setting_keys)?;
+
+    Ok(Platform {
+        key,
+        name,
+        vendor,
+        asset_label,
+        permissions,
+        default_permission,
+        settings,
+        instructions,
+        mistakes,
+        verify,
+        custom: true,
+    })
+}
+
+/// A custom platform's key: the key rule, and not a built-in's.
+fn custom_key(given: &str) -> Result<String, CoreError> {
+    let key = given.trim().to_string();
+    if !is_key(&key) {
+        return Err(CoreError::invalid("key", KEY_RULE));
+    }
+    if builtin_get(&key).is_some() {
+        return Err(CoreError::invalid(
+            "key",
+            format!("\"{key}\" is a built-in platform; choose another key"),
+        ));
+    }
+    Ok(key)
+}
+
+/// A custom platform's permission levels (1 to the maximum, keys unique),
+/// checked, with their keys.
+fn custom_permissions(
+    given: Vec<Permission>,
+) -> Result<(Vec<Permission>, HashSet<String>), CoreError> {
+    if given.is_empty() || given.len() > CUSTOM_PERMISSIONS_MAX {
         return Err(CoreError::invalid(
             "permissions",
             format!(
                 "must have 1 to {CUSTOM_PERMISSIONS_MAX} levels (got {})",
-                p.permissions.len()
+                given.len()
             ),
         ));
     }
-    let mut permissions = Vec::with_capacity(p.permissions.len());
+    let mut permissions = Vec::with_capacity(given.len());
     let mut permission_keys = HashSet::new();
-    for (i, perm) in p.permissions.into_iter().enumerate() {
+    for (i, perm) in given.into_iter().enumerate() {
         let at = format!("level {}: ", i + 1);
         let key = perm.key.trim().to_string();
         if !is_key(&key) {
@@ -501,26 +544,26 @@ pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
             )?,
         });
     }
-    let default_permission = p.default_permission.trim().to_string();
-    if !permission_keys.contains(&default_permission) {
-        return Err(CoreError::invalid(
-            "default_permission",
-            format!("\"{default_permission}\" is not one of the platform's permission keys"),
-        ));
-    }
+    Ok((permissions, permission_keys))
+}
 
-    if p.settings.len() > CUSTOM_SETTINGS_MAX {
+/// A custom platform's settings fields (at most the maximum, keys unique
+/// and not the request's own placeholders), checked, with their keys.
+fn custom_settings(
+    given: Vec<SettingField>,
+) -> Result<(Vec<SettingField>, HashSet<String>), CoreError> {
+    if given.len() > CUSTOM_SETTINGS_MAX {
         return Err(CoreError::invalid(
             "settings",
             format!(
                 "must have at most {CUSTOM_SETTINGS_MAX} fields (got {})",
-                p.settings.len()
+                given.len()
             ),
         ));
     }
-    let mut settings = Vec::with_capacity(p.settings.len());
+    let mut settings = Vec::with_capacity(given.len());
     let mut setting_keys = HashSet::new();
-    for (i, field) in p.settings.into_iter().enumerate() {
+    for (i, field) in given.into_iter().enumerate() {
         let at = format!("field {}: ", i + 1);
         let key = field.key.trim().to_string();
         if !is_key(&key) {
@@ -560,18 +603,25 @@ pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
         });
     }
 
-    let instructions = lines("instructions", "step", p.instructions, 1, CUSTOM_STEPS_MAX)?;
-    let mistakes = lines("mistakes", "line", p.mistakes, 0, CUSTOM_LINES_MAX)?;
-    let verify = lines("verify", "line", p.verify, 0, CUSTOM_LINES_MAX)?;
+    Ok((settings, setting_keys))
+}
 
+/// Refuses a placeholder the instructions or mistakes cannot fill: only
+/// `{agency}`, a settings key and, in the instructions, the request's own
+/// values.
+fn check_placeholders(
+    instructions: &[String],
+    mistakes: &[String],
+    setting_keys: &HashSet<String>,
+) -> Result<(), CoreError> {
     let known = |name: &str, with_request: bool| {
         name == "agency"
             || (with_request && CONTEXT_PLACEHOLDERS.contains(&name))
             || setting_keys.contains(name)
     };
     for (field, noun, texts, with_request) in [
-        ("instructions", "step", &instructions, true),
-        ("mistakes", "line", &mistakes, false),
+        ("instructions", "step", instructions, true),
+        ("mistakes", "line", mistakes, false),
     ] {
         for (i, line) in texts.iter().enumerate() {
             if let Some(bad) = placeholders(line)
@@ -594,19 +644,7 @@ pub fn validate_custom(p: Platform) -> Result<Platform, CoreError> {
         }
     }
 
-    Ok(Platform {
-        key,
-        name,
-        vendor,
-        asset_label,
-        permissions,
-        default_permission,
-        settings,
-        instructions,
-        mistakes,
-        verify,
-        custom: true,
-    })
+    Ok(())
 }
 
 /// A trimmed single-line text of `min..=max` characters without control
