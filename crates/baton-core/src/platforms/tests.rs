@@ -527,9 +527,12 @@ fn validate_custom_trims_and_marks_custom() {
     assert_eq!(validate_custom(p.clone()).unwrap(), p);
 }
 
-#[test]
-fn validate_custom_rejects_bad_input_with_the_right_field() {
-    type Break = fn(&mut Platform);
+/// How a case breaks a valid custom platform.
+type Break = fn(&mut Platform);
+
+/// Broken identities, names and permission levels, with the field each
+/// error names.
+fn bad_identity_and_permissions() -> Vec<(&'static str, Break, &'static str)> {
     let cases: &[(&str, Break, &str)] = &[
         ("bad key", |p| p.key = "Canva!".into(), "key"),
         ("one-letter key", |p| p.key = "c".into(), "key"),
@@ -593,6 +596,14 @@ fn validate_custom_rejects_bad_input_with_the_right_field() {
             |p| p.default_permission = "owner".into(),
             "default_permission",
         ),
+    ];
+    cases.to_vec()
+}
+
+/// Broken instructions, mistakes, verify lines and settings, with the
+/// field each error names.
+fn bad_texts_and_settings() -> Vec<(&'static str, Break, &'static str)> {
+    let cases: &[(&str, Break, &str)] = &[
         (
             "empty instructions",
             |p| p.instructions.clear(),
@@ -668,7 +679,13 @@ fn validate_custom_rejects_bad_input_with_the_right_field() {
             "settings",
         ),
     ];
-    for (what, break_it, expected_field) in cases {
+    cases.to_vec()
+}
+
+#[test]
+fn validate_custom_rejects_bad_input_with_the_right_field() {
+    let cases = [bad_identity_and_permissions(), bad_texts_and_settings()].concat();
+    for (what, break_it, expected_field) in &cases {
         let mut p = custom_platform();
         break_it(&mut p);
         match validate_custom(p) {

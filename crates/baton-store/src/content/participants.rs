@@ -190,7 +190,7 @@ pub struct Participants {
 /// narrow: a member is a reviewer or an approver, not both. During an open
 /// round a change by anyone but an admin is kept as the item's pending
 /// participants (`content.participants_changed` with `"applies":
-/// "next_round"`) and applied when the next round opens ([`submit`]); the
+/// "next_round"`) and applied when the next round opens ([`submit`](super::submit)); the
 /// open round is decided by the approvers it was submitted to. Otherwise it
 /// applies at once (`"applies": "now"`) and replaces any pending change.
 pub async fn set_participants(

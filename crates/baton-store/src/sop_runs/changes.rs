@@ -71,7 +71,7 @@ fn done_map(run: &Run) -> DoneMap {
 }
 
 /// Ticks or unticks checklist items. Unknown keys are refused (422), as are
-/// the items a fact ticks ([`facts`]): the handoff brief's sections ("if it
+/// the items a fact ticks ([`facts`](baton_core::facts)): the handoff brief's sections ("if it
 /// is not in the handoff, it does not exist"), a content item's brief, its
 /// drafts and rounds, the client's access.
 pub async fn set_checklist(
