@@ -125,19 +125,17 @@ impl ClientEventType {
     }
 }
 
+/// Why a correction is not a move: it is recorded as its own event.
+const REOPEN_BY_EVENT: &str = "a correction returns the client to the stage its last move left: \
+     record it as {\"type\":\"reopened\",\"note\":\"why\"}";
+
 /// The lifecycle after `event` happens to a client in `from`, or a conflict
 /// naming the impossible move.
 pub fn transition(from: Lifecycle, event: ClientEventType) -> Result<Lifecycle, CoreError> {
     use ClientEventType as E;
     use Lifecycle as L;
     let to = match (from, event) {
-        (_, E::Reopened) => {
-            return Err(CoreError::Conflict(
-                "a correction returns the client to the stage its last move left: \
-                 record it as {\"type\":\"reopened\",\"note\":\"why\"}"
-                    .into(),
-            ))
-        }
+        (_, E::Reopened) => return Err(CoreError::Conflict(REOPEN_BY_EVENT.into())),
         (L::Archived, _) => None,
         (_, E::Note) => Some(from),
         (L::Won, E::ContractSigned) => Some(L::Onboarding),

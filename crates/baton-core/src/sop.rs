@@ -333,6 +333,11 @@ fn sop(
 /// account lead owns the relationship), except creative production, which
 /// escalates to the PM.
 pub fn default_library() -> Vec<SopDefinition> {
+    [onboarding_sops(), content_sops(), ongoing_sops()].concat()
+}
+
+/// Bringing a client in: the sales handoff and access setup.
+fn onboarding_sops() -> Vec<SopDefinition> {
     use Role::*;
     use SlaUnit::*;
     vec![
@@ -378,6 +383,14 @@ pub fn default_library() -> Vec<SopDefinition> {
                 ),
             ],
         ),
+    ]
+}
+
+/// The content cycle: intake, production, review and approval, publishing QA.
+fn content_sops() -> Vec<SopDefinition> {
+    use Role::*;
+    use SlaUnit::*;
+    vec![
         sop(
             "content_intake",
             "Content intake and brief",
@@ -441,6 +454,15 @@ pub fn default_library() -> Vec<SopDefinition> {
                 ("legal_checked", "Legal and disclosure checks completed"),
             ],
         ),
+    ]
+}
+
+/// Running and ending the account: the weekly cadence, incidents and
+/// offboarding.
+fn ongoing_sops() -> Vec<SopDefinition> {
+    use Role::*;
+    use SlaUnit::*;
+    vec![
         sop(
             "weekly_performance",
             "Weekly performance cadence",

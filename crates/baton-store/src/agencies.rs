@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::db::{flag, Db};
 use crate::error::{Result, StoreError};
 use crate::members::{self, Member, NewMember};
-use crate::write::{Actor, Record};
+use crate::write::{Actor, Record, WriteTx};
 
 pub const DEFAULT_BRAND: &str = "#1f4fd1";
 pub const DEFAULT_ACCENT: &str = "#0f766e";
@@ -253,6 +253,9 @@ pub struct AgencyPatch {
     pub custom_domain: Option<String>,
 }
 
+/// Changes the agency's settings, recording the event with what
+/// changed; nothing is written when nothing changes. A new custom domain
+/// starts over, pending with a fresh challenge.
 pub async fn update(
     db: &Db,
     agency_id: &str,
@@ -261,8 +264,43 @@ pub async fn update(
     patch: AgencyPatch,
 ) -> Result<Agency> {
     let current = get(db, agency_id).await?;
-    let mut next = current.clone();
+    let mut next = patched(&current, &patch)?;
     let mut changed = serde_json::Map::new();
+    let domain_changed = change_domain(db, now, &current, &patch, &mut next, &mut changed).await?;
+    record_changes(&current, &next, &mut changed);
+    if changed.is_empty() {
+        return Ok(current);
+    }
+    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    sqlx::query(
+        "UPDATE agencies SET name = $2, timezone = $3, brand_color = $4, accent_color = $5, logo_url = $6, \
+         white_label = $7, updated_at = $8 WHERE id = $1",
+    )
+    .bind(agency_id)
+    .bind(&next.name)
+    .bind(&next.timezone)
+    .bind(&next.brand_color)
+    .bind(&next.accent_color)
+    .bind(next.logo_url.as_deref())
+    .bind(next.white_label as i64)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    if domain_changed {
+        write_domain(&mut tx, &next).await?;
+    }
+    let detail = serde_json::Value::Object(changed);
+    tx.commit(
+        Record::new(events::AGENCY_UPDATED, "agency", agency_id, detail.clone())
+            .with_event(None, detail),
+    )
+    .await?;
+    get(db, agency_id).await
+}
+
+/// The agency with the patch's plain fields applied, each checked.
+fn patched(current: &Agency, patch: &AgencyPatch) -> Result<Agency> {
+    let mut next = current.clone();
     if let Some(v) = &patch.name {
         next.name = validate::name("name", v)?;
     }
@@ -281,44 +319,68 @@ pub async fn update(
     if let Some(v) = patch.white_label {
         next.white_label = v;
     }
-    // The same domain again (the settings form always sends it) changes
-    // nothing; another one starts over, pending with a fresh challenge.
+    Ok(next)
+}
+
+/// Applies the patch's custom domain to `next` (and to `changed`);
+/// whether it changed. The same domain again (the settings form always
+/// sends it) changes nothing; another one starts over, pending with a
+/// fresh challenge, unless another agency verified it (409).
+async fn change_domain(
+    db: &Db,
+    now: i64,
+    current: &Agency,
+    patch: &AgencyPatch,
+    next: &mut Agency,
+    changed: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<bool> {
     let domain = match &patch.custom_domain {
         Some(v) => validate_domain(v)?,
         None => current.configured_domain().map(String::from),
     };
     let domain_changed = domain.as_deref() != current.configured_domain();
-    if domain_changed {
-        if let Some(d) = &domain {
-            let taken: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM agencies WHERE custom_domain = $1 AND id <> $2",
-            )
-            .bind(d)
-            .bind(agency_id)
-            .fetch_one(db.reader())
-            .await?;
-            if taken > 0 {
-                return Err(StoreError::Duplicate(format!(
-                    "{d} is already verified by another agency"
-                )));
-            }
-        }
-        next.custom_domain = None;
-        next.domain = match &domain {
-            Some(d) => DomainState {
-                pending: Some(d.clone()),
-                challenge: Some(custom_domain::new_challenge()),
-                set_at: Some(now),
-                ..DomainState::default()
-            },
-            None => DomainState::default(),
-        };
-        changed.insert("custom_domain".into(), json!(domain));
-        changed.insert(
-            "custom_domain_status".into(),
-            json!(next.domain_status().key()),
-        );
+    if !domain_changed {
+        return Ok(false);
     }
+    if let Some(d) = &domain {
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM agencies WHERE custom_domain = $1 AND id <> $2",
+        )
+        .bind(d)
+        .bind(&current.id)
+        .fetch_one(db.reader())
+        .await?;
+        if taken > 0 {
+            return Err(StoreError::Duplicate(format!(
+                "{d} is already verified by another agency"
+            )));
+        }
+    }
+    next.custom_domain = None;
+    next.domain = match &domain {
+        Some(d) => DomainState {
+            pending: Some(d.clone()),
+            challenge: Some(custom_domain::new_challenge()),
+            set_at: Some(now),
+            ..DomainState::default()
+        },
+        None => DomainState::default(),
+    };
+    changed.insert("custom_domain".into(), json!(domain));
+    changed.insert(
+        "custom_domain_status".into(),
+        json!(next.domain_status().key()),
+    );
+    Ok(true)
+}
+
+/// Adds each plain field that differs between `current` and `next` to
+/// `changed`, with its new value.
+fn record_changes(
+    current: &Agency,
+    next: &Agency,
+    changed: &mut serde_json::Map<String, serde_json::Value>,
+) {
     for (k, old, new) in [
         ("name", json!(current.name), json!(next.name)),
         ("timezone", json!(current.timezone), json!(next.timezone)),
@@ -343,50 +405,30 @@ pub async fn update(
             changed.insert(k.to_string(), new);
         }
     }
-    if changed.is_empty() {
-        return Ok(current);
-    }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+}
+
+/// Writes the agency's new custom domain state: pending (checked from
+/// now on) or none; the verified domain is dropped either way.
+async fn write_domain(tx: &mut WriteTx, next: &Agency) -> Result<()> {
+    let now = tx.now();
+    let next_check = next
+        .domain
+        .pending
+        .as_ref()
+        .map(|_| now + custom_domain::CHECK_EVERY_MS);
     sqlx::query(
-        "UPDATE agencies SET name = $2, timezone = $3, brand_color = $4, accent_color = $5, logo_url = $6, \
-         white_label = $7, updated_at = $8 WHERE id = $1",
+        "UPDATE agencies SET custom_domain = NULL, custom_domain_pending = $2, custom_domain_challenge = $3, \
+         custom_domain_set_at = $4, custom_domain_verified_at = NULL, custom_domain_checked_at = NULL, \
+         custom_domain_found = NULL, custom_domain_next_check_at = $5 WHERE id = $1",
     )
-    .bind(agency_id)
-    .bind(&next.name)
-    .bind(&next.timezone)
-    .bind(&next.brand_color)
-    .bind(&next.accent_color)
-    .bind(next.logo_url.as_deref())
-    .bind(next.white_label as i64)
-    .bind(now)
+    .bind(&next.id)
+    .bind(next.domain.pending.as_deref())
+    .bind(next.domain.challenge.as_deref())
+    .bind(next.domain.set_at)
+    .bind(next_check)
     .execute(tx.conn())
     .await?;
-    if domain_changed {
-        let next_check = next
-            .domain
-            .pending
-            .as_ref()
-            .map(|_| now + custom_domain::CHECK_EVERY_MS);
-        sqlx::query(
-            "UPDATE agencies SET custom_domain = NULL, custom_domain_pending = $2, custom_domain_challenge = $3, \
-             custom_domain_set_at = $4, custom_domain_verified_at = NULL, custom_domain_checked_at = NULL, \
-             custom_domain_found = NULL, custom_domain_next_check_at = $5 WHERE id = $1",
-        )
-        .bind(agency_id)
-        .bind(next.domain.pending.as_deref())
-        .bind(next.domain.challenge.as_deref())
-        .bind(next.domain.set_at)
-        .bind(next_check)
-        .execute(tx.conn())
-        .await?;
-    }
-    let detail = serde_json::Value::Object(changed);
-    tx.commit(
-        Record::new(events::AGENCY_UPDATED, "agency", agency_id, detail.clone())
-            .with_event(None, detail),
-    )
-    .await?;
-    get(db, agency_id).await
+    Ok(())
 }
 
 /// Verifies the agency's pending custom domain, whose TXT record was found

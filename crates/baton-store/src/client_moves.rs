@@ -62,25 +62,12 @@ pub async fn record_event(
         .await;
     }
     check_past_time("occurred_at", occurred_at, now)?;
-    let note = match note.map(str::trim) {
-        Some("") | None if event_type.requires_note() => {
-            return Err(CoreError::invalid("note", "a note event needs the note's text").into())
-        }
-        Some("") | None => None,
-        Some(n) => Some(validate::note("note", n)?),
-    };
+    let note = checked_note(event_type, note)?;
     let mut tx = db.begin_write(agency_id, actor, now).await?;
     let from = lock_stage(&mut tx, client_id).await?;
     let to = lifecycle::transition(from, event_type)?;
     if to == Lifecycle::Archived {
-        let open = access_requests::open_revoke_lines(tx.conn(), agency_id, client_id).await?;
-        if open > 0 {
-            return Err(CoreError::Conflict(format!(
-                "{open} platform access{} still held: revoke each (verified by a member) or waive it with a reason before archiving",
-                if open == 1 { " is" } else { "es are" }
-            ))
-            .into());
-        }
+        refuse_held_access(&mut tx, client_id).await?;
     }
     if event_type == ClientEventType::ContractSigned {
         sqlx::query("UPDATE clients SET contract_signed_at = $3 WHERE agency_id = $1 AND id = $2")
@@ -92,38 +79,8 @@ pub async fn record_event(
     }
     let event_id = ids::new_id(ids::EVENT, now);
     let mut more = Vec::new();
-    // Leaving delivery closes the client's links and its work: what still
-    // waits on the client is withdrawn (the board and reminders drop it),
-    // runs that do not outlive delivery are cancelled, not left to breach.
     let (withdrawn, cancelled) = if to != from && leaves_delivery(to) {
-        let why = format!("withdrawn: the client moved to {}", to.key());
-        let moved = access_requests::withdraw(
-            tx.conn(),
-            agency_id,
-            Withdraw::Client(client_id),
-            now,
-            &actor.label,
-            &why,
-            &event_id,
-        )
-        .await?;
-        if !moved.is_empty() {
-            more.push(access_requests::moved_event(
-                client_id, &moved, &event_id, &why, false,
-            ));
-        }
-        let reason = format!("the client moved to {}", to.label().to_lowercase());
-        let runs = sop_runs::cancel(
-            &mut tx,
-            client_id,
-            Cancel::LeavingDelivery,
-            &reason,
-            &event_id,
-        )
-        .await?;
-        let n = runs.len();
-        more.extend(runs);
-        (moved.len(), n)
+        leave_delivery(&mut tx, client_id, to, &event_id, &mut more).await?
     } else {
         (0, 0)
     };
@@ -139,16 +96,7 @@ pub async fn record_event(
         .execute(tx.conn())
         .await?;
     }
-    let mut data = json!({});
-    if to != from {
-        data = json!({"from": from.key(), "to": to.key()});
-        if withdrawn > 0 {
-            data["access_requests_withdrawn"] = json!(withdrawn);
-        }
-        if cancelled > 0 {
-            data["runs_cancelled"] = json!(cancelled);
-        }
-    }
+    let data = move_data(from, to, withdrawn, cancelled);
     let mut record = Record::new(
         &events::client_topic(event_type),
         "client",
@@ -167,6 +115,85 @@ pub async fn record_event(
     });
     record.events.extend(more);
     first_event(tx.commit(record).await?)
+}
+
+/// A timeline event's note, trimmed and checked; required (422) by the
+/// events that need one.
+fn checked_note(event_type: ClientEventType, note: Option<&str>) -> Result<Option<String>> {
+    Ok(match note.map(str::trim) {
+        Some("") | None if event_type.requires_note() => {
+            return Err(CoreError::invalid("note", "a note event needs the note's text").into())
+        }
+        Some("") | None => None,
+        Some(n) => Some(validate::note("note", n)?),
+    })
+}
+
+/// Refuses (409) to archive a client while platform access is still held.
+async fn refuse_held_access(tx: &mut WriteTx, client_id: &str) -> Result<()> {
+    let agency_id = tx.agency_id().to_string();
+    let open = access_requests::open_revoke_lines(tx.conn(), &agency_id, client_id).await?;
+    if open > 0 {
+        return Err(CoreError::Conflict(format!(
+            "{open} platform access{} still held: revoke each (verified by a member) or waive it with a reason before archiving",
+            if open == 1 { " is" } else { "es are" }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Leaving delivery closes the client's links and its work: what still
+/// waits on the client is withdrawn (the board and reminders drop it),
+/// runs that do not outlive delivery are cancelled, not left to breach.
+/// Their events go to `more`; the counts (withdrawn, cancelled) are
+/// returned.
+async fn leave_delivery(
+    tx: &mut WriteTx,
+    client_id: &str,
+    to: Lifecycle,
+    event_id: &str,
+    more: &mut Vec<NewEvent>,
+) -> Result<(usize, usize)> {
+    let agency_id = tx.agency_id().to_string();
+    let (now, by) = (tx.now(), tx.actor().label.clone());
+    let why = format!("withdrawn: the client moved to {}", to.key());
+    let moved = access_requests::withdraw(
+        tx.conn(),
+        &agency_id,
+        Withdraw::Client(client_id),
+        now,
+        &by,
+        &why,
+        event_id,
+    )
+    .await?;
+    if !moved.is_empty() {
+        more.push(access_requests::moved_event(
+            client_id, &moved, event_id, &why, false,
+        ));
+    }
+    let reason = format!("the client moved to {}", to.label().to_lowercase());
+    let runs = sop_runs::cancel(tx, client_id, Cancel::LeavingDelivery, &reason, event_id).await?;
+    let n = runs.len();
+    more.extend(runs);
+    Ok((moved.len(), n))
+}
+
+/// The client's event data: the move, with what leaving delivery withdrew
+/// and cancelled; empty when the event did not move the client.
+fn move_data(from: Lifecycle, to: Lifecycle, withdrawn: usize, cancelled: usize) -> Value {
+    let mut data = json!({});
+    if to != from {
+        data = json!({"from": from.key(), "to": to.key()});
+        if withdrawn > 0 {
+            data["access_requests_withdrawn"] = json!(withdrawn);
+        }
+        if cancelled > 0 {
+            data["runs_cancelled"] = json!(cancelled);
+        }
+    }
+    data
 }
 
 /// The event a move (or its correction) recorded first: the client's own.

@@ -728,29 +728,12 @@ pub async fn remind(
     // a reminder about optional ones.
     let nothing = required.is_empty() && (scheduled || optional.is_empty());
     if nothing || !live {
-        // Nothing to remind about: stop the schedule.
-        if let Some(due) = link.next_reminder_at {
-            let reason = if !live {
-                "link not active"
-            } else if waiting.is_empty() {
-                "nothing waits on the client"
-            } else {
-                "every required request is done"
-            };
-            stop_reminders(db, agency_id, actor, now, id, due, reason).await?;
-        }
-        if scheduled {
-            return Ok(None);
-        }
-        return Err(CoreError::Conflict(if live {
-            "nothing on this link is waiting on the client".into()
-        } else {
-            format!(
-                "the link is {}; regenerate it before reminding the client",
-                link.state(now)
-            )
-        })
-        .into());
+        let why = Idle {
+            live,
+            waiting: !waiting.is_empty(),
+            scheduled,
+        };
+        return nothing_to_remind(db, agency_id, actor, now, &link, why).await;
     }
     let sent_on = baton_core::clock::local_day(
         link.regenerated_at.unwrap_or(link.created_at),
@@ -772,38 +755,10 @@ pub async fn remind(
     } else {
         link.reminder_count
     };
-    // With no required request left (a member's reminder about optional
-    // ones) the schedule stays stopped.
-    let next = if required.is_empty() {
-        None
-    } else {
-        settings
-            .next_reminder(now, count as u32)
-            .filter(|t| *t < link.expires_at)
-            .or(if scheduled {
-                None
-            } else {
-                link.next_reminder_at
-            })
-    };
+    let next = next_reminder(&settings, now, &link, count, scheduled, required.is_empty());
     let mut tx = db.begin_write(agency_id, actor, now).await?;
-    // A scheduled reminder claims its slot: with several servers on one
-    // database only the one whose update still sees the due time sends it.
-    let claimed = sqlx::query(
-        "UPDATE onboarding_links SET reminder_count = $3, last_reminded_at = $4, next_reminder_at = $5 \
-         WHERE agency_id = $1 AND id = $2 AND (next_reminder_at = $6 OR $7 = 0)",
-    )
-    .bind(agency_id)
-    .bind(id)
-    .bind(count)
-    .bind(now)
-    .bind(next)
-    .bind(link.next_reminder_at.unwrap_or(-1))
-    .bind(scheduled as i64)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    if claimed == 0 {
+    let claimed = claim_reminder(&mut tx, &link, count, next, scheduled).await?;
+    if !claimed {
         return Ok(None);
     }
     let reminder = Reminder {
@@ -849,6 +804,107 @@ pub async fn remind(
     )
     .await?;
     Ok(Some(reminder))
+}
+
+/// Why a reminder found nothing to do.
+struct Idle {
+    /// The link is active and the client still being onboarded or active.
+    live: bool,
+    /// Some request (required or not) waits on the client.
+    waiting: bool,
+    /// The worker's scheduled reminder, not a member's.
+    scheduled: bool,
+}
+
+/// A reminder with nothing to remind about: the schedule stops (with the
+/// reason recorded); a scheduled reminder then does nothing, a member's is
+/// refused (409) saying why.
+async fn nothing_to_remind(
+    db: &Db,
+    agency_id: &str,
+    actor: &Actor,
+    now: i64,
+    link: &Link,
+    why: Idle,
+) -> Result<Option<Reminder>> {
+    if let Some(due) = link.next_reminder_at {
+        let reason = if !why.live {
+            "link not active"
+        } else if !why.waiting {
+            "nothing waits on the client"
+        } else {
+            "every required request is done"
+        };
+        stop_reminders(db, agency_id, actor, now, &link.id, due, reason).await?;
+    }
+    if why.scheduled {
+        return Ok(None);
+    }
+    Err(CoreError::Conflict(if why.live {
+        "nothing on this link is waiting on the client".into()
+    } else {
+        format!(
+            "the link is {}; regenerate it before reminding the client",
+            link.state(now)
+        )
+    })
+    .into())
+}
+
+/// When the next scheduled reminder is due after this one (the `count`th
+/// counted), before the link expires. With no required request left (a
+/// member's reminder about optional ones) the schedule stays stopped; a
+/// member's reminder otherwise keeps the schedule's due time when the
+/// limit is reached.
+fn next_reminder(
+    settings: &OnboardingSettings,
+    now: i64,
+    link: &Link,
+    count: i64,
+    scheduled: bool,
+    none_required: bool,
+) -> Option<i64> {
+    if none_required {
+        None
+    } else {
+        settings
+            .next_reminder(now, count as u32)
+            .filter(|t| *t < link.expires_at)
+            .or(if scheduled {
+                None
+            } else {
+                link.next_reminder_at
+            })
+    }
+}
+
+/// Records the reminder on the link. A scheduled reminder claims its slot:
+/// with several servers on one database only the one whose update still
+/// sees the due time sends it (`false` for the others).
+async fn claim_reminder(
+    tx: &mut WriteTx,
+    link: &Link,
+    count: i64,
+    next: Option<i64>,
+    scheduled: bool,
+) -> Result<bool> {
+    let agency_id = tx.agency_id().to_string();
+    let now = tx.now();
+    let claimed = sqlx::query(
+        "UPDATE onboarding_links SET reminder_count = $3, last_reminded_at = $4, next_reminder_at = $5 \
+         WHERE agency_id = $1 AND id = $2 AND (next_reminder_at = $6 OR $7 = 0)",
+    )
+    .bind(&agency_id)
+    .bind(&link.id)
+    .bind(count)
+    .bind(now)
+    .bind(next)
+    .bind(link.next_reminder_at.unwrap_or(-1))
+    .bind(scheduled as i64)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
 }
 
 /// Stops a link's reminder schedule, due at `due`, for `reason`. Claimed

@@ -217,61 +217,79 @@ impl WriteTx {
         let mut events = Vec::with_capacity(record.events.len());
         for (i, e) in std::mem::take(&mut record.events).into_iter().enumerate() {
             let seq = last_event_seq - n_events + 1 + i as i64;
-            let id = e.id.unwrap_or_else(|| ids::new_id(ids::EVENT, self.now));
-            let data = e.data.to_string();
-            let topic = baton_core::events::topic_of(&e.event_type);
-            let occurred_at = e.occurred_at.unwrap_or(self.now);
-            sqlx::query(
-                "INSERT INTO events (id, agency_id, seq, client_id, type, topic, entity_type, entity_id, \
-                 occurred_at, recorded_at, actor_kind, actor_id, actor_label, note, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .bind(&id)
-            .bind(&self.agency_id)
-            .bind(seq)
-            .bind(e.client_id.as_deref())
-            .bind(&e.event_type)
-            .bind(&topic)
-            .bind(&e.entity_type)
-            .bind(&e.entity_id)
-            .bind(occurred_at)
-            .bind(self.now)
-            .bind(&self.actor.kind)
-            .bind(&self.actor.id)
-            .bind(&self.actor.label)
-            .bind(e.note.as_deref())
-            .bind(&data)
-            .execute(&mut *self.tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO outbox (id, agency_id, kind, event_id, payload, created_at, run_after) \
-                 VALUES ($1, $2, 'event', $3, $4, $5, $5)",
-            )
-            .bind(ids::new_id(ids::JOB, self.now))
-            .bind(&self.agency_id)
-            .bind(&id)
-            .bind(&data)
-            .bind(self.now)
-            .execute(&mut *self.tx)
-            .await?;
-            events.push(crate::events::Event {
-                id,
-                seq,
-                client_id: e.client_id,
-                event_type: e.event_type,
-                topic,
-                entity_type: e.entity_type,
-                entity_id: e.entity_id,
-                occurred_at,
-                recorded_at: self.now,
-                actor_kind: self.actor.kind.clone(),
-                actor_id: self.actor.id.clone(),
-                actor_label: self.actor.label.clone(),
-                note: e.note,
-                data: e.data,
-            });
+            events.push(self.insert_event(e, seq).await?);
         }
 
+        self.append_audit(&record, audit_seq, &prev_hash).await?;
+        Ok(Recorded { events, audit_seq })
+    }
+
+    /// Inserts one event as number `seq` of the agency's stream, with its
+    /// outbox job (the worker delivers it after the commit).
+    async fn insert_event(&mut self, e: NewEvent, seq: i64) -> Result<crate::events::Event> {
+        let id = e.id.unwrap_or_else(|| ids::new_id(ids::EVENT, self.now));
+        let data = e.data.to_string();
+        let topic = baton_core::events::topic_of(&e.event_type);
+        let occurred_at = e.occurred_at.unwrap_or(self.now);
+        sqlx::query(
+            "INSERT INTO events (id, agency_id, seq, client_id, type, topic, entity_type, entity_id, \
+             occurred_at, recorded_at, actor_kind, actor_id, actor_label, note, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&id)
+        .bind(&self.agency_id)
+        .bind(seq)
+        .bind(e.client_id.as_deref())
+        .bind(&e.event_type)
+        .bind(&topic)
+        .bind(&e.entity_type)
+        .bind(&e.entity_id)
+        .bind(occurred_at)
+        .bind(self.now)
+        .bind(&self.actor.kind)
+        .bind(&self.actor.id)
+        .bind(&self.actor.label)
+        .bind(e.note.as_deref())
+        .bind(&data)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (id, agency_id, kind, event_id, payload, created_at, run_after) \
+             VALUES ($1, $2, 'event', $3, $4, $5, $5)",
+        )
+        .bind(ids::new_id(ids::JOB, self.now))
+        .bind(&self.agency_id)
+        .bind(&id)
+        .bind(&data)
+        .bind(self.now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(crate::events::Event {
+            id,
+            seq,
+            client_id: e.client_id,
+            event_type: e.event_type,
+            topic,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            occurred_at,
+            recorded_at: self.now,
+            actor_kind: self.actor.kind.clone(),
+            actor_id: self.actor.id.clone(),
+            actor_label: self.actor.label.clone(),
+            note: e.note,
+            data: e.data,
+        })
+    }
+
+    /// Appends the record's audit entry as number `audit_seq`, chained to
+    /// `prev_hash`, and moves the agency's audit head to it.
+    async fn append_audit(
+        &mut self,
+        record: &Record,
+        audit_seq: i64,
+        prev_hash: &str,
+    ) -> Result<()> {
         let detail = record.detail.to_string();
         let fields = AuditFields {
             hash_version: HASH_VERSION,
@@ -288,7 +306,7 @@ impl WriteTx {
             user_agent: &self.actor.user_agent,
             detail: &detail,
         };
-        let hash = chain_hash(&prev_hash, &fields);
+        let hash = chain_hash(prev_hash, &fields);
         sqlx::query(
             "INSERT INTO audit_log (agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, \
              entity_type, entity_id, ip, user_agent, detail, prev_hash, hash, hash_version) \
@@ -306,7 +324,7 @@ impl WriteTx {
         .bind(&self.actor.ip)
         .bind(&self.actor.user_agent)
         .bind(&detail)
-        .bind(&prev_hash)
+        .bind(prev_hash)
         .bind(&hash)
         .bind(HASH_VERSION)
         .execute(&mut *self.tx)
@@ -316,6 +334,6 @@ impl WriteTx {
             .bind(&hash)
             .execute(&mut *self.tx)
             .await?;
-        Ok(Recorded { events, audit_seq })
+        Ok(())
     }
 }
