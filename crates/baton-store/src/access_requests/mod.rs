@@ -5,9 +5,9 @@
 //! the first time it is complete records `onboarding.completed`.
 
 mod board;
-mod client_moves;
 mod completion;
 mod moves;
+mod withdrawal;
 
 use baton_core::access::{AccessStatus, WaitingOn};
 use baton_core::platforms::Platform;
@@ -21,10 +21,10 @@ use crate::error::{Result, StoreError};
 
 pub(crate) use board::open_revoke_lines;
 pub use board::{board, held, open_board, waiting_counts, BoardFilter, BoardLine, OpenLine};
-pub use client_moves::Moved;
-pub(crate) use client_moves::{moved_event, reminder_schedule, restore, withdraw, Withdraw};
 pub(crate) use completion::{completed_event, refresh_completion};
 pub use moves::{act, Act};
+pub use withdrawal::Moved;
+pub(crate) use withdrawal::{moved_event, reminder_schedule, restore, withdraw, Withdraw};
 
 pub const MAX_REQUESTS_PER_LINK: usize = 50;
 
