@@ -1,8 +1,8 @@
 //! Reading what a browser sent: url-encoded forms as key/value pairs (read
 //! into typed structs by [`CsrfForm`](super::csrf_form::CsrfForm) for a
 //! member's forms and [`PlainForm`] for forms without a session), query
-//! strings, the caller's address for audit and throttling, and the refusal of
-//! a form whose CSRF token is wrong.
+//! strings, typed path ids, the caller's address for audit and throttling,
+//! and the refusal of a form whose CSRF token is wrong.
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -84,6 +84,27 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryData {
             .map(|q| q.0)
             .unwrap_or_default();
         Ok(QueryData(FormData(pairs)))
+    }
+}
+
+/// Path parameters, typed (ids such as [`baton_core::types::ClientId`]): a
+/// value of the wrong shape names nothing, so it is the 404 page, as an id
+/// of another agency is.
+#[derive(Debug, Clone)]
+pub struct WebPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for WebPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| WebPath(v))
+            .map_err(|_| WebError::NotFound)
     }
 }
 

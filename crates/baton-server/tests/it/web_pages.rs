@@ -524,6 +524,46 @@ async fn another_agencys_client_is_not_found() {
 }
 
 #[tokio::test]
+async fn wrong_shaped_ids_are_the_404_page() {
+    let app = TestApp::spawn().await;
+    let ours = make_client(&app, &app.agency.id, "Our Client").await;
+    let c = admin(&app).await;
+    let csrf = session_csrf(&app, &c).await;
+    // Not an id at all (nor text), and ids of the wrong kind (a client id where a
+    // content item's, a file's or a link's belongs, a content id for a run).
+    for path in [
+        "/clients/not-an-id".to_string(),
+        "/clients/%FF".to_string(),
+        format!("/content/{}", ours.id),
+        format!("/clients/{}/files/{}", ours.id, ours.id),
+    ] {
+        let (status, html) = get(&c, &app.url(&path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}");
+        assert!(html.contains("Page not found"), "GET {path}");
+    }
+    for path in [
+        "/clients/not-an-id/events".to_string(),
+        format!("/content/{}/submit", ours.id),
+        format!("/clients/{}/links/{}/revoke", ours.id, ours.id),
+        format!(
+            "/clients/{}/runs/cnt_00000000000000000000000000/pause",
+            ours.id
+        ),
+        "/team/tok_00000000000000000000000000/deactivate".to_string(),
+    ] {
+        let resp = c
+            .post(app.url(&path))
+            .form(&[("csrf", csrf.as_str()), ("type", "note"), ("note", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "POST {path}");
+        assert!(resp.text().await.unwrap().contains("Page not found"));
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn creating_a_client_through_the_form() {
     let app = TestApp::spawn().await;
     let c = admin(&app).await;

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::platforms::Platform;
+use baton_core::types::{ClientId, LinkId};
 use baton_core::CoreError;
 use baton_store::access_requests::NewRequest;
 use baton_store::agencies::Agency;
@@ -23,6 +24,7 @@ use super::section_views::{platform_name, AccessTyped, LinkForm, ReminderView, S
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::WebPath;
 use crate::web::layout::see_other;
 use crate::web::{timefmt, WebError};
 
@@ -141,7 +143,7 @@ pub(super) fn shown(
 pub async fn create_link(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(form): CsrfForm<LinkFields>,
 ) -> Result<Response, WebError> {
     let agency_id = session.agency_id();
@@ -269,7 +271,7 @@ async fn links_refused(
 pub async fn revoke_link(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, lid)): Path<(String, String)>,
+    WebPath((id, lid)): WebPath<(ClientId, LinkId)>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     client_link(&state, &session, &id, &lid).await?;
@@ -294,7 +296,7 @@ pub async fn revoke_link(
 pub async fn regenerate_link(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, lid)): Path<(String, String)>,
+    WebPath((id, lid)): WebPath<(ClientId, LinkId)>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     client_link(&state, &session, &id, &lid).await?;
@@ -333,7 +335,7 @@ pub async fn regenerate_link(
 pub async fn remind_link(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, lid)): Path<(String, String)>,
+    WebPath((id, lid)): WebPath<(ClientId, LinkId)>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     client_link(&state, &session, &id, &lid).await?;

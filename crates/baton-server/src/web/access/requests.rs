@@ -2,10 +2,11 @@
 //! waive) and the download of a file the client handed over.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use baton_core::access::Mover;
+use baton_core::types::{AccessRequestId, ClientId, FileId};
 use baton_core::CoreError;
 use baton_store::access_requests::{self, Act};
 use baton_store::{intake, StoreError};
@@ -18,6 +19,7 @@ use crate::auth::session::WebSession;
 use crate::download::{self, Show};
 use crate::state::AppState;
 use crate::web::csrf_form::CsrfForm;
+use crate::web::form::WebPath;
 use crate::web::layout::see_other;
 use crate::web::WebError;
 
@@ -59,7 +61,7 @@ fn act_refusal(action: &str, e: StoreError) -> Result<(StatusCode, String), WebE
 pub async fn act(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, rid, action)): Path<(String, String, String)>,
+    WebPath((id, rid, action)): WebPath<(ClientId, AccessRequestId, String)>,
     CsrfForm(form): CsrfForm<ActForm>,
 ) -> Result<Response, WebError> {
     let (action, text, notice): (&'static str, String, &str) = match action.as_str() {
@@ -70,7 +72,7 @@ pub async fn act(
         _ => return Err(WebError::NotFound),
     };
     let request = access_requests::get(&state.db, session.agency_id(), &rid).await?;
-    if request.client_id != id {
+    if request.client_id != *id {
         return Err(WebError::NotFound);
     }
     let what = match action {
@@ -107,7 +109,7 @@ pub async fn act(
             let (status, message) = act_refusal(action, e)?;
             let access = AccessTyped {
                 request_error: Some(RequestError {
-                    id: rid,
+                    id: rid.into_string(),
                     action,
                     message,
                     typed: text,
@@ -124,11 +126,11 @@ pub async fn act(
 pub async fn download_file(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, fid)): Path<(String, String)>,
+    WebPath((id, fid)): WebPath<(ClientId, FileId)>,
 ) -> Result<Response, WebError> {
     let agency_id = session.agency_id();
     let file = intake::get_file(&state.db, agency_id, &fid).await?;
-    if file.client_id != id {
+    if file.client_id != *id {
         return Err(WebError::NotFound);
     }
     let read = state

@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use baton_core::types::AccessTemplateId;
 use baton_store::access_requests::NewRequest;
 use baton_store::{access_templates, platforms};
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use super::common::{by_key, layout, names, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::WebError;
 
@@ -215,7 +216,7 @@ pub(super) async fn template_create(
 pub(super) async fn template_delete(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<AccessTemplateId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     match access_templates::delete(

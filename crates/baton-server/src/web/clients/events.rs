@@ -3,11 +3,12 @@
 //! skips stages or withdraws work.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::events as topics;
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
+use baton_core::types::ClientId;
 use baton_store::clients::{self, Client};
 use baton_store::events::Event;
 use serde::Deserialize;
@@ -17,7 +18,7 @@ use super::{invalid, refusal};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::CsrfForm;
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::{timefmt, WebError};
 
@@ -268,7 +269,7 @@ pub(super) struct RecordEventForm {
 pub async fn record_event(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(form): CsrfForm<RecordEventForm>,
 ) -> Result<Response, WebError> {
     let client = clients::get(&state.db, session.agency_id(), &id).await?;

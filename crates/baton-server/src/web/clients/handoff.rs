@@ -5,12 +5,13 @@
 //! per line. A refused form comes back with the message and what was typed.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use baton_core::handoff::{Deliverable, HandoffBrief, Scope, Stakeholder};
+use baton_core::types::ClientId;
 use baton_core::CoreError;
 use baton_store::clients::{self, Client};
 use baton_store::handoff_briefs::{self, SavedBrief};
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::CsrfForm;
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::refusal;
 use crate::web::{timefmt, WebError};
@@ -86,7 +87,7 @@ struct HandoffPage {
 pub async fn show(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     q: QueryData,
 ) -> Result<Response, WebError> {
     let agency_id = session.agency_id();
@@ -398,7 +399,7 @@ async fn render_edit(
 pub async fn edit_page(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
 ) -> Result<Response, WebError> {
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
     let latest = handoff_briefs::latest(&state.db, session.agency_id(), &id).await?;
@@ -413,7 +414,7 @@ pub async fn edit_page(
 pub async fn save(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(mut typed): CsrfForm<HandoffForm>,
 ) -> Result<Response, WebError> {
     let agency_id = session.agency_id();

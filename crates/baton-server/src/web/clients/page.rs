@@ -3,12 +3,13 @@
 //! the edit-details and set-the-team forms.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::lifecycle::{self, ClientEventType, Lifecycle};
 use baton_core::policy::{self, Action, Subject};
 use baton_core::roles::Role;
+use baton_core::types::ClientId;
 use baton_store::clients::{self, Client, ClientPatch, TeamSeat};
 use baton_store::events::{self, EventFilter};
 use baton_store::members::{self, Member};
@@ -20,7 +21,7 @@ use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::access::{self, AccessSection};
 use crate::web::csrf_form::CsrfForm;
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{timefmt, WebError};
 
@@ -396,7 +397,7 @@ pub(crate) async fn render_client(
 pub async fn show(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     q: QueryData,
 ) -> Result<Response, WebError> {
     render_client(&state, &session, &id, &q, Typed::default(), StatusCode::OK).await
@@ -406,7 +407,7 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(mut typed): CsrfForm<EditForm>,
 ) -> Result<Response, WebError> {
     clients::get(&state.db, session.agency_id(), &id).await?;
@@ -442,7 +443,7 @@ pub async fn update(
 pub async fn set_team(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(mut typed): CsrfForm<TeamForm>,
 ) -> Result<Response, WebError> {
     clients::get(&state.db, session.agency_id(), &id).await?;

@@ -5,13 +5,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{post, MethodRouter};
 use baton_core::content::{ApprovalMode, ContentAction, Decision, RevisionSize};
 use baton_core::ids;
 use baton_core::policy::{self, Action, Subject};
+use baton_core::types::ContentId;
 use baton_store::content::{self, Item, ItemPatch, NewComment, NewDecision, Participants, Speaker};
 use baton_store::StoreError;
 use serde::Deserialize;
@@ -23,6 +24,7 @@ use crate::auth::session::WebSession;
 use crate::authz;
 use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
+use crate::web::form::WebPath;
 use crate::web::layout::{agency_of, see_other};
 use crate::web::{timefmt, WebError};
 
@@ -124,7 +126,7 @@ pub(super) struct ScheduleForm {
 pub(super) async fn participants(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(form): CsrfForm<ParticipantsForm>,
 ) -> Result<Response, WebError> {
     let item = item_of(&state, &session, &id).await?;
@@ -202,7 +204,7 @@ pub(super) async fn participants(
 pub(super) async fn caption(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(CaptionForm { caption: text }): CsrfForm<CaptionForm>,
 ) -> Result<Response, WebError> {
     let before = item_of(&state, &session, &id).await?;
@@ -243,7 +245,7 @@ pub(super) async fn caption(
 pub(super) async fn approval_link(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
@@ -276,7 +278,7 @@ pub(super) async fn approval_link(
 pub(super) async fn submit(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
@@ -311,7 +313,7 @@ pub(super) fn me(session: &WebSession) -> Speaker {
 pub(super) async fn comment(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(form): CsrfForm<CommentForm>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
@@ -351,7 +353,7 @@ pub(super) async fn comment(
 pub(super) async fn decide(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
@@ -407,7 +409,7 @@ pub(super) async fn decide(
 pub(super) async fn qa(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(form): CsrfForm<ChecklistForm>,
 ) -> Result<Response, WebError> {
     let item = item_of(&state, &session, &id).await?;
@@ -449,7 +451,7 @@ pub(super) async fn qa(
 pub(super) async fn schedule(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(form): CsrfForm<ScheduleForm>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
@@ -551,7 +553,7 @@ pub(super) fn action_route(action: ContentAction, notice: &'static str) -> Metho
     post(
         move |State(state): State<AppState>,
               session: WebSession,
-              Path(id): Path<String>,
+              WebPath(id): WebPath<ContentId>,
               _: CsrfForm<NoFields>| async move {
             act(&state, &session, &id, action, notice).await
         },

@@ -3,11 +3,12 @@
 //! client's calendar feed card on the client's board.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::content::{ContentBrief, ContentStatus, CHANNELS};
 use baton_core::ids;
+use baton_core::types::ClientId;
 use baton_store::calendar_feeds::FeedScope;
 use baton_store::clients::{self, Client};
 use baton_store::content::{self, Item, ItemFilter, NewItem};
@@ -20,7 +21,7 @@ use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
 use crate::web::feeds::{self, FeedCard};
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::sops::When;
 use crate::web::{timefmt, WebError};
@@ -387,7 +388,7 @@ pub(super) async fn agency_board(
 pub(super) async fn client_board(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     q: QueryData,
 ) -> Result<Response, WebError> {
     render_board(
@@ -407,7 +408,7 @@ pub(super) async fn client_board(
 pub(super) async fn create(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(mut typed): CsrfForm<NewForm>,
 ) -> Result<Response, WebError> {
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
@@ -470,10 +471,10 @@ pub(super) async fn create(
 pub(super) async fn create_feed(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    let url = feeds::create_url(&state, &session, &FeedScope::Client(id.clone())).await?;
+    let url = feeds::create_url(&state, &session, &FeedScope::Client(id.to_string())).await?;
     render_board(
         &state,
         &session,
@@ -491,7 +492,7 @@ pub(super) async fn create_feed(
 pub(super) async fn revoke_feed(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     // Read through the store first: another agency's id is a 404 here too.

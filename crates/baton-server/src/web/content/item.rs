@@ -3,7 +3,7 @@
 //! that was refused, if any.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::content::{
@@ -13,6 +13,7 @@ use baton_core::content_files;
 use baton_core::ids;
 use baton_core::policy::Principal;
 use baton_core::policy::{self, Action, Subject, CHANGE_PARTICIPANTS_RULE};
+use baton_core::types::ContentId;
 use baton_store::agencies::Agency;
 use baton_store::content::{self, Item, Remark, Round, Version};
 use baton_store::members::{self, Member};
@@ -27,7 +28,7 @@ use super::shared::{channel_name, layout, local_input};
 use crate::auth::session::WebSession;
 use crate::authz;
 use crate::state::AppState;
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, Layout};
 use crate::web::refusal::sentence;
 use crate::web::sops::When;
@@ -352,7 +353,7 @@ pub(super) async fn render_item(
 pub(super) async fn item_page(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     q: QueryData,
 ) -> Result<Response, WebError> {
     render_item(

@@ -2,9 +2,10 @@
 //! and the download of a version's file.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
+use baton_core::types::ContentId;
 use baton_store::content::{self, NewVersion, VersionText};
 use serde::Deserialize;
 
@@ -16,7 +17,7 @@ use crate::auth::session::WebSession;
 use crate::draft_files::{self, Disposition, DraftError};
 use crate::state::AppState;
 use crate::web::csrf_form::CsrfForm;
-use crate::web::form::{csrf_refused, multipart_refused, QueryData, UNREADABLE_UPLOAD};
+use crate::web::form::{csrf_refused, multipart_refused, QueryData, WebPath, UNREADABLE_UPLOAD};
 use crate::web::WebError;
 
 /// A new version as a link, with its note.
@@ -31,7 +32,7 @@ pub(super) struct LinkForm {
 pub(super) async fn add_version(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     CsrfForm(form): CsrfForm<LinkForm>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
@@ -73,7 +74,7 @@ pub(super) async fn add_version(
 pub(super) async fn upload_version(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ContentId>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
     let item = item_of(&state, &session, &id).await?;
@@ -154,13 +155,12 @@ fn draft_web_error(e: DraftError) -> WebError {
 pub(super) async fn version_file(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, n)): Path<(String, String)>,
+    WebPath((id, n)): WebPath<(ContentId, i64)>,
     q: QueryData,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let item = item_of(&state, &session, &id).await?;
-    let n: i64 = n.parse().map_err(|_| WebError::NotFound)?;
     let agency_id = session.agency_id();
     let v = content::version(&state.db, agency_id, &id, n).await?;
     let how = if q.get("download").is_none() {

@@ -4,10 +4,11 @@
 //! replace, shown once; revoke).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::policy::{self, Action, Subject};
+use baton_core::types::TokenId;
 use baton_store::calendar_feeds::FeedScope;
 use baton_store::members;
 use baton_store::tokens::{self, Scope};
@@ -20,7 +21,7 @@ use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
 use crate::web::error_page::too_many_attempts;
 use crate::web::feeds::{self, FeedCard};
-use crate::web::form::{ClientMeta, QueryData};
+use crate::web::form::{ClientMeta, QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{refusal, timefmt, WebError};
 
@@ -309,7 +310,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<TokenId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     let t = tokens::get(&state.db, session.agency_id(), &id).await?;

@@ -3,11 +3,12 @@
 //! answers the form), re-issue invites, and deactivate or reactivate members.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::policy::{Action, Area, Subject};
 use baton_core::roles::{Role, RoleInfo, ROLE_MAP};
+use baton_core::types::MemberId;
 use baton_store::invites;
 use baton_store::members::{self, Member, MemberInput, MemberPatch};
 use baton_store::StoreError;
@@ -16,7 +17,7 @@ use serde::Deserialize;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout};
 use crate::web::{refusal, timefmt, WebError};
 
@@ -228,7 +229,7 @@ pub async fn invite(
 pub async fn reissue(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<MemberId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
@@ -287,11 +288,11 @@ async fn action_refused(
 async fn set_active(
     state: AppState,
     session: WebSession,
-    id: String,
+    id: &str,
     active: bool,
 ) -> Result<Response, WebError> {
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
-    members::get(&state.db, session.agency_id(), &id).await?;
+    members::get(&state.db, session.agency_id(), id).await?;
     if !active && id == session.member().id {
         return action_refused(
             &state,
@@ -308,7 +309,7 @@ async fn set_active(
         session.agency_id(),
         &session.actor,
         state.now(),
-        &id,
+        id,
         MemberPatch {
             active: Some(active),
             ..MemberPatch::default()
@@ -327,18 +328,18 @@ async fn set_active(
 pub async fn deactivate(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<MemberId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    set_active(state, session, id, false).await
+    set_active(state, session, &id, false).await
 }
 
 /// `POST /team/{id}/reactivate` (admins)
 pub async fn reactivate(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<MemberId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    set_active(state, session, id, true).await
+    set_active(state, session, &id, true).await
 }

@@ -5,10 +5,11 @@
 use std::collections::HashSet;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::roles::Role;
+use baton_core::types::ClientId;
 use baton_store::clients::{self, Client, TeamSeat};
 use baton_store::members::{self, Member};
 use baton_store::{handoff_briefs, sops, StoreError};
@@ -17,7 +18,7 @@ use super::runs::client_of;
 use super::shared::layout;
 use crate::auth::session::WebSession;
 use crate::state::AppState;
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, Layout};
 use crate::web::WebError;
 
@@ -84,7 +85,7 @@ fn seat(team: &[TeamSeat], active: &HashSet<String>, role: Role) -> Option<Strin
 pub(super) async fn decides(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     q: QueryData,
 ) -> Result<Response, WebError> {
     let agency = agency_of(&state, &session).await?;

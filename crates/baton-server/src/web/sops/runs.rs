@@ -10,13 +10,14 @@
 use std::collections::HashSet;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use baton_core::lifecycle::Lifecycle;
 use baton_core::sop::RunStatus;
+use baton_core::types::{ClientId, RunId};
 use baton_store::clients::{self, Client};
 use baton_store::members::{self, Member};
 use baton_store::sop_runs::{self, Run, RunFilter, StartRun};
@@ -28,7 +29,7 @@ use super::shared::{layout, refusal, RunLine, When};
 use crate::auth::session::WebSession;
 use crate::state::AppState;
 use crate::web::csrf_form::{CsrfForm, NoFields};
-use crate::web::form::QueryData;
+use crate::web::form::{QueryData, WebPath};
 use crate::web::layout::{agency_of, render, see_other, Layout, Opt};
 use crate::web::{timefmt, WebError};
 
@@ -283,7 +284,7 @@ async fn render_runs(
 pub(super) async fn page(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     q: QueryData,
 ) -> Result<Response, WebError> {
     render_runs(
@@ -310,7 +311,7 @@ fn back(client_id: &str, notice: &str, run: Option<&str>) -> Response {
 async fn start(
     State(state): State<AppState>,
     session: WebSession,
-    Path(id): Path<String>,
+    WebPath(id): WebPath<ClientId>,
     CsrfForm(mut typed): CsrfForm<StartForm>,
 ) -> Result<Response, WebError> {
     let client = client_of(&state, &session, &id).await?;
@@ -412,7 +413,7 @@ async fn refused_at(
 async fn checklist(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, run)): Path<(String, String)>,
+    WebPath((id, run)): WebPath<(ClientId, RunId)>,
     CsrfForm(form): CsrfForm<ChecklistForm>,
 ) -> Result<Response, WebError> {
     let r = run_of(&state, &session, &id, &run).await?;
@@ -448,7 +449,7 @@ async fn checklist(
 async fn complete(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, run)): Path<(String, String)>,
+    WebPath((id, run)): WebPath<(ClientId, RunId)>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
@@ -471,7 +472,7 @@ async fn complete(
 async fn pause(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, run)): Path<(String, String)>,
+    WebPath((id, run)): WebPath<(ClientId, RunId)>,
     CsrfForm(ReasonForm { reason }): CsrfForm<ReasonForm>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
@@ -494,7 +495,7 @@ async fn pause(
 async fn resume(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, run)): Path<(String, String)>,
+    WebPath((id, run)): WebPath<(ClientId, RunId)>,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
@@ -518,7 +519,7 @@ async fn resume(
 async fn assign(
     State(state): State<AppState>,
     session: WebSession,
-    Path((id, run)): Path<(String, String)>,
+    WebPath((id, run)): WebPath<(ClientId, RunId)>,
     CsrfForm(AssignForm { member }): CsrfForm<AssignForm>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
