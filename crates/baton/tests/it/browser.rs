@@ -113,6 +113,7 @@ async fn wait_ready(url: &str, what: &str, proc: &mut Proc, log: &Path) {
             "{what} not ready within 60 s:\n{}",
             std::fs::read_to_string(log).unwrap_or_default()
         );
+        // A child process starting: polled until the deadline above.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -463,6 +464,7 @@ async fn wait_text(c: &Client, css: &str, needle: &str, name: &str) -> String {
                 "{css} never showed {needle:?} within {PAGE_WAIT:?}; its last text: {last:?}"
             );
         }
+        // The browser renders on its own time: polled until PAGE_WAIT.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -1557,6 +1559,7 @@ async fn runs_close_with_the_content_approval_stays_narrow_and_the_client_sees_o
                 break;
             }
             assert!(Instant::now() < deadline, "runs still open after scheduling: {open:?}");
+            // The server's outbox runs in its own process: polled until the deadline.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let c = h.session("team", DESKTOP).await;

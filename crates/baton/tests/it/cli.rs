@@ -114,6 +114,7 @@ impl Server {
                 "baton serve did not answer /healthz within 60 s:\n{}",
                 s.log_text()
             );
+            // A child process starting: polled until the deadline above.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -595,6 +596,7 @@ async fn serve_exits_0_promptly_on_sigterm() {
             "baton serve still running 10 s after SIGTERM:\n{}",
             server.log_text()
         );
+        // Shutdown of a child process: polled until the 10 s deadline.
         tokio::time::sleep(Duration::from_millis(25)).await;
     };
     assert!(

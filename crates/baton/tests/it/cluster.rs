@@ -284,12 +284,14 @@ async fn a_frozen_scheduler_leader_is_replaced_within_15_s_and_wakes_up_powerles
             "no server escalated the run within 15 s of the leader freezing:\n{}",
             std::fs::read_to_string(&b.log).unwrap_or_default()
         );
+        // Another process's progress: polled until the deadline above.
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     eprintln!("escalated {escalated_after:?} after the leader froze");
 
     // The old leader wakes up: it must not write the change again.
     a.signal(libc::SIGCONT);
+    // Give the woken leader time for a scheduler pass or two: a double write would show.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let audit = json_of(
         http.get(api(&a.base, "/audit?limit=200"))
@@ -342,6 +344,7 @@ async fn three_servers_send_each_reminder_and_stop_each_schedule_once() {
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     return cluster.audited(action).await;
                 }
+                // Other processes' progress: polled until the deadline.
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
@@ -454,6 +457,7 @@ async fn a_server_killed_mid_batch_leaves_the_rest_to_another_within_the_lease()
             "no emails reached the relay:\n{}",
             std::fs::read_to_string(&a.log).unwrap_or_default()
         );
+        // The relay is another process's: polled until the deadline above.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     a.sigkill();
@@ -486,6 +490,7 @@ async fn a_server_killed_mid_batch_leaves_the_rest_to_another_within_the_lease()
             killed.elapsed(),
             std::fs::read_to_string(&b.log).unwrap_or_default()
         );
+        // Waiting for the lease to lapse on another process: polled until the deadline.
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     // A few more passes, so a repeat would show.

@@ -65,6 +65,7 @@ async fn writer(
                 continue;
             }
             Err(_) => {
+                // The server is being killed and restarted: retry the write shortly.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
@@ -97,6 +98,7 @@ async fn writer(
                     acked.lock().unwrap().refused += 1;
                 }
                 Err(_) => {
+                    // The server is down (killed on purpose): retry shortly.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     break;
                 }
@@ -168,6 +170,7 @@ async fn crash_and_recover(data_dir: &Path, database_url: Option<&str>) {
             ))
         })
         .collect();
+    // The crash test is about time: kill the server while writes are in flight.
     tokio::time::sleep(KILL_AFTER).await;
     server.sigkill();
     let killed_at = started.elapsed();

@@ -132,6 +132,7 @@ impl Server {
                 "baton serve did not answer /healthz within 60 s:\n{}",
                 std::fs::read_to_string(&self.log).unwrap_or_default()
             );
+            // A child process starting: polled until the deadline above.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
