@@ -237,3 +237,20 @@ pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
     use sqlx::Row;
     Ok(row.try_get::<i64, _>(col)? != 0)
 }
+
+/// Reads a typed id column (`ClientId`, `AgencyId`, …). A stored value of the
+/// wrong shape is a decode error, never a silently wrong id.
+pub(crate) fn typed_id<T>(row: &AnyRow, col: &str) -> Result<T>
+where
+    T: std::str::FromStr<Err = baton_core::types::NotAnId>,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(col)?;
+    text.parse::<T>().map_err(|e| {
+        sqlx::Error::ColumnDecode {
+            index: col.to_string(),
+            source: Box::new(e),
+        }
+        .into()
+    })
+}

@@ -27,6 +27,14 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
 }
 
+/// A text that is not an id of the kind asked for names nothing: not found
+/// (the same answer as another agency's id).
+impl From<baton_core::types::NotAnId> for StoreError {
+    fn from(_: baton_core::types::NotAnId) -> Self {
+        StoreError::NotFound
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {

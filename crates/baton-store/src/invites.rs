@@ -147,7 +147,7 @@ pub async fn accept(
     sqlx::query(
         "UPDATE members SET password_hash = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
     )
-    .bind(&member.agency_id)
+    .bind(member.agency_id.as_str())
     .bind(&member.id)
     .bind(password_hash)
     .bind(now)

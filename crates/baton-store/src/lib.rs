@@ -21,6 +21,7 @@ pub mod client_moves;
 pub mod clients;
 pub mod content;
 pub mod content_metrics;
+pub mod cx;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -46,6 +47,7 @@ pub mod throttles;
 pub mod tokens;
 pub mod write;
 
+pub use cx::Cx;
 pub use db::{Backend, Db};
 pub use error::StoreError;
 pub use page::Page;

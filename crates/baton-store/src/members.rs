@@ -1,6 +1,7 @@
 //! Members of an agency: the people who log in, hold roles and own work.
 
 use baton_core::roles::{parse_roles, Role};
+use baton_core::types::AgencyId;
 use baton_core::{events, ids, validate};
 use serde::Serialize;
 use serde_json::json;
@@ -15,7 +16,7 @@ use crate::write::{Actor, Record, WriteTx};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Member {
     pub id: String,
-    pub agency_id: String,
+    pub agency_id: AgencyId,
     pub email: String,
     pub name: String,
     pub roles: Vec<Role>,
@@ -40,7 +41,7 @@ pub(crate) fn from_row(r: &AnyRow) -> Result<Member> {
     let password_hash: Option<String> = r.try_get("password_hash")?;
     Ok(Member {
         id: r.try_get("id")?,
-        agency_id: r.try_get("agency_id")?,
+        agency_id: crate::db::typed_id(r, "agency_id")?,
         email: r.try_get("email")?,
         name: r.try_get("name")?,
         roles: keys.iter().filter_map(|k| Role::parse(k)).collect(),
@@ -71,13 +72,13 @@ pub async fn insert(tx: &mut WriteTx, m: NewMember) -> Result<Member> {
     let name = validate::name("name", &m.name)?;
     let id = ids::new_id(ids::MEMBER, tx.now());
     let now = tx.now();
-    let agency_id = tx.agency_id().to_string();
+    let agency_id = AgencyId::parse(tx.agency_id())?;
     sqlx::query(
         "INSERT INTO members (id, agency_id, email, name, password_hash, roles, is_admin, active, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
     )
     .bind(&id)
-    .bind(&agency_id)
+    .bind(agency_id.as_str())
     .bind(&email)
     .bind(&name)
     .bind(m.password_hash.as_deref())

@@ -34,7 +34,7 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(token_hash)
-    .bind(&member.agency_id)
+    .bind(member.agency_id.as_str())
     .bind(&member.id)
     .bind(csrf_token)
     .bind(now)
@@ -45,7 +45,7 @@ pub async fn create(
     .await?;
     // Expired sessions of anyone in the agency are cleaned up on the way.
     sqlx::query("DELETE FROM sessions WHERE agency_id = $1 AND expires_at < $2")
-        .bind(&member.agency_id)
+        .bind(member.agency_id.as_str())
         .bind(now)
         .execute(tx.conn())
         .await?;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use baton_core::policy::{self, Action, Principal, Subject};
 use baton_store::members::Member;
 use baton_store::tokens::{self, ApiToken, Scope};
-use baton_store::Actor;
+use baton_store::{Actor, Cx};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,6 +25,12 @@ pub struct ApiCaller {
 impl ApiCaller {
     pub fn agency_id(&self) -> &str {
         &self.member.agency_id
+    }
+
+    /// The store's command context for this request: the token's agency,
+    /// this caller as the actor, the server's clock now.
+    pub fn cx<'a>(&'a self, state: &'a AppState) -> Cx<'a> {
+        Cx::new(&state.db, &self.member.agency_id, &self.actor, state.now())
     }
 
     /// Who is acting, for [`policy::can`]: the member through this token.

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use baton_core::secret;
 use baton_store::sessions::{self, Session};
-use baton_store::Actor;
+use baton_store::{Actor, Cx};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -62,6 +62,16 @@ impl WebSession {
     }
     pub fn agency_id(&self) -> &str {
         &self.session.member.agency_id
+    }
+    /// The store's command context for this request: the member's agency,
+    /// the member as the actor, the server's clock now.
+    pub fn cx<'a>(&'a self, state: &'a AppState) -> Cx<'a> {
+        Cx::new(
+            &state.db,
+            &self.session.member.agency_id,
+            &self.actor,
+            state.now(),
+        )
     }
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
