@@ -56,6 +56,22 @@ pub const SOP_RUN_CANCELLED: &str = "sop_run.cancelled";
 pub const SOP_RUN_RESTORED: &str = "sop_run.restored";
 pub const HANDOFF_SAVED: &str = "handoff.saved";
 pub const CONTENT_CANCELLED: &str = "content.cancelled";
+/// An incident was reported (starts the `incident_response` SOP run).
+pub const INCIDENT_OPENED: &str = "incident.opened";
+pub const INCIDENT_TRIAGED: &str = "incident.triaged";
+pub const INCIDENT_MITIGATED: &str = "incident.mitigated";
+pub const INCIDENT_RESOLVED: &str = "incident.resolved";
+pub const INCIDENT_CLOSED: &str = "incident.closed";
+pub const INCIDENT_CANCELLED: &str = "incident.cancelled";
+pub const INCIDENT_NOTE: &str = "incident.note_added";
+pub const INCIDENT_POSTMORTEM: &str = "incident.postmortem_saved";
+pub const INCIDENT_ACTION_DONE: &str = "incident.action_done";
+pub const INCIDENT_TRIAGE_AT_RISK: &str = "incident.triage_at_risk";
+pub const INCIDENT_TRIAGE_BREACHED: &str = "incident.triage_breached";
+pub const INCIDENT_ACTION_OVERDUE: &str = "incident.action_overdue";
+pub const INCIDENT_SEVERITY_SAVED: &str = "agency.incident_severity_saved";
+/// A publishing error was reported on a content item (its timeline shows it).
+pub const CONTENT_ERROR_REPORTED: &str = "content.error_reported";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

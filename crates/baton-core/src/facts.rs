@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::content::{ContentBrief, ContentStatus};
+use crate::incidents::Status as IncidentStatus;
 
 /// What a run is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -29,14 +30,17 @@ pub enum Subject {
     Access,
     /// The client's offboarding: access revoked, assets archived.
     Offboarding,
+    /// One incident of the incident log (runs of `incident_response`).
+    Incident,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 4] = [
+    pub const ALL: [Subject; 5] = [
         Subject::ContentItem,
         Subject::HandoffBrief,
         Subject::Access,
         Subject::Offboarding,
+        Subject::Incident,
     ];
 
     pub fn key(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Subject {
             Subject::HandoffBrief => "handoff_brief",
             Subject::Access => "access",
             Subject::Offboarding => "offboarding",
+            Subject::Incident => "incident",
         }
     }
 
@@ -57,8 +62,10 @@ impl Subject {
     /// are about the client's brief, access or offboarding. `None`: a run
     /// about nothing Baton tracks (only hand-ticked items).
     pub fn of_run(sop_key: &str, entity_type: Option<&str>) -> Option<Subject> {
-        if entity_type == Some("content") {
-            return Some(Subject::ContentItem);
+        match entity_type {
+            Some("content") => return Some(Subject::ContentItem),
+            Some("incident") => return Some(Subject::Incident),
+            _ => {}
         }
         match sop_key {
             "sales_handoff" => Some(Subject::HandoffBrief),
@@ -72,10 +79,14 @@ impl Subject {
 /// What runs of `def` are about when its trigger starts them (its content
 /// events name an item; the client-level SOPs by their key).
 pub fn subject_of_sop(def: &crate::sop::SopDefinition) -> Option<Subject> {
-    Subject::of_run(
-        &def.key,
-        def.trigger.starts_with("content.").then_some("content"),
-    )
+    let entity = if def.trigger.starts_with("content.") {
+        Some("content")
+    } else if def.trigger.starts_with("incident.") {
+        Some("incident")
+    } else {
+        None
+    };
+    Subject::of_run(&def.key, entity)
 }
 
 /// A fact that ticks a checklist item.
@@ -106,6 +117,14 @@ pub enum Fact {
     /// No access is still held: every granted or verified access was revoked
     /// or waived.
     AccessRevoked,
+    /// The incident is triaged (severity confirmed, lead set).
+    IncidentTriaged,
+    /// The incident's response plan is written.
+    IncidentPlanWritten,
+    /// The response plan is executed: the incident is mitigated.
+    IncidentPlanExecuted,
+    /// The incident log is updated: resolved with a closing summary.
+    IncidentLogUpdated,
 }
 
 impl Fact {
@@ -129,6 +148,12 @@ impl Fact {
             Fact::AccessListed => "ticks itself when the client's link asks for access",
             Fact::AccessVerified => "ticks itself when every required access is verified",
             Fact::AccessRevoked => "ticks itself when every held access is revoked or waived",
+            Fact::IncidentTriaged => "ticks itself when the incident is triaged",
+            Fact::IncidentPlanWritten => "ticks itself when the response plan is written at triage",
+            Fact::IncidentPlanExecuted => "ticks itself when the incident is mitigated",
+            Fact::IncidentLogUpdated => {
+                "ticks itself when the incident is resolved with a closing summary"
+            }
         }
     }
 }
@@ -156,6 +181,10 @@ pub fn fact_for(subject: Subject, item: &str) -> Option<Fact> {
         (Subject::Access, "platforms_listed" | "access_requested") => AccessListed,
         (Subject::Access, "platform_access_verified" | "folder_access_verified") => AccessVerified,
         (Subject::Offboarding, "access_revoked") => AccessRevoked,
+        (Subject::Incident, "triage") => IncidentTriaged,
+        (Subject::Incident, "response_plan") => IncidentPlanWritten,
+        (Subject::Incident, "plan_executed") => IncidentPlanExecuted,
+        (Subject::Incident, "log_updated") => IncidentLogUpdated,
         _ => return None,
     })
 }
@@ -193,6 +222,15 @@ pub struct AccessState {
     pub held: i64,
 }
 
+/// An incident as the facts need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncidentState {
+    pub status: crate::incidents::Status,
+    pub plan_written: bool,
+    /// The resolve note (the closing summary) is written.
+    pub summary_written: bool,
+}
+
 /// What the store read of a run's subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Snapshot {
@@ -200,6 +238,7 @@ pub enum Snapshot {
     /// The sections of the newest handoff brief that are filled.
     Handoff(Vec<&'static str>),
     Access(AccessState),
+    Incident(IncidentState),
 }
 
 /// Whether `fact` is true of `snapshot`. `round`: the review round a review
@@ -226,8 +265,21 @@ pub fn holds(fact: Fact, snapshot: &Snapshot, round: Option<i64>) -> bool {
         (Fact::AccessListed, Snapshot::Access(a)) => a.listed > 0,
         (Fact::AccessVerified, Snapshot::Access(a)) => a.complete,
         (Fact::AccessRevoked, Snapshot::Access(a)) => a.held == 0,
+        (Fact::IncidentTriaged, Snapshot::Incident(i)) => reached(i, IncidentStatus::Triaged),
+        (Fact::IncidentPlanWritten, Snapshot::Incident(i)) => i.plan_written,
+        (Fact::IncidentPlanExecuted, Snapshot::Incident(i)) => {
+            reached(i, IncidentStatus::Mitigated)
+        }
+        (Fact::IncidentLogUpdated, Snapshot::Incident(i)) => {
+            reached(i, IncidentStatus::Resolved) && i.summary_written
+        }
         _ => false,
     }
+}
+
+/// Whether the incident got to `status` (a cancelled one got nowhere).
+fn reached(i: &IncidentState, status: IncidentStatus) -> bool {
+    i.status != IncidentStatus::Cancelled && i.status >= status
 }
 
 fn the_round(c: &ContentState, round: Option<i64>) -> Option<&RoundState> {
@@ -296,6 +348,10 @@ mod tests {
         }
         assert_eq!(Subject::of_run("weekly_performance", None), None);
         assert_eq!(Subject::of_run("incident_response", None), None);
+        assert_eq!(
+            Subject::of_run("incident_response", Some("incident")),
+            Some(Subject::Incident)
+        );
         assert_eq!(
             Subject::of_run("my_own_sop", Some("content")),
             Some(Subject::ContentItem)
@@ -456,5 +512,35 @@ mod tests {
         ] {
             assert_eq!(holds(fact, &snap, None), want, "{fact:?} {snap:?}");
         }
+    }
+
+    #[test]
+    fn incident_facts_follow_its_lifecycle() {
+        use crate::incidents::Status::*;
+        let snap = |status, plan, summary| {
+            Snapshot::Incident(IncidentState {
+                status,
+                plan_written: plan,
+                summary_written: summary,
+            })
+        };
+        let item = |k| fact_for(Subject::Incident, k).unwrap();
+        // (status, plan, summary) → triage, response_plan, plan_executed, log_updated
+        let cases = [
+            ((Reported, false, false), [false, false, false, false]),
+            ((Triaged, true, false), [true, true, false, false]),
+            ((Mitigated, true, false), [true, true, true, false]),
+            ((Resolved, true, false), [true, true, true, false]),
+            ((Resolved, true, true), [true, true, true, true]),
+            ((Closed, true, true), [true, true, true, true]),
+            ((Cancelled, false, false), [false, false, false, false]),
+        ];
+        for ((status, plan, summary), want) in cases {
+            let s = snap(status, plan, summary);
+            let got = ["triage", "response_plan", "plan_executed", "log_updated"]
+                .map(|k| holds(item(k), &s, None));
+            assert_eq!(got, want, "{status:?}");
+        }
+        assert_eq!(fact_for(Subject::Incident, "something_else"), None);
     }
 }

@@ -22,6 +22,9 @@ pub const CONTENT: &str = "cnt";
 pub const COMMENT: &str = "cmt";
 pub const DECISION: &str = "dec";
 pub const APPROVAL_LINK: &str = "apl";
+pub const INCIDENT: &str = "inc";
+pub const INCIDENT_NOTE: &str = "inn";
+pub const INCIDENT_ACTION: &str = "ina";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -21,6 +21,7 @@ pub mod handoff;
 pub mod human;
 pub mod ical;
 pub mod ids;
+pub mod incidents;
 pub mod lifecycle;
 pub mod onboarding;
 pub mod platforms;

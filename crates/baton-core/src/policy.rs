@@ -177,16 +177,19 @@ pub enum Area {
     Onboarding,
     /// The platform catalog.
     PlatformCatalog,
+    /// Incident severities, and closing an incident over open follow-ups.
+    Incidents,
 }
 
 impl Area {
-    pub const ALL: [Area; 6] = [
+    pub const ALL: [Area; 7] = [
         Area::Agency,
         Area::Team,
         Area::BusinessHours,
         Area::SopLibrary,
         Area::Onboarding,
         Area::PlatformCatalog,
+        Area::Incidents,
     ];
 
     /// What a member does to the area, finishing "Only agency admins can …".
@@ -198,6 +201,9 @@ impl Area {
             Area::SopLibrary => "change the SOP library",
             Area::Onboarding => "change the onboarding settings",
             Area::PlatformCatalog => "change the platform catalog",
+            Area::Incidents => {
+                "change the incident severities or close an incident over open follow-up actions"
+            }
         }
     }
 }

@@ -191,6 +191,18 @@ typed_id!(
     /// A client's approval link for content: `apl_…`.
     ApprovalLinkId, ids::APPROVAL_LINK, "approval link"
 );
+typed_id!(
+    /// An incident in the incident log: `inc_…`.
+    IncidentId, ids::INCIDENT, "incident"
+);
+typed_id!(
+    /// A timeline note of an incident: `inn_…`.
+    IncidentNoteId, ids::INCIDENT_NOTE, "incident note"
+);
+typed_id!(
+    /// A postmortem's follow-up action: `ina_…`.
+    IncidentActionId, ids::INCIDENT_ACTION, "follow-up action"
+);
 
 #[cfg(test)]
 mod tests {
@@ -256,6 +268,9 @@ mod tests {
             CommentId::PREFIX,
             DecisionId::PREFIX,
             ApprovalLinkId::PREFIX,
+            IncidentId::PREFIX,
+            IncidentNoteId::PREFIX,
+            IncidentActionId::PREFIX,
         ];
         let unique: std::collections::BTreeSet<_> = prefixes.iter().collect();
         assert_eq!(unique.len(), prefixes.len());

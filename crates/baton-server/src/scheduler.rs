@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use baton_store::incidents;
 use baton_store::leases::{self, Fence, Lease};
 use baton_store::sop_runs::{self, SCHEDULER_LEASE};
 use tokio::sync::watch;
@@ -70,10 +71,44 @@ pub async fn tick_fenced(
             break;
         }
     }
+    changed += tick_incidents(state, now, email, fence).await?;
+    let runs = sop_runs::next_change(&state.db).await?;
+    let incidents = incidents::next_change(&state.db).await?;
     Ok(Tick {
         changed,
-        next_change_at: sop_runs::next_change(&state.db).await?,
+        next_change_at: match (runs, incidents) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
     })
+}
+
+/// The incident log's clock: triage at risk and breached (24/7), overdue
+/// follow-up actions. Returns how many changed.
+async fn tick_incidents(
+    state: &AppState,
+    now: i64,
+    email: bool,
+    fence: Option<&Fence>,
+) -> Result<usize, baton_store::StoreError> {
+    let mut changed = 0;
+    loop {
+        let due = incidents::due_for_change(&state.db, now, BATCH).await?;
+        let before = changed;
+        for (agency_id, id) in &due {
+            match incidents::advance_fenced(&state.db, agency_id, id, now, email, fence).await {
+                Ok(Some(_)) => changed += 1,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(incident = %id, error = %e, "incident clock not advanced; next tick retries")
+                }
+            }
+        }
+        if (due.len() as i64) < BATCH || changed == before {
+            break;
+        }
+    }
+    Ok(changed)
 }
 
 /// Runs until `shutdown` turns true.

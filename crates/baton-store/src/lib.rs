@@ -28,6 +28,7 @@ pub mod events;
 pub mod flashes;
 pub mod handoff_briefs;
 pub mod idempotency;
+pub mod incidents;
 pub mod intake;
 pub mod invites;
 pub mod leases;

@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "custom_domain_verification",
         include_str!("../migrations/0013_custom_domain_verification.sql"),
     ),
+    (
+        14,
+        "incidents",
+        include_str!("../migrations/0014_incidents.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -13,6 +13,7 @@ pub mod dto;
 pub mod events;
 pub mod handoff;
 pub mod idempotency;
+pub mod incidents;
 pub mod members;
 pub mod onboarding;
 pub mod openapi;
@@ -50,6 +51,7 @@ use crate::state::AppState;
         (name = "handoff", description = "The sales-to-delivery handoff brief of a client, versioned; its completeness is the sales_handoff definition of done"),
         (name = "content", description = "Content items: brief, versions, review vs approval, publishing QA and the schedule"),
         (name = "sops", description = "The SOP library, SOP runs with business-hours SLAs, escalation notices and the on-time KPI"),
+        (name = "incidents", description = "The incident log: brand-risk events and publishing errors with a one-hour triage SLA on a 24/7 clock, timeline, postmortem and the incident-count KPI"),
     )
 )]
 pub struct ApiDoc;
@@ -129,6 +131,19 @@ fn operations() -> OpenApiRouter<AppState> {
         .routes(routes!(sops::resume))
         .routes(routes!(sops::assign))
         .routes(routes!(sops::kpis))
+        .routes(routes!(incidents::list, incidents::report))
+        .routes(routes!(incidents::get))
+        .routes(routes!(incidents::triage))
+        .routes(routes!(incidents::mitigate))
+        .routes(routes!(incidents::resolve))
+        .routes(routes!(incidents::close))
+        .routes(routes!(incidents::cancel))
+        .routes(routes!(incidents::note))
+        .routes(routes!(incidents::postmortem))
+        .routes(routes!(incidents::finish_action))
+        .routes(routes!(incidents::severities))
+        .routes(routes!(incidents::put_severity))
+        .routes(routes!(incidents::kpis))
         .routes(routes!(content::list_for_client, content::create))
         .routes(routes!(content::list))
         .routes(routes!(content::get, content::update))

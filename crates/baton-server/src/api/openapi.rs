@@ -873,3 +873,99 @@ pub fn item_toggles() -> Object {
         .min_properties(Some(1))
         .build()
 }
+
+/// An id with `prefix` (`mem_…`), or with `nullable` also `null`.
+fn id_schema(prefix: &str, is_nullable: bool) -> Object {
+    matching(
+        format!("^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$"),
+        None,
+        is_nullable,
+    )
+}
+
+/// A member id (`mem_…`).
+pub fn member_id() -> Object {
+    id_schema(baton_core::ids::MEMBER, false)
+}
+
+/// A client id (`cli_…`) or `null`.
+pub fn client_id_or_null() -> Object {
+    id_schema(baton_core::ids::CLIENT, true)
+}
+
+/// A content item id (`cnt_…`) or `null`.
+pub fn content_id_or_null() -> Object {
+    id_schema(baton_core::ids::CONTENT, true)
+}
+
+/// The cursor of the incident list.
+pub fn incident_cursor() -> Object {
+    id_cursor(baton_core::ids::INCIDENT)
+}
+
+/// An incident severity.
+pub fn severity() -> Object {
+    one_of(baton_core::incidents::Severity::ALL.map(|s| s.key()))
+}
+
+/// An incident severity, or `null` (unchanged).
+pub fn severity_or_null() -> Object {
+    choice(
+        &baton_core::incidents::Severity::ALL.map(|s| s.key()),
+        false,
+    )
+}
+
+/// An incident source.
+pub fn incident_source() -> Object {
+    one_of(baton_core::incidents::Source::ALL.map(|s| s.key()))
+}
+
+/// An incident status filter, or empty for all.
+pub fn incident_status_filter() -> Object {
+    let mut all: Vec<serde_json::Value> = baton_core::incidents::Status::ALL
+        .iter()
+        .map(|s| s.key().into())
+        .collect();
+    all.push("".into());
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all))
+        .build()
+}
+
+/// A severity filter, or empty for all.
+pub fn severity_filter() -> Object {
+    let mut all: Vec<serde_json::Value> = baton_core::incidents::Severity::ALL
+        .iter()
+        .map(|s| s.key().into())
+        .collect();
+    all.push("".into());
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all))
+        .build()
+}
+
+/// A client filter: a client id, or empty for all.
+pub fn client_filter() -> Object {
+    matching(
+        format!("^({}_[0-9A-HJKMNP-TV-Z]{{26}})?$", baton_core::ids::CLIENT),
+        None,
+        false,
+    )
+}
+
+/// A calendar day, `YYYY-MM-DD` (that it exists is the server's check, 422).
+pub fn date() -> Object {
+    matching("^[0-9]{4}-[0-9]{2}-[0-9]{2}$".into(), None, false)
+}
+
+/// Minutes a severity's triage may take: 5 to 4,320 (three days).
+pub fn triage_minutes() -> Object {
+    int_range(
+        *baton_core::incidents::TRIAGE_MINUTES.start(),
+        *baton_core::incidents::TRIAGE_MINUTES.end(),
+        false,
+    )
+}

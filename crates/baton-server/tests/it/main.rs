@@ -14,6 +14,7 @@ mod api_content_settings;
 mod api_conventions;
 mod api_events;
 mod api_handoff;
+mod api_incidents;
 mod api_members;
 mod api_onboarding;
 mod api_sops;

@@ -30,6 +30,8 @@ pub(crate) const SYSTEM: &str = "Baton";
 pub(crate) enum Follow<'a> {
     /// The runs about this content item.
     Content(&'a str),
+    /// The runs about this incident.
+    Incident(&'a str),
     /// The runs about the client itself: its handoff brief, access and
     /// offboarding.
     Client,
@@ -115,6 +117,7 @@ async fn snapshot(
             };
             Some(Snapshot::Handoff(done))
         }
+        Subject::Incident => crate::incidents::facts::snapshot(conn, agency_id, subject_id).await?,
         Subject::Access | Subject::Offboarding => {
             // Withdrawn requests (never granted, then closed) do not count.
             let listed: i64 = sqlx::query_scalar(
@@ -152,6 +155,7 @@ async fn open_runs(
 ) -> Result<Vec<Run>> {
     let (cond, subject_id) = match what {
         Follow::Content(id) => ("r.subject_type = 'content_item' AND r.subject_id = $3", id),
+        Follow::Incident(id) => ("r.subject_type = 'incident' AND r.subject_id = $3", id),
         Follow::Client => (
             "r.subject_type IN ('handoff_brief', 'access', 'offboarding') AND r.subject_id = $3",
             client_id,
@@ -182,6 +186,10 @@ pub(crate) async fn follow_events(tx: &mut WriteTx, changed: &[NewEvent]) -> Res
             continue;
         };
         let content = (e.entity_type == "content").then(|| e.entity_id.clone());
+        if e.entity_type == "incident" {
+            out.extend(crate::incidents::facts::follow_event(tx, client_id, e).await?);
+            continue;
+        }
         let client_fact = ["access.", "onboarding.", "handoff."]
             .iter()
             .any(|p| e.event_type.starts_with(p));
@@ -418,6 +426,8 @@ pub(super) async fn mark_done(
 pub(crate) enum Cancel<'a> {
     /// The runs about this content item (it was cancelled).
     Content(&'a str),
+    /// The runs about this incident (it was cancelled).
+    Incident(&'a str),
     /// The client's runs whose SOP does not outlive delivery (it left).
     LeavingDelivery,
     /// The runs this event started (the move that started them was
@@ -439,6 +449,7 @@ pub(crate) async fn cancel(
     let now = tx.now();
     let (cond, arg) = match which {
         Cancel::Content(id) => ("r.subject_type = 'content_item' AND r.subject_id = $3", id),
+        Cancel::Incident(id) => ("r.subject_type = 'incident' AND r.subject_id = $3", id),
         Cancel::LeavingDelivery => ("r.client_id = $3", client_id),
         Cancel::StartedBy(ev) => ("r.trigger_event_id = $3", ev),
     };

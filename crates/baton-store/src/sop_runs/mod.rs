@@ -36,7 +36,7 @@ pub use queries::{by_due, count, list, open_counts, recently_done, unowned, RunF
 pub use scheduler::{advance, advance_fenced, due_for_change, next_change, SCHEDULER_LEASE};
 pub use start::{reresolve_owners, start, start_for_event, StartRun};
 
-pub(crate) use follow::{cancel, follow_events, restore, Cancel};
+pub(crate) use follow::{cancel, follow, follow_events, restore, Cancel, Follow};
 
 /// One checklist item of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -171,6 +171,7 @@ fn from_row(r: &AnyRow) -> Result<Run> {
                 Subject::HandoffBrief => format!("Handoff brief of {client_name}"),
                 Subject::Access => format!("Platform access of {client_name}"),
                 Subject::Offboarding => format!("Offboarding of {client_name}"),
+                Subject::Incident => format!("An incident of {client_name}"),
             },
             id,
             round: r.try_get("subject_round")?,

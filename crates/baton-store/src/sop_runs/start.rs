@@ -188,6 +188,7 @@ impl RunSubjectRow {
     fn of(sop_key: &str, s: &StartRun, trigger: Option<&(String, String, Value)>) -> RunSubjectRow {
         let kind = Subject::of_run(sop_key, trigger.map(|t| t.0.as_str()));
         let (id, round) = match (kind, trigger) {
+            (Some(Subject::Incident), Some((_, entity, _))) => (Some(entity.clone()), None),
             (Some(Subject::ContentItem), Some((_, entity, data))) => (
                 Some(entity.clone()),
                 data.get("round").and_then(Value::as_i64),
@@ -221,6 +222,11 @@ async fn work_went_away(
         if status.as_deref() == Some("cancelled") {
             return Ok(true);
         }
+    }
+    if subject.kind == Some(Subject::Incident)
+        && crate::incidents::facts::went_away(tx.conn(), &agency_id, subject.id.as_deref()).await?
+    {
+        return Ok(true);
     }
     if matches!(lifecycle, "offboarding" | "archived") && !sop::outlives_delivery(def) {
         return Ok(true);

@@ -104,6 +104,7 @@ impl SubjectView {
             Subject::HandoffBrief => ("Handoff brief", format!("/clients/{}/handoff", r.client_id)),
             Subject::Access => ("Access", format!("/clients/{}#access", r.client_id)),
             Subject::Offboarding => ("Offboarding", format!("/clients/{}#access", r.client_id)),
+            Subject::Incident => ("Incident", format!("/incidents/{}", s.id)),
         };
         let title = match s.round {
             Some(n) => format!("{}, round {n}", s.title),
