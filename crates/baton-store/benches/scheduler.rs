@@ -43,10 +43,7 @@ async fn seed() -> (TestDb, String) {
     .await
     .expect("agency");
     let client = clients::create(
-        db,
-        &agency.id,
-        &actor,
-        NOW,
+        Cx::new(db, &agency.id, &actor, NOW),
         NewClient {
             name: "Bench Client".into(),
             website: None,

@@ -31,10 +31,13 @@ async fn token_of(app: &TestApp, id: &str) -> String {
         .await
         .expect("member");
     baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &m.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &m,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "test",
         baton_store::tokens::Scope::Write,
     )

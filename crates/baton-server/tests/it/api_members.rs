@@ -120,10 +120,13 @@ async fn only_admin_scope_adds_or_changes_members() {
         .await
         .unwrap();
     let (_, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "designer's script",
         baton_store::tokens::Scope::Write,
     )
@@ -255,10 +258,13 @@ async fn the_last_admin_stays_and_deactivation_revokes_tokens() {
         .await
         .unwrap();
     let (_, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "second's script",
         baton_store::tokens::Scope::Write,
     )

@@ -299,10 +299,13 @@ async fn a_write_token_cannot_see_or_revoke_someone_elses_token() {
         .await
         .unwrap();
     let (own, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "writer's script",
         baton_store::tokens::Scope::Write,
     )

@@ -687,10 +687,12 @@ async fn only_admins_check_from_the_settings_page() {
     // A member who is not an admin.
     let (email, password) = ("casey@northwind.test", "casey's password");
     baton_store::members::create(
-        &app.state.db,
-        &app.agency.id,
-        &baton_store::Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         baton_store::members::MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),

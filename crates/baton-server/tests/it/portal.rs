@@ -1204,10 +1204,7 @@ async fn a_client_can_upload_at_most_the_file_limit() {
     for i in 0..baton_core::uploads::MAX_FILES_PER_CLIENT {
         let id = baton_store::intake::new_file_id(now);
         baton_store::intake::add_file(
-            &app.state.db,
-            &app.agency.id,
-            &actor,
-            now,
+            Cx::new(&app.state.db, &app.agency.id, &actor, now),
             &link.client,
             baton_store::intake::NewFile {
                 stored_name: format!("{id}-f{i}.png"),

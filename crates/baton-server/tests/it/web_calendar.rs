@@ -89,10 +89,12 @@ async fn non_admin(app: &TestApp) -> Client {
     let (email, password) = ("casey@northwind.test", "casey's password");
     let hash = baton_server::auth::password::hash_async(password.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),

@@ -53,10 +53,7 @@ async fn login_as(app: &TestApp, email: &str) -> Client {
 
 async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
     clients::create(
-        &app.state.db,
-        agency_id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
             name: name.into(),
             ..NewClient::default()

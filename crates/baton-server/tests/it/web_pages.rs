@@ -76,10 +76,7 @@ async fn session_csrf(app: &TestApp, c: &Client) -> String {
 
 async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
     clients::create(
-        &app.state.db,
-        agency_id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
             name: name.into(),
             ..NewClient::default()
@@ -93,10 +90,12 @@ async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Cli
 async fn make_member(app: &TestApp, email: &str, password: &str) {
     let hash = baton_server::auth::password::hash_async(password.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),
@@ -176,10 +175,12 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         .unwrap()
         .unwrap();
     members::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         &gone.id,
         members::MemberPatch {
             active: Some(false),
@@ -778,10 +779,12 @@ async fn timeline_pages_with_an_older_events_link() {
     let client = make_client(&app, &app.agency.id, "Initech").await;
     for i in 0..30 {
         clients::record_event(
-            &app.state.db,
-            &app.agency.id,
-            &Actor::cli(),
-            app.state.now(),
+            Cx::new(
+                &app.state.db,
+                &app.agency.id,
+                &Actor::cli(),
+                app.state.now(),
+            ),
             &client.id,
             ClientEventType::Note,
             None,

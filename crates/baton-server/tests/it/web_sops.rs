@@ -131,10 +131,12 @@ async fn post_refused(
 async fn member(app: &TestApp, email: &str, name: &str, roles: &[&str]) -> String {
     let hash = baton_server::auth::password::hash_async(ADMIN_PASSWORD.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: name.into(),
@@ -434,10 +436,12 @@ async fn my_work_traffic_and_a_clients_runs() {
 
     // Start by hand, at a time typed in the agency's zone.
     agencies::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         AgencyPatch {
             timezone: Some("Europe/Berlin".into()),
             ..AgencyPatch::default()
@@ -580,10 +584,12 @@ async fn who_decides_what_and_the_role_map() {
     );
     // The handoff brief's approving stakeholders approve too.
     handoff_briefs::save(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         &client,
         HandoffBrief {
             goals: vec!["More leads".into()],

@@ -108,10 +108,7 @@ async fn every_change_writes_event_audit_and_outbox_together() {
     assert_eq!(before, (2, 2, 2), "agency + admin each recorded");
 
     let c = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Bluebird".into(),
             ..Default::default()
@@ -123,10 +120,7 @@ async fn every_change_writes_event_audit_and_outbox_together() {
 
     // A refused change writes nothing at all.
     let err = clients::record_event(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientEventType::Archived,
         None,
@@ -146,10 +140,7 @@ async fn every_change_writes_event_audit_and_outbox_together() {
 
     // An update with no change records nothing either.
     clients::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientPatch {
             name: Some("Bluebird".into()),
@@ -170,10 +161,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let c = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Harbor".into(),
             ..Default::default()
@@ -183,10 +171,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     .unwrap();
     let signed_at = T0 - 30 * 24 * 3600 * 1000;
     let e = clients::record_event(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientEventType::ContractSigned,
         Some(signed_at),
@@ -210,7 +195,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
         (ClientEventType::ContractEnded, Lifecycle::Offboarding),
         (ClientEventType::Archived, Lifecycle::Archived),
     ] {
-        clients::record_event(&t.db, &aid, &actor(), T0, &c.id, ev, None, None)
+        clients::record_event(Cx::new(&t.db, &aid, &actor(), T0), &c.id, ev, None, None)
             .await
             .unwrap();
         assert_eq!(
@@ -222,10 +207,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     let archived = clients::get(&t.db, &aid, &c.id).await.unwrap();
     assert_eq!(archived.archived_at, Some(T0));
     let err = clients::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientPatch {
             name: Some("x".into()),
@@ -237,10 +219,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
 
     // Future and pre-2000 times are refused.
     let c2 = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Other".into(),
             ..Default::default()
@@ -250,10 +229,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     .unwrap();
     for bad in [T0 + 3600 * 1000, 0] {
         let r = clients::record_event(
-            &t.db,
-            &aid,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &aid, &actor(), T0),
             &c2.id,
             ClientEventType::ContractSigned,
             Some(bad),
@@ -277,10 +253,7 @@ async fn tenants_cannot_see_each_other() {
     let (a, _) = agency(&t.db, "a@a.test").await;
     let (b, b_admin) = agency(&t.db, "b@b.test").await;
     let ca = clients::create(
-        &t.db,
-        &a,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &a, &actor(), T0),
         NewClient {
             name: "A's client".into(),
             ..Default::default()
@@ -298,10 +271,7 @@ async fn tenants_cannot_see_each_other() {
         .items
         .is_empty());
     let r = clients::record_event(
-        &t.db,
-        &b,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &b, &actor(), T0),
         &ca.id,
         ClientEventType::Note,
         None,
@@ -310,10 +280,7 @@ async fn tenants_cannot_see_each_other() {
     .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     let r = clients::update(
-        &t.db,
-        &b,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &b, &actor(), T0),
         &ca.id,
         ClientPatch {
             name: Some("pwned".into()),
@@ -323,7 +290,7 @@ async fn tenants_cannot_see_each_other() {
     .await;
     assert!(matches!(r, Err(StoreError::NotFound)));
     // B's member cannot be put on A's client team.
-    let r = clients::set_team(&t.db, &a, &actor(), T0, &ca.id, &[], &b_admin.id).await;
+    let r = clients::set_team(Cx::new(&t.db, &a, &actor(), T0), &ca.id, &[], &b_admin.id).await;
     assert!(
         matches!(
             r,
@@ -354,10 +321,7 @@ async fn pagination_returns_each_row_once() {
     let mut made = Vec::new();
     for i in 0..23 {
         let c = clients::create(
-            &t.db,
-            &aid,
-            &actor(),
-            T0 + i,
+            Cx::new(&t.db, &aid, &actor(), T0 + i),
             NewClient {
                 name: format!("Client {i}"),
                 ..Default::default()
@@ -418,10 +382,7 @@ async fn concurrent_writes_keep_the_chain_and_sequence_intact() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let c = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Busy".into(),
             ..Default::default()
@@ -435,10 +396,7 @@ async fn concurrent_writes_keep_the_chain_and_sequence_intact() {
         let (aid, cid) = (aid.clone(), c.id.clone());
         tasks.push(tokio::spawn(async move {
             clients::record_event(
-                &db,
-                &aid,
-                &actor(),
-                T0,
+                Cx::new(&db, &aid, &actor(), T0),
                 &cid,
                 ClientEventType::Note,
                 None,
@@ -477,10 +435,7 @@ async fn text_is_stored_verbatim() {
         "50% off \\ \"quoted\" $1 ?",
     ] {
         let c = clients::create(
-            &t.db,
-            &aid,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &aid, &actor(), T0),
             NewClient {
                 name: name.into(),
                 ..Default::default()
@@ -508,10 +463,7 @@ async fn members_sessions_tokens_and_invites() {
 
     // Emails are unique across agencies, case-insensitively.
     let dup = members::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         MemberInput {
             email: "MAYA@northwind.test".into(),
             name: "Again".into(),
@@ -521,10 +473,7 @@ async fn members_sessions_tokens_and_invites() {
     .await;
     assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
     let bad_role = members::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         MemberInput {
             email: "x@northwind.test".into(),
             name: "X".into(),
@@ -538,10 +487,8 @@ async fn members_sessions_tokens_and_invites() {
     // Sessions: a password change ends every other session.
     for token in ["s1", "s2", "s3"] {
         sessions::create(
-            &t.db,
+            Cx::new(&t.db, &admin.agency_id, &actor(), T0),
             &admin,
-            &actor(),
-            T0,
             &secret::hash_token(token),
             "csrf",
             3_600_000,
@@ -556,10 +503,7 @@ async fn members_sessions_tokens_and_invites() {
         3
     );
     members::set_password(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &admin.id,
         "$argon2id$new",
         Some(&secret::hash_token("s2")),
@@ -589,9 +533,14 @@ async fn members_sessions_tokens_and_invites() {
     );
 
     // Tokens: hashed, scoped, revocable.
-    let (tok, secret_value) = tokens::create(&t.db, &admin, &actor(), T0, "zapier", Scope::Write)
-        .await
-        .unwrap();
+    let (tok, secret_value) = tokens::create(
+        Cx::new(&t.db, &admin.agency_id, &actor(), T0),
+        &admin,
+        "zapier",
+        Scope::Write,
+    )
+    .await
+    .unwrap();
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE id = $1")
         .bind(&tok.id)
         .fetch_one(t.db.reader())
@@ -607,7 +556,7 @@ async fn members_sessions_tokens_and_invites() {
         (found.scope, m.id.as_str()),
         (Scope::Write, admin.id.as_str())
     );
-    tokens::revoke(&t.db, &aid, &actor(), T0, &tok.id)
+    tokens::revoke(Cx::new(&t.db, &aid, &actor(), T0), &tok.id)
         .await
         .unwrap();
     assert!(tokens::authenticate(&t.db, &secret_value)
@@ -617,10 +566,7 @@ async fn members_sessions_tokens_and_invites() {
 
     // Invites: one use only; non-admins cannot hold admin tokens.
     let (invited, invite) = invites::create_member_with_invite(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         MemberInput {
             email: "leo@northwind.test".into(),
             name: "Leo".into(),
@@ -632,11 +578,14 @@ async fn members_sessions_tokens_and_invites() {
     .unwrap();
     assert_eq!(invited.roles, vec![Role::ProjectManager]);
     assert!(!invited.has_password);
-    assert!(
-        tokens::create(&t.db, &invited, &actor(), T0, "x", Scope::Admin)
-            .await
-            .is_err()
-    );
+    assert!(tokens::create(
+        Cx::new(&t.db, &invited.agency_id, &actor(), T0),
+        &invited,
+        "x",
+        Scope::Admin
+    )
+    .await
+    .is_err());
     let accepted = invites::accept(&t.db, &invite, &actor(), T0, "$argon2id$leo")
         .await
         .unwrap();
@@ -648,10 +597,7 @@ async fn members_sessions_tokens_and_invites() {
 
     // The last admin cannot be demoted; deactivation revokes tokens.
     let r = members::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &admin.id,
         MemberPatch {
             is_admin: Some(false),
@@ -663,14 +609,16 @@ async fn members_sessions_tokens_and_invites() {
         r,
         Err(StoreError::Core(baton_core::CoreError::Conflict(_)))
     ));
-    let (_, leo_secret) = tokens::create(&t.db, &accepted, &actor(), T0, "leo", Scope::Read)
-        .await
-        .unwrap();
+    let (_, leo_secret) = tokens::create(
+        Cx::new(&t.db, &accepted.agency_id, &actor(), T0),
+        &accepted,
+        "leo",
+        Scope::Read,
+    )
+    .await
+    .unwrap();
     members::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &accepted.id,
         MemberPatch {
             active: Some(false),
@@ -691,10 +639,7 @@ async fn agency_settings_validate_and_record() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let a = agencies::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         AgencyPatch {
             timezone: Some("America/New_York".into()),
             brand_color: Some("#AA3300".into()),
@@ -725,7 +670,7 @@ async fn agency_settings_validate_and_record() {
             ..Default::default()
         },
     ] {
-        assert!(agencies::update(&t.db, &aid, &actor(), T0, bad)
+        assert!(agencies::update(Cx::new(&t.db, &aid, &actor(), T0), bad)
             .await
             .is_err());
     }
@@ -804,10 +749,7 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     // The settings form posts the domain back with every save: it stays
     // verified.
     let saved = agencies::update(
-        &t.db,
-        "agy_old",
-        &actor(),
-        T0 + 2,
+        Cx::new(&t.db, "agy_old", &actor(), T0 + 2),
         AgencyPatch {
             name: Some("Old Agency".into()),
             custom_domain: Some("Onboard.Old.test".into()),
@@ -834,10 +776,7 @@ async fn custom_domains_are_pending_until_verified_once() {
         let db = t.db.clone();
         async move {
             agencies::update(
-                &db,
-                &id,
-                &actor(),
-                T0,
+                Cx::new(&db, &id, &actor(), T0),
                 AgencyPatch {
                     custom_domain: Some(d.into()),
                     ..Default::default()
@@ -901,26 +840,27 @@ async fn custom_domains_are_pending_until_verified_once() {
     assert_eq!(a.domain.found.as_deref(), Some("no TXT record"));
 
     // Another challenge verifies nothing; the right one verifies once.
-    assert!(
-        !agencies::verify_custom_domain(&t.db, &aid, &actor(), T0 + 6, "baton-verify=x", "x")
-            .await
-            .unwrap()
-    );
+    assert!(!agencies::verify_custom_domain(
+        Cx::new(&t.db, &aid, &actor(), T0 + 6),
+        "baton-verify=x",
+        "x"
+    )
+    .await
+    .unwrap());
     assert!(agencies::verify_custom_domain(
-        &t.db,
-        &aid,
-        &actor(),
-        T0 + 7,
+        Cx::new(&t.db, &aid, &actor(), T0 + 7),
         &value,
         "the expected value"
     )
     .await
     .unwrap());
-    assert!(
-        !agencies::verify_custom_domain(&t.db, &aid, &actor(), T0 + 8, &value, "again")
-            .await
-            .unwrap()
-    );
+    assert!(!agencies::verify_custom_domain(
+        Cx::new(&t.db, &aid, &actor(), T0 + 8),
+        &value,
+        "again"
+    )
+    .await
+    .unwrap());
     let (events, audit, outbox) = totals(&t.db, &aid).await;
     assert_eq!(
         (events, audit, outbox),
@@ -939,7 +879,13 @@ async fn custom_domains_are_pending_until_verified_once() {
 
     // The rival's pending claim can no longer be verified, nor made again.
     let rival_value = r.domain.challenge.unwrap();
-    match agencies::verify_custom_domain(&t.db, &other, &actor(), T0 + 9, &rival_value, "x").await {
+    match agencies::verify_custom_domain(
+        Cx::new(&t.db, &other, &actor(), T0 + 9),
+        &rival_value,
+        "x",
+    )
+    .await
+    {
         Err(StoreError::Duplicate(m)) => assert!(m.contains("already verified"), "{m}"),
         other => panic!("expected a duplicate, got {other:?}"),
     }
@@ -1090,10 +1036,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
     assert!(audit::verify_all(&t.db).await.unwrap()[0].problem.is_none());
     // The upgraded server appends version-2 entries to the same chain.
     clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "After the upgrade".into(),
             ..Default::default()
@@ -1119,10 +1062,7 @@ async fn audit_tampering_is_detected() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "C".into(),
             ..Default::default()
@@ -1198,10 +1138,7 @@ async fn sqlite_backup_is_a_consistent_copy() {
     }
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Backed up".into(),
             ..Default::default()

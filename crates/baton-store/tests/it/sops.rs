@@ -30,10 +30,7 @@ async fn setup(db: &Db, email: &str) -> (String, String) {
     .await
     .expect("agency");
     let c = clients::create(
-        db,
-        &a.id,
-        &Actor::cli(),
-        T0,
+        Cx::new(db, &a.id, &Actor::cli(), T0),
         NewClient {
             name: "Harbor Fitness".into(),
             website: None,
@@ -52,10 +49,7 @@ async fn a_trigger_event_starts_its_sop_once_even_when_replayed() {
     let (agency, client) = setup(&t.db, "a@x.example").await;
     let signed = T0 - 48 * HOUR;
     let e = clients::record_event(
-        &t.db,
-        &agency,
-        &Actor::cli(),
-        T0,
+        Cx::new(&t.db, &agency, &Actor::cli(), T0),
         &client,
         ClientEventType::ContractSigned,
         Some(signed),

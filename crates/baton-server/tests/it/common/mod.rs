@@ -361,10 +361,13 @@ pub async fn non_admin_token(
         .await
         .expect("the new member");
     let (_, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "non-admin script",
         scope,
     )
