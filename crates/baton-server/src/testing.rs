@@ -22,7 +22,7 @@ use crate::{AppState, ServerConfig};
 /// An agency made for a test: its id, admin (with password) and admin token.
 #[derive(Debug, Clone)]
 pub struct TestAgency {
-    pub id: String,
+    pub id: baton_core::types::AgencyId,
     pub admin: Member,
     pub admin_password: String,
     pub token: String,

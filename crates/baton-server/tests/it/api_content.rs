@@ -4,6 +4,7 @@
 //! waiver, the SOPs content events start, bad input and tenant isolation.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{Api, Resp};

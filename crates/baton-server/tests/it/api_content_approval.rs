@@ -7,6 +7,7 @@
 //! `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{Api, Resp};

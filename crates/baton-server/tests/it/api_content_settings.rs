@@ -5,6 +5,7 @@
 //! manual clock with known numbers.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use baton_store::tokens::Scope;

@@ -2,6 +2,7 @@
 //! agency's team; only admins change it.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{trail, Api};

@@ -2,6 +2,7 @@
 //! revocation.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{trail, Api};

@@ -3,6 +3,7 @@
 //! new URL, shown once, and never stored in the clear.
 
 use crate::common;
+use baton_store::Cx;
 
 use std::io::BufReader;
 

@@ -3,6 +3,7 @@
 //! (`common::dns`) instead of the internet.
 
 use crate::common;
+use baton_store::Cx;
 
 use std::sync::Arc;
 
@@ -665,7 +666,7 @@ async fn the_settings_page_shows_the_record_and_check_now_comes_back_to_it() {
     let label: String = sqlx::query_scalar(
         "SELECT actor_label FROM audit_log WHERE agency_id = $1 AND action = 'agency.custom_domain_verified'",
     )
-    .bind(&app.agency.id)
+    .bind(app.agency.id.as_str())
     .fetch_one(app.state.db.reader())
     .await
     .unwrap();

@@ -6,6 +6,7 @@
 //! (attachment, sandboxed, tenant-isolated).
 
 use crate::common;
+use baton_store::Cx;
 
 use std::collections::BTreeMap;
 
@@ -86,7 +87,11 @@ async fn admin(app: &TestApp) -> Client {
     login_as(app, &app.agency.admin.email.clone()).await
 }
 
-async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
+async fn make_client(
+    app: &TestApp,
+    agency_id: &baton_core::types::AgencyId,
+    name: &str,
+) -> clients::Client {
     clients::create(
         Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
@@ -773,8 +778,8 @@ async fn uploaded_files_download_as_sandboxed_attachments() {
             .config
             .data_dir
             .join("uploads")
-            .join(&app.agency.id)
-            .join(&client.id);
+            .join(app.agency.id.as_str())
+            .join(client.id.as_str());
         tokio::fs::create_dir_all(&dir).await.unwrap();
         tokio::fs::write(dir.join(&stored), &bytes).await.unwrap();
         intake::add_file(

@@ -5,6 +5,7 @@
 //! escaping. Requests are set up through the API, as a script would.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_core::onboarding::OnboardingSettings;
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
@@ -161,7 +162,7 @@ async fn board_splits_requests_by_who_they_wait_on() {
             &Actor::cli(),
             app.state.now(),
         ),
-        &ids[1],
+        &baton_core::types::AccessRequestId::parse(&ids[1]).unwrap(),
         Act::Stuck {
             message: "Which account? <script>alert(1)</script>".into(),
         },

@@ -4,6 +4,7 @@
 //! nothing, the .ics upload, members who may only read, and HTML escaping.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::members::{self, MemberInput};

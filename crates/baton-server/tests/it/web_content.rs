@@ -8,6 +8,7 @@
 //! when `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::agencies::{self, AgencyPatch};

@@ -6,6 +6,7 @@
 //! logged-out visit. On PostgreSQL too when `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::tokens::Scope;

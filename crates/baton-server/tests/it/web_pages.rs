@@ -4,6 +4,7 @@
 //! on PostgreSQL when `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
@@ -74,7 +75,11 @@ async fn session_csrf(app: &TestApp, c: &Client) -> String {
     csrf_of(&html)
 }
 
-async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
+async fn make_client(
+    app: &TestApp,
+    agency_id: &baton_core::types::AgencyId,
+    name: &str,
+) -> clients::Client {
     clients::create(
         Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
@@ -181,7 +186,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
             &Actor::cli(),
             app.state.now(),
         ),
-        &gone.id,
+        &baton_core::types::MemberId::parse(&gone.id).unwrap(),
         members::MemberPatch {
             active: Some(false),
             ..Default::default()
@@ -716,7 +721,7 @@ async fn impossible_lifecycle_move_is_a_conflict_and_changes_nothing() {
         &app.state.db,
         &app.agency.id,
         &baton_store::events::EventFilter {
-            client_id: Some(client.id.clone()),
+            client_id: Some(client.id.to_string()),
             ..Default::default()
         },
         None,

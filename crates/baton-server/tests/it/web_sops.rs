@@ -8,6 +8,7 @@
 //! what was typed, admins only), escaping and tenant isolation.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_core::handoff::{HandoffBrief, Stakeholder};
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
@@ -590,7 +591,7 @@ async fn who_decides_what_and_the_role_map() {
             &Actor::cli(),
             app.state.now(),
         ),
-        &client,
+        &baton_core::types::ClientId::parse(&client).unwrap(),
         HandoffBrief {
             goals: vec!["More leads".into()],
             stakeholders: vec![

@@ -6,13 +6,14 @@
 use baton_core::access::{AccessStatus, Mover};
 use baton_core::lifecycle::ClientEventType;
 use baton_core::secret;
+use baton_core::types::{AccessRequestId, AccessTemplateId, AgencyId, ClientId};
 use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::events::{self, EventFilter};
 use baton_store::testing::TestDb;
 use baton_store::{
-    access_kpis, access_templates, audit, onboarding_links, onboarding_settings, Actor, Db,
+    access_kpis, access_templates, audit, onboarding_links, onboarding_settings, Actor, Cx, Db,
     StoreError,
 };
 use sqlx::Row;
@@ -37,7 +38,7 @@ fn client_actor(link: &str) -> Actor {
     }
 }
 
-async fn setup(db: &Db, email: &str) -> (String, String) {
+async fn setup(db: &Db, email: &str) -> (AgencyId, ClientId) {
     let (a, _) = agencies::create(
         db,
         &actor(),
@@ -96,7 +97,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         .iter()
         .all(|r| r.status == AccessStatus::Requested));
     let stored: String = sqlx::query("SELECT token_hash FROM onboarding_links WHERE id = $1")
-        .bind(&created.link.id)
+        .bind(created.link.id.as_str())
         .fetch_one(t.db.reader())
         .await
         .unwrap()
@@ -108,7 +109,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
     let found = onboarding_links::resolve(&t.db, &created.token, T0 + DAY, None)
         .await
         .unwrap();
-    assert_eq!(found.map(|r| r.agency_id), Some(agency.clone()));
+    assert_eq!(found.map(|r| r.agency_id), Some(agency.to_string()));
     // another agency's domain, a wrong token, expiry
     assert!(
         onboarding_links::resolve(&t.db, &created.token, T0, Some("agy_other"))
@@ -172,7 +173,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
     );
     let (salt, hash): (Option<String>, String) = {
         let r = sqlx::query("SELECT token_salt, token_hash FROM onboarding_links WHERE id = $1")
-            .bind(&created.link.id)
+            .bind(created.link.id.as_str())
             .fetch_one(t.db.reader())
             .await
             .unwrap();
@@ -198,7 +199,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         .await
         .unwrap();
     sqlx::query("UPDATE onboarding_links SET token_salt = NULL WHERE id = $1")
-        .bind(&created.link.id)
+        .bind(created.link.id.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
@@ -425,7 +426,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         &t.db,
         &agency,
         &EventFilter {
-            client_id: Some(client.clone()),
+            client_id: Some(client.to_string()),
             ..Default::default()
         },
         None,
@@ -502,7 +503,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     )
     .await
     .unwrap();
-    let ids: Vec<String> = link.requests.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<AccessRequestId> = link.requests.iter().map(|r| r.id.clone()).collect();
     access_requests::act(
         Cx::new(&t.db, &agency, &actor(), T0),
         &ids[0],
@@ -846,7 +847,7 @@ async fn agency_kpis_and_tenant_isolation() {
         .await
         .unwrap()
         .iter()
-        .all(|l| l.request.client_id != other_client));
+        .all(|l| *l.request.client_id != *other_client));
 }
 
 #[tokio::test]
@@ -894,9 +895,12 @@ async fn templates_validate_against_the_catalog() {
     )
     .await;
     assert!(twice.is_err(), "the same platform and asset twice");
-    access_templates::delete(Cx::new(&t.db, &agency, &actor(), T0), &tpl.id)
-        .await
-        .unwrap();
+    access_templates::delete(
+        Cx::new(&t.db, &agency, &actor(), T0),
+        &AccessTemplateId::parse(&tpl.id).unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(access_templates::list(&t.db, &agency)
         .await
         .unwrap()
@@ -996,7 +1000,7 @@ async fn reminders_stop_when_every_required_request_is_done() {
             .unwrap()
             .next_reminder_at
     };
-    let act = |id: &String, at: i64, act: Act| {
+    let act = |id: &AccessRequestId, at: i64, act: Act| {
         let (id, agency) = (id.clone(), agency.clone());
         let by = if matches!(act, Act::Grant { .. }) {
             client_actor(&link.link.id)

@@ -6,22 +6,31 @@ use baton_core::audit::GENESIS;
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_core::roles::Role;
 use baton_core::secret;
+use baton_core::types::{AgencyId, MemberId};
 use baton_store::agencies::{self, AgencyPatch, NewAgency};
 use baton_store::clients::{self, ClientPatch, NewClient};
 use baton_store::events::{self, EventFilter};
 use baton_store::members::{self, MemberInput, MemberPatch};
 use baton_store::testing::TestDb;
 use baton_store::tokens::{self, Scope};
-use baton_store::{audit, idempotency, invites, outbox, sessions, Actor, Db, StoreError};
+use baton_store::{audit, idempotency, invites, outbox, sessions, Actor, Cx, Db, StoreError};
 use sqlx::Row;
 
 const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z
+/// Agencies of the previous release, written with its SQL.
+const OLD_AGENCY: &str = "agy_00000000000000000000000001";
+const PLAIN_AGENCY: &str = "agy_00000000000000000000000002";
 
 fn actor() -> Actor {
     Actor::cli()
 }
 
-async fn agency(db: &Db, email: &str) -> (String, members::Member) {
+/// A member's id, typed.
+fn mid(m: &members::Member) -> MemberId {
+    MemberId::parse(&m.id).unwrap()
+}
+
+async fn agency(db: &Db, email: &str) -> (AgencyId, members::Member) {
     let (a, m) = agencies::create(
         db,
         &actor(),
@@ -299,7 +308,7 @@ async fn tenants_cannot_see_each_other() {
         "{r:?}"
     );
     let f = EventFilter {
-        client_id: Some(ca.id.clone()),
+        client_id: Some(ca.id.to_string()),
         ..Default::default()
     };
     assert!(events::list(&t.db, &b, &f, None, None)
@@ -412,7 +421,7 @@ async fn concurrent_writes_keep_the_chain_and_sequence_intact() {
     let (events, audits, jobs) = totals(&t.db, &aid).await;
     assert_eq!((events, audits, jobs), (43, 43, 43));
     let seqs: Vec<i64> = sqlx::query("SELECT seq FROM events WHERE agency_id = $1 ORDER BY seq")
-        .bind(&aid)
+        .bind(aid.as_str())
         .fetch_all(t.db.reader())
         .await
         .unwrap()
@@ -504,7 +513,7 @@ async fn members_sessions_tokens_and_invites() {
     );
     members::set_password(
         Cx::new(&t.db, &aid, &actor(), T0),
-        &admin.id,
+        &mid(&admin),
         "$argon2id$new",
         Some(&secret::hash_token("s2")),
     )
@@ -542,7 +551,7 @@ async fn members_sessions_tokens_and_invites() {
     .await
     .unwrap();
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE id = $1")
-        .bind(&tok.id)
+        .bind(tok.id.as_str())
         .fetch_one(t.db.reader())
         .await
         .unwrap();
@@ -598,7 +607,7 @@ async fn members_sessions_tokens_and_invites() {
     // The last admin cannot be demoted; deactivation revokes tokens.
     let r = members::update(
         Cx::new(&t.db, &aid, &actor(), T0),
-        &admin.id,
+        &mid(&admin),
         MemberPatch {
             is_admin: Some(false),
             ..Default::default()
@@ -619,7 +628,7 @@ async fn members_sessions_tokens_and_invites() {
     .unwrap();
     members::update(
         Cx::new(&t.db, &aid, &actor(), T0),
-        &accepted.id,
+        &mid(&accepted),
         MemberPatch {
             active: Some(false),
             ..Default::default()
@@ -696,8 +705,8 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     // The INSERT of the previous release's agencies::create, then its
     // settings update.
     for (id, slug, domain) in [
-        ("agy_old", "old", Some("onboard.old.test")),
-        ("agy_plain", "plain", None),
+        (OLD_AGENCY, "old", Some("onboard.old.test")),
+        (PLAIN_AGENCY, "plain", None),
     ] {
         sqlx::query(
             "INSERT INTO agencies (id, name, slug, timezone, brand_color, accent_color, audit_head, created_at, updated_at) \
@@ -723,7 +732,7 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     let before_upgrade = baton_core::clock::Clock::now_ms(&baton_core::clock::SystemClock);
     t.migrate().await;
 
-    let old = agencies::get(&t.db, "agy_old").await.unwrap();
+    let old = agencies::get(&t.db, OLD_AGENCY).await.unwrap();
     assert_eq!(old.domain_status(), DomainStatus::Verified);
     assert_eq!(old.custom_domain.as_deref(), Some("onboard.old.test"));
     assert_eq!(old.configured_domain(), Some("onboard.old.test"));
@@ -736,8 +745,8 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
         .await
         .unwrap()
         .expect("still routed");
-    assert_eq!(routed.id, "agy_old");
-    let plain = agencies::get(&t.db, "agy_plain").await.unwrap();
+    assert_eq!(routed.id, OLD_AGENCY);
+    let plain = agencies::get(&t.db, PLAIN_AGENCY).await.unwrap();
     assert_eq!(plain.domain_status(), DomainStatus::None);
     assert_eq!(plain.domain, Default::default());
     // Nothing for the worker to check.
@@ -749,7 +758,12 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     // The settings form posts the domain back with every save: it stays
     // verified.
     let saved = agencies::update(
-        Cx::new(&t.db, "agy_old", &actor(), T0 + 2),
+        Cx::new(
+            &t.db,
+            &AgencyId::parse(OLD_AGENCY).unwrap(),
+            &actor(),
+            T0 + 2,
+        ),
         AgencyPatch {
             name: Some("Old Agency".into()),
             custom_domain: Some("Onboard.Old.test".into()),
@@ -772,7 +786,7 @@ async fn custom_domains_are_pending_until_verified_once() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let (other, _) = agency(&t.db, "rival@rival.test").await;
-    let set = |id: String, d: &'static str| {
+    let set = |id: AgencyId, d: &'static str| {
         let db = t.db.clone();
         async move {
             agencies::update(
@@ -906,7 +920,7 @@ async fn outbox_claims_leases_and_completes() {
     assert_eq!(jobs.len(), 2);
     assert!(jobs
         .iter()
-        .all(|j| j.agency_id == aid && j.kind == "event" && j.attempts == 1));
+        .all(|j| *j.agency_id == *aid && j.kind == "event" && j.attempts == 1));
     assert!(
         outbox::claim(&t.db, T0 + 1, 60_000, 10)
             .await
@@ -986,7 +1000,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
         "SELECT agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, entity_type, \
          entity_id, ip, user_agent, detail FROM audit_log WHERE agency_id = $1 ORDER BY seq",
     )
-    .bind(&aid)
+    .bind(aid.as_str())
     .fetch_all(t.db.reader())
     .await
     .unwrap();
@@ -1017,7 +1031,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
         sqlx::query(
             "UPDATE audit_log SET hash_version = 1, prev_hash = $3, hash = $4 WHERE agency_id = $1 AND seq = $2",
         )
-        .bind(&aid)
+        .bind(aid.as_str())
         .bind(e.seq)
         .bind(&prev)
         .bind(&hash)
@@ -1027,7 +1041,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
         prev = hash;
     }
     sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
-        .bind(&aid)
+        .bind(aid.as_str())
         .bind(&prev)
         .execute(&mut conn)
         .await
@@ -1046,7 +1060,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
     .unwrap();
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT hash_version FROM audit_log WHERE agency_id = $1 ORDER BY seq")
-            .bind(&aid)
+            .bind(aid.as_str())
             .fetch_all(t.db.reader())
             .await
             .unwrap();
@@ -1071,7 +1085,7 @@ async fn audit_tampering_is_detected() {
     .await
     .unwrap();
     let head: String = sqlx::query_scalar("SELECT audit_head FROM agencies WHERE id = $1")
-        .bind(&aid)
+        .bind(aid.as_str())
         .fetch_one(t.db.reader())
         .await
         .unwrap();
@@ -1082,7 +1096,7 @@ async fn audit_tampering_is_detected() {
         .await
         .unwrap();
     sqlx::query("UPDATE audit_log SET detail = '{}' WHERE agency_id = $1 AND seq = 2")
-        .bind(&aid)
+        .bind(aid.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
@@ -1095,7 +1109,7 @@ async fn audit_tampering_is_detected() {
         sqlx::query(&format!(
             "UPDATE audit_log SET {column} = $2 WHERE agency_id = $1 AND seq = 1"
         ))
-        .bind(&aid)
+        .bind(aid.as_str())
         .bind(value)
         .execute(&mut conn)
         .await
@@ -1109,12 +1123,12 @@ async fn audit_tampering_is_detected() {
 
     // Removing the newest entry is caught by the head.
     sqlx::query("UPDATE audit_log SET detail = (SELECT detail FROM audit_log WHERE agency_id = $1 AND seq = 1) WHERE agency_id = $1 AND seq = 2")
-        .bind(&aid)
+        .bind(aid.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
     sqlx::query("DELETE FROM audit_log WHERE agency_id = $1 AND seq = 3")
-        .bind(&aid)
+        .bind(aid.as_str())
         .execute(&mut conn)
         .await
         .unwrap();

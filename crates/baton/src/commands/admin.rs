@@ -9,7 +9,7 @@ use baton_core::secret;
 use baton_server::auth::password;
 use baton_store::agencies::{self, NewAgency};
 use baton_store::tokens::{self, Scope};
-use baton_store::{audit, members, Actor, Db};
+use baton_store::{audit, members, Actor, Cx, Db};
 use serde_json::json;
 
 use crate::config::Config;

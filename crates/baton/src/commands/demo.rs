@@ -6,6 +6,7 @@ use baton_core::access::Mover;
 use baton_core::clock::{Clock, SystemClock};
 use baton_core::handoff::{self, HandoffBrief};
 use baton_core::lifecycle::ClientEventType;
+use baton_core::types::{AgencyId, ClientId, MemberId};
 use baton_server::auth::password;
 use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
@@ -14,7 +15,7 @@ use baton_store::members::{self, MemberInput};
 use baton_store::sop_runs::{self, RunFilter};
 use baton_store::tokens::{self, Scope};
 use baton_store::{access_templates, handoff_briefs, onboarding_links, onboarding_settings};
-use baton_store::{Actor, Db};
+use baton_store::{Actor, Cx, Db};
 
 use crate::config::Config;
 
@@ -152,7 +153,7 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
         Some(admin) => {
             members::set_password(
                 Cx::new(db, &admin.agency_id, &actor, clock.now_ms()),
-                &admin.id,
+                &MemberId::parse(&admin.id)?,
                 &hash,
                 None,
             )
@@ -210,7 +211,7 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
 /// regenerates the link (the previous URL stops working).
 async fn demo_client_link(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     now: i64,
     key: &str,
@@ -234,7 +235,7 @@ async fn demo_client_link(
 
 async fn seed(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     hash: &str,
     key: &str,
@@ -407,9 +408,9 @@ fn demo_brief(complete: bool) -> HandoffBrief {
 /// handoff breaches once the scheduler catches up).
 async fn seed_handoff_brief(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     name: &str,
-    client_id: &str,
+    client_id: &ClientId,
     signed: i64,
     pm: &Actor,
 ) -> anyhow::Result<()> {
@@ -481,7 +482,7 @@ async fn seed_sop_progress(
 /// The agency's platform values, a standard template and a questionnaire.
 async fn seed_onboarding_settings(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     now: i64,
 ) -> anyhow::Result<()> {
@@ -508,9 +509,9 @@ async fn seed_onboarding_settings(
 /// a request waiting on the team, one failed and one where the client is stuck.
 async fn seed_access(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
-    client_id: &str,
+    client_id: &ClientId,
     signed_at: i64,
     now: i64,
     key: &str,

@@ -6,6 +6,7 @@ pub mod dns;
 
 use baton_server::testing::TestApp;
 use baton_store::Backend;
+use baton_store::Cx;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
