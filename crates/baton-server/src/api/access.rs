@@ -288,7 +288,7 @@ async fn apply(
     act: Act,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
-    let r = access_requests::act(caller.cx(&state), id, act).await?;
+    let r = access_requests::act(caller.cx(state), id, act).await?;
     Ok(Json(r.into()))
 }
 

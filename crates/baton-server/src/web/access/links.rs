@@ -222,7 +222,7 @@ async fn make_link(
         },
     };
     let created = onboarding_links::create(
-        session.cx(&state),
+        session.cx(state),
         id,
         requests.clone(),
         days,
