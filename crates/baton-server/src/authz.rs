@@ -42,7 +42,7 @@ pub async fn member_on_client(
                 .any(|s| s.role == Role::AccountLead && s.member_id == member.id),
             traffic_control: client.traffic_control_member_id.as_deref()
                 == Some(member.id.as_str()),
-            client_id: client.id,
+            client_id: client.id.clone().into(),
         }),
     }))
 }

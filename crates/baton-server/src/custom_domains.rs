@@ -15,8 +15,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use baton_core::custom_domain::{self, CHECK_EVERY_MS};
+use baton_core::types::AgencyId;
 use baton_store::agencies::{self, Agency, DueDomainCheck};
-use baton_store::{Actor, StoreError};
+use baton_store::{Actor, Cx, StoreError};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -191,12 +192,12 @@ pub async fn check_now(
     let (Some(domain), Some(challenge)) = (agency.domain.pending, agency.domain.challenge) else {
         return Ok(Outcome::NoDomain);
     };
-    check(state, agency_id, &domain, &challenge, actor).await
+    check(state, &agency.id, &domain, &challenge, actor).await
 }
 
 async fn check(
     state: &AppState,
-    agency_id: &str,
+    agency_id: &AgencyId,
     domain: &str,
     challenge: &str,
     actor: &Actor,
@@ -207,10 +208,7 @@ async fn check(
     let now = state.now();
     if result.verified {
         let done = agencies::verify_custom_domain(
-            &state.db,
-            agency_id,
-            actor,
-            now,
+            Cx::new(&state.db, agency_id, actor, now),
             challenge,
             &result.found,
         )

@@ -4,7 +4,7 @@
 //! costs one small query. Each reminder carries the link's URL when the
 //! server can derive it ([`link_url`]).
 
-use baton_store::{agencies, onboarding_links, Actor, StoreError};
+use baton_store::{agencies, onboarding_links, Actor, Cx, StoreError};
 
 use crate::state::AppState;
 
@@ -52,10 +52,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
             }
         };
         match onboarding_links::remind(
-            &state.db,
-            &agency_id,
-            &actor,
-            now,
+            Cx::new(&state.db, &agency_id, &actor, now),
             &link_id,
             true,
             state.mailer.is_some(),

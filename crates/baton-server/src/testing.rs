@@ -13,7 +13,7 @@ use baton_store::agencies::{self, NewAgency};
 use baton_store::members::Member;
 use baton_store::testing::TestDb;
 use baton_store::tokens::{self, Scope};
-use baton_store::Actor;
+use baton_store::{Actor, Cx};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -22,7 +22,7 @@ use crate::{AppState, ServerConfig};
 /// An agency made for a test: its id, admin (with password) and admin token.
 #[derive(Debug, Clone)]
 pub struct TestAgency {
-    pub id: String,
+    pub id: baton_core::types::AgencyId,
     pub admin: Member,
     pub admin_password: String,
     pub token: String,
@@ -197,9 +197,14 @@ pub async fn create_agency(state: &AppState, name: &str, admin_email: &str) -> T
     )
     .await
     .expect("create test agency");
-    let (_, token) = tokens::create(&state.db, &admin, &Actor::cli(), now, "test", Scope::Admin)
-        .await
-        .expect("create test token");
+    let (_, token) = tokens::create(
+        Cx::new(&state.db, &admin.agency_id, &Actor::cli(), now),
+        &admin,
+        "test",
+        Scope::Admin,
+    )
+    .await
+    .expect("create test token");
     TestAgency {
         id: agency.id,
         admin,

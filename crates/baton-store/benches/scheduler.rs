@@ -13,7 +13,7 @@ use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::sop_runs;
 use baton_store::testing::TestDb;
-use baton_store::Actor;
+use baton_store::{Actor, Cx};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use sqlx::Connection;
 
@@ -43,10 +43,7 @@ async fn seed() -> (TestDb, String) {
     .await
     .expect("agency");
     let client = clients::create(
-        db,
-        &agency.id,
-        &actor,
-        NOW,
+        Cx::new(db, &agency.id, &actor, NOW),
         NewClient {
             name: "Bench Client".into(),
             website: None,
@@ -64,7 +61,7 @@ async fn seed() -> (TestDb, String) {
         NOW,
         sop_runs::StartRun {
             sop_key: "access_setup".into(),
-            client_id: client.id.clone(),
+            client_id: client.id.to_string(),
             started_at: None,
             trigger_event_id: None,
         },
@@ -95,7 +92,7 @@ async fn seed() -> (TestDb, String) {
     }
     tx.commit().await.expect("commit");
     conn.close().await.expect("close");
-    (test, agency.id)
+    (test, agency.id.into())
 }
 
 /// Makes ten runs due (at risk) again at `NOW`.

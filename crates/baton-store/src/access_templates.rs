@@ -1,6 +1,7 @@
 //! Access templates: named sets of requests ("standard social retainer") so
 //! an onboarding link is made in two clicks.
 
+use baton_core::types::AccessTemplateId;
 use baton_core::{events, ids, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -8,9 +9,10 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::access_requests::{self, NewRequest};
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AccessTemplate {
@@ -61,19 +63,18 @@ pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<AccessTemplate> {
 /// Creates a template (`id` None) or replaces one, after checking every
 /// request against the agency's catalog.
 pub async fn save(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: Option<&str>,
+    cx: Cx<'_>,
+    id: Option<&AccessTemplateId>,
     name: &str,
     requests: Vec<NewRequest>,
 ) -> Result<AccessTemplate> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let id = id.map(AccessTemplateId::as_str);
     let name = validate::name("name", name)?;
     let catalog = crate::platforms::catalog(db, agency_id).await?;
     let requests = access_requests::validate_new(&catalog, requests)?;
     let doc = serde_json::to_string(&requests).map_err(|e| StoreError::Config(e.to_string()))?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let id = match id {
         Some(id) => {
             let n = sqlx::query(
@@ -133,12 +134,13 @@ fn dup_name(e: sqlx::Error, name: &str) -> StoreError {
     }
 }
 
-pub async fn delete(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<()> {
+pub async fn delete(cx: Cx<'_>, id: &AccessTemplateId) -> Result<()> {
+    let (db, agency_id) = (cx.db, cx.agency_id());
     let t = get(db, agency_id, id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("DELETE FROM access_templates WHERE agency_id = $1 AND id = $2")
         .bind(agency_id)
-        .bind(id)
+        .bind(id.as_str())
         .execute(tx.conn())
         .await?;
     tx.commit(

@@ -2,12 +2,14 @@
 //! and the verification of their custom domain.
 
 use baton_core::custom_domain::{self, DomainStatus};
-use baton_core::{events, ids, validate};
+use baton_core::types::AgencyId;
+use baton_core::{events, validate};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::{flag, Db};
 use crate::error::{Result, StoreError};
 use crate::members::{self, Member, NewMember};
@@ -18,7 +20,7 @@ pub const DEFAULT_ACCENT: &str = "#0f766e";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Agency {
-    pub id: String,
+    pub id: AgencyId,
     pub name: String,
     pub slug: String,
     pub timezone: String,
@@ -93,7 +95,7 @@ fn from_row(r: &AnyRow) -> Result<Agency> {
 pub(crate) fn from_row_prefixed(r: &AnyRow, p: &str) -> Result<Agency> {
     let c = |name: &str| format!("{p}{name}");
     Ok(Agency {
-        id: r.try_get(c("id").as_str())?,
+        id: crate::db::typed_id(r, c("id").as_str())?,
         name: r.try_get(c("name").as_str())?,
         slug: r.try_get(c("slug").as_str())?,
         timezone: r.try_get(c("timezone").as_str())?,
@@ -141,7 +143,7 @@ pub async fn create(
             "a member with email {email} already exists"
         )));
     }
-    let id = ids::new_id(ids::AGENCY, now);
+    let id = AgencyId::new(now);
     let base_slug = validate::slugify(&name);
     let taken: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM agencies WHERE slug = $1 OR slug LIKE $2")
@@ -160,7 +162,7 @@ pub async fn create(
         "INSERT INTO agencies (id, name, slug, timezone, brand_color, accent_color, audit_head, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .bind(&name)
     .bind(&slug)
     .bind(&timezone)
@@ -256,13 +258,8 @@ pub struct AgencyPatch {
 /// Changes the agency's settings, recording the event with what
 /// changed; nothing is written when nothing changes. A new custom domain
 /// starts over, pending with a fresh challenge.
-pub async fn update(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    patch: AgencyPatch,
-) -> Result<Agency> {
+pub async fn update(cx: Cx<'_>, patch: AgencyPatch) -> Result<Agency> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let current = get(db, agency_id).await?;
     let mut next = patched(&current, &patch)?;
     let mut changed = serde_json::Map::new();
@@ -271,7 +268,7 @@ pub async fn update(
     if changed.is_empty() {
         return Ok(current);
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "UPDATE agencies SET name = $2, timezone = $3, brand_color = $4, accent_color = $5, logo_url = $6, \
          white_label = $7, updated_at = $8 WHERE id = $1",
@@ -347,7 +344,7 @@ async fn change_domain(
             "SELECT COUNT(*) FROM agencies WHERE custom_domain = $1 AND id <> $2",
         )
         .bind(d)
-        .bind(&current.id)
+        .bind(current.id.as_str())
         .fetch_one(db.reader())
         .await?;
         if taken > 0 {
@@ -421,7 +418,7 @@ async fn write_domain(tx: &mut WriteTx, next: &Agency) -> Result<()> {
          custom_domain_set_at = $4, custom_domain_verified_at = NULL, custom_domain_checked_at = NULL, \
          custom_domain_found = NULL, custom_domain_next_check_at = $5 WHERE id = $1",
     )
-    .bind(&next.id)
+    .bind(next.id.as_str())
     .bind(next.domain.pending.as_deref())
     .bind(next.domain.challenge.as_deref())
     .bind(next.domain.set_at)
@@ -438,21 +435,15 @@ async fn write_domain(tx: &mut WriteTx, next: &Agency) -> Result<()> {
 /// challenge: changed or cleared meanwhile, or verified by a concurrent
 /// check. A domain another agency verified first is a
 /// [`StoreError::Duplicate`].
-pub async fn verify_custom_domain(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    challenge: &str,
-    found: &str,
-) -> Result<bool> {
+pub async fn verify_custom_domain(cx: Cx<'_>, challenge: &str, found: &str) -> Result<bool> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let current = get(db, agency_id).await?;
     let Some(domain) = current.domain.pending.clone() else {
         return Ok(false);
     };
     let taken_elsewhere =
         |d: &str| StoreError::Duplicate(format!("{d} is already verified by another agency"));
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let verified = sqlx::query(
         "UPDATE agencies SET custom_domain = custom_domain_pending, custom_domain_pending = NULL, \
          custom_domain_challenge = NULL, custom_domain_verified_at = $3, custom_domain_checked_at = $3, \
@@ -514,7 +505,7 @@ pub async fn record_domain_check(
 /// A pending domain the worker should check: its agency and challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueDomainCheck {
-    pub agency_id: String,
+    pub agency_id: AgencyId,
     pub domain: String,
     pub challenge: String,
 }
@@ -536,7 +527,7 @@ pub async fn due_domain_checks(db: &Db, now: i64, limit: i64) -> Result<Vec<DueD
     rows.iter()
         .map(|r| {
             Ok(DueDomainCheck {
-                agency_id: r.try_get("id")?,
+                agency_id: crate::db::typed_id(r, "id")?,
                 domain: r.try_get("custom_domain_pending")?,
                 challenge: r.try_get("custom_domain_challenge")?,
             })
@@ -553,7 +544,7 @@ pub async fn claim_domain_check(db: &Db, due: &DueDomainCheck, now: i64) -> Resu
          WHERE id = $1 AND custom_domain_challenge = $2 AND custom_domain_pending IS NOT NULL \
          AND custom_domain_next_check_at <= $4",
     )
-    .bind(&due.agency_id)
+    .bind(due.agency_id.as_str())
     .bind(&due.challenge)
     .bind(now + custom_domain::CHECK_EVERY_MS)
     .bind(now)

@@ -122,7 +122,7 @@ pub async fn verify_all(db: &Db) -> Result<Vec<ChainReport>> {
              FROM agencies h LEFT JOIN audit_log a ON a.agency_id = h.id \
              WHERE h.id = $1 ORDER BY a.seq"
         ))
-        .bind(&agency.id)
+        .bind(agency.id.as_str())
         .fetch_all(db.reader())
         .await?;
         let Some(first) = rows.first() else {
@@ -139,7 +139,7 @@ pub async fn verify_all(db: &Db) -> Result<Vec<ChainReport>> {
         }
         let problem = verify_chain(&entries, head_seq, &head_hash).err();
         out.push(ChainReport {
-            agency_id: agency.id,
+            agency_id: agency.id.into(),
             agency_name: agency.name,
             entries: entries.len() as i64,
             problem,

@@ -10,9 +10,10 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::content::{self, Item};
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// Whose calendar a feed shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,15 +112,10 @@ pub async fn active(db: &Db, agency_id: &str, scope: &FeedScope) -> Result<Optio
 /// Revokes the current feed of `scope`: its URL stops working at once.
 /// `Ok(false)` when there was none (nothing is written then); `NotFound`
 /// when the client or member is not the agency's.
-pub async fn revoke(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    scope: &FeedScope,
-) -> Result<bool> {
+pub async fn revoke(cx: Cx<'_>, scope: &FeedScope) -> Result<bool> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
     let (column, _, kind) = parts(scope);
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let entity = entity_of(&mut tx, agency_id, scope).await?;
     let revoked = sqlx::query(&format!(
         "UPDATE calendar_feeds SET revoked_at = $3 WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL"
@@ -149,15 +145,10 @@ pub async fn revoke(
 
 /// Makes a new feed token for `scope` (revoking the previous one) and
 /// returns it; only its hash is kept, so it is shown once.
-pub async fn create(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    scope: &FeedScope,
-) -> Result<String> {
+pub async fn create(cx: Cx<'_>, scope: &FeedScope) -> Result<String> {
+    let (agency_id, actor, now) = (cx.agency_id(), cx.actor, cx.now);
     let (column, _, kind) = parts(scope);
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let entity = entity_of(&mut tx, agency_id, scope).await?;
     let previous = sqlx::query(&format!(
         "UPDATE calendar_feeds SET revoked_at = $3 WHERE agency_id = $1 AND {column} = $2 AND revoked_at IS NULL"

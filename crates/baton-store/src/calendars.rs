@@ -9,9 +9,10 @@ use baton_core::events;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// The calendar as stored and as the API speaks it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -83,17 +84,12 @@ pub(crate) async fn get_on(
 }
 
 /// Replaces the agency's calendar after validating it.
-pub async fn put(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    doc: CalendarDoc,
-) -> Result<Calendar> {
+pub async fn put(cx: Cx<'_>, doc: CalendarDoc) -> Result<Calendar> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
     let calendar = doc.calendar()?;
     let normalized = CalendarDoc::of(&calendar);
     let text = serde_json::to_string(&normalized).map_err(|e| StoreError::Config(e.to_string()))?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("UPDATE agencies SET calendar = $2, updated_at = $3 WHERE id = $1")
         .bind(agency_id)
         .bind(&text)

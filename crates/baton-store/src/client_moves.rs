@@ -7,6 +7,7 @@
 //! both stay on the timeline and in the audit log.
 
 use baton_core::lifecycle::{self, ClientEventType, Lifecycle};
+use baton_core::types::ClientId;
 use baton_core::{events, ids, validate, CoreError};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -14,11 +15,12 @@ use sqlx::{AnyConnection, Row};
 
 use crate::access_requests::{self, Withdraw};
 use crate::clients::check_past_time;
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::events::Event;
 use crate::sop_runs::{self, Cancel};
-use crate::write::{Actor, NewEvent, Record, WriteTx};
+use crate::write::{NewEvent, Record, WriteTx};
 
 /// Locks the client's row (a no-op UPDATE, the portable `SELECT … FOR
 /// UPDATE`) so two moves cannot start from the same stage; its stage.
@@ -38,32 +40,21 @@ async fn lock_stage(tx: &mut WriteTx, client_id: &str) -> Result<Lifecycle> {
 /// Records a timeline event on a client and moves its lifecycle when the
 /// event says so. Impossible moves are a conflict; nothing is written then.
 /// A `reopened` event is a correction ([`reopen`]).
-#[allow(clippy::too_many_arguments)] // the write-path quartet plus the event's own four
 pub async fn record_event(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
+    cx: Cx<'_>,
+    client_id: &ClientId,
     event_type: ClientEventType,
     occurred_at: Option<i64>,
     note: Option<&str>,
 ) -> Result<Event> {
     if event_type == ClientEventType::Reopened {
-        return reopen(
-            db,
-            agency_id,
-            actor,
-            now,
-            client_id,
-            note.unwrap_or(""),
-            false,
-        )
-        .await;
+        return reopen(cx, client_id, note.unwrap_or(""), false).await;
     }
+    let (agency_id, now) = (cx.agency_id(), cx.now);
+    let client_id = client_id.as_str();
     check_past_time("occurred_at", occurred_at, now)?;
     let note = checked_note(event_type, note)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let from = lock_stage(&mut tx, client_id).await?;
     let to = lifecycle::transition(from, event_type)?;
     if to == Lifecycle::Archived {
@@ -363,22 +354,16 @@ pub async fn last_move(db: &Db, agency_id: &str, client_id: &str) -> Result<Opti
 /// event with the reason records the correction. Who may do this is the
 /// caller's rule (admins). `email`: escalations of restored runs that are
 /// already late also go out by email.
-pub async fn reopen(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
-    reason: &str,
-    email: bool,
-) -> Result<Event> {
+pub async fn reopen(cx: Cx<'_>, client_id: &ClientId, reason: &str, email: bool) -> Result<Event> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let client_id = client_id.as_str();
     if reason.trim().is_empty() {
         return Err(CoreError::invalid("note", "say why the last move is corrected").into());
     }
     let reason = validate::note("note", reason.trim())?;
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
     let (every, max) = access_requests::reminder_schedule(db, agency_id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let current = lock_stage(&mut tx, client_id).await?;
     let last = last_move_on(tx.conn(), agency_id, client_id)
         .await?

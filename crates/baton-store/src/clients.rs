@@ -4,22 +4,24 @@
 
 use baton_core::lifecycle::Lifecycle;
 use baton_core::roles::Role;
+use baton_core::types::ClientId;
 use baton_core::{events, ids, validate, CoreError};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::page::{self, Page};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 pub use crate::client_moves::{preview_event, record_event, reopen};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Client {
-    pub id: String,
+    pub id: ClientId,
     pub name: String,
     pub lifecycle: Lifecycle,
     pub website: Option<String>,
@@ -41,7 +43,7 @@ pub(crate) fn from_row_prefixed(r: &AnyRow, p: &str) -> Result<Client> {
     let c = |name: &str| format!("{p}{name}");
     let lc: String = r.try_get(c("lifecycle").as_str())?;
     Ok(Client {
-        id: r.try_get(c("id").as_str())?,
+        id: crate::db::typed_id(r, c("id").as_str())?,
         name: r.try_get(c("name").as_str())?,
         lifecycle: Lifecycle::parse(&lc)
             .ok_or_else(|| StoreError::Config(format!("bad stored lifecycle {lc}")))?,
@@ -64,13 +66,8 @@ pub struct NewClient {
 }
 
 /// Creates a client in lifecycle stage `won`.
-pub async fn create(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    input: NewClient,
-) -> Result<Client> {
+pub async fn create(cx: Cx<'_>, input: NewClient) -> Result<Client> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
     let name = validate::name("name", &input.name)?;
     let website = match &input.website {
         Some(w) => validate::optional_url("website", w)?,
@@ -80,8 +77,8 @@ pub async fn create(
         Some("") | None => None,
         Some(n) => Some(validate::note("notes", n)?),
     };
-    let id = ids::new_id(ids::CLIENT, now);
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let id = ClientId::new(now);
+    let mut tx = cx.begin().await?;
     if let Some(tc) = &input.traffic_control_member_id {
         ensure_member(tx.conn(), agency_id, tc, "traffic_control").await?;
     }
@@ -89,7 +86,7 @@ pub async fn create(
         "INSERT INTO clients (id, agency_id, name, lifecycle, website, notes, traffic_control_member_id, created_at, updated_at) \
          VALUES ($1, $2, $3, 'won', $4, $5, $6, $7, $7)",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .bind(agency_id)
     .bind(&name)
     .bind(website.as_deref())
@@ -100,10 +97,10 @@ pub async fn create(
     .await?;
     tx.commit(
         Record::new(events::CLIENT_CREATED, "client", &id, json!({"name": name}))
-            .with_event(Some(&id), json!({"name": name, "lifecycle": "won"})),
+            .with_event(Some(id.as_str()), json!({"name": name, "lifecycle": "won"})),
     )
     .await?;
-    get(db, agency_id, &id).await
+    get(cx.db, agency_id, &id).await
 }
 
 async fn ensure_member(
@@ -171,7 +168,7 @@ pub async fn list(
     }
     let rows = q.fetch_all(db.reader()).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(page::from_rows(items, limit, |c| c.id.clone()))
+    Ok(page::from_rows(items, limit, |c| c.id.to_string()))
 }
 
 /// A dashboard line: a client with its traffic-control owner's name.
@@ -217,14 +214,8 @@ pub struct ClientPatch {
     pub notes: Option<String>,
 }
 
-pub async fn update(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    patch: ClientPatch,
-) -> Result<Client> {
+pub async fn update(cx: Cx<'_>, id: &ClientId, patch: ClientPatch) -> Result<Client> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let current = get(db, agency_id, id).await?;
     if current.lifecycle == Lifecycle::Archived {
         return Err(CoreError::Conflict("an archived client cannot be changed".into()).into());
@@ -255,10 +246,10 @@ pub async fn update(
     if changed.is_empty() {
         return Ok(current);
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("UPDATE clients SET name = $3, website = $4, notes = $5, updated_at = $6 WHERE agency_id = $1 AND id = $2")
         .bind(agency_id)
-        .bind(id)
+        .bind(id.as_str())
         .bind(&name)
         .bind(website.as_deref())
         .bind(notes.as_deref())
@@ -268,7 +259,7 @@ pub async fn update(
     let detail = serde_json::Value::Object(changed);
     tx.commit(
         Record::new(events::CLIENT_UPDATED, "client", id, detail.clone())
-            .with_event(Some(id), detail),
+            .with_event(Some(id.as_str()), detail),
     )
     .await?;
     get(db, agency_id, id).await
@@ -328,14 +319,12 @@ pub async fn team(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<TeamS
 /// Replaces a client's account team (role → member) and sets its one
 /// traffic-control owner, who must be a member of the agency.
 pub async fn set_team(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
+    cx: Cx<'_>,
+    client_id: &ClientId,
     seats: &[(String, String)],
     traffic_control: &str,
 ) -> Result<Vec<TeamSeat>> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let client = get(db, agency_id, client_id).await?;
     let mut parsed: Vec<(Role, &str)> = Vec::new();
     for (role, member) in seats {
@@ -365,20 +354,20 @@ pub async fn set_team(
             CoreError::Conflict("an archived client's team cannot be changed".into()).into(),
         );
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     ensure_member(tx.conn(), agency_id, traffic_control, "traffic_control").await?;
     for (_, m) in &parsed {
         ensure_member(tx.conn(), agency_id, m, "team").await?;
     }
     sqlx::query("DELETE FROM client_team WHERE agency_id = $1 AND client_id = $2")
         .bind(agency_id)
-        .bind(client_id)
+        .bind(client_id.as_str())
         .execute(tx.conn())
         .await?;
     for (role, m) in &parsed {
         sqlx::query("INSERT INTO client_team (agency_id, client_id, role, member_id) VALUES ($1, $2, $3, $4)")
             .bind(agency_id)
-            .bind(client_id)
+            .bind(client_id.as_str())
             .bind(role.key())
             .bind(*m)
             .execute(tx.conn())
@@ -386,7 +375,7 @@ pub async fn set_team(
     }
     sqlx::query("UPDATE clients SET traffic_control_member_id = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2")
         .bind(agency_id)
-        .bind(client_id)
+        .bind(client_id.as_str())
         .bind(traffic_control)
         .bind(now)
         .execute(tx.conn())
@@ -402,7 +391,7 @@ pub async fn set_team(
             client_id,
             detail.clone(),
         )
-        .with_event(Some(client_id), detail),
+        .with_event(Some(client_id.as_str()), detail),
     )
     .await?;
     team(db, agency_id, client_id).await

@@ -6,15 +6,16 @@
 
 use baton_core::events;
 use baton_core::handoff::HandoffBrief;
-use baton_core::ids;
+use baton_core::types::ClientId;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// One saved version of a client's brief.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,19 +111,11 @@ pub async fn versions(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<V
 /// transaction with a `handoff.saved` event (whose commit ticks the sections
 /// of the client's open handoff runs, `sop_runs/follow.rs`). A brief identical to the latest
 /// version saves nothing and returns that version.
-pub async fn save(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
-    brief: HandoffBrief,
-) -> Result<SavedBrief> {
-    if !ids::has_shape(client_id, ids::CLIENT) {
-        return Err(StoreError::NotFound);
-    }
+pub async fn save(cx: Cx<'_>, client_id: &ClientId, brief: HandoffBrief) -> Result<SavedBrief> {
+    let (agency_id, actor, now) = (cx.agency_id(), cx.actor, cx.now);
+    let client_id = client_id.as_str();
     let brief = brief.validated()?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     // A no-op UPDATE locks the client's row (a portable `SELECT … FOR
     // UPDATE`), so concurrent saves take their version numbers in turn; it
     // also proves the client belongs to this agency.

@@ -5,15 +5,17 @@
 use std::collections::BTreeMap;
 
 use baton_core::onboarding::validate_answers;
+use baton_core::types::ClientId;
 use baton_core::{events, ids};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Answer {
@@ -48,16 +50,15 @@ pub async fn answers(db: &Db, agency_id: &str, client_id: &str) -> Result<Vec<An
 /// Saves the client's answers (validated against the agency's current
 /// questionnaire); an answer left empty keeps nothing for that question.
 pub async fn save_answers(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
+    cx: Cx<'_>,
+    client_id: &ClientId,
     given: &BTreeMap<String, String>,
 ) -> Result<Vec<Answer>> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let client_id = client_id.as_str();
     let settings = crate::onboarding_settings::get(db, agency_id).await?;
     let valid = validate_answers(&settings.questions, given)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     for q in &settings.questions {
         sqlx::query("DELETE FROM client_answers WHERE agency_id = $1 AND client_id = $2 AND question_key = $3")
             .bind(agency_id)
@@ -145,15 +146,10 @@ pub fn new_file_id(now: i64) -> String {
     ids::new_id(ids::FILE, now)
 }
 
-pub async fn add_file(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
-    f: NewFile,
-) -> Result<ClientFile> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn add_file(cx: Cx<'_>, client_id: &ClientId, f: NewFile) -> Result<ClientFile> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
+    let client_id = client_id.as_str();
+    let mut tx = cx.begin().await?;
     sqlx::query(&format!(
         "INSERT INTO client_files ({FILE_COLS}, agency_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))

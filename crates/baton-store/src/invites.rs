@@ -1,10 +1,12 @@
 //! One-time invite links: an admin adds a member, the member opens the link
 //! once, sets a password, and the link is spent.
 
+use baton_core::types::MemberId;
 use baton_core::{ids, secret};
 use serde_json::json;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::members::{self, Member, MemberInput};
@@ -15,15 +17,10 @@ pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Adds a member without a password plus an invite for them, in one
 /// transaction. Returns the member and the secret invite token.
-pub async fn create_member_with_invite(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    input: MemberInput,
-) -> Result<(Member, String)> {
+pub async fn create_member_with_invite(cx: Cx<'_>, input: MemberInput) -> Result<(Member, String)> {
+    let (agency_id, actor, now) = (cx.agency_id(), cx.actor, cx.now);
     let roles = baton_core::roles::parse_roles(&input.roles)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let m = members::insert(
         &mut tx,
         members::NewMember {
@@ -60,13 +57,9 @@ pub async fn create_member_with_invite(
 
 /// Issues a fresh invite for an existing member who has not set a password yet
 /// (earlier unused invites stop working).
-pub async fn reissue(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    member_id: &str,
-) -> Result<String> {
+pub async fn reissue(cx: Cx<'_>, member_id: &MemberId) -> Result<String> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
+    let member_id = member_id.as_str();
     let m = members::get(db, agency_id, member_id).await?;
     if m.has_password {
         return Err(baton_core::CoreError::Conflict(format!(
@@ -75,7 +68,7 @@ pub async fn reissue(
         ))
         .into());
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("UPDATE invites SET expires_at = $3 WHERE agency_id = $1 AND member_id = $2 AND accepted_at IS NULL")
         .bind(agency_id)
         .bind(member_id)

@@ -1,17 +1,18 @@
 //! Members of an agency: the people who log in, hold roles and own work.
 
 use baton_core::roles::{parse_roles, Role};
-use baton_core::types::AgencyId;
+use baton_core::types::{AgencyId, MemberId};
 use baton_core::{events, ids, validate};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::{flag, Db};
 use crate::error::{Result, StoreError};
 use crate::page::{self, Page};
-use crate::write::{Actor, Record, WriteTx};
+use crate::write::{Record, WriteTx};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Member {
@@ -116,17 +117,11 @@ pub struct MemberInput {
 }
 
 /// Adds a member to an agency, recorded as `member.created`.
-pub async fn create(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    input: MemberInput,
-) -> Result<Member> {
+pub async fn create(cx: Cx<'_>, input: MemberInput) -> Result<Member> {
     let roles = parse_roles(&input.roles)?;
     let email = validate::email(&input.email)?;
     validate::name("name", &input.name)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let m = insert(
         &mut tx,
         NewMember {
@@ -231,14 +226,9 @@ pub struct MemberPatch {
     pub active: Option<bool>,
 }
 
-pub async fn update(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    patch: MemberPatch,
-) -> Result<Member> {
+pub async fn update(cx: Cx<'_>, id: &MemberId, patch: MemberPatch) -> Result<Member> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let id = id.as_str();
     let current = get(db, agency_id, id).await?;
     let name = match &patch.name {
         Some(n) => validate::name("name", n)?,
@@ -250,7 +240,7 @@ pub async fn update(
     };
     let is_admin = patch.is_admin.unwrap_or(current.is_admin);
     let active = patch.active.unwrap_or(current.active);
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     if current.is_admin && (!is_admin || !active) {
         let admins: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM members WHERE agency_id = $1 AND is_admin = 1 AND active = 1 AND id <> $2",
@@ -300,15 +290,14 @@ pub async fn update(
 /// Sets a member's password and ends every session of theirs except `keep_session`
 /// (the one that made the change, given as its token hash).
 pub async fn set_password(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
+    cx: Cx<'_>,
+    id: &MemberId,
     password_hash: &str,
     keep_session: Option<&str>,
 ) -> Result<()> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let (agency_id, now) = (cx.agency_id(), cx.now);
+    let id = id.as_str();
+    let mut tx = cx.begin().await?;
     let n = sqlx::query(
         "UPDATE members SET password_hash = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
     )

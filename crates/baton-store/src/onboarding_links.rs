@@ -11,6 +11,7 @@ use baton_core::lifecycle::Lifecycle;
 use baton_core::onboarding::{
     self, OnboardingSettings, ReminderItem, ReminderLink, MAX_EXPIRY_DAYS,
 };
+use baton_core::types::{AgencyId, ClientId, LinkId};
 use baton_core::{events, ids, secret, CoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -20,7 +21,8 @@ use sqlx::Row;
 use crate::access_requests::{self, AccessRequest, NewRequest, Withdraw};
 use crate::agencies::Agency;
 use crate::clients::Client;
-use crate::db::Db;
+use crate::cx::Cx;
+use crate::db::{typed_id, Db};
 use crate::error::{Result, StoreError};
 use crate::write::{Actor, NewEvent, Record, WriteTx};
 
@@ -28,7 +30,7 @@ const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Link {
-    pub id: String,
+    pub id: LinkId,
     pub client_id: String,
     pub created_at: i64,
     pub created_by: String,
@@ -68,7 +70,7 @@ fn from_row(r: &AnyRow) -> Result<Link> {
 fn link_from_row_prefixed(r: &AnyRow, p: &str) -> Result<Link> {
     let c = |name: &str| format!("{p}{name}");
     Ok(Link {
-        id: r.try_get(c("id").as_str())?,
+        id: typed_id(r, c("id").as_str())?,
         client_id: r.try_get(c("client_id").as_str())?,
         created_at: r.try_get(c("created_at").as_str())?,
         created_by: r.try_get(c("created_by").as_str())?,
@@ -95,18 +97,16 @@ pub struct CreatedLink {
 /// Creates a link for a client with its requests, in one transaction.
 /// `expires_in_days` defaults to the agency's setting; `secret_key` is the
 /// server's, from which the token is derived.
-#[allow(clippy::too_many_arguments)] // the write-path quartet plus the link's own five
 pub async fn create(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
+    cx: Cx<'_>,
+    client_id: &ClientId,
     requests: Vec<NewRequest>,
     expires_in_days: Option<i64>,
     contact_email: Option<&str>,
     secret_key: &str,
 ) -> Result<CreatedLink> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
+    let client_id = client_id.as_str();
     let settings = open_client_settings(db, agency_id, client_id).await?;
     let days = expiry_days(&settings, expires_in_days)?;
     let contact_email = match contact_email.map(str::trim) {
@@ -127,7 +127,7 @@ pub async fn create(
     let next_reminder = settings
         .next_reminder(now, 0)
         .filter(|t| *t < expires_at && requests.iter().any(|r| r.required));
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "INSERT INTO onboarding_links (id, agency_id, client_id, token_hash, created_at, created_by, expires_at, next_reminder_at, contact_email, token_salt) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -230,12 +230,14 @@ pub async fn list_for_client(db: &Db, agency_id: &str, client_id: &str) -> Resul
 /// asked for that still wait on the client are withdrawn (with an
 /// `access.withdrawn` event), so the client's waiting counts and the access
 /// board drop them. Revoking twice is fine.
-pub async fn revoke(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<Link> {
+pub async fn revoke(cx: Cx<'_>, id: &LinkId) -> Result<Link> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let id = id.as_str();
     let link = get(db, agency_id, id).await?;
     if link.revoked_at.is_some() {
         return Ok(link);
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "UPDATE onboarding_links SET revoked_at = $3, next_reminder_at = NULL WHERE agency_id = $1 AND id = $2",
     )
@@ -289,7 +291,7 @@ async fn withdraw_for_link(
             event_type: event_type.into(),
             client_id: Some(link.client_id.clone()),
             entity_type: "onboarding_link".into(),
-            entity_id: link.id.clone(),
+            entity_id: link.id.to_string(),
             occurred_at,
             note: None,
             data,
@@ -371,14 +373,13 @@ pub async fn expire(db: &Db, agency_id: &str, id: &str, now: i64) -> Result<bool
 /// expired or was revoked, a new expiry: the same requests, a fresh URL.
 /// The token is derived from a new salt and `secret_key`.
 pub async fn regenerate(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
+    cx: Cx<'_>,
+    id: &LinkId,
     expires_in_days: Option<i64>,
     secret_key: &str,
 ) -> Result<(Link, String)> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let id = id.as_str();
     let link = get(db, agency_id, id).await?;
     let settings = open_client_settings(db, agency_id, &link.client_id).await?;
     let days = expiry_days(&settings, expires_in_days)?;
@@ -386,7 +387,7 @@ pub async fn regenerate(
     let token = secret::link_token(secret_key, id, &salt);
     let expires_at = now + days * DAY_MS;
     let (every, max) = access_requests::reminder_schedule(db, agency_id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "UPDATE onboarding_links SET token_hash = $3, regenerated_at = $4, revoked_at = NULL, expires_at = $5, \
          expiry_handled_at = NULL, token_salt = $6 WHERE agency_id = $1 AND id = $2",
@@ -505,7 +506,7 @@ pub async fn resolve(
     Ok(open_page(db, token, now, only_agency)
         .await?
         .map(|page| Resolved {
-            agency_id: page.agency.id,
+            agency_id: page.agency.id.into(),
             link: page.link,
         }))
 }
@@ -562,7 +563,7 @@ pub async fn open_page(
         return Ok(None);
     };
     let agency = crate::agencies::from_row_prefixed(first, "a_")?;
-    if only_agency.is_some_and(|a| a != agency.id) {
+    if only_agency.is_some_and(|a| agency.id != a) {
         return Ok(None);
     }
     let settings: String = first.try_get("a_onboarding")?;
@@ -582,19 +583,14 @@ pub async fn open_page(
 }
 
 /// Logs that the client opened the link (IP and user agent are on the actor).
-pub async fn record_open(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    link: &Link,
-) -> Result<()> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn record_open(cx: Cx<'_>, link: &Link) -> Result<()> {
+    let (agency_id, actor, now) = (cx.agency_id(), cx.actor, cx.now);
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "UPDATE onboarding_links SET open_count = open_count + 1, last_opened_at = $3 WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
-    .bind(&link.id)
+    .bind(link.id.as_str())
     .bind(now)
     .execute(tx.conn())
     .await?;
@@ -610,7 +606,7 @@ pub async fn record_open(
 }
 
 /// Links whose next reminder is due, across agencies (for the worker).
-pub async fn due_reminders(db: &Db, now: i64, limit: i64) -> Result<Vec<(String, String)>> {
+pub async fn due_reminders(db: &Db, now: i64, limit: i64) -> Result<Vec<(AgencyId, LinkId)>> {
     let rows = sqlx::query(
         "SELECT agency_id, id FROM onboarding_links WHERE next_reminder_at IS NOT NULL AND next_reminder_at <= $1 \
          ORDER BY next_reminder_at LIMIT $2",
@@ -619,7 +615,9 @@ pub async fn due_reminders(db: &Db, now: i64, limit: i64) -> Result<Vec<(String,
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    crate::db::agency_and_ids(&rows)
+    rows.iter()
+        .map(|r| Ok((typed_id(r, "agency_id")?, typed_id(r, "id")?)))
+        .collect()
 }
 
 /// The earliest scheduled reminder, so the worker can sleep until then.
@@ -696,17 +694,15 @@ async fn waiting_on_client(db: &Db, agency_id: &str, link_id: &str) -> Result<Wa
 /// ([`derived_token`]): the text then carries it. It is never stored: the
 /// recorded text shows it shortened to `…/o/…`, and a queued email holds
 /// [`baton_core::onboarding::LINK_SLOT`] where the sender puts the URL.
-#[allow(clippy::too_many_arguments)] // the write-path quartet plus how and with what link
 pub async fn remind(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
+    cx: Cx<'_>,
+    id: &LinkId,
     scheduled: bool,
     email: bool,
     link_url: Option<&str>,
 ) -> Result<Option<Reminder>> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
+    let id = id.as_str();
     let link = get(db, agency_id, id).await?;
     let settings = crate::onboarding_settings::get(db, agency_id).await?;
     let agency = crate::agencies::get(db, agency_id).await?;
@@ -756,14 +752,14 @@ pub async fn remind(
         link.reminder_count
     };
     let next = next_reminder(&settings, now, &link, count, scheduled, required.is_empty());
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let claimed = claim_reminder(&mut tx, &link, count, next, scheduled).await?;
     if !claimed {
         return Ok(None);
     }
     let reminder = Reminder {
         link_id: id.to_string(),
-        client_id: client.id.clone(),
+        client_id: client.id.to_string(),
         text,
         pending: waiting.len(),
         required_pending: required.len(),
@@ -895,7 +891,7 @@ async fn claim_reminder(
          WHERE agency_id = $1 AND id = $2 AND (next_reminder_at = $6 OR $7 = 0)",
     )
     .bind(&agency_id)
-    .bind(&link.id)
+    .bind(link.id.as_str())
     .bind(count)
     .bind(now)
     .bind(next)

@@ -5,9 +5,10 @@ use baton_core::events;
 use baton_core::onboarding::OnboardingSettings;
 use serde_json::json;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 pub async fn get(db: &Db, agency_id: &str) -> Result<OnboardingSettings> {
     let stored: Option<String> =
@@ -21,20 +22,15 @@ pub async fn get(db: &Db, agency_id: &str) -> Result<OnboardingSettings> {
 }
 
 /// Replaces the settings after validating them; records what changed.
-pub async fn put(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    settings: OnboardingSettings,
-) -> Result<OnboardingSettings> {
+pub async fn put(cx: Cx<'_>, settings: OnboardingSettings) -> Result<OnboardingSettings> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let next = settings.validated()?;
     let current = get(db, agency_id).await?;
     if next == current {
         return Ok(current);
     }
     let doc = serde_json::to_string(&next).map_err(|e| StoreError::Config(e.to_string()))?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("UPDATE agencies SET onboarding = $2, updated_at = $3 WHERE id = $1")
         .bind(agency_id)
         .bind(&doc)

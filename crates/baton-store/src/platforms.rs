@@ -7,9 +7,10 @@ use baton_core::platforms::{self, Platform};
 use serde_json::json;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// The agency's own platforms, by key.
 pub async fn custom(db: &Db, agency_id: &str) -> Result<Vec<Platform>> {
@@ -80,16 +81,11 @@ pub async fn get(db: &Db, agency_id: &str, key: &str) -> Result<Platform> {
 }
 
 /// Adds or replaces one of the agency's own platforms.
-pub async fn save(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    platform: Platform,
-) -> Result<Platform> {
+pub async fn save(cx: Cx<'_>, platform: Platform) -> Result<Platform> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
     let p = platforms::validate_custom(platform)?;
     let doc = serde_json::to_string(&p).map_err(|e| StoreError::Config(e.to_string()))?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let updated = sqlx::query(
         "UPDATE custom_platforms SET definition = $3, updated_at = $4 WHERE agency_id = $1 AND platform_key = $2",
     )
@@ -122,7 +118,8 @@ pub async fn save(
 }
 
 /// Removes one of the agency's own platforms; refused while a request uses it.
-pub async fn delete(db: &Db, agency_id: &str, actor: &Actor, now: i64, key: &str) -> Result<()> {
+pub async fn delete(cx: Cx<'_>, key: &str) -> Result<()> {
+    let (db, agency_id) = (cx.db, cx.agency_id());
     if !baton_core::onboarding::is_key(key) {
         return Err(StoreError::NotFound);
     }
@@ -139,7 +136,7 @@ pub async fn delete(db: &Db, agency_id: &str, actor: &Actor, now: i64, key: &str
         ))
         .into());
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let used: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM access_requests WHERE agency_id = $1 AND platform = $2",
     )

@@ -4,10 +4,11 @@
 use serde_json::json;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::members::{self, Member};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// A live session and the member it belongs to.
 #[derive(Debug, Clone)]
@@ -18,17 +19,20 @@ pub struct Session {
     pub member: Member,
 }
 
-/// Records a login: stores the session and audits `member.logged_in`.
+/// Records a login of `member` (of `cx`'s agency, whose actor is the member
+/// logging in): stores the session and audits `member.logged_in`.
 pub async fn create(
-    db: &Db,
+    cx: Cx<'_>,
     member: &Member,
-    actor: &Actor,
-    now: i64,
     token_hash: &str,
     csrf_token: &str,
     ttl_ms: i64,
 ) -> Result<()> {
-    let mut tx = db.begin_write(&member.agency_id, actor, now).await?;
+    let (actor, now) = (cx.actor, cx.now);
+    if member.agency_id != *cx.agency {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, agency_id, member_id, csrf_token, created_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -84,11 +88,12 @@ pub async fn find(db: &Db, token_hash: &str, now: i64) -> Result<Option<Session>
     }))
 }
 
-/// Ends a session (logout), audited as `member.logged_out`.
-pub async fn delete(db: &Db, session: &Session, actor: &Actor, now: i64) -> Result<()> {
-    let mut tx = db
-        .begin_write(&session.member.agency_id, actor, now)
-        .await?;
+/// Ends a session (logout) of `cx`'s agency, audited as `member.logged_out`.
+pub async fn delete(cx: Cx<'_>, session: &Session) -> Result<()> {
+    if session.member.agency_id != *cx.agency {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = cx.begin().await?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(&session.token_hash)
         .execute(tx.conn())

@@ -1,23 +1,25 @@
 //! API tokens: `bt_…` bearer secrets acting as one member with a scope.
 //! Shown once at creation; only the SHA-256 hash is stored.
 
-use baton_core::{ids, secret, validate};
+use baton_core::types::TokenId;
+use baton_core::{secret, validate};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::members::{self, Member};
-use crate::write::{Actor, Record, WriteTx};
+use crate::write::{Record, WriteTx};
 
 /// What a token may do (the policy's scope, kept here too for callers).
 pub use baton_core::policy::Scope;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
-    pub id: String,
+    pub id: TokenId,
     pub member_id: String,
     pub name: String,
     pub scope: Scope,
@@ -31,7 +33,7 @@ const COLS: &str = "id, member_id, name, scope, created_at, last_used_at, revoke
 fn from_row(r: &AnyRow) -> Result<ApiToken> {
     let scope: String = r.try_get("scope")?;
     Ok(ApiToken {
-        id: r.try_get("id")?,
+        id: crate::db::typed_id(r, "id")?,
         member_id: r.try_get("member_id")?,
         name: r.try_get("name")?,
         scope: Scope::parse(&scope)
@@ -60,12 +62,12 @@ pub async fn insert(
     }
     let secret = secret::new_api_token();
     let now = tx.now();
-    let id = ids::new_id(ids::TOKEN, now);
+    let id = TokenId::new(now);
     sqlx::query(
         "INSERT INTO api_tokens (id, agency_id, member_id, name, token_hash, scope, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .bind(tx.agency_id().to_string())
     .bind(&member.id)
     .bind(&name)
@@ -86,16 +88,18 @@ pub async fn insert(
     Ok((token, secret))
 }
 
-/// Creates a token for `member`, audited as `api_token.created`.
+/// Creates a token for `member` (a member of `cx`'s agency), audited as
+/// `api_token.created`.
 pub async fn create(
-    db: &Db,
+    cx: Cx<'_>,
     member: &Member,
-    actor: &Actor,
-    now: i64,
     name: &str,
     scope: Scope,
 ) -> Result<(ApiToken, String)> {
-    let mut tx = db.begin_write(&member.agency_id, actor, now).await?;
+    if member.agency_id != *cx.agency {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = cx.begin().await?;
     let (token, secret) = insert(&mut tx, member, name, scope).await?;
     tx.commit(Record::new(
         "api_token.created",
@@ -124,7 +128,7 @@ pub async fn authenticate(db: &Db, secret_value: &str) -> Result<Option<(ApiToke
     let member = members::from_row(&row)?;
     let scope: String = row.try_get("tok_scope")?;
     let token = ApiToken {
-        id: row.try_get("tok_id")?,
+        id: crate::db::typed_id(&row, "tok_id")?,
         member_id: member.id.clone(),
         name: row.try_get("tok_name")?,
         scope: Scope::parse(&scope)
@@ -143,7 +147,7 @@ pub async fn touch(db: &Db, token: &ApiToken, now: i64) -> Result<()> {
         return Ok(());
     }
     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-        .bind(&token.id)
+        .bind(token.id.as_str())
         .bind(now)
         .execute(&db.writer)
         .await?;
@@ -175,21 +179,16 @@ pub async fn get(db: &Db, agency_id: &str, id: &str) -> Result<ApiToken> {
 }
 
 /// Revokes a token, audited as `api_token.revoked`. Revoking twice is a no-op.
-pub async fn revoke(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-) -> Result<ApiToken> {
+pub async fn revoke(cx: Cx<'_>, id: &TokenId) -> Result<ApiToken> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let token = get(db, agency_id, id).await?;
     if token.revoked_at.is_some() {
         return Ok(token);
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE agency_id = $1 AND id = $2")
         .bind(agency_id)
-        .bind(id)
+        .bind(id.as_str())
         .bind(now)
         .execute(tx.conn())
         .await?;

@@ -65,7 +65,7 @@ impl From<AccessRequest> for AccessRequestOut {
             waiting_on: r.waiting_on().map(|w| w.key().to_string()),
             needs_revoke: r.needs_revoke(),
             withdrawn: r.withdrawn(),
-            id: r.id,
+            id: r.id.into(),
             client_id: r.client_id,
             link_id: r.link_id,
             platform: r.platform,
@@ -284,19 +284,11 @@ fn mover(by: Option<&str>) -> ApiResult<Mover> {
 async fn apply(
     state: &AppState,
     caller: &ApiCaller,
-    id: &str,
+    id: &AccessRequestId,
     act: Act,
 ) -> ApiResult<Json<AccessRequestOut>> {
     caller.require(Scope::Write)?;
-    let r = access_requests::act(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        id,
-        act,
-    )
-    .await?;
+    let r = access_requests::act(caller.cx(state), id, act).await?;
     Ok(Json(r.into()))
 }
 

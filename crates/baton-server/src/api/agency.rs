@@ -71,10 +71,7 @@ pub async fn update(
         return Err(ApiError::invalid("custom_domain", why));
     }
     let a = agencies::update(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         AgencyPatch {
             name: b.name,
             timezone: b.timezone,

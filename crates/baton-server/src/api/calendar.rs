@@ -11,9 +11,10 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use baton_core::calendar::Calendar;
+use baton_core::types::AgencyId;
 use baton_store::calendars::{self, CalendarDoc};
 use baton_store::tokens::Scope;
-use baton_store::Actor;
+use baton_store::{Actor, Cx};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -98,14 +99,7 @@ pub async fn put(
         holidays: b.holidays,
         day_minutes: b.day_minutes.unwrap_or(480),
     };
-    let c = calendars::put(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        doc,
-    )
-    .await?;
+    let c = calendars::put(caller.cx(&state), doc).await?;
     Ok(Json(out(CalendarDoc::of(&c), true)))
 }
 
@@ -140,7 +134,7 @@ pub(crate) struct Imported {
 /// that changes nothing writes nothing. Shared by the API and the web form.
 pub(crate) async fn import_holidays(
     state: &AppState,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     ics: &str,
     replace: bool,
@@ -179,7 +173,7 @@ pub(crate) async fn import_holidays(
     }
     let mut doc = CalendarDoc::of(&current);
     doc.holidays = next.iter().map(Date::to_string).collect();
-    let calendar = calendars::put(&state.db, agency_id, actor, state.now(), doc).await?;
+    let calendar = calendars::put(Cx::new(&state.db, agency_id, actor, state.now()), doc).await?;
     Ok(Imported {
         calendar,
         added,
@@ -231,7 +225,7 @@ pub async fn import(
         .map_err(|_| ApiError::invalid("body", "the body is not UTF-8 text"))?;
     let done = import_holidays(
         &state,
-        caller.agency_id(),
+        &caller.member.agency_id,
         &caller.actor,
         text,
         q.replace.unwrap_or(false),

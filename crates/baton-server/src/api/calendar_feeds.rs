@@ -28,14 +28,7 @@ pub struct FeedOut {
 
 async fn create(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
-    let token = calendar_feeds::create(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &scope,
-    )
-    .await?;
+    let token = calendar_feeds::create(caller.cx(state), &scope).await?;
     let out = FeedOut {
         url: state.config.feed_url(&token),
     };
@@ -64,14 +57,7 @@ pub async fn for_me(State(state): State<AppState>, caller: ApiCaller) -> ApiResu
 
 async fn revoke(state: &AppState, caller: &ApiCaller, scope: FeedScope) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
-    calendar_feeds::revoke(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &scope,
-    )
-    .await?;
+    calendar_feeds::revoke(caller.cx(state), &scope).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

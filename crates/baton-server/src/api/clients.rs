@@ -58,10 +58,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<ClientOut>)> {
     caller.require(Scope::Write)?;
     let c = clients::create(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         NewClient {
             name: body.name,
             website: body.website,
@@ -138,10 +135,7 @@ pub async fn update(
 ) -> ApiResult<Json<ClientOut>> {
     caller.require(Scope::Write)?;
     let c = clients::update(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         ClientPatch {
             name: body.name,
@@ -190,16 +184,7 @@ pub async fn set_team(
         .into_iter()
         .map(|s| (s.role, s.member_id))
         .collect();
-    let team = clients::set_team(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        &seats,
-        &body.traffic_control,
-    )
-    .await?;
+    let team = clients::set_team(caller.cx(&state), &id, &seats, &body.traffic_control).await?;
     Ok(Json(team.into_iter().map(TeamSeatOut::from).collect()))
 }
 
@@ -250,10 +235,7 @@ pub async fn post_event(
                 ));
             }
             clients::reopen(
-                &state.db,
-                caller.agency_id(),
-                &caller.actor,
-                state.now(),
+                caller.cx(&state),
                 &id,
                 body.note.as_deref().unwrap_or(""),
                 state.mailer.is_some(),
@@ -262,10 +244,7 @@ pub async fn post_event(
             .map_err(ApiError::from)
         }
         Ok((event_type, occurred_at)) => clients::record_event(
-            &state.db,
-            caller.agency_id(),
-            &caller.actor,
-            state.now(),
+            caller.cx(&state),
             &id,
             event_type,
             occurred_at,
@@ -321,10 +300,7 @@ pub async fn archive(
     caller.require(Scope::Write)?;
     clients::get(&state.db, caller.agency_id(), &id).await?;
     clients::record_event(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         ClientEventType::Archived,
         None,

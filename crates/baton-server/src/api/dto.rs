@@ -33,7 +33,7 @@ pub struct ClientOut {
 impl ClientOut {
     pub fn new(c: Client, team: Option<Vec<TeamSeat>>) -> ClientOut {
         ClientOut {
-            id: c.id,
+            id: c.id.into(),
             name: c.name,
             lifecycle: c.lifecycle.key().into(),
             website: c.website,
@@ -165,7 +165,7 @@ pub struct TokenOut {
 impl From<ApiToken> for TokenOut {
     fn from(t: ApiToken) -> Self {
         TokenOut {
-            id: t.id,
+            id: t.id.into(),
             member_id: t.member_id,
             name: t.name,
             scope: t.scope.key().into(),
@@ -234,7 +234,7 @@ impl From<Agency> for AgencyOut {
         let pending = status == DomainStatus::Pending;
         let configured = a.configured_domain().map(String::from);
         AgencyOut {
-            id: a.id,
+            id: a.id.into(),
             name: a.name,
             slug: a.slug,
             timezone: a.timezone,

@@ -226,15 +226,7 @@ pub async fn put(
     ApiJson(brief): ApiJson<HandoffBrief>,
 ) -> ApiResult<Json<HandoffOut>> {
     caller.require(Scope::Write)?;
-    let saved = handoff_briefs::save(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &client_id,
-        brief,
-    )
-    .await?;
+    let saved = handoff_briefs::save(caller.cx(&state), &client_id, brief).await?;
     Ok(Json(HandoffOut::new(&client_id, Some(saved))))
 }
 

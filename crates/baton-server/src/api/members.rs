@@ -49,10 +49,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<CreatedMember>)> {
     caller.require(Scope::Admin)?;
     let (m, token) = invites::create_member_with_invite(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         MemberInput {
             email: body.email,
             name: body.name,
@@ -140,10 +137,7 @@ pub async fn update(
 ) -> ApiResult<Json<MemberOut>> {
     caller.require(Scope::Admin)?;
     let m = members::update(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         MemberPatch {
             name: body.name,

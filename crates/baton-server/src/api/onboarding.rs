@@ -173,8 +173,7 @@ pub async fn put_platform(
         verify: body.verify,
         custom: true,
     };
-    let saved =
-        platforms::save(&state.db, caller.agency_id(), &caller.actor, state.now(), p).await?;
+    let saved = platforms::save(caller.cx(&state), p).await?;
     Ok(Json(saved.into()))
 }
 
@@ -191,14 +190,7 @@ pub async fn delete_platform(
             "platforms shipped with Baton cannot be deleted".into(),
         ));
     }
-    platforms::delete(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &key,
-    )
-    .await?;
+    platforms::delete(caller.cx(&state), &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -298,9 +290,7 @@ pub async fn update_settings(
     if let Some(v) = body.welcome {
         s.welcome = v;
     }
-    let saved =
-        onboarding_settings::put(&state.db, caller.agency_id(), &caller.actor, state.now(), s)
-            .await?;
+    let saved = onboarding_settings::put(caller.cx(&state), s).await?;
     Ok(Json(saved.into()))
 }
 
@@ -425,16 +415,7 @@ pub async fn create_template(
 ) -> ApiResult<(StatusCode, Json<TemplateOut>)> {
     caller.require(Scope::Write)?;
     let reqs = to_new_requests(&state, caller.agency_id(), body.requests).await?;
-    let t = access_templates::save(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        None,
-        &body.name,
-        reqs,
-    )
-    .await?;
+    let t = access_templates::save(caller.cx(&state), None, &body.name, reqs).await?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
@@ -450,16 +431,7 @@ pub async fn update_template(
     caller.require(Scope::Write)?;
     access_templates::get(&state.db, caller.agency_id(), &id).await?;
     let reqs = to_new_requests(&state, caller.agency_id(), body.requests).await?;
-    let t = access_templates::save(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        Some(&id),
-        &body.name,
-        reqs,
-    )
-    .await?;
+    let t = access_templates::save(caller.cx(&state), Some(&id), &body.name, reqs).await?;
     Ok(Json(t.into()))
 }
 
@@ -471,14 +443,7 @@ pub async fn delete_template(
     ApiPath(id): ApiPath<AccessTemplateId>,
 ) -> ApiResult<StatusCode> {
     caller.require(Scope::Write)?;
-    access_templates::delete(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-    )
-    .await?;
+    access_templates::delete(caller.cx(&state), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -508,7 +473,7 @@ impl LinkOut {
     pub fn new(l: Link, now: i64) -> LinkOut {
         LinkOut {
             state: l.state(now).into(),
-            id: l.id,
+            id: l.id.into(),
             client_id: l.client_id,
             created_at: rfc3339(l.created_at),
             created_by: l.created_by,
@@ -657,10 +622,7 @@ pub async fn create_link(
     };
     let now = state.now();
     let created = onboarding_links::create(
-        &state.db,
-        agency,
-        &caller.actor,
-        now,
+        caller.cx(&state).at(now),
         &client_id,
         requests,
         body.expires_in_days,
@@ -727,8 +689,7 @@ pub async fn revoke_link(
 ) -> ApiResult<Json<LinkOut>> {
     caller.require(Scope::Write)?;
     let now = state.now();
-    let l =
-        onboarding_links::revoke(&state.db, caller.agency_id(), &caller.actor, now, &id).await?;
+    let l = onboarding_links::revoke(caller.cx(&state).at(now), &id).await?;
     Ok(Json(LinkOut::new(l, now)))
 }
 
@@ -754,10 +715,7 @@ pub async fn regenerate_link(
     let now = state.now();
     let days = body.expires_in_days;
     let (link, token) = onboarding_links::regenerate(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        now,
+        caller.cx(&state).at(now),
         &id,
         days,
         &state.config.secret_key,
@@ -806,10 +764,7 @@ pub async fn remind_link(
     caller.require(Scope::Write)?;
     let url = crate::reminders::link_url(&state, caller.agency_id(), &id).await?;
     let r = onboarding_links::remind(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         false,
         state.mailer.is_some(),

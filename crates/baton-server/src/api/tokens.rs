@@ -45,15 +45,7 @@ pub async fn create(
     let scope = Scope::parse(body.scope.trim())
         .ok_or_else(|| ApiError::invalid("scope", "must be read, write or admin"))?;
     caller.require(scope)?;
-    let (t, secret) = tokens::create(
-        &state.db,
-        &caller.member,
-        &caller.actor,
-        state.now(),
-        &body.name,
-        scope,
-    )
-    .await?;
+    let (t, secret) = tokens::create(caller.cx(&state), &caller.member, &body.name, scope).await?;
     let mut resp = (
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -99,13 +91,6 @@ pub async fn revoke(
         // Someone else's token is as invisible as another agency's.
         return Err(ApiError::NotFound);
     }
-    let t = tokens::revoke(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-    )
-    .await?;
+    let t = tokens::revoke(caller.cx(&state), &id).await?;
     Ok(Json(t.into()))
 }

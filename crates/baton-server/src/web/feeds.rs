@@ -85,14 +85,7 @@ pub(super) async fn create_url(
     session: &WebSession,
     scope: &FeedScope,
 ) -> Result<String, WebError> {
-    let token = calendar_feeds::create(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        scope,
-    )
-    .await?;
+    let token = calendar_feeds::create(session.cx(state), scope).await?;
     Ok(state.config.feed_url(&token))
 }
 
@@ -102,14 +95,7 @@ pub(super) async fn revoke_url(
     session: &WebSession,
     scope: &FeedScope,
 ) -> Result<&'static str, WebError> {
-    let revoked = calendar_feeds::revoke(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        scope,
-    )
-    .await?;
+    let revoked = calendar_feeds::revoke(session.cx(state), scope).await?;
     Ok(if revoked { "feed_revoked" } else { "feed_none" })
 }
 

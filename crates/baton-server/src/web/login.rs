@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use baton_core::secret;
 use baton_store::members::{self, Member};
-use baton_store::sessions;
+use baton_store::{sessions, Cx};
 use serde::Deserialize;
 
 use super::csrf_form::{CsrfForm, NoFields};
@@ -193,10 +193,8 @@ pub async fn start_session(
         crate::auth::member_actor("member", member, meta.ip.clone(), meta.user_agent.clone());
     let ttl = state.config.session_ttl_ms;
     sessions::create(
-        &state.db,
+        Cx::new(&state.db, &member.agency_id, &actor, state.now()),
         member,
-        &actor,
-        state.now(),
         &secret::hash_token(&token),
         &csrf,
         ttl,
@@ -226,7 +224,7 @@ pub async fn logout(
     session: WebSession,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    sessions::delete(&state.db, &session.session, &session.actor, state.now()).await?;
+    sessions::delete(session.cx(&state), &session.session).await?;
     let mut resp = see_other("/login");
     resp.headers_mut().append(
         header::SET_COOKIE,

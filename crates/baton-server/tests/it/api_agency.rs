@@ -241,7 +241,7 @@ async fn rival(app: &TestApp, api: &Api) -> Theirs {
         .unwrap()
         .to_string();
     Theirs {
-        agency: b.id,
+        agency: b.id.into(),
         token: b.token,
         client,
         admin: b.admin.id,

@@ -4,6 +4,7 @@
 //! waiver, the SOPs content events start, bad input and tenant isolation.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{Api, Resp};
@@ -31,10 +32,13 @@ async fn token_of(app: &TestApp, id: &str) -> String {
         .await
         .expect("member");
     baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &m.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &m,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "test",
         baton_store::tokens::Scope::Write,
     )

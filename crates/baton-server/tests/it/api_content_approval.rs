@@ -7,6 +7,7 @@
 //! `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{Api, Resp};
@@ -30,10 +31,13 @@ async fn token_of(app: &TestApp, id: &str) -> String {
         .await
         .expect("member");
     baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &m.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &m,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "test",
         baton_store::tokens::Scope::Write,
     )

@@ -5,6 +5,7 @@
 //! manual clock with known numbers.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use baton_store::tokens::Scope;
@@ -33,10 +34,13 @@ async fn token_of(app: &TestApp, id: &str) -> String {
         .await
         .expect("member");
     baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &m.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &m,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "test",
         Scope::Write,
     )

@@ -2,6 +2,7 @@
 //! agency's team; only admins change it.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{trail, Api};
@@ -120,10 +121,13 @@ async fn only_admin_scope_adds_or_changes_members() {
         .await
         .unwrap();
     let (_, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "designer's script",
         baton_store::tokens::Scope::Write,
     )
@@ -255,10 +259,13 @@ async fn the_last_admin_stays_and_deactivation_revokes_tokens() {
         .await
         .unwrap();
     let (_, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "second's script",
         baton_store::tokens::Scope::Write,
     )

@@ -2,6 +2,7 @@
 //! revocation.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use common::{trail, Api};
@@ -299,10 +300,13 @@ async fn a_write_token_cannot_see_or_revoke_someone_elses_token() {
         .await
         .unwrap();
     let (own, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "writer's script",
         baton_store::tokens::Scope::Write,
     )

@@ -3,6 +3,7 @@
 //! new URL, shown once, and never stored in the clear.
 
 use crate::common;
+use baton_store::Cx;
 
 use std::io::BufReader;
 
@@ -204,10 +205,13 @@ async fn a_members_feed_shows_the_content_they_approve_or_whose_client_they_serv
         .await
         .unwrap();
     let (_, pm_token) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "pm",
         baton_store::tokens::Scope::Write,
     )

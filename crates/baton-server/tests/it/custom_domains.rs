@@ -3,6 +3,7 @@
 //! (`common::dns`) instead of the internet.
 
 use crate::common;
+use baton_store::Cx;
 
 use std::sync::Arc;
 
@@ -665,7 +666,7 @@ async fn the_settings_page_shows_the_record_and_check_now_comes_back_to_it() {
     let label: String = sqlx::query_scalar(
         "SELECT actor_label FROM audit_log WHERE agency_id = $1 AND action = 'agency.custom_domain_verified'",
     )
-    .bind(&app.agency.id)
+    .bind(app.agency.id.as_str())
     .fetch_one(app.state.db.reader())
     .await
     .unwrap();
@@ -687,10 +688,12 @@ async fn only_admins_check_from_the_settings_page() {
     // A member who is not an admin.
     let (email, password) = ("casey@northwind.test", "casey's password");
     baton_store::members::create(
-        &app.state.db,
-        &app.agency.id,
-        &baton_store::Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         baton_store::members::MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),

@@ -7,6 +7,7 @@
 //! `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::TestApp;
 use baton_store::Backend;
@@ -1204,11 +1205,8 @@ async fn a_client_can_upload_at_most_the_file_limit() {
     for i in 0..baton_core::uploads::MAX_FILES_PER_CLIENT {
         let id = baton_store::intake::new_file_id(now);
         baton_store::intake::add_file(
-            &app.state.db,
-            &app.agency.id,
-            &actor,
-            now,
-            &link.client,
+            Cx::new(&app.state.db, &app.agency.id, &actor, now),
+            &baton_core::types::ClientId::parse(&link.client).unwrap(),
             baton_store::intake::NewFile {
                 stored_name: format!("{id}-f{i}.png"),
                 id,

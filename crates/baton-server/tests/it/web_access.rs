@@ -6,6 +6,7 @@
 //! (attachment, sandboxed, tenant-isolated).
 
 use crate::common;
+use baton_store::Cx;
 
 use std::collections::BTreeMap;
 
@@ -86,12 +87,13 @@ async fn admin(app: &TestApp) -> Client {
     login_as(app, &app.agency.admin.email.clone()).await
 }
 
-async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
+async fn make_client(
+    app: &TestApp,
+    agency_id: &baton_core::types::AgencyId,
+    name: &str,
+) -> clients::Client {
     clients::create(
-        &app.state.db,
-        agency_id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
             name: name.into(),
             ..NewClient::default()
@@ -189,10 +191,12 @@ async fn act(
 async fn link_url_is_shown_once_then_regenerated_reminded_and_revoked() {
     let app = TestApp::spawn().await;
     agencies::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         AgencyPatch {
             custom_domain: Some("onboard.northwind.test".into()),
             ..AgencyPatch::default()
@@ -209,12 +213,14 @@ async fn link_url_is_shown_once_then_regenerated_reminded_and_revoked() {
         .challenge
         .unwrap();
     assert!(agencies::verify_custom_domain(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now()
+        ),
         &challenge,
-        "the expected value",
+        "the expected value"
     )
     .await
     .unwrap());
@@ -296,10 +302,12 @@ async fn link_url_is_shown_once_then_regenerated_reminded_and_revoked() {
 
     // A template works too (its requests plus nothing ticked).
     let tpl = access_templates::save(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         None,
         "Analytics only",
         vec![NewRequest {
@@ -770,15 +778,12 @@ async fn uploaded_files_download_as_sandboxed_attachments() {
             .config
             .data_dir
             .join("uploads")
-            .join(&app.agency.id)
-            .join(&client.id);
+            .join(app.agency.id.as_str())
+            .join(client.id.as_str());
         tokio::fs::create_dir_all(&dir).await.unwrap();
         tokio::fs::write(dir.join(&stored), &bytes).await.unwrap();
         intake::add_file(
-            &app.state.db,
-            &app.agency.id,
-            &Actor::cli(),
-            now,
+            Cx::new(&app.state.db, &app.agency.id, &Actor::cli(), now),
             &client.id,
             intake::NewFile {
                 id: id.clone(),
@@ -857,10 +862,12 @@ async fn intake_answers_are_shown_escaped_with_their_line_breaks() {
         "<script>alert(1)</script>\nDana, dana@globex.test".to_string(),
     );
     intake::save_answers(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         &client.id,
         &answers,
     )
@@ -906,10 +913,12 @@ async fn a_link_card_flags_missing_agency_settings_until_they_are_set() {
         .platform_values
         .insert("meta_business_id".into(), "1234567890".into());
     baton_store::onboarding_settings::put(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         settings,
     )
     .await

@@ -5,6 +5,7 @@
 //! escaping. Requests are set up through the API, as a script would.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_core::onboarding::OnboardingSettings;
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
@@ -77,10 +78,12 @@ async fn non_admin(app: &TestApp) -> Client {
     let (email, password) = ("casey@northwind.test", "casey's password");
     let hash = baton_server::auth::password::hash_async(password.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),
@@ -153,11 +156,13 @@ async fn board_splits_requests_by_who_they_wait_on() {
     // The client is stuck on the second one: the board says to call them,
     // and what they typed cannot become markup.
     access_requests::act(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
-        &ids[1],
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
+        &baton_core::types::AccessRequestId::parse(&ids[1]).unwrap(),
         Act::Stuck {
             message: "Which account? <script>alert(1)</script>".into(),
         },

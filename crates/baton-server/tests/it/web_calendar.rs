@@ -4,6 +4,7 @@
 //! nothing, the .ics upload, members who may only read, and HTML escaping.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::members::{self, MemberInput};
@@ -89,10 +90,12 @@ async fn non_admin(app: &TestApp) -> Client {
     let (email, password) = ("casey@northwind.test", "casey's password");
     let hash = baton_server::auth::password::hash_async(password.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),

@@ -8,6 +8,7 @@
 //! when `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::agencies::{self, AgencyPatch};
@@ -135,10 +136,12 @@ async fn post_refused(
 async fn member(app: &TestApp, email: &str, name: &str) -> String {
     let hash = baton_server::auth::password::hash_async(ADMIN_PASSWORD.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: name.into(),
@@ -178,10 +181,7 @@ async fn an_item_from_brief_to_the_calendar() {
     let api = Api::new(&app);
     let t = app.agency.token.clone();
     agencies::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        MON_9,
+        Cx::new(&app.state.db, &app.agency.id, &Actor::cli(), MON_9),
         AgencyPatch {
             timezone: Some("Europe/Berlin".into()),
             ..AgencyPatch::default()
@@ -1007,10 +1007,12 @@ async fn the_clients_approval_page_shows_the_caption_and_no_internal_comment() {
     let api = Api::new(&app);
     let t = app.agency.token.clone();
     agencies::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         AgencyPatch {
             timezone: Some("Europe/Berlin".into()),
             ..AgencyPatch::default()

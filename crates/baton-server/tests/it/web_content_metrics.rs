@@ -6,6 +6,7 @@
 //! logged-out visit. On PostgreSQL too when `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::tokens::Scope;
@@ -147,10 +148,13 @@ async fn token_of(app: &TestApp, agency_id: &str, id: &str) -> String {
         .await
         .expect("member");
     baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &m.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &m,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "test",
         Scope::Write,
     )

@@ -4,6 +4,7 @@
 //! history and another agency's client (404).
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
 use baton_store::clients::{self, NewClient};
@@ -51,12 +52,13 @@ async fn login_as(app: &TestApp, email: &str) -> Client {
     c
 }
 
-async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
+async fn make_client(
+    app: &TestApp,
+    agency_id: &baton_core::types::AgencyId,
+    name: &str,
+) -> clients::Client {
     clients::create(
-        &app.state.db,
-        agency_id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
             name: name.into(),
             ..NewClient::default()

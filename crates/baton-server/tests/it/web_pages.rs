@@ -4,6 +4,7 @@
 //! on PostgreSQL when `BATON_TEST_POSTGRES_URL` is set.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
@@ -74,12 +75,13 @@ async fn session_csrf(app: &TestApp, c: &Client) -> String {
     csrf_of(&html)
 }
 
-async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Client {
+async fn make_client(
+    app: &TestApp,
+    agency_id: &baton_core::types::AgencyId,
+    name: &str,
+) -> clients::Client {
     clients::create(
-        &app.state.db,
-        agency_id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(&app.state.db, agency_id, &Actor::cli(), app.state.now()),
         NewClient {
             name: name.into(),
             ..NewClient::default()
@@ -93,10 +95,12 @@ async fn make_client(app: &TestApp, agency_id: &str, name: &str) -> clients::Cli
 async fn make_member(app: &TestApp, email: &str, password: &str) {
     let hash = baton_server::auth::password::hash_async(password.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: "Casey Creative".into(),
@@ -176,11 +180,13 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         .unwrap()
         .unwrap();
     members::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
-        &gone.id,
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
+        &baton_core::types::MemberId::parse(&gone.id).unwrap(),
         members::MemberPatch {
             active: Some(false),
             ..Default::default()
@@ -715,7 +721,7 @@ async fn impossible_lifecycle_move_is_a_conflict_and_changes_nothing() {
         &app.state.db,
         &app.agency.id,
         &baton_store::events::EventFilter {
-            client_id: Some(client.id.clone()),
+            client_id: Some(client.id.to_string()),
             ..Default::default()
         },
         None,
@@ -778,10 +784,12 @@ async fn timeline_pages_with_an_older_events_link() {
     let client = make_client(&app, &app.agency.id, "Initech").await;
     for i in 0..30 {
         clients::record_event(
-            &app.state.db,
-            &app.agency.id,
-            &Actor::cli(),
-            app.state.now(),
+            Cx::new(
+                &app.state.db,
+                &app.agency.id,
+                &Actor::cli(),
+                app.state.now(),
+            ),
             &client.id,
             ClientEventType::Note,
             None,

@@ -8,6 +8,7 @@
 //! what was typed, admins only), escaping and tenant isolation.
 
 use crate::common;
+use baton_store::Cx;
 
 use baton_core::handoff::{HandoffBrief, Stakeholder};
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
@@ -131,10 +132,12 @@ async fn post_refused(
 async fn member(app: &TestApp, email: &str, name: &str, roles: &[&str]) -> String {
     let hash = baton_server::auth::password::hash_async(ADMIN_PASSWORD.into()).await;
     members::create(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         MemberInput {
             email: email.into(),
             name: name.into(),
@@ -434,10 +437,12 @@ async fn my_work_traffic_and_a_clients_runs() {
 
     // Start by hand, at a time typed in the agency's zone.
     agencies::update(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
         AgencyPatch {
             timezone: Some("Europe/Berlin".into()),
             ..AgencyPatch::default()
@@ -580,11 +585,13 @@ async fn who_decides_what_and_the_role_map() {
     );
     // The handoff brief's approving stakeholders approve too.
     handoff_briefs::save(
-        &app.state.db,
-        &app.agency.id,
-        &Actor::cli(),
-        app.state.now(),
-        &client,
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &Actor::cli(),
+            app.state.now(),
+        ),
+        &baton_core::types::ClientId::parse(&client).unwrap(),
         HandoffBrief {
             goals: vec!["More leads".into()],
             stakeholders: vec![

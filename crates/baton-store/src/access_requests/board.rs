@@ -77,7 +77,7 @@ pub async fn board(
     }
     let rows = q.fetch_all(db.reader()).await?;
     let items = rows.iter().map(board_line).collect::<Result<Vec<_>>>()?;
-    Ok(page::from_rows(items, limit, |l| l.request.id.clone()))
+    Ok(page::from_rows(items, limit, |l| l.request.id.to_string()))
 }
 
 /// A line of the web access board: only what the board shows, so a large

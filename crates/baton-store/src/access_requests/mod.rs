@@ -46,7 +46,7 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AccessRequest {
-    pub id: String,
+    pub id: baton_core::types::AccessRequestId,
     pub client_id: String,
     pub link_id: Option<String>,
     pub platform: String,
@@ -104,7 +104,7 @@ pub(crate) const COLS: &str = "r.id, r.client_id, r.link_id, r.platform, r.permi
 pub(crate) fn from_row(r: &AnyRow) -> Result<AccessRequest> {
     let status: String = r.try_get("status")?;
     Ok(AccessRequest {
-        id: r.try_get("id")?,
+        id: crate::db::typed_id(r, "id")?,
         client_id: r.try_get("client_id")?,
         link_id: r.try_get("link_id")?,
         platform: r.try_get("platform")?,

@@ -4,12 +4,13 @@
 
 use baton_core::access::{self, AccessAction, AccessStatus, Mover, WaitingOn};
 use baton_core::lifecycle::Lifecycle;
-use baton_core::{events, ids, validate, CoreError};
+use baton_core::types::AccessRequestId;
+use baton_core::{events, validate, CoreError};
 use serde_json::json;
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record, WriteTx};
+use crate::write::{Record, WriteTx};
 
 use super::{
     completed_event, from_row, get, refresh_completion, reminder_schedule, AccessRequest, COLS,
@@ -46,17 +47,9 @@ fn required_text(field: &str, v: &str) -> Result<String> {
 /// transaction, the row locked, an archived client refused, the link's
 /// reminders and the client's completion kept up to date, one record
 /// committed); what each move changes is its own function below.
-pub async fn act(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    act: Act,
-) -> Result<AccessRequest> {
-    if !ids::has_shape(id, ids::ACCESS_REQUEST) {
-        return Err(StoreError::NotFound);
-    }
+pub async fn act(cx: Cx<'_>, id: &AccessRequestId, act: Act) -> Result<AccessRequest> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
+    let id = id.as_str();
     // Validate text before opening the transaction.
     let text = match &act {
         Act::Grant { .. } => None,
@@ -75,7 +68,7 @@ pub async fn act(
     } else {
         (None, 0)
     };
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let (current, lifecycle) = lock_open(&mut tx, agency_id, id).await?;
     let mut m = Move {
         tx: &mut tx,

@@ -6,13 +6,14 @@
 use baton_core::access::{AccessStatus, Mover};
 use baton_core::lifecycle::ClientEventType;
 use baton_core::secret;
+use baton_core::types::{AccessRequestId, AccessTemplateId, AgencyId, ClientId};
 use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::events::{self, EventFilter};
 use baton_store::testing::TestDb;
 use baton_store::{
-    access_kpis, access_templates, audit, onboarding_links, onboarding_settings, Actor, Db,
+    access_kpis, access_templates, audit, onboarding_links, onboarding_settings, Actor, Cx, Db,
     StoreError,
 };
 use sqlx::Row;
@@ -37,7 +38,7 @@ fn client_actor(link: &str) -> Actor {
     }
 }
 
-async fn setup(db: &Db, email: &str) -> (String, String) {
+async fn setup(db: &Db, email: &str) -> (AgencyId, ClientId) {
     let (a, _) = agencies::create(
         db,
         &actor(),
@@ -53,10 +54,7 @@ async fn setup(db: &Db, email: &str) -> (String, String) {
     .await
     .expect("agency");
     let c = clients::create(
-        db,
-        &a.id,
-        &actor(),
-        T0,
+        Cx::new(db, &a.id, &actor(), T0),
         NewClient {
             name: "Acme".into(),
             ..Default::default()
@@ -83,10 +81,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
     let t = TestDb::new().await;
     let (agency, client) = setup(&t.db, "a@x.example").await;
     let created = onboarding_links::create(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         reqs(&[("meta_page", "full_control"), ("ga4", "analyst")]),
         Some(7),
@@ -102,7 +97,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         .iter()
         .all(|r| r.status == AccessStatus::Requested));
     let stored: String = sqlx::query("SELECT token_hash FROM onboarding_links WHERE id = $1")
-        .bind(&created.link.id)
+        .bind(created.link.id.as_str())
         .fetch_one(t.db.reader())
         .await
         .unwrap()
@@ -114,7 +109,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
     let found = onboarding_links::resolve(&t.db, &created.token, T0 + DAY, None)
         .await
         .unwrap();
-    assert_eq!(found.map(|r| r.agency_id), Some(agency.clone()));
+    assert_eq!(found.map(|r| r.agency_id), Some(agency.to_string()));
     // another agency's domain, a wrong token, expiry
     assert!(
         onboarding_links::resolve(&t.db, &created.token, T0, Some("agy_other"))
@@ -141,10 +136,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
 
     // regenerate: the old token stops working, the new one works
     let (_, fresh) = onboarding_links::regenerate(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + HOUR,
+        Cx::new(&t.db, &agency, &actor(), T0 + HOUR),
         &created.link.id,
         None,
         KEY,
@@ -181,7 +173,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
     );
     let (salt, hash): (Option<String>, String) = {
         let r = sqlx::query("SELECT token_salt, token_hash FROM onboarding_links WHERE id = $1")
-            .bind(&created.link.id)
+            .bind(created.link.id.as_str())
             .fetch_one(t.db.reader())
             .await
             .unwrap();
@@ -207,7 +199,7 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         .await
         .unwrap();
     sqlx::query("UPDATE onboarding_links SET token_salt = NULL WHERE id = $1")
-        .bind(&created.link.id)
+        .bind(created.link.id.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
@@ -220,10 +212,12 @@ async fn link_tokens_are_hashed_and_resolve_until_revoked_or_expired() {
         "it still opens by its hash"
     );
 
-    let revoked =
-        onboarding_links::revoke(&t.db, &agency, &actor(), T0 + 3 * HOUR, &created.link.id)
-            .await
-            .unwrap();
+    let revoked = onboarding_links::revoke(
+        Cx::new(&t.db, &agency, &actor(), T0 + 3 * HOUR),
+        &created.link.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(revoked.state(T0 + 3 * HOUR), "revoked");
     assert!(
         onboarding_links::resolve(&t.db, &fresh, T0 + 4 * HOUR, None)
@@ -265,10 +259,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
     let t = TestDb::new().await;
     let (agency, client) = setup(&t.db, "b@x.example").await;
     clients::record_event(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         ClientEventType::ContractSigned,
         Some(T0 - DAY),
@@ -282,10 +273,16 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         ("gtm", "read"),
     ]);
     list[2].required = false;
-    let link =
-        onboarding_links::create(&t.db, &agency, &actor(), T0, &client, list, None, None, KEY)
-            .await
-            .unwrap();
+    let link = onboarding_links::create(
+        Cx::new(&t.db, &agency, &actor(), T0),
+        &client,
+        list,
+        None,
+        None,
+        KEY,
+    )
+    .await
+    .unwrap();
     let [a, b, c] = [
         &link.requests[0].id,
         &link.requests[1].id,
@@ -295,10 +292,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
 
     // the client cannot verify
     let err = access_requests::act(
-        &t.db,
-        &agency,
-        &link_actor,
-        T0,
+        Cx::new(&t.db, &agency, &link_actor, T0),
         a,
         Act::Verify {
             mover: Mover::Client,
@@ -313,10 +307,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
     );
     // empty verification note
     let err = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         a,
         Act::Verify {
             mover: Mover::Member,
@@ -331,10 +322,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
     );
 
     let r = access_requests::act(
-        &t.db,
-        &agency,
-        &link_actor,
-        T0 + HOUR,
+        Cx::new(&t.db, &agency, &link_actor, T0 + HOUR),
         a,
         Act::Grant {
             mover: Mover::Client,
@@ -345,10 +333,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
     assert_eq!(r.status, AccessStatus::GrantedByClient);
     assert_eq!(r.granted_by.as_deref(), Some("client"));
     let r = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 2 * HOUR,
+        Cx::new(&t.db, &agency, &actor(), T0 + 2 * HOUR),
         a,
         Act::Fail {
             mover: Mover::Member,
@@ -362,10 +347,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         (AccessStatus::Failed, Some("added as a person"))
     );
     access_requests::act(
-        &t.db,
-        &agency,
-        &link_actor,
-        T0 + 3 * HOUR,
+        Cx::new(&t.db, &agency, &link_actor, T0 + 3 * HOUR),
         a,
         Act::Grant {
             mover: Mover::Client,
@@ -374,10 +356,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
     .await
     .unwrap();
     access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 4 * HOUR,
+        Cx::new(&t.db, &agency, &actor(), T0 + 4 * HOUR),
         a,
         Act::Verify {
             mover: Mover::Member,
@@ -395,10 +374,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
     );
 
     let r = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 5 * HOUR,
+        Cx::new(&t.db, &agency, &actor(), T0 + 5 * HOUR),
         b,
         Act::Verify {
             mover: Mover::Connector,
@@ -430,10 +406,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
 
     // the optional request, verified later, does not move the KPI or re-emit completion
     access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 9 * HOUR,
+        Cx::new(&t.db, &agency, &actor(), T0 + 9 * HOUR),
         c,
         Act::Verify {
             mover: Mover::Member,
@@ -453,7 +426,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
         &t.db,
         &agency,
         &EventFilter {
-            client_id: Some(client.clone()),
+            client_id: Some(client.to_string()),
             ..Default::default()
         },
         None,
@@ -487,10 +460,7 @@ async fn requests_move_as_the_domain_allows_and_completion_is_recorded_once() {
 
     // a new required request makes access incomplete again
     onboarding_links::create(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 10 * HOUR,
+        Cx::new(&t.db, &agency, &actor(), T0 + 10 * HOUR),
         &client,
         reqs(&[("tiktok_ads", "analyst")]),
         None,
@@ -511,10 +481,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     let t = TestDb::new().await;
     let (agency, client) = setup(&t.db, "c@x.example").await;
     clients::record_event(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         ClientEventType::ContractSigned,
         None,
@@ -523,10 +490,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     .await
     .unwrap();
     let link = onboarding_links::create(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         reqs(&[
             ("meta_page", "full_control"),
@@ -539,12 +503,9 @@ async fn archive_waits_for_the_revoke_checklist() {
     )
     .await
     .unwrap();
-    let ids: Vec<String> = link.requests.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<AccessRequestId> = link.requests.iter().map(|r| r.id.clone()).collect();
     access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &ids[0],
         Act::Verify {
             mover: Mover::Member,
@@ -554,10 +515,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     .await
     .unwrap();
     access_requests::act(
-        &t.db,
-        &agency,
-        &client_actor(&link.link.id),
-        T0,
+        Cx::new(&t.db, &agency, &client_actor(&link.link.id), T0),
         &ids[1],
         Act::Grant {
             mover: Mover::Client,
@@ -567,10 +525,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     .unwrap();
     // waiving is for offboarding only
     let err = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &ids[0],
         Act::Waive { reason: "x".into() },
     )
@@ -582,10 +537,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     ));
 
     clients::record_event(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + DAY),
         &client,
         ClientEventType::ContractEnded,
         None,
@@ -600,10 +552,7 @@ async fn archive_waits_for_the_revoke_checklist() {
         "verified and granted are held; requested is not"
     );
     let err = clients::record_event(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + DAY),
         &client,
         ClientEventType::Archived,
         None,
@@ -617,10 +566,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     );
 
     access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + DAY),
         &ids[0],
         Act::Revoke {
             mover: Mover::Member,
@@ -630,10 +576,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     .await
     .unwrap();
     let w = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + DAY),
         &ids[1],
         Act::Waive {
             reason: "client removed us themselves".into(),
@@ -647,10 +590,7 @@ async fn archive_waits_for_the_revoke_checklist() {
         .unwrap()
         .is_empty());
     clients::record_event(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + DAY),
         &client,
         ClientEventType::Archived,
         None,
@@ -660,10 +600,7 @@ async fn archive_waits_for_the_revoke_checklist() {
     .unwrap();
     // archived: requests are closed, links no longer resolve
     let err = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + DAY),
         &ids[2],
         Act::Revoke {
             mover: Mover::Member,
@@ -691,14 +628,11 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     let mut s = onboarding_settings::get(&t.db, &agency).await.unwrap();
     s.reminder_every_days = 2;
     s.reminder_max = 2;
-    onboarding_settings::put(&t.db, &agency, &actor(), T0, s)
+    onboarding_settings::put(Cx::new(&t.db, &agency, &actor(), T0), s)
         .await
         .unwrap();
     let link = onboarding_links::create(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         reqs(&[("meta_page", "full_control")]),
         Some(30),
@@ -718,10 +652,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     assert_eq!(due, vec![(agency.clone(), link.link.id.clone())]);
     let sys = Actor::system("reminder schedule");
     let r = onboarding_links::remind(
-        &t.db,
-        &agency,
-        &sys,
-        T0 + 2 * DAY,
+        Cx::new(&t.db, &agency, &sys, T0 + 2 * DAY),
         &link.link.id,
         true,
         false,
@@ -738,10 +669,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     assert!(!r.text.contains(&link.token));
     // the same slot is not sent twice
     assert!(onboarding_links::remind(
-        &t.db,
-        &agency,
-        &sys,
-        T0 + 2 * DAY,
+        Cx::new(&t.db, &agency, &sys, T0 + 2 * DAY),
         &link.link.id,
         true,
         false,
@@ -758,10 +686,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
         (1, Some(T0 + 4 * DAY))
     );
     onboarding_links::remind(
-        &t.db,
-        &agency,
-        &sys,
-        T0 + 4 * DAY,
+        Cx::new(&t.db, &agency, &sys, T0 + 4 * DAY),
         &link.link.id,
         true,
         false,
@@ -780,10 +705,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     );
     // a member's reminder works any time something waits on the client
     assert!(onboarding_links::remind(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 5 * DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + 5 * DAY),
         &link.link.id,
         false,
         false,
@@ -793,10 +715,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     .unwrap()
     .is_some());
     access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 5 * DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + 5 * DAY),
         &link.requests[0].id,
         Act::Verify {
             mover: Mover::Member,
@@ -806,10 +725,7 @@ async fn reminders_follow_the_schedule_and_are_claimed_once() {
     .await
     .unwrap();
     let err = onboarding_links::remind(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 5 * DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + 5 * DAY),
         &link.link.id,
         false,
         false,
@@ -836,10 +752,7 @@ async fn agency_kpis_and_tenant_isolation() {
     let (other, other_client) = setup(&t.db, "f@x.example").await;
     for (i, hours) in [10i64, 20, 30, 40, 100].iter().enumerate() {
         let c = clients::create(
-            &t.db,
-            &agency,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &agency, &actor(), T0),
             NewClient {
                 name: format!("C{i}"),
                 ..Default::default()
@@ -848,10 +761,7 @@ async fn agency_kpis_and_tenant_isolation() {
         .await
         .unwrap();
         clients::record_event(
-            &t.db,
-            &agency,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &agency, &actor(), T0),
             &c.id,
             ClientEventType::ContractSigned,
             None,
@@ -860,10 +770,7 @@ async fn agency_kpis_and_tenant_isolation() {
         .await
         .unwrap();
         let l = onboarding_links::create(
-            &t.db,
-            &agency,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &agency, &actor(), T0),
             &c.id,
             reqs(&[("ga4", "analyst")]),
             None,
@@ -873,10 +780,7 @@ async fn agency_kpis_and_tenant_isolation() {
         .await
         .unwrap();
         access_requests::act(
-            &t.db,
-            &agency,
-            &actor(),
-            T0 + hours * HOUR,
+            Cx::new(&t.db, &agency, &actor(), T0 + hours * HOUR),
             &l.requests[0].id,
             Act::Verify {
                 mover: Mover::Member,
@@ -899,10 +803,7 @@ async fn agency_kpis_and_tenant_isolation() {
 
     // agency B's ids are not found through agency A
     let l = onboarding_links::create(
-        &t.db,
-        &other,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &other, &actor(), T0),
         &other_client,
         reqs(&[("ga4", "analyst")]),
         None,
@@ -920,10 +821,7 @@ async fn agency_kpis_and_tenant_isolation() {
         Err(StoreError::NotFound)
     ));
     let err = access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &l.requests[0].id,
         Act::Verify {
             mover: Mover::Member,
@@ -935,10 +833,7 @@ async fn agency_kpis_and_tenant_isolation() {
     assert!(matches!(err, StoreError::NotFound));
     assert!(matches!(
         onboarding_links::create(
-            &t.db,
-            &agency,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &agency, &actor(), T0),
             &other_client,
             reqs(&[("ga4", "analyst")]),
             None,
@@ -952,7 +847,7 @@ async fn agency_kpis_and_tenant_isolation() {
         .await
         .unwrap()
         .iter()
-        .all(|l| l.request.client_id != other_client));
+        .all(|l| *l.request.client_id != *other_client));
 }
 
 #[tokio::test]
@@ -961,14 +856,11 @@ async fn templates_validate_against_the_catalog() {
     let (agency, _) = setup(&t.db, "g@x.example").await;
     let (name, list) = access_templates::standard_social_retainer();
     assert!(!list.is_empty());
-    let tpl = access_templates::save(&t.db, &agency, &actor(), T0, None, &name, list)
+    let tpl = access_templates::save(Cx::new(&t.db, &agency, &actor(), T0), None, &name, list)
         .await
         .unwrap();
     let dup = access_templates::save(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         None,
         &name,
         reqs(&[("ga4", "analyst")]),
@@ -976,10 +868,7 @@ async fn templates_validate_against_the_catalog() {
     .await;
     assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
     let bad = access_templates::save(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         None,
         "Bad",
         reqs(&[("myspace", "admin")]),
@@ -989,10 +878,7 @@ async fn templates_validate_against_the_catalog() {
         matches!(bad, Err(StoreError::Core(baton_core::CoreError::Invalid { field, .. })) if field == "requests[0].platform")
     );
     let bad = access_templates::save(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         None,
         "Bad",
         reqs(&[("ga4", "owner")]),
@@ -1002,19 +888,19 @@ async fn templates_validate_against_the_catalog() {
         matches!(bad, Err(StoreError::Core(baton_core::CoreError::Invalid { field, .. })) if field == "requests[0].permission")
     );
     let twice = access_templates::save(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         None,
         "Twice",
         reqs(&[("ga4", "analyst"), ("ga4", "viewer")]),
     )
     .await;
     assert!(twice.is_err(), "the same platform and asset twice");
-    access_templates::delete(&t.db, &agency, &actor(), T0, &tpl.id)
-        .await
-        .unwrap();
+    access_templates::delete(
+        Cx::new(&t.db, &agency, &actor(), T0),
+        &AccessTemplateId::parse(&tpl.id).unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(access_templates::list(&t.db, &agency)
         .await
         .unwrap()
@@ -1026,10 +912,7 @@ async fn a_failed_request_restarts_stopped_reminders() {
     let t = TestDb::new().await;
     let (agency, client) = setup(&t.db, "h@x.example").await;
     let link = onboarding_links::create(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         reqs(&[("ga4", "analyst")]),
         Some(30),
@@ -1040,10 +923,7 @@ async fn a_failed_request_restarts_stopped_reminders() {
     .unwrap();
     let id = &link.requests[0].id;
     access_requests::act(
-        &t.db,
-        &agency,
-        &client_actor(&link.link.id),
-        T0,
+        Cx::new(&t.db, &agency, &client_actor(&link.link.id), T0),
         id,
         Act::Grant {
             mover: Mover::Client,
@@ -1061,10 +941,7 @@ async fn a_failed_request_restarts_stopped_reminders() {
     );
     let sys = Actor::system("reminder schedule");
     let sent = onboarding_links::remind(
-        &t.db,
-        &agency,
-        &sys,
-        T0 + 3 * DAY,
+        Cx::new(&t.db, &agency, &sys, T0 + 3 * DAY),
         &link.link.id,
         true,
         false,
@@ -1081,10 +958,7 @@ async fn a_failed_request_restarts_stopped_reminders() {
         None
     );
     access_requests::act(
-        &t.db,
-        &agency,
-        &actor(),
-        T0 + 4 * DAY,
+        Cx::new(&t.db, &agency, &actor(), T0 + 4 * DAY),
         id,
         Act::Fail {
             mover: Mover::Member,
@@ -1110,10 +984,7 @@ async fn reminders_stop_when_every_required_request_is_done() {
     let mut list = reqs(&[("meta_page", "content"), ("ga4", "analyst")]);
     list[1].required = false;
     let link = onboarding_links::create(
-        &t.db,
-        &agency,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &agency, &actor(), T0),
         &client,
         list,
         Some(30),
@@ -1129,7 +1000,7 @@ async fn reminders_stop_when_every_required_request_is_done() {
             .unwrap()
             .next_reminder_at
     };
-    let act = |id: &String, at: i64, act: Act| {
+    let act = |id: &AccessRequestId, at: i64, act: Act| {
         let (id, agency) = (id.clone(), agency.clone());
         let by = if matches!(act, Act::Grant { .. }) {
             client_actor(&link.link.id)
@@ -1138,7 +1009,7 @@ async fn reminders_stop_when_every_required_request_is_done() {
         };
         let db = &t.db;
         async move {
-            access_requests::act(db, &agency, &by, at, &id, act)
+            access_requests::act(Cx::new(db, &agency, &by, at), &id, act)
                 .await
                 .unwrap();
         }
@@ -1160,10 +1031,7 @@ async fn reminders_stop_when_every_required_request_is_done() {
         let (db, agency, id) = (&t.db, agency.clone(), link.link.id.clone());
         async move {
             onboarding_links::remind(
-                db,
-                &agency,
-                &who,
-                at,
+                Cx::new(db, &agency, &who, at),
                 &id,
                 scheduled,
                 false,

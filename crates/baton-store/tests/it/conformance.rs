@@ -6,22 +6,31 @@ use baton_core::audit::GENESIS;
 use baton_core::lifecycle::{ClientEventType, Lifecycle};
 use baton_core::roles::Role;
 use baton_core::secret;
+use baton_core::types::{AgencyId, MemberId};
 use baton_store::agencies::{self, AgencyPatch, NewAgency};
 use baton_store::clients::{self, ClientPatch, NewClient};
 use baton_store::events::{self, EventFilter};
 use baton_store::members::{self, MemberInput, MemberPatch};
 use baton_store::testing::TestDb;
 use baton_store::tokens::{self, Scope};
-use baton_store::{audit, idempotency, invites, outbox, sessions, Actor, Db, StoreError};
+use baton_store::{audit, idempotency, invites, outbox, sessions, Actor, Cx, Db, StoreError};
 use sqlx::Row;
 
 const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z
+/// Agencies of the previous release, written with its SQL.
+const OLD_AGENCY: &str = "agy_00000000000000000000000001";
+const PLAIN_AGENCY: &str = "agy_00000000000000000000000002";
 
 fn actor() -> Actor {
     Actor::cli()
 }
 
-async fn agency(db: &Db, email: &str) -> (String, members::Member) {
+/// A member's id, typed.
+fn mid(m: &members::Member) -> MemberId {
+    MemberId::parse(&m.id).unwrap()
+}
+
+async fn agency(db: &Db, email: &str) -> (AgencyId, members::Member) {
     let (a, m) = agencies::create(
         db,
         &actor(),
@@ -108,10 +117,7 @@ async fn every_change_writes_event_audit_and_outbox_together() {
     assert_eq!(before, (2, 2, 2), "agency + admin each recorded");
 
     let c = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Bluebird".into(),
             ..Default::default()
@@ -123,10 +129,7 @@ async fn every_change_writes_event_audit_and_outbox_together() {
 
     // A refused change writes nothing at all.
     let err = clients::record_event(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientEventType::Archived,
         None,
@@ -146,10 +149,7 @@ async fn every_change_writes_event_audit_and_outbox_together() {
 
     // An update with no change records nothing either.
     clients::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientPatch {
             name: Some("Bluebird".into()),
@@ -170,10 +170,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let c = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Harbor".into(),
             ..Default::default()
@@ -183,10 +180,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     .unwrap();
     let signed_at = T0 - 30 * 24 * 3600 * 1000;
     let e = clients::record_event(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientEventType::ContractSigned,
         Some(signed_at),
@@ -210,7 +204,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
         (ClientEventType::ContractEnded, Lifecycle::Offboarding),
         (ClientEventType::Archived, Lifecycle::Archived),
     ] {
-        clients::record_event(&t.db, &aid, &actor(), T0, &c.id, ev, None, None)
+        clients::record_event(Cx::new(&t.db, &aid, &actor(), T0), &c.id, ev, None, None)
             .await
             .unwrap();
         assert_eq!(
@@ -222,10 +216,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     let archived = clients::get(&t.db, &aid, &c.id).await.unwrap();
     assert_eq!(archived.archived_at, Some(T0));
     let err = clients::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         &c.id,
         ClientPatch {
             name: Some("x".into()),
@@ -237,10 +228,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
 
     // Future and pre-2000 times are refused.
     let c2 = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Other".into(),
             ..Default::default()
@@ -250,10 +238,7 @@ async fn lifecycle_moves_through_events_and_keeps_back_dates() {
     .unwrap();
     for bad in [T0 + 3600 * 1000, 0] {
         let r = clients::record_event(
-            &t.db,
-            &aid,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &aid, &actor(), T0),
             &c2.id,
             ClientEventType::ContractSigned,
             Some(bad),
@@ -277,10 +262,7 @@ async fn tenants_cannot_see_each_other() {
     let (a, _) = agency(&t.db, "a@a.test").await;
     let (b, b_admin) = agency(&t.db, "b@b.test").await;
     let ca = clients::create(
-        &t.db,
-        &a,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &a, &actor(), T0),
         NewClient {
             name: "A's client".into(),
             ..Default::default()
@@ -298,10 +280,7 @@ async fn tenants_cannot_see_each_other() {
         .items
         .is_empty());
     let r = clients::record_event(
-        &t.db,
-        &b,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &b, &actor(), T0),
         &ca.id,
         ClientEventType::Note,
         None,
@@ -310,10 +289,7 @@ async fn tenants_cannot_see_each_other() {
     .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     let r = clients::update(
-        &t.db,
-        &b,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &b, &actor(), T0),
         &ca.id,
         ClientPatch {
             name: Some("pwned".into()),
@@ -323,7 +299,7 @@ async fn tenants_cannot_see_each_other() {
     .await;
     assert!(matches!(r, Err(StoreError::NotFound)));
     // B's member cannot be put on A's client team.
-    let r = clients::set_team(&t.db, &a, &actor(), T0, &ca.id, &[], &b_admin.id).await;
+    let r = clients::set_team(Cx::new(&t.db, &a, &actor(), T0), &ca.id, &[], &b_admin.id).await;
     assert!(
         matches!(
             r,
@@ -332,7 +308,7 @@ async fn tenants_cannot_see_each_other() {
         "{r:?}"
     );
     let f = EventFilter {
-        client_id: Some(ca.id.clone()),
+        client_id: Some(ca.id.to_string()),
         ..Default::default()
     };
     assert!(events::list(&t.db, &b, &f, None, None)
@@ -354,10 +330,7 @@ async fn pagination_returns_each_row_once() {
     let mut made = Vec::new();
     for i in 0..23 {
         let c = clients::create(
-            &t.db,
-            &aid,
-            &actor(),
-            T0 + i,
+            Cx::new(&t.db, &aid, &actor(), T0 + i),
             NewClient {
                 name: format!("Client {i}"),
                 ..Default::default()
@@ -418,10 +391,7 @@ async fn concurrent_writes_keep_the_chain_and_sequence_intact() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let c = clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Busy".into(),
             ..Default::default()
@@ -435,10 +405,7 @@ async fn concurrent_writes_keep_the_chain_and_sequence_intact() {
         let (aid, cid) = (aid.clone(), c.id.clone());
         tasks.push(tokio::spawn(async move {
             clients::record_event(
-                &db,
-                &aid,
-                &actor(),
-                T0,
+                Cx::new(&db, &aid, &actor(), T0),
                 &cid,
                 ClientEventType::Note,
                 None,
@@ -454,7 +421,7 @@ async fn concurrent_writes_keep_the_chain_and_sequence_intact() {
     let (events, audits, jobs) = totals(&t.db, &aid).await;
     assert_eq!((events, audits, jobs), (43, 43, 43));
     let seqs: Vec<i64> = sqlx::query("SELECT seq FROM events WHERE agency_id = $1 ORDER BY seq")
-        .bind(&aid)
+        .bind(aid.as_str())
         .fetch_all(t.db.reader())
         .await
         .unwrap()
@@ -477,10 +444,7 @@ async fn text_is_stored_verbatim() {
         "50% off \\ \"quoted\" $1 ?",
     ] {
         let c = clients::create(
-            &t.db,
-            &aid,
-            &actor(),
-            T0,
+            Cx::new(&t.db, &aid, &actor(), T0),
             NewClient {
                 name: name.into(),
                 ..Default::default()
@@ -508,10 +472,7 @@ async fn members_sessions_tokens_and_invites() {
 
     // Emails are unique across agencies, case-insensitively.
     let dup = members::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         MemberInput {
             email: "MAYA@northwind.test".into(),
             name: "Again".into(),
@@ -521,10 +482,7 @@ async fn members_sessions_tokens_and_invites() {
     .await;
     assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
     let bad_role = members::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         MemberInput {
             email: "x@northwind.test".into(),
             name: "X".into(),
@@ -538,10 +496,8 @@ async fn members_sessions_tokens_and_invites() {
     // Sessions: a password change ends every other session.
     for token in ["s1", "s2", "s3"] {
         sessions::create(
-            &t.db,
+            Cx::new(&t.db, &admin.agency_id, &actor(), T0),
             &admin,
-            &actor(),
-            T0,
             &secret::hash_token(token),
             "csrf",
             3_600_000,
@@ -556,11 +512,8 @@ async fn members_sessions_tokens_and_invites() {
         3
     );
     members::set_password(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
-        &admin.id,
+        Cx::new(&t.db, &aid, &actor(), T0),
+        &mid(&admin),
         "$argon2id$new",
         Some(&secret::hash_token("s2")),
     )
@@ -589,11 +542,16 @@ async fn members_sessions_tokens_and_invites() {
     );
 
     // Tokens: hashed, scoped, revocable.
-    let (tok, secret_value) = tokens::create(&t.db, &admin, &actor(), T0, "zapier", Scope::Write)
-        .await
-        .unwrap();
+    let (tok, secret_value) = tokens::create(
+        Cx::new(&t.db, &admin.agency_id, &actor(), T0),
+        &admin,
+        "zapier",
+        Scope::Write,
+    )
+    .await
+    .unwrap();
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE id = $1")
-        .bind(&tok.id)
+        .bind(tok.id.as_str())
         .fetch_one(t.db.reader())
         .await
         .unwrap();
@@ -607,7 +565,7 @@ async fn members_sessions_tokens_and_invites() {
         (found.scope, m.id.as_str()),
         (Scope::Write, admin.id.as_str())
     );
-    tokens::revoke(&t.db, &aid, &actor(), T0, &tok.id)
+    tokens::revoke(Cx::new(&t.db, &aid, &actor(), T0), &tok.id)
         .await
         .unwrap();
     assert!(tokens::authenticate(&t.db, &secret_value)
@@ -617,10 +575,7 @@ async fn members_sessions_tokens_and_invites() {
 
     // Invites: one use only; non-admins cannot hold admin tokens.
     let (invited, invite) = invites::create_member_with_invite(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         MemberInput {
             email: "leo@northwind.test".into(),
             name: "Leo".into(),
@@ -632,11 +587,14 @@ async fn members_sessions_tokens_and_invites() {
     .unwrap();
     assert_eq!(invited.roles, vec![Role::ProjectManager]);
     assert!(!invited.has_password);
-    assert!(
-        tokens::create(&t.db, &invited, &actor(), T0, "x", Scope::Admin)
-            .await
-            .is_err()
-    );
+    assert!(tokens::create(
+        Cx::new(&t.db, &invited.agency_id, &actor(), T0),
+        &invited,
+        "x",
+        Scope::Admin
+    )
+    .await
+    .is_err());
     let accepted = invites::accept(&t.db, &invite, &actor(), T0, "$argon2id$leo")
         .await
         .unwrap();
@@ -648,11 +606,8 @@ async fn members_sessions_tokens_and_invites() {
 
     // The last admin cannot be demoted; deactivation revokes tokens.
     let r = members::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
-        &admin.id,
+        Cx::new(&t.db, &aid, &actor(), T0),
+        &mid(&admin),
         MemberPatch {
             is_admin: Some(false),
             ..Default::default()
@@ -663,15 +618,17 @@ async fn members_sessions_tokens_and_invites() {
         r,
         Err(StoreError::Core(baton_core::CoreError::Conflict(_)))
     ));
-    let (_, leo_secret) = tokens::create(&t.db, &accepted, &actor(), T0, "leo", Scope::Read)
-        .await
-        .unwrap();
+    let (_, leo_secret) = tokens::create(
+        Cx::new(&t.db, &accepted.agency_id, &actor(), T0),
+        &accepted,
+        "leo",
+        Scope::Read,
+    )
+    .await
+    .unwrap();
     members::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
-        &accepted.id,
+        Cx::new(&t.db, &aid, &actor(), T0),
+        &mid(&accepted),
         MemberPatch {
             active: Some(false),
             ..Default::default()
@@ -691,10 +648,7 @@ async fn agency_settings_validate_and_record() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let a = agencies::update(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         AgencyPatch {
             timezone: Some("America/New_York".into()),
             brand_color: Some("#AA3300".into()),
@@ -725,7 +679,7 @@ async fn agency_settings_validate_and_record() {
             ..Default::default()
         },
     ] {
-        assert!(agencies::update(&t.db, &aid, &actor(), T0, bad)
+        assert!(agencies::update(Cx::new(&t.db, &aid, &actor(), T0), bad)
             .await
             .is_err());
     }
@@ -751,8 +705,8 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     // The INSERT of the previous release's agencies::create, then its
     // settings update.
     for (id, slug, domain) in [
-        ("agy_old", "old", Some("onboard.old.test")),
-        ("agy_plain", "plain", None),
+        (OLD_AGENCY, "old", Some("onboard.old.test")),
+        (PLAIN_AGENCY, "plain", None),
     ] {
         sqlx::query(
             "INSERT INTO agencies (id, name, slug, timezone, brand_color, accent_color, audit_head, created_at, updated_at) \
@@ -778,7 +732,7 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     let before_upgrade = baton_core::clock::Clock::now_ms(&baton_core::clock::SystemClock);
     t.migrate().await;
 
-    let old = agencies::get(&t.db, "agy_old").await.unwrap();
+    let old = agencies::get(&t.db, OLD_AGENCY).await.unwrap();
     assert_eq!(old.domain_status(), DomainStatus::Verified);
     assert_eq!(old.custom_domain.as_deref(), Some("onboard.old.test"));
     assert_eq!(old.configured_domain(), Some("onboard.old.test"));
@@ -791,8 +745,8 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
         .await
         .unwrap()
         .expect("still routed");
-    assert_eq!(routed.id, "agy_old");
-    let plain = agencies::get(&t.db, "agy_plain").await.unwrap();
+    assert_eq!(routed.id, OLD_AGENCY);
+    let plain = agencies::get(&t.db, PLAIN_AGENCY).await.unwrap();
     assert_eq!(plain.domain_status(), DomainStatus::None);
     assert_eq!(plain.domain, Default::default());
     // Nothing for the worker to check.
@@ -804,10 +758,12 @@ async fn custom_domains_from_before_verification_are_grandfathered() {
     // The settings form posts the domain back with every save: it stays
     // verified.
     let saved = agencies::update(
-        &t.db,
-        "agy_old",
-        &actor(),
-        T0 + 2,
+        Cx::new(
+            &t.db,
+            &AgencyId::parse(OLD_AGENCY).unwrap(),
+            &actor(),
+            T0 + 2,
+        ),
         AgencyPatch {
             name: Some("Old Agency".into()),
             custom_domain: Some("Onboard.Old.test".into()),
@@ -830,14 +786,11 @@ async fn custom_domains_are_pending_until_verified_once() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     let (other, _) = agency(&t.db, "rival@rival.test").await;
-    let set = |id: String, d: &'static str| {
+    let set = |id: AgencyId, d: &'static str| {
         let db = t.db.clone();
         async move {
             agencies::update(
-                &db,
-                &id,
-                &actor(),
-                T0,
+                Cx::new(&db, &id, &actor(), T0),
                 AgencyPatch {
                     custom_domain: Some(d.into()),
                     ..Default::default()
@@ -901,26 +854,27 @@ async fn custom_domains_are_pending_until_verified_once() {
     assert_eq!(a.domain.found.as_deref(), Some("no TXT record"));
 
     // Another challenge verifies nothing; the right one verifies once.
-    assert!(
-        !agencies::verify_custom_domain(&t.db, &aid, &actor(), T0 + 6, "baton-verify=x", "x")
-            .await
-            .unwrap()
-    );
+    assert!(!agencies::verify_custom_domain(
+        Cx::new(&t.db, &aid, &actor(), T0 + 6),
+        "baton-verify=x",
+        "x"
+    )
+    .await
+    .unwrap());
     assert!(agencies::verify_custom_domain(
-        &t.db,
-        &aid,
-        &actor(),
-        T0 + 7,
+        Cx::new(&t.db, &aid, &actor(), T0 + 7),
         &value,
         "the expected value"
     )
     .await
     .unwrap());
-    assert!(
-        !agencies::verify_custom_domain(&t.db, &aid, &actor(), T0 + 8, &value, "again")
-            .await
-            .unwrap()
-    );
+    assert!(!agencies::verify_custom_domain(
+        Cx::new(&t.db, &aid, &actor(), T0 + 8),
+        &value,
+        "again"
+    )
+    .await
+    .unwrap());
     let (events, audit, outbox) = totals(&t.db, &aid).await;
     assert_eq!(
         (events, audit, outbox),
@@ -939,7 +893,13 @@ async fn custom_domains_are_pending_until_verified_once() {
 
     // The rival's pending claim can no longer be verified, nor made again.
     let rival_value = r.domain.challenge.unwrap();
-    match agencies::verify_custom_domain(&t.db, &other, &actor(), T0 + 9, &rival_value, "x").await {
+    match agencies::verify_custom_domain(
+        Cx::new(&t.db, &other, &actor(), T0 + 9),
+        &rival_value,
+        "x",
+    )
+    .await
+    {
         Err(StoreError::Duplicate(m)) => assert!(m.contains("already verified"), "{m}"),
         other => panic!("expected a duplicate, got {other:?}"),
     }
@@ -960,7 +920,7 @@ async fn outbox_claims_leases_and_completes() {
     assert_eq!(jobs.len(), 2);
     assert!(jobs
         .iter()
-        .all(|j| j.agency_id == aid && j.kind == "event" && j.attempts == 1));
+        .all(|j| *j.agency_id == *aid && j.kind == "event" && j.attempts == 1));
     assert!(
         outbox::claim(&t.db, T0 + 1, 60_000, 10)
             .await
@@ -1040,7 +1000,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
         "SELECT agency_id, seq, recorded_at, actor_kind, actor_id, actor_label, action, entity_type, \
          entity_id, ip, user_agent, detail FROM audit_log WHERE agency_id = $1 ORDER BY seq",
     )
-    .bind(&aid)
+    .bind(aid.as_str())
     .fetch_all(t.db.reader())
     .await
     .unwrap();
@@ -1071,7 +1031,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
         sqlx::query(
             "UPDATE audit_log SET hash_version = 1, prev_hash = $3, hash = $4 WHERE agency_id = $1 AND seq = $2",
         )
-        .bind(&aid)
+        .bind(aid.as_str())
         .bind(e.seq)
         .bind(&prev)
         .bind(&hash)
@@ -1081,7 +1041,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
         prev = hash;
     }
     sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
-        .bind(&aid)
+        .bind(aid.as_str())
         .bind(&prev)
         .execute(&mut conn)
         .await
@@ -1090,10 +1050,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
     assert!(audit::verify_all(&t.db).await.unwrap()[0].problem.is_none());
     // The upgraded server appends version-2 entries to the same chain.
     clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "After the upgrade".into(),
             ..Default::default()
@@ -1103,7 +1060,7 @@ async fn audit_chains_from_before_hash_version_2_verify_and_continue() {
     .unwrap();
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT hash_version FROM audit_log WHERE agency_id = $1 ORDER BY seq")
-            .bind(&aid)
+            .bind(aid.as_str())
             .fetch_all(t.db.reader())
             .await
             .unwrap();
@@ -1119,10 +1076,7 @@ async fn audit_tampering_is_detected() {
     let t = TestDb::new().await;
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "C".into(),
             ..Default::default()
@@ -1131,7 +1085,7 @@ async fn audit_tampering_is_detected() {
     .await
     .unwrap();
     let head: String = sqlx::query_scalar("SELECT audit_head FROM agencies WHERE id = $1")
-        .bind(&aid)
+        .bind(aid.as_str())
         .fetch_one(t.db.reader())
         .await
         .unwrap();
@@ -1142,7 +1096,7 @@ async fn audit_tampering_is_detected() {
         .await
         .unwrap();
     sqlx::query("UPDATE audit_log SET detail = '{}' WHERE agency_id = $1 AND seq = 2")
-        .bind(&aid)
+        .bind(aid.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
@@ -1155,7 +1109,7 @@ async fn audit_tampering_is_detected() {
         sqlx::query(&format!(
             "UPDATE audit_log SET {column} = $2 WHERE agency_id = $1 AND seq = 1"
         ))
-        .bind(&aid)
+        .bind(aid.as_str())
         .bind(value)
         .execute(&mut conn)
         .await
@@ -1169,12 +1123,12 @@ async fn audit_tampering_is_detected() {
 
     // Removing the newest entry is caught by the head.
     sqlx::query("UPDATE audit_log SET detail = (SELECT detail FROM audit_log WHERE agency_id = $1 AND seq = 1) WHERE agency_id = $1 AND seq = 2")
-        .bind(&aid)
+        .bind(aid.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
     sqlx::query("DELETE FROM audit_log WHERE agency_id = $1 AND seq = 3")
-        .bind(&aid)
+        .bind(aid.as_str())
         .execute(&mut conn)
         .await
         .unwrap();
@@ -1198,10 +1152,7 @@ async fn sqlite_backup_is_a_consistent_copy() {
     }
     let (aid, _) = agency(&t.db, "maya@northwind.test").await;
     clients::create(
-        &t.db,
-        &aid,
-        &actor(),
-        T0,
+        Cx::new(&t.db, &aid, &actor(), T0),
         NewClient {
             name: "Backed up".into(),
             ..Default::default()

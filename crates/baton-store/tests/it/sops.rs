@@ -5,16 +5,17 @@
 
 use baton_core::lifecycle::ClientEventType;
 use baton_core::sop::RunStatus;
+use baton_core::types::{AgencyId, ClientId};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::sop_runs::{self, RunFilter, StartRun};
 use baton_store::testing::TestDb;
-use baton_store::{sops, Actor, Db};
+use baton_store::{sops, Actor, Cx, Db};
 
 const T0: i64 = 1_795_856_400_000; // 2026-11-28T09:00:00Z (a Saturday)
 const HOUR: i64 = 3_600_000;
 
-async fn setup(db: &Db, email: &str) -> (String, String) {
+async fn setup(db: &Db, email: &str) -> (AgencyId, ClientId) {
     let (a, _) = agencies::create(
         db,
         &Actor::cli(),
@@ -30,10 +31,7 @@ async fn setup(db: &Db, email: &str) -> (String, String) {
     .await
     .expect("agency");
     let c = clients::create(
-        db,
-        &a.id,
-        &Actor::cli(),
-        T0,
+        Cx::new(db, &a.id, &Actor::cli(), T0),
         NewClient {
             name: "Harbor Fitness".into(),
             website: None,
@@ -52,10 +50,7 @@ async fn a_trigger_event_starts_its_sop_once_even_when_replayed() {
     let (agency, client) = setup(&t.db, "a@x.example").await;
     let signed = T0 - 48 * HOUR;
     let e = clients::record_event(
-        &t.db,
-        &agency,
-        &Actor::cli(),
-        T0,
+        Cx::new(&t.db, &agency, &Actor::cli(), T0),
         &client,
         ClientEventType::ContractSigned,
         Some(signed),
@@ -99,7 +94,7 @@ async fn the_scheduler_reads_only_due_runs_and_catches_up() {
             T0,
             StartRun {
                 sop_key: "access_setup".into(),
-                client_id: client.clone(),
+                client_id: client.to_string(),
                 started_at: Some(T0 - hours_ago * HOUR),
                 trigger_event_id: None,
             },
@@ -194,7 +189,7 @@ async fn the_scheduler_lease_has_one_holder_and_fences_a_frozen_one() {
         T0,
         StartRun {
             sop_key: "access_setup".into(),
-            client_id: client.clone(),
+            client_id: client.to_string(),
             started_at: Some(T0 - 30 * HOUR),
             trigger_event_id: None,
         },
@@ -242,7 +237,7 @@ async fn library_versions_are_per_agency_and_runs_keep_theirs() {
         T0,
         StartRun {
             sop_key: "offboarding".into(),
-            client_id: client.clone(),
+            client_id: client.to_string(),
             started_at: None,
             trigger_event_id: None,
         },
@@ -293,7 +288,7 @@ async fn the_on_time_rate_counts_late_open_runs_but_not_paused_ones() {
     let (agency, client) = setup(&t.db, "f@x.example").await;
     let start = |hours_ago: i64| StartRun {
         sop_key: "access_setup".into(),
-        client_id: client.clone(),
+        client_id: client.to_string(),
         started_at: Some(T0 - hours_ago * HOUR),
         trigger_event_id: None,
     };

@@ -9,7 +9,7 @@ use baton_core::secret;
 use baton_server::auth::password;
 use baton_store::agencies::{self, NewAgency};
 use baton_store::tokens::{self, Scope};
-use baton_store::{audit, members, Actor, Db};
+use baton_store::{audit, members, Actor, Cx, Db};
 use serde_json::json;
 
 use crate::config::Config;
@@ -41,10 +41,8 @@ pub async fn agency_create(
     )
     .await?;
     let (_, token) = tokens::create(
-        db,
+        Cx::new(db, &admin.agency_id, &Actor::cli(), now),
         &admin,
-        &Actor::cli(),
-        now,
         "Created with the agency",
         Scope::Admin,
     )
@@ -100,10 +98,8 @@ pub async fn token_create(
         anyhow::bail!("{email} cannot hold a {}-scoped token: {d}", scope.key());
     }
     let (t, token) = tokens::create(
-        db,
+        Cx::new(db, &member.agency_id, &Actor::cli(), SystemClock.now_ms()),
         &member,
-        &Actor::cli(),
-        SystemClock.now_ms(),
         name,
         scope,
     )

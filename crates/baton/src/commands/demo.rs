@@ -6,6 +6,7 @@ use baton_core::access::Mover;
 use baton_core::clock::{Clock, SystemClock};
 use baton_core::handoff::{self, HandoffBrief};
 use baton_core::lifecycle::ClientEventType;
+use baton_core::types::{AgencyId, ClientId, MemberId};
 use baton_server::auth::password;
 use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
@@ -14,7 +15,7 @@ use baton_store::members::{self, MemberInput};
 use baton_store::sop_runs::{self, RunFilter};
 use baton_store::tokens::{self, Scope};
 use baton_store::{access_templates, handoff_briefs, onboarding_links, onboarding_settings};
-use baton_store::{Actor, Db};
+use baton_store::{Actor, Cx, Db};
 
 use crate::config::Config;
 
@@ -151,11 +152,8 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
     let admin = match members::find_by_email(db, DEMO_EMAIL).await? {
         Some(admin) => {
             members::set_password(
-                db,
-                &admin.agency_id,
-                &actor,
-                clock.now_ms(),
-                &admin.id,
+                Cx::new(db, &admin.agency_id, &actor, clock.now_ms()),
+                &MemberId::parse(&admin.id)?,
                 &hash,
                 None,
             )
@@ -183,10 +181,8 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
         }
     };
     let (_, token) = tokens::create(
-        db,
+        Cx::new(db, &admin.agency_id, &actor, clock.now_ms()),
         &admin,
-        &actor,
-        clock.now_ms(),
         "Demo token",
         Scope::Admin,
     )
@@ -215,7 +211,7 @@ pub async fn run(config: &Config, db: &Db) -> anyhow::Result<()> {
 /// regenerates the link (the previous URL stops working).
 async fn demo_client_link(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     now: i64,
     key: &str,
@@ -232,13 +228,14 @@ async fn demo_client_link(
         return Ok(None);
     };
     let (_, token) =
-        onboarding_links::regenerate(db, agency_id, actor, now, &link.id, Some(30), key).await?;
+        onboarding_links::regenerate(Cx::new(db, agency_id, actor, now), &link.id, Some(30), key)
+            .await?;
     Ok(Some(token))
 }
 
 async fn seed(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     hash: &str,
     key: &str,
@@ -247,10 +244,7 @@ async fn seed(
     let mut ids = Vec::new();
     for (name, email, roles) in TEAM {
         let m = members::create(
-            db,
-            agency_id,
-            actor,
-            now,
+            Cx::new(db, agency_id, actor, now),
             MemberInput {
                 email: (*email).into(),
                 name: (*name).into(),
@@ -277,10 +271,7 @@ async fn seed(
         let first_event = events.first().map(|e| e.1).unwrap_or(1);
         let created = now - (first_event + 1) * DAY;
         let c = clients::create(
-            db,
-            agency_id,
-            actor,
-            created,
+            Cx::new(db, agency_id, actor, created),
             NewClient {
                 name: (*name).into(),
                 website: Some((*website).into()),
@@ -301,7 +292,7 @@ async fn seed(
             ("creative_lead".to_string(), pick("creative_lead")),
             ("analyst".to_string(), pick("analyst")),
         ];
-        clients::set_team(db, agency_id, actor, created, &c.id, &seats, &pm).await?;
+        clients::set_team(Cx::new(db, agency_id, actor, created), &c.id, &seats, &pm).await?;
         let pm_member = members::get(db, agency_id, &pm).await?;
         let pm_actor = Actor {
             kind: "member".into(),
@@ -314,10 +305,7 @@ async fn seed(
         for (event, days_ago, note) in events.iter() {
             let at = now - days_ago * DAY;
             let e = clients::record_event(
-                db,
-                agency_id,
-                actor,
-                now,
+                Cx::new(db, agency_id, actor, now),
                 &c.id,
                 *event,
                 Some(at),
@@ -420,9 +408,9 @@ fn demo_brief(complete: bool) -> HandoffBrief {
 /// handoff breaches once the scheduler catches up).
 async fn seed_handoff_brief(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     name: &str,
-    client_id: &str,
+    client_id: &ClientId,
     signed: i64,
     pm: &Actor,
 ) -> anyhow::Result<()> {
@@ -437,10 +425,7 @@ async fn seed_handoff_brief(
     };
     if let Some((complete, brief_h)) = plan {
         handoff_briefs::save(
-            db,
-            agency_id,
-            pm,
-            signed + brief_h * HOUR,
+            Cx::new(db, agency_id, pm, signed + brief_h * HOUR),
             client_id,
             demo_brief(complete),
         )
@@ -497,7 +482,7 @@ async fn seed_sop_progress(
 /// The agency's platform values, a standard template and a questionnaire.
 async fn seed_onboarding_settings(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
     now: i64,
 ) -> anyhow::Result<()> {
@@ -513,9 +498,9 @@ async fn seed_onboarding_settings(
     settings.welcome = "Welcome to Northwind! These steps give us the access we need to start. \
         Most take two minutes; we never need your passwords."
         .into();
-    onboarding_settings::put(db, agency_id, actor, now, settings).await?;
+    onboarding_settings::put(Cx::new(db, agency_id, actor, now), settings).await?;
     let (name, requests) = access_templates::standard_social_retainer();
-    access_templates::save(db, agency_id, actor, now, None, &name, requests).await?;
+    access_templates::save(Cx::new(db, agency_id, actor, now), None, &name, requests).await?;
     Ok(())
 }
 
@@ -524,9 +509,9 @@ async fn seed_onboarding_settings(
 /// a request waiting on the team, one failed and one where the client is stuck.
 async fn seed_access(
     db: &Db,
-    agency_id: &str,
+    agency_id: &AgencyId,
     actor: &Actor,
-    client_id: &str,
+    client_id: &ClientId,
     signed_at: i64,
     now: i64,
     key: &str,
@@ -545,10 +530,7 @@ async fn seed_access(
     ];
     let link_at = signed_at + 3 * 3600 * 1000;
     let created = onboarding_links::create(
-        db,
-        agency_id,
-        actor,
-        link_at,
+        Cx::new(db, agency_id, actor, link_at),
         client_id,
         requests,
         Some(90),
@@ -560,7 +542,7 @@ async fn seed_access(
     for (i, r) in created.requests.iter().enumerate() {
         for (hours, act) in demo_moves(i, onboarded) {
             let at = link_at + hours * HOUR;
-            access_requests::act(db, agency_id, actor, at, &r.id, act).await?;
+            access_requests::act(Cx::new(db, agency_id, actor, at), &r.id, act).await?;
         }
     }
     Ok(())

@@ -513,7 +513,7 @@ mod tests {
 
     fn agency() -> Agency {
         Agency {
-            id: "agy_1".into(),
+            id: baton_core::types::AgencyId::parse("agy_00000000000000000000000001").unwrap(),
             name: "North \"wind\"\nSocial".into(),
             slug: "northwind".into(),
             timezone: "UTC".into(),

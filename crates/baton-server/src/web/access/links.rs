@@ -181,7 +181,7 @@ pub async fn create_link(
 async fn make_link(
     state: &AppState,
     session: &WebSession,
-    id: &str,
+    id: &ClientId,
     typed: &LinkForm,
     catalog: &[Platform],
 ) -> Result<Result<CreatedLink, Refusal>, WebError> {
@@ -222,10 +222,7 @@ async fn make_link(
         },
     };
     let created = onboarding_links::create(
-        &state.db,
-        agency_id,
-        &session.actor,
-        state.now(),
+        session.cx(state),
         id,
         requests.clone(),
         days,
@@ -275,15 +272,7 @@ pub async fn revoke_link(
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     client_link(&state, &session, &id, &lid).await?;
-    match onboarding_links::revoke(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &lid,
-    )
-    .await
-    {
+    match onboarding_links::revoke(session.cx(&state), &lid).await {
         Ok(_) => Ok(see_other(&format!(
             "/clients/{id}?notice=link_revoked#links"
         ))),
@@ -300,16 +289,9 @@ pub async fn regenerate_link(
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     client_link(&state, &session, &id, &lid).await?;
-    let result = onboarding_links::regenerate(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &lid,
-        None,
-        &state.config.secret_key,
-    )
-    .await;
+    let result =
+        onboarding_links::regenerate(session.cx(&state), &lid, None, &state.config.secret_key)
+            .await;
     match result {
         Ok((link, token)) => {
             let agency = crate::web::layout::agency_of(&state, &session).await?;
@@ -341,10 +323,7 @@ pub async fn remind_link(
     client_link(&state, &session, &id, &lid).await?;
     let url = crate::reminders::link_url(&state, session.agency_id(), &lid).await?;
     let result = onboarding_links::remind(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &lid,
         false,
         state.mailer.is_some(),

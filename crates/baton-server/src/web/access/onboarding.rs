@@ -261,14 +261,10 @@ pub(super) async fn onboarding_save(
     let current = onboarding_settings::get(&state.db, agency_id).await?;
     let refused = match typed.settings(&current) {
         Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
-        Ok(next) => {
-            match onboarding_settings::put(&state.db, agency_id, &session.actor, state.now(), next)
-                .await
-            {
-                Ok(_) => return Ok(see_other("/settings/onboarding?notice=onboarding_saved")),
-                Err(e) => refusal(e)?,
-            }
-        }
+        Ok(next) => match onboarding_settings::put(session.cx(&state), next).await {
+            Ok(_) => return Ok(see_other("/settings/onboarding?notice=onboarding_saved")),
+            Err(e) => refusal(e)?,
+        },
     };
     typed.error = Some(refused.1);
     render_onboarding(&state, &session, None, Some(typed), refused.0).await

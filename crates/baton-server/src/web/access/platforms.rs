@@ -209,14 +209,7 @@ pub(super) async fn platform_save(
     CsrfForm(mut typed): CsrfForm<PlatformForm>,
 ) -> Result<Response, WebError> {
     session.may(Action::Administer, Subject::Setting(Area::PlatformCatalog))?;
-    let result = platforms::save(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        typed.platform(),
-    )
-    .await;
+    let result = platforms::save(session.cx(&state), typed.platform()).await;
     match result {
         Ok(p) => Ok(see_other(&format!(
             "/settings/platforms?notice=platform_saved#p-{}",
@@ -244,14 +237,7 @@ pub(super) async fn platform_delete(
             "built-in platforms cannot be removed".into(),
         )))
     } else {
-        platforms::delete(
-            &state.db,
-            session.agency_id(),
-            &session.actor,
-            state.now(),
-            &key,
-        )
-        .await
+        platforms::delete(session.cx(&state), &key).await
     };
     match result {
         Ok(()) => Ok(see_other("/settings/platforms?notice=platform_deleted")),

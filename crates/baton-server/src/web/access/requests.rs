@@ -92,15 +92,7 @@ pub async fn act(
             reason: text.clone(),
         },
     };
-    let result = access_requests::act(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &rid,
-        what,
-    )
-    .await;
+    let result = access_requests::act(session.cx(&state), &rid, what).await;
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/clients/{id}?notice={notice}#req-{rid}"

@@ -330,7 +330,7 @@ pub(super) fn request_view(
         ago: timefmt::relative(r.status_at, now),
     });
     let s = r.status;
-    let error = error.filter(|e| e.id == r.id);
+    let error = error.filter(|e| r.id == e.id.as_str());
     let granted_by = r.granted_by.as_deref().map(|b| match b {
         "client" => "the client",
         "connector" => "a connector",
@@ -377,7 +377,7 @@ pub(super) fn request_view(
         error_action: error.map(|e| e.action).unwrap_or(""),
         error: error.map(|e| e.message.clone()),
         typed: error.map(|e| e.typed.clone()).unwrap_or_default(),
-        id: r.id,
+        id: r.id.into(),
     }
 }
 
@@ -410,7 +410,7 @@ pub(super) fn link_view(l: Link, lifecycle: Lifecycle, tz: &TimeZone, now: i64) 
         can_regenerate: live,
         can_remind: live && state == "active",
         setup_warnings: Vec::new(),
-        id: l.id,
+        id: l.id.into(),
     }
 }
 

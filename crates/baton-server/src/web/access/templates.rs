@@ -192,16 +192,7 @@ pub(super) async fn template_create(
             required: true,
         })
         .collect();
-    let result = access_templates::save(
-        &state.db,
-        agency_id,
-        &session.actor,
-        state.now(),
-        None,
-        &typed.name,
-        requests,
-    )
-    .await;
+    let result = access_templates::save(session.cx(&state), None, &typed.name, requests).await;
     match result {
         Ok(_) => Ok(see_other("/settings/templates?notice=template_saved")),
         Err(e) => {
@@ -219,15 +210,7 @@ pub(super) async fn template_delete(
     WebPath(id): WebPath<AccessTemplateId>,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    match access_templates::delete(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &id,
-    )
-    .await
-    {
+    match access_templates::delete(session.cx(&state), &id).await {
         Ok(()) => Ok(see_other("/settings/templates?notice=template_deleted")),
         Err(e) => {
             let (status, message) = refusal(e)?;

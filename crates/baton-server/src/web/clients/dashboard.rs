@@ -194,7 +194,7 @@ fn row(s: ClientSummary, tz: &TimeZone, now: i64, open: &Open) -> ClientRow {
             .traffic_control_member_id
             .as_ref()
             .and(s.traffic_control_name),
-        id: s.client.id,
+        id: s.client.id.into(),
         name: s.client.name,
     }
 }

@@ -284,17 +284,9 @@ pub async fn record_event(
     let result = async {
         let event_type = event_type.ok_or_else(|| invalid("Choose what happened."))?;
         if event_type == ClientEventType::Reopened {
-            return clients::reopen(
-                &state.db,
-                session.agency_id(),
-                &session.actor,
-                state.now(),
-                &id,
-                &typed.note,
-                state.mailer.is_some(),
-            )
-            .await
-            .map(|_| None);
+            return clients::reopen(session.cx(&state), &id, &typed.note, state.mailer.is_some())
+                .await
+                .map(|_| None);
         }
         let occurred_at = match typed.occurred_at.trim() {
             "" => None,
@@ -322,10 +314,7 @@ pub async fn record_event(
             }
         }
         clients::record_event(
-            &state.db,
-            session.agency_id(),
-            &session.actor,
-            state.now(),
+            session.cx(&state),
             &id,
             event_type,
             occurred_at,

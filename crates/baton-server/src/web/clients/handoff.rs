@@ -423,17 +423,7 @@ pub async fn save(
         .await?
         .map_or(0, |l| l.version);
     let result = match typed.brief() {
-        Ok(brief) => {
-            handoff_briefs::save(
-                &state.db,
-                agency_id,
-                &session.actor,
-                state.now(),
-                &id,
-                brief,
-            )
-            .await
-        }
+        Ok(brief) => handoff_briefs::save(session.cx(&state), &id, brief).await,
         Err(message) => Err(CoreError::invalid("", message).into()),
     };
     match result {

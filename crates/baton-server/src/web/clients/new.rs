@@ -84,10 +84,7 @@ pub async fn create(
 ) -> Result<Response, WebError> {
     let owner = input.owner.trim();
     let result = clients::create(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         NewClient {
             name: input.name.clone(),
             website: Some(input.website.clone()),

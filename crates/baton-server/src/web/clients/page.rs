@@ -412,10 +412,7 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     clients::get(&state.db, session.agency_id(), &id).await?;
     let result = clients::update(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &id,
         ClientPatch {
             name: Some(typed.name.clone()),
@@ -450,16 +447,7 @@ pub async fn set_team(
     let result = if typed.owner.trim().is_empty() {
         Err(invalid("Choose who owns traffic control for this client."))
     } else {
-        clients::set_team(
-            &state.db,
-            session.agency_id(),
-            &session.actor,
-            state.now(),
-            &id,
-            &typed.seats,
-            typed.owner.trim(),
-        )
-        .await
+        clients::set_team(session.cx(&state), &id, &typed.seats, typed.owner.trim()).await
     };
     match result {
         Ok(_) => Ok(see_other(&format!("/clients/{id}?notice=team_saved"))),

@@ -337,7 +337,7 @@ async fn render_board(
             FeedCard::load(
                 state,
                 session,
-                &FeedScope::Client(c.id.clone()),
+                &FeedScope::Client(c.id.to_string()),
                 &tz,
                 new_feed_url,
             )
@@ -497,7 +497,8 @@ pub(super) async fn revoke_feed(
 ) -> Result<Response, WebError> {
     // Read through the store first: another agency's id is a 404 here too.
     let client = clients::get(&state.db, session.agency_id(), &id).await?;
-    let notice = feeds::revoke_url(&state, &session, &FeedScope::Client(client.id.clone())).await?;
+    let notice =
+        feeds::revoke_url(&state, &session, &FeedScope::Client(client.id.to_string())).await?;
     Ok(see_other(&format!(
         "/clients/{}/content?notice={notice}#calendar-feed",
         client.id

@@ -223,7 +223,7 @@ async fn page(
     let now = state.now();
     let from = now - days * DAY_MS;
     let filter = MetricsFilter {
-        client_id: client.as_ref().map(|c| c.id.clone()),
+        client_id: client.as_ref().map(|c| c.id.to_string()),
         creative_id: creative.as_ref().map(|m| m.id.clone()),
     };
     let (agency, report, summaries, active, (calendar, _)) = tokio::try_join!(

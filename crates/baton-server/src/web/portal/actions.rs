@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use baton_core::access::{AccessStatus, Mover};
 use baton_store::access_requests::{self, Act};
-use baton_store::intake;
+use baton_store::{intake, Cx};
 use serde::Deserialize;
 
 use super::context::load_for_post;
@@ -64,10 +64,7 @@ pub(super) async fn granted(
         mover: Mover::Client,
     };
     match access_requests::act(
-        &state.db,
-        &ctx.agency.id,
-        &ctx.actor(),
-        state.now(),
+        Cx::new(&state.db, &ctx.agency.id, &ctx.actor(), state.now()),
         &req.id,
         act,
     )
@@ -77,7 +74,7 @@ pub(super) async fn granted(
         Err(e) => {
             let (status, message, _) = refusal(e)?;
             let refused = Refused {
-                card_alert: Some((req.id, message)),
+                card_alert: Some((req.id.into(), message)),
                 ..Refused::default()
             };
             let anchor = refused.anchor();
@@ -103,10 +100,7 @@ pub(super) async fn stuck(
         message: message.clone(),
     };
     match access_requests::act(
-        &state.db,
-        &ctx.agency.id,
-        &ctx.actor(),
-        state.now(),
+        Cx::new(&state.db, &ctx.agency.id, &ctx.actor(), state.now()),
         &req.id,
         act,
     )
@@ -122,12 +116,12 @@ pub(super) async fn stuck(
                     format!("Your message {}", lower_first(&text))
                 };
                 Refused {
-                    stuck: Some((req.id, message, Some(text))),
+                    stuck: Some((req.id.into(), message, Some(text))),
                     ..Refused::default()
                 }
             } else {
                 Refused {
-                    card_alert: Some((req.id, text)),
+                    card_alert: Some((req.id.into(), text)),
                     ..Refused::default()
                 }
             };
@@ -157,10 +151,7 @@ pub(super) async fn answers(
         .map(|q| (q.key.clone(), form.answer(&q.key)))
         .collect();
     let saved = intake::save_answers(
-        &state.db,
-        &ctx.agency.id,
-        &ctx.actor(),
-        state.now(),
+        Cx::new(&state.db, &ctx.agency.id, &ctx.actor(), state.now()),
         &ctx.client.id,
         &given,
     )

@@ -70,7 +70,7 @@ impl Ctx {
     pub(super) fn actor(&self) -> Actor {
         Actor {
             kind: "client_link".into(),
-            id: self.link.id.clone(),
+            id: self.link.id.to_string(),
             label: format!("{} (onboarding link)", self.client.name),
             ip: self.meta.ip.clone(),
             user_agent: self.meta.user_agent.clone(),

@@ -18,7 +18,7 @@ use baton_core::CoreError;
 use baton_store::access_requests::AccessRequest;
 use baton_store::intake;
 use baton_store::onboarding_links;
-use baton_store::{platforms, StoreError};
+use baton_store::{platforms, Cx, StoreError};
 
 use super::context::{load, load_for_post, Ctx};
 use super::guard::{render, PortalError};
@@ -179,11 +179,11 @@ fn card(
     let (status_class, status_text) = status_words(r, agency);
     let waiting = matches!(r.status, AccessStatus::Requested | AccessStatus::Failed);
     let (stuck_text, stuck_error, stuck_open) = match &refused.stuck {
-        Some((id, text, err)) if *id == r.id => (text.clone(), err.clone(), true),
+        Some((id, text, err)) if r.id == id.as_str() => (text.clone(), err.clone(), true),
         _ => (String::new(), None, false),
     };
     Card {
-        id: r.id.clone(),
+        id: r.id.to_string(),
         vendor: p.map(|p| p.vendor.clone()).unwrap_or_default(),
         platform: p
             .map(|p| p.name.clone())
@@ -216,7 +216,7 @@ fn card(
             .map(|m| weblinks::split(m))
             .collect(),
         notice: match &notice.card {
-            Some(id) if *id == r.id => notice.text.clone(),
+            Some(id) if r.id == id.as_str() => notice.text.clone(),
             _ => None,
         },
         folded: matches!(
@@ -227,7 +227,7 @@ fn card(
         can_act: waiting,
         stuck_message: r.stuck_message.clone(),
         alert: match &refused.card_alert {
-            Some((id, m)) if *id == r.id => Some(m.clone()),
+            Some((id, m)) if r.id == id.as_str() => Some(m.clone()),
             _ => None,
         },
         stuck_text,
@@ -410,10 +410,7 @@ pub(super) async fn open(
 ) -> Result<Response, PortalError> {
     let ctx = load_for_post(&state, &headers, &token, meta).await?;
     onboarding_links::record_open(
-        &state.db,
-        &ctx.agency.id,
-        &ctx.actor(),
-        state.now(),
+        Cx::new(&state.db, &ctx.agency.id, &ctx.actor(), state.now()),
         &ctx.link,
     )
     .await?;
@@ -436,7 +433,7 @@ pub(super) async fn steps(
     let open = q
         .get("stuck")
         .and_then(|id| ctx.requests.iter().find(|r| r.id == id))
-        .map(|r| (r.id.clone(), String::new(), None));
+        .map(|r| (r.id.to_string(), String::new(), None));
     let view = Refused {
         stuck: open,
         ..Refused::default()

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use baton_core::uploads;
 use baton_store::intake::{self, NewFile};
+use baton_store::Cx;
 use sha2::{Digest, Sha256};
 
 use super::context::load_for_post;
@@ -151,7 +152,7 @@ pub(super) async fn upload(
         .map_err(|e| PortalError::Internal(format!("storing an upload failed: {e}")))?;
     let file = NewFile {
         id,
-        link_id: Some(ctx.link.id.clone()),
+        link_id: Some(ctx.link.id.to_string()),
         name,
         stored_name: stored_name.clone(),
         content_type: kind.content_type.to_string(),
@@ -159,10 +160,7 @@ pub(super) async fn upload(
         sha256,
     };
     if let Err(e) = intake::add_file(
-        &state.db,
-        &ctx.agency.id,
-        &ctx.actor(),
-        now,
+        Cx::new(&state.db, &ctx.agency.id, &ctx.actor(), now),
         &ctx.client.id,
         file,
     )

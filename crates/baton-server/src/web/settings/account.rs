@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use baton_core::policy::{self, Action, Subject};
-use baton_core::types::TokenId;
+use baton_core::types::{MemberId, TokenId};
 use baton_store::calendar_feeds::FeedScope;
 use baton_store::members;
 use baton_store::tokens::{self, Scope};
@@ -113,7 +113,7 @@ async fn render_account(
             created: timefmt::local_date(t.created_at, &tz),
             last_used: t.last_used_at.map(|at| timefmt::stamp(at, now, &tz)),
             revoked: t.revoked_at.map(|at| timefmt::local_date(at, &tz)),
-            id: t.id,
+            id: t.id.into(),
             name: t.name,
             scope: t.scope.key(),
         })
@@ -234,11 +234,8 @@ pub async fn change_password(
     }
     let hash = password::hash_async(new).await;
     members::set_password(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        now,
-        &me.id,
+        session.cx(&state).at(now),
+        &MemberId::parse(&me.id).map_err(StoreError::from)?,
         &hash,
         Some(&session.session.token_hash),
     )
@@ -268,15 +265,8 @@ pub async fn create_token(
             invalid("Scope: only admins can hold admin-scoped tokens.")
         }
         Some(scope) => {
-            let created = tokens::create(
-                &state.db,
-                session.member(),
-                &session.actor,
-                state.now(),
-                &typed.name,
-                scope,
-            )
-            .await;
+            let created =
+                tokens::create(session.cx(&state), session.member(), &typed.name, scope).await;
             match created {
                 Ok(made) => Ok(made),
                 Err(e) => Err(refusal(e)?),
@@ -317,14 +307,7 @@ pub async fn revoke_token(
     if t.member_id != session.member().id {
         return Err(WebError::NotFound);
     }
-    tokens::revoke(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &id,
-    )
-    .await?;
+    tokens::revoke(session.cx(&state), &id).await?;
     Ok(see_other("/account?notice=token_revoked"))
 }
 

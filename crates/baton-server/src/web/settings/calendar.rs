@@ -208,14 +208,7 @@ async fn save(
     session.may(Action::Administer, Subject::Setting(Area::BusinessHours))?;
     let mut typed = CalendarForm::typed(form);
     if let Some(doc) = typed.check() {
-        let saved = calendars::put(
-            &state.db,
-            session.agency_id(),
-            &session.actor,
-            state.now(),
-            doc,
-        )
-        .await;
+        let saved = calendars::put(session.cx(&state), doc).await;
         match saved {
             Ok(_) => return Ok(see_other("/settings/calendar?notice=calendar_saved")),
             Err(StoreError::Core(CoreError::Invalid { field, message })) => {
@@ -331,7 +324,7 @@ async fn import(
                 Ok(text) => {
                     match import_holidays(
                         &state,
-                        session.agency_id(),
+                        &session.member().agency_id,
                         &session.actor,
                         text,
                         up.replace,

@@ -200,10 +200,7 @@ pub async fn save(
     }
     let now = state.now();
     let result = agencies::update(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        now,
+        session.cx(&state).at(now),
         AgencyPatch {
             name: Some(typed.name.clone()),
             timezone: Some(typed.timezone.clone()),

@@ -187,10 +187,7 @@ pub async fn invite(
 ) -> Result<Response, WebError> {
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
     let result = invites::create_member_with_invite(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         MemberInput {
             email: typed.email.clone(),
             name: typed.name.clone(),
@@ -248,15 +245,7 @@ pub async fn reissue(
         )
         .await;
     }
-    match invites::reissue(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &id,
-    )
-    .await
-    {
+    match invites::reissue(session.cx(&state), &id).await {
         Ok(token) => {
             let extras = Extras {
                 invite_link: Some(InviteLink {
@@ -288,12 +277,12 @@ async fn action_refused(
 async fn set_active(
     state: AppState,
     session: WebSession,
-    id: &str,
+    id: &MemberId,
     active: bool,
 ) -> Result<Response, WebError> {
     session.may(Action::Administer, Subject::Setting(Area::Team))?;
     members::get(&state.db, session.agency_id(), id).await?;
-    if !active && id == session.member().id {
+    if !active && id.as_str() == session.member().id {
         return action_refused(
             &state,
             &session,
@@ -305,10 +294,7 @@ async fn set_active(
         .await;
     }
     let result = members::update(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         id,
         MemberPatch {
             active: Some(active),

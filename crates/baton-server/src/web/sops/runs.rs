@@ -212,12 +212,12 @@ async fn render_runs(
     let agency_id = session.agency_id();
     let client = client_of(state, session, client_id).await?;
     let open_runs = RunFilter {
-        client_id: Some(client.id.clone()),
+        client_id: Some(client.id.to_string()),
         open: true,
         ..RunFilter::default()
     };
     let done_runs = RunFilter {
-        client_id: Some(client.id.clone()),
+        client_id: Some(client.id.to_string()),
         statuses: vec![RunStatus::Done],
         ..RunFilter::default()
     };
@@ -329,7 +329,7 @@ async fn start(
                 state.now(),
                 StartRun {
                     sop_key: typed.sop.trim().to_string(),
-                    client_id: client.id.clone(),
+                    client_id: client.id.to_string(),
                     started_at: at,
                     trigger_event_id: None,
                 },

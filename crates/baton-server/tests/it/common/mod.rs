@@ -6,6 +6,7 @@ pub mod dns;
 
 use baton_server::testing::TestApp;
 use baton_store::Backend;
+use baton_store::Cx;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
@@ -361,10 +362,13 @@ pub async fn non_admin_token(
         .await
         .expect("the new member");
     let (_, secret) = baton_store::tokens::create(
-        &app.state.db,
+        Cx::new(
+            &app.state.db,
+            &member.agency_id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
         &member,
-        &baton_store::Actor::cli(),
-        app.state.now(),
         "non-admin script",
         scope,
     )
