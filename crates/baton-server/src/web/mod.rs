@@ -26,6 +26,7 @@ mod csrf_form;
 mod error_page;
 pub mod feeds;
 mod form;
+mod incidents;
 mod invite;
 mod layout;
 mod login;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(sops::router())
         .merge(content::router())
         .merge(settings::router())
+        .merge(incidents::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(
             state.clone(),
