@@ -298,7 +298,7 @@ async fn sync(
     let stored: String =
         sqlx::query_scalar("SELECT checklist FROM sop_runs WHERE agency_id = $1 AND id = $2")
             .bind(&agency_id)
-            .bind(&run.id)
+            .bind(run.id.as_str())
             .fetch_one(tx.conn())
             .await?;
     let mut done = super::parse_done(&stored)?;
@@ -337,7 +337,7 @@ async fn sync(
         "UPDATE sop_runs SET checklist = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
     )
     .bind(&agency_id)
-    .bind(&run.id)
+    .bind(run.id.as_str())
     .bind(to_text(&done)?)
     .bind(tx.now())
     .execute(tx.conn())
@@ -352,7 +352,7 @@ async fn sync(
         event_type: events::SOP_RUN_CHECKLIST.into(),
         client_id: Some(run.client_id.clone()),
         entity_type: "sop_run".into(),
-        entity_id: run.id.clone(),
+        entity_id: run.id.to_string(),
         occurred_at: Some(at),
         note: None,
         data,
@@ -372,7 +372,7 @@ async fn sync(
             event_type: events::SOP_RUN_COMPLETED.into(),
             client_id: Some(run.client_id.clone()),
             entity_type: "sop_run".into(),
-            entity_id: run.id.clone(),
+            entity_id: run.id.to_string(),
             occurred_at: Some(at),
             note: None,
             data,
@@ -399,7 +399,7 @@ pub(super) async fn mark_done(
          paused_ms = $5, at_risk_at = $6, due_at = $7, updated_at = $8 WHERE agency_id = $1 AND id = $2",
     )
     .bind(tx.agency_id().to_string())
-    .bind(&run.id)
+    .bind(run.id.as_str())
     .bind(at)
     .bind(by)
     .bind(run.paused_ms)
@@ -466,7 +466,7 @@ pub(crate) async fn cancel(
              cancel_cause = $6, next_change_at = NULL, updated_at = $3 WHERE agency_id = $1 AND id = $2",
         )
         .bind(&agency_id)
-        .bind(&run.id)
+        .bind(run.id.as_str())
         .bind(now)
         .bind(tx.actor().label.clone())
         .bind(reason)
@@ -478,7 +478,7 @@ pub(crate) async fn cancel(
             event_type: events::SOP_RUN_CANCELLED.into(),
             client_id: Some(run.client_id.clone()),
             entity_type: "sop_run".into(),
-            entity_id: run.id.clone(),
+            entity_id: run.id.to_string(),
             occurred_at: None,
             note: None,
             data: json!({
@@ -546,7 +546,7 @@ pub(crate) async fn restore(
             event_type: events::SOP_RUN_RESTORED.into(),
             client_id: Some(run.client_id.clone()),
             entity_type: "sop_run".into(),
-            entity_id: run.id.clone(),
+            entity_id: run.id.to_string(),
             occurred_at: None,
             note: None,
             data: json!({
