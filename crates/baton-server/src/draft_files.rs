@@ -14,9 +14,10 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use baton_core::content_files::{self, Preview, Refusal, MAX_DRAFT_BYTES, SNIFF_BYTES};
 
+use baton_core::types::ContentId;
 use baton_core::uploads::{self as names, Kind};
 use baton_store::content::{self, NewVersion, Version};
-use baton_store::{Actor, StoreError};
+use baton_store::{Cx, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::download::Show;
@@ -263,9 +264,8 @@ pub async fn read_form(
 /// removed again.
 pub async fn add(
     state: &AppState,
-    agency_id: &str,
-    actor: &Actor,
-    item_id: &str,
+    cx: Cx<'_>,
+    item_id: &ContentId,
     client_id: &str,
     form: DraftForm,
 ) -> Result<Version, DraftError> {
@@ -276,10 +276,7 @@ pub async fn add(
     let stored_name = file.stored_name;
     file.incoming.finish().await?;
     let result = content::add_version(
-        &state.db,
-        agency_id,
-        actor,
-        state.now(),
+        cx,
         item_id,
         NewVersion::File {
             file_name: file.name,
@@ -298,7 +295,7 @@ pub async fn add(
         let _ = state
             .config
             .files
-            .remove(agency_id, client_id, &stored_name)
+            .remove(cx.agency_id(), client_id, &stored_name)
             .await;
     }
     Ok(result?)

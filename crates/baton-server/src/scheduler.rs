@@ -12,9 +12,11 @@
 
 use std::time::Duration;
 
+use baton_core::types::{AgencyId, RunId};
 use baton_store::incidents;
 use baton_store::leases::{self, Fence, Lease};
 use baton_store::sop_runs::{self, SCHEDULER_LEASE};
+use baton_store::{Actor, Cx};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -52,12 +54,18 @@ pub async fn tick_fenced(
 ) -> Result<Tick, baton_store::StoreError> {
     let now = state.now();
     let email = state.mailer.is_some();
+    let actor = Actor::system("SLA scheduler");
     let mut changed = 0;
     loop {
         let due = sop_runs::due_for_change(&state.db, now, BATCH).await?;
         let before = changed;
         for (agency_id, id) in &due {
-            match sop_runs::advance_fenced(&state.db, agency_id, id, now, email, fence).await {
+            let (Ok(agency), Ok(run_id)) = (AgencyId::parse(agency_id), RunId::parse(id)) else {
+                tracing::warn!(run = %id, "SOP run not advanced: not an id; next tick retries");
+                continue;
+            };
+            let cx = Cx::new(&state.db, &agency, &actor, now);
+            match sop_runs::advance_fenced(cx, &run_id, email, fence).await {
                 Ok(Some(_)) => changed += 1,
                 Ok(None) => {}
                 Err(e) => {

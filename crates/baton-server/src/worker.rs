@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use baton_store::{onboarding_links, outbox, sop_runs};
+use baton_core::types::{AgencyId, EventId};
+use baton_store::{onboarding_links, outbox, sop_runs, Actor, Cx};
 use tokio::sync::watch;
 
 use crate::state::AppState;
@@ -132,15 +133,16 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
                     done.push(job.id.clone());
                     continue;
                 };
-                match sop_runs::start_for_event(
-                    &state.db,
-                    &job.agency_id,
-                    event_id,
-                    now,
-                    state.mailer.is_some(),
-                )
-                .await
-                {
+                // An id of the wrong shape names no event: nothing to start.
+                let (Ok(agency), Ok(event_id)) =
+                    (AgencyId::parse(&job.agency_id), EventId::parse(event_id))
+                else {
+                    done.push(job.id.clone());
+                    continue;
+                };
+                let trigger = Actor::system("SOP trigger");
+                let cx = Cx::new(&state.db, &agency, &trigger, now);
+                match sop_runs::start_for_event(cx, &event_id, state.mailer.is_some()).await {
                     Ok(_) => done.push(job.id.clone()),
                     Err(e) => {
                         let backoff = 5_000 * (1i64 << job.attempts.clamp(0, 8));

@@ -9,6 +9,7 @@
 
 use std::hint::black_box;
 
+use baton_core::types::{AgencyId, RunId};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::sop_runs;
@@ -22,7 +23,7 @@ const NOW: i64 = 1_790_000_000_000;
 const HOUR: i64 = 3_600_000;
 
 /// A database with one agency, one client and 100,000 open runs whose next
-/// change is hours to weeks away. Returns the db, the agency and the
+/// change is hours to weeks away (the copies' ids are run ids by shape). Returns the db, the agency and the
 /// connection URL for raw resets.
 async fn seed() -> (TestDb, String) {
     let test = TestDb::new().await;
@@ -54,11 +55,9 @@ async fn seed() -> (TestDb, String) {
     .await
     .expect("client");
     // One real run writes the SOP's version row; the rest are bulk copies.
+    let agency_id = AgencyId::parse(&agency.id).expect("agency id");
     let first = sop_runs::start(
-        db,
-        &agency.id,
-        &actor,
-        NOW,
+        Cx::new(db, &agency_id, &actor, NOW),
         sop_runs::StartRun {
             sop_key: "access_setup".into(),
             client_id: client.id.to_string(),
@@ -82,10 +81,10 @@ async fn seed() -> (TestDb, String) {
              SELECT $1, agency_id, client_id, sop_key, sop_version, NULL, started_at, started_by, owner_member_id, \
              owner_source, 'on_track', $2, $3, $2, '{}', created_at, updated_at FROM sop_runs WHERE id = $4",
         )
-        .bind(format!("run_bench{i:017}"))
+        .bind(format!("run_{i:026}"))
         .bind(at_risk)
         .bind(at_risk + 48 * HOUR)
-        .bind(&first.id)
+        .bind(first.id.as_str())
         .execute(&mut *tx)
         .await
         .expect("bulk run");
@@ -116,9 +115,12 @@ async fn tick(test: &TestDb) -> usize {
     let due = sop_runs::due_for_change(&test.db, NOW, 500)
         .await
         .expect("due");
+    let actor = Actor::system("SLA scheduler");
     let mut changed = 0;
     for (agency, id) in &due {
-        if sop_runs::advance(&test.db, agency, id, NOW, false)
+        let agency = AgencyId::parse(agency).expect("agency id");
+        let id = RunId::parse(id).expect("run id");
+        if sop_runs::advance(Cx::new(&test.db, &agency, &actor, NOW), &id, false)
             .await
             .expect("advance")
             .is_some()

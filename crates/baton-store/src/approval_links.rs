@@ -4,15 +4,17 @@
 //! previous one), and every decision written to the audit log with the
 //! client's IP and user agent.
 
+use baton_core::types::ContentId;
 use baton_core::{ids, secret, CoreError};
 use serde_json::json;
 use sqlx::Row;
 
 use crate::agencies::{self, Agency};
 use crate::content::{self, Item, CLIENT_APPROVER};
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// Longest life of a link, in days.
 pub const MAX_DAYS: i64 = 90;
@@ -28,14 +30,8 @@ pub struct Created {
 
 /// Makes the item's approval link (revoking the previous one). The client
 /// must be among the item's approvers.
-pub async fn create(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    content_id: &str,
-    days: i64,
-) -> Result<Created> {
+pub async fn create(cx: Cx<'_>, content_id: &ContentId, days: i64) -> Result<Created> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(
             CoreError::invalid("expires_in_days", format!("use 1 to {MAX_DAYS} days")).into(),
@@ -52,12 +48,12 @@ pub async fn create(
     let token = secret::random_token();
     let id = ids::new_id(ids::APPROVAL_LINK, now);
     let expires_at = now + days * DAY;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query(
         "UPDATE approval_links SET revoked_at = $3 WHERE agency_id = $1 AND content_id = $2 AND revoked_at IS NULL",
     )
     .bind(agency_id)
-    .bind(content_id)
+    .bind(content_id.as_str())
     .bind(now)
     .execute(tx.conn())
     .await?;
@@ -67,7 +63,7 @@ pub async fn create(
     )
     .bind(&id)
     .bind(agency_id)
-    .bind(content_id)
+    .bind(content_id.as_str())
     .bind(secret::hash_token(&token))
     .bind(&actor.label)
     .bind(now)

@@ -13,9 +13,10 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// The changelog line of Baton's own version 1.
 pub const DEFAULT_REASON: &str = "Baton's default SOP library";
@@ -256,14 +257,8 @@ pub(crate) async fn keys_for_trigger(
 /// Saves a new version of an SOP (or a new SOP of the agency's own) with its
 /// changelog line. A definition equal to the current one is not a change and
 /// returns the current SOP as it is.
-pub async fn save(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    def: SopDefinition,
-    reason: &str,
-) -> Result<Sop> {
+pub async fn save(cx: Cx<'_>, def: SopDefinition, reason: &str) -> Result<Sop> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
     let def = sop::validate(def)?;
     if reason.trim().is_empty() {
         return Err(baton_core::CoreError::invalid(
@@ -273,7 +268,7 @@ pub async fn save(
         .into());
     }
     let reason = validate::note("reason", reason)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let current = current_in_tx(tx.conn(), agency_id, &def.key, now).await?;
     let version = match &current {
         Some((_, cur)) if *cur == def => {

@@ -164,15 +164,7 @@ pub async fn put_agency(
     caller.require(Scope::Admin)?;
     let naming = content::validate_naming(&b.naming)?;
     let qa = checked_qa(b.qa)?;
-    let s = store::save_settings(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &naming,
-        qa,
-    )
-    .await?;
+    let s = store::save_settings(caller.cx(&state), &naming, qa).await?;
     Ok(Json(s.into()))
 }
 
@@ -266,10 +258,7 @@ pub async fn put_client(
         ),
     };
     let d = store::save_client_defaults(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &client,
         &Participants {
             reviewers: b.reviewers,

@@ -295,15 +295,7 @@ pub async fn put(
 ) -> ApiResult<Json<SopOut>> {
     caller.require(Scope::Admin)?;
     let (def, reason) = definition(&key, b)?;
-    let s = sops::save(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        def,
-        &reason,
-    )
-    .await?;
+    let s = sops::save(caller.cx(&state), def, &reason).await?;
     Ok(Json(s.into()))
 }
 
@@ -392,7 +384,7 @@ impl From<Run> for RunOut {
     fn from(r: Run) -> Self {
         let on_time = r.on_time();
         RunOut {
-            id: r.id,
+            id: r.id.into(),
             client_id: r.client_id,
             client_name: r.client_name,
             sop_key: r.sop_key,
@@ -565,10 +557,7 @@ pub async fn start(
         return Err(ApiError::invalid("client", "must be a client id (cli_…)"));
     }
     let run = sop_runs::start(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         StartRun {
             sop_key: b.sop,
             client_id: b.client,
@@ -601,15 +590,7 @@ pub async fn checklist(
     ApiJson(b): ApiJson<ChecklistIn>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
-    let run = sop_runs::set_checklist(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        &b.items,
-    )
-    .await?;
+    let run = sop_runs::set_checklist(caller.cx(&state), &id, &b.items).await?;
     Ok(Json(run.into()))
 }
 
@@ -622,14 +603,7 @@ pub async fn complete(
     ApiPath(id): ApiPath<RunId>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
-    let run = sop_runs::complete(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-    )
-    .await?;
+    let run = sop_runs::complete(caller.cx(&state), &id).await?;
     Ok(Json(run.into()))
 }
 
@@ -651,15 +625,7 @@ pub async fn pause(
     ApiJson(b): ApiJson<PauseIn>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
-    let run = sop_runs::pause(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        &b.reason,
-    )
-    .await?;
+    let run = sop_runs::pause(caller.cx(&state), &id, &b.reason).await?;
     Ok(Json(run.into()))
 }
 
@@ -672,15 +638,7 @@ pub async fn resume(
     ApiPath(id): ApiPath<RunId>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
-    let run = sop_runs::resume(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        state.mailer.is_some(),
-    )
-    .await?;
+    let run = sop_runs::resume(caller.cx(&state), &id, state.mailer.is_some()).await?;
     Ok(Json(run.into()))
 }
 
@@ -702,15 +660,7 @@ pub async fn assign(
     ApiJson(b): ApiJson<AssignIn>,
 ) -> ApiResult<Json<RunOut>> {
     caller.require(Scope::Write)?;
-    let run = sop_runs::assign(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        &b.member,
-    )
-    .await?;
+    let run = sop_runs::assign(caller.cx(&state), &id, &b.member).await?;
     Ok(Json(run.into()))
 }
 
@@ -850,8 +800,6 @@ pub async fn mark_read(
     caller: ApiCaller,
 ) -> ApiResult<Json<MarkedOut>> {
     caller.require(Scope::Read)?;
-    let marked =
-        sop_runs::mark_notices_read(&state.db, caller.agency_id(), &caller.actor, state.now())
-            .await?;
+    let marked = sop_runs::mark_notices_read(caller.cx(&state)).await?;
     Ok(Json(MarkedOut { marked }))
 }

@@ -128,6 +128,14 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
             "Member deactivated: their sessions ended and their API tokens were revoked."
         }
         "member_reactivated" => "Member reactivated.",
+        "incident_reported" => {
+            "Incident reported. Triage is due within the severity's triage time, day or night: confirm the severity, name a lead, write the plan."
+        }
+        "incident_triaged" => "Incident triaged: the triage clock stopped.",
+        "incident_moved" => "Incident updated.",
+        "postmortem_saved" => "Postmortem saved.",
+        "note_added" => "Added to the timeline.",
+        "action_done" => "Follow-up action done.",
         _ => return None,
     })
 }

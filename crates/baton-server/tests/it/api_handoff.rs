@@ -415,6 +415,11 @@ async fn run_row(app: &TestApp, run_id: &str) -> (Value, i64) {
     (checklist, row.1)
 }
 
+/// Runs inserted by hand, with ids of a run id's shape (as the store reads them).
+const OPEN_RUN: &str = "run_00000000000000000000000001";
+const DONE_RUN: &str = "run_00000000000000000000000002";
+const OTHER_RUN: &str = "run_00000000000000000000000003";
+
 #[tokio::test]
 async fn saving_syncs_the_open_sales_handoff_runs_checklist() {
     let (app, clock) = TestApp::spawn_at(T0).await;
@@ -430,14 +435,14 @@ async fn saving_syncs_the_open_sales_handoff_runs_checklist() {
     insert_run(
         &app,
         &agency,
-        "run_OPEN",
+        OPEN_RUN,
         &client,
         &json!({"custom_item": kept}),
         None,
     )
     .await;
-    insert_run(&app, &agency, "run_DONE", &client, &json!({}), Some(T0)).await;
-    insert_run(&app, &agency, "run_OTHER", &other, &json!({}), None).await;
+    insert_run(&app, &agency, DONE_RUN, &client, &json!({}), Some(T0)).await;
+    insert_run(&app, &agency, OTHER_RUN, &other, &json!({}), None).await;
 
     clock.set(T0 + MINUTE);
     let partial = json!({
@@ -448,7 +453,7 @@ async fn saving_syncs_the_open_sales_handoff_runs_checklist() {
     let v1 = api.put(&handoff(&client), t, partial).await;
     v1.expect(200, "save v1");
     let author = v1.body["author"].as_str().unwrap().to_string();
-    let (checklist, updated) = run_row(&app, "run_OPEN").await;
+    let (checklist, updated) = run_row(&app, OPEN_RUN).await;
     let by_brief = json!({"at": T0 + MINUTE, "by": author});
     assert_eq!(
         checklist,
@@ -464,7 +469,7 @@ async fn saving_syncs_the_open_sales_handoff_runs_checklist() {
     api.put(&handoff(&client), t, v2_body)
         .await
         .expect(200, "save v2");
-    let (checklist, updated) = run_row(&app, "run_OPEN").await;
+    let (checklist, updated) = run_row(&app, OPEN_RUN).await;
     let later = json!({"at": T0 + 2 * MINUTE, "by": author});
     assert_eq!(
         checklist,
@@ -480,8 +485,8 @@ async fn saving_syncs_the_open_sales_handoff_runs_checklist() {
     assert_eq!(updated, T0 + 2 * MINUTE);
 
     // Done runs and other clients' runs are left alone.
-    assert_eq!(run_row(&app, "run_DONE").await, (json!({}), T0));
-    assert_eq!(run_row(&app, "run_OTHER").await, (json!({}), T0));
+    assert_eq!(run_row(&app, DONE_RUN).await, (json!({}), T0));
+    assert_eq!(run_row(&app, OTHER_RUN).await, (json!({}), T0));
     app.shutdown().await;
 }
 

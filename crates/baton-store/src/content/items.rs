@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use baton_core::content::{self, ContentAction, ContentBrief, ContentStatus};
+use baton_core::types::{ClientId, ContentId};
 use baton_core::{ids, validate, CoreError};
 use serde_json::json;
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record, WriteTx};
+use crate::write::{Record, WriteTx};
 
 use super::{client_defaults, event, get, lock, settings_on, text, Item, QaState};
 
@@ -56,25 +57,19 @@ fn channel_key(v: &str) -> Result<String> {
 /// starts the content intake SOP). Reviewers, approvers and the approval
 /// mode come from the client's settings; the QA checklist from the agency's
 /// checklist for the channel (or Baton's default).
-pub async fn create(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
-    n: NewItem,
-) -> Result<Item> {
+pub async fn create(cx: Cx<'_>, client_id: &ClientId, n: NewItem) -> Result<Item> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
     let title = validate::name("title", &n.title)?;
     let channel = channel_key(&n.channel)?;
     let format = short("format", &n.format, 60)?;
     let campaign = short("campaign", &n.campaign, 120)?;
     let brief = n.brief.validated()?;
     let caption = content::validate_caption(&n.caption)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let lifecycle: String =
         sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
             .bind(agency_id)
-            .bind(client_id)
+            .bind(client_id.as_str())
             .fetch_optional(tx.conn())
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -99,7 +94,7 @@ pub async fn create(
     )
     .bind(&id)
     .bind(agency_id)
-    .bind(client_id)
+    .bind(client_id.as_str())
     .bind(&title)
     .bind(&channel)
     .bind(&format)
@@ -117,7 +112,7 @@ pub async fn create(
     let data = json!({"content_id": id, "title": title, "channel": channel, "brief_complete": brief.is_complete()});
     tx.commit(
         Record::new(content::CYCLE_STARTED, "content", &id, data.clone())
-            .with_event(Some(client_id), data),
+            .with_event(Some(client_id.as_str()), data),
     )
     .await?;
     get(db, agency_id, &id).await
@@ -146,16 +141,10 @@ pub const CAPTION_REOPENS: &str = "caption changed after approval";
 /// on the new copy. During an open round the caption under review stays as
 /// submitted (409). A caption that breaks the channel's length or hashtag
 /// limit unticks that QA item.
-pub async fn update(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    p: ItemPatch,
-) -> Result<Item> {
+pub async fn update(cx: Cx<'_>, id: &ContentId, p: ItemPatch) -> Result<Item> {
+    let (db, agency_id) = (cx.db, cx.agency_id());
     let mut p = p.checked()?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     let caption = p.caption.take().filter(|c| *c != item.caption);
     let reopen = edit_allowed(&item, p.others(), caption.is_some())?;

@@ -14,15 +14,17 @@ mod versions;
 use std::collections::BTreeMap;
 
 use baton_core::content::{self, ApprovalMode, ContentBrief, ContentStatus, QaItem};
+use baton_core::types::ContentId;
 use baton_core::CoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, NewEvent, Record, WriteTx};
+use crate::write::{NewEvent, Record, WriteTx};
 
 pub use items::{create, update, ItemPatch, NewItem, CAPTION_REOPENS};
 pub use participants::{
@@ -78,13 +80,11 @@ async fn settings_on(conn: &mut AnyConnection, agency_id: &str) -> Result<Conten
 
 /// Saves the agency's naming pattern and per-channel QA checklists.
 pub async fn save_settings(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
+    cx: Cx<'_>,
     naming: &str,
     qa: BTreeMap<String, Vec<QaItem>>,
 ) -> Result<ContentSettings> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
     let naming = content::validate_naming(naming)?;
     let mut checked = BTreeMap::new();
     for (channel, items) in qa {
@@ -94,7 +94,7 @@ pub async fn save_settings(
         }
         checked.insert(key, content::validate_qa(items)?);
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     sqlx::query("DELETE FROM content_settings WHERE agency_id = $1")
         .bind(agency_id)
         .execute(tx.conn())
@@ -153,7 +153,7 @@ impl QaState {
 /// One content item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
-    pub id: String,
+    pub id: ContentId,
     pub client_id: String,
     pub client_name: String,
     pub title: String,
@@ -223,7 +223,7 @@ fn from_row(r: &AnyRow) -> Result<Item> {
     let status: String = r.try_get("status")?;
     let mode: String = r.try_get("approval_mode")?;
     Ok(Item {
-        id: r.try_get("id")?,
+        id: crate::db::typed_id(r, "id")?,
         client_id: r.try_get("client_id")?,
         client_name: r.try_get("client_name")?,
         title: r.try_get("title")?,
@@ -305,7 +305,7 @@ fn event(item: &Item, event_type: &str, data: serde_json::Value) -> NewEvent {
         event_type: event_type.into(),
         client_id: Some(item.client_id.clone()),
         entity_type: "content".into(),
-        entity_id: item.id.clone(),
+        entity_id: item.id.to_string(),
         occurred_at: None,
         note: None,
         data: d,
@@ -324,7 +324,7 @@ async fn set_status(
     );
     let mut q = sqlx::query(&sql)
         .bind(tx.agency_id().to_string())
-        .bind(&item.id)
+        .bind(item.id.as_str())
         .bind(to.key())
         .bind(tx.now());
     for b in binds {

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 
 use baton_core::content::ApprovalMode;
 use baton_core::policy::{self, Effect};
+use baton_core::types::{ClientId, ContentId};
 use baton_core::CoreError;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 use super::{event, get, lock, parse, text, Item, PendingParticipants};
 
@@ -40,18 +41,16 @@ pub async fn client_defaults(
 
 /// Saves a client's approval defaults (new items start with them).
 pub async fn save_client_defaults(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    client_id: &str,
+    cx: Cx<'_>,
+    client_id: &ClientId,
     p: &Participants,
 ) -> Result<(ApprovalMode, Vec<String>, Vec<String>)> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let (agency_id, now) = (cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     let hit =
         sqlx::query("UPDATE clients SET updated_at = updated_at WHERE agency_id = $1 AND id = $2")
             .bind(agency_id)
-            .bind(client_id)
+            .bind(client_id.as_str())
             .execute(tx.conn())
             .await?
             .rows_affected();
@@ -62,7 +61,7 @@ pub async fn save_client_defaults(
     let mode = p.mode.unwrap_or_default();
     sqlx::query("DELETE FROM client_content_settings WHERE agency_id = $1 AND client_id = $2")
         .bind(agency_id)
-        .bind(client_id)
+        .bind(client_id.as_str())
         .execute(tx.conn())
         .await?;
     sqlx::query(
@@ -70,7 +69,7 @@ pub async fn save_client_defaults(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(agency_id)
-    .bind(client_id)
+    .bind(client_id.as_str())
     .bind(mode.key())
     .bind(text(&reviewers)?)
     .bind(text(&approvers)?)
@@ -85,7 +84,7 @@ pub async fn save_client_defaults(
             client_id,
             data.clone(),
         )
-        .with_event(Some(client_id), data),
+        .with_event(Some(client_id.as_str()), data),
     )
     .await?;
     Ok((mode, reviewers, approvers))
@@ -193,15 +192,9 @@ pub struct Participants {
 /// "next_round"`) and applied when the next round opens ([`submit`](super::submit)); the
 /// open round is decided by the approvers it was submitted to. Otherwise it
 /// applies at once (`"applies": "now"`) and replaces any pending change.
-pub async fn set_participants(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    p: &Participants,
-) -> Result<Item> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn set_participants(cx: Cx<'_>, id: &ContentId, p: &Participants) -> Result<Item> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     let (reviewers, approvers) = checked_people(tx.conn(), agency_id, p).await?;
     let mode = p.mode.unwrap_or(item.approval_mode);
@@ -213,7 +206,7 @@ pub async fn set_participants(
                  pending_participants = NULL WHERE agency_id = $1 AND id = $2",
             )
             .bind(agency_id)
-            .bind(id)
+            .bind(id.as_str())
             .bind(text(&reviewers)?)
             .bind(text(&approvers)?)
             .bind(mode.key())
@@ -236,7 +229,7 @@ pub async fn set_participants(
                  WHERE agency_id = $1 AND id = $2",
             )
             .bind(agency_id)
-            .bind(id)
+            .bind(id.as_str())
             .bind(text(&pending)?)
             .bind(now)
             .execute(tx.conn())

@@ -4,26 +4,21 @@
 use std::collections::BTreeMap;
 
 use baton_core::content::{self, ContentAction, ContentStatus};
+use baton_core::types::ContentId;
 use baton_core::{validate, CoreError};
 use serde_json::json;
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::Result;
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 use super::{event, get, lock, set_status, text, Done, Item};
 
 /// Moves an item by one of the plain actions (approve the brief, cancel,
 /// unschedule, publish), recording the action's event.
-pub async fn act(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    action: ContentAction,
-) -> Result<Item> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn act(cx: Cx<'_>, id: &ContentId, action: ContentAction) -> Result<Item> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     let to = content::transition(item.status, action)?;
     match action {
@@ -57,18 +52,12 @@ pub async fn act(
 }
 
 /// Ticks or unticks QA items; who did it is recorded.
-pub async fn set_qa(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    items: &BTreeMap<String, bool>,
-) -> Result<Item> {
+pub async fn set_qa(cx: Cx<'_>, id: &ContentId, items: &BTreeMap<String, bool>) -> Result<Item> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
     if items.is_empty() {
         return Err(CoreError::invalid("items", "name at least one QA item").into());
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     if matches!(
         item.status,
@@ -108,7 +97,7 @@ pub async fn set_qa(
     }
     sqlx::query("UPDATE content_items SET qa = $3, qa_by = $4, qa_at = $5, updated_at = $5 WHERE agency_id = $1 AND id = $2")
         .bind(agency_id)
-        .bind(id)
+        .bind(id.as_str())
         .bind(text(&qa)?)
         .bind(&actor.label)
         .bind(now)
@@ -125,19 +114,17 @@ pub async fn set_qa(
 /// complete, unless QA is waived with a reason — recorded as an incident
 /// risk (`content.qa_waived`).
 pub async fn schedule(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
+    cx: Cx<'_>,
+    id: &ContentId,
     publish_at: i64,
     waive_reason: Option<&str>,
 ) -> Result<Item> {
+    let (db, agency_id, actor) = (cx.db, cx.agency_id(), cx.actor);
     let waive = match waive_reason.map(str::trim).filter(|w| !w.is_empty()) {
         Some(w) => Some(validate::note("qa_waived_reason", w)?),
         None => None,
     };
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     let to = content::transition(item.status, ContentAction::Schedule)?;
     if !item.qa.complete() && waive.is_none() {
@@ -166,7 +153,7 @@ pub async fn schedule(
             "UPDATE content_items SET qa_waived_reason = $3 WHERE agency_id = $1 AND id = $2",
         )
         .bind(agency_id)
-        .bind(id)
+        .bind(id.as_str())
         .bind(reason)
         .execute(tx.conn())
         .await?;

@@ -51,7 +51,7 @@ pub async fn list(
     }
     let rows = q.fetch_all(db.reader()).await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(page::from_rows(items, limit, |i| i.id.clone()))
+    Ok(page::from_rows(items, limit, |i| i.id.to_string()))
 }
 
 /// Scheduled and published items whose publish time falls in `[from, to)`,

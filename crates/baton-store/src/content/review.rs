@@ -5,13 +5,14 @@ use baton_core::content::{
     self, ContentAction, ContentStatus, Decision, RevisionSize, RoundOutcome,
 };
 use baton_core::policy;
+use baton_core::types::ContentId;
 use baton_core::{ids, validate, CoreError};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record, WriteTx};
+use crate::write::{Record, WriteTx};
 
 use super::{event, get, lock, set_status, text, Item, Remark, PARTICIPANTS_APPLIED};
 
@@ -21,8 +22,9 @@ use super::{event, get, lock, set_status, text, Item, Remark, PARTICIPANTS_APPLI
 /// approver. A pending change of reviewers and approvers applies here, in
 /// the same transaction, before the round opens
 /// ([`PARTICIPANTS_APPLIED`]).
-pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<Item> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn submit(cx: Cx<'_>, id: &ContentId) -> Result<Item> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     let to = content::transition(item.status, ContentAction::Submit)?;
     if item.current_version == 0 {
@@ -45,7 +47,7 @@ pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
              pending_participants = NULL WHERE agency_id = $1 AND id = $2",
         )
         .bind(agency_id)
-        .bind(id)
+        .bind(id.as_str())
         .bind(text(&p.reviewers)?)
         .bind(text(&p.approvers)?)
         .bind(p.approval_mode.key())
@@ -71,7 +73,7 @@ pub async fn submit(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(round)
     .bind(item.current_version)
     .bind(now)
@@ -123,20 +125,14 @@ pub struct NewComment {
 
 /// Adds a comment to the current round (review is broad: any member, and
 /// the client on their link).
-pub async fn comment(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    c: &NewComment,
-) -> Result<Remark> {
+pub async fn comment(cx: Cx<'_>, id: &ContentId, c: &NewComment) -> Result<Remark> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
     let (who, for_client) = (
         &c.who,
         c.for_client || matches!(c.who, Speaker::Client { .. }),
     );
     let body = validate::note("body", &c.body)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     if !item.status.is_open() {
         return Err(CoreError::Conflict(format!(
@@ -153,7 +149,7 @@ pub async fn comment(
     )
     .bind(&cid)
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(item.round)
     .bind(item.current_version)
     .bind(kind)
@@ -225,17 +221,11 @@ pub struct NewDecision {
 /// approved when the approvers' decisions say so (all, or any one, as the
 /// item is set); a request for changes closes the round as a revision
 /// (`major` or `minor`, minor by default) with the consolidated feedback.
-pub async fn decide(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    d: &NewDecision,
-) -> Result<Item> {
+pub async fn decide(cx: Cx<'_>, id: &ContentId, d: &NewDecision) -> Result<Item> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let comment = d.checked_comment()?;
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     let (kind, _, label) = d.who.parts();
     let approver_key = approver_key(&d.who, &item)?;
@@ -253,7 +243,7 @@ pub async fn decide(
     )
     .bind(&did)
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(item.round)
     .bind(item.current_version)
     .bind(kind)
@@ -337,7 +327,7 @@ async fn round_decisions(tx: &mut WriteTx, item: &Item) -> Result<Vec<(String, D
          ORDER BY created_at, id",
     )
     .bind(&agency_id)
-    .bind(&item.id)
+    .bind(item.id.as_str())
     .bind(item.round)
     .fetch_all(tx.conn())
     .await?;
@@ -412,7 +402,7 @@ async fn close_round(
          WHERE agency_id = $1 AND content_id = $2 AND round = $3",
     )
     .bind(&agency_id)
-    .bind(&item.id)
+    .bind(item.id.as_str())
     .bind(item.round)
     .bind(tx.now())
     .bind(outcome)

@@ -2,9 +2,11 @@
 //! added only before a round opens and before approval.
 
 use baton_core::content::{self, ContentStatus, NameParts};
+use baton_core::types::ContentId;
 use baton_core::{validate, CoreError};
 use serde_json::json;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::write::{Actor, Record, WriteTx};
@@ -80,16 +82,14 @@ pub struct VersionText {
 /// version moves an item from `brief` to `in_production`; a version cannot
 /// be added while a round is open or once approved.
 pub async fn add_version(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
+    cx: Cx<'_>,
+    id: &ContentId,
     v: NewVersion,
     words: VersionText,
 ) -> Result<Version> {
+    let (agency_id, actor, now) = (cx.agency_id(), cx.actor, cx.now);
     let (note, given_caption) = checked_words(&v, &words)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let item = lock(&mut tx, id).await?;
     version_allowed(item.status)?;
     let caption = given_caption.unwrap_or_else(|| item.caption.clone());
@@ -255,7 +255,7 @@ async fn advance_item(tx: &mut WriteTx, item: &Item, n: i64, v: &Version) -> Res
          WHERE agency_id = $1 AND id = $2",
     )
     .bind(&agency_id)
-    .bind(&item.id)
+    .bind(item.id.as_str())
     .bind(n)
     .bind(to.key())
     .bind(now)

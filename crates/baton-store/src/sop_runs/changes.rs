@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use baton_core::calendar::Calendar;
 use baton_core::sop::{self, SopDefinition};
+use baton_core::types::RunId;
 use baton_core::{events, validate, CoreError};
 use serde_json::{json, Value};
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::{Result, StoreError};
-use crate::write::{Actor, Record, WriteTx};
+use crate::write::{Record, WriteTx};
 
 use super::{apply_status, follow, get, get_on, to_text, DoneItem, DoneMap, Run};
 
@@ -74,18 +75,12 @@ fn done_map(run: &Run) -> DoneMap {
 /// the items a fact ticks ([`facts`](baton_core::facts)): the handoff brief's sections ("if it
 /// is not in the handoff, it does not exist"), a content item's brief, its
 /// drafts and rounds, the client's access.
-pub async fn set_checklist(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    items: &BTreeMap<String, bool>,
-) -> Result<Run> {
+pub async fn set_checklist(cx: Cx<'_>, id: &RunId, items: &BTreeMap<String, bool>) -> Result<Run> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
     if items.is_empty() {
         return Err(CoreError::invalid("items", "name at least one checklist item").into());
     }
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let run = lock_run(&mut tx, id).await?;
     refuse_done(&run)?;
     let mut done = done_map(&run);
@@ -134,7 +129,7 @@ pub async fn set_checklist(
         "UPDATE sop_runs SET checklist = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(to_text(&done)?)
     .bind(now)
     .execute(tx.conn())
@@ -161,9 +156,10 @@ pub(super) fn credit_pause(run: &mut Run, def: &SopDefinition, cal: &Calendar, n
 }
 
 /// Completes a run. Refused (409) until every checklist item is done.
-pub async fn complete(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &str) -> Result<Run> {
+pub async fn complete(cx: Cx<'_>, id: &RunId) -> Result<Run> {
+    let (db, agency_id, actor, now) = (cx.db, cx.agency_id(), cx.actor, cx.now);
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let mut run = lock_run(&mut tx, id).await?;
     refuse_done(&run)?;
     let missing: Vec<String> = run.missing().iter().map(|i| i.label.clone()).collect();
@@ -188,19 +184,13 @@ pub async fn complete(db: &Db, agency_id: &str, actor: &Actor, now: i64, id: &st
 
 /// Pauses a run while it waits on the client; the reason is required and
 /// the paused time does not count against the SLA.
-pub async fn pause(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    reason: &str,
-) -> Result<Run> {
+pub async fn pause(cx: Cx<'_>, id: &RunId, reason: &str) -> Result<Run> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     if reason.trim().is_empty() {
         return Err(CoreError::invalid("reason", "say what the run waits on").into());
     }
     let reason = validate::note("reason", reason)?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let run = lock_run(&mut tx, id).await?;
     refuse_done(&run)?;
     if run.paused_at.is_some() {
@@ -211,7 +201,7 @@ pub async fn pause(
          WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(now)
     .bind(&reason)
     .execute(tx.conn())
@@ -227,16 +217,10 @@ pub async fn pause(
 
 /// Resumes a paused run: its deadlines move by the paused SLA time and its
 /// status is recomputed (escalating if it is still late).
-pub async fn resume(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    email: bool,
-) -> Result<Run> {
+pub async fn resume(cx: Cx<'_>, id: &RunId, email: bool) -> Result<Run> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let mut run = lock_run(&mut tx, id).await?;
     refuse_done(&run)?;
     let Some(paused_at) = run.paused_at else {
@@ -248,7 +232,7 @@ pub async fn resume(
         "UPDATE sop_runs SET paused_at = NULL, pause_reason = NULL, paused_ms = $3 WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(run.paused_ms)
     .execute(tx.conn())
     .await?;
@@ -265,15 +249,9 @@ pub async fn resume(
 }
 
 /// Gives a run to a member by hand (it keeps that owner when the team changes).
-pub async fn assign(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    id: &str,
-    member_id: &str,
-) -> Result<Run> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn assign(cx: Cx<'_>, id: &RunId, member_id: &str) -> Result<Run> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     let active: Option<i64> =
         sqlx::query_scalar("SELECT active FROM members WHERE agency_id = $1 AND id = $2")
             .bind(agency_id)
@@ -289,7 +267,7 @@ pub async fn assign(
         "UPDATE sop_runs SET owner_member_id = $3, owner_source = 'assigned', updated_at = $4 WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
-    .bind(id)
+    .bind(id.as_str())
     .bind(member_id)
     .bind(now)
     .execute(tx.conn())

@@ -161,7 +161,7 @@ async fn escalate(tx: &mut WriteTx, run: &Run, status: RunStatus, email: bool) -
         .bind(&agency_id)
         .bind(member)
         .bind(&run.client_id)
-        .bind(&run.id)
+        .bind(run.id.as_str())
         .bind(kind)
         .bind(&title)
         .bind(&body)
@@ -197,7 +197,7 @@ fn status_event(run: &Run, status: RunStatus, occurred_at: i64, notified: usize)
         event_type: event_type.into(),
         client_id: Some(run.client_id.clone()),
         entity_type: "sop_run".into(),
-        entity_id: run.id.clone(),
+        entity_id: run.id.to_string(),
         occurred_at: Some(occurred_at),
         note: None,
         data: json!({
@@ -233,7 +233,7 @@ pub(super) async fn apply_status(
          at_risk_at = $7, due_at = $8, updated_at = $9 WHERE agency_id = $1 AND id = $2",
     )
     .bind(tx.agency_id().to_string())
-    .bind(&run.id)
+    .bind(run.id.as_str())
     .bind(status.key())
     .bind(next)
     .bind(at_risk_since)

@@ -306,7 +306,7 @@ async fn sync(
     let stored: String =
         sqlx::query_scalar("SELECT checklist FROM sop_runs WHERE agency_id = $1 AND id = $2")
             .bind(&agency_id)
-            .bind(&run.id)
+            .bind(run.id.as_str())
             .fetch_one(tx.conn())
             .await?;
     let mut done = super::parse_done(&stored)?;
@@ -345,7 +345,7 @@ async fn sync(
         "UPDATE sop_runs SET checklist = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2",
     )
     .bind(&agency_id)
-    .bind(&run.id)
+    .bind(run.id.as_str())
     .bind(to_text(&done)?)
     .bind(tx.now())
     .execute(tx.conn())
@@ -360,7 +360,7 @@ async fn sync(
         event_type: events::SOP_RUN_CHECKLIST.into(),
         client_id: Some(run.client_id.clone()),
         entity_type: "sop_run".into(),
-        entity_id: run.id.clone(),
+        entity_id: run.id.to_string(),
         occurred_at: Some(at),
         note: None,
         data,
@@ -380,7 +380,7 @@ async fn sync(
             event_type: events::SOP_RUN_COMPLETED.into(),
             client_id: Some(run.client_id.clone()),
             entity_type: "sop_run".into(),
-            entity_id: run.id.clone(),
+            entity_id: run.id.to_string(),
             occurred_at: Some(at),
             note: None,
             data,
@@ -407,7 +407,7 @@ pub(super) async fn mark_done(
          paused_ms = $5, at_risk_at = $6, due_at = $7, updated_at = $8 WHERE agency_id = $1 AND id = $2",
     )
     .bind(tx.agency_id().to_string())
-    .bind(&run.id)
+    .bind(run.id.as_str())
     .bind(at)
     .bind(by)
     .bind(run.paused_ms)
@@ -477,7 +477,7 @@ pub(crate) async fn cancel(
              cancel_cause = $6, next_change_at = NULL, updated_at = $3 WHERE agency_id = $1 AND id = $2",
         )
         .bind(&agency_id)
-        .bind(&run.id)
+        .bind(run.id.as_str())
         .bind(now)
         .bind(tx.actor().label.clone())
         .bind(reason)
@@ -489,7 +489,7 @@ pub(crate) async fn cancel(
             event_type: events::SOP_RUN_CANCELLED.into(),
             client_id: Some(run.client_id.clone()),
             entity_type: "sop_run".into(),
-            entity_id: run.id.clone(),
+            entity_id: run.id.to_string(),
             occurred_at: None,
             note: None,
             data: json!({
@@ -557,7 +557,7 @@ pub(crate) async fn restore(
             event_type: events::SOP_RUN_RESTORED.into(),
             client_id: Some(run.client_id.clone()),
             entity_type: "sop_run".into(),
-            entity_id: run.id.clone(),
+            entity_id: run.id.to_string(),
             occurred_at: None,
             note: None,
             data: json!({

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use baton_core::facts::{self, Fact, Subject};
 use baton_core::roles::Role;
 use baton_core::sop::{RunStatus, SopDefinition};
+use baton_core::types::RunId;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -72,7 +73,7 @@ pub struct RunSubject {
 /// A run as the API and the pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
-    pub id: String,
+    pub id: RunId,
     pub client_id: String,
     pub client_name: String,
     pub sop_key: String,
@@ -179,7 +180,7 @@ fn from_row(r: &AnyRow) -> Result<Run> {
         _ => None,
     };
     Ok(Run {
-        id: r.try_get("id")?,
+        id: crate::db::typed_id(r, "id")?,
         client_id: r.try_get("client_id")?,
         client_name,
         sop_key: r.try_get("sop_key")?,

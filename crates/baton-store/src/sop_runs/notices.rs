@@ -5,9 +5,10 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::Result;
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 /// An in-app notice for a member.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,8 +73,9 @@ pub async fn unread_count(db: &Db, agency_id: &str, member_id: &str) -> Result<i
 }
 
 /// Marks all of a member's notices read.
-pub async fn mark_notices_read(db: &Db, agency_id: &str, actor: &Actor, now: i64) -> Result<u64> {
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+pub async fn mark_notices_read(cx: Cx<'_>) -> Result<u64> {
+    let (agency_id, actor, now) = (cx.agency_id(), cx.actor, cx.now);
+    let mut tx = cx.begin().await?;
     let n = sqlx::query(
         "UPDATE notices SET read_at = $3 WHERE agency_id = $1 AND member_id = $2 AND read_at IS NULL",
     )

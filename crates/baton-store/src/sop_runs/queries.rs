@@ -79,7 +79,7 @@ pub async fn list(
     }
     let rows = q.fetch_all(db.reader()).await?;
     let runs = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(page::from_rows(runs, limit, |r| r.id.clone()))
+    Ok(page::from_rows(runs, limit, |r| r.id.to_string()))
 }
 
 /// Runs by due time (soonest first), at most `cap`: the "my work" and

@@ -2,11 +2,13 @@
 //! (fenced by the scheduler's lease) and the lease's name.
 
 use baton_core::sop::{self, RunStatus};
+use baton_core::types::RunId;
 use serde_json::json;
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::Result;
-use crate::write::{Actor, Record};
+use crate::write::Record;
 
 use super::{apply_status, lock_run};
 
@@ -33,32 +35,25 @@ pub async fn next_change(db: &Db) -> Result<Option<i64>> {
     )
 }
 
-/// Moves one run to its status at `now` (with its escalation). Returns the
-/// new status if it changed; `None` if another scheduler or a user change
-/// got there first.
-pub async fn advance(
-    db: &Db,
-    agency_id: &str,
-    id: &str,
-    now: i64,
-    email: bool,
-) -> Result<Option<RunStatus>> {
-    advance_fenced(db, agency_id, id, now, email, None).await
+/// Moves one run to its status at `cx.now` (with its escalation); `cx` is
+/// the scheduler's (`Actor::system("SLA scheduler")` at the tick's time).
+/// Returns the new status if it changed; `None` if another scheduler or a
+/// user change got there first.
+pub async fn advance(cx: Cx<'_>, id: &RunId, email: bool) -> Result<Option<RunStatus>> {
+    advance_fenced(cx, id, email, None).await
 }
 
 /// [`advance`] by the holder of the scheduler's lease: nothing is written
 /// unless `fence` still holds, checked inside the transaction (a leader
 /// that was frozen past its lease wakes up to find it gone).
 pub async fn advance_fenced(
-    db: &Db,
-    agency_id: &str,
-    id: &str,
-    now: i64,
+    cx: Cx<'_>,
+    id: &RunId,
     email: bool,
     fence: Option<&crate::leases::Fence>,
 ) -> Result<Option<RunStatus>> {
-    let actor = Actor::system("SLA scheduler");
-    let mut tx = db.begin_write(agency_id, &actor, now).await?;
+    let (agency_id, now) = (cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     if let Some(fence) = fence {
         if !crate::leases::fence_holds(tx.conn(), fence, now).await? {
             return Ok(None);
@@ -68,7 +63,7 @@ pub async fn advance_fenced(
     let next_change: Option<i64> =
         sqlx::query_scalar("SELECT next_change_at FROM sop_runs WHERE agency_id = $1 AND id = $2")
             .bind(agency_id)
-            .bind(id)
+            .bind(id.as_str())
             .fetch_one(tx.conn())
             .await?;
     match next_change {

@@ -4,11 +4,12 @@
 use baton_core::calendar::Calendar;
 use baton_core::facts::Subject;
 use baton_core::sop::{self, RunStatus, SopDefinition};
+use baton_core::types::{ClientId, EventId, RunId};
 use baton_core::{events, ids, CoreError};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::db::Db;
+use crate::cx::Cx;
 use crate::error::{Result, StoreError};
 use crate::write::{Actor, NewEvent, Record, WriteTx};
 
@@ -254,17 +255,11 @@ async fn work_went_away(
 
 /// Starts an SOP for a client by hand (or from the API). `email`: whether
 /// escalations also go out by email (SMTP configured).
-pub async fn start(
-    db: &Db,
-    agency_id: &str,
-    actor: &Actor,
-    now: i64,
-    s: StartRun,
-    email: bool,
-) -> Result<Run> {
+pub async fn start(cx: Cx<'_>, s: StartRun, email: bool) -> Result<Run> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     crate::clients::check_past_time("started_at", s.started_at, now)?;
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let mut tx = db.begin_write(agency_id, actor, now).await?;
+    let mut tx = cx.begin().await?;
     let (run, evs) = start_in_tx(&mut tx, &calendar, &s, email)
         .await?
         .ok_or_else(|| StoreError::Duplicate("this event already started that SOP".into()))?;
@@ -284,19 +279,15 @@ pub async fn start(
 /// `contract_signed` whose SLA has passed starts breached and escalates at
 /// once. Idempotent: a replayed job starts nothing twice. A
 /// `client.team_changed` event also re-resolves the client's run owners.
-/// Returns the runs started.
-pub async fn start_for_event(
-    db: &Db,
-    agency_id: &str,
-    event_id: &str,
-    now: i64,
-    email: bool,
-) -> Result<Vec<String>> {
+/// Returns the runs started. `cx` is the trigger's: the worker's
+/// `Actor::system("SOP trigger")` at the job's time.
+pub async fn start_for_event(cx: Cx<'_>, event_id: &EventId, email: bool) -> Result<Vec<RunId>> {
+    let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let row = sqlx::query(
         "SELECT type, client_id, occurred_at FROM events WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
-    .bind(event_id)
+    .bind(event_id.as_str())
     .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else {
@@ -312,14 +303,22 @@ pub async fn start_for_event(
         crate::sops::keys_for_trigger(&mut conn, agency_id, &event_type).await?
     };
     if event_type == events::CLIENT_TEAM_CHANGED {
-        reresolve_owners(db, agency_id, &client_id, now).await?;
+        let resolver = Actor::system("SOP owner resolution");
+        let client = ClientId::parse(&client_id)?;
+        reresolve_owners(
+            Cx {
+                actor: &resolver,
+                ..cx
+            },
+            &client,
+        )
+        .await?;
     }
     if keys.is_empty() {
         return Ok(vec![]);
     }
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let actor = Actor::system("SOP trigger");
-    let mut tx = db.begin_write(agency_id, &actor, now).await?;
+    let mut tx = cx.begin().await?;
     let mut records = Vec::new();
     let mut started = Vec::new();
     for key in keys {
@@ -350,21 +349,17 @@ pub async fn start_for_event(
 
 /// After the client's account team changed: open runs whose owner came from
 /// the team (or that had none) take the team's current member for their
-/// role. Runs assigned by hand keep their owner.
-pub async fn reresolve_owners(
-    db: &Db,
-    agency_id: &str,
-    client_id: &str,
-    now: i64,
-) -> Result<usize> {
-    let actor = Actor::system("SOP owner resolution");
-    let mut tx = db.begin_write(agency_id, &actor, now).await?;
+/// role. Runs assigned by hand keep their owner. `cx` is the resolver's
+/// (`Actor::system("SOP owner resolution")` when the team change's job runs).
+pub async fn reresolve_owners(cx: Cx<'_>, client_id: &ClientId) -> Result<usize> {
+    let (agency_id, now) = (cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     let rows = sqlx::query(&format!(
         "SELECT {COLS} {FROM} WHERE r.agency_id = $1 AND r.client_id = $2 AND r.done_at IS NULL AND r.cancelled_at IS NULL \
          AND r.owner_source <> 'assigned' ORDER BY r.id"
     ))
     .bind(agency_id)
-    .bind(client_id)
+    .bind(client_id.as_str())
     .fetch_all(tx.conn())
     .await?;
     let runs = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
@@ -379,7 +374,7 @@ pub async fn reresolve_owners(
             "UPDATE sop_runs SET owner_member_id = $3, owner_source = $4, updated_at = $5 WHERE agency_id = $1 AND id = $2",
         )
         .bind(agency_id)
-        .bind(&run.id)
+        .bind(run.id.as_str())
         .bind(&owner)
         .bind(source)
         .bind(now)
@@ -388,7 +383,7 @@ pub async fn reresolve_owners(
         let data = json!({"run_id": run.id, "sop": run.sop_key, "sop_name": run.sop_name, "owner_member_id": owner, "owner_source": source});
         records.push(
             Record::new(events::SOP_RUN_ASSIGNED, "sop_run", &run.id, data.clone())
-                .with_event(Some(client_id), data),
+                .with_event(Some(client_id.as_str()), data),
         );
     }
     let n = records.len();

@@ -5,7 +5,7 @@
 
 use baton_core::lifecycle::ClientEventType;
 use baton_core::sop::RunStatus;
-use baton_core::types::{AgencyId, ClientId};
+use baton_core::types::{AgencyId, ClientId, EventId, RunId};
 use baton_store::agencies::{self, NewAgency};
 use baton_store::clients::{self, NewClient};
 use baton_store::sop_runs::{self, RunFilter, StartRun};
@@ -41,7 +41,7 @@ async fn setup(db: &Db, email: &str) -> (AgencyId, ClientId) {
     )
     .await
     .expect("client");
-    (a.id, c.id)
+    (AgencyId::parse(&a.id).expect("agency id"), c.id)
 }
 
 #[tokio::test]
@@ -58,11 +58,14 @@ async fn a_trigger_event_starts_its_sop_once_even_when_replayed() {
     )
     .await
     .expect("contract signed");
-    let first = sop_runs::start_for_event(&t.db, &agency, &e.id, T0, false)
+    let trigger = Actor::system("SOP trigger");
+    let event_id = EventId::parse(&e.id).expect("event id");
+    let cx = Cx::new(&t.db, &agency, &trigger, T0);
+    let first = sop_runs::start_for_event(cx, &event_id, false)
         .await
         .expect("trigger");
     assert_eq!(first.len(), 1);
-    let again = sop_runs::start_for_event(&t.db, &agency, &e.id, T0, false)
+    let again = sop_runs::start_for_event(cx, &event_id, false)
         .await
         .expect("replay");
     assert!(again.is_empty(), "a replayed job starts nothing");
@@ -74,7 +77,8 @@ async fn a_trigger_event_starts_its_sop_once_even_when_replayed() {
     assert_eq!(run.breached_since, Some(signed + 24 * HOUR));
     // Another agency's event id starts nothing here.
     let (other, _) = setup(&t.db, "b@x.example").await;
-    assert!(sop_runs::start_for_event(&t.db, &other, &e.id, T0, false)
+    let elsewhere = Cx::new(&t.db, &other, &trigger, T0);
+    assert!(sop_runs::start_for_event(elsewhere, &event_id, false)
         .await
         .expect("foreign event")
         .is_empty());
@@ -85,13 +89,11 @@ async fn a_trigger_event_starts_its_sop_once_even_when_replayed() {
 async fn the_scheduler_reads_only_due_runs_and_catches_up() {
     let t = TestDb::new().await;
     let (agency, client) = setup(&t.db, "c@x.example").await;
+    let cli = Actor::cli();
     let mut ids = Vec::new();
     for hours_ago in [0, 30, 100] {
         let r = sop_runs::start(
-            &t.db,
-            &agency,
-            &Actor::cli(),
-            T0,
+            Cx::new(&t.db, &agency, &cli, T0),
             StartRun {
                 sop_key: "access_setup".into(),
                 client_id: client.to_string(),
@@ -118,16 +120,17 @@ async fn the_scheduler_reads_only_due_runs_and_catches_up() {
     let later = T0 + 96 * HOUR;
     let due = sop_runs::due_for_change(&t.db, later, 100).await.unwrap();
     assert_eq!(due.len(), 2);
+    let scheduler = Actor::system("SLA scheduler");
     for (a, id) in &due {
+        let a = AgencyId::parse(a).expect("agency id");
+        let id = RunId::parse(id).expect("run id");
+        let cx = Cx::new(&t.db, &a, &scheduler, later);
         assert_eq!(
-            sop_runs::advance(&t.db, a, id, later, false).await.unwrap(),
+            sop_runs::advance(cx, &id, false).await.unwrap(),
             Some(RunStatus::Breached)
         );
         // A second scheduler that read the same due list changes nothing.
-        assert_eq!(
-            sop_runs::advance(&t.db, a, id, later, false).await.unwrap(),
-            None
-        );
+        assert_eq!(sop_runs::advance(cx, &id, false).await.unwrap(), None);
     }
     let breached = sop_runs::by_due(
         &t.db,
@@ -182,11 +185,9 @@ async fn the_scheduler_lease_has_one_holder_and_fences_a_frozen_one() {
     assert!(!leases::renew(&t.db, &mut a, T0 + 16_000, TTL)
         .await
         .unwrap());
+    let cli = Actor::cli();
     let run = sop_runs::start(
-        &t.db,
-        &agency,
-        &Actor::cli(),
-        T0,
+        Cx::new(&t.db, &agency, &cli, T0),
         StartRun {
             sop_key: "access_setup".into(),
             client_id: client.to_string(),
@@ -202,19 +203,19 @@ async fn the_scheduler_lease_has_one_holder_and_fences_a_frozen_one() {
     assert!(leases::renew(&t.db, &mut b, T0 + 16_000, 50 * HOUR)
         .await
         .unwrap());
+    let scheduler = Actor::system("SLA scheduler");
+    let cx = Cx::new(&t.db, &agency, &scheduler, late);
     assert_eq!(
-        sop_runs::advance_fenced(&t.db, &agency, &run.id, late, false, Some(&a.fence))
+        sop_runs::advance_fenced(cx, &run.id, false, Some(&a.fence))
             .await
             .unwrap(),
         None,
         "the old leader writes nothing"
     );
-    assert!(
-        sop_runs::advance_fenced(&t.db, &agency, &run.id, late, false, Some(&b.fence))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(sop_runs::advance_fenced(cx, &run.id, false, Some(&b.fence))
+        .await
+        .unwrap()
+        .is_some());
     // Released on shutdown: free at once.
     leases::release(&t.db, &b).await.unwrap();
     let c = leases::acquire(&t.db, name, "server-c", late + 1, TTL)
@@ -230,11 +231,10 @@ async fn library_versions_are_per_agency_and_runs_keep_theirs() {
     let t = TestDb::new().await;
     let (agency, client) = setup(&t.db, "d@x.example").await;
     let (other, _) = setup(&t.db, "e@x.example").await;
+    let cli = Actor::cli();
+    let cx = Cx::new(&t.db, &agency, &cli, T0);
     let run = sop_runs::start(
-        &t.db,
-        &agency,
-        &Actor::cli(),
-        T0,
+        cx,
         StartRun {
             sop_key: "offboarding".into(),
             client_id: client.to_string(),
@@ -251,16 +251,9 @@ async fn library_versions_are_per_agency_and_runs_keep_theirs() {
         .definition;
     def.sla.limit = 120.0;
     def.sla.target = 96.0;
-    let saved = sops::save(
-        &t.db,
-        &agency,
-        &Actor::cli(),
-        T0,
-        def.clone(),
-        "Five days is enough",
-    )
-    .await
-    .unwrap();
+    let saved = sops::save(cx, def.clone(), "Five days is enough")
+        .await
+        .unwrap();
     assert_eq!(saved.version, 2);
     assert_eq!(saved.reason, "Five days is enough");
     let history = sops::history(&t.db, &agency, "offboarding").await.unwrap();
@@ -293,25 +286,14 @@ async fn the_on_time_rate_counts_late_open_runs_but_not_paused_ones() {
         trigger_event_id: None,
     };
     // Late and open; late but paused (waiting on the client); on track.
-    let late = sop_runs::start(&t.db, &agency, &Actor::cli(), T0, start(100), false)
+    let cli = Actor::cli();
+    let cx = Cx::new(&t.db, &agency, &cli, T0);
+    let late = sop_runs::start(cx, start(100), false).await.unwrap();
+    let paused = sop_runs::start(cx, start(90), false).await.unwrap();
+    sop_runs::start(cx, start(1), false).await.unwrap();
+    sop_runs::pause(cx, &paused.id, "waiting on the client")
         .await
         .unwrap();
-    let paused = sop_runs::start(&t.db, &agency, &Actor::cli(), T0, start(90), false)
-        .await
-        .unwrap();
-    sop_runs::start(&t.db, &agency, &Actor::cli(), T0, start(1), false)
-        .await
-        .unwrap();
-    sop_runs::pause(
-        &t.db,
-        &agency,
-        &Actor::cli(),
-        T0,
-        &paused.id,
-        "waiting on the client",
-    )
-    .await
-    .unwrap();
     let r = sop_runs::on_time(&t.db, &agency, T0 - 30 * 24 * HOUR, T0 + 1, T0)
         .await
         .unwrap();

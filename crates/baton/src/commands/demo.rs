@@ -6,7 +6,7 @@ use baton_core::access::Mover;
 use baton_core::clock::{Clock, SystemClock};
 use baton_core::handoff::{self, HandoffBrief};
 use baton_core::lifecycle::ClientEventType;
-use baton_core::types::{AgencyId, ClientId, MemberId};
+use baton_core::types::{AgencyId, ClientId, ContentId, EventId, MemberId};
 use baton_server::auth::password;
 use baton_store::access_requests::{self, Act, NewRequest};
 use baton_store::agencies::{self, NewAgency};
@@ -317,7 +317,9 @@ async fn seed(
             }
             // The SOPs the event triggers, started as the worker would have
             // a minute after it happened; the scheduler catches up on serve.
-            sop_runs::start_for_event(db, agency_id, &e.id, at + MINUTE, false).await?;
+            let (agency, trigger) = (AgencyId::parse(agency_id)?, Actor::system("SOP trigger"));
+            let cx = Cx::new(db, &agency, &trigger, at + MINUTE);
+            sop_runs::start_for_event(cx, &EventId::parse(&e.id)?, false).await?;
             if *event == ClientEventType::ContractSigned {
                 seed_handoff_brief(db, agency_id, name, &c.id, at, &pm_actor).await?;
             }
@@ -465,11 +467,9 @@ async fn seed_sop_progress(
         started(ClientEventType::KickoffScheduled),
     ) {
         if run.is_open() && name == "Harbor Fitness" {
+            let agency = AgencyId::parse(agency_id)?;
             sop_runs::pause(
-                db,
-                agency_id,
-                pm,
-                kickoff + 20 * HOUR,
+                Cx::new(db, &agency, pm, kickoff + 20 * HOUR),
                 &run.id,
                 "Waiting on the client's Meta Business Manager admin to accept the partner request",
             )
@@ -649,7 +649,8 @@ async fn seed_content(
         if stage < 2 {
             continue;
         }
-        content::submit(db, agency_id, pm, t0 + 3 * HOUR, &item).await?;
+        let agency = AgencyId::parse(agency_id)?;
+        content::submit(Cx::new(db, &agency, pm, t0 + 3 * HOUR), &item).await?;
         if stage < 3 {
             continue;
         }
@@ -669,28 +670,21 @@ async fn first_draft(
     approver_id: &str,
     t0: i64,
     new: baton_store::content::NewItem,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<ContentId> {
     use baton_store::content::{self, NewVersion, Participants, VersionText};
-    let item = content::create(db, agency_id, pm, t0, client_id, new).await?;
+    let agency = AgencyId::parse(agency_id)?;
+    let cx = Cx::new(db, &agency, pm, t0);
+    let item = content::create(cx, &ClientId::parse(client_id)?, new).await?;
     let participants = Participants {
         reviewers: vec![],
         approvers: vec![approver_id.to_string()],
         mode: None,
         by_admin: false,
     };
-    content::set_participants(db, agency_id, pm, t0, &item.id, &participants).await?;
+    content::set_participants(cx, &item.id, &participants).await?;
     let url = format!("https://drive.example.com/bluebird/{}-v1.mp4", item.id);
     let link = NewVersion::Link { url };
-    content::add_version(
-        db,
-        agency_id,
-        pm,
-        t0 + 2 * HOUR,
-        &item.id,
-        link,
-        VersionText::default(),
-    )
-    .await?;
+    content::add_version(cx.at(t0 + 2 * HOUR), &item.id, link, VersionText::default()).await?;
     Ok(item.id)
 }
 
@@ -702,7 +696,7 @@ async fn approve_after_changes(
     pm: &Actor,
     (approver, as_approver): (&Actor, &baton_store::content::Speaker),
     t0: i64,
-    item: &str,
+    item: &ContentId,
 ) -> anyhow::Result<()> {
     use baton_core::content::{Decision, RevisionSize};
     use baton_store::content::{self, NewDecision, NewVersion, VersionText};
@@ -712,22 +706,25 @@ async fn approve_after_changes(
         comment: Some("Logo appears too late; move it into the first 3 seconds".into()),
         revision: Some(RevisionSize::Minor),
     };
-    content::decide(db, agency_id, approver, t0 + 5 * HOUR, item, &changes).await?;
+    let agency = AgencyId::parse(agency_id)?;
+    let by_pm = Cx::new(db, &agency, pm, t0);
+    let by_approver = Cx::new(db, &agency, approver, t0);
+    content::decide(by_approver.at(t0 + 5 * HOUR), item, &changes).await?;
     let url = format!("https://drive.example.com/bluebird/{item}-v2.mp4");
     let text = VersionText {
         note: Some("Logo moved up".into()),
         caption: None,
     };
     let link = NewVersion::Link { url };
-    content::add_version(db, agency_id, pm, t0 + 26 * HOUR, item, link, text).await?;
-    content::submit(db, agency_id, pm, t0 + 27 * HOUR, item).await?;
+    content::add_version(by_pm.at(t0 + 26 * HOUR), item, link, text).await?;
+    content::submit(by_pm.at(t0 + 27 * HOUR), item).await?;
     let approve = NewDecision {
         who: as_approver.clone(),
         decision: Decision::Approve,
         comment: None,
         revision: None,
     };
-    content::decide(db, agency_id, approver, t0 + 29 * HOUR, item, &approve).await?;
+    content::decide(by_approver.at(t0 + 29 * HOUR), item, &approve).await?;
     Ok(())
 }
 
@@ -737,13 +734,15 @@ async fn schedule_after_qa(
     agency_id: &str,
     pm: &Actor,
     t0: i64,
-    item: &str,
+    item: &ContentId,
     publish_at: i64,
 ) -> anyhow::Result<()> {
     use baton_store::content;
     let qa = content::get(db, agency_id, item).await?.qa;
     let all = qa.items.iter().map(|q| (q.key.clone(), true)).collect();
-    content::set_qa(db, agency_id, pm, t0 + 30 * HOUR, item, &all).await?;
-    content::schedule(db, agency_id, pm, t0 + 31 * HOUR, item, publish_at, None).await?;
+    let agency = AgencyId::parse(agency_id)?;
+    let cx = Cx::new(db, &agency, pm, t0);
+    content::set_qa(cx.at(t0 + 30 * HOUR), item, &all).await?;
+    content::schedule(cx.at(t0 + 31 * HOUR), item, publish_at, None).await?;
     Ok(())
 }

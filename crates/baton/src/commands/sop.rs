@@ -32,10 +32,11 @@ use anyhow::Context as _;
 use baton_core::clock::{self, Clock, SystemClock};
 use baton_core::roles::Role;
 use baton_core::sop::{self, ChecklistItem, Sla, SlaUnit, SopDefinition};
+use baton_core::types::AgencyId;
 use baton_core::{validate, CoreError};
 use baton_store::agencies::{self, Agency};
 use baton_store::sops::{self, Sop};
-use baton_store::{Actor, Db};
+use baton_store::{Actor, Cx, Db};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -119,6 +120,8 @@ pub async fn import(
     let in_file: BTreeSet<String> = defs.iter().map(|d| d.key.clone()).collect();
     let now = SystemClock.now_ms();
     let actor = Actor::cli();
+    let agency_id = AgencyId::parse(&agency.id)?;
+    let cx = Cx::new(db, &agency_id, &actor, now);
     let width = defs.iter().map(|d| d.key.len()).max().unwrap_or(0);
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);
     for def in defs {
@@ -131,7 +134,7 @@ pub async fn import(
                 None => Outcome::Created(1),
             }
         } else {
-            let saved = sops::save(db, &agency.id, &actor, now, def, &reason)
+            let saved = sops::save(cx, def, &reason)
                 .await
                 .with_context(|| format!("saving SOP {key:?}"))?;
             match prior {

@@ -282,7 +282,7 @@ impl From<Item> for ContentOut {
             approval_cycle_business_seconds: i.approval_business_ms.map(|ms| ms / 1000),
             brief_complete: i.brief.is_complete(),
             brief_missing: i.brief.missing().into_iter().map(String::from).collect(),
-            id: i.id,
+            id: i.id.into(),
             client_id: i.client_id,
             client_name: i.client_name,
             title: i.title,

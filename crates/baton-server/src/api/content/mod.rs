@@ -93,10 +93,7 @@ pub async fn create(
         examples: String::new(),
     });
     let item = content::create(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &client,
         NewItem {
             title: b.title,
@@ -226,10 +223,7 @@ pub async fn update(
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
     content::update(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         ItemPatch {
             title: b.title,
@@ -301,10 +295,7 @@ pub async fn participants(
         ),
     };
     content::set_participants(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         &Participants {
             reviewers: b.reviewers,

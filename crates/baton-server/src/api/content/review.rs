@@ -31,14 +31,7 @@ pub async fn submit(
     ApiPath(id): ApiPath<ContentId>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
-    content::submit(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-    )
-    .await?;
+    content::submit(caller.cx(&state), &id).await?;
     Ok(Json(full(&state, caller.agency_id(), &id).await?))
 }
 
@@ -46,19 +39,11 @@ pub async fn submit(
 async fn plain(
     state: &AppState,
     caller: &ApiCaller,
-    id: &str,
+    id: &ContentId,
     action: ContentAction,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
-    content::act(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        id,
-        action,
-    )
-    .await?;
+    content::act(caller.cx(state), id, action).await?;
     Ok(Json(full(state, caller.agency_id(), id).await?))
 }
 
@@ -133,10 +118,7 @@ pub async fn comment(
         name: caller.member.name.clone(),
     };
     let r = content::comment(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         &NewComment {
             who,
@@ -188,10 +170,7 @@ pub async fn decide(
         name: caller.member.name.clone(),
     };
     content::decide(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
+        caller.cx(&state),
         &id,
         &NewDecision {
             who,
@@ -235,15 +214,7 @@ pub async fn put_qa(
     ApiJson(b): ApiJson<QaIn>,
 ) -> ApiResult<Json<QaOut>> {
     caller.require(Scope::Write)?;
-    let item = content::set_qa(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        &b.items,
-    )
-    .await?;
+    let item = content::set_qa(caller.cx(&state), &id, &b.items).await?;
     Ok(Json(qa_out(&item)))
 }
 
@@ -279,16 +250,7 @@ pub async fn schedule(
     if at > now + 5 * 366 * 86_400_000 {
         return Err(ApiError::invalid("publish_at", "must be within five years"));
     }
-    content::schedule(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        at,
-        b.waive_qa_reason.as_deref(),
-    )
-    .await?;
+    content::schedule(caller.cx(&state), &id, at, b.waive_qa_reason.as_deref()).await?;
     Ok(Json(full(&state, caller.agency_id(), &id).await?))
 }
 
@@ -321,15 +283,7 @@ pub async fn approval_link(
     use axum::response::IntoResponse;
     caller.require(Scope::Write)?;
     let days = body.expires_in_days.unwrap_or(14);
-    let created = baton_store::approval_links::create(
-        &state.db,
-        caller.agency_id(),
-        &caller.actor,
-        state.now(),
-        &id,
-        days,
-    )
-    .await?;
+    let created = baton_store::approval_links::create(caller.cx(&state), &id, days).await?;
     let out = ApprovalLinkOut {
         url: state.config.approval_url(&created.token),
         expires_at: rfc3339(created.expires_at),
@@ -394,7 +348,7 @@ pub async fn waiting(
                 }
                 .into(),
                 submitted_at: i.submitted_at.map(rfc3339),
-                id: i.id,
+                id: i.id.into(),
                 title: i.title,
                 client_id: i.client_id,
                 client_name: i.client_name,

@@ -79,7 +79,7 @@ pub async fn add_version(
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
         let form =
             draft_files::read_form(&state, agency_id, &item.client_id, &id, mp, None).await?;
-        draft_files::add(&state, agency_id, &caller.actor, &id, &item.client_id, form).await?
+        draft_files::add(&state, caller.cx(&state), &id, &item.client_id, form).await?
     } else {
         // This route's body limit is the upload's; JSON keeps the app's.
         let (parts, body) = req.into_parts();
@@ -90,10 +90,7 @@ pub async fn add_version(
             ApiJson::<VersionIn>::from_request(Request::from_parts(parts, bytes.into()), &state)
                 .await?;
         content::add_version(
-            &state.db,
-            agency_id,
-            &caller.actor,
-            state.now(),
+            caller.cx(&state),
             &id,
             NewVersion::Link { url: b.url },
             VersionText {

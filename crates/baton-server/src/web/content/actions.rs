@@ -170,10 +170,7 @@ pub(super) async fn participants(
         },
     };
     let result = content::set_participants(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &id,
         &Participants {
             reviewers,
@@ -209,10 +206,7 @@ pub(super) async fn caption(
 ) -> Result<Response, WebError> {
     let before = item_of(&state, &session, &id).await?;
     let result = content::update(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &id,
         ItemPatch {
             caption: Some(text.clone()),
@@ -249,15 +243,7 @@ pub(super) async fn approval_link(
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
-    let created = baton_store::approval_links::create(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &id,
-        14,
-    )
-    .await;
+    let created = baton_store::approval_links::create(session.cx(&state), &id, 14).await;
     match created {
         Ok(c) => {
             let typed = Typed {
@@ -282,14 +268,7 @@ pub(super) async fn submit(
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     item_of(&state, &session, &id).await?;
-    let result = content::submit(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &id,
-    )
-    .await;
+    let result = content::submit(session.cx(&state), &id).await;
     done(
         &state,
         &session,
@@ -323,10 +302,7 @@ pub(super) async fn comment(
         ..Typed::default()
     };
     let result = content::comment(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &id,
         &NewComment {
             who: me(&session),
@@ -378,10 +354,7 @@ pub(super) async fn decide(
         r => RevisionSize::parse(r),
     };
     let result = content::decide(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &id,
         &NewDecision {
             who: me(&session),
@@ -425,15 +398,7 @@ pub(super) async fn qa(
     if items.is_empty() {
         return Ok(back(&id, "qa_unchanged", "qa"));
     }
-    let result = content::set_qa(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &id,
-        &items,
-    )
-    .await;
+    let result = content::set_qa(session.cx(&state), &id, &items).await;
     done(
         &state,
         &session,
@@ -489,16 +454,7 @@ pub(super) async fn schedule(
         }
     };
     let waive = Some(typed.waive_reason.as_str()).filter(|w| !w.trim().is_empty());
-    let result = content::schedule(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        now,
-        &id,
-        at,
-        waive,
-    )
-    .await;
+    let result = content::schedule(session.cx(&state).at(now), &id, at, waive).await;
     done(
         &state,
         &session,
@@ -515,7 +471,7 @@ pub(super) async fn schedule(
 async fn act(
     state: &AppState,
     session: &WebSession,
-    id: &str,
+    id: &ContentId,
     action: ContentAction,
     notice: &str,
 ) -> Result<Response, WebError> {
@@ -526,15 +482,7 @@ async fn act(
         ("status", "act")
     };
     item_of(state, session, id).await?;
-    let result = content::act(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        id,
-        action,
-    )
-    .await;
+    let result = content::act(session.cx(state), id, action).await;
     done(
         state,
         session,

@@ -45,7 +45,7 @@ pub struct CardView {
 impl CardView {
     fn of(i: &Item, tz: &TimeZone) -> CardView {
         CardView {
-            id: i.id.clone(),
+            id: i.id.to_string(),
             title: i.title.clone(),
             client_name: i.client_name.clone(),
             channel: channel_name(&i.channel),
@@ -423,11 +423,8 @@ pub(super) async fn create(
         typed.channel.clone()
     };
     let result = content::create(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &client.id,
+        session.cx(&state),
+        &id,
         NewItem {
             title: typed.title.clone(),
             channel,

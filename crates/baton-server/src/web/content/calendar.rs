@@ -257,7 +257,7 @@ fn weeks(
         by_day.entry(z.date()).or_default().push((
             at,
             CalItem {
-                id: i.id.clone(),
+                id: i.id.to_string(),
                 title: i.title.clone(),
                 client_name: i.client_name.clone(),
                 channel: channel_name(&i.channel),

@@ -42,10 +42,7 @@ pub(super) async fn add_version(
         ..Typed::default()
     };
     let result = content::add_version(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
+        session.cx(&state),
         &id,
         NewVersion::Link {
             url: typed.url.clone(),
@@ -115,16 +112,7 @@ pub(super) async fn upload_version(
         Err(e) => return Err(draft_web_error(e)),
     };
     let note = form.note.clone();
-    match draft_files::add(
-        &state,
-        agency_id,
-        &session.actor,
-        &id,
-        &item.client_id,
-        form,
-    )
-    .await
-    {
+    match draft_files::add(&state, session.cx(&state), &id, &item.client_id, form).await {
         Ok(_) => Ok(back(&id, "version_added", "versions")),
         Err(DraftError::Refused(r)) => {
             let (status, typed) = refused(DraftError::refusal_status(&r), r.to_string(), note);

@@ -30,7 +30,6 @@ pub struct Line {
     pub title: String,
     pub severity: &'static str,
     pub status: &'static str,
-    pub status_key: &'static str,
     pub client: Option<String>,
     pub reported: String,
     /// "Triage due 23:00", "Triage breached", "Triaged on time", …
@@ -76,7 +75,6 @@ fn line(i: &Incident, now: i64, tz: &jiff::tz::TimeZone) -> Line {
         title: i.title.clone(),
         severity: i.severity.key(),
         status: i.status.label(),
-        status_key: i.status.key(),
         client: i.client_name.clone(),
         reported: timefmt::local(i.reported_at, tz),
         clock,

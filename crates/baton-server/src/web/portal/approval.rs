@@ -18,10 +18,11 @@ use axum::Router;
 use baton_core::content::{ContentStatus, Decision};
 use baton_core::content_files::Preview;
 use baton_core::human;
+use baton_core::types::AgencyId;
 use baton_core::CoreError;
 use baton_store::approval_links::{self, Opened};
 use baton_store::content::{self, NewDecision, Speaker};
-use baton_store::{agencies, Actor, StoreError};
+use baton_store::{agencies, Actor, Cx, StoreError};
 use serde::Deserialize;
 
 use super::brand::{css_href, theme_href};
@@ -349,11 +350,10 @@ async fn decision(
     };
     let comment = Some(typed.comment.clone()).filter(|c| !c.trim().is_empty());
     // The decision is audited with the client's IP and user agent (`actor`).
+    let agency = AgencyId::parse(&o.agency.id).map_err(|_| PortalError::NotFound)?;
+    let cx = Cx::new(&state.db, &agency, &actor, state.now());
     let result = content::decide(
-        &state.db,
-        &o.agency.id,
-        &actor,
-        state.now(),
+        cx,
         &o.item.id,
         &NewDecision {
             who: Speaker::Client { name: name.clone() },

@@ -352,28 +352,17 @@ pub(super) async fn save(
     let current = sops::get(&state.db, agency_id, &key).await?;
     let refused = match typed.definition(&key, Some(&current.definition.sla)) {
         Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
-        Ok(def) => {
-            match sops::save(
-                &state.db,
-                agency_id,
-                &session.actor,
-                state.now(),
-                def,
-                &typed.reason,
-            )
-            .await
-            {
-                Ok(saved) => {
-                    let notice = if saved.version == current.version {
-                        "sop_unchanged"
-                    } else {
-                        "sop_saved"
-                    };
-                    return Ok(see_other(&format!("/sops/{key}?notice={notice}")));
-                }
-                Err(e) => refusal(e)?,
+        Ok(def) => match sops::save(session.cx(&state), def, &typed.reason).await {
+            Ok(saved) => {
+                let notice = if saved.version == current.version {
+                    "sop_unchanged"
+                } else {
+                    "sop_saved"
+                };
+                return Ok(see_other(&format!("/sops/{key}?notice={notice}")));
             }
-        }
+            Err(e) => refusal(e)?,
+        },
     };
     typed.error = Some(refused.1);
     render_detail(&state, &session, &key, None, Some(typed), refused.0).await

@@ -323,10 +323,7 @@ async fn start(
         ),
         Ok(at) => {
             let result = sop_runs::start(
-                &state.db,
-                session.agency_id(),
-                &session.actor,
-                state.now(),
+                session.cx(&state),
                 StartRun {
                     sop_key: typed.sop.trim().to_string(),
                     client_id: client.id.to_string(),
@@ -429,16 +426,7 @@ async fn checklist(
     if items.is_empty() {
         return Ok(back(&id, "checklist_unchanged", Some(&run)));
     }
-    match sop_runs::set_checklist(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &run,
-        &items,
-    )
-    .await
-    {
+    match sop_runs::set_checklist(session.cx(&state), &run, &items).await {
         Ok(_) => Ok(back(&id, "checklist_saved", Some(&run))),
         Err(e) => refused_at(&state, &session, &id, &run, "checklist", String::new(), e).await,
     }
@@ -453,15 +441,7 @@ async fn complete(
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
-    match sop_runs::complete(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &run,
-    )
-    .await
-    {
+    match sop_runs::complete(session.cx(&state), &run).await {
         Ok(_) => Ok(back(&id, "run_completed", Some(&run))),
         Err(e) => refused_at(&state, &session, &id, &run, "complete", String::new(), e).await,
     }
@@ -476,16 +456,7 @@ async fn pause(
     CsrfForm(ReasonForm { reason }): CsrfForm<ReasonForm>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
-    match sop_runs::pause(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &run,
-        &reason,
-    )
-    .await
-    {
+    match sop_runs::pause(session.cx(&state), &run, &reason).await {
         Ok(_) => Ok(back(&id, "run_paused", Some(&run))),
         Err(e) => refused_at(&state, &session, &id, &run, "pause", reason, e).await,
     }
@@ -499,16 +470,7 @@ async fn resume(
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
-    match sop_runs::resume(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &run,
-        state.mailer.is_some(),
-    )
-    .await
-    {
+    match sop_runs::resume(session.cx(&state), &run, state.mailer.is_some()).await {
         Ok(_) => Ok(back(&id, "run_resumed", Some(&run))),
         Err(e) => refused_at(&state, &session, &id, &run, "resume", String::new(), e).await,
     }
@@ -523,16 +485,7 @@ async fn assign(
     CsrfForm(AssignForm { member }): CsrfForm<AssignForm>,
 ) -> Result<Response, WebError> {
     run_of(&state, &session, &id, &run).await?;
-    match sop_runs::assign(
-        &state.db,
-        session.agency_id(),
-        &session.actor,
-        state.now(),
-        &run,
-        member.trim(),
-    )
-    .await
-    {
+    match sop_runs::assign(session.cx(&state), &run, member.trim()).await {
         Ok(_) => Ok(back(&id, "run_assigned", Some(&run))),
         Err(e) => refused_at(&state, &session, &id, &run, "assign", String::new(), e).await,
     }

@@ -207,7 +207,7 @@ impl RunLine {
             (format!("{} overdue", human::duration(now - r.due_at)), true)
         };
         RunLine {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             client_id: r.client_id.clone(),
             client_name: r.client_name.clone(),
             sop_key: r.sop_key.clone(),

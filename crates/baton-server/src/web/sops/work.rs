@@ -115,7 +115,7 @@ pub(super) async fn my_work(
                     WaitingFor::Review => "Your review",
                 },
                 since: i.submitted_at.map(|at| human::when(at, now, &tz)),
-                id: i.id,
+                id: i.id.into(),
                 title: i.title,
                 client_name: i.client_name,
                 version: i.current_version,
@@ -139,8 +139,7 @@ pub(super) async fn mark_read(
     session: WebSession,
     _: CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
-    sop_runs::mark_notices_read(&state.db, session.agency_id(), &session.actor, state.now())
-        .await?;
+    sop_runs::mark_notices_read(session.cx(&state)).await?;
     Ok(see_other("/my-work?notice=notices_read"))
 }
 
