@@ -33,6 +33,7 @@ mod web_calendar;
 mod web_content;
 mod web_content_metrics;
 mod web_handoff;
+mod web_incidents;
 mod web_numbers;
 mod web_pages;
 mod web_sops;

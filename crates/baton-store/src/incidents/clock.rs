@@ -350,7 +350,7 @@ async fn action_overdue(mut tx: WriteTx, id: &str, email: bool) -> Result<Option
     );
     notify(
         &mut tx,
-        &[owner.clone()],
+        std::slice::from_ref(&owner),
         &i,
         kind,
         &notice_title,

@@ -1,0 +1,181 @@
+//! The incident pages through a real server and a cookie-keeping client:
+//! "Report incident" in the top bar, the report form (single-use nonce,
+//! Post/Redirect/Get), the incident page's triage and timeline forms, a
+//! refused form shown again with its sentence, the publishing-error entry
+//! from a content item, and another agency's incident as the 404 page.
+
+use crate::common;
+
+use baton_server::testing::{TestApp, ADMIN_PASSWORD};
+use common::{browser, csrf_of, nonce_of};
+use reqwest::header::LOCATION;
+use reqwest::{Client, StatusCode};
+
+async fn page(c: &Client, url: &str) -> (StatusCode, String) {
+    let r = c.get(url).send().await.expect("GET");
+    let s = r.status();
+    (s, r.text().await.expect("body"))
+}
+
+async fn admin(app: &TestApp) -> Client {
+    let c = browser();
+    let (_, html) = page(&c, &app.url("/login")).await;
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", app.agency.admin.email.as_str()),
+            ("password", ADMIN_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login");
+    c
+}
+
+#[tokio::test]
+async fn an_incident_is_reported_triaged_and_noted_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let (s, dash) = page(&c, &app.url("/")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(dash.contains("href=\"/incidents/new\""), "top bar action");
+    let (s, form) = page(&c, &app.url("/incidents/new")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        form.contains("Triage within 60 minutes"),
+        "definitions where the choice is made"
+    );
+    let csrf = csrf_of(&form);
+    let nonce = nonce_of(&form);
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("nonce", nonce.as_str()),
+        ("title", "Competitor mention in our ad <b>"),
+        ("severity", "sev2"),
+        ("source", "brand_risk"),
+        ("client", ""),
+        ("content", ""),
+        ("summary", "Spotted by the client"),
+        ("occurred_at", ""),
+    ];
+    let r = c
+        .post(app.url("/incidents"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(to.starts_with("/incidents/inc_"), "{to}");
+    // A reload of the same form writes nothing twice.
+    let again = c
+        .post(app.url("/incidents"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let n = common::count(
+        &app,
+        "SELECT COUNT(*) FROM incidents WHERE agency_id = $1",
+        &app.agency.id,
+    )
+    .await;
+    assert_eq!(n, 1, "one incident for one rendered form");
+
+    let (s, html) = page(&c, &app.url(&to)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Competitor mention in our ad"), "shown");
+    assert!(!html.contains("ad <b>"), "escaped");
+    assert!(html.contains("Triage due"), "{html}");
+    let id = to
+        .trim_start_matches("/incidents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_of(&html);
+    // A refused triage (no plan) is the page again with the sentence.
+    let r = c
+        .post(app.url(&format!("/incidents/{id}/triage")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("severity", "sev2"),
+            ("lead", app.agency.admin.id.as_str()),
+            ("plan", " "),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Response plan: must not be empty."));
+    let r = c
+        .post(app.url(&format!("/incidents/{id}/triage")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("severity", "sev1"),
+            ("lead", app.agency.admin.id.as_str()),
+            ("plan", "Pause the campaign"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = c
+        .post(app.url(&format!("/incidents/{id}/notes")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("note", "Campaign paused"),
+            ("at", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, &app.url(&format!("/incidents/{id}"))).await;
+    assert!(html.contains("Triaged on time"), "{html}");
+    assert!(html.contains("Campaign paused"));
+    assert!(html.contains("sev1"));
+    // Out of order: mitigating twice is a 409 with the allowed moves.
+    let bad = c
+        .post(app.url(&format!("/incidents/{id}/resolve")))
+        .form(&[("csrf", csrf.as_str()), ("note", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::CONFLICT);
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("allowed: mitigate, cancel"));
+    let (_, log) = page(&c, &app.url("/incidents")).await;
+    assert!(log.contains(&id));
+
+    // Another agency's admin gets the 404 page.
+    let rival = app.other_agency("admin@rival.test").await;
+    let rc = browser();
+    let (_, html) = page(&rc, &app.url("/login")).await;
+    rc.post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", rival.admin.email.as_str()),
+            ("password", ADMIN_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (s, _) = page(&rc, &app.url(&format!("/incidents/{id}"))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = page(&rc, &app.url("/incidents/inc_garbage")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.shutdown().await;
+}
