@@ -559,9 +559,59 @@ def _onboarding_settings(case):
             q["key"] = f"q{i}_" + re.sub(r"[^a-z0-9_]", "", str(q.get("key") or "").lower())[:30]
 
 
+def _past_times(body, keys):
+    """A time that must not be in the future (and after 2000-01-01): an hour
+    ago when generated otherwise; keeps empty and null ("now")."""
+    for key in keys:
+        at = _parse_time(body.get(key))
+        if body.get(key) and (
+            at is None
+            or at.tzinfo is None
+            or not (dt.datetime(2000, 1, 2, tzinfo=dt.timezone.utc) < at < _now())
+        ):
+            body[key] = _iso(_now() - dt.timedelta(hours=1))
+
+
+def _report_incident(case):
+    """`incidents::report`: the client is this agency's; a content item
+    must be one of that client's (left out here); `reported_at` not in the
+    future and `occurred_at` not after it."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if body.get("client") is not None:
+        clients = _clients()
+        if body["client"] not in clients:
+            body["client"] = _pick(clients, body["client"])
+    body["content"] = None
+    _past_times(body, ("reported_at", "occurred_at"))
+    reported = _parse_time(body.get("reported_at"))
+    occurred = _parse_time(body.get("occurred_at"))
+    if occurred is not None and (reported is None or occurred > reported):
+        body["occurred_at"] = _iso((reported or _now()) - dt.timedelta(hours=2))
+
+
+def _incident_note(case):
+    """`incidents::add_note`: the note's time is not in the future."""
+    if isinstance(case.body, dict):
+        _past_times(case.body, ("at",))
+
+
+def _triage_incident(case):
+    """`incidents::triage`: the lead is an active member."""
+    if isinstance(case.body, dict):
+        members = _members()
+        if case.body.get("lead") not in members:
+            case.body["lead"] = _pick(members, case.body.get("lead"))
+
+
 _FIXES = {
     ("GET", "/api/v1/kpis/access"): _period,
     ("GET", "/api/v1/kpis/sops"): _period,
+    ("GET", "/api/v1/kpis/incidents"): _period,
+    ("POST", "/api/v1/incidents"): _report_incident,
+    ("POST", "/api/v1/incidents/{id}/notes"): _incident_note,
+    ("POST", "/api/v1/incidents/{id}/triage"): _triage_incident,
     ("GET", "/api/v1/kpis/content"): _content_kpis,
     ("PATCH", "/api/v1/agency"): _agency,
     ("PUT", "/api/v1/agency/calendar"): _calendar,

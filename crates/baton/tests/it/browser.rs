@@ -1572,3 +1572,55 @@ async fn runs_close_with_the_content_approval_stays_narrow_and_the_client_sees_o
     })
     .await;
 }
+
+/// Issue 14's check: on a 390 px phone, "Report incident" in the top bar,
+/// four fields and one button report an incident in well under a minute of
+/// clicks; the incident page shows the running 24/7 triage clock.
+#[tokio::test]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
+async fn an_incident_is_reported_from_a_phone_in_a_few_taps() {
+    browser_test("browser-incident", |h| async move {
+        let c = h.session("incident-phone", PHONE).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        let started = std::time::Instant::now();
+        click(&c, "[data-testid=report-incident]", "incident-topbar").await;
+        find(&c, "[data-testid=report-form]", "incident-form").await;
+        check_no_horizontal_scroll(&c, "incident-form").await;
+        find(&c, "#incident-title", "incident-title")
+            .await
+            .send_keys("Wrong link in the live story")
+            .await
+            .unwrap();
+        click(&c, "input[name=severity][value=sev2]", "incident-severity").await;
+        find(&c, "#incident-source", "incident-source")
+            .await
+            .select_by_value("publishing_error")
+            .await
+            .unwrap();
+        click(&c, "[data-testid=report-form] button[type=submit]", "incident-submit").await;
+        let clock = wait_text(&c, "[data-testid=triage-clock]", "Triage due", "incident-page").await;
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "reporting took {:?}",
+            started.elapsed()
+        );
+        assert!(clock.contains("Triage due"), "{clock}");
+        let status = find(&c, "[data-testid=incident-status]", "incident-status")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(status.trim(), "Reported");
+        check_no_horizontal_scroll(&c, "incident-page").await;
+        let list = h.api_ok(Method::GET, "/api/v1/incidents", None, 200).await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{list}");
+        assert_eq!(items[0]["severity"], "sev2");
+        assert_eq!(items[0]["source"], "publishing_error");
+        assert_eq!(items[0]["status"], "reported");
+    })
+    .await;
+}
