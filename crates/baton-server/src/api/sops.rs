@@ -741,12 +741,15 @@ pub async fn kpis(
 pub struct NoticeOut {
     /// `ntc_…`
     pub id: String,
-    /// `sop_run.at_risk` or `sop_run.breached`.
+    /// `sop_run.at_risk`, `sop_run.breached`, `incident.triage_at_risk`,
+    /// `incident.triage_breached` or `incident.action_overdue`.
     pub kind: String,
     pub title: String,
     pub body: String,
     pub client_id: Option<String>,
     pub run_id: Option<String>,
+    /// The incident it is about (`inc_…`), for incident notices.
+    pub incident_id: Option<String>,
     pub created_at: String,
     pub read_at: Option<String>,
 }
@@ -760,6 +763,7 @@ impl From<Notice> for NoticeOut {
             body: n.body,
             client_id: n.client_id,
             run_id: n.run_id,
+            incident_id: n.incident_id,
             created_at: rfc3339(n.created_at),
             read_at: n.read_at.map(rfc3339),
         }

@@ -179,3 +179,93 @@ async fn an_incident_is_reported_triaged_and_noted_through_the_pages() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn severities_dashboard_client_page_and_my_work_show_incidents() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let (s, html) = page(&c, &app.url("/incidents/severities")).await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(app.url("/incidents/severities/sev3"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("definition", "Small and contained"),
+            ("triage_minutes", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let bad = c
+        .post(app.url("/incidents/severities/sev3"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("definition", "x"),
+            ("triage_minutes", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, form) = page(&c, &app.url("/incidents/new")).await;
+    assert!(
+        form.contains("Small and contained Triage within 30 minutes."),
+        "{form}"
+    );
+
+    let (_, dash) = page(&c, &app.url("/")).await;
+    assert!(dash.contains("data-testid=\"incident-kpi-card\""));
+    let api = common::Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Page Co").await;
+    let (_, cp) = page(&c, &app.url(&format!("/clients/{client}"))).await;
+    assert!(cp.contains(&format!("/incidents/new?client={client}")));
+    assert!(cp.contains("data-testid=\"incident-kpi-card\""));
+
+    // A follow-up action owned by the admin shows on My work.
+    let i = api
+        .post(
+            "/api/v1/incidents",
+            t,
+            serde_json::json!({"title": "Follow me", "severity": "sev3", "source": "other", "client": client}),
+        )
+        .await;
+    i.expect(201, "report");
+    let id = i.id();
+    api.post(
+        &format!("/api/v1/incidents/{id}/triage"),
+        t,
+        serde_json::json!({"lead": app.agency.admin.id, "plan": "p"}),
+    )
+    .await
+    .expect(200, "triage");
+    api.put(
+        &format!("/api/v1/incidents/{id}/postmortem"),
+        t,
+        serde_json::json!({"summary": "s", "impact": "i", "detection": "d", "response": "r", "root_cause": "c",
+            "actions": [{"title": "Write the checklist line", "owner": app.agency.admin.id, "due_on": "2020-01-01"}]}),
+    )
+    .await
+    .expect(200, "postmortem");
+    let (_, work) = page(&c, &app.url("/my-work")).await;
+    assert!(work.contains("Write the checklist line"), "{work}");
+    assert!(work.contains("Overdue"));
+    // The scheduler notices the overdue action once, to its owner.
+    app.tick_scheduler().await;
+    app.tick_scheduler().await;
+    let n = common::count(
+        &app,
+        "SELECT COUNT(*) FROM notices WHERE incident_id = $1 AND kind = 'incident.action_overdue'",
+        &id,
+    )
+    .await;
+    assert_eq!(n, 1);
+    let (_, work) = page(&c, &app.url("/my-work")).await;
+    assert!(
+        work.contains(&format!("href=\"/incidents/{id}\"")),
+        "the notice links the incident"
+    );
+    app.shutdown().await;
+}

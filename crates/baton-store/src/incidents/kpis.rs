@@ -64,7 +64,8 @@ pub struct QaWaiver {
     pub at: i64,
 }
 
-/// The QA waivers recorded in `[from, until)`, newest first.
+/// The QA waivers recorded in `[from, until)`, newest first (the latest
+/// 500; [`qa_waiver_count`] counts them all).
 pub async fn qa_waivers(
     db: &Db,
     agency_id: &str,
@@ -105,4 +106,24 @@ pub async fn qa_waivers(
             })
         })
         .collect()
+}
+
+/// How many QA waivers were recorded in `[from, until)`.
+pub async fn qa_waiver_count(
+    db: &Db,
+    agency_id: &str,
+    from: i64,
+    until: i64,
+    client_id: Option<&str>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE agency_id = $1 AND type = 'content.qa_waived' \
+         AND occurred_at >= $2 AND occurred_at < $3 AND ($4 = '' OR client_id = $4)",
+    )
+    .bind(agency_id)
+    .bind(from)
+    .bind(until)
+    .bind(client_id.unwrap_or(""))
+    .fetch_one(db.reader())
+    .await?)
 }

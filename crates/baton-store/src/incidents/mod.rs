@@ -25,7 +25,7 @@ use crate::error::{Result, StoreError};
 use crate::page::{self, Page};
 
 pub use clock::{advance_fenced, due_for_change, next_change};
-pub use kpis::{kpis, qa_waivers, QaWaiver};
+pub use kpis::{kpis, qa_waiver_count, qa_waivers, QaWaiver};
 pub use moves::{
     add_note, cancel, close, finish_action, mitigate, resolve, save_postmortem, triage, Triage,
 };

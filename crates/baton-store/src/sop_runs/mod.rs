@@ -146,12 +146,13 @@ const COLS: &str = "r.id, r.client_id, r.sop_key, r.sop_version, r.trigger_event
     r.started_by, r.owner_member_id, r.owner_source, r.status, r.at_risk_at, r.due_at, r.paused_at, \
     r.pause_reason, r.paused_ms, r.checklist, r.at_risk_since, r.breached_since, r.done_at, r.done_by, \
     r.subject_type, r.subject_id, r.subject_round, r.cancelled_at, r.cancel_reason, \
-    c.name AS client_name, m.name AS owner_name, v.definition, ci.title AS subject_title";
+    c.name AS client_name, m.name AS owner_name, v.definition, COALESCE(ci.title, inc.title) AS subject_title";
 
 const FROM: &str = "FROM sop_runs r JOIN clients c ON c.id = r.client_id \
     LEFT JOIN members m ON m.id = r.owner_member_id \
     JOIN sop_versions v ON v.agency_id = r.agency_id AND v.sop_key = r.sop_key AND v.version = r.sop_version \
-    LEFT JOIN content_items ci ON r.subject_type = 'content_item' AND ci.id = r.subject_id";
+    LEFT JOIN content_items ci ON r.subject_type = 'content_item' AND ci.id = r.subject_id \
+    LEFT JOIN incidents inc ON r.subject_type = 'incident' AND inc.id = r.subject_id";
 
 fn from_row(r: &AnyRow) -> Result<Run> {
     let def: SopDefinition = serde_json::from_str(&r.try_get::<String, _>("definition")?)
@@ -172,7 +173,10 @@ fn from_row(r: &AnyRow) -> Result<Run> {
                 Subject::HandoffBrief => format!("Handoff brief of {client_name}"),
                 Subject::Access => format!("Platform access of {client_name}"),
                 Subject::Offboarding => format!("Offboarding of {client_name}"),
-                Subject::Incident => format!("An incident of {client_name}"),
+                Subject::Incident => r
+                    .try_get::<Option<String>, _>("subject_title")?
+                    .map(|t| format!("Incident: {t}"))
+                    .unwrap_or_else(|| format!("An incident of {client_name}")),
             },
             id,
             round: r.try_get("subject_round")?,

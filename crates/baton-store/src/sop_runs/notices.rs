@@ -19,6 +19,9 @@ pub struct Notice {
     pub body: String,
     pub client_id: Option<String>,
     pub run_id: Option<String>,
+    /// The incident it is about (triage at risk or breached, an overdue
+    /// follow-up action).
+    pub incident_id: Option<String>,
     pub created_at: i64,
     pub read_at: Option<i64>,
 }
@@ -32,7 +35,7 @@ pub async fn notices(
     cap: i64,
 ) -> Result<Vec<Notice>> {
     let rows = sqlx::query(&format!(
-        "SELECT id, kind, title, body, client_id, run_id, created_at, read_at FROM notices \
+        "SELECT id, kind, title, body, client_id, run_id, incident_id, created_at, read_at FROM notices \
          WHERE agency_id = $1 AND member_id = $2{} ORDER BY created_at DESC, id DESC LIMIT $3",
         if unread_only {
             " AND read_at IS NULL"
@@ -54,6 +57,7 @@ pub async fn notices(
                 body: r.try_get("body")?,
                 client_id: r.try_get("client_id")?,
                 run_id: r.try_get("run_id")?,
+                incident_id: r.try_get("incident_id")?,
                 created_at: r.try_get("created_at")?,
                 read_at: r.try_get("read_at")?,
             })

@@ -1600,8 +1600,19 @@ async fn an_incident_is_reported_from_a_phone_in_a_few_taps() {
             .select_by_value("publishing_error")
             .await
             .unwrap();
-        click(&c, "[data-testid=report-form] button[type=submit]", "incident-submit").await;
-        let clock = wait_text(&c, "[data-testid=triage-clock]", "Triage due", "incident-page").await;
+        click(
+            &c,
+            "[data-testid=report-form] button[type=submit]",
+            "incident-submit",
+        )
+        .await;
+        let clock = wait_text(
+            &c,
+            "[data-testid=triage-clock]",
+            "Triage due",
+            "incident-page",
+        )
+        .await;
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "reporting took {:?}",

@@ -71,6 +71,7 @@ struct DashboardPage {
     owners: Vec<Opt>,
     access_kpi: AccessKpiCard,
     sop_kpi: SopKpiCard,
+    incidents: crate::web::incidents::IncidentCard,
 }
 
 fn hint(l: Lifecycle) -> &'static str {
@@ -281,6 +282,7 @@ pub async fn page(
         owners,
         access_kpi: kpi_card(&kpi, kpi_days),
         sop_kpi: sop_card(on_time, &open_runs),
+        incidents: crate::web::incidents::card(&state, session.agency_id(), None, kpi_days).await?,
     };
     Ok(render(StatusCode::OK, &page))
 }

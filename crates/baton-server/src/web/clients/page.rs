@@ -202,6 +202,7 @@ struct ClientPage {
     team_error: Option<String>,
     access: AccessSection,
     correction: Option<CorrectionView>,
+    incidents: crate::web::incidents::IncidentCard,
 }
 
 /// The offer to correct the client's last lifecycle move (admins make it).
@@ -358,9 +359,13 @@ pub(crate) async fn render_client(
     if layout.notice.is_none() {
         layout.notice = q.get("notice").and_then(access::notice_text);
     }
+    let incidents =
+        crate::web::incidents::card(state, session.agency_id(), Some(client.id.as_str()), 90)
+            .await?;
     let view = ClientPage {
         layout,
         access,
+        incidents,
         website_href: client.website.clone(),
         created: timefmt::local_date(client.created_at, &tz),
         steps: lifecycle_steps(current),

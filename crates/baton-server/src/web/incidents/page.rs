@@ -102,7 +102,7 @@ struct LogPage {
     count: i64,
     median_triage: String,
     on_time: String,
-    waivers: usize,
+    waivers: i64,
 }
 
 /// `GET /incidents`: open incidents first, then the latest closed ones, the
@@ -132,6 +132,8 @@ pub async fn list(
     let from = now - 90 * 86_400_000;
     let k = incidents::kpis(&state.db, agency_id, from, now + 1, None, now).await?;
     let waivers = incidents::qa_waivers(&state.db, agency_id, from, now + 1, None).await?;
+    let waiver_count =
+        incidents::qa_waiver_count(&state.db, agency_id, from, now + 1, None).await?;
     let mut layout = Layout::app(&agency, &session, "Incidents", "incidents");
     layout = layout.with_notice(q.get("notice").map(String::as_str));
     let page = LogPage {
@@ -152,7 +154,7 @@ pub async fn list(
             .triage_on_time_rate
             .map(|r| format!("{:.0} %", r * 100.0))
             .unwrap_or_else(|| "—".into()),
-        waivers: waivers.len(),
+        waivers: waiver_count,
         risks: waivers
             .into_iter()
             .take(20)

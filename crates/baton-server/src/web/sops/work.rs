@@ -36,6 +36,7 @@ pub struct NoticeView {
 
 fn notice_view(n: Notice, now: i64, tz: &TimeZone) -> NoticeView {
     let href = match (&n.client_id, &n.run_id) {
+        _ if n.incident_id.is_some() => n.incident_id.as_ref().map(|i| format!("/incidents/{i}")),
         (Some(c), Some(r)) => Some(format!("/clients/{c}/runs#run-{r}")),
         (Some(c), None) => Some(format!("/clients/{c}/runs")),
         _ => None,
@@ -74,6 +75,15 @@ struct MyWorkPage {
     late: usize,
     notices: Vec<NoticeView>,
     unread: i64,
+    follow_ups: Vec<FollowUpView>,
+}
+
+/// An open follow-up action of a postmortem the member owns.
+struct FollowUpView {
+    title: String,
+    incident_id: String,
+    due: String,
+    overdue: bool,
 }
 
 /// `GET /my-work`: the member's open runs, soonest due first, and their
@@ -91,11 +101,12 @@ pub(super) async fn my_work(
         open: true,
         ..RunFilter::default()
     };
-    let (runs, notices, unread, waiting) = tokio::try_join!(
+    let (runs, notices, unread, waiting, follow_ups) = tokio::try_join!(
         sop_runs::by_due(&state.db, agency_id, &f, LIST_CAP),
         sop_runs::notices(&state.db, agency_id, &me, false, NOTICE_CAP),
         sop_runs::unread_count(&state.db, agency_id, &me),
         content::waiting_for(&state.db, agency_id, &me, WAITING_CAP),
+        baton_store::incidents::open_actions_of(&state.db, agency_id, &me),
     )?;
     let tz = timefmt::zone(&agency.timezone);
     let now = state.now();
@@ -129,6 +140,15 @@ pub(super) async fn my_work(
             .map(|n| notice_view(n, now, &tz))
             .collect(),
         unread,
+        follow_ups: follow_ups
+            .into_iter()
+            .map(|a| FollowUpView {
+                overdue: a.overdue(now),
+                title: a.title,
+                incident_id: a.incident_id,
+                due: a.due_on,
+            })
+            .collect(),
     };
     Ok(render(StatusCode::OK, &page))
 }
