@@ -32,11 +32,13 @@ s3.create_bucket(Bucket="baton-test")
 print("S3 (moto) at 127.0.0.1:%s with bucket baton-test" % sys.argv[1])
 PY
 export BATON_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
-echo "+ BATON_TEST_S3_ENDPOINT=$BATON_TEST_S3_ENDPOINT cargo test -p baton-server --test it $* -- content_files:: portal::"
-cargo test -p baton-server --test it "$@" -- content_files:: portal::
+# `--workspace` like every cargo call of `.ci/run`: the same package
+# selection resolves the same features, so nothing is compiled again.
+echo "+ BATON_TEST_S3_ENDPOINT=$BATON_TEST_S3_ENDPOINT cargo test --workspace --test it $* -- content_files:: portal::"
+cargo test --workspace --test it "$@" -- content_files:: portal::
 if [[ -n ${BATON_TEST_POSTGRES_URL:-} ]]; then
-    echo "+ BATON_TEST_POSTGRES_URL=$BATON_TEST_POSTGRES_URL cargo test -p baton --test it -- --nocapture cluster::a_draft_uploaded_through_one_server"
-    cargo test -p baton --test it -- --nocapture cluster::a_draft_uploaded_through_one_server
+    echo "+ BATON_TEST_POSTGRES_URL=$BATON_TEST_POSTGRES_URL cargo test --workspace --test it -- --nocapture cluster::a_draft_uploaded_through_one_server"
+    cargo test --workspace --test it -- --nocapture cluster::a_draft_uploaded_through_one_server
 else
     echo "not run: the two-server file test (set BATON_TEST_POSTGRES_URL as well)"
 fi
