@@ -442,7 +442,11 @@ pub(super) async fn steps(
 }
 
 /// The request `id` of this link, or 404 (another link's or client's id too).
+/// The path's `id` is read as an `AccessRequestId` here, after the link's
+/// token was checked (an expired link says so whatever the id): a
+/// wrong-shaped id is the portal's own "not found", like another link's.
 pub(super) fn request_of(ctx: &Ctx, id: &str) -> Result<AccessRequest, PortalError> {
+    let id = baton_core::types::AccessRequestId::parse(id).map_err(|_| PortalError::NotFound)?;
     ctx.requests
         .iter()
         .find(|r| r.id == id && r.link_id.as_deref() == Some(ctx.link.id.as_str()))
