@@ -20,11 +20,32 @@ use baton_store::tokens::Scope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::api::dto::PageOut;
 use crate::auth::api_token::ApiCaller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{id_cursor, period, ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::state::AppState;
+
+/// The incident log's operations (merged into [`super::operations`]).
+pub(super) fn operations() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, report))
+        .routes(routes!(get))
+        .routes(routes!(triage))
+        .routes(routes!(mitigate))
+        .routes(routes!(resolve))
+        .routes(routes!(close))
+        .routes(routes!(cancel))
+        .routes(routes!(note))
+        .routes(routes!(postmortem))
+        .routes(routes!(finish_action))
+        .routes(routes!(severities))
+        .routes(routes!(put_severity))
+        .routes(routes!(kpis))
+}
 
 /// One line of an incident's timeline.
 #[derive(Debug, Serialize, ToSchema)]
