@@ -369,6 +369,7 @@ pub async fn list(
         severity: nonempty(q.severity)
             .map(|s| severity("severity", &s))
             .transpose()?,
+        content_id: None,
     };
     let cursor = id_cursor(q.cursor.as_deref(), baton_core::ids::INCIDENT)?;
     let page = incidents::list(&state.db, caller.agency_id(), &f, cursor, q.limit).await?;

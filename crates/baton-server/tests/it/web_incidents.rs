@@ -269,3 +269,57 @@ async fn severities_dashboard_client_page_and_my_work_show_incidents() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_publishing_error_is_reported_from_its_content_item() {
+    let app = TestApp::spawn().await;
+    let c = admin(&app).await;
+    let api = common::Api::new(&app);
+    let t = &app.agency.token;
+    let client = api.create_client(t, "Item Co").await;
+    let item = api
+        .post(
+            &format!("/api/v1/clients/{client}/content"),
+            t,
+            serde_json::json!({"title": "Spring reel", "channel": "instagram"}),
+        )
+        .await;
+    item.expect(201, "content item");
+    let item = item.id();
+    let (_, page_html) = page(&c, &app.url(&format!("/content/{item}"))).await;
+    assert!(page_html.contains(&format!("/incidents/new?content={item}")));
+    let (s, form) = page(&c, &app.url(&format!("/incidents/new?content={item}"))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("Report a publishing error"));
+    assert!(form.contains("Publishing error: Spring reel"), "prefilled");
+    let r = c
+        .post(app.url("/incidents"))
+        .form(&[
+            ("csrf", csrf_of(&form).as_str()),
+            ("nonce", nonce_of(&form).as_str()),
+            ("title", "Publishing error: Spring reel"),
+            ("severity", "sev3"),
+            ("source", "publishing_error"),
+            ("client", client.as_str()),
+            ("content", item.as_str()),
+            ("summary", "Wrong music"),
+            ("occurred_at", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let listed = api.get("/api/v1/incidents", t).await;
+    let i = &listed.items()[0];
+    assert_eq!(i["content"], item.as_str());
+    assert_eq!(i["client"], client.as_str(), "the item's client");
+    assert_eq!(i["source"], "publishing_error");
+    let (_, page_html) = page(&c, &app.url(&format!("/content/{item}"))).await;
+    assert!(
+        page_html.contains("data-testid=\"item-incident\""),
+        "marked on the item"
+    );
+    let events = api.client_events(t, &client).await;
+    assert!(events.iter().any(|e| e["type"] == "content.error_reported"));
+    app.shutdown().await;
+}

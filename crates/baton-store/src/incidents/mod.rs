@@ -222,6 +222,8 @@ pub struct IncidentFilter {
     pub open: bool,
     pub client_id: Option<String>,
     pub severity: Option<Severity>,
+    /// Only those about this content item (its publishing errors).
+    pub content_id: Option<String>,
 }
 
 /// The agency's incidents, newest first, a page at a time (the cursor is
@@ -248,6 +250,9 @@ pub async fn list(
     }
     if let Some(s) = f.severity {
         arg(&mut sql, "i.severity =", s.key().into());
+    }
+    if let Some(c) = &f.content_id {
+        arg(&mut sql, "i.content_id =", c.clone());
     }
     if let Some(c) = cursor {
         arg(&mut sql, "i.id <", c.into());

@@ -37,6 +37,8 @@ use crate::web::{timefmt, WebError};
 #[derive(Template)]
 #[template(path = "content_item.html")]
 struct ItemPage {
+    /// Incidents reported about this item: `(id, title, severity, status)`.
+    incidents: Vec<(String, String, &'static str, &'static str)>,
     /// The client is one of the approvers (on the approval link).
     client_approves: bool,
     layout: Layout,
@@ -268,7 +270,30 @@ pub(super) async fn render_item(
     let qa = qa_lines(&item, &tz);
     let qa_done = qa.iter().filter(|l| l.done).count();
     let status_open = item.status.is_open();
+    let incidents = baton_store::incidents::list(
+        &state.db,
+        &agency.id,
+        &baton_store::incidents::IncidentFilter {
+            content_id: Some(item.id.to_string()),
+            ..Default::default()
+        },
+        None,
+        Some(20),
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|i| {
+        (
+            i.id.to_string(),
+            i.title,
+            i.severity.key(),
+            i.status.label(),
+        )
+    })
+    .collect();
     let page = ItemPage {
+        incidents,
         layout,
         status_key: item.status.key(),
         status_label: item.status.label(),
