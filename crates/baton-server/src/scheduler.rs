@@ -1,6 +1,7 @@
 //! The SLA scheduler: moves SOP runs `on_track → at_risk → breached` at the
 //! moment their SLA says so, with the escalation written in the same
-//! transaction. It is not a sweep: each tick reads only the runs whose
+//! transaction, and the incident log's 24/7 triage clock and overdue
+//! follow-up actions the same way (`baton_store::incidents::advance_fenced`). It is not a sweep: each tick reads only the runs whose
 //! `next_change_at` has come (an index range), then sleeps until the next
 //! one, at most a second, so runs started by other processes are seen soon.
 //! Exactly one server schedules: the holder of the `sla_scheduler` lease

@@ -158,7 +158,8 @@ pub struct IncidentOut {
     pub close_override: Option<String>,
     /// The moves allowed now (`triage`, `mitigate`, `resolve`, `close`, `cancel`).
     pub allowed_moves: Vec<String>,
-    /// The `incident_response` SOP run it started (`run_…`; none without a client).
+    /// The `incident_response` SOP run it started (`run_…`; none without a
+    /// client), on `GET /incidents/{id}` and moves (null in lists).
     pub run: Option<String>,
     /// Status changes, clock events and notes, oldest first (on `GET /incidents/{id}` and moves).
     pub timeline: Option<Vec<TimelineOut>>,
