@@ -5,4 +5,5 @@
 
 mod access;
 mod conformance;
+mod incidents;
 mod sops;
