@@ -415,7 +415,8 @@ pub struct Kpis {
     pub count: i64,
     pub by_severity: BTreeMap<String, i64>,
     pub by_source: BTreeMap<String, i64>,
-    /// Median of reported → triaged over the triaged ones.
+    /// Median (nearest rank: an observed value, the lower of two middles) of
+    /// reported → triaged over the triaged ones.
     pub median_time_to_triage_seconds: Option<i64>,
     /// Share triaged before their triage due time (at the due instant the
     /// clock has run out), over the ones whose triage is settled (triaged,
@@ -456,19 +457,11 @@ pub fn kpis(rows: &[KpiRow], now: i64) -> Kpis {
         count: counted.len() as i64,
         by_severity,
         by_source,
-        median_time_to_triage_seconds: median(&mut triage_ms).map(|ms| ms / 1000),
+        median_time_to_triage_seconds: crate::access::percentile(&triage_ms, 50.0)
+            .map(|ms| ms / 1000),
         triage_on_time_rate: (settled > 0).then(|| on_time as f64 / settled as f64),
         open: counted.iter().filter(|r| r.status.is_open()).count() as i64,
     }
-}
-
-/// The lower median (an actual observed value).
-fn median(v: &mut [i64]) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    Some(v[(v.len() - 1) / 2])
 }
 
 #[cfg(test)]

@@ -100,16 +100,18 @@ async fn tick_incidents(
     email: bool,
     fence: Option<&Fence>,
 ) -> Result<usize, baton_store::StoreError> {
+    let actor = Actor::system("Incident clock");
     let mut changed = 0;
     loop {
         let due = incidents::due_for_change(&state.db, now, BATCH).await?;
         let before = changed;
         for (agency_id, id) in &due {
-            match incidents::advance_fenced(&state.db, agency_id, id, now, email, fence).await {
+            let cx = Cx::new(&state.db, agency_id, &actor, now);
+            match incidents::advance_fenced(cx, id, email, fence).await {
                 Ok(Some(_)) => changed += 1,
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(incident = %id, error = %e, "incident clock not advanced; next tick retries")
+                    tracing::warn!(due = ?id, error = %e, "incident clock not advanced; next tick retries")
                 }
             }
         }

@@ -10,20 +10,39 @@ use std::collections::BTreeSet;
 
 use baton_core::incidents::{triage_state, TriageState};
 use baton_core::roles::Role;
+use baton_core::types::{AgencyId, IncidentActionId, IncidentId};
 use baton_core::{events, ids};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
+use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::Result;
 use crate::leases::Fence;
-use crate::write::{Actor, NewEvent, Record, WriteTx};
+use crate::write::{NewEvent, Record, WriteTx};
 
 use super::{get_on, Incident};
 
-/// Incidents whose triage clock changes at or before `now`, and follow-up
-/// actions that became overdue: `(agency_id, id)`, soonest first.
-pub async fn due_for_change(db: &Db, now: i64, limit: i64) -> Result<Vec<(String, String)>> {
+/// What the incident clock has due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// An incident's triage clock reached its at-risk or due time.
+    Triage(IncidentId),
+    /// A follow-up action became overdue.
+    FollowUp(IncidentActionId),
+}
+
+/// Incidents whose triage clock changes at or before `now`, then follow-up
+/// actions that became overdue, each with its agency, soonest first.
+pub async fn due_for_change(db: &Db, now: i64, limit: i64) -> Result<Vec<(AgencyId, Due)>> {
+    let typed = |rows: Vec<sqlx::any::AnyRow>, due: fn(&str) -> Option<Due>| {
+        crate::db::agency_and_ids(&rows).map(|pairs| {
+            pairs
+                .into_iter()
+                .filter_map(|(a, id)| Some((AgencyId::parse(&a).ok()?, due(&id)?)))
+                .collect::<Vec<_>>()
+        })
+    };
     let rows = sqlx::query(
         "SELECT agency_id, id FROM incidents WHERE next_change_at <= $1 ORDER BY next_change_at LIMIT $2",
     )
@@ -31,7 +50,7 @@ pub async fn due_for_change(db: &Db, now: i64, limit: i64) -> Result<Vec<(String
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    let mut out = crate::db::agency_and_ids(&rows)?;
+    let mut out = typed(rows, |id| IncidentId::parse(id).ok().map(Due::Triage))?;
     let rows = sqlx::query(
         "SELECT agency_id, id FROM incident_actions WHERE done_at IS NULL AND overdue_noticed_at IS NULL \
          AND due_at < $1 ORDER BY due_at LIMIT $2",
@@ -40,7 +59,9 @@ pub async fn due_for_change(db: &Db, now: i64, limit: i64) -> Result<Vec<(String
     .bind(limit)
     .fetch_all(db.reader())
     .await?;
-    out.extend(crate::db::agency_and_ids(&rows)?);
+    out.extend(typed(rows, |id| {
+        IncidentActionId::parse(id).ok().map(Due::FollowUp)
+    })?);
     Ok(out)
 }
 
@@ -61,26 +82,26 @@ pub async fn next_change(db: &Db) -> Result<Option<i64>> {
     })
 }
 
-/// Moves one incident's triage clock (or one overdue action) at `now`,
-/// while `fence` holds. Returns the event recorded, if any.
+/// Moves what is due (an incident's triage clock, or an overdue follow-up)
+/// at `cx.now`, while `fence` holds; `cx`'s actor is the scheduler (the
+/// system). Returns the event recorded, if any.
 pub async fn advance_fenced(
-    db: &Db,
-    agency_id: &str,
-    id: &str,
-    now: i64,
+    cx: Cx<'_>,
+    due: &Due,
     email: bool,
     fence: Option<&Fence>,
 ) -> Result<Option<&'static str>> {
-    let actor = Actor::system("Incident clock");
-    let mut tx = db.begin_write(agency_id, &actor, now).await?;
+    let (agency_id, now) = (cx.agency_id(), cx.now);
+    let mut tx = cx.begin().await?;
     if let Some(fence) = fence {
         if !crate::leases::fence_holds(tx.conn(), fence, now).await? {
             return Ok(None);
         }
     }
-    if id.starts_with(ids::INCIDENT_ACTION) {
-        return action_overdue(tx, id, email).await;
-    }
+    let id = match due {
+        Due::FollowUp(action) => return action_overdue(tx, action.as_str(), email).await,
+        Due::Triage(id) => id.as_str(),
+    };
     // Claim: only the writer that moves `next_change_at` from a due value
     // goes on (a second scheduler finds it moved).
     let i = get_on(tx.conn(), agency_id, id).await?;

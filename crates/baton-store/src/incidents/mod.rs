@@ -24,7 +24,7 @@ use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::page::{self, Page};
 
-pub use clock::{advance_fenced, due_for_change, next_change};
+pub use clock::{advance_fenced, due_for_change, next_change, Due};
 pub use kpis::{kpis, qa_waiver_count, qa_waivers, QaWaiver};
 pub use moves::{
     add_note, cancel, close, finish_action, mitigate, resolve, save_postmortem, triage, Triage,

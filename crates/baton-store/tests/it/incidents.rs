@@ -64,10 +64,12 @@ async fn eight_schedulers_breach_an_incident_once() {
     let runs: Vec<_> = (0..8)
         .map(|_| {
             let db = t.db.clone();
-            let agency = agency.to_string();
-            let id = id.clone();
+            let agency = agency.clone();
+            let due = incidents::Due::Triage(i.id.clone());
             tokio::spawn(async move {
-                incidents::advance_fenced(&db, &agency, &id, now, false, None).await
+                let actor = Actor::system("Incident clock");
+                incidents::advance_fenced(Cx::new(&db, &agency, &actor, now), &due, false, None)
+                    .await
             })
         })
         .collect();
@@ -145,12 +147,14 @@ async fn an_overdue_follow_up_is_noticed_once_by_concurrent_schedulers() {
     let due = incidents::due_for_change(&t.db, now, 10).await.unwrap();
     assert_eq!(due.len(), 1, "the action: {due:?}");
     let (a, action) = due[0].clone();
+    assert!(matches!(action, incidents::Due::FollowUp(_)), "{action:?}");
     let runs: Vec<_> = (0..8)
         .map(|_| {
             let db = t.db.clone();
             let (a, action) = (a.clone(), action.clone());
             tokio::spawn(async move {
-                incidents::advance_fenced(&db, &a, &action, now, false, None).await
+                let actor = Actor::system("Incident clock");
+                incidents::advance_fenced(Cx::new(&db, &a, &actor, now), &action, false, None).await
             })
         })
         .collect();
