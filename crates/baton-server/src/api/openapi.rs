@@ -833,11 +833,7 @@ pub fn sla() -> utoipa::openapi::schema::Schema {
 
 /// A client id (`cli_…`).
 pub fn client_id() -> Object {
-    matching(
-        format!("^{}_[0-9A-HJKMNP-TV-Z]{{26}}$", baton_core::ids::CLIENT),
-        None,
-        false,
-    )
+    id_schema(baton_core::ids::CLIENT, false)
 }
 
 /// The QA checklists of a content settings document, per channel key
@@ -923,37 +919,18 @@ pub fn incident_source() -> Object {
 
 /// An incident status filter, or empty for all.
 pub fn incident_status_filter() -> Object {
-    let mut all: Vec<serde_json::Value> = baton_core::incidents::Status::ALL
-        .iter()
-        .map(|s| s.key().into())
-        .collect();
-    all.push("".into());
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(all))
-        .build()
+    filter(baton_core::incidents::Status::ALL.map(|s| s.key()))
 }
 
 /// A severity filter, or empty for all.
 pub fn severity_filter() -> Object {
-    let mut all: Vec<serde_json::Value> = baton_core::incidents::Severity::ALL
-        .iter()
-        .map(|s| s.key().into())
-        .collect();
-    all.push("".into());
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(all))
-        .build()
+    filter(baton_core::incidents::Severity::ALL.map(|s| s.key()))
 }
 
-/// A client filter: a client id, or empty for all.
+/// A client filter: a client id, or empty for all (the shape of a cursor
+/// of clients).
 pub fn client_filter() -> Object {
-    matching(
-        format!("^({}_[0-9A-HJKMNP-TV-Z]{{26}})?$", baton_core::ids::CLIENT),
-        None,
-        false,
-    )
+    id_cursor(baton_core::ids::CLIENT)
 }
 
 /// A calendar day, `YYYY-MM-DD` (that it exists is the server's check, 422).

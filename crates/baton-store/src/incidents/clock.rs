@@ -8,12 +8,12 @@
 
 use std::collections::BTreeSet;
 
+use baton_core::events;
 use baton_core::incidents::{triage_state, TriageState};
 use baton_core::roles::Role;
 use baton_core::types::{AgencyId, IncidentActionId, IncidentId};
-use baton_core::{events, ids};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use crate::cx::Cx;
 use crate::db::Db;
@@ -22,6 +22,7 @@ use crate::leases::Fence;
 use crate::write::{NewEvent, Record, WriteTx};
 
 use super::{get_on, Incident};
+use crate::sop_runs::{admins, seat, send_notices, traffic_control, NoticeAbout, NoticeText};
 
 /// What the incident clock has due.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,24 +176,6 @@ pub async fn advance_fenced(
     Ok(Some(kind))
 }
 
-/// The active member in `role` on the client's team.
-async fn seat(
-    conn: &mut AnyConnection,
-    agency_id: &str,
-    client_id: &str,
-    role: Role,
-) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT t.member_id FROM client_team t JOIN members m ON m.id = t.member_id \
-         WHERE t.agency_id = $1 AND t.client_id = $2 AND t.role = $3 AND m.active = 1",
-    )
-    .bind(agency_id)
-    .bind(client_id)
-    .bind(role.key())
-    .fetch_optional(conn)
-    .await?)
-}
-
 /// Who hears of a triage clock: the lead if set, the client's account lead
 /// and traffic control, and on breach the `incident_response` SOP's
 /// escalation role; without anyone, the agency's admins.
@@ -203,15 +186,7 @@ async fn recipients(tx: &mut WriteTx, i: &Incident, breach: bool, now: i64) -> R
         if let Some(m) = seat(tx.conn(), &agency_id, client, Role::AccountLead).await? {
             to.insert(m);
         }
-        let tc: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT c.traffic_control_member_id FROM clients c JOIN members m \
-             ON m.id = c.traffic_control_member_id AND m.active = 1 WHERE c.agency_id = $1 AND c.id = $2",
-        )
-        .bind(&agency_id)
-        .bind(client)
-        .fetch_optional(tx.conn())
-        .await?;
-        to.extend(tc.flatten());
+        to.extend(traffic_control(tx.conn(), &agency_id, client).await?);
         if breach {
             let def =
                 crate::sops::current_in_tx(tx.conn(), &agency_id, "incident_response", now).await?;
@@ -223,65 +198,26 @@ async fn recipients(tx: &mut WriteTx, i: &Incident, breach: bool, now: i64) -> R
         }
     }
     if to.is_empty() {
-        let admins: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM members WHERE agency_id = $1 AND is_admin = 1 AND active = 1 ORDER BY id",
-        )
-        .bind(&agency_id)
-        .fetch_all(tx.conn())
-        .await?;
-        to.extend(admins);
+        to.extend(admins(tx.conn(), &agency_id).await?);
     }
     Ok(to.into_iter().collect())
 }
 
-/// Writes a notice (and an email job, with `email`) to each member in `to`.
-pub(super) async fn notify(
+/// Writes the notices (and emails) about incident `i` to `to`.
+async fn notify(
     tx: &mut WriteTx,
     to: &[String],
     i: &Incident,
-    kind: &str,
-    title: &str,
-    body: &str,
+    text: NoticeText<'_>,
+    agency_name: &str,
     email: bool,
 ) -> Result<()> {
-    let agency_id = tx.agency_id().to_string();
-    let now = tx.now();
-    let agency_name: String = sqlx::query_scalar("SELECT name FROM agencies WHERE id = $1")
-        .bind(&agency_id)
-        .fetch_one(tx.conn())
-        .await?;
-    for member in to {
-        sqlx::query(
-            "INSERT INTO notices (id, agency_id, member_id, client_id, incident_id, kind, title, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(ids::new_id(ids::NOTICE, now))
-        .bind(&agency_id)
-        .bind(member)
-        .bind(i.client_id.as_deref())
-        .bind(i.id.as_str())
-        .bind(kind)
-        .bind(title)
-        .bind(body)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-        if email {
-            let address: Option<String> =
-                sqlx::query_scalar("SELECT email FROM members WHERE id = $1 AND active = 1")
-                    .bind(member)
-                    .fetch_optional(tx.conn())
-                    .await?;
-            if let Some(address) = address {
-                tx.enqueue(
-                    "email",
-                    &json!({"to": address, "subject": title, "text": body, "from_name": agency_name}),
-                )
-                .await?;
-            }
-        }
-    }
-    Ok(())
+    let about = NoticeAbout {
+        client_id: i.client_id.as_deref(),
+        run_id: None,
+        incident_id: Some(i.id.as_str()),
+    };
+    send_notices(tx, to, about, text, agency_name, email).await
 }
 
 async fn escalate(
@@ -292,11 +228,12 @@ async fn escalate(
     now: i64,
 ) -> Result<usize> {
     let to = recipients(tx, i, breach, now).await?;
-    let tz: String = sqlx::query_scalar("SELECT timezone FROM agencies WHERE id = $1")
+    let agency = sqlx::query("SELECT name, timezone FROM agencies WHERE id = $1")
         .bind(tx.agency_id().to_string())
         .fetch_one(tx.conn())
         .await?;
-    let tz = baton_core::human::zone(&tz);
+    let agency_name: String = agency.try_get("name")?;
+    let tz = baton_core::human::zone(&agency.try_get::<String, _>("timezone")?);
     let client = i
         .client_name
         .as_deref()
@@ -328,7 +265,12 @@ async fn escalate(
         baton_core::human::when(i.reported_at, now, &tz),
         baton_core::human::when(i.triage_due_at, now, &tz),
     );
-    notify(tx, &to, i, kind, &title, &body, email).await?;
+    let text = NoticeText {
+        kind,
+        title: &title,
+        body: &body,
+    };
+    notify(tx, &to, i, text, &agency_name, email).await?;
     Ok(to.len())
 }
 
@@ -369,13 +311,21 @@ async fn action_overdue(mut tx: WriteTx, id: &str, email: bool) -> Result<Option
          in the incident log; the incident cannot close while it is open.",
         i.title
     );
+    let agency_name: String = sqlx::query_scalar("SELECT name FROM agencies WHERE id = $1")
+        .bind(&agency_id)
+        .fetch_one(tx.conn())
+        .await?;
+    let text = NoticeText {
+        kind,
+        title: &notice_title,
+        body: &body,
+    };
     notify(
         &mut tx,
         std::slice::from_ref(&owner),
         &i,
-        kind,
-        &notice_title,
-        &body,
+        text,
+        &agency_name,
         email,
     )
     .await?;

@@ -64,25 +64,27 @@ pub struct QaWaiver {
     pub at: i64,
 }
 
-/// The QA waivers recorded in `[from, until)`, newest first (the latest
-/// 500; [`qa_waiver_count`] counts them all).
+/// The latest `limit` (1–500) QA waivers recorded in `[from, until)`,
+/// newest first ([`qa_waiver_count`] counts them all).
 pub async fn qa_waivers(
     db: &Db,
     agency_id: &str,
     from: i64,
     until: i64,
     client_id: Option<&str>,
+    limit: i64,
 ) -> Result<Vec<QaWaiver>> {
     let rows = sqlx::query(
         "SELECT e.entity_id, e.client_id, e.occurred_at, e.actor_label, e.data, ci.title, c.name AS client_name \
          FROM events e LEFT JOIN content_items ci ON ci.id = e.entity_id LEFT JOIN clients c ON c.id = e.client_id \
          WHERE e.agency_id = $1 AND e.type = 'content.qa_waived' AND e.occurred_at >= $2 AND e.occurred_at < $3 \
-         AND ($4 = '' OR e.client_id = $4) ORDER BY e.seq DESC LIMIT 500",
+         AND ($4 = '' OR e.client_id = $4) ORDER BY e.seq DESC LIMIT $5",
     )
     .bind(agency_id)
     .bind(from)
     .bind(until)
     .bind(client_id.unwrap_or(""))
+    .bind(limit.clamp(1, 500))
     .fetch_all(db.reader())
     .await?;
     rows.iter()

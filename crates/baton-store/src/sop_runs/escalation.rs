@@ -17,7 +17,7 @@ use crate::write::{NewEvent, WriteTx};
 use super::Run;
 
 /// The active member holding `role` on the client's account team.
-async fn seat(
+pub(crate) async fn seat(
     conn: &mut AnyConnection,
     agency_id: &str,
     client_id: &str,
@@ -35,7 +35,7 @@ async fn seat(
 }
 
 /// The client's traffic-control owner, if active.
-async fn traffic_control(
+pub(crate) async fn traffic_control(
     conn: &mut AnyConnection,
     agency_id: &str,
     client_id: &str,
@@ -93,15 +93,81 @@ async fn recipients(
         }
     }
     if out.is_empty() {
-        let admins: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM members WHERE agency_id = $1 AND is_admin = 1 AND active = 1 ORDER BY id",
-        )
-        .bind(agency_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        out.extend(admins);
+        out.extend(admins(conn, agency_id).await?);
     }
     Ok(out.into_iter().collect())
+}
+
+/// The agency's active admins: who hears of an escalation nobody else owns.
+pub(crate) async fn admins(conn: &mut AnyConnection, agency_id: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM members WHERE agency_id = $1 AND is_admin = 1 AND active = 1 ORDER BY id",
+    )
+    .bind(agency_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// What a notice is about (its links on My work).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NoticeAbout<'a> {
+    pub client_id: Option<&'a str>,
+    pub run_id: Option<&'a str>,
+    pub incident_id: Option<&'a str>,
+}
+
+/// One notice.
+pub(crate) struct NoticeText<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
+/// Writes an in-app notice to each member in `to` and, with `email`, an
+/// email job to each active one (sent from `agency_name`).
+pub(crate) async fn send_notices(
+    tx: &mut WriteTx,
+    to: &[String],
+    about: NoticeAbout<'_>,
+    text: NoticeText<'_>,
+    agency_name: &str,
+    email: bool,
+) -> Result<()> {
+    let agency_id = tx.agency_id().to_string();
+    let now = tx.now();
+    for member in to {
+        sqlx::query(
+            "INSERT INTO notices (id, agency_id, member_id, client_id, run_id, incident_id, kind, title, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(ids::new_id(ids::NOTICE, now))
+        .bind(&agency_id)
+        .bind(member)
+        .bind(about.client_id)
+        .bind(about.run_id)
+        .bind(about.incident_id)
+        .bind(text.kind)
+        .bind(text.title)
+        .bind(text.body)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        if email {
+            let address: Option<String> =
+                sqlx::query_scalar("SELECT email FROM members WHERE id = $1 AND active = 1")
+                    .bind(member)
+                    .fetch_optional(tx.conn())
+                    .await?;
+            if let Some(address) = address {
+                tx.enqueue(
+                    "email",
+                    &json!({"to": address, "subject": text.title, "text": text.body, "from_name": agency_name}),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes the in-app notices (and, with `email`, the email jobs) for a run
@@ -152,37 +218,17 @@ async fn escalate(tx: &mut WriteTx, run: &Run, status: RunStatus, email: bool) -
     if !missing.is_empty() {
         body.push_str(&format!(" Still to do: {}.", missing.join("; ")));
     }
-    for member in &to {
-        sqlx::query(
-            "INSERT INTO notices (id, agency_id, member_id, client_id, run_id, kind, title, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(ids::new_id(ids::NOTICE, now))
-        .bind(&agency_id)
-        .bind(member)
-        .bind(&run.client_id)
-        .bind(run.id.as_str())
-        .bind(kind)
-        .bind(&title)
-        .bind(&body)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-        if email {
-            let address: Option<String> =
-                sqlx::query_scalar("SELECT email FROM members WHERE id = $1 AND active = 1")
-                    .bind(member)
-                    .fetch_optional(tx.conn())
-                    .await?;
-            if let Some(address) = address {
-                tx.enqueue(
-                    "email",
-                    &json!({"to": address, "subject": title, "text": body, "from_name": agency_name}),
-                )
-                .await?;
-            }
-        }
-    }
+    let links = NoticeAbout {
+        client_id: Some(&run.client_id),
+        run_id: Some(run.id.as_str()),
+        incident_id: None,
+    };
+    let text = NoticeText {
+        kind,
+        title: &title,
+        body: &body,
+    };
+    send_notices(tx, &to, links, text, &agency_name, email).await?;
     Ok(to.len())
 }
 

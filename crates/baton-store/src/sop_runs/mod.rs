@@ -30,6 +30,7 @@ use crate::error::{Result, StoreError};
 
 pub use changes::{assign, complete, pause, resume, set_checklist};
 use changes::{credit_pause, lock_run};
+pub(crate) use escalation::{admins, seat, send_notices, traffic_control, NoticeAbout, NoticeText};
 use escalation::{apply_status, resolve_owner};
 pub use notices::{mark_notices_read, notices, unread_count, Notice};
 pub use on_time::{on_time, OnTime, OnTimeReport};

@@ -99,10 +99,8 @@ struct LogPage {
     open: Vec<Line>,
     recent: Vec<Line>,
     risks: Vec<Risk>,
-    count: i64,
-    median_triage: String,
-    on_time: String,
-    waivers: i64,
+    /// The last 90 days' figures, as the dashboard shows them.
+    kpi: super::IncidentCard,
 }
 
 /// `GET /incidents`: open incidents first, then the latest closed ones, the
@@ -129,11 +127,9 @@ pub async fn list(
         Some(50),
     )
     .await?;
-    let from = now - 90 * 86_400_000;
-    let k = incidents::kpis(&state.db, agency_id, from, now + 1, None, now).await?;
-    let waivers = incidents::qa_waivers(&state.db, agency_id, from, now + 1, None).await?;
-    let waiver_count =
-        incidents::qa_waiver_count(&state.db, agency_id, from, now + 1, None).await?;
+    let kpi = super::card(&state, agency_id, None, 90).await?;
+    let from = now - kpi.days * 86_400_000;
+    let waivers = incidents::qa_waivers(&state.db, agency_id, from, now + 1, None, 20).await?;
     let mut layout = Layout::app(&agency, &session, "Incidents", "incidents");
     layout = layout.with_notice(q.get("notice").map(String::as_str));
     let page = LogPage {
@@ -145,19 +141,9 @@ pub async fn list(
             .filter(|i| !i.status.is_open())
             .map(|i| line(i, now, &tz))
             .collect(),
-        count: k.count,
-        median_triage: k
-            .median_time_to_triage_seconds
-            .map(|s| baton_core::human::duration(s * 1000))
-            .unwrap_or_else(|| "—".into()),
-        on_time: k
-            .triage_on_time_rate
-            .map(|r| format!("{:.0} %", r * 100.0))
-            .unwrap_or_else(|| "—".into()),
-        waivers: waiver_count,
+        kpi,
         risks: waivers
             .into_iter()
-            .take(20)
             .map(|w| Risk {
                 content_id: w.content_id,
                 title: w.content_title,
