@@ -70,6 +70,20 @@ pub const INCIDENT_TRIAGE_AT_RISK: &str = "incident.triage_at_risk";
 pub const INCIDENT_TRIAGE_BREACHED: &str = "incident.triage_breached";
 pub const INCIDENT_ACTION_OVERDUE: &str = "incident.action_overdue";
 pub const INCIDENT_SEVERITY_SAVED: &str = "agency.incident_severity_saved";
+/// The agency's week ended (the end of its last business day): starts the
+/// `weekly_performance` run of every active client.
+pub const WEEK_ENDED: &str = "week_ended";
+/// A weekly scorecard was shipped (3 insights, 3 actions).
+pub const SCORECARD_SHIPPED: &str = "scorecard.shipped";
+pub const MEASURABLE_SAVED: &str = "scorecard.measurable_saved";
+pub const MEASURABLE_VALUE: &str = "scorecard.value_entered";
+pub const ACTION_DONE: &str = "scorecard.action_done";
+pub const ACTION_REOPENED: &str = "scorecard.action_reopened";
+pub const ACTION_OVERDUE: &str = "scorecard.action_overdue";
+/// Manual measurables without this week's value: owners reminded.
+pub const MEASURABLES_REMINDED: &str = "scorecard.values_reminded";
+pub const CONTENT_REPLANNED: &str = "content.replanned";
+pub const FIRST_VALUE_RULE_SAVED: &str = "agency.first_value_rule_saved";
 /// A publishing error was reported on a content item (its timeline shows it).
 pub const CONTENT_ERROR_REPORTED: &str = "content.error_reported";
 

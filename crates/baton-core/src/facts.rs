@@ -32,15 +32,19 @@ pub enum Subject {
     Offboarding,
     /// One incident of the incident log (runs of `incident_response`).
     Incident,
+    /// One ISO week of the weekly scorecard (runs of `weekly_performance`,
+    /// started by `week_ended`); the subject id is the week, `2026-W48`.
+    Week,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 5] = [
+    pub const ALL: [Subject; 6] = [
         Subject::ContentItem,
         Subject::HandoffBrief,
         Subject::Access,
         Subject::Offboarding,
         Subject::Incident,
+        Subject::Week,
     ];
 
     pub fn key(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Subject {
             Subject::Access => "access",
             Subject::Offboarding => "offboarding",
             Subject::Incident => "incident",
+            Subject::Week => "week",
         }
     }
 
@@ -65,6 +70,7 @@ impl Subject {
         match entity_type {
             Some("content") => return Some(Subject::ContentItem),
             Some("incident") => return Some(Subject::Incident),
+            Some("week") => return Some(Subject::Week),
             _ => {}
         }
         match sop_key {
@@ -83,6 +89,8 @@ pub fn subject_of_sop(def: &crate::sop::SopDefinition) -> Option<Subject> {
         Some("content")
     } else if def.trigger.starts_with("incident.") {
         Some("incident")
+    } else if def.trigger == crate::events::WEEK_ENDED {
+        Some("week")
     } else {
         None
     };
@@ -125,6 +133,9 @@ pub enum Fact {
     IncidentPlanExecuted,
     /// The incident log is updated: resolved with a closing summary.
     IncidentLogUpdated,
+    /// The week's scorecard (with its three insights and three actions)
+    /// was shipped for the run's client or for the whole agency.
+    ScorecardShipped,
 }
 
 impl Fact {
@@ -153,6 +164,9 @@ impl Fact {
             Fact::IncidentPlanExecuted => "ticks itself when the incident is mitigated",
             Fact::IncidentLogUpdated => {
                 "ticks itself when the incident is resolved with a closing summary"
+            }
+            Fact::ScorecardShipped => {
+                "ticks itself when the week's scorecard is shipped with 3 insights and 3 actions"
             }
         }
     }
@@ -185,6 +199,9 @@ pub fn fact_for(subject: Subject, item: &str) -> Option<Fact> {
         (Subject::Incident, "response_plan") => IncidentPlanWritten,
         (Subject::Incident, "plan_executed") => IncidentPlanExecuted,
         (Subject::Incident, "log_updated") => IncidentLogUpdated,
+        (Subject::Week, "scorecard" | "three_insights" | "three_actions" | "shipped") => {
+            ScorecardShipped
+        }
         _ => return None,
     })
 }
@@ -239,6 +256,10 @@ pub enum Snapshot {
     Handoff(Vec<&'static str>),
     Access(AccessState),
     Incident(IncidentState),
+    /// Whether the week's scorecard covering the client is shipped.
+    Week {
+        shipped: bool,
+    },
 }
 
 /// Whether `fact` is true of `snapshot`. `round`: the review round a review
@@ -273,6 +294,7 @@ pub fn holds(fact: Fact, snapshot: &Snapshot, round: Option<i64>) -> bool {
         (Fact::IncidentLogUpdated, Snapshot::Incident(i)) => {
             reached(i, IncidentStatus::Resolved) && i.summary_written
         }
+        (Fact::ScorecardShipped, Snapshot::Week { shipped }) => *shipped,
         _ => false,
     }
 }

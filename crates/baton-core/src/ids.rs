@@ -25,6 +25,9 @@ pub const APPROVAL_LINK: &str = "apl";
 pub const INCIDENT: &str = "inc";
 pub const INCIDENT_NOTE: &str = "inn";
 pub const INCIDENT_ACTION: &str = "ina";
+pub const MEASURABLE: &str = "msr";
+pub const SCORECARD: &str = "scw";
+pub const ACTION: &str = "act";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -179,10 +179,12 @@ pub enum Area {
     PlatformCatalog,
     /// Incident severities, and closing an incident over open follow-ups.
     Incidents,
+    /// The scorecard's measurables and goals, and how the KPIs count.
+    Scorecard,
 }
 
 impl Area {
-    pub const ALL: [Area; 7] = [
+    pub const ALL: [Area; 8] = [
         Area::Agency,
         Area::Team,
         Area::BusinessHours,
@@ -190,6 +192,7 @@ impl Area {
         Area::Onboarding,
         Area::PlatformCatalog,
         Area::Incidents,
+        Area::Scorecard,
     ];
 
     /// What a member does to the area, finishing "Only agency admins can …".
@@ -204,6 +207,7 @@ impl Area {
             Area::Incidents => {
                 "change the incident severities or close an incident over open follow-up actions"
             }
+            Area::Scorecard => "change the scorecard's measurables or how the KPIs count",
         }
     }
 }

@@ -203,6 +203,18 @@ typed_id!(
     /// A postmortem's follow-up action: `ina_…`.
     IncidentActionId, ids::INCIDENT_ACTION, "follow-up action"
 );
+typed_id!(
+    /// A measurable of the weekly scorecard: `msr_…`.
+    MeasurableId, ids::MEASURABLE, "measurable"
+);
+typed_id!(
+    /// A shipped weekly scorecard: `scw_…`.
+    ScorecardId, ids::SCORECARD, "scorecard"
+);
+typed_id!(
+    /// An action agreed in a weekly scorecard: `act_…`.
+    ActionId, ids::ACTION, "action"
+);
 
 #[cfg(test)]
 mod tests {

@@ -14,9 +14,9 @@
 use std::time::Duration;
 
 use baton_core::types::{AgencyId, RunId};
-use baton_store::incidents;
 use baton_store::leases::{self, Fence, Lease};
 use baton_store::sop_runs::{self, SCHEDULER_LEASE};
+use baton_store::{incidents, scorecards};
 use baton_store::{Actor, Cx};
 use tokio::sync::watch;
 
@@ -81,15 +81,42 @@ pub async fn tick_fenced(
         }
     }
     changed += tick_incidents(state, now, email, fence).await?;
-    let runs = sop_runs::next_change(&state.db).await?;
-    let incidents = incidents::next_change(&state.db).await?;
+    changed += tick_scorecards(state, now, email, fence).await?;
+    let next = [
+        sop_runs::next_change(&state.db).await?,
+        incidents::next_change(&state.db).await?,
+        scorecards::next_change(&state.db).await?,
+    ];
     Ok(Tick {
         changed,
-        next_change_at: match (runs, incidents) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        },
+        next_change_at: next.into_iter().flatten().min(),
     })
+}
+
+/// The scorecard's clock: `week_ended` at the end of each agency's last
+/// business day of the week, overdue actions. Returns how many changed.
+async fn tick_scorecards(
+    state: &AppState,
+    now: i64,
+    email: bool,
+    fence: Option<&Fence>,
+) -> Result<usize, baton_store::StoreError> {
+    let actor = Actor::system("Scorecard clock");
+    let mut changed = 0;
+    // One batch a tick: a week clock that only recomputes its next time
+    // writes no event, so "nothing changed" cannot tell a spin from progress;
+    // the next tick (at most a second away) takes the rest.
+    for (agency_id, d) in scorecards::due_for_change(&state.db, now, BATCH).await? {
+        let cx = Cx::new(&state.db, &agency_id, &actor, now);
+        match scorecards::advance_fenced(cx, &d, email, fence).await {
+            Ok(Some(_)) => changed += 1,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(due = ?d, error = %e, "scorecard clock not advanced; next tick retries")
+            }
+        }
+    }
+    Ok(changed)
 }
 
 /// The incident log's clock: triage at risk and breached (24/7), overdue

@@ -271,7 +271,8 @@ pub async fn update(cx: Cx<'_>, patch: AgencyPatch) -> Result<Agency> {
     let mut tx = cx.begin().await?;
     sqlx::query(
         "UPDATE agencies SET name = $2, timezone = $3, brand_color = $4, accent_color = $5, logo_url = $6, \
-         white_label = $7, updated_at = $8 WHERE id = $1",
+         white_label = $7, updated_at = $8, \
+         week_ended_next_at = CASE WHEN timezone = $3 THEN week_ended_next_at ELSE NULL END WHERE id = $1",
     )
     .bind(agency_id)
     .bind(&next.name)

@@ -83,6 +83,32 @@ pub(crate) async fn get_on(
     }
 }
 
+/// The agency's time zone (weeks, days and times people read are in it).
+pub async fn zone(db: &Db, agency_id: &str) -> Result<jiff::tz::TimeZone> {
+    let name: Option<String> = sqlx::query_scalar("SELECT timezone FROM agencies WHERE id = $1")
+        .bind(agency_id)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(baton_core::human::zone(&name.ok_or(StoreError::NotFound)?))
+}
+
+/// The calendar the agency's week ends on: its own, or, when it set none,
+/// the default hours in the agency's time zone (not UTC's).
+pub(crate) async fn week_calendar_on(
+    conn: &mut sqlx::AnyConnection,
+    agency_id: &str,
+) -> Result<Calendar> {
+    let (mut cal, set) = get_on(&mut *conn, agency_id).await?;
+    if !set {
+        let tz: String = sqlx::query_scalar("SELECT timezone FROM agencies WHERE id = $1")
+            .bind(agency_id)
+            .fetch_one(conn)
+            .await?;
+        cal.timezone = tz;
+    }
+    Ok(cal)
+}
+
 /// Replaces the agency's calendar after validating it.
 pub async fn put(cx: Cx<'_>, doc: CalendarDoc) -> Result<Calendar> {
     let (agency_id, now) = (cx.agency_id(), cx.now);
@@ -90,7 +116,10 @@ pub async fn put(cx: Cx<'_>, doc: CalendarDoc) -> Result<Calendar> {
     let normalized = CalendarDoc::of(&calendar);
     let text = serde_json::to_string(&normalized).map_err(|e| StoreError::Config(e.to_string()))?;
     let mut tx = cx.begin().await?;
-    sqlx::query("UPDATE agencies SET calendar = $2, updated_at = $3 WHERE id = $1")
+    // The week's end may move: the week clock recomputes its next time.
+    sqlx::query(
+        "UPDATE agencies SET calendar = $2, updated_at = $3, week_ended_next_at = NULL WHERE id = $1",
+    )
         .bind(agency_id)
         .bind(&text)
         .bind(now)

@@ -129,25 +129,7 @@ pub async fn report(
         let Some((_, item)) = items.last_mut() else {
             continue;
         };
-        let round: Option<i64> = r.try_get("round")?;
-        let outcome: Option<String> = r.try_get("outcome")?;
-        let (Some(round), Some(outcome)) = (round, outcome) else {
-            continue;
-        };
-        let h = &mut item.history;
-        h.rounds += 1;
-        match outcome.as_str() {
-            "changes_requested" => {
-                let size: Option<String> = r.try_get("revision")?;
-                h.revisions.push(
-                    size.as_deref()
-                        .and_then(RevisionSize::parse)
-                        .unwrap_or(RevisionSize::Minor),
-                );
-            }
-            "approved" if round == 1 => h.approved_first_round = true,
-            _ => {}
-        }
+        add_round(&mut item.history, r)?;
     }
 
     let all: Vec<&ItemRow> = items.iter().map(|(_, i)| i).collect();
@@ -176,6 +158,31 @@ pub async fn report(
         by_client: by(|i| &i.client),
         by_creative: by(|i| &i.creative),
     })
+}
+
+/// Adds the decided round of row `r` (columns `round`, `outcome`,
+/// `revision`; NULL when the item has none) to `h`. A round with changes
+/// requested but no size counts as minor, as the store records it.
+pub(crate) fn add_round(h: &mut ItemHistory, r: &sqlx::any::AnyRow) -> Result<()> {
+    let round: Option<i64> = r.try_get("round")?;
+    let outcome: Option<String> = r.try_get("outcome")?;
+    let (Some(round), Some(outcome)) = (round, outcome) else {
+        return Ok(());
+    };
+    h.rounds += 1;
+    match outcome.as_str() {
+        "changes_requested" => {
+            let size: Option<String> = r.try_get("revision")?;
+            h.revisions.push(
+                size.as_deref()
+                    .and_then(RevisionSize::parse)
+                    .unwrap_or(RevisionSize::Minor),
+            );
+        }
+        "approved" if round == 1 => h.approved_first_round = true,
+        _ => {}
+    }
+    Ok(())
 }
 
 fn group(key: String, label: String, rows: &[&ItemRow]) -> GroupMetrics {

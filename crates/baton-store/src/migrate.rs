@@ -69,6 +69,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "incidents",
         include_str!("../migrations/0014_incidents.sql"),
     ),
+    (
+        15,
+        "scorecard",
+        include_str!("../migrations/0015_scorecard.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -14,9 +14,11 @@ pub mod events;
 pub mod handoff;
 pub mod idempotency;
 pub mod incidents;
+pub mod kpis;
 pub mod members;
 pub mod onboarding;
 pub mod openapi;
+pub mod scorecards;
 pub mod sops;
 pub mod tokens;
 
@@ -51,6 +53,8 @@ use crate::state::AppState;
         (name = "handoff", description = "The sales-to-delivery handoff brief of a client, versioned; its completeness is the sales_handoff definition of done"),
         (name = "content", description = "Content items: brief, versions, review vs approval, publishing QA and the schedule"),
         (name = "sops", description = "The SOP library, SOP runs with business-hours SLAs, escalation notices and the on-time KPI"),
+        (name = "kpis", description = "The six ops KPIs with one set of definitions (time to verified access, time to first value, cycle time, rework rate, on-time delivery, incident count) and their 13-week trends, as JSON or CSV"),
+        (name = "scorecard", description = "The weekly scorecard: measurables with owner, goal and comparator, 13 weeks at a glance, shipped weeks with 3 insights and 3 actions, and the actions tracked to done"),
         (name = "incidents", description = "The incident log: brand-risk events and publishing errors with a one-hour triage SLA on a 24/7 clock, timeline, postmortem and the incident-count KPI"),
     )
 )]
@@ -132,6 +136,8 @@ fn operations() -> OpenApiRouter<AppState> {
         .routes(routes!(sops::assign))
         .routes(routes!(sops::kpis))
         .merge(incidents::operations())
+        .merge(kpis::operations())
+        .merge(scorecards::operations())
         .routes(routes!(content::list_for_client, content::create))
         .routes(routes!(content::list))
         .routes(routes!(content::get, content::update))
@@ -147,6 +153,7 @@ fn operations() -> OpenApiRouter<AppState> {
         .routes(routes!(content::decide))
         .routes(routes!(content::get_qa, content::put_qa))
         .routes(routes!(content::schedule))
+        .routes(routes!(content::plan))
         .routes(routes!(content::approval_link))
         .routes(routes!(
             calendar_feeds::for_client,

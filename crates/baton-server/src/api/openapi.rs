@@ -946,3 +946,98 @@ pub fn triage_minutes() -> Object {
         false,
     )
 }
+
+/// A download format: `csv`, `json`, or empty for JSON (unless `Accept: text/csv`).
+pub fn download_format() -> Object {
+    filter(["csv", "json"])
+}
+
+/// What counts as a client's first value.
+pub fn first_value_rule() -> Object {
+    one_of(["published", "client_approved"])
+}
+
+/// An ISO week, `2026-W48` (that it exists is the server's check, 422).
+pub fn iso_week() -> Object {
+    matching("^[0-9]{4}-W[0-9]{2}$".into(), None, false)
+}
+
+/// An ISO week, or empty for the current one.
+pub fn iso_week_or_empty() -> Object {
+    matching("^([0-9]{4}-W[0-9]{2})?$".into(), None, false)
+}
+
+/// A measurable's comparator.
+pub fn comparator() -> Object {
+    one_of(baton_core::scorecard::Comparator::ALL.map(|c| c.key()))
+}
+
+/// A measurable's source: `manual` or a KPI key.
+pub fn measurable_source() -> Object {
+    one_of(std::iter::once("manual").chain(baton_core::kpis::Kpi::ALL.map(|k| k.key())))
+}
+
+/// A comparator, or `null` (unchanged).
+pub fn comparator_or_null() -> Object {
+    choice(
+        &baton_core::scorecard::Comparator::ALL.map(|c| c.key()),
+        false,
+    )
+}
+
+/// A member id (`mem_…`) or `null` (unchanged).
+pub fn member_id_or_null() -> Object {
+    id_schema(baton_core::ids::MEMBER, true)
+}
+
+/// A member filter: a member id, or empty for all.
+pub fn member_filter() -> Object {
+    id_cursor(baton_core::ids::MEMBER)
+}
+
+/// A measurable's unit: 1–20 characters, or `null` (a KPI's own).
+pub fn optional_unit() -> Object {
+    matching("^\\S(.{0,18}\\S)?$".into(), Some(20), true)
+}
+
+/// A goal: a number, or `[low, high]` for a range.
+pub fn goal() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+    let number = ObjectBuilder::new().schema_type(Type::Number).build();
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Number).build())
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .build();
+    OneOfBuilder::new().item(number).item(pair).build().into()
+}
+
+/// [`goal`], or `null` (unchanged).
+pub fn goal_or_null() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+    let number = ObjectBuilder::new().schema_type(Type::Number).build();
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Number).build())
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .build();
+    let null = ObjectBuilder::new().schema_type(Type::Null).build();
+    OneOfBuilder::new()
+        .item(number)
+        .item(pair)
+        .item(null)
+        .build()
+        .into()
+}
+
+/// A range's high end, or `null`.
+pub fn goal_max() -> Object {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::Number))
+        .build()
+}
+
+/// A calendar day, `YYYY-MM-DD`, or `null`.
+pub fn date_or_null() -> Object {
+    matching("^[0-9]{4}-[0-9]{2}-[0-9]{2}$".into(), None, true)
+}

@@ -128,6 +128,10 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
             "Member deactivated: their sessions ended and their API tokens were revoked."
         }
         "member_reactivated" => "Member reactivated.",
+        "scorecard_shipped" => "Scorecard shipped: its insights and actions are recorded, the week's values frozen, and the weekly performance runs it covers are done.",
+        "measurable_saved" => "Measurable saved.",
+        "value_saved" => "Value saved.",
+        "scorecard_action_done" => "Action marked done: next week's scorecard shows it shipped.",
         "incident_reported" => {
             "Incident reported. Triage is due within the severity's triage time, day or night: confirm the severity, name a lead, write the plan."
         }

@@ -33,6 +33,7 @@ mod login;
 pub mod portal;
 pub mod prg;
 mod refusal;
+mod scorecard;
 mod settings;
 mod sops;
 mod timefmt;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(content::router())
         .merge(settings::router())
         .merge(incidents::router())
+        .merge(scorecard::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(
             state.clone(),

@@ -946,8 +946,14 @@ async fn the_sop_page_says_which_items_tick_themselves() {
     let html = page(&app, &c, "/sops/offboarding").await;
     let list = between(&html, "id=\"checklist\"", "</ol>");
     assert_eq!(list.matches("Ticks itself").count(), 1, "{list}");
-    // Weekly reporting: people tick all of it.
+    // Weekly reporting: shipping the week's scorecard ticks all of it.
     let html = page(&app, &c, "/sops/weekly_performance").await;
-    assert!(!html.contains("Ticks itself") && !html.contains("id=\"self-ticking\""));
+    let list = between(&html, "id=\"checklist\"", "</ol>");
+    assert_eq!(
+        list.matches("Ticks itself when the week&#39;s scorecard is shipped")
+            .count(),
+        4,
+        "{list}"
+    );
     app.shutdown().await;
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use baton_core::content::{self, ContentAction, ContentBrief, ContentStatus};
 use baton_core::types::{ClientId, ContentId};
-use baton_core::{ids, validate, CoreError};
+use baton_core::{events, ids, validate, CoreError};
 use serde_json::json;
 
 use crate::cx::Cx;
@@ -24,6 +24,8 @@ pub struct NewItem {
     pub brief: ContentBrief,
     /// The caption (copy); may be written later.
     pub caption: String,
+    /// The day it is planned to go out (`YYYY-MM-DD`, agency time).
+    pub planned_on: Option<String>,
 }
 
 fn short(field: &str, v: &str, max: usize) -> Result<String> {
@@ -65,6 +67,7 @@ pub async fn create(cx: Cx<'_>, client_id: &ClientId, n: NewItem) -> Result<Item
     let campaign = short("campaign", &n.campaign, 120)?;
     let brief = n.brief.validated()?;
     let caption = content::validate_caption(&n.caption)?;
+    let planned_on = planned_day(n.planned_on.as_deref())?;
     let mut tx = cx.begin().await?;
     let lifecycle: String =
         sqlx::query_scalar("SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2")
@@ -89,8 +92,8 @@ pub async fn create(cx: Cx<'_>, client_id: &ClientId, n: NewItem) -> Result<Item
     let id = ids::new_id(ids::CONTENT, now);
     sqlx::query(
         "INSERT INTO content_items (id, agency_id, client_id, title, channel, format, campaign, brief, status, \
-         approval_mode, reviewers, approvers, qa, created_by, created_at, updated_at, caption) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'brief', $9, $10, $11, $12, $13, $14, $14, $15)",
+         approval_mode, reviewers, approvers, qa, created_by, created_at, updated_at, caption, planned_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'brief', $9, $10, $11, $12, $13, $14, $14, $15, $16)",
     )
     .bind(&id)
     .bind(agency_id)
@@ -107,15 +110,79 @@ pub async fn create(cx: Cx<'_>, client_id: &ClientId, n: NewItem) -> Result<Item
     .bind(&actor.label)
     .bind(now)
     .bind(&caption)
+    .bind(&planned_on)
     .execute(tx.conn())
     .await?;
-    let data = json!({"content_id": id, "title": title, "channel": channel, "brief_complete": brief.is_complete()});
+    let data = json!({"content_id": id, "title": title, "channel": channel, "brief_complete": brief.is_complete(), "planned_on": planned_on});
     tx.commit(
         Record::new(content::CYCLE_STARTED, "content", &id, data.clone())
             .with_event(Some(client_id.as_str()), data),
     )
     .await?;
     get(db, agency_id, &id).await
+}
+
+/// A planned day, checked: `YYYY-MM-DD` (a real day), or none.
+fn planned_day(v: Option<&str>) -> Result<Option<String>> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(d) => {
+            let ok = d.len() == 10 && d.parse::<jiff::civil::Date>().is_ok();
+            if !ok {
+                return Err(CoreError::invalid("planned_on", "must be a date, YYYY-MM-DD").into());
+            }
+            Ok(Some(d.to_string()))
+        }
+    }
+}
+
+/// Plans (or moves, or clears) the day an item is to go out; the move is an
+/// event (`content.replanned`, from and to, with the reason), so the
+/// on-time KPI and the timeline show it. A published or cancelled item's
+/// plan is history (409).
+pub async fn plan(
+    cx: Cx<'_>,
+    id: &ContentId,
+    planned_on: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Item> {
+    let (db, agency_id) = (cx.db, cx.agency_id());
+    let planned_on = planned_day(planned_on)?;
+    let reason = match reason.map(str::trim) {
+        None | Some("") => None,
+        Some(r) => Some(validate::note("reason", r)?),
+    };
+    let mut tx = cx.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    if !item.status.is_open() {
+        return Err(CoreError::Conflict(format!(
+            "the item is {}: its plan is history",
+            item.status.label().to_lowercase()
+        ))
+        .into());
+    }
+    if item.planned_on == planned_on {
+        return get(db, agency_id, id).await;
+    }
+    sqlx::query("UPDATE content_items SET planned_on = $3, updated_at = $4 WHERE agency_id = $1 AND id = $2")
+        .bind(agency_id)
+        .bind(id.as_str())
+        .bind(&planned_on)
+        .bind(cx.now)
+        .execute(tx.conn())
+        .await?;
+    let data = json!({"content_id": id, "title": item.title, "from": item.planned_on, "to": planned_on, "reason": reason});
+    tx.commit(
+        Record::new(
+            events::CONTENT_REPLANNED,
+            "content",
+            id.as_str(),
+            data.clone(),
+        )
+        .with_event(Some(&item.client_id), data),
+    )
+    .await?;
+    get(db, agency_id, id).await
 }
 
 /// What an edit of an item may change; `None` keeps a field.

@@ -26,7 +26,7 @@ use crate::db::Db;
 use crate::error::{Result, StoreError};
 use crate::write::{NewEvent, Record, WriteTx};
 
-pub use items::{create, update, ItemPatch, NewItem, CAPTION_REOPENS};
+pub use items::{create, plan, update, ItemPatch, NewItem, CAPTION_REOPENS};
 pub use participants::{
     client_defaults, save_client_defaults, set_participants, Participants, CLIENT_APPROVER,
     PARTICIPANTS_APPLIED,
@@ -182,6 +182,9 @@ pub struct Item {
     pub qa_waived_reason: Option<String>,
     pub publish_at: Option<i64>,
     pub published_at: Option<i64>,
+    /// The day it is planned to go out (`YYYY-MM-DD`, agency time): the
+    /// on-time KPI judges it published by the end of that day.
+    pub planned_on: Option<String>,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -214,7 +217,7 @@ const COLS: &str = "i.id, i.client_id, c.name AS client_name, i.title, i.channel
     i.brief, i.caption, i.status, i.approval_mode, i.reviewers, i.approvers, i.pending_participants, \
     i.current_version, i.round, \
     i.first_submitted_at, i.submitted_at, i.approved_at, i.approval_business_ms, i.qa, i.qa_by, i.qa_at, \
-    i.qa_waived_reason, i.publish_at, i.published_at, i.created_by, i.created_at, i.updated_at, \
+    i.qa_waived_reason, i.publish_at, i.published_at, i.planned_on, i.created_by, i.created_at, i.updated_at, \
     (SELECT COUNT(*) FROM content_rounds x WHERE x.content_id = i.id AND x.outcome = 'changes_requested') AS revisions";
 
 const FROM: &str = "FROM content_items i JOIN clients c ON c.id = i.client_id";
@@ -252,6 +255,7 @@ fn from_row(r: &AnyRow) -> Result<Item> {
         qa_at: r.try_get("qa_at")?,
         qa_waived_reason: r.try_get("qa_waived_reason")?,
         publish_at: r.try_get("publish_at")?,
+        planned_on: r.try_get("planned_on")?,
         published_at: r.try_get("published_at")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,

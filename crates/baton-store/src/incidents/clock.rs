@@ -216,6 +216,7 @@ async fn notify(
         client_id: i.client_id.as_deref(),
         run_id: None,
         incident_id: Some(i.id.as_str()),
+        action_id: None,
     };
     send_notices(tx, to, about, text, agency_name, email).await
 }

@@ -10,7 +10,7 @@ pub(crate) mod facts;
 
 mod clock;
 mod kpis;
-mod moves;
+pub(crate) mod moves;
 mod report;
 mod settings;
 

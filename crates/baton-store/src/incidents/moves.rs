@@ -104,7 +104,7 @@ fn optional_note(field: &str, v: Option<&str>) -> Result<Option<String>> {
 }
 
 /// An active member of the agency, by id, for the field `field` (422).
-async fn active_member(tx: &mut WriteTx, field: &str, id: &str) -> Result<String> {
+pub(crate) async fn active_member(tx: &mut WriteTx, field: &str, id: &str) -> Result<String> {
     let agency_id = tx.agency_id().to_string();
     let row = sqlx::query("SELECT name, active FROM members WHERE agency_id = $1 AND id = $2")
         .bind(&agency_id)

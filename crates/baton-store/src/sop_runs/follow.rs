@@ -32,6 +32,8 @@ pub(crate) enum Follow<'a> {
     Content(&'a str),
     /// The runs about this incident.
     Incident(&'a str),
+    /// The weekly-scorecard runs about this ISO week (`2026-W48`).
+    Week(&'a str),
     /// The runs about the client itself: its handoff brief, access and
     /// offboarding.
     Client,
@@ -118,6 +120,9 @@ async fn snapshot(
             Some(Snapshot::Handoff(done))
         }
         Subject::Incident => crate::incidents::facts::snapshot(conn, agency_id, subject_id).await?,
+        Subject::Week => {
+            Some(crate::scorecards::week_snapshot(conn, agency_id, client_id, subject_id).await?)
+        }
         Subject::Access | Subject::Offboarding => {
             // Withdrawn requests (never granted, then closed) do not count.
             let listed: i64 = sqlx::query_scalar(
@@ -156,6 +161,7 @@ async fn open_runs(
     let (cond, subject_id) = match what {
         Follow::Content(id) => ("r.subject_type = 'content_item' AND r.subject_id = $3", id),
         Follow::Incident(id) => ("r.subject_type = 'incident' AND r.subject_id = $3", id),
+        Follow::Week(week) => ("r.subject_type = 'week' AND r.subject_id = $3", week),
         Follow::Client => (
             "r.subject_type IN ('handoff_brief', 'access', 'offboarding') AND r.subject_id = $3",
             client_id,

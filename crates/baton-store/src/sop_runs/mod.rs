@@ -39,6 +39,7 @@ pub use scheduler::{advance, advance_fenced, due_for_change, next_change, SCHEDU
 pub use start::{reresolve_owners, start, start_for_event, StartRun};
 
 pub(crate) use follow::{cancel, follow, follow_events, restore, Cancel, Follow};
+pub(crate) use start::start_for_week_in_tx;
 
 /// One checklist item of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -178,6 +179,11 @@ fn from_row(r: &AnyRow) -> Result<Run> {
                     .try_get::<Option<String>, _>("subject_title")?
                     .map(|t| format!("Incident: {t}"))
                     .unwrap_or_else(|| format!("An incident of {client_name}")),
+                Subject::Week => format!(
+                    "Weekly scorecard {} of {client_name}",
+                    r.try_get::<Option<String>, _>("subject_id")?
+                        .unwrap_or_default()
+                ),
             },
             id,
             round: r.try_get("subject_round")?,

@@ -28,15 +28,17 @@ pub struct StartRun {
 
 /// Starts a run inside `tx`; `None` if the trigger event already started
 /// this SOP (a replayed outbox job), or if the work it was for went away.
+/// `week`: the ISO week a weekly-scorecard run is about (its subject).
 async fn start_in_tx(
     tx: &mut WriteTx,
     calendar: &Calendar,
     s: &StartRun,
+    week: Option<&str>,
     email: bool,
 ) -> Result<Option<(Run, Vec<NewEvent>)>> {
     let agency_id = tx.agency_id().to_string();
     let now = tx.now();
-    if already_started(tx, s).await? {
+    if already_started(tx, s).await? || already_about_week(tx, s, week).await? {
         return Ok(None);
     }
     let lifecycle = startable_lifecycle(tx, s).await?;
@@ -46,7 +48,14 @@ async fn start_in_tx(
             CoreError::invalid("sop", format!("no SOP {:?} in the library", s.sop_key))
         })?;
     let trigger = trigger_of(tx, s).await?;
-    let subject = RunSubjectRow::of(&def.key, s, trigger.as_ref());
+    let subject = match week {
+        Some(w) => RunSubjectRow {
+            kind: Some(Subject::Week),
+            id: Some(w.to_string()),
+            round: None,
+        },
+        None => RunSubjectRow::of(&def.key, s, trigger.as_ref()),
+    };
     if s.trigger_event_id.is_some()
         && work_went_away(tx, s, &lifecycle, &def, &subject, &trigger).await?
     {
@@ -114,15 +123,87 @@ async fn already_started(tx: &mut WriteTx, s: &StartRun) -> Result<bool> {
         return Ok(false);
     };
     let agency_id = tx.agency_id().to_string();
+    // Per client: one `week_ended` starts a run for each active client.
     let exists: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM sop_runs WHERE agency_id = $1 AND trigger_event_id = $2 AND sop_key = $3",
+        "SELECT id FROM sop_runs WHERE agency_id = $1 AND trigger_event_id = $2 AND sop_key = $3 \
+         AND client_id = $4",
     )
     .bind(&agency_id)
     .bind(ev)
     .bind(&s.sop_key)
+    .bind(&s.client_id)
     .fetch_optional(tx.conn())
     .await?;
     Ok(exists.is_some())
+}
+
+/// Whether the client already has a run of this SOP about `week` (a
+/// scorecard shipped before the week ended started it).
+async fn already_about_week(tx: &mut WriteTx, s: &StartRun, week: Option<&str>) -> Result<bool> {
+    let Some(week) = week else {
+        return Ok(false);
+    };
+    let agency_id = tx.agency_id().to_string();
+    let exists: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM sop_runs WHERE agency_id = $1 AND client_id = $2 AND sop_key = $3 \
+         AND subject_type = 'week' AND subject_id = $4 AND cancelled_at IS NULL",
+    )
+    .bind(&agency_id)
+    .bind(&s.client_id)
+    .bind(&s.sop_key)
+    .bind(week)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(exists.is_some())
+}
+
+/// Inside a scorecard's shipping: starts `sop_key` about `week` for each of
+/// `clients` that has no run about it yet (the week had not ended, or the
+/// client became active after it did), so shipping completes it. Returns
+/// the records to commit with the change.
+pub(crate) async fn start_for_week_in_tx(
+    tx: &mut WriteTx,
+    sop_key: &str,
+    week: &str,
+    clients: &[String],
+    started_at: i64,
+) -> Result<Vec<Record>> {
+    let agency_id = tx.agency_id().to_string();
+    let (calendar, _) = crate::calendars::get_on(tx.conn(), &agency_id).await?;
+    let mut records = Vec::new();
+    for client_id in clients {
+        let s = StartRun {
+            sop_key: sop_key.to_string(),
+            client_id: client_id.clone(),
+            started_at: Some(started_at),
+            trigger_event_id: None,
+        };
+        if let Some((run, evs)) = start_in_tx(tx, &calendar, &s, Some(week), false).await? {
+            let mut record = Record::new(
+                events::SOP_RUN_STARTED,
+                "sop_run",
+                &run.id,
+                json!({"sop": run.sop_key, "client_id": run.client_id, "week": week}),
+            );
+            record.events = evs;
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+/// The clients a clientless trigger event starts runs for: `week_ended`
+/// starts the weekly cadence of every active client (about that week).
+async fn fan_out(db: &crate::db::Db, agency_id: &str, event_type: &str) -> Result<Vec<String>> {
+    if event_type != events::WEEK_ENDED {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM clients WHERE agency_id = $1 AND lifecycle = 'active' ORDER BY id",
+    )
+    .bind(agency_id)
+    .fetch_all(db.reader())
+    .await?)
 }
 
 /// The client's lifecycle (404 when there is no such client); an archived
@@ -260,7 +341,7 @@ pub async fn start(cx: Cx<'_>, s: StartRun, email: bool) -> Result<Run> {
     crate::clients::check_past_time("started_at", s.started_at, now)?;
     let (calendar, _) = crate::calendars::get(db, agency_id).await?;
     let mut tx = cx.begin().await?;
-    let (run, evs) = start_in_tx(&mut tx, &calendar, &s, email)
+    let (run, evs) = start_in_tx(&mut tx, &calendar, &s, None, email)
         .await?
         .ok_or_else(|| StoreError::Duplicate("this event already started that SOP".into()))?;
     let mut record = Record::new(
@@ -284,7 +365,7 @@ pub async fn start(cx: Cx<'_>, s: StartRun, email: bool) -> Result<Run> {
 pub async fn start_for_event(cx: Cx<'_>, event_id: &EventId, email: bool) -> Result<Vec<RunId>> {
     let (db, agency_id, now) = (cx.db, cx.agency_id(), cx.now);
     let row = sqlx::query(
-        "SELECT type, client_id, occurred_at FROM events WHERE agency_id = $1 AND id = $2",
+        "SELECT type, client_id, occurred_at, entity_type, entity_id FROM events WHERE agency_id = $1 AND id = $2",
     )
     .bind(agency_id)
     .bind(event_id.as_str())
@@ -293,10 +374,18 @@ pub async fn start_for_event(cx: Cx<'_>, event_id: &EventId, email: bool) -> Res
     let Some(row) = row else {
         return Ok(vec![]);
     };
-    let Some(client_id) = row.try_get::<Option<String>, _>("client_id")? else {
+    let event_type: String = row.try_get("type")?;
+    // A week's runs are about the week the event names.
+    let week: Option<String> = (row.try_get::<String, _>("entity_type")? == "week")
+        .then(|| row.try_get("entity_id"))
+        .transpose()?;
+    let clients = match row.try_get::<Option<String>, _>("client_id")? {
+        Some(c) => vec![c],
+        None => fan_out(db, agency_id, &event_type).await?,
+    };
+    let Some(client_id) = clients.first().cloned() else {
         return Ok(vec![]);
     };
-    let event_type: String = row.try_get("type")?;
     let occurred_at: i64 = row.try_get("occurred_at")?;
     let keys = {
         let mut conn = db.reader().acquire().await?;
@@ -321,14 +410,20 @@ pub async fn start_for_event(cx: Cx<'_>, event_id: &EventId, email: bool) -> Res
     let mut tx = cx.begin().await?;
     let mut records = Vec::new();
     let mut started = Vec::new();
-    for key in keys {
+    let pairs: Vec<(String, String)> = keys
+        .iter()
+        .flat_map(|k| clients.iter().map(|c| (k.clone(), c.clone())))
+        .collect();
+    for (key, client_id) in pairs {
         let s = StartRun {
-            sop_key: key,
+            sop_key: key.clone(),
             client_id: client_id.clone(),
             started_at: Some(occurred_at.min(now)),
             trigger_event_id: Some(event_id.to_string()),
         };
-        if let Some((run, evs)) = start_in_tx(&mut tx, &calendar, &s, email).await? {
+        if let Some((run, evs)) =
+            start_in_tx(&mut tx, &calendar, &s, week.as_deref(), email).await?
+        {
             let mut record = Record::new(
                 events::SOP_RUN_STARTED,
                 "sop_run",

@@ -17,6 +17,7 @@ use baton_store::tokens::{self, Scope};
 use baton_store::{access_templates, handoff_briefs, onboarding_links, onboarding_settings};
 use baton_store::{Actor, Cx, Db};
 
+use super::demo_history;
 use crate::config::Config;
 
 pub const DEMO_EMAIL: &str = "maya@northwind.example";
@@ -267,6 +268,8 @@ async fn seed(
         .await?
         .expect("demo admin")
         .id;
+    // Clients in delivery, since when: their past weeks get a history.
+    let mut in_delivery: Vec<(ClientId, i64)> = Vec::new();
     for (i, (name, website, events)) in CLIENTS.iter().enumerate() {
         let first_event = events.first().map(|e| e.1).unwrap_or(1);
         let created = now - (first_event + 1) * DAY;
@@ -326,10 +329,37 @@ async fn seed(
             starts.push((*event, at));
         }
         seed_sop_progress(db, agency_id, name, &c.id, &starts, &pm_actor).await?;
+        let ended = starts
+            .iter()
+            .any(|(e, _)| *e == ClientEventType::ContractEnded);
+        if let Some((_, at)) = starts
+            .iter()
+            .find(|(e, _)| *e == ClientEventType::OnboardingCompleted)
+            .filter(|_| !ended)
+        {
+            in_delivery.push((c.id.clone(), *at));
+        }
         if *name == "Bluebird Coffee Roasters" {
             seed_content(db, agency_id, &c.id, &pm_actor, &admin, now).await?;
         }
     }
+    let member_actor = |m: &baton_store::members::Member| Actor {
+        kind: "member".into(),
+        id: m.id.clone(),
+        label: m.name.clone(),
+        ip: String::new(),
+        user_agent: String::new(),
+    };
+    let pm = member_actor(&members::get(db, agency_id, &pick("project_manager")).await?);
+    let approver = member_actor(&members::get(db, agency_id, &admin).await?);
+    let cast = demo_history::Cast {
+        pm: &pm,
+        approver: &approver,
+        approver_id: &admin,
+        analyst_id: &pick("analyst"),
+        creative_lead_id: &pick("creative_lead"),
+    };
+    demo_history::seed(db, agency_id, &in_delivery, &cast, now).await?;
     Ok(())
 }
 
@@ -644,6 +674,7 @@ async fn seed_content(
                 "{title}: roasted this week, around the corner.\n\
                  10% off the winter blend with code ROAST10. #coffee #winterblend"
             ),
+            planned_on: Some(planned_day(db, agency_id, now + (5 + i as i64) * DAY).await?),
         };
         let item = first_draft(db, agency_id, client_id, pm, &approver.id, t0, new).await?;
         if stage < 2 {
@@ -659,6 +690,15 @@ async fn seed_content(
         schedule_after_qa(db, agency_id, pm, t0, &item, now + 5 * DAY).await?;
     }
     Ok(())
+}
+
+/// The agency-time day of `ms`, `YYYY-MM-DD`.
+async fn planned_day(db: &Db, agency_id: &str, ms: i64) -> anyhow::Result<String> {
+    let tz = baton_store::calendars::zone(db, agency_id).await?;
+    Ok(jiff::Timestamp::from_millisecond(ms)?
+        .to_zoned(tz)
+        .date()
+        .to_string())
 }
 
 /// A demo item created with its approver and a first draft (a link).

@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod demo_history;
 mod serve;
 mod sop;
 

@@ -232,6 +232,8 @@ pub struct ContentOut {
     pub approved_at: Option<String>,
     pub publish_at: Option<String>,
     pub published_at: Option<String>,
+    /// The day it is planned to go out (`YYYY-MM-DD`, agency time).
+    pub planned_on: Option<String>,
     pub qa: QaOut,
     pub created_by: String,
     pub created_at: String,
@@ -302,6 +304,7 @@ impl From<Item> for ContentOut {
             first_submitted_at: i.first_submitted_at.map(rfc3339),
             approved_at: i.approved_at.map(rfc3339),
             publish_at: i.publish_at.map(rfc3339),
+            planned_on: i.planned_on.clone(),
             published_at: i.published_at.map(rfc3339),
             qa,
             created_by: i.created_by,

@@ -73,6 +73,11 @@ pub struct ContentIn {
     #[serde(default)]
     #[schema(schema_with = crate::api::openapi::caption_text)]
     pub caption: Option<String>,
+    /// The day it is planned to go out (`YYYY-MM-DD`, agency time): the
+    /// on-time KPI judges it published by the end of that day.
+    #[serde(default)]
+    #[schema(schema_with = crate::api::openapi::date_or_null)]
+    pub planned_on: Option<String>,
 }
 
 #[utoipa::path(post, operation_id = "createContent", path = "/clients/{id}/content", tag = "content",
@@ -108,6 +113,7 @@ pub async fn create(
                 examples: brief.examples,
             },
             caption: b.caption.unwrap_or_default(),
+            planned_on: b.planned_on,
         },
     )
     .await?;

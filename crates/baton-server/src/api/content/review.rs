@@ -254,6 +254,41 @@ pub async fn schedule(
     Ok(Json(full(&state, caller.agency_id(), &id).await?))
 }
 
+/// The day an item is planned to go out.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanIn {
+    /// `YYYY-MM-DD` (agency time), or null to clear the plan.
+    #[schema(schema_with = crate::api::openapi::date_or_null)]
+    pub planned_on: Option<String>,
+    /// Why it moved (kept on the timeline).
+    #[serde(default)]
+    #[schema(schema_with = crate::api::openapi::note_or_empty)]
+    pub reason: Option<String>,
+}
+
+/// Plans or moves the day an item goes out: `content.replanned` records
+/// the move (from, to, reason) for the on-time KPI and the timeline.
+#[utoipa::path(post, operation_id = "planContent", path = "/content/{id}/plan", tag = "content",
+    params(("id" = String, Path)), request_body = PlanIn,
+    responses((status = 200, body = ContentOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn plan(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<ContentId>,
+    ApiJson(b): ApiJson<PlanIn>,
+) -> ApiResult<Json<ContentOut>> {
+    caller.require(Scope::Write)?;
+    content::plan(
+        caller.cx(&state),
+        &id,
+        b.planned_on.as_deref(),
+        b.reason.as_deref(),
+    )
+    .await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalLinkIn {

@@ -72,6 +72,7 @@ struct DashboardPage {
     access_kpi: AccessKpiCard,
     sop_kpi: SopKpiCard,
     incidents: crate::web::incidents::IncidentCard,
+    trends: crate::web::scorecard::kpis::KpiTrends,
 }
 
 fn hint(l: Lifecycle) -> &'static str {
@@ -283,6 +284,8 @@ pub async fn page(
         access_kpi: kpi_card(&kpi, kpi_days),
         sop_kpi: sop_card(on_time, &open_runs),
         incidents: crate::web::incidents::card(&state, session.agency_id(), None, kpi_days).await?,
+        trends: crate::web::scorecard::kpis::trends(&state, session.agency_id(), None, state.now())
+            .await?,
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -13,7 +13,7 @@
 mod dashboard;
 mod events;
 mod handoff;
-mod new;
+pub(crate) mod new;
 mod page;
 
 use axum::http::StatusCode;

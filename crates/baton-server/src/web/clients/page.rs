@@ -203,6 +203,7 @@ struct ClientPage {
     access: AccessSection,
     correction: Option<CorrectionView>,
     incidents: crate::web::incidents::IncidentCard,
+    trends: crate::web::scorecard::kpis::KpiTrends,
 }
 
 /// The offer to correct the client's last lifecycle move (admins make it).
@@ -362,10 +363,18 @@ pub(crate) async fn render_client(
     let incidents =
         crate::web::incidents::card(state, session.agency_id(), Some(client.id.as_str()), 90)
             .await?;
+    let trends = crate::web::scorecard::kpis::trends(
+        state,
+        session.agency_id(),
+        Some(client.id.as_str()),
+        now,
+    )
+    .await?;
     let view = ClientPage {
         layout,
         access,
         incidents,
+        trends,
         website_href: client.website.clone(),
         created: timefmt::local_date(client.created_at, &tz),
         steps: lifecycle_steps(current),

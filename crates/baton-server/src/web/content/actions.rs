@@ -113,6 +113,45 @@ pub(super) struct ChecklistForm {
     was: Vec<String>,
 }
 
+/// The planned day and why it moves.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct PlanForm {
+    planned_on: String,
+    reason: String,
+}
+
+/// `POST /content/{id}/plan`: plans or moves the day the item goes out.
+pub(super) async fn plan(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebPath(id): WebPath<ContentId>,
+    CsrfForm(f): CsrfForm<PlanForm>,
+) -> Result<Response, WebError> {
+    item_of(&state, &session, &id).await?;
+    let result = content::plan(
+        session.cx(&state),
+        &id,
+        Some(f.planned_on.as_str()),
+        Some(f.reason.as_str()),
+    )
+    .await;
+    let typed = Typed {
+        note: f.reason,
+        ..Typed::default()
+    };
+    done(
+        &state,
+        &session,
+        &id,
+        result,
+        ("planned", "plan"),
+        "plan",
+        typed,
+    )
+    .await
+}
+
 /// When to publish (in the agency's zone) and why QA may be waived.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -107,6 +107,8 @@ pub struct NewForm {
     pub channel_other: String,
     pub format: String,
     pub campaign: String,
+    /// The planned day (`YYYY-MM-DD`), empty for none yet.
+    pub planned_on: String,
     pub audience: String,
     pub angle: String,
     pub offer: String,
@@ -438,6 +440,7 @@ pub(super) async fn create(
                 examples: typed.examples.clone(),
             },
             caption: String::new(),
+            planned_on: Some(typed.planned_on.clone()),
         },
     )
     .await;

@@ -40,7 +40,7 @@ use baton_core::content::ContentAction;
 use crate::draft_files;
 use crate::state::AppState;
 use actions::{
-    action_route, approval_link, caption, comment, decide, participants, qa, schedule, submit,
+    action_route, approval_link, caption, comment, decide, participants, plan, qa, schedule, submit,
 };
 use board::{agency_board, client_board, create, create_feed, revoke_feed};
 use calendar::calendar;
@@ -69,6 +69,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/content/{id}/decisions", post(decide))
         .route("/content/{id}/qa", post(qa))
         .route("/content/{id}/schedule", post(schedule))
+        .route("/content/{id}/plan", post(plan))
         .route(
             "/content/{id}/approve-brief",
             action_route(ContentAction::ApproveBrief, "brief_approved"),

@@ -48,6 +48,7 @@ pub(super) fn notice(key: Option<&str>) -> Option<&'static str> {
             "Saved for the next round: this round stays with the approvers it was submitted to."
         }
         "caption_saved" => "Caption saved.",
+        "planned" => "Planned day saved.",
         "approval_reopened" => {
             "Caption saved. It changed after approval, so approval is reopened: submit the item for a new round (its publishing QA is to do again)."
         }

@@ -105,6 +105,7 @@ impl SubjectView {
             Subject::Access => ("Access", format!("/clients/{}#access", r.client_id)),
             Subject::Offboarding => ("Offboarding", format!("/clients/{}#access", r.client_id)),
             Subject::Incident => ("Incident", format!("/incidents/{}", s.id)),
+            Subject::Week => ("Scorecard", format!("/scorecard?week={}", s.id)),
         };
         let title = match s.round {
             Some(n) => format!("{}, round {n}", s.title),

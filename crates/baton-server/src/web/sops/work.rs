@@ -76,6 +76,8 @@ struct MyWorkPage {
     notices: Vec<NoticeView>,
     unread: i64,
     follow_ups: Vec<FollowUpView>,
+    /// Open scorecard actions the member owns, soonest due first.
+    actions: Vec<crate::web::scorecard::ActionView>,
 }
 
 /// An open follow-up action of a postmortem the member owns.
@@ -101,12 +103,18 @@ pub(super) async fn my_work(
         open: true,
         ..RunFilter::default()
     };
-    let (runs, notices, unread, waiting, follow_ups) = tokio::try_join!(
+    let action_filter = baton_store::scorecards::ActionFilter {
+        open: Some(true),
+        owner: Some(me.clone()),
+        limit: Some(LIST_CAP),
+    };
+    let (runs, notices, unread, waiting, follow_ups, actions) = tokio::try_join!(
         sop_runs::by_due(&state.db, agency_id, &f, LIST_CAP),
         sop_runs::notices(&state.db, agency_id, &me, false, NOTICE_CAP),
         sop_runs::unread_count(&state.db, agency_id, &me),
         content::waiting_for(&state.db, agency_id, &me, WAITING_CAP),
         baton_store::incidents::open_actions_of(&state.db, agency_id, &me),
+        baton_store::scorecards::actions(&state.db, agency_id, &action_filter),
     )?;
     let tz = timefmt::zone(&agency.timezone);
     let now = state.now();
@@ -148,6 +156,10 @@ pub(super) async fn my_work(
                 incident_id: a.incident_id,
                 due: a.due_on,
             })
+            .collect(),
+        actions: actions
+            .iter()
+            .map(|a| crate::web::scorecard::ActionView::of(a, now))
             .collect(),
     };
     Ok(render(StatusCode::OK, &page))
