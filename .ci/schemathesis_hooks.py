@@ -605,10 +605,120 @@ def _triage_incident(case):
             case.body["lead"] = _pick(members, case.body.get("lead"))
 
 
+
+def _iso_week(day):
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def _valid_week(value, seed):
+    """An ISO week that exists and has started (`IsoWeek::parse`, not a
+    future week): the generated one when it is, else one of the last ten."""
+    try:
+        year, week = str(value).split("-W")
+        start = dt.date.fromisocalendar(int(year), int(week), 1)
+        if start <= _now().date():
+            return value
+    except (ValueError, TypeError):
+        pass
+    return _iso_week(_now().date() - dt.timedelta(weeks=hash(str(seed)) % 10))
+
+
+def _valid_day(value):
+    """`planned_day`: a real calendar day."""
+    try:
+        dt.date.fromisoformat(str(value))
+        return value
+    except ValueError:
+        return (_now().date() + dt.timedelta(days=7)).isoformat()
+
+
+def _planned(case):
+    if isinstance(case.body, dict) and case.body.get("planned_on") is not None:
+        case.body["planned_on"] = _valid_day(case.body["planned_on"])
+
+
+def _goal(body):
+    """`Goal::new`: a range has two numbers, low first; the others one."""
+    goal, high = body.get("goal"), body.get("goal_max")
+    numbers = goal if isinstance(goal, list) else [goal]
+    numbers = [n for n in numbers if isinstance(n, (int, float))] or [0]
+    if body.get("comparator") == "range":
+        low = min(numbers + ([high] if isinstance(high, (int, float)) else []))
+        top = max(numbers + ([high] if isinstance(high, (int, float)) else []))
+        body["goal"], body["goal_max"] = [low, top], None
+    elif "comparator" in body:
+        body["goal"], body["goal_max"] = numbers[0], None
+
+
+def _new_measurable(case):
+    """`create_measurable`: a real owner, a coherent goal, a KPI's own unit
+    (left out) or a manual one's."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    _member_or_none(body, "owner")
+    _goal(body)
+    if body.get("source") != "manual":
+        body["unit"] = None
+    elif not body.get("unit"):
+        body["unit"] = "posts"
+
+
+def _edit_measurable(case):
+    """`update_measurable`: a real owner; goal and comparator together; the
+    unit stays (a KPI's is its own)."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    _member_or_none(body, "owner")
+    body["unit"] = None
+    if body.get("comparator") is None or body.get("goal") is None:
+        body["comparator"] = body["goal"] = body["goal_max"] = None
+    else:
+        _goal(body)
+
+
+def _measurable_value(case):
+    if isinstance(case.body, dict):
+        case.body["week"] = _valid_week(case.body.get("week"), case.body)
+
+
+def _scorecard_view(case):
+    query = case.query
+    if isinstance(query, dict) and query.get("week"):
+        query["week"] = _valid_week(query["week"], query)
+
+
+def _ship(case):
+    """`scorecards::ship`: a week that started, real owners, a due day not
+    before the week (the counts are the schema's)."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    body["week"] = _valid_week(body.get("week"), body)
+    if body.get("client") is not None and body["client"] not in _clients():
+        body["client"] = _pick(_clients(), body["client"])
+    due = (_now().date() + dt.timedelta(days=14)).isoformat()
+    for action in body.get("actions") or []:
+        if isinstance(action, dict):
+            _member_or_none(action, "owner")
+            action["due"] = due
+
+
 _FIXES = {
     ("GET", "/api/v1/kpis/access"): _period,
     ("GET", "/api/v1/kpis/sops"): _period,
     ("GET", "/api/v1/kpis/incidents"): _period,
+    ("GET", "/api/v1/kpis"): _period,
+    ("GET", "/api/v1/kpis/members"): _period,
+    ("GET", "/api/v1/scorecard"): _scorecard_view,
+    ("POST", "/api/v1/measurables"): _new_measurable,
+    ("PATCH", "/api/v1/measurables/{id}"): _edit_measurable,
+    ("POST", "/api/v1/measurables/{id}/values"): _measurable_value,
+    ("POST", "/api/v1/scorecards"): _ship,
+    ("POST", "/api/v1/clients/{id}/content"): _planned,
+    ("POST", "/api/v1/content/{id}/plan"): _planned,
     ("POST", "/api/v1/incidents"): _report_incident,
     ("POST", "/api/v1/incidents/{id}/notes"): _incident_note,
     ("POST", "/api/v1/incidents/{id}/triage"): _triage_incident,

@@ -28,12 +28,13 @@ pub(super) fn operations() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(overview))
         .routes(routes!(weekly))
+        .routes(routes!(members))
         .routes(routes!(get_settings, put_settings))
 }
 
 /// Median and 90th percentile, wall-clock and business time.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DurationsOut {
+pub struct KpiDurationsOut {
     pub n: usize,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
@@ -42,10 +43,10 @@ pub struct DurationsOut {
     pub business_p90_seconds: Option<i64>,
 }
 
-impl From<&Durations> for DurationsOut {
+impl From<&Durations> for KpiDurationsOut {
     fn from(d: &Durations) -> Self {
         let s = |ms: Option<i64>| ms.map(|v| v / 1000);
-        DurationsOut {
+        KpiDurationsOut {
             n: d.n,
             median_seconds: s(d.median_ms),
             p90_seconds: s(d.p90_ms),
@@ -57,24 +58,24 @@ impl From<&Durations> for DurationsOut {
 
 /// The cycle time's stages: where the time goes.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StagesOut {
-    pub brief_to_draft: DurationsOut,
-    pub draft_to_approved: DurationsOut,
-    pub approved_to_published: DurationsOut,
+pub struct KpiStagesOut {
+    pub brief_to_draft: KpiDurationsOut,
+    pub draft_to_approved: KpiDurationsOut,
+    pub approved_to_published: KpiDurationsOut,
 }
 
 /// On time among the judged.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct OnTimeOut {
+pub struct KpiOnTimeOut {
     pub n: usize,
     pub on_time: usize,
     /// Percent, 0–100; null when nothing was judged.
     pub rate: Option<f64>,
 }
 
-impl From<OnTime> for OnTimeOut {
+impl From<OnTime> for KpiOnTimeOut {
     fn from(o: OnTime) -> Self {
-        OnTimeOut {
+        KpiOnTimeOut {
             n: o.n,
             on_time: o.on_time,
             rate: o.percent(),
@@ -96,19 +97,19 @@ pub struct KpiOut {
     pub label: String,
     /// Time KPIs: median and p90 in calendar and business time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub durations: Option<DurationsOut>,
+    pub durations: Option<KpiDurationsOut>,
     /// Cycle time: the split by stage.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stages: Option<StagesOut>,
+    pub stages: Option<KpiStagesOut>,
     /// Rework rate: items with a major revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reworked: Option<usize>,
     /// On-time delivery: content published by its planned day.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<OnTimeOut>,
+    pub content: Option<KpiOnTimeOut>,
     /// On-time delivery: SOP runs done by their due time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sops: Option<OnTimeOut>,
+    pub sops: Option<KpiOnTimeOut>,
 }
 
 /// The six ops KPIs by key.
@@ -124,21 +125,21 @@ pub struct KpisOut {
 
 /// Who the access wait is on.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccessWaitOut {
+pub struct KpiAccessWaitOut {
     /// Requested → granted by the client (requests granted in the period).
-    pub waiting_on_client: DurationsOut,
+    pub waiting_on_client: KpiDurationsOut,
     /// Granted → verified by the team (requests verified in the period).
-    pub waiting_on_team: DurationsOut,
+    pub waiting_on_team: KpiDurationsOut,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct OverviewOut {
+pub struct KpiOverviewOut {
     pub from: String,
     pub to: String,
     /// The client the figures are for; null for the whole agency.
     pub client: Option<String>,
     pub kpis: KpisOut,
-    pub access_wait: AccessWaitOut,
+    pub access_wait: KpiAccessWaitOut,
     /// What counts as a client's first value: `published` or `client_approved`.
     pub first_value_rule: String,
     /// Where the definitions are explained for people.
@@ -165,7 +166,7 @@ pub fn kpi_out(r: &Report, k: Kpi, fv: FirstValue) -> KpiOut {
         Kpi::TimeToFirstValue => out.durations = Some((&r.time_to_first_value).into()),
         Kpi::CycleTime => {
             out.durations = Some((&r.cycle_time).into());
-            out.stages = Some(StagesOut {
+            out.stages = Some(KpiStagesOut {
                 brief_to_draft: (&r.stages.brief_to_draft).into(),
                 draft_to_approved: (&r.stages.draft_to_approved).into(),
                 approved_to_published: (&r.stages.approved_to_published).into(),
@@ -223,12 +224,12 @@ async fn client_filter(
 }
 
 #[utoipa::path(get, operation_id = "getKpis", path = "/kpis", tag = "kpis", params(OverviewQuery),
-    responses((status = 200, body = OverviewOut), (status = 404), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = KpiOverviewOut), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn overview(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiQuery(q): ApiQuery<OverviewQuery>,
-) -> ApiResult<Json<OverviewOut>> {
+) -> ApiResult<Json<KpiOverviewOut>> {
     caller.require(Scope::Read)?;
     let now = state.now();
     let (from, to, until) = period(q.from.as_deref(), q.to.as_deref(), now)?;
@@ -242,12 +243,12 @@ pub async fn overview(
         now,
     )
     .await?;
-    Ok(Json(OverviewOut {
+    Ok(Json(KpiOverviewOut {
         from: rfc3339(from),
         to: rfc3339(to),
         client,
         kpis: kpis_out(&p.report, p.first_value),
-        access_wait: AccessWaitOut {
+        access_wait: KpiAccessWaitOut {
             waiting_on_client: (&p.report.waiting_on_client).into(),
             waiting_on_team: (&p.report.waiting_on_team).into(),
         },
@@ -272,7 +273,7 @@ pub struct WeeklyQuery {
 
 /// One KPI of one week.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WeekKpiOut {
+pub struct KpiWeekValueOut {
     pub value: Option<f64>,
     pub n: usize,
     pub unit: String,
@@ -280,7 +281,7 @@ pub struct WeekKpiOut {
 
 /// One ISO week.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WeekOut {
+pub struct KpiWeekOut {
     /// `2026-W48`
     pub week: String,
     /// Monday, `YYYY-MM-DD` (agency time).
@@ -288,13 +289,13 @@ pub struct WeekOut {
     /// Sunday, `YYYY-MM-DD` (agency time).
     pub to: String,
     /// Every KPI by key.
-    pub kpis: BTreeMap<String, WeekKpiOut>,
+    pub kpis: BTreeMap<String, KpiWeekValueOut>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WeeklyOut {
+pub struct KpiWeeklyOut {
     /// Oldest first; the last is the current week (so far).
-    pub weeks: Vec<WeekOut>,
+    pub weeks: Vec<KpiWeekOut>,
     pub client: Option<String>,
     pub definitions_url: String,
 }
@@ -363,7 +364,7 @@ pub fn weekly_csv_rows(weeks: &[kpis::Week]) -> Vec<Vec<String>> {
 #[utoipa::path(get, operation_id = "getWeeklyKpis", path = "/kpis/weekly", tag = "kpis", params(WeeklyQuery),
     responses(
         (status = 200, description = "The weeks, oldest first; CSV with `format=csv` or `Accept: text/csv`",
-            content((WeeklyOut = "application/json"), (String = "text/csv"))),
+            content((KpiWeeklyOut = "application/json"), (String = "text/csv"))),
         (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn weekly(
@@ -391,10 +392,10 @@ pub async fn weekly(
     if csv {
         return csv_response("kpis-weekly.csv", weekly_csv_rows(&weeks));
     }
-    let out = WeeklyOut {
+    let out = KpiWeeklyOut {
         weeks: weeks
             .iter()
-            .map(|w| WeekOut {
+            .map(|w| KpiWeekOut {
                 week: w.week.to_string(),
                 from: w.week.monday().to_string(),
                 to: w.week.sunday().to_string(),
@@ -404,7 +405,7 @@ pub async fn weekly(
                         let v = w.report.value(*k);
                         (
                             k.key().to_string(),
-                            WeekKpiOut {
+                            KpiWeekValueOut {
                                 value: v.value,
                                 n: v.n,
                                 unit: k.unit().key().into(),
@@ -461,5 +462,135 @@ pub async fn put_settings(
     let fv = kpis::set_first_value_rule(caller.cx(&state), fv).await?;
     Ok(Json(KpiSettings {
         first_value_rule: fv.key().into(),
+    }))
+}
+
+/// SOP runs a member owned, judged on time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberRunsOut {
+    pub done: i64,
+    pub on_time: i64,
+    /// Open runs already past their due time.
+    pub late_open: i64,
+    /// Percent, 0–100; null when nothing was judged.
+    pub rate: Option<f64>,
+}
+
+/// What a creative produced (items whose first draft they added).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberCreativeOut {
+    /// Items first submitted for review in the period.
+    pub items: usize,
+    /// Creative velocity: those items per week of the period.
+    pub per_week: f64,
+    /// Percent of their approved items approved in the first round.
+    pub first_draft_acceptance: Option<f64>,
+    /// Percent of decided rounds of their items that were approvals.
+    pub approval_pass_rate: Option<f64>,
+}
+
+/// One member's figures, where Baton has the data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberKpisOut {
+    /// `mem_…`
+    pub member: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    /// Null when they owned no run due or done in the period.
+    pub runs: Option<MemberRunsOut>,
+    /// Null when no item of theirs was submitted in the period.
+    pub creative: Option<MemberCreativeOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersKpisOut {
+    pub from: String,
+    pub to: String,
+    /// Active members, by name.
+    pub members: Vec<MemberKpisOut>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodIn {
+    /// Start of the period (RFC 3339); 90 days before `to` when absent.
+    #[param(schema_with = super::openapi::time_param)]
+    pub from: Option<String>,
+    /// End of the period (RFC 3339); now when absent.
+    #[param(schema_with = super::openapi::time_param)]
+    pub to: Option<String>,
+}
+
+/// Per-member figures over `[from, until)`: runs owned on time, and for
+/// creatives velocity, first-draft acceptance and approval pass rate.
+pub async fn member_figures(
+    state: &AppState,
+    agency_id: &str,
+    from: i64,
+    until: i64,
+    now: i64,
+) -> ApiResult<Vec<MemberKpisOut>> {
+    let runs = baton_store::sop_runs::on_time(&state.db, agency_id, from, until, now).await?;
+    let content = baton_store::content_metrics::report(
+        &state.db,
+        agency_id,
+        from,
+        until,
+        &baton_store::content_metrics::MetricsFilter::default(),
+    )
+    .await?;
+    let weeks = ((until - from) as f64 / (7.0 * 86_400_000.0)).max(1.0 / 7.0);
+    let pct = |r: Option<f64>| r.map(|v| (v * 10_000.0).round() / 100.0);
+    let mut members = baton_store::members::list_active(&state.db, agency_id).await?;
+    members.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(members
+        .into_iter()
+        .map(|m| {
+            let runs = runs
+                .by_owner
+                .iter()
+                .find(|o| o.key == m.id)
+                .map(|o| MemberRunsOut {
+                    done: o.done,
+                    on_time: o.on_time,
+                    late_open: o.late_open,
+                    rate: pct(o.rate),
+                });
+            let creative =
+                content
+                    .by_creative
+                    .iter()
+                    .find(|g| g.key == m.id)
+                    .map(|g| MemberCreativeOut {
+                        items: g.metrics.items,
+                        per_week: (g.metrics.items as f64 / weeks * 100.0).round() / 100.0,
+                        first_draft_acceptance: pct(g.metrics.first_draft_acceptance),
+                        approval_pass_rate: pct(g.metrics.approval_pass_rate),
+                    });
+            MemberKpisOut {
+                member: m.id,
+                name: m.name,
+                roles: m.roles.iter().map(|r| r.key().to_string()).collect(),
+                runs,
+                creative,
+            }
+        })
+        .collect())
+}
+
+#[utoipa::path(get, operation_id = "getMemberKpis", path = "/kpis/members", tag = "kpis", params(PeriodIn),
+    responses((status = 200, body = MembersKpisOut), (status = 422)), security(("bearer" = [])))]
+pub async fn members(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<PeriodIn>,
+) -> ApiResult<Json<MembersKpisOut>> {
+    caller.require(Scope::Read)?;
+    let now = state.now();
+    let (from, to, until) = period(q.from.as_deref(), q.to.as_deref(), now)?;
+    Ok(Json(MembersKpisOut {
+        from: rfc3339(from),
+        to: rfc3339(to),
+        members: member_figures(&state, caller.agency_id(), from, until, now).await?,
     }))
 }

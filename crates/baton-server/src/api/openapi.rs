@@ -1037,7 +1037,16 @@ pub fn goal_max() -> Object {
         .build()
 }
 
-/// A calendar day, `YYYY-MM-DD`, or `null`.
+/// A calendar day, `YYYY-MM-DD`, or empty or `null` for none.
 pub fn date_or_null() -> Object {
-    matching("^[0-9]{4}-[0-9]{2}-[0-9]{2}$".into(), None, true)
+    matching("^([0-9]{4}-[0-9]{2}-[0-9]{2})?$".into(), None, true)
+}
+
+/// A shipped week's insights: exactly three, each 1–1,000 characters.
+pub fn insights() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(text(1000, true, false))
+        .min_items(Some(baton_core::scorecard::INSIGHTS))
+        .max_items(Some(baton_core::scorecard::INSIGHTS))
+        .build()
 }

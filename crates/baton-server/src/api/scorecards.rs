@@ -141,7 +141,7 @@ fn source_of(s: &str) -> ApiResult<Source> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeasurableIn {
-    /// 1–120 characters.
+    /// 1–200 characters.
     #[schema(schema_with = super::openapi::name_text)]
     pub name: String,
     /// The member who owns it (`mem_…`, active: 422 otherwise).
@@ -240,7 +240,7 @@ pub async fn update_measurable(
 /// A manual measurable's value for a week.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ValueIn {
+pub struct MeasurableValueIn {
     /// `2026-W48`; not a week that has not started.
     #[schema(schema_with = super::openapi::iso_week)]
     pub week: String,
@@ -248,13 +248,13 @@ pub struct ValueIn {
 }
 
 #[utoipa::path(post, operation_id = "enterMeasurableValue", path = "/measurables/{id}/values", tag = "scorecard",
-    params(("id" = String, Path)), request_body = ValueIn,
+    params(("id" = String, Path)), request_body = MeasurableValueIn,
     responses((status = 200, body = MeasurableOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn enter_value(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(id): ApiPath<MeasurableId>,
-    ApiJson(b): ApiJson<ValueIn>,
+    ApiJson(b): ApiJson<MeasurableValueIn>,
 ) -> ApiResult<Json<MeasurableOut>> {
     caller.require(Scope::Write)?;
     let week = IsoWeek::parse(&b.week)?;
@@ -264,7 +264,7 @@ pub async fn enter_value(
 
 /// One week of one measurable.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CellOut {
+pub struct ScorecardCellOut {
     pub week: String,
     pub value: Option<f64>,
     /// `on_track`, `off_track` or `no_data`.
@@ -274,17 +274,17 @@ pub struct CellOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GridRowOut {
+pub struct ScorecardRowOut {
     pub measurable: MeasurableOut,
     /// One per week, oldest first.
-    pub weeks: Vec<CellOut>,
+    pub weeks: Vec<ScorecardCellOut>,
     /// Off track the newest two weeks running.
     pub flagged: bool,
 }
 
 /// An action agreed in a shipped week.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ActionOut {
+pub struct ScorecardActionOut {
     /// `act_…`
     pub id: String,
     pub text: String,
@@ -302,9 +302,9 @@ pub struct ActionOut {
     pub overdue: bool,
 }
 
-impl ActionOut {
+impl ScorecardActionOut {
     fn new(a: ActionRow, now: i64) -> Self {
-        ActionOut {
+        ScorecardActionOut {
             overdue: a.is_overdue(now),
             id: a.id.to_string(),
             text: a.text,
@@ -331,7 +331,7 @@ pub struct ScorecardOut {
     pub client: Option<String>,
     pub client_name: Option<String>,
     pub insights: Vec<String>,
-    pub actions: Vec<ActionOut>,
+    pub actions: Vec<ScorecardActionOut>,
     pub shipped_by: String,
     pub shipped_at: String,
     /// The week's `weekly_performance` runs done (of the clients it covers).
@@ -349,7 +349,7 @@ impl ScorecardOut {
             actions: s
                 .actions
                 .into_iter()
-                .map(|a| ActionOut::new(a, now))
+                .map(|a| ScorecardActionOut::new(a, now))
                 .collect(),
             shipped_by: s.shipped_by,
             shipped_at: rfc3339(s.shipped_at),
@@ -366,23 +366,23 @@ pub struct ScorecardViewOut {
     pub client: Option<String>,
     /// The weeks of the grid, oldest first (13).
     pub weeks: Vec<String>,
-    pub rows: Vec<GridRowOut>,
+    pub rows: Vec<ScorecardRowOut>,
     /// The week's shipped scorecard, if shipped.
     pub shipped: Option<ScorecardOut>,
     /// The actions of the week before, with their state.
-    pub last_week_actions: Vec<ActionOut>,
+    pub last_week_actions: Vec<ScorecardActionOut>,
 }
 
-fn grid_out(g: Grid) -> (Vec<String>, Vec<GridRowOut>) {
+fn grid_out(g: Grid) -> (Vec<String>, Vec<ScorecardRowOut>) {
     let rows = g
         .rows
         .into_iter()
-        .map(|r| GridRowOut {
+        .map(|r| ScorecardRowOut {
             flagged: r.flagged,
             weeks: r
                 .cells
                 .into_iter()
-                .map(|c| CellOut {
+                .map(|c| ScorecardCellOut {
                     week: c.week,
                     value: c.value,
                     status: c.status.key().into(),
@@ -473,7 +473,7 @@ pub async fn get_scorecard(
             .map(|s| {
                 s.actions
                     .into_iter()
-                    .map(|a| ActionOut::new(a, now))
+                    .map(|a| ScorecardActionOut::new(a, now))
                     .collect()
             })
             .unwrap_or_default(),
@@ -513,7 +513,7 @@ pub fn grid_csv_rows(g: &Grid) -> Vec<Vec<String>> {
 /// An action to agree.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ActionIn {
+pub struct ScorecardActionIn {
     /// 1–500 characters.
     #[schema(schema_with = super::openapi::name_text)]
     pub text: String,
@@ -535,10 +535,12 @@ pub struct ShipIn {
     /// A client's scorecard (`cli_…`); the agency's when absent.
     #[schema(schema_with = super::openapi::client_id_or_null)]
     pub client: Option<String>,
-    /// Exactly three.
+    /// Exactly three, each 1–1,000 characters.
+    #[schema(schema_with = super::openapi::insights)]
     pub insights: Vec<String>,
     /// Exactly three.
-    pub actions: Vec<ActionIn>,
+    #[schema(min_items = 3, max_items = 3)]
+    pub actions: Vec<ScorecardActionIn>,
 }
 
 #[utoipa::path(post, operation_id = "shipScorecard", path = "/scorecards", tag = "scorecard", request_body = ShipIn,
@@ -619,8 +621,8 @@ pub async fn list_scorecards(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ActionList {
-    pub items: Vec<ActionOut>,
+pub struct ScorecardActionList {
+    pub items: Vec<ScorecardActionOut>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -635,12 +637,12 @@ pub struct ActionsQuery {
 }
 
 #[utoipa::path(get, operation_id = "listActions", path = "/actions", tag = "scorecard", params(ActionsQuery),
-    responses((status = 200, body = ActionList), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = ScorecardActionList), (status = 422)), security(("bearer" = [])))]
 pub async fn list_actions(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiQuery(q): ApiQuery<ActionsQuery>,
-) -> ApiResult<Json<ActionList>> {
+) -> ApiResult<Json<ScorecardActionList>> {
     caller.require(Scope::Read)?;
     let owner = match q.owner.as_deref() {
         None | Some("") => None,
@@ -657,33 +659,36 @@ pub async fn list_actions(
     };
     let items = scorecards::actions(&state.db, caller.agency_id(), &f).await?;
     let now = state.now();
-    Ok(Json(ActionList {
-        items: items.into_iter().map(|a| ActionOut::new(a, now)).collect(),
+    Ok(Json(ScorecardActionList {
+        items: items
+            .into_iter()
+            .map(|a| ScorecardActionOut::new(a, now))
+            .collect(),
     }))
 }
 
 #[utoipa::path(post, operation_id = "markActionDone", path = "/actions/{id}/done", tag = "scorecard",
-    params(("id" = String, Path)), responses((status = 200, body = ActionOut), (status = 404), (status = 409)),
+    params(("id" = String, Path)), responses((status = 200, body = ScorecardActionOut), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 pub async fn action_done(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(id): ApiPath<ActionId>,
-) -> ApiResult<Json<ActionOut>> {
+) -> ApiResult<Json<ScorecardActionOut>> {
     caller.require(Scope::Write)?;
     let a = scorecards::action_done(caller.cx(&state), &id, true).await?;
-    Ok(Json(ActionOut::new(a, state.now())))
+    Ok(Json(ScorecardActionOut::new(a, state.now())))
 }
 
 #[utoipa::path(post, operation_id = "reopenAction", path = "/actions/{id}/reopen", tag = "scorecard",
-    params(("id" = String, Path)), responses((status = 200, body = ActionOut), (status = 404), (status = 409)),
+    params(("id" = String, Path)), responses((status = 200, body = ScorecardActionOut), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 pub async fn action_reopen(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(id): ApiPath<ActionId>,
-) -> ApiResult<Json<ActionOut>> {
+) -> ApiResult<Json<ScorecardActionOut>> {
     caller.require(Scope::Write)?;
     let a = scorecards::action_done(caller.cx(&state), &id, false).await?;
-    Ok(Json(ActionOut::new(a, state.now())))
+    Ok(Json(ScorecardActionOut::new(a, state.now())))
 }

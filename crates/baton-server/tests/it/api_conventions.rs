@@ -84,6 +84,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/kpis/sops"),
     ("get", "/api/v1/kpis"),
     ("get", "/api/v1/kpis/weekly"),
+    ("get", "/api/v1/kpis/members"),
     ("get", "/api/v1/kpis/settings"),
     ("put", "/api/v1/kpis/settings"),
     ("get", "/api/v1/measurables"),

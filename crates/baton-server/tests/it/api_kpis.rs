@@ -231,6 +231,24 @@ async fn the_six_kpis_match_a_hand_computed_history() {
     assert_eq!(incidents["unit"], "count");
     assert_eq!(k["definitions_url"], "/kpis/definitions");
 
+    // Per member: the admin added both first drafts (6 days = 6/7 week).
+    let m = api
+        .get(&q.replace("/api/v1/kpis?", "/api/v1/kpis/members?"), t)
+        .await;
+    m.expect(200, "members");
+    let me = m.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["member"] == app.agency.admin.id.as_str())
+        .expect("the admin")
+        .clone();
+    assert_eq!(
+        me["creative"],
+        json!({"items": 2, "per_week": 2.33, "first_draft_acceptance": 100.0, "approval_pass_rate": 50.0})
+    );
+    assert_eq!(me["runs"], Value::Null);
+
     // One client's figures: Acme has nothing yet (null, not 0).
     let r = api.get(&format!("{q}&client={acme}"), t).await;
     r.expect(200, "acme");

@@ -163,6 +163,7 @@ async fn the_client_requests_changes_then_approves_without_an_account() {
         item["rounds"][0]["feedback"],
         json!(["Dana Ruiz: Make the logo bigger"])
     );
+    assert_eq!(item["rounds"][0]["revision"], "minor", "small changes");
     let audit = api.get("/api/v1/audit?limit=20", t).await;
     let entry = audit
         .items()
@@ -199,6 +200,36 @@ async fn the_client_requests_changes_then_approves_without_an_account() {
     let item: Value = api.get(&format!("/api/v1/content/{id}"), t).await.body;
     assert_eq!(item["status"], "approved");
     assert_eq!(item["revision_count"], 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_asking_for_a_rework_marks_the_revision_major() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let id = item_in_review(&api, t, "Reel").await;
+    let c = browser();
+    let url = link(&api, t, &id).await;
+    let (_, _, html) = page(&c, &url).await;
+    assert!(
+        html.contains("value=\"request_rework\""),
+        "the client's choice"
+    );
+    let (s, loc) = decide(
+        &c,
+        &url,
+        &[
+            ("name", "Dana Ruiz"),
+            ("decision", "request_rework"),
+            ("comment", "This is not our tone at all; start again"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{loc}");
+    let item = api.get(&format!("/api/v1/content/{id}"), t).await.body;
+    assert_eq!(item["status"], "changes_requested");
+    assert_eq!(item["rounds"][0]["revision"], "major");
     app.shutdown().await;
 }
 

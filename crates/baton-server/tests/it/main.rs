@@ -38,4 +38,5 @@ mod web_handoff;
 mod web_incidents;
 mod web_numbers;
 mod web_pages;
+mod web_scorecard;
 mod web_sops;

@@ -101,7 +101,13 @@ async fn get_on(conn: &mut AnyConnection, agency_id: &str, id: &str) -> Result<M
 /// Creates the default measurables once per agency (the seed's six ops
 /// KPIs, owned by the first active member holding the role that owns each).
 /// Claimed inside the transaction: concurrent first looks create them once.
+/// Recorded as Baton's doing, whoever looked first.
 pub async fn ensure_defaults(cx: Cx<'_>) -> Result<()> {
+    let baton = crate::write::Actor::system("Scorecard defaults");
+    let cx = Cx {
+        actor: &baton,
+        ..cx
+    };
     let seeded: Option<Option<i64>> =
         sqlx::query_scalar("SELECT scorecard_seeded_at FROM agencies WHERE id = $1")
             .bind(cx.agency_id())
@@ -203,13 +209,9 @@ pub struct NewMeasurable {
     pub source: Source,
 }
 
-/// The name, checked: 1–120 characters.
+/// The name, checked like every name (`validate::name`).
 fn check_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(CoreError::invalid("name", "must be 1–120 characters").into());
-    }
-    Ok(name.to_string())
+    Ok(baton_core::validate::name("name", name)?)
 }
 
 /// The unit for `source`: a KPI's own (a different one given is refused),

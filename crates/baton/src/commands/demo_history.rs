@@ -122,7 +122,12 @@ async fn item(
         client,
         NewItem {
             title: format!("Week {} {} #{}", n / 2 + 1, formats[n % 4], slot + 1),
-            channel: if n.is_multiple_of(3) { "tiktok" } else { "instagram" }.into(),
+            channel: if n.is_multiple_of(3) {
+                "tiktok"
+            } else {
+                "instagram"
+            }
+            .into(),
             format: formats[n % 4].into(),
             campaign: "Always-on".into(),
             brief: ContentBrief {

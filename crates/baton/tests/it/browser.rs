@@ -1638,3 +1638,122 @@ async fn an_incident_is_reported_from_a_phone_in_a_few_taps() {
     })
     .await;
 }
+
+/// The weekly performance review from the web app: ship this week's
+/// scorecard with three insights and three actions, see the week's
+/// `weekly_performance` run of the active client complete, and find the
+/// actions on the owner's My work, where "Mark done" takes one off.
+#[tokio::test]
+async fn a_week_ships_from_the_scorecard_and_its_actions_reach_my_work() {
+    browser_test("browser-scorecard", |h| async move {
+        let client = h
+            .api_ok(
+                Method::POST,
+                "/api/v1/clients",
+                Some(json!({"name": "Harbor Fitness"})),
+                201,
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for e in ["contract_signed", "onboarding_completed"] {
+            h.api_ok(
+                Method::POST,
+                &format!("/api/v1/clients/{client}/events"),
+                Some(json!({"type": e})),
+                201,
+            )
+            .await;
+        }
+        let me = h.api_ok(Method::GET, "/api/v1/me", None, 200).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let c = h.session("scorecard", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+        // The dashboard's trend charts are inline SVG.
+        find(&c, "[data-testid=kpi-trends] svg.trend-chart", "dashboard-trends").await;
+        c.goto(&format!("{}/scorecard", h.base)).await.unwrap();
+        find(&c, "[data-testid=ship-form]", "ship-form").await;
+        for i in 1..=3 {
+            find(&c, &format!("#insight-{i}"), "insight")
+                .await
+                .send_keys(&format!("Insight number {i}"))
+                .await
+                .unwrap();
+            find(&c, &format!("#action-{i}-text"), "action")
+                .await
+                .send_keys(&format!("Action number {i}"))
+                .await
+                .unwrap();
+            find(&c, &format!("#action-{i}-owner"), "owner")
+                .await
+                .select_by_value(&me)
+                .await
+                .unwrap();
+        }
+        // Due in a week (a date input's typing depends on the locale).
+        js(
+            &c,
+            "var d = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10); \
+             for (var i = 1; i <= 3; i++) { document.getElementById('action-' + i + '-due').value = d; } \
+             return d;",
+            "due-dates",
+        )
+        .await;
+        click(
+            &c,
+            "[data-testid=ship-form] button[type=submit]",
+            "ship-submit",
+        )
+        .await;
+        let shipped = wait_text(
+            &c,
+            "[data-testid=scorecard-shipped]",
+            "Three insights",
+            "shipped",
+        )
+        .await;
+        assert!(shipped.contains("Insight number 2"), "{shipped}");
+        assert!(shipped.contains("1 weekly performance run done"), "{shipped}");
+        let runs = h
+            .api_ok(Method::GET, "/api/v1/sop-runs?limit=200", None, 200)
+            .await;
+        let weekly: Vec<&Value> = runs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["sop_key"] == "weekly_performance" && r["client_id"] == client.as_str())
+            .collect();
+        assert_eq!(weekly.len(), 1, "{runs}");
+        assert_eq!(weekly[0]["status"], "done", "{}", weekly[0]);
+
+        c.goto(&format!("{}/my-work", h.base)).await.unwrap();
+        find(&c, "[data-testid=scorecard-actions]", "my-work-actions").await;
+        let n = c
+            .find_all(Locator::Css("[data-testid=scorecard-action]"))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, 3);
+        click(
+            &c,
+            "[data-testid=scorecard-action] button[type=submit]",
+            "mark-done",
+        )
+        .await;
+        wait_text(&c, ".notice", "Action marked done", "action-done").await;
+        let n = c
+            .find_all(Locator::Css("[data-testid=scorecard-action]"))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, 2);
+        let open = h
+            .api_ok(Method::GET, "/api/v1/actions?open=true", None, 200)
+            .await;
+        assert_eq!(open["items"].as_array().unwrap().len(), 2);
+    })
+    .await;
+}

@@ -257,7 +257,7 @@ pub async fn schedule(
 /// The day an item is planned to go out.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanIn {
+pub struct ContentPlanIn {
     /// `YYYY-MM-DD` (agency time), or null to clear the plan.
     #[schema(schema_with = crate::api::openapi::date_or_null)]
     pub planned_on: Option<String>,
@@ -270,13 +270,13 @@ pub struct PlanIn {
 /// Plans or moves the day an item goes out: `content.replanned` records
 /// the move (from, to, reason) for the on-time KPI and the timeline.
 #[utoipa::path(post, operation_id = "planContent", path = "/content/{id}/plan", tag = "content",
-    params(("id" = String, Path)), request_body = PlanIn,
+    params(("id" = String, Path)), request_body = ContentPlanIn,
     responses((status = 200, body = ContentOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn plan(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(id): ApiPath<ContentId>,
-    ApiJson(b): ApiJson<PlanIn>,
+    ApiJson(b): ApiJson<ContentPlanIn>,
 ) -> ApiResult<Json<ContentOut>> {
     caller.require(Scope::Write)?;
     content::plan(

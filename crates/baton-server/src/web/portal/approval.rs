@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
-use baton_core::content::{ContentStatus, Decision};
+use baton_core::content::{ContentStatus, Decision, RevisionSize};
 use baton_core::content_files::Preview;
 use baton_core::human;
 use baton_core::types::AgencyId;
@@ -338,8 +338,21 @@ async fn decision(
         )
         .await;
     }
-    let Some(d) = Decision::parse(typed.decision.trim()) else {
-        return refuse("Please choose: approve, or request changes.".into(), typed).await;
+    // The client's own words size the revision: small changes are minor,
+    // a rework is major (the rework-rate KPI counts those).
+    let (d, revision) = match typed.decision.trim() {
+        "request_rework" => (Decision::RequestChanges, Some(RevisionSize::Major)),
+        "request_changes" => (Decision::RequestChanges, Some(RevisionSize::Minor)),
+        other => match Decision::parse(other) {
+            Some(d) => (d, None),
+            None => {
+                return refuse(
+                    "Please choose: approve, request small changes, or request a rework.".into(),
+                    typed,
+                )
+                .await
+            }
+        },
     };
     let actor = Actor {
         kind: "client_link".into(),
@@ -359,7 +372,7 @@ async fn decision(
             who: Speaker::Client { name: name.clone() },
             decision: d,
             comment,
-            revision: None,
+            revision,
         },
     )
     .await;

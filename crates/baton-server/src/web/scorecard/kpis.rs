@@ -191,6 +191,21 @@ struct KpisPage {
     waiting_on_client: Vec<String>,
     waiting_on_team: Vec<String>,
     trends: KpiTrends,
+    members: Vec<MemberRow>,
+}
+
+/// One member's line of the "By team member" table.
+pub struct MemberRow {
+    pub name: String,
+    pub runs: String,
+    pub velocity: String,
+    pub first_draft: String,
+    pub pass_rate: String,
+}
+
+fn percent_or_dash(v: Option<f64>) -> String {
+    v.map(|p| Kpi::ReworkRate.unit().format(p))
+        .unwrap_or_else(|| "—".into())
 }
 
 const PERIODS: &[i64] = &[7, 30, 90, 365];
@@ -249,6 +264,40 @@ pub async fn page(
         waiting_on_client: durations_lines(&p.report.waiting_on_client, day_ms),
         waiting_on_team: durations_lines(&p.report.waiting_on_team, day_ms),
         trends: trends(&state, session.agency_id(), None, now).await?,
+        members: crate::api::kpis::member_figures(&state, session.agency_id(), from, now + 1, now)
+            .await?
+            .into_iter()
+            .filter(|m| m.runs.is_some() || m.creative.is_some())
+            .map(|m| MemberRow {
+                runs: m
+                    .runs
+                    .map(|r| {
+                        format!(
+                            "{} on time ({} of {})",
+                            percent_or_dash(r.rate),
+                            r.on_time,
+                            r.done + r.late_open
+                        )
+                    })
+                    .unwrap_or_else(|| "—".into()),
+                velocity: m
+                    .creative
+                    .as_ref()
+                    .map(|c| {
+                        format!(
+                            "{} a week ({} items)",
+                            baton_core::kpis::trim(c.per_week),
+                            c.items
+                        )
+                    })
+                    .unwrap_or_else(|| "—".into()),
+                first_draft: percent_or_dash(
+                    m.creative.as_ref().and_then(|c| c.first_draft_acceptance),
+                ),
+                pass_rate: percent_or_dash(m.creative.as_ref().and_then(|c| c.approval_pass_rate)),
+                name: m.name,
+            })
+            .collect(),
     };
     Ok(render(StatusCode::OK, &page))
 }
