@@ -510,17 +510,6 @@ pub struct MembersKpisOut {
     pub members: Vec<MemberKpisOut>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PeriodIn {
-    /// Start of the period (RFC 3339); 90 days before `to` when absent.
-    #[param(schema_with = super::openapi::time_param)]
-    pub from: Option<String>,
-    /// End of the period (RFC 3339); now when absent.
-    #[param(schema_with = super::openapi::time_param)]
-    pub to: Option<String>,
-}
-
 /// Per-member figures over `[from, until)`: runs owned on time, and for
 /// creatives velocity, first-draft acceptance and approval pass rate.
 pub async fn member_figures(
@@ -578,12 +567,12 @@ pub async fn member_figures(
         .collect())
 }
 
-#[utoipa::path(get, operation_id = "getMemberKpis", path = "/kpis/members", tag = "kpis", params(PeriodIn),
+#[utoipa::path(get, operation_id = "getMemberKpis", path = "/kpis/members", tag = "kpis", params(super::sops::PeriodIn),
     responses((status = 200, body = MembersKpisOut), (status = 422)), security(("bearer" = [])))]
 pub async fn members(
     State(state): State<AppState>,
     caller: ApiCaller,
-    ApiQuery(q): ApiQuery<PeriodIn>,
+    ApiQuery(q): ApiQuery<super::sops::PeriodIn>,
 ) -> ApiResult<Json<MembersKpisOut>> {
     caller.require(Scope::Read)?;
     let now = state.now();
