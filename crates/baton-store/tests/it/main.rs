@@ -6,4 +6,5 @@
 mod access;
 mod conformance;
 mod incidents;
+mod scorecards;
 mod sops;
