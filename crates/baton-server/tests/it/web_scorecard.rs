@@ -86,7 +86,12 @@ async fn kpis_trends_and_definitions_read_without_javascript() {
     assert!(kpis.contains("data-kpi=\"cycle_time\""));
     assert!(kpis.contains("Last 90 days"));
 
-    for (path, lines) in [("/kpis?format=csv", 7), ("/kpis/weekly.csv", 14)] {
+    // Six default measurables × 13 weeks, and a header.
+    for (path, lines) in [
+        ("/kpis?format=csv", 7),
+        ("/kpis/weekly.csv", 14),
+        ("/scorecard.csv", 79),
+    ] {
         let r = c.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         let ct = r.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
@@ -316,6 +321,8 @@ async fn a_planned_day_moves_and_another_agencys_client_is_not_found() {
     let (s, _) = page(&rc, &app.url(&format!("/scorecard?client={client}"))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = page(&rc, &app.url(&format!("/kpis/weekly.csv?client={client}"))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = page(&rc, &app.url(&format!("/scorecard.csv?client={client}"))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     app.shutdown().await;
 }

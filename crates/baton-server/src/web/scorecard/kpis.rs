@@ -231,7 +231,8 @@ pub async fn page(
     let p = kpis::period(&state.db, session.agency_id(), from, now + 1, None, now).await?;
     let (calendar, _) = baton_store::calendars::get(&state.db, session.agency_id()).await?;
     let day_ms = i64::from(calendar.day_minutes) * 60_000;
-    if wants_csv(q.format.as_deref(), &headers).map_err(|_| WebError::NotFound)? {
+    // An unknown format shows the page.
+    if wants_csv(q.format.as_deref(), &headers).unwrap_or(false) {
         let mut rows = vec![["kpi", "value", "unit", "n", "from", "to", "definition"]
             .map(String::from)
             .to_vec()];

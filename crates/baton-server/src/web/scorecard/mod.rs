@@ -53,6 +53,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/kpis/definitions", get(kpis::definitions))
         .route("/kpis/weekly.csv", get(kpis::weekly_csv))
         .route("/scorecard", get(page::page))
+        .route("/scorecard.csv", get(page::csv))
         .route("/scorecard/ship", post(page::ship))
         .route("/scorecard/measurables", post(page::add_measurable))
         .route("/scorecard/measurables/{id}", post(page::edit_measurable))

@@ -355,6 +355,33 @@ pub async fn page(
     .await
 }
 
+/// `GET /scorecard.csv?week=&client=`: the 13 weeks at a glance as CSV.
+pub async fn csv(
+    State(state): State<AppState>,
+    session: WebSession,
+    Query(q): Query<ScorecardQuery>,
+) -> Result<Response, WebError> {
+    let scope = scope_of(&q.client)?;
+    let agency_id = session.agency_id();
+    if let Some(c) = scope.client() {
+        baton_store::clients::get(&state.db, agency_id, c.as_str()).await?;
+    }
+    let now = state.now();
+    let week = match q.week.trim() {
+        "" => {
+            let tz = baton_store::calendars::zone(&state.db, agency_id).await?;
+            IsoWeek::containing(now, &tz)
+        }
+        w => IsoWeek::parse(w).map_err(|_| WebError::NotFound)?,
+    };
+    scorecards::ensure_defaults(session.cx(&state)).await?;
+    let g = scorecards::grid(&state.db, agency_id, &scope, week, scorecards::WEEKS, now).await?;
+    Ok(crate::api::kpis::csv_response(
+        &format!("scorecard-{week}.csv"),
+        crate::api::scorecards::grid_csv_rows(&g),
+    )?)
+}
+
 /// What the ship form says, or the sentence saying what to fix.
 fn read_ship(form: &ShipForm) -> Result<(IsoWeek, Vec<String>, Vec<NewAction>), String> {
     let week = IsoWeek::parse(&form.week).map_err(|_| "Week: not an ISO week.".to_string())?;
