@@ -66,6 +66,22 @@ pub async fn set_first_value_rule(cx: crate::cx::Cx<'_>, rule: FirstValue) -> Re
     Ok(rule)
 }
 
+/// What every KPI count of an agency depends on: its business calendar,
+/// its first-value rule and its time zone.
+struct Basis {
+    calendar: baton_core::calendar::Calendar,
+    first_value: FirstValue,
+    tz: jiff::tz::TimeZone,
+}
+
+async fn basis(db: &Db, agency_id: &str) -> Result<Basis> {
+    Ok(Basis {
+        calendar: crate::calendars::get(db, agency_id).await?.0,
+        first_value: first_value_rule(db, agency_id).await?,
+        tz: crate::calendars::zone(db, agency_id).await?,
+    })
+}
+
 /// The KPIs over `[from, until)` at `now`, for one client or all.
 pub async fn period(
     db: &Db,
@@ -75,22 +91,11 @@ pub async fn period(
     client_id: Option<&str>,
     now: i64,
 ) -> Result<Period> {
-    let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let first_value = first_value_rule(db, agency_id).await?;
-    let tz = crate::calendars::zone(db, agency_id).await?;
-    let inputs = inputs(
-        db,
-        agency_id,
-        &tz,
-        first_value,
-        (from, until),
-        client_id,
-        now,
-    )
-    .await?;
+    let b = basis(db, agency_id).await?;
+    let inputs = inputs(db, agency_id, &b, (from, until), client_id, now).await?;
     Ok(Period {
-        report: compute(&inputs, from, until, now, &calendar),
-        first_value,
+        report: compute(&inputs, from, until, now, &b.calendar),
+        first_value: b.first_value,
     })
 }
 
@@ -103,9 +108,9 @@ pub async fn weekly(
     client_id: Option<&str>,
     now: i64,
 ) -> Result<(Vec<Week>, FirstValue)> {
-    let tz = crate::calendars::zone(db, agency_id).await?;
-    let end = IsoWeek::containing(now, &tz);
-    weeks_ending(db, agency_id, end, weeks, client_id, now).await
+    let b = basis(db, agency_id).await?;
+    let end = IsoWeek::containing(now, &b.tz);
+    weeks_of(db, agency_id, &b, (end, weeks), client_id, now).await
 }
 
 /// The KPIs of the `weeks` ISO weeks ending with `end`, oldest first.
@@ -117,50 +122,63 @@ pub async fn weeks_ending(
     client_id: Option<&str>,
     now: i64,
 ) -> Result<(Vec<Week>, FirstValue)> {
-    let (calendar, _) = crate::calendars::get(db, agency_id).await?;
-    let first_value = first_value_rule(db, agency_id).await?;
-    let tz = crate::calendars::zone(db, agency_id).await?;
+    let b = basis(db, agency_id).await?;
+    weeks_of(db, agency_id, &b, (end, weeks), client_id, now).await
+}
+
+/// The `weeks` weeks ending with `end`: one read, one pass per week.
+async fn weeks_of(
+    db: &Db,
+    agency_id: &str,
+    b: &Basis,
+    (end, weeks): (IsoWeek, usize),
+    client_id: Option<&str>,
+    now: i64,
+) -> Result<(Vec<Week>, FirstValue)> {
     let mut list = vec![end];
     while list.len() < weeks.max(1) {
         let oldest = list[list.len() - 1].prev();
         list.push(oldest);
     }
     list.reverse();
-    let from = list.first().map(|w| w.bounds(&tz).0).unwrap_or(now);
-    let until = list.last().map(|w| w.bounds(&tz).1).unwrap_or(now);
-    let inputs = inputs(
-        db,
-        agency_id,
-        &tz,
-        first_value,
-        (from, until),
-        client_id,
-        now,
-    )
-    .await?;
+    let from = list.first().map(|w| w.bounds(&b.tz).0).unwrap_or(now);
+    let until = list.last().map(|w| w.bounds(&b.tz).1).unwrap_or(now);
+    let inputs = inputs(db, agency_id, b, (from, until), client_id, now).await?;
     let out = list
         .into_iter()
         .map(|week| {
-            let (a, b) = week.bounds(&tz);
+            let (start, next) = week.bounds(&b.tz);
             Week {
                 week,
-                report: compute(&inputs, a, b, now, &calendar),
+                report: compute(&inputs, start, next, now, &b.calendar),
             }
         })
         .collect();
-    Ok((out, first_value))
+    Ok((out, b.first_value))
+}
+
+/// Rows of `(a, b)` as spans from `a` to `b`.
+fn spans(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Span>> {
+    rows.iter()
+        .map(|row| {
+            Ok(Span {
+                start: row.try_get("a")?,
+                end: row.try_get("b")?,
+            })
+        })
+        .collect()
 }
 
 /// Everything anchored in `[from, until)` that the KPIs count.
 async fn inputs(
     db: &Db,
     agency_id: &str,
-    tz: &jiff::tz::TimeZone,
-    first_value: FirstValue,
+    b: &Basis,
     (from, until): (i64, i64),
     client_id: Option<&str>,
     now: i64,
 ) -> Result<Inputs> {
+    let (tz, first_value) = (&b.tz, b.first_value);
     let client = client_id.unwrap_or("");
     let q = |sql: &'static str| {
         sqlx::query(sql)
@@ -176,15 +194,8 @@ async fn inputs(
          AND contract_signed_at IS NOT NULL AND ($4 = '' OR id = $4)",
     )
     .fetch_all(r)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(Span {
-            start: row.try_get("a")?,
-            end: row.try_get("b")?,
-        })
-    })
-    .collect::<Result<Vec<_>>>()?;
+    .await?;
+    let access = spans(&access)?;
 
     let first_sql = match first_value {
         FirstValue::Published => {
@@ -203,17 +214,8 @@ async fn inputs(
              HAVING MIN(d.created_at) >= $2 AND MIN(d.created_at) < $3"
         }
     };
-    let first_value = q(first_sql)
-        .fetch_all(r)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Span {
-                start: row.try_get("a")?,
-                end: row.try_get("b")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let first_value = q(first_sql).fetch_all(r).await?;
+    let first_value = spans(&first_value)?;
 
     let cycles = q("SELECT i.published_at, i.approved_at, v.created_at AS draft_at, \
          (SELECT MIN(e.occurred_at) FROM events e WHERE e.agency_id = i.agency_id \

@@ -208,17 +208,17 @@ pub struct OverviewQuery {
 }
 
 /// The client filter: none, or a client of this agency (404 otherwise).
-async fn client_filter(
+pub(super) async fn client_filter(
     state: &AppState,
     caller: &ApiCaller,
     client: Option<&str>,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<baton_core::types::ClientId>> {
     match client {
         None | Some("") => Ok(None),
         Some(c) => {
             let id = baton_core::types::ClientId::parse(c).map_err(|_| ApiError::NotFound)?;
             baton_store::clients::get(&state.db, caller.agency_id(), id.as_str()).await?;
-            Ok(Some(id.into_string()))
+            Ok(Some(id))
         }
     }
 }
@@ -233,7 +233,9 @@ pub async fn overview(
     caller.require(Scope::Read)?;
     let now = state.now();
     let (from, to, until) = period(q.from.as_deref(), q.to.as_deref(), now)?;
-    let client = client_filter(&state, &caller, q.client.as_deref()).await?;
+    let client = client_filter(&state, &caller, q.client.as_deref())
+        .await?
+        .map(|c| c.into_string());
     let p = kpis::period(
         &state.db,
         caller.agency_id(),
@@ -379,7 +381,9 @@ pub async fn weekly(
         return Err(ApiError::invalid("weeks", "must be 1–53"));
     }
     let csv = wants_csv(q.format.as_deref(), &headers)?;
-    let client = client_filter(&state, &caller, q.client.as_deref()).await?;
+    let client = client_filter(&state, &caller, q.client.as_deref())
+        .await?
+        .map(|c| c.into_string());
     let now = state.now();
     let (weeks, _) = kpis::weekly(
         &state.db,

@@ -416,14 +416,12 @@ async fn scope_of(
     caller: &ApiCaller,
     client: Option<&str>,
 ) -> ApiResult<CardScope> {
-    match client {
-        None | Some("") => Ok(CardScope::Agency),
-        Some(c) => {
-            let id = ClientId::parse(c).map_err(|_| ApiError::NotFound)?;
-            baton_store::clients::get(&state.db, caller.agency_id(), id.as_str()).await?;
-            Ok(CardScope::Client(id))
-        }
-    }
+    Ok(
+        match super::kpis::client_filter(state, caller, client).await? {
+            Some(id) => CardScope::Client(id),
+            None => CardScope::Agency,
+        },
+    )
 }
 
 #[utoipa::path(get, operation_id = "getScorecard", path = "/scorecard", tag = "scorecard", params(ScorecardQuery),

@@ -175,14 +175,26 @@ pub async fn ship(cx: Cx<'_>, s: Ship) -> Result<Scorecard> {
     let client = s.scope.client().map(|c| c.as_str().to_string());
 
     let mut tx = cx.begin().await?;
-    if let Some(c) = &client {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT id FROM clients WHERE agency_id = $1 AND id = $2")
-                .bind(agency_id)
-                .bind(c)
-                .fetch_optional(tx.conn())
-                .await?;
-        found.ok_or(StoreError::NotFound)?;
+    // The clients it covers, with their lifecycle: the one (404 when it is
+    // not this agency's), or every active client and every client whose run
+    // about the week is open.
+    let covered: Vec<(String, String)> = sqlx::query(
+        "SELECT id, lifecycle FROM clients WHERE agency_id = $1 AND (id = $4 OR ($4 = '' AND \
+         (lifecycle = 'active' OR id IN (SELECT client_id FROM sop_runs WHERE agency_id = $1 \
+         AND sop_key = $2 AND subject_type = 'week' AND subject_id = $3 AND done_at IS NULL \
+         AND cancelled_at IS NULL)))) ORDER BY id",
+    )
+    .bind(agency_id)
+    .bind(WEEKLY_SOP)
+    .bind(&week)
+    .bind(client.as_deref().unwrap_or(""))
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("lifecycle")?)))
+    .collect::<Result<_>>()?;
+    if client.is_some() && covered.is_empty() {
+        return Err(StoreError::NotFound);
     }
     let mut owners = Vec::with_capacity(s.actions.len());
     for (i, a) in s.actions.iter().enumerate() {
@@ -240,37 +252,12 @@ pub async fn ship(cx: Cx<'_>, s: Ship) -> Result<Scorecard> {
         action_data.push(json!({"id": aid, "text": a.text.trim(), "owner": a.owner, "owner_name": owners[i], "due_on": a.due_on}));
     }
 
-    // The clients it covers: the one, or every active client and every
-    // client whose run about the week is open. Missing runs start now.
-    let covered: Vec<String> = match &client {
-        Some(c) => vec![c.clone()],
-        None => sqlx::query_scalar(
-            "SELECT id FROM clients WHERE agency_id = $1 AND lifecycle = 'active' \
-             UNION SELECT client_id FROM sop_runs WHERE agency_id = $1 AND sop_key = $2 \
-             AND subject_type = 'week' AND subject_id = $3 AND done_at IS NULL AND cancelled_at IS NULL",
-        )
-        .bind(agency_id)
-        .bind(WEEKLY_SOP)
-        .bind(&week)
-        .fetch_all(tx.conn())
-        .await?,
-    };
-    let startable: Vec<String> = {
-        let mut out = Vec::new();
-        for c in &covered {
-            let lifecycle: Option<String> = sqlx::query_scalar(
-                "SELECT lifecycle FROM clients WHERE agency_id = $1 AND id = $2",
-            )
-            .bind(agency_id)
-            .bind(c)
-            .fetch_optional(tx.conn())
-            .await?;
-            if matches!(lifecycle.as_deref(), Some("onboarding" | "active")) {
-                out.push(c.clone());
-            }
-        }
-        out
-    };
+    // Missing runs start now, for clients still in delivery.
+    let startable: Vec<String> = covered
+        .iter()
+        .filter(|(_, lifecycle)| matches!(lifecycle.as_str(), "onboarding" | "active"))
+        .map(|(id, _)| id.clone())
+        .collect();
     let has_sop = crate::sops::current_in_tx(tx.conn(), agency_id, WEEKLY_SOP, now)
         .await?
         .is_some();
@@ -284,7 +271,7 @@ pub async fn ship(cx: Cx<'_>, s: Ship) -> Result<Scorecard> {
         Vec::new()
     };
     let mut followed = Vec::new();
-    for c in &covered {
+    for (c, _) in &covered {
         followed.extend(follow(&mut tx, c, Follow::Week(&week), events::SCORECARD_SHIPPED).await?);
     }
     let data = json!({

@@ -267,15 +267,22 @@ async fn render_page(
         .await?
         .map(|s| s.actions.iter().map(|a| ActionView::of(a, now)).collect())
         .unwrap_or_default();
-    let mut slots = Vec::new();
-    for (i, (text, owner, due)) in form.actions().into_iter().enumerate() {
-        slots.push(ActionSlot {
+    // The team once; each action line marks its own owner.
+    let members = member_options(state, agency_id, "").await?;
+    let slots = form
+        .actions()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (text, owner, due))| ActionSlot {
             n: i + 1,
             text: text.to_string(),
-            owners: member_options(state, agency_id, owner).await?,
+            owners: members
+                .iter()
+                .map(|m| Opt::new(m.value.clone(), m.label.clone(), owner))
+                .collect(),
             due: due.to_string(),
-        });
-    }
+        })
+        .collect();
     let clients = baton_store::clients::summaries(&state.db, agency_id, false)
         .await?
         .into_iter()
@@ -305,7 +312,7 @@ async fn render_page(
         form,
         slots,
         error,
-        members: member_options(state, agency_id, "").await?,
+        members,
         sources: std::iter::once(Opt::new("manual", "Entered by its owner (manual)", ""))
             .chain(
                 baton_core::kpis::Kpi::ALL
@@ -537,6 +544,41 @@ async fn refused(
     .await
 }
 
+/// A form the page could not read: the scorecard again with the sentence.
+async fn unreadable(
+    state: &AppState,
+    session: &WebSession,
+    f_back: &str,
+    message: String,
+) -> Result<Response, WebError> {
+    refused(
+        state,
+        session,
+        f_back,
+        message,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// After a store command: back to the scorecard with `notice`, or the
+/// scorecard again with the store's refusal.
+async fn saved<T>(
+    state: &AppState,
+    session: &WebSession,
+    f_back: &str,
+    result: Result<T, baton_store::StoreError>,
+    notice: &str,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(_) => Ok(back(f_back, notice)),
+        Err(e) => {
+            let (status, message) = refusal(e)?;
+            refused(state, session, f_back, message, status).await
+        }
+    }
+}
+
 /// `POST /scorecard/measurables`: adds a measurable (single-use nonce).
 pub async fn add_measurable(
     State(state): State<AppState>,
@@ -557,24 +599,10 @@ pub async fn add_measurable(
     })();
     let input = match input {
         Ok(i) => i,
-        Err(m) => {
-            return refused(
-                &state,
-                &session,
-                &f.back,
-                m,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(m) => return unreadable(&state, &session, &f.back, m).await,
     };
-    match scorecards::create_measurable(session.cx(&state), input).await {
-        Ok(_) => Ok(back(&f.back, "measurable_saved")),
-        Err(e) => {
-            let (status, message) = refusal(e)?;
-            refused(&state, &session, &f.back, message, status).await
-        }
-    }
+    let result = scorecards::create_measurable(session.cx(&state), input).await;
+    saved(&state, &session, &f.back, result, "measurable_saved").await
 }
 
 /// `POST /scorecard/measurables/{id}`: changes the goal and owner, or
@@ -606,24 +634,10 @@ pub async fn edit_measurable(
     };
     let patch = match patch {
         Ok(p) => p,
-        Err(m) => {
-            return refused(
-                &state,
-                &session,
-                &f.back,
-                m,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(m) => return unreadable(&state, &session, &f.back, m).await,
     };
-    match scorecards::update_measurable(session.cx(&state), &id, patch).await {
-        Ok(_) => Ok(back(&f.back, "measurable_saved")),
-        Err(e) => {
-            let (status, message) = refusal(e)?;
-            refused(&state, &session, &f.back, message, status).await
-        }
-    }
+    let result = scorecards::update_measurable(session.cx(&state), &id, patch).await;
+    saved(&state, &session, &f.back, result, "measurable_saved").await
 }
 
 /// A manual value as typed.
@@ -647,24 +661,10 @@ pub async fn enter_value(
         .and_then(|w| Ok((w, number("Value", &f.value)?)));
     let (week, value) = match parsed {
         Ok(v) => v,
-        Err(m) => {
-            return refused(
-                &state,
-                &session,
-                &f.back,
-                m,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(m) => return unreadable(&state, &session, &f.back, m).await,
     };
-    match scorecards::enter_value(session.cx(&state), &id, week, value).await {
-        Ok(_) => Ok(back(&f.back, "value_saved")),
-        Err(e) => {
-            let (status, message) = refusal(e)?;
-            refused(&state, &session, &f.back, message, status).await
-        }
-    }
+    let result = scorecards::enter_value(session.cx(&state), &id, week, value).await;
+    saved(&state, &session, &f.back, result, "value_saved").await
 }
 
 /// Where an action's "Done" goes back to.
