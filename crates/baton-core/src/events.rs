@@ -86,6 +86,16 @@ pub const CONTENT_REPLANNED: &str = "content.replanned";
 pub const FIRST_VALUE_RULE_SAVED: &str = "agency.first_value_rule_saved";
 /// A publishing error was reported on a content item (its timeline shows it).
 pub const CONTENT_ERROR_REPORTED: &str = "content.error_reported";
+/// A cadence's definition changed (a new version with its changelog line).
+pub const CADENCE_CHANGED: &str = "cadence.changed";
+/// A meeting was held: its artifact was attached.
+pub const CADENCE_HELD: &str = "cadence.held";
+/// A held meeting's notes, link or decisions changed.
+pub const CADENCE_ARTIFACT_UPDATED: &str = "cadence.artifact_updated";
+/// A meeting's day ended without its artifact.
+pub const CADENCE_ARTIFACT_MISSING: &str = "cadence.artifact_missing";
+pub const CADENCE_DECISION_DONE: &str = "cadence.decision_done";
+pub const CADENCE_DECISION_REOPENED: &str = "cadence.decision_reopened";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

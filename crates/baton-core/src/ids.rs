@@ -28,6 +28,8 @@ pub const INCIDENT_ACTION: &str = "ina";
 pub const MEASURABLE: &str = "msr";
 pub const SCORECARD: &str = "scw";
 pub const ACTION: &str = "act";
+pub const CADENCE_OCCURRENCE: &str = "cdo";
+pub const CADENCE_DECISION: &str = "cdd";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -43,6 +45,36 @@ pub fn new_id(prefix: &str, now_ms: i64) -> String {
     for (i, slot) in body.iter_mut().enumerate() {
         let shift = 5 * (25 - i);
         *slot = ALPHABET[((value >> shift) & 0x1F) as usize];
+    }
+    let mut out = String::with_capacity(prefix.len() + 27);
+    out.push_str(prefix);
+    out.push('_');
+    out.push_str(std::str::from_utf8(&body).expect("ascii"));
+    out
+}
+
+/// An id that is the same every time for the same `seed`: the first 130
+/// bits of its SHA-256, in the alphabet of [`new_id`]. For things Baton
+/// computes rather than stores (a cadence's occurrence on a date), so the
+/// id is stable before and after the row is written.
+pub fn derived_id(prefix: &str, seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut value: u128 = 0;
+    for b in &digest[..16] {
+        value = (value << 8) | u128::from(*b);
+    }
+    let extra = u128::from(digest[16] >> 6);
+    let mut body = [0u8; 26];
+    for (i, slot) in body.iter_mut().enumerate() {
+        // 26 digits × 5 bits = 130 bits: 128 from the first 16 bytes, the
+        // last 2 from the 17th.
+        let bits = if i < 25 {
+            (value >> (123 - 5 * i)) & 0x1F
+        } else {
+            ((value & 0x7) << 2 | extra) & 0x1F
+        };
+        *slot = ALPHABET[bits as usize];
     }
     let mut out = String::with_capacity(prefix.len() + 27);
     out.push_str(prefix);
@@ -76,6 +108,23 @@ mod tests {
         assert!(!has_shape(&a, MEMBER));
         assert!(a < b, "later ids sort after earlier ones");
         assert_ne!(new_id(CLIENT, 1_000), new_id(CLIENT, 1_000));
+    }
+
+    #[test]
+    fn derived_ids_are_stable_shaped_and_distinct() {
+        let a = derived_id(CADENCE_OCCURRENCE, "agy_1|weekly|agency|2026-12-07");
+        assert_eq!(
+            a,
+            derived_id(CADENCE_OCCURRENCE, "agy_1|weekly|agency|2026-12-07")
+        );
+        assert!(has_shape(&a, CADENCE_OCCURRENCE), "{a}");
+        let b = derived_id(CADENCE_OCCURRENCE, "agy_1|weekly|agency|2026-12-14");
+        assert_ne!(a, b);
+        // All 130 bits vary: the last digit is not stuck.
+        let last: std::collections::BTreeSet<char> = (0..64)
+            .map(|i| derived_id("x", &i.to_string()).chars().last().unwrap())
+            .collect();
+        assert!(last.len() > 8, "{last:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod cadence;
 pub mod calendar;
 pub mod clock;
 pub mod colour;

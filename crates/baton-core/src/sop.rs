@@ -507,7 +507,9 @@ fn ongoing_sops() -> Vec<SopDefinition> {
     ]
 }
 
-fn valid_key(s: &str) -> bool {
+/// A key as SOPs, checklist items and cadences spell it: 2–40 of
+/// `[a-z0-9_]`, a letter first.
+pub fn valid_key(s: &str) -> bool {
     let b = s.as_bytes();
     (2..=40).contains(&b.len())
         && b[0].is_ascii_lowercase()

@@ -215,6 +215,15 @@ typed_id!(
     /// An action agreed in a weekly scorecard: `act_…`.
     ActionId, ids::ACTION, "action"
 );
+typed_id!(
+    /// One occurrence of a cadence (a meeting on a date): `cdo_…`, derived
+    /// from the cadence, its scope and the date ([`ids::derived_id`]).
+    OccurrenceId, ids::CADENCE_OCCURRENCE, "cadence occurrence"
+);
+typed_id!(
+    /// A decision recorded in a cadence's meeting: `cdd_…`.
+    CadenceDecisionId, ids::CADENCE_DECISION, "decision"
+);
 
 #[cfg(test)]
 mod tests {

@@ -109,6 +109,11 @@ impl ServerConfig {
         format!("{}/a/{token}", self.public_url)
     }
 
+    /// The client's link to a monthly account review's memo.
+    pub fn memo_url(&self, token: &str) -> String {
+        format!("{}/memo/{token}", self.public_url)
+    }
+
     /// The secret iCalendar URL of a content calendar feed.
     pub fn feed_url(&self, token: &str) -> String {
         format!("{}/feeds/{token}.ics", self.public_url)

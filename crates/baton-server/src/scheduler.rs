@@ -16,7 +16,7 @@ use std::time::Duration;
 use baton_core::types::{AgencyId, RunId};
 use baton_store::leases::{self, Fence, Lease};
 use baton_store::sop_runs::{self, SCHEDULER_LEASE};
-use baton_store::{incidents, scorecards};
+use baton_store::{cadences, incidents, scorecards};
 use baton_store::{Actor, Cx};
 use tokio::sync::watch;
 
@@ -82,10 +82,12 @@ pub async fn tick_fenced(
     }
     changed += tick_incidents(state, now, email, fence).await?;
     changed += tick_scorecards(state, now, email, fence).await?;
+    changed += tick_cadences(state, now, email, fence).await?;
     let next = [
         sop_runs::next_change(&state.db).await?,
         incidents::next_change(&state.db).await?,
         scorecards::next_change(&state.db).await?,
+        cadences::clock::next_change(&state.db).await?,
     ];
     Ok(Tick {
         changed,
@@ -113,6 +115,29 @@ async fn tick_scorecards(
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(due = ?d, error = %e, "scorecard clock not advanced; next tick retries")
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// The cadences' day clock: when an agency's day ends, its meetings of
+/// that day without their artifact are flagged. Returns how many were.
+async fn tick_cadences(
+    state: &AppState,
+    now: i64,
+    email: bool,
+    fence: Option<&Fence>,
+) -> Result<usize, baton_store::StoreError> {
+    let actor = Actor::system("Cadence clock");
+    let mut changed = 0;
+    // One batch a tick, like the scorecard clock.
+    for agency_id in cadences::clock::due_for_change(&state.db, now, BATCH).await? {
+        let cx = Cx::new(&state.db, &agency_id, &actor, now);
+        match cadences::clock::advance_fenced(cx, email, fence).await {
+            Ok(n) => changed += n,
+            Err(e) => {
+                tracing::warn!(agency = %agency_id, error = %e, "cadence clock not advanced; next tick retries")
             }
         }
     }

@@ -94,6 +94,7 @@ impl TestApp {
         clock: Arc<dyn Clock>,
         configure: impl FnOnce(&mut ServerConfig),
     ) -> TestApp {
+        init_logs();
         let test_db = TestDb::new().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("addr"));
@@ -271,4 +272,18 @@ pub fn fake_smtp_on(listener: TcpListener, delay: std::time::Duration) -> (u16, 
         }
     });
     (port, inbox)
+}
+
+/// The server's warnings and errors (a 500's cause) go through the test
+/// harness's output capture: shown with a failing test, silent otherwise.
+/// `BATON_TEST_LOG` (an env filter such as `baton_store=debug`) asks for more.
+fn init_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = std::env::var("BATON_TEST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .try_init();
+    });
 }

@@ -272,7 +272,8 @@ pub async fn update(cx: Cx<'_>, patch: AgencyPatch) -> Result<Agency> {
     sqlx::query(
         "UPDATE agencies SET name = $2, timezone = $3, brand_color = $4, accent_color = $5, logo_url = $6, \
          white_label = $7, updated_at = $8, \
-         week_ended_next_at = CASE WHEN timezone = $3 THEN week_ended_next_at ELSE NULL END WHERE id = $1",
+         week_ended_next_at = CASE WHEN timezone = $3 THEN week_ended_next_at ELSE NULL END, \
+         cadence_next_check_at = CASE WHEN timezone = $3 THEN cadence_next_check_at ELSE NULL END WHERE id = $1",
     )
     .bind(agency_id)
     .bind(&next.name)

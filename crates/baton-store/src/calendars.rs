@@ -118,7 +118,7 @@ pub async fn put(cx: Cx<'_>, doc: CalendarDoc) -> Result<Calendar> {
     let mut tx = cx.begin().await?;
     // The week's end may move: the week clock recomputes its next time.
     sqlx::query(
-        "UPDATE agencies SET calendar = $2, updated_at = $3, week_ended_next_at = NULL WHERE id = $1",
+        "UPDATE agencies SET calendar = $2, updated_at = $3, week_ended_next_at = NULL, cadence_next_check_at = NULL WHERE id = $1",
     )
         .bind(agency_id)
         .bind(&text)

@@ -14,6 +14,7 @@ pub mod access_templates;
 pub mod agencies;
 pub mod approval_links;
 pub mod audit;
+pub mod cadences;
 pub mod calendar_feeds;
 pub mod calendars;
 pub mod claims;

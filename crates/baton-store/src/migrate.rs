@@ -74,6 +74,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "scorecard",
         include_str!("../migrations/0015_scorecard.sql"),
     ),
+    (
+        16,
+        "cadences",
+        include_str!("../migrations/0016_cadences.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -112,6 +112,9 @@ pub enum Command {
     /// Export or import the agency's SOP library as TOML.
     #[command(subcommand)]
     Sop(SopCommand),
+    /// Export or import the agency's cadences (recurring meetings) as TOML.
+    #[command(subcommand)]
+    Cadence(CadenceCommand),
     /// Write a consistent copy of the SQLite database to PATH (safe while serving).
     Backup {
         /// Destination file; must not exist yet.
@@ -183,6 +186,34 @@ pub enum SopCommand {
         #[arg(long)]
         agency: Option<String>,
         /// The changelog line of every SOP the import changes (default "Imported from <file name>").
+        #[arg(long)]
+        reason: Option<String>,
+        /// Show what would change and save nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CadenceCommand {
+    /// Write the agency's current cadences as TOML (to stdout unless --output).
+    Export {
+        /// The agency's slug (may be left out when there is only one agency).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load cadences from a TOML file as written by `cadence export`: checks
+    /// every cadence first, then saves each changed one as a new version.
+    Import {
+        /// The TOML file.
+        file: PathBuf,
+        /// The agency's slug (may be left out when there is only one agency).
+        #[arg(long)]
+        agency: Option<String>,
+        /// The changelog line of every cadence the import changes (default "Imported from <file name>").
         #[arg(long)]
         reason: Option<String>,
         /// Show what would change and save nothing.

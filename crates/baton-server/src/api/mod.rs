@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod agency;
+pub mod cadences;
 pub mod calendar;
 pub mod calendar_feeds;
 pub mod clients;
@@ -55,6 +56,7 @@ use crate::state::AppState;
         (name = "sops", description = "The SOP library, SOP runs with business-hours SLAs, escalation notices and the on-time KPI"),
         (name = "kpis", description = "The six ops KPIs with one set of definitions (time to verified access, time to first value, cycle time, rework rate, on-time delivery, incident count) and their 13-week trends, as JSON or CSV"),
         (name = "scorecard", description = "The weekly scorecard: measurables with owner, goal and comparator, 13 weeks at a glance, shipped weeks with 3 insights and 3 actions, and the actions tracked to done"),
+        (name = "cadences", description = "Cadences with artifacts: the agency's recurring meetings (weekly delivery planning, weekly performance review, monthly account review per client, quarterly ops review) as versioned data; each meeting is held only when its artifact is attached, flagged when its day ends without it; decisions with owners, searchable"),
         (name = "incidents", description = "The incident log: brand-risk events and publishing errors with a one-hour triage SLA on a 24/7 clock, timeline, postmortem and the incident-count KPI"),
     )
 )]
@@ -138,6 +140,7 @@ fn operations() -> OpenApiRouter<AppState> {
         .merge(incidents::operations())
         .merge(kpis::operations())
         .merge(scorecards::operations())
+        .merge(cadences::operations())
         .routes(routes!(content::list_for_client, content::create))
         .routes(routes!(content::list))
         .routes(routes!(content::get, content::update))

@@ -1050,3 +1050,68 @@ pub fn insights() -> utoipa::openapi::schema::Array {
         .max_items(Some(baton_core::scorecard::INSIGHTS))
         .build()
 }
+
+/// A day, `YYYY-MM-DD`, or empty for the default.
+pub fn date_or_empty() -> Object {
+    matching("^([0-9]{4}-[0-9]{2}-[0-9]{2})?$".into(), None, false)
+}
+
+/// Whom a cadence's meetings are about.
+pub fn cadence_scope() -> Object {
+    use baton_core::cadence::Scope;
+    one_of([Scope::Agency, Scope::Client].map(|s| s.key()))
+}
+
+/// What a cadence's meeting must leave behind.
+pub fn artifact_kind() -> Object {
+    one_of(baton_core::cadence::ArtifactKind::ALL.map(|k| k.key()))
+}
+
+/// A cadence's attendees: 1–12 of the role keys, `leadership` and
+/// `client_stakeholders`.
+pub fn attendees() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(one_of(
+            baton_core::roles::Role::ALL
+                .map(|r| r.key())
+                .into_iter()
+                .chain(["leadership", "client_stakeholders"]),
+        ))
+        .min_items(Some(1))
+        .max_items(Some(12))
+        .build()
+}
+
+/// A cadence's recurrence rule: `FREQ=WEEKLY` or `FREQ=MONTHLY` and its
+/// parts, at most 200 characters (that the parts fit together is the
+/// server's check, 422).
+pub fn schedule_rule() -> Object {
+    matching(
+        "^(RRULE:)?FREQ=(WEEKLY|MONTHLY)(;(INTERVAL|BYDAY|BYMONTHDAY|BYMONTH|BYHOUR|BYMINUTE)=[A-Z0-9,+-]{1,40})*$"
+            .into(),
+        Some(200),
+        false,
+    )
+}
+
+/// A meeting's length: 5 to 480 minutes.
+pub fn meeting_minutes() -> Object {
+    int_range(
+        5,
+        i64::from(baton_core::cadence::MAX_DURATION_MINUTES),
+        false,
+    )
+}
+
+/// A cadence filter: its key, or empty for all.
+pub fn cadence_filter() -> Object {
+    matching("^([a-z][a-z0-9_]{1,39})?$".into(), None, false)
+}
+
+/// Search words: any text of at most 200 characters.
+pub fn search_words() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(200))
+        .build()
+}

@@ -132,6 +132,8 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "measurable_saved" => "Measurable saved.",
         "value_saved" => "Value saved.",
         "scorecard_action_done" => "Action marked done: next week's scorecard shows it shipped.",
+        "meeting_held" => "Artifact attached: the meeting counts as held, and its decisions are recorded.",
+        "decision_done" => "Decision marked done.",
         "incident_reported" => {
             "Incident reported. Triage is due within the severity's triage time, day or night: confirm the severity, name a lead, write the plan."
         }

@@ -20,6 +20,7 @@
 
 mod access;
 mod assets;
+mod cadences;
 mod clients;
 mod content;
 mod csrf_form;
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(settings::router())
         .merge(incidents::router())
         .merge(scorecard::router())
+        .merge(cadences::router())
         .fallback(error_page::not_found)
         .layer(from_fn_with_state(
             state.clone(),

@@ -447,10 +447,11 @@ async fn the_scheduler_moves_runs_at_their_thresholds_and_pauses_do_not_count() 
         );
     }
     // Ticking again changes nothing; no run is left for the scheduler, only
-    // the end of the agency's week (Friday 17:00, the scorecard's clock).
+    // the end of the agency's day (Thursday 00:00, the cadences' clock)
+    // before the end of its week (Friday 17:00, the scorecard's clock).
     let again = baton_server::scheduler::tick(&app.state).await.unwrap();
     assert_eq!(again.changed, 0);
-    assert_eq!(again.next_change_at, Some(MON_9 + 104 * HOUR));
+    assert_eq!(again.next_change_at, Some(MON_9 + 87 * HOUR));
     app.shutdown().await;
 }
 

@@ -6,6 +6,7 @@
 mod api_access;
 mod api_agency;
 mod api_bad_input;
+mod api_cadences;
 mod api_calendar;
 mod api_clients;
 mod api_content;
@@ -31,6 +32,7 @@ mod hardening;
 mod portal;
 mod web_access;
 mod web_access_pages;
+mod web_cadences;
 mod web_calendar;
 mod web_content;
 mod web_content_metrics;

@@ -7,38 +7,14 @@
 use crate::common;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
-use common::{browser, csrf_of, nonce_of};
+use common::{browser, csrf_of, nonce_of, page, signed_in_admin};
 use reqwest::header::LOCATION;
-use reqwest::{Client, StatusCode};
-
-async fn page(c: &Client, url: &str) -> (StatusCode, String) {
-    let r = c.get(url).send().await.expect("GET");
-    let s = r.status();
-    (s, r.text().await.expect("body"))
-}
-
-async fn admin(app: &TestApp) -> Client {
-    let c = browser();
-    let (_, html) = page(&c, &app.url("/login")).await;
-    let r = c
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf_of(&html).as_str()),
-            ("email", app.agency.admin.email.as_str()),
-            ("password", ADMIN_PASSWORD),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login");
-    c
-}
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn an_incident_is_reported_triaged_and_noted_through_the_pages() {
     let app = TestApp::spawn().await;
-    let c = admin(&app).await;
+    let c = signed_in_admin(&app).await;
     let (s, dash) = page(&c, &app.url("/")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(dash.contains("href=\"/incidents/new\""), "top bar action");
@@ -183,7 +159,7 @@ async fn an_incident_is_reported_triaged_and_noted_through_the_pages() {
 #[tokio::test]
 async fn severities_dashboard_client_page_and_my_work_show_incidents() {
     let app = TestApp::spawn().await;
-    let c = admin(&app).await;
+    let c = signed_in_admin(&app).await;
     let (s, html) = page(&c, &app.url("/incidents/severities")).await;
     assert_eq!(s, StatusCode::OK);
     let csrf = csrf_of(&html);
@@ -273,7 +249,7 @@ async fn severities_dashboard_client_page_and_my_work_show_incidents() {
 #[tokio::test]
 async fn a_publishing_error_is_reported_from_its_content_item() {
     let app = TestApp::spawn().await;
-    let c = admin(&app).await;
+    let c = signed_in_admin(&app).await;
     let api = common::Api::new(&app);
     let t = &app.agency.token;
     let client = api.create_client(t, "Item Co").await;

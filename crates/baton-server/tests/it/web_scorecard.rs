@@ -8,33 +8,9 @@
 use crate::common;
 
 use baton_server::testing::{TestApp, ADMIN_PASSWORD};
-use common::{browser, csrf_of, nonce_of};
+use common::{browser, csrf_of, nonce_of, page, signed_in_admin};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, StatusCode};
-
-async fn page(c: &Client, url: &str) -> (StatusCode, String) {
-    let r = c.get(url).send().await.expect("GET");
-    let s = r.status();
-    (s, r.text().await.expect("body"))
-}
-
-async fn admin(app: &TestApp) -> Client {
-    let c = browser();
-    let (_, html) = page(&c, &app.url("/login")).await;
-    let r = c
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf_of(&html).as_str()),
-            ("email", app.agency.admin.email.as_str()),
-            ("password", ADMIN_PASSWORD),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login");
-    c
-}
 
 /// Submits a form as a browser would: a refusal comes back as the page
 /// shown once (the flash the test browser follows); a success is a 303 to
@@ -58,7 +34,7 @@ async fn post(c: &Client, url: &str, fields: &[(&str, &str)]) -> (StatusCode, St
 #[tokio::test]
 async fn kpis_trends_and_definitions_read_without_javascript() {
     let app = TestApp::spawn().await;
-    let c = admin(&app).await;
+    let c = signed_in_admin(&app).await;
     let (s, dash) = page(&c, &app.url("/")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(dash.contains("<svg"), "inline SVG trend chart");
@@ -109,7 +85,7 @@ async fn kpis_trends_and_definitions_read_without_javascript() {
 #[tokio::test]
 async fn a_week_ships_from_the_form_and_its_actions_are_done_from_my_work() {
     let app = TestApp::spawn().await;
-    let c = admin(&app).await;
+    let c = signed_in_admin(&app).await;
     let me = app.agency.admin.id.clone();
     let (s, html) = page(&c, &app.url("/scorecard")).await;
     assert_eq!(s, StatusCode::OK);
@@ -269,7 +245,7 @@ async fn a_week_ships_from_the_form_and_its_actions_are_done_from_my_work() {
 #[tokio::test]
 async fn a_planned_day_moves_and_another_agencys_client_is_not_found() {
     let app = TestApp::spawn().await;
-    let c = admin(&app).await;
+    let c = signed_in_admin(&app).await;
     let api = common::Api::new(&app);
     let t = &app.agency.token;
     let client = api.create_client(t, "Harbor Fitness").await;

@@ -217,6 +217,7 @@ async fn notify(
         run_id: None,
         incident_id: Some(i.id.as_str()),
         action_id: None,
+        occurrence_id: None,
     };
     send_notices(tx, to, about, text, agency_name, email).await
 }

@@ -216,6 +216,7 @@ async fn remind_manual(tx: &mut WriteTx, week: &str, email: bool) -> Result<usiz
             run_id: None,
             incident_id: None,
             action_id: None,
+            occurrence_id: None,
         };
         send_notices(
             tx,
@@ -285,6 +286,7 @@ async fn action_overdue(
         run_id: None,
         incident_id: None,
         action_id: Some(id.as_str()),
+        occurrence_id: None,
     };
     send_notices(
         &mut tx,

@@ -116,6 +116,8 @@ pub(crate) struct NoticeAbout<'a> {
     pub incident_id: Option<&'a str>,
     /// A weekly scorecard's action.
     pub action_id: Option<&'a str>,
+    /// A cadence's meeting (its artifact is missing).
+    pub occurrence_id: Option<&'a str>,
 }
 
 /// One notice.
@@ -139,8 +141,8 @@ pub(crate) async fn send_notices(
     let now = tx.now();
     for member in to {
         sqlx::query(
-            "INSERT INTO notices (id, agency_id, member_id, client_id, run_id, incident_id, action_id, kind, title, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO notices (id, agency_id, member_id, client_id, run_id, incident_id, action_id, occurrence_id, \
+             kind, title, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(ids::new_id(ids::NOTICE, now))
         .bind(&agency_id)
@@ -149,6 +151,7 @@ pub(crate) async fn send_notices(
         .bind(about.run_id)
         .bind(about.incident_id)
         .bind(about.action_id)
+        .bind(about.occurrence_id)
         .bind(text.kind)
         .bind(text.title)
         .bind(text.body)
@@ -226,6 +229,7 @@ async fn escalate(tx: &mut WriteTx, run: &Run, status: RunStatus, email: bool) -
         run_id: Some(run.id.as_str()),
         incident_id: None,
         action_id: None,
+        occurrence_id: None,
     };
     let text = NoticeText {
         kind,

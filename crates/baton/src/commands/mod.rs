@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod admin;
+mod cadence;
 mod demo;
 mod demo_history;
 mod serve;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use baton_store::Db;
 
-use crate::cli::{AgencyCommand, AuditCommand, Command, SopCommand, TokenCommand};
+use crate::cli::{AgencyCommand, AuditCommand, CadenceCommand, Command, SopCommand, TokenCommand};
 use crate::config::Config;
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -55,6 +56,15 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             reason,
             dry_run,
         }) => sop::import(&db, &file, agency.as_deref(), reason.as_deref(), dry_run).await?,
+        Command::Cadence(CadenceCommand::Export { agency, output }) => {
+            cadence::export(&db, agency.as_deref(), output.as_deref()).await?
+        }
+        Command::Cadence(CadenceCommand::Import {
+            file,
+            agency,
+            reason,
+            dry_run,
+        }) => cadence::import(&db, &file, agency.as_deref(), reason.as_deref(), dry_run).await?,
         Command::Backup { path } => admin::backup(&db, &config, &path).await?,
     };
     db.close().await;

@@ -55,17 +55,26 @@ pub async fn export(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "sops.toml".into());
     let text = render(&agency, &library, SystemClock.now_ms(), &file_name);
+    write_export(
+        &text,
+        output,
+        &format!("{} SOPs of {}", library.len(), agency.slug),
+    )
+}
+
+/// Prints an export, or writes it to `output` and says so ("exported
+/// `what` to FILE").
+pub(super) fn write_export(
+    text: &str,
+    output: Option<&Path>,
+    what: &str,
+) -> anyhow::Result<ExitCode> {
     match output {
         None => print!("{text}"),
         Some(path) => {
-            std::fs::write(path, &text)
+            std::fs::write(path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!(
-                "exported {} SOPs of {} to {}",
-                library.len(),
-                agency.slug,
-                path.display()
-            );
+            println!("exported {what} to {}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -182,7 +191,7 @@ enum Outcome {
 }
 
 /// The agency named by `slug`, or the only agency when no slug is given.
-async fn pick_agency(db: &Db, slug: Option<&str>) -> anyhow::Result<Agency> {
+pub(super) async fn pick_agency(db: &Db, slug: Option<&str>) -> anyhow::Result<Agency> {
     if let Some(slug) = slug {
         return agencies::find_by_slug(db, slug)
             .await?
@@ -282,7 +291,7 @@ fn render(agency: &Agency, library: &[Sop], now: i64, file_name: &str) -> String
 }
 
 /// `text` as `# ` comment lines of at most about `width` characters.
-fn wrap(text: &str, width: usize) -> String {
+pub(super) fn wrap(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -302,7 +311,7 @@ fn wrap(text: &str, width: usize) -> String {
 }
 
 /// A TOML string literal, escaped as TOML requires.
-fn toml_str(s: &str) -> String {
+pub(super) fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
@@ -338,7 +347,7 @@ fn keep_exact(file: f64, current: f64) -> f64 {
 }
 
 /// Free text made safe for a one-line `#` comment.
-fn comment_text(s: &str) -> String {
+pub(super) fn comment_text(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -492,7 +501,7 @@ fn definition(e: SopEntry, current: Option<&SopDefinition>) -> Result<SopDefinit
 }
 
 /// A TOML error on one line: where, and what.
-fn toml_error(text: &str, e: &toml::de::Error) -> String {
+pub(super) fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim();
     match e.span() {
         Some(span) => format!("line {}: {message}", line_of(text, span.start)),
@@ -501,7 +510,7 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
 }
 
 /// The 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -510,11 +519,17 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// An agency for the export tests of this and the cadence command.
+#[cfg(test)]
+pub(super) fn test_agency() -> Agency {
+    tests::agency()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn agency() -> Agency {
+    pub(super) fn agency() -> Agency {
         Agency {
             id: baton_core::types::AgencyId::parse("agy_00000000000000000000000001").unwrap(),
             name: "North \"wind\"\nSocial".into(),

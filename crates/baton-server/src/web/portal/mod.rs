@@ -33,6 +33,7 @@ mod approval;
 mod brand;
 mod context;
 mod guard;
+mod memo;
 mod steps;
 mod uploads;
 mod views;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/o/{token}/{*rest}", any(not_found))
         .merge(approval::routes())
+        .merge(memo::routes())
         .route("/o-static/portal.css", get(portal_css))
         .route("/o-static/theme.css", get(theme_css))
         .layer(from_fn_with_state(state.clone(), crate::web::prg::layer))

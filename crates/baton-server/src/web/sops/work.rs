@@ -78,6 +78,10 @@ struct MyWorkPage {
     follow_ups: Vec<FollowUpView>,
     /// Open scorecard actions the member owns, soonest due first.
     actions: Vec<crate::web::scorecard::ActionView>,
+    /// Meetings the member owns, this week: to hold, or flagged.
+    meetings: Vec<crate::web::cadences::MeetingLine>,
+    /// Open decisions the member owns.
+    decisions: Vec<crate::web::cadences::DecisionView>,
 }
 
 /// An open follow-up action of a postmortem the member owns.
@@ -108,16 +112,42 @@ pub(super) async fn my_work(
         owner: Some(me.clone()),
         limit: Some(LIST_CAP),
     };
-    let (runs, notices, unread, waiting, follow_ups, actions) = tokio::try_join!(
+    let tz = timefmt::zone(&agency.timezone);
+    let now = state.now();
+    let today = baton_store::cadences::day_of(now, &tz);
+    let mine = baton_store::cadences::occurrences::Filter {
+        owner: Some(me.clone()),
+        ..Default::default()
+    };
+    let my_decisions = baton_store::cadences::decisions::Search {
+        owner: Some(me.clone()),
+        open: Some(true),
+        ..Default::default()
+    };
+    let (runs, notices, unread, waiting, follow_ups, actions, meetings, decisions, cadences) = tokio::try_join!(
         sop_runs::by_due(&state.db, agency_id, &f, LIST_CAP),
         sop_runs::notices(&state.db, agency_id, &me, false, NOTICE_CAP),
         sop_runs::unread_count(&state.db, agency_id, &me),
         content::waiting_for(&state.db, agency_id, &me, WAITING_CAP),
         baton_store::incidents::open_actions_of(&state.db, agency_id, &me),
         baton_store::scorecards::actions(&state.db, agency_id, &action_filter),
+        baton_store::cadences::occurrences::list(
+            &state.db,
+            agency_id,
+            (
+                today.saturating_sub(jiff::Span::new().days(7)),
+                today.saturating_add(jiff::Span::new().days(6))
+            ),
+            now,
+            &mine
+        ),
+        baton_store::cadences::decisions::search(&state.db, agency_id, &my_decisions, LIST_CAP),
+        baton_store::cadences::list(&state.db, agency_id),
     )?;
-    let tz = timefmt::zone(&agency.timezone);
-    let now = state.now();
+    let names: Vec<(String, String)> = cadences
+        .into_iter()
+        .map(|c| (c.definition.key, c.definition.name))
+        .collect();
     let runs: Vec<RunLine> = runs.iter().map(|r| RunLine::of(r, now, &tz)).collect();
     let late = runs
         .iter()
@@ -160,6 +190,16 @@ pub(super) async fn my_work(
         actions: actions
             .iter()
             .map(|a| crate::web::scorecard::ActionView::of(a, now))
+            .collect(),
+        // The week's meetings still to hold (or flagged), and today's held.
+        meetings: meetings
+            .iter()
+            .filter(|o| !o.held || o.date == today)
+            .map(|o| crate::web::cadences::MeetingLine::of(o, now, &tz))
+            .collect(),
+        decisions: decisions
+            .iter()
+            .map(|d| crate::web::cadences::DecisionView::of(d, &names))
             .collect(),
     };
     Ok(render(StatusCode::OK, &page))

@@ -542,3 +542,29 @@ pub fn flash_policy() -> reqwest::redirect::Policy {
         }
     })
 }
+
+/// `GET url` through `c`: the status and the page.
+pub async fn page(c: &reqwest::Client, url: &str) -> (reqwest::StatusCode, String) {
+    let r = c.get(url).send().await.expect("GET");
+    let s = r.status();
+    (s, r.text().await.expect("body"))
+}
+
+/// A browser ([`browser`]) signed in as the test agency's admin.
+pub async fn signed_in_admin(app: &TestApp) -> reqwest::Client {
+    let c = browser();
+    let (_, html) = page(&c, &app.url("/login")).await;
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("email", app.agency.admin.email.as_str()),
+            ("password", baton_server::testing::ADMIN_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "login");
+    c
+}
