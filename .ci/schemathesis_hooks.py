@@ -706,7 +706,82 @@ def _ship(case):
             action["due"] = due
 
 
+def _day_range(case):
+    """`api::cadences::day`: real days; a range `from` ≤ `to` of at most a
+    year (`occurrences::check_range`), the missing end near the given one."""
+    query = case.query
+    if not isinstance(query, dict):
+        return
+    days = {}
+    for key in ("from", "to"):
+        try:
+            days[key] = dt.date.fromisoformat(str(query.get(key) or ""))
+        except ValueError:
+            query[key] = ""
+    start, end = days.get("from"), days.get("to")
+    today = _now().date()
+    if start is None and end is None:
+        return
+    try:
+        if start is None:
+            start = min(end, today - dt.timedelta(days=7))
+        if end is None:
+            end = start + dt.timedelta(days=27)
+        if start > end:
+            start, end = end, start
+        if (end - start).days >= 366:
+            end = start + dt.timedelta(days=30)
+    except OverflowError:
+        start, end = today, today + dt.timedelta(days=27)
+    query["from"], query["to"] = start.isoformat(), end.isoformat()
+
+
+_SCHEDULES = [
+    "FREQ=WEEKLY;BYDAY=MO;BYHOUR=10;BYMINUTE=0",
+    "FREQ=MONTHLY;BYDAY=1TH;BYHOUR=15",
+    "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=2TU",
+    "freq=weekly;interval=2;byday=we,fr",
+    "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=16",
+]
+
+
+def _cadence(case):
+    """`CadenceDefinition::validate`: a schedule that parses, the memo only
+    per client (and per-client cadences only with it), client stakeholders
+    only at a per-client meeting."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    body["schedule"] = _pick(_SCHEDULES, body.get("schedule"))
+    body["scope"] = "client" if body.get("artifact") == "account_memo" else "agency"
+    roles = body.get("attendee_roles")
+    if body["scope"] == "agency" and isinstance(roles, list):
+        body["attendee_roles"] = [r for r in roles if r != "client_stakeholders"] or ["ops"]
+
+
+def _artifact(case):
+    """`artifacts::attach` on a real meeting (the fuzzer reuses ids the list
+    returned): only a monthly memo is shared, and a memo needs its text;
+    decisions have real owners and due days that exist."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if "share" in body:
+        body["share"] = False
+    if _blank(body.get("notes")):
+        body["notes"] = "Held; the notes follow."
+    for d in body.get("decisions") or []:
+        if isinstance(d, dict):
+            _member_or_none(d, "owner")
+            if d.get("due"):
+                d["due"] = _valid_day(d["due"])
+
+
 _FIXES = {
+    ("GET", "/api/v1/cadence-occurrences"): _day_range,
+    ("GET", "/api/v1/cadence-adherence"): _day_range,
+    ("PUT", "/api/v1/cadences/{key}"): _cadence,
+    ("POST", "/api/v1/cadence-occurrences/{id}/artifact"): _artifact,
     ("GET", "/api/v1/kpis/access"): _period,
     ("GET", "/api/v1/kpis/sops"): _period,
     ("GET", "/api/v1/kpis/incidents"): _period,

@@ -117,22 +117,29 @@ pub enum Action {
     ChangeParticipants,
     /// Correct a client's last lifecycle move (reopen).
     CorrectLifecycle,
+    /// Re-size a decided round's revision (major or minor) after the fact,
+    /// e.g. a client's change request that was really a rework.
+    ResizeRevision,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Read,
         Action::Write,
         Action::Administer,
         Action::ChangeParticipants,
         Action::CorrectLifecycle,
+        Action::ResizeRevision,
     ];
 
     /// The token scope the action needs at least.
     pub fn scope(self) -> Scope {
         match self {
             Action::Read => Scope::Read,
-            Action::Write | Action::ChangeParticipants | Action::CorrectLifecycle => Scope::Write,
+            Action::Write
+            | Action::ChangeParticipants
+            | Action::CorrectLifecycle
+            | Action::ResizeRevision => Scope::Write,
             Action::Administer => Scope::Admin,
         }
     }
@@ -231,6 +238,9 @@ pub struct Denied {
 /// The refusal of [`Action::ChangeParticipants`].
 pub const CHANGE_PARTICIPANTS_RULE: &str =
     "Only the account lead, traffic control or an admin can change who approves.";
+/// The refusal of [`Action::ResizeRevision`].
+pub const RESIZE_REVISION_RULE: &str =
+    "Only the client's account lead or an admin can re-size a revision.";
 /// The refusal of [`Action::CorrectLifecycle`].
 pub const CORRECT_LIFECYCLE_RULE: &str =
     "Only an admin can correct a client's lifecycle: ask an admin to reopen it.";
@@ -246,6 +256,7 @@ pub const ADMINISTER_RULE: &str = "only agency admins can do this";
 /// - `ChangeParticipants`: the subject client's account lead, its
 ///   traffic-control owner, or an admin.
 /// - `CorrectLifecycle`: admins only.
+/// - `ResizeRevision`: the subject client's account lead, or an admin.
 /// - The operator may everything.
 pub fn can(principal: &Principal, action: Action, subject: Subject<'_>) -> Result<(), Denied> {
     if let Principal::Token { scope, .. } = principal {
@@ -265,6 +276,7 @@ pub fn can(principal: &Principal, action: Action, subject: Subject<'_>) -> Resul
         Action::Read | Action::Write => true,
         Action::Administer | Action::CorrectLifecycle => admin,
         Action::ChangeParticipants => admin || seats.account_lead || seats.traffic_control,
+        Action::ResizeRevision => admin || seats.account_lead,
     };
     if allowed {
         return Ok(());
@@ -276,6 +288,7 @@ pub fn can(principal: &Principal, action: Action, subject: Subject<'_>) -> Resul
         (Action::Administer, _) => ADMINISTER_RULE.to_string(),
         (Action::ChangeParticipants, _) => CHANGE_PARTICIPANTS_RULE.to_string(),
         (Action::CorrectLifecycle, _) => CORRECT_LIFECYCLE_RULE.to_string(),
+        (Action::ResizeRevision, _) => RESIZE_REVISION_RULE.to_string(),
         (Action::Read | Action::Write, _) => unreachable!("every member may read and write"),
     };
     Err(Denied { sentence })
@@ -418,7 +431,7 @@ mod tests {
             ("lead's write token", token(&lead, Scope::Write)),
         ];
         // (action, who may) per principal, in `principals` order.
-        let table: [(Action, [bool; 13]); 5] = [
+        let table: [(Action, [bool; 13]); 6] = [
             (
                 Action::Read,
                 [
@@ -452,6 +465,13 @@ mod tests {
                     false,
                 ],
             ),
+            (
+                Action::ResizeRevision,
+                [
+                    false, true, false, true, false, false, true, false, true, true, false, false,
+                    true,
+                ],
+            ),
         ];
         assert_eq!(table.len(), Action::ALL.len(), "every action in the table");
         for (action, allowed) in table {
@@ -466,7 +486,9 @@ mod tests {
                 .chain(settings)
                 {
                     let on_agency = matches!(subject, Subject::Agency | Subject::Setting(_));
-                    if on_agency && action == Action::ChangeParticipants {
+                    if on_agency
+                        && matches!(action, Action::ChangeParticipants | Action::ResizeRevision)
+                    {
                         // Seats are on a client: only admins and the operator.
                         let got = can(p, action, subject);
                         assert_eq!(
@@ -490,6 +512,7 @@ mod tests {
                             },
                             Action::ChangeParticipants => CHANGE_PARTICIPANTS_RULE,
                             Action::CorrectLifecycle => CORRECT_LIFECYCLE_RULE,
+                            Action::ResizeRevision => RESIZE_REVISION_RULE,
                         };
                         assert!(d.sentence.starts_with(rule), "{who} {action:?}: {d}");
                         assert_eq!(d.to_string(), d.sentence);

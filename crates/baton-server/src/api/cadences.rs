@@ -351,13 +351,39 @@ pub struct OccurrencesQuery {
     pub owner: Option<String>,
 }
 
+/// A day as the document spells it: exactly `YYYY-MM-DD` (no sign, no
+/// spaces), and one that exists.
 fn day(field: &str, v: Option<&str>) -> ApiResult<Option<Date>> {
-    match v.map(str::trim) {
+    let shaped = |s: &str| {
+        s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    };
+    match v {
         None | Some("") => Ok(None),
-        Some(s) => s
+        Some(s) if shaped(s) => s
             .parse::<Date>()
             .map(Some)
-            .map_err(|_| ApiError::invalid(field, "must be a day, YYYY-MM-DD")),
+            .map_err(|_| ApiError::invalid(field, format!("{s} is not a day of the calendar"))),
+        Some(_) => Err(ApiError::invalid(field, "must be a day, YYYY-MM-DD")),
+    }
+}
+
+/// A cadence filter: its key, or empty for all.
+fn cadence_filter(v: Option<String>) -> ApiResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(k) if k.is_empty() => Ok(None),
+        Some(k) if baton_core::sop::valid_key(&k) => Ok(Some(k)),
+        Some(_) => Err(ApiError::invalid(
+            "cadence",
+            "must be a cadence key (2–40 of a-z, 0-9 and _, a letter first)",
+        )),
     }
 }
 
@@ -387,7 +413,7 @@ pub async fn list_occurrences(
     let from = day("from", q.from.as_deref())?.unwrap_or(today.saturating_sub(7.days()));
     let to = day("to", q.to.as_deref())?.unwrap_or(from.saturating_add(27.days()));
     let filter = Filter {
-        cadence: q.cadence.filter(|c| !c.is_empty()),
+        cadence: cadence_filter(q.cadence)?,
         client_id: id_filter("client", q.client.as_deref(), baton_core::ids::CLIENT)?,
         owner: id_filter("owner", q.owner.as_deref(), baton_core::ids::MEMBER)?,
     };
@@ -448,7 +474,7 @@ pub async fn get_occurrence(
 /// A decision to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionIn {
+pub struct CadenceDecisionIn {
     /// 1–200 characters.
     #[schema(schema_with = super::openapi::name_text)]
     pub text: String,
@@ -476,7 +502,7 @@ pub struct ArtifactIn {
     /// Decisions taken (at most 20 per meeting), each with an owner.
     #[serde(default)]
     #[schema(max_items = 20)]
-    pub decisions: Vec<DecisionIn>,
+    pub decisions: Vec<CadenceDecisionIn>,
     /// Share a monthly memo with the client by link (`share_url`, shown once).
     #[serde(default)]
     pub share: bool,
@@ -574,7 +600,7 @@ pub async fn list_decisions(
         q: q.q.filter(|w| !w.trim().is_empty()),
         owner: id_filter("owner", q.owner.as_deref(), baton_core::ids::MEMBER)?,
         open: q.open,
-        cadence: q.cadence.filter(|c| !c.is_empty()),
+        cadence: cadence_filter(q.cadence)?,
         client_id: id_filter("client", q.client.as_deref(), baton_core::ids::CLIENT)?,
     };
     let items = decisions::search(&state.db, caller.agency_id(), &s, 200).await?;

@@ -154,6 +154,7 @@ fn operations() -> OpenApiRouter<AppState> {
         .routes(routes!(content::publish))
         .routes(routes!(content::comment))
         .routes(routes!(content::decide))
+        .routes(routes!(content::resize_revision))
         .routes(routes!(content::get_qa, content::put_qa))
         .routes(routes!(content::schedule))
         .routes(routes!(content::plan))

@@ -1082,16 +1082,16 @@ pub fn attendees() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-/// A cadence's recurrence rule: `FREQ=WEEKLY` or `FREQ=MONTHLY` and its
-/// parts, at most 200 characters (that the parts fit together is the
-/// server's check, 422).
+/// A cadence's recurrence rule: 1–200 characters (the RRULE subset and
+/// how its parts fit together is the server's check, 422: `FREQ=WEEKLY`
+/// or `FREQ=MONTHLY` with `INTERVAL`, `BYDAY`, `BYMONTHDAY`, `BYMONTH`,
+/// `BYHOUR`, `BYMINUTE`; keys and values in any case).
 pub fn schedule_rule() -> Object {
-    matching(
-        "^(RRULE:)?FREQ=(WEEKLY|MONTHLY)(;(INTERVAL|BYDAY|BYMONTHDAY|BYMONTH|BYHOUR|BYMINUTE)=[A-Z0-9,+-]{1,40})*$"
-            .into(),
-        Some(200),
-        false,
-    )
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(200))
+        .build()
 }
 
 /// A meeting's length: 5 to 480 minutes.
@@ -1114,4 +1114,9 @@ pub fn search_words() -> Object {
         .schema_type(Type::String)
         .max_length(Some(200))
         .build()
+}
+
+/// A revision's size.
+pub fn revision_size() -> Object {
+    one_of(["major", "minor"])
 }

@@ -154,6 +154,14 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Respon
             })
         })
         .collect();
+    let mut events = events;
+    match meeting_events(&state, &feed, now, &host).await {
+        Ok(m) => events.extend(m),
+        Err(e) => {
+            tracing::error!(error = %e, "calendar feed meetings failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "try again later\n").into_response();
+        }
+    }
     let body = ical::calendar(&format!("{} — content", feed.name), &events, now);
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
@@ -174,4 +182,65 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Respon
         HeaderValue::from_static("noindex, nofollow"),
     );
     resp
+}
+
+/// The cadences' meetings of a feed, a month back to eleven months ahead: a
+/// client's feed has the client's own meetings (the monthly review); a
+/// member's, the meetings they own or attend by role (leadership: admins).
+async fn meeting_events(
+    state: &AppState,
+    feed: &calendar_feeds::Feed,
+    now: i64,
+    host: &str,
+) -> Result<Vec<IcsEvent>, baton_store::StoreError> {
+    use baton_core::cadence::Attendee;
+    use baton_store::cadences::occurrences::{self, Filter};
+    use jiff::ToSpan;
+    let tz = baton_store::calendars::zone(&state.db, &feed.agency_id).await?;
+    let today = baton_store::cadences::day_of(now, &tz);
+    let range = (
+        today.saturating_sub(30.days()),
+        today.saturating_add(335.days()),
+    );
+    let filter = match &feed.scope {
+        FeedScope::Client(c) => Filter {
+            client_id: Some(c.clone()),
+            ..Filter::default()
+        },
+        FeedScope::Member(_) => Filter::default(),
+    };
+    let mut all = occurrences::list(&state.db, &feed.agency_id, range, now, &filter).await?;
+    if let FeedScope::Member(id) = &feed.scope {
+        let me = baton_store::members::get(&state.db, &feed.agency_id, id).await?;
+        all.retain(|o| {
+            o.owner_member_id.as_deref() == Some(id.as_str())
+                || o.attendee_roles.iter().any(|a| match a {
+                    Attendee::Role(r) => me.roles.contains(r),
+                    Attendee::Leadership => me.is_admin,
+                    Attendee::ClientStakeholders => false,
+                })
+        });
+    }
+    Ok(all
+        .into_iter()
+        .map(|o| IcsEvent {
+            uid: format!("{}@{host}", o.id),
+            start_ms: o.starts_at,
+            duration_minutes: (o.ends_at - o.starts_at) / 60_000,
+            summary: match &o.client_name {
+                Some(c) => format!("{}: {c}", o.cadence_name),
+                None => o.cadence_name.clone(),
+            },
+            description: format!(
+                "Artifact: {}. Owner: {}.{}",
+                o.artifact_kind.label(),
+                o.owner_name.as_deref().unwrap_or("nobody yet"),
+                if o.held { " Held." } else { "" }
+            ),
+            url: Some(format!(
+                "{}/cadences/meetings/{}",
+                state.config.public_url, o.id
+            )),
+        })
+        .collect())
 }

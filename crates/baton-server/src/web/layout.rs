@@ -134,6 +134,7 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "scorecard_action_done" => "Action marked done: next week's scorecard shows it shipped.",
         "meeting_held" => "Artifact attached: the meeting counts as held, and its decisions are recorded.",
         "decision_done" => "Decision marked done.",
+        "revision_resized" => "Revision re-sized: the rework rate counts the round by its new size, and the timeline keeps why.",
         "incident_reported" => {
             "Incident reported. Triage is due within the severity's triage time, day or night: confirm the severity, name a lead, write the plan."
         }

@@ -97,6 +97,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/actions"),
     ("post", "/api/v1/actions/{id}/done"),
     ("post", "/api/v1/actions/{id}/reopen"),
+    ("post", "/api/v1/content/{id}/rounds/{round}/revision"),
     ("get", "/api/v1/cadences"),
     ("get", "/api/v1/cadences/{key}"),
     ("put", "/api/v1/cadences/{key}"),

@@ -234,6 +234,143 @@ async fn a_client_asking_for_a_rework_marks_the_revision_major() {
 }
 
 #[tokio::test]
+async fn the_account_lead_resizes_a_clients_small_changes_into_a_rework() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let id = item_in_review(&api, t, "Reel").await;
+    let c = browser();
+    let url = link(&api, t, &id).await;
+    decide(
+        &c,
+        &url,
+        &[
+            ("name", "Dana Ruiz"),
+            ("decision", "request_changes"),
+            ("comment", "Just tweak the last slide"),
+        ],
+    )
+    .await;
+    let item = api.get(&format!("/api/v1/content/{id}"), t).await.body;
+    assert_eq!(item["rounds"][0]["revision"], "minor");
+    let client = item["client_id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/content/{id}/rounds/1/revision");
+    let body = json!({"revision": "major", "reason": "The 'tweak' was a new concept"});
+
+    // A member who is not the client's account lead may not; the lead may.
+    let member = common::non_admin_token(
+        &app,
+        &api,
+        "lead@northwind.test",
+        baton_store::tokens::Scope::Write,
+    )
+    .await;
+    let r = api.post(&path, &member, body.clone()).await;
+    r.problem(403, "not the lead");
+    assert!(r.text.contains("account lead"), "{}", r.text);
+    let me = api.get("/api/v1/me", &member).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.put(
+        &format!("/api/v1/clients/{client}/team"),
+        t,
+        json!({"members": [{"role": "account_lead", "member_id": me}], "traffic_control": me}),
+    )
+    .await
+    .expect(200, "seat the lead");
+    for (b, field) in [
+        (json!({"revision": "huge", "reason": "x"}), "revision"),
+        (json!({"revision": "major", "reason": " "}), "reason"),
+    ] {
+        let r = api.post(&path, &member, b).await;
+        r.problem(422, field);
+        assert_eq!(r.body["errors"][0]["field"], field);
+    }
+    api.post(
+        &format!("/api/v1/content/{id}/rounds/9/revision"),
+        &member,
+        body.clone(),
+    )
+    .await
+    .problem(404, "no round 9");
+    api.post(
+        &format!("/api/v1/content/{id}/rounds/x/revision"),
+        &member,
+        body.clone(),
+    )
+    .await
+    .problem(404, "not a round");
+    let r = api.post(&path, &member, body.clone()).await;
+    r.expect(200, "resized");
+    assert_eq!(r.body["rounds"][0]["revision"], "major");
+    let events = api.client_events(t, &client).await;
+    let resized: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "content.revision_resized")
+        .collect();
+    assert_eq!(resized.len(), 1);
+    assert_eq!(resized[0]["data"]["from"], "minor");
+    assert_eq!(resized[0]["data"]["to"], "major");
+    // The same size again records nothing more.
+    api.post(&path, &member, body.clone())
+        .await
+        .expect(200, "again");
+    assert_eq!(
+        api.client_events(t, &client)
+            .await
+            .iter()
+            .filter(|e| e["type"] == "content.revision_resized")
+            .count(),
+        1
+    );
+    // Another agency's item is not found.
+    let rival = app.other_agency("admin@rival.test").await;
+    api.post(&path, &rival.token, body)
+        .await
+        .problem(404, "other agency");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_admin_resizes_a_revision_from_the_item_page() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let id = item_in_review(&api, t, "Reel").await;
+    let url = link(&api, t, &id).await;
+    decide(
+        &browser(),
+        &url,
+        &[
+            ("name", "Dana Ruiz"),
+            ("decision", "request_changes"),
+            ("comment", "Just tweak the last slide"),
+        ],
+    )
+    .await;
+    let admin = common::signed_in_admin(&app).await;
+    let (_, html) = common::page(&admin, &app.url(&format!("/content/{id}"))).await;
+    assert!(html.contains("data-testid=\"resize-round-1\""), "{html}");
+    let r = admin
+        .post(app.url(&format!("/content/{id}/rounds/1/revision")))
+        .form(&[
+            ("csrf", common::csrf_of(&html).as_str()),
+            ("revision", "major"),
+            ("reason", "A new concept, not a tweak"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("notice=revision_resized"), "{to}");
+    let item = api.get(&format!("/api/v1/content/{id}"), t).await.body;
+    assert_eq!(item["rounds"][0]["revision"], "major");
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn links_follow_the_token_rules() {
     let app = TestApp::spawn().await;
     let api = Api::new(&app);

@@ -76,6 +76,14 @@ async fn fetch(url: &str) -> (u16, String, String) {
     (status, ct, r.text().await.expect("body"))
 }
 
+/// The content items' events (the cadences' meetings are in feeds too).
+fn content_events(text: &str) -> Vec<(String, String, String)> {
+    events(text)
+        .into_iter()
+        .filter(|e| e.0.starts_with("cnt_"))
+        .collect()
+}
+
 /// (UID, SUMMARY, DTSTART) of every event, read by the `ical` crate.
 fn events(text: &str) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
@@ -120,7 +128,7 @@ async fn a_clients_feed_lists_its_scheduled_content_for_calendar_apps() {
     let (status, ct, body) = fetch(&url).await;
     assert_eq!(status, 200, "{body}");
     assert!(ct.starts_with("text/calendar"), "{ct}");
-    let evs = events(&body);
+    let evs = content_events(&body);
     assert_eq!(evs.len(), 1, "{body}");
     assert!(evs[0].0.starts_with(&id));
     assert_eq!(evs[0].1, "Harbor Fitness: Reel\\, with a comma\\; and more");
@@ -199,7 +207,7 @@ async fn a_members_feed_shows_the_content_they_approve_or_whose_client_they_serv
     let mine = api.post("/api/v1/me/calendar-feed", t, json!({})).await;
     mine.expect(201, "admin feed");
     let (_, _, body) = fetch(mine.body["url"].as_str().unwrap()).await;
-    assert_eq!(events(&body).len(), 2, "the approver sees both");
+    assert_eq!(content_events(&body).len(), 2, "the approver sees both");
 
     let member = baton_store::members::get(&app.state.db, &app.agency.id, &pm)
         .await
@@ -222,8 +230,22 @@ async fn a_members_feed_shows_the_content_they_approve_or_whose_client_they_serv
         .await;
     theirs.expect(201, "pm feed");
     let (_, _, body) = fetch(theirs.body["url"].as_str().unwrap()).await;
-    let evs: Vec<String> = events(&body).into_iter().map(|e| e.1).collect();
+    let evs: Vec<String> = content_events(&body).into_iter().map(|e| e.1).collect();
     assert_eq!(evs, vec!["Served: Served post".to_string()]);
+    // And the meetings they attend by role: the weekly delivery planning.
+    let meetings: Vec<String> = events(&body)
+        .into_iter()
+        .filter(|e| e.0.starts_with("cdo_"))
+        .map(|e| e.1)
+        .collect();
+    assert!(
+        meetings.iter().any(|m| m == "Weekly delivery planning"),
+        "{meetings:?}"
+    );
+    assert!(
+        !meetings.iter().any(|m| m == "Quarterly ops review"),
+        "not theirs"
+    );
 
     // The URL is shown once: an idempotent replay does not return it again.
     let key = "feed-once";

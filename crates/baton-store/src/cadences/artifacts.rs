@@ -256,23 +256,45 @@ pub async fn attach(cx: Cx<'_>, id: &OccurrenceId, a: Attach) -> Result<Attached
         ))
         .into());
     }
-    let row = sqlx::query(
-        "SELECT held_at, artifact, share_token_hash FROM cadence_occurrences WHERE agency_id = $1 AND id = $2",
+    occurrences::ensure_row(&mut tx, &o).await?;
+    // Claim "held" inside this transaction: of concurrent attaches exactly
+    // one finds it not held (the row is locked until commit; the others
+    // wait, then update it).
+    let first = sqlx::query(
+        "UPDATE cadence_occurrences SET held_at = $3, held_by = $4, updated_at = $3 \
+         WHERE agency_id = $1 AND id = $2 AND held_at IS NULL",
     )
     .bind(cx.agency_id())
     .bind(id.as_str())
-    .fetch_optional(tx.conn())
+    .bind(cx.now)
+    .bind(&cx.actor.label)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1;
+    if !first {
+        sqlx::query(
+            "UPDATE cadence_occurrences SET updated_at = $3 WHERE agency_id = $1 AND id = $2",
+        )
+        .bind(cx.agency_id())
+        .bind(id.as_str())
+        .bind(cx.now)
+        .execute(tx.conn())
+        .await?;
+    }
+    let row = sqlx::query(
+        "SELECT artifact, share_token_hash FROM cadence_occurrences WHERE agency_id = $1 AND id = $2",
+    )
+    .bind(cx.agency_id())
+    .bind(id.as_str())
+    .fetch_one(tx.conn())
     .await?;
-    let (was_held, stored_artifact, shared) = match &row {
-        Some(r) => (
-            r.try_get::<Option<i64>, _>("held_at")?.is_some(),
-            r.try_get::<Option<String>, _>("artifact")?
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok()),
-            r.try_get::<Option<String>, _>("share_token_hash")?
-                .is_some(),
-        ),
-        None => (false, None, false),
-    };
+    let stored_artifact = row
+        .try_get::<Option<String>, _>("artifact")?
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    let shared = row
+        .try_get::<Option<String>, _>("share_token_hash")?
+        .is_some();
     let generated = match stored_artifact
         .as_ref()
         .map(|s| s["generated"].clone())
@@ -288,39 +310,20 @@ pub async fn attach(cx: Cx<'_>, id: &OccurrenceId, a: Attach) -> Result<Attached
     });
     let share_token = (a.share && !shared).then(secret::random_token);
     sqlx::query(
-        "INSERT INTO cadence_occurrences (id, agency_id, cadence_key, scope, client_id, on_date, version, \
-         owner_member_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(id.as_str())
-    .bind(cx.agency_id())
-    .bind(&o.cadence_key)
-    .bind(o.scope())
-    .bind(o.client_id.as_deref())
-    .bind(o.date.to_string())
-    .bind(o.version)
-    .bind(o.owner_member_id.as_deref())
-    .bind(cx.now)
-    .execute(tx.conn())
-    .await?;
-    sqlx::query(
-        "UPDATE cadence_occurrences SET held_at = COALESCE(held_at, $3), held_by = COALESCE(held_by, $4), \
-         artifact = $5, share_token_hash = COALESCE(share_token_hash, $6), updated_at = $3 \
+        "UPDATE cadence_occurrences SET artifact = $3, share_token_hash = COALESCE(share_token_hash, $4) \
          WHERE agency_id = $1 AND id = $2",
     )
     .bind(cx.agency_id())
     .bind(id.as_str())
-    .bind(cx.now)
-    .bind(&cx.actor.label)
     .bind(artifact.to_string())
     .bind(share_token.as_deref().map(secret::hash_token))
     .execute(tx.conn())
     .await?;
     let decision_ids = decisions::insert(&mut tx, id.as_str(), &new_decisions).await?;
-    let kind = if was_held {
-        events::CADENCE_ARTIFACT_UPDATED
-    } else {
+    let kind = if first {
         events::CADENCE_HELD
+    } else {
+        events::CADENCE_ARTIFACT_UPDATED
     };
     let detail = json!({
         "occurrence_id": id, "cadence": o.cadence_key, "date": o.date.to_string(),

@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::day_of;
-use super::occurrences::{compute, day_end, Filter};
+use super::occurrences::{compute, day_end, ensure_row, Filter};
 use crate::cx::Cx;
 use crate::db::Db;
 use crate::error::Result;
@@ -50,6 +50,34 @@ pub async fn next_change(db: &Db) -> Result<Option<i64>> {
             .fetch_one(db.reader())
             .await?,
     )
+}
+
+/// Counts the agency's meetings from `day` on (an import of history, the
+/// demo): the cadences start then instead of on the clock's first look,
+/// and the clock checks days from then on. Never moves the start later.
+pub async fn count_from(cx: Cx<'_>, day: jiff::civil::Date) -> Result<()> {
+    let mut tx = cx.begin().await?;
+    let moved = sqlx::query(
+        "UPDATE agencies SET cadences_since = $2, cadence_checked_through = NULL, cadence_next_check_at = NULL \
+         WHERE id = $1 AND (cadences_since IS NULL OR cadences_since > $2)",
+    )
+    .bind(cx.agency_id())
+    .bind(day.to_string())
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Ok(());
+    }
+    let detail = json!({"cadences_since": day.to_string()});
+    tx.commit(Record::new(
+        events::CADENCE_CHANGED,
+        "agency",
+        cx.agency_id(),
+        detail,
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Checks the agency's ended days at `cx.now` while `fence` holds. Returns
@@ -120,22 +148,7 @@ pub async fn advance_fenced(cx: Cx<'_>, email: bool, fence: Option<&Fence>) -> R
     .collect();
     let mut records = Vec::new();
     for o in &missing {
-        sqlx::query(
-            "INSERT INTO cadence_occurrences (id, agency_id, cadence_key, scope, client_id, on_date, version, \
-             owner_member_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(o.id.as_str())
-        .bind(agency_id)
-        .bind(&o.cadence_key)
-        .bind(o.scope())
-        .bind(o.client_id.as_deref())
-        .bind(o.date.to_string())
-        .bind(o.version)
-        .bind(o.owner_member_id.as_deref())
-        .bind(cx.now)
-        .execute(tx.conn())
-        .await?;
+        ensure_row(&mut tx, o).await?;
         let flagged = sqlx::query(
             "UPDATE cadence_occurrences SET flagged_at = $3, updated_at = $3 \
              WHERE agency_id = $1 AND id = $2 AND flagged_at IS NULL AND held_at IS NULL",

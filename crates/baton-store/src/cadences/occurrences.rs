@@ -465,6 +465,29 @@ pub(crate) async fn compute(
     Ok(out)
 }
 
+/// Writes the row of meeting `o` if it has none yet (held and flagged
+/// meetings have one), inside the caller's transaction.
+pub(crate) async fn ensure_row(tx: &mut crate::write::WriteTx, o: &Occurrence) -> Result<()> {
+    let (agency_id, now) = (tx.agency_id().to_string(), tx.now());
+    sqlx::query(
+        "INSERT INTO cadence_occurrences (id, agency_id, cadence_key, scope, client_id, on_date, version, \
+         owner_member_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(o.id.as_str())
+    .bind(&agency_id)
+    .bind(&o.cadence_key)
+    .bind(o.scope())
+    .bind(o.client_id.as_deref())
+    .bind(o.date.to_string())
+    .bind(o.version)
+    .bind(o.owner_member_id.as_deref())
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Checks a listing's range: `from` not after `to`, at most a year.
 pub fn check_range(from: Date, to: Date) -> Result<()> {
     if from > to {

@@ -36,7 +36,7 @@ pub use queries::{
     discussion, list, rounds, scheduled_between, status_counts, versions, waiting_for, ItemFilter,
     Remark, Round, Version, WaitingFor,
 };
-pub use review::{comment, decide, submit, NewComment, NewDecision, Speaker};
+pub use review::{comment, decide, resize_revision, submit, NewComment, NewDecision, Speaker};
 pub use versions::{
     add_version, ready_for_version, version, version_allowed, NewVersion, VersionText,
 };

@@ -412,3 +412,62 @@ async fn close_round(
     .await?;
     Ok(feedback)
 }
+
+/// Re-sizes the revision of decided round `round` (one that asked for
+/// changes) to `size`, with why: a client's "small changes" that were really
+/// a rework, or the reverse. The rework KPI counts the round by its new
+/// size; the timeline keeps both (`content.revision_resized`). Who may is
+/// the door's question (`policy::Action::ResizeRevision`). The same size
+/// again changes nothing.
+pub async fn resize_revision(
+    cx: Cx<'_>,
+    id: &ContentId,
+    round: i64,
+    size: RevisionSize,
+    reason: &str,
+) -> Result<Item> {
+    let reason = validate::note("reason", reason)?;
+    let mut tx = cx.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    let row = sqlx::query(
+        "SELECT outcome, revision FROM content_rounds WHERE agency_id = $1 AND content_id = $2 AND round = $3",
+    )
+    .bind(cx.agency_id())
+    .bind(id.as_str())
+    .bind(round)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    if outcome.as_deref() != Some("changes_requested") {
+        return Err(CoreError::Conflict(format!(
+            "round {round} did not ask for changes: only a revision can be re-sized"
+        ))
+        .into());
+    }
+    let from: Option<String> = row.try_get("revision")?;
+    if from.as_deref() == Some(size.key()) {
+        return get(cx.db, cx.agency_id(), id).await;
+    }
+    sqlx::query(
+        "UPDATE content_rounds SET revision = $4 WHERE agency_id = $1 AND content_id = $2 AND round = $3",
+    )
+    .bind(cx.agency_id())
+    .bind(id.as_str())
+    .bind(round)
+    .bind(size.key())
+    .execute(tx.conn())
+    .await?;
+    let data = json!({"round": round, "from": from, "to": size.key(), "reason": reason});
+    let mut record = Record::new(
+        "content.revision_resized",
+        "content",
+        id.as_str(),
+        data.clone(),
+    );
+    record
+        .events
+        .push(event(&item, "content.revision_resized", data));
+    tx.commit(record).await?;
+    get(cx.db, cx.agency_id(), id).await
+}

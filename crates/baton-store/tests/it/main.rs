@@ -4,6 +4,7 @@
 //! picked with a filter: `cargo test -p baton-store --test it -- <name>::`.
 
 mod access;
+mod cadences;
 mod conformance;
 mod incidents;
 mod scorecards;

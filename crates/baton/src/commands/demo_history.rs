@@ -4,7 +4,8 @@
 //! changes, one with a major rework — and published, a few late), a few
 //! incidents, a manual measurable the analyst enters, and each past week's
 //! scorecard shipped with three insights and three actions (most of them
-//! done). Everything goes through the store's commands at back-dated
+//! done), and the cadences' meetings of those weeks, most held with their
+//! artifact and decisions. Everything goes through the store's commands at back-dated
 //! times, as if it had happened then.
 
 use baton_core::content::{ContentAction, ContentBrief, Decision, RevisionSize};
@@ -46,7 +47,8 @@ pub async fn seed(
     for _ in 0..WEEKS {
         week = week.prev();
     }
-    let manual = manual_measurable(db, agency, cast, week.bounds(&tz).0).await?;
+    let first = week.bounds(&tz).0;
+    let manual = manual_measurable(db, agency, cast, first).await?;
     let mut n = 0usize;
     while week < this_week {
         let (monday, _) = week.bounds(&tz);
@@ -68,6 +70,64 @@ pub async fn seed(
         scorecards::enter_value(cx, &manual, week, value).await?;
         ship(db, agency, cast, week, monday + 7 * DAY + 10 * HOUR, n, now).await?;
         week = week.next();
+    }
+    meetings(db, agency, cast, first, now).await?;
+    Ok(())
+}
+
+/// The cadences' past meetings since `since`: most held with their artifact
+/// an hour after they started (some with a decision), every seventh left
+/// without it, so adherence reads like a real agency's.
+async fn meetings(
+    db: &Db,
+    agency: &AgencyId,
+    cast: &Cast<'_>,
+    since: i64,
+    now: i64,
+) -> anyhow::Result<()> {
+    use baton_store::cadences::{self, artifacts, occurrences};
+    let tz = baton_store::calendars::zone(db, agency.as_str()).await?;
+    let (first, today) = (cadences::day_of(since, &tz), cadences::day_of(now, &tz));
+    let cx = Cx::new(db, agency, cast.pm, now);
+    cadences::clock::count_from(cx, first).await?;
+    let past = occurrences::list(
+        db,
+        agency.as_str(),
+        (first, today.yesterday()?),
+        now,
+        &occurrences::Filter::default(),
+    )
+    .await?;
+    let pm = MemberId::parse(&cast.pm.id)?;
+    for (i, o) in past.iter().enumerate() {
+        if o.held || i % 7 == 3 {
+            continue;
+        }
+        let notes = match o.artifact_kind {
+            baton_core::cadence::ArtifactKind::AccountMemo => format!(
+                "Outcomes: the month's posts went out on plan.\n\nRisks: approvals slowed when the brand lead travelled.\n\nNext bets: one UGC-style reel a week for {}.",
+                o.client_name.as_deref().unwrap_or("the client")
+            ),
+            _ => "Confirmed with the team; see the decisions.".into(),
+        };
+        let decisions = if i % 3 == 0 {
+            vec![cadences::decisions::NewDecision {
+                text: "Book the next shoot before the calendar is confirmed".into(),
+                owner: pm.clone(),
+                due_on: Some((o.date.saturating_add(jiff::Span::new().days(4))).to_string()),
+            }]
+        } else {
+            Vec::new()
+        };
+        let attach = artifacts::Attach {
+            notes: Some(notes),
+            decisions,
+            ..artifacts::Attach::default()
+        };
+        if let Err(e) = artifacts::attach(cx.at(o.starts_at + HOUR), &o.id, attach).await {
+            // A weekly review whose scorecard was not shipped stays missing.
+            tracing::debug!(meeting = %o.id, error = %e, "demo meeting left without artifact");
+        }
     }
     Ok(())
 }

@@ -1133,6 +1133,7 @@ async fn no_page_scrolls_sideways_on_a_390_px_phone() {
             "/kpis".to_string(),
             "/kpis/definitions".to_string(),
             "/scorecard".to_string(),
+            "/cadences".to_string(),
             "/access".to_string(),
             "/access/held".to_string(),
             "/my-work".to_string(),

@@ -183,6 +183,52 @@ pub async fn decide(
     Ok(Json(full(&state, caller.agency_id(), &id).await?))
 }
 
+/// A round's revision, re-sized.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionSizeIn {
+    /// `major` (counts as rework) or `minor`.
+    #[schema(schema_with = crate::api::openapi::revision_size)]
+    pub revision: String,
+    /// Why: on the item's timeline (1–10,000 characters).
+    #[schema(schema_with = crate::api::openapi::required_note)]
+    pub reason: String,
+}
+
+/// Re-sizes a decided round's revision after the fact (a client's "small
+/// changes" that were really a rework, or the reverse). Only the client's
+/// account lead or an admin (403); only a round that asked for changes (409).
+#[utoipa::path(post, operation_id = "resizeContentRevision", path = "/content/{id}/rounds/{round}/revision", tag = "content",
+    params(("id" = String, Path), ("round" = String, Path, description = "The round's number (1, 2, …)")),
+    request_body = RevisionSizeIn,
+    responses((status = 200, body = ContentOut), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn resize_revision(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((id, round)): ApiPath<(ContentId, String)>,
+    ApiJson(b): ApiJson<RevisionSizeIn>,
+) -> ApiResult<Json<ContentOut>> {
+    use baton_core::policy::{Action, Subject};
+    caller.require(Scope::Write)?;
+    let round: i64 = round.parse().map_err(|_| ApiError::NotFound)?;
+    let item = content::get(&state.db, caller.agency_id(), &id).await?;
+    let principal = caller
+        .principal_on_client(&state.db, &item.client_id)
+        .await?;
+    caller.can(
+        &principal,
+        Action::ResizeRevision,
+        Subject::ContentItem {
+            client_id: &item.client_id,
+        },
+    )?;
+    let size = RevisionSize::parse(&b.revision)
+        .ok_or_else(|| ApiError::invalid("revision", "use major or minor"))?;
+    content::resize_revision(caller.cx(&state), &id, round, size, &b.reason).await?;
+    Ok(Json(full(&state, caller.agency_id(), &id).await?))
+}
+
 #[utoipa::path(get, operation_id = "getContentQa", path = "/content/{id}/qa", tag = "content",
     params(("id" = String, Path)), responses((status = 200, body = QaOut), (status = 404)), security(("bearer" = [])))]
 pub async fn get_qa(

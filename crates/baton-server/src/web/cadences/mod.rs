@@ -6,7 +6,7 @@
 
 mod page;
 
-pub(crate) use page::{DecisionView, MeetingLine};
+pub(crate) use page::{adherence_card, DecisionView, MeetingLine};
 
 use axum::routing::{get, post};
 use axum::Router;

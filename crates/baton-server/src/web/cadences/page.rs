@@ -163,6 +163,22 @@ pub(crate) fn adherence_words(a: &occurrences::Adherence) -> String {
     }
 }
 
+/// The dashboard's adherence figure: the last four weeks, in words.
+pub async fn adherence_card(state: &AppState, agency_id: &str) -> Result<String, WebError> {
+    let now = state.now();
+    let tz = baton_store::calendars::zone(&state.db, agency_id).await?;
+    let today = day_of(now, &tz);
+    let a = occurrences::adherence(
+        &state.db,
+        agency_id,
+        (today.saturating_sub(27.days()), today),
+        now,
+        None,
+    )
+    .await?;
+    Ok(adherence_words(&a))
+}
+
 /// `GET /cadences?q=`: this week's and next week's meetings, the cadences,
 /// adherence over four weeks, and the decisions (open ones, or those
 /// matching `q`).

@@ -73,6 +73,8 @@ struct DashboardPage {
     sop_kpi: SopKpiCard,
     incidents: crate::web::incidents::IncidentCard,
     trends: crate::web::scorecard::kpis::KpiTrends,
+    /// Cadence adherence over the last four weeks, in words.
+    adherence: String,
 }
 
 fn hint(l: Lifecycle) -> &'static str {
@@ -286,6 +288,7 @@ pub async fn page(
         incidents: crate::web::incidents::card(&state, session.agency_id(), None, kpi_days).await?,
         trends: crate::web::scorecard::kpis::trends(&state, session.agency_id(), None, state.now())
             .await?,
+        adherence: crate::web::cadences::adherence_card(&state, session.agency_id()).await?,
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -415,6 +415,55 @@ pub(super) async fn decide(
     .await
 }
 
+/// The re-size form of a decided round.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ResizeForm {
+    revision: String,
+    reason: String,
+}
+
+/// `POST /content/{id}/rounds/{round}/revision`: re-sizes a round's
+/// revision (the client's account lead or an admin: the policy's rule).
+pub(super) async fn resize(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebPath((id, round)): WebPath<(ContentId, i64)>,
+    CsrfForm(form): CsrfForm<ResizeForm>,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &session, &id).await?;
+    let principal = authz::member_on_client(&state.db, session.member(), &item.client_id).await?;
+    if let Err(d) = policy::can(
+        &principal,
+        Action::ResizeRevision,
+        Subject::ContentItem {
+            client_id: &item.client_id,
+        },
+    ) {
+        let typed = Typed {
+            at: "decision",
+            error: Some(d.sentence),
+            ..Typed::default()
+        };
+        return render_item(&state, &session, &id, None, typed, StatusCode::FORBIDDEN).await;
+    }
+    let Some(size) = RevisionSize::parse(&form.revision) else {
+        let (status, typed) = Typed::refused("decision", invalid("Size: choose major or minor."));
+        return render_item(&state, &session, &id, None, typed, status).await;
+    };
+    let result = content::resize_revision(session.cx(&state), &id, round, size, &form.reason).await;
+    done(
+        &state,
+        &session,
+        &id,
+        result,
+        ("revision_resized", "review"),
+        "decision",
+        Typed::default(),
+    )
+    .await
+}
+
 /// `POST /content/{id}/qa`: the QA checkboxes. Only the items whose box
 /// changed since the page was shown (`was` lists the ticked ones then) go to
 /// the store, so a stale page does not undo a teammate's tick.

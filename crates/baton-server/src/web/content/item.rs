@@ -61,6 +61,9 @@ struct ItemPage {
     approver_names: Vec<String>,
     /// The signed-in member may change who reviews and approves.
     can_change_participants: bool,
+    /// The signed-in member may re-size a round's revision (the client's
+    /// account lead, an admin).
+    can_resize: bool,
     /// Who may, for those who may not.
     participants_rule: &'static str,
     /// A change made now would wait for the next round (open round, not an
@@ -150,6 +153,7 @@ struct PeopleParts {
     mode_any: bool,
     client_approves: bool,
     can_change_participants: bool,
+    can_resize: bool,
     change_waits: bool,
     approver_next_round: bool,
     is_approver: bool,
@@ -198,6 +202,14 @@ async fn people_parts(
         can_change_participants: policy::can(
             &data.principal,
             Action::ChangeParticipants,
+            Subject::ContentItem {
+                client_id: &item.client_id,
+            },
+        )
+        .is_ok(),
+        can_resize: policy::can(
+            &data.principal,
+            Action::ResizeRevision,
             Subject::ContentItem {
                 client_id: &item.client_id,
             },
@@ -326,6 +338,7 @@ pub(super) async fn render_item(
         reviewer_names: people.reviewer_names,
         approver_names: people.approver_names,
         can_change_participants: people.can_change_participants,
+        can_resize: people.can_resize,
         participants_rule: CHANGE_PARTICIPANTS_RULE,
         change_waits: people.change_waits,
         approver_next_round: people.approver_next_round,

@@ -67,6 +67,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/content/{id}/submit", post(submit))
         .route("/content/{id}/comments", post(comment))
         .route("/content/{id}/decisions", post(decide))
+        .route(
+            "/content/{id}/rounds/{round}/revision",
+            post(actions::resize),
+        )
         .route("/content/{id}/qa", post(qa))
         .route("/content/{id}/schedule", post(schedule))
         .route("/content/{id}/plan", post(plan))
