@@ -35,6 +35,7 @@ pub mod sop;
 pub mod types;
 pub mod uploads;
 pub mod validate;
+pub mod webhooks;
 pub mod weblinks;
 
 pub use error::CoreError;
