@@ -408,8 +408,7 @@ pub async fn list_occurrences(
 ) -> ApiResult<Json<OccurrenceList>> {
     caller.require(Scope::Read)?;
     let now = state.now();
-    let tz = baton_store::calendars::zone(&state.db, caller.agency_id()).await?;
-    let today = baton_store::cadences::day_of(now, &tz);
+    let today = baton_store::cadences::today(&state.db, caller.agency_id(), now).await?;
     let from = day("from", q.from.as_deref())?.unwrap_or(today.saturating_sub(7.days()));
     let to = day("to", q.to.as_deref())?.unwrap_or(from.saturating_add(27.days()));
     let filter = Filter {
@@ -683,8 +682,10 @@ pub async fn get_adherence(
 ) -> ApiResult<Json<AdherenceOut>> {
     caller.require(Scope::Read)?;
     let now = state.now();
-    let tz = baton_store::calendars::zone(&state.db, caller.agency_id()).await?;
-    let to = day("to", q.to.as_deref())?.unwrap_or(baton_store::cadences::day_of(now, &tz));
+    let to = match day("to", q.to.as_deref())? {
+        Some(d) => d,
+        None => baton_store::cadences::today(&state.db, caller.agency_id(), now).await?,
+    };
     let from = day("from", q.from.as_deref())?.unwrap_or(to.saturating_sub(27.days()));
     let client = id_filter("client", q.client.as_deref(), baton_core::ids::CLIENT)?
         .map(|c| ClientId::parse(&c))

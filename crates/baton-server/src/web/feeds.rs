@@ -196,8 +196,7 @@ async fn meeting_events(
     use baton_core::cadence::Attendee;
     use baton_store::cadences::occurrences::{self, Filter};
     use jiff::ToSpan;
-    let tz = baton_store::calendars::zone(&state.db, &feed.agency_id).await?;
-    let today = baton_store::cadences::day_of(now, &tz);
+    let today = baton_store::cadences::today(&state.db, &feed.agency_id, now).await?;
     let range = (
         today.saturating_sub(30.days()),
         today.saturating_add(335.days()),

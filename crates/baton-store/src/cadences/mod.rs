@@ -180,6 +180,12 @@ pub(crate) async fn today_on(conn: &mut AnyConnection, agency_id: &str, now: i64
     Ok(day_of(now, &tz))
 }
 
+/// The agency's local day at `now` (its "today" for meetings).
+pub async fn today(db: &Db, agency_id: &str, now: i64) -> Result<Date> {
+    let mut conn = db.reader().acquire().await?;
+    today_on(&mut conn, agency_id, now).await
+}
+
 /// The local day of `ms` in `tz`.
 pub fn day_of(ms: i64, tz: &jiff::tz::TimeZone) -> Date {
     jiff::Timestamp::from_millisecond(ms)

@@ -150,7 +150,7 @@ async fn cadence_names(
 }
 
 /// The adherence figure in words.
-pub(crate) fn adherence_words(a: &occurrences::Adherence) -> String {
+fn adherence_words(a: &occurrences::Adherence) -> String {
     match a.rate() {
         None => "No meeting was due yet.".into(),
         Some(r) => format!(
@@ -166,8 +166,7 @@ pub(crate) fn adherence_words(a: &occurrences::Adherence) -> String {
 /// The dashboard's adherence figure: the last four weeks, in words.
 pub async fn adherence_card(state: &AppState, agency_id: &str) -> Result<String, WebError> {
     let now = state.now();
-    let tz = baton_store::calendars::zone(&state.db, agency_id).await?;
-    let today = day_of(now, &tz);
+    let today = cadences::today(&state.db, agency_id, now).await?;
     let a = occurrences::adherence(
         &state.db,
         agency_id,
@@ -202,16 +201,12 @@ pub async fn library(
     };
     let all = Filter::default();
     let (meetings, library, adherence, found) = tokio::try_join!(
-        occurrences::list(&state.db, agency_id, range, now, &all),
-        cadences::list(&state.db, agency_id),
-        occurrences::adherence(
-            &state.db,
-            agency_id,
-            (today.saturating_sub(27.days()), today),
-            now,
-            None
-        ),
-        decisions::search(&state.db, agency_id, &search, 50),
+        async {
+            Ok::<_, WebError>(occurrences::list(&state.db, agency_id, range, now, &all).await?)
+        },
+        async { Ok(cadences::list(&state.db, agency_id).await?) },
+        adherence_card(&state, agency_id),
+        async { Ok(decisions::search(&state.db, agency_id, &search, 50).await?) },
     )?;
     let names: Vec<(String, String)> = library
         .iter()
@@ -240,7 +235,7 @@ pub async fn library(
                 }
             })
             .collect(),
-        adherence: adherence_words(&adherence),
+        adherence,
         q: words,
         decisions: found.iter().map(|d| DecisionView::of(d, &names)).collect(),
     };
@@ -467,17 +462,27 @@ async fn render_meeting(
             .unwrap_or_default(),
     };
     let me = session.member().id.clone();
-    let mut rows = Vec::new();
+    // The team once; each row marks its own owner.
+    let team = member_options(state, agency_id, "").await?;
     let empty = AttachForm::default();
-    for (i, (text, owner, due)) in typed.unwrap_or(&empty).decisions().into_iter().enumerate() {
-        let owner = if owner.is_empty() { me.as_str() } else { owner };
-        rows.push(DecisionRow {
-            n: i + 1,
-            text: text.to_string(),
-            owners: member_options(state, agency_id, owner).await?,
-            due: due.to_string(),
-        });
-    }
+    let rows = typed
+        .unwrap_or(&empty)
+        .decisions()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (text, owner, due))| {
+            let owner = if owner.is_empty() { me.as_str() } else { owner };
+            DecisionRow {
+                n: i + 1,
+                text: text.to_string(),
+                owners: team
+                    .iter()
+                    .map(|o| Opt::new(o.value.clone(), o.label.clone(), owner))
+                    .collect(),
+                due: due.to_string(),
+            }
+        })
+        .collect();
     let today = day_of(now, &tz);
     let page = MeetingPage {
         layout: Layout::app(&agency, session, o.cadence_name.clone(), "cadences")
