@@ -96,6 +96,17 @@ pub const CADENCE_ARTIFACT_UPDATED: &str = "cadence.artifact_updated";
 pub const CADENCE_ARTIFACT_MISSING: &str = "cadence.artifact_missing";
 pub const CADENCE_DECISION_DONE: &str = "cadence.decision_done";
 pub const CADENCE_DECISION_REOPENED: &str = "cadence.decision_reopened";
+/// An outbound endpoint (webhook, Slack, Teams) was added, changed or removed.
+pub const ENDPOINT_SAVED: &str = "integration.endpoint_saved";
+pub const ENDPOINT_DELETED: &str = "integration.endpoint_deleted";
+/// A webhook's signing secret was rotated (the old one signs 24 more hours).
+pub const ENDPOINT_SECRET_ROTATED: &str = "integration.secret_rotated";
+/// Delivery turned an endpoint off: it answered 410 Gone or failed every
+/// attempt for five days.
+pub const ENDPOINT_DISABLED: &str = "integration.endpoint_disabled";
+/// An inbound endpoint was created or removed.
+pub const INBOUND_SAVED: &str = "integration.inbound_saved";
+pub const INBOUND_DELETED: &str = "integration.inbound_deleted";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

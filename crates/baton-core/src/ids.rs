@@ -30,6 +30,9 @@ pub const SCORECARD: &str = "scw";
 pub const ACTION: &str = "act";
 pub const CADENCE_OCCURRENCE: &str = "cdo";
 pub const CADENCE_DECISION: &str = "cdd";
+pub const ENDPOINT: &str = "whk";
+pub const DELIVERY: &str = "dlv";
+pub const INBOUND: &str = "inb";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -188,10 +188,12 @@ pub enum Area {
     Incidents,
     /// The scorecard's measurables and goals, and how the KPIs count.
     Scorecard,
+    /// Webhooks, Slack and Teams channels, inbound endpoints.
+    Integrations,
 }
 
 impl Area {
-    pub const ALL: [Area; 8] = [
+    pub const ALL: [Area; 9] = [
         Area::Agency,
         Area::Team,
         Area::BusinessHours,
@@ -200,6 +202,7 @@ impl Area {
         Area::PlatformCatalog,
         Area::Incidents,
         Area::Scorecard,
+        Area::Integrations,
     ];
 
     /// What a member does to the area, finishing "Only agency admins can …".
@@ -215,6 +218,9 @@ impl Area {
                 "change the incident severities or close an incident over open follow-up actions"
             }
             Area::Scorecard => "change the scorecard's measurables or how the KPIs count",
+            Area::Integrations => {
+                "manage the integrations (webhooks, Slack and Teams, inbound endpoints)"
+            }
         }
     }
 }

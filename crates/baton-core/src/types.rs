@@ -224,6 +224,20 @@ typed_id!(
     /// A decision recorded in a cadence's meeting: `cdd_…`.
     CadenceDecisionId, ids::CADENCE_DECISION, "decision"
 );
+typed_id!(
+    /// An outbound integration endpoint (a webhook, a Slack or Teams
+    /// channel): `whk_…`.
+    EndpointId, ids::ENDPOINT, "endpoint"
+);
+typed_id!(
+    /// One event's delivery to one endpoint, with its attempts: `dlv_…`
+    /// (one per endpoint and event, so a repeated fan-out adds nothing).
+    DeliveryId, ids::DELIVERY, "delivery"
+);
+typed_id!(
+    /// An inbound endpoint that accepts signed events from outside: `inb_…`.
+    InboundId, ids::INBOUND, "inbound endpoint"
+);
 
 #[cfg(test)]
 mod tests {

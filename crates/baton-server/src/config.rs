@@ -15,7 +15,8 @@ pub struct ServerConfig {
     /// Where uploaded files are kept: the data directory (the default) or
     /// S3-compatible object storage.
     pub files: crate::file_store::FileStore,
-    /// Secret for signing (CSRF tokens of login forms; later webhook secrets).
+    /// The server key: signs CSRF tokens and link tokens, seals stored
+    /// secrets (webhook secrets, channel URLs; see `sealed`).
     pub secret_key: String,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
@@ -37,6 +38,12 @@ pub struct ServerConfig {
     /// The nameserver custom-domain checks ask (`BATON_DNS_SERVER`);
     /// `None`: the system's resolver configuration.
     pub dns_server: Option<std::net::SocketAddr>,
+    /// When webhook and channel deliveries are attempted
+    /// (`BATON_WEBHOOK_RETRY_SCHEDULE`).
+    pub webhook_retry: baton_core::webhooks::RetrySchedule,
+    /// Outbound endpoints may use http and loopback, private or link-local
+    /// addresses (`BATON_WEBHOOK_ALLOW_PRIVATE=1`, local testing only).
+    pub webhook_allow_private: bool,
     /// Run the background loops (outbox worker and reminders, SLA
     /// scheduler, custom-domain checks). Always on in `baton serve`; tests
     /// turn it off and run each pass themselves when they mean it
@@ -61,6 +68,8 @@ impl ServerConfig {
             metrics_token: None,
             link_guess_delay: std::time::Duration::from_secs(2),
             dns_server: None,
+            webhook_retry: Default::default(),
+            webhook_allow_private: false,
             background_jobs: true,
         }
     }

@@ -103,42 +103,16 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// of the system's configuration). Nothing is cached: a record added a
 /// moment ago is seen as soon as the nameserver has it.
 pub async fn lookup_txt(server: Option<SocketAddr>, name: &str) -> Found {
-    use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
-    use hickory_resolver::name_server::TokioConnectionProvider;
-    use hickory_resolver::proto::xfer::Protocol;
-    use hickory_resolver::{Name, TokioResolver};
+    use hickory_resolver::Name;
 
     // Fully qualified: never tried under the system's search domains.
     let Ok(fqdn) = Name::from_ascii(format!("{}.", name.trim_end_matches('.'))) else {
         return Found::Failed(format!("{name} is not a DNS name"));
     };
-    let mut builder = match server {
-        Some(addr) => {
-            let config = ResolverConfig::from_parts(
-                None,
-                vec![],
-                vec![
-                    NameServerConfig::new(addr, Protocol::Udp),
-                    NameServerConfig::new(addr, Protocol::Tcp),
-                ],
-            );
-            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
-                .with_options(ResolverOpts::default())
-        }
-        None => match TokioResolver::builder_tokio() {
-            Ok(b) => b,
-            Err(e) => {
-                return Found::Failed(format!("the system's DNS configuration is unusable: {e}"))
-            }
-        },
+    let resolver = match resolver(server) {
+        Ok(r) => r,
+        Err(e) => return Found::Failed(e),
     };
-    let opts = builder.options_mut();
-    opts.cache_size = 0;
-    opts.timeout = LOOKUP_TIMEOUT;
-    opts.attempts = 1;
-    // One nameserver at a time: UDP first, TCP only if that fails.
-    opts.num_concurrent_reqs = 1;
-    let resolver = builder.build();
     let lookup = tokio::time::timeout(LOOKUP_TIMEOUT * 3, resolver.txt_lookup(fqdn)).await;
     match lookup {
         Err(_) => Found::Failed("timed out".into()),
@@ -156,6 +130,41 @@ pub async fn lookup_txt(server: Option<SocketAddr>, name: &str) -> Found {
         Ok(Err(e)) if e.is_no_records_found() => Found::NoRecords,
         Ok(Err(e)) => Found::Failed(e.to_string()),
     }
+}
+
+/// A resolver that asks `server` (or the nameservers of the system's
+/// configuration) and caches nothing: a record changed a moment ago is seen
+/// as soon as the nameserver has it. Custom-domain checks and the webhook
+/// sender's address checks both use it.
+pub fn resolver(server: Option<SocketAddr>) -> Result<hickory_resolver::TokioResolver, String> {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+    use hickory_resolver::name_server::TokioConnectionProvider;
+    use hickory_resolver::proto::xfer::Protocol;
+    use hickory_resolver::TokioResolver;
+
+    let mut builder = match server {
+        Some(addr) => {
+            let config = ResolverConfig::from_parts(
+                None,
+                vec![],
+                vec![
+                    NameServerConfig::new(addr, Protocol::Udp),
+                    NameServerConfig::new(addr, Protocol::Tcp),
+                ],
+            );
+            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+                .with_options(ResolverOpts::default())
+        }
+        None => TokioResolver::builder_tokio()
+            .map_err(|e| format!("the system's DNS configuration is unusable: {e}"))?,
+    };
+    let opts = builder.options_mut();
+    opts.cache_size = 0;
+    opts.timeout = LOOKUP_TIMEOUT;
+    opts.attempts = 1;
+    // One nameserver at a time: UDP first, TCP only if that fails.
+    opts.num_concurrent_reqs = 1;
+    Ok(builder.build())
 }
 
 /// What a check of the agency's domain came to.

@@ -16,10 +16,12 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod file_store;
+pub mod integrations;
 pub mod metrics;
 pub mod ops;
 pub mod reminders;
 pub mod scheduler;
+pub mod sealed;
 pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -200,6 +202,10 @@ pub async fn serve(
     let loops = if state.config.background_jobs {
         vec![
             tokio::spawn(worker::outbox_loop(state.clone(), stop_rx.clone())),
+            tokio::spawn(integrations::deliver::delivery_loop(
+                state.clone(),
+                stop_rx.clone(),
+            )),
             tokio::spawn(custom_domains::check_loop(state.clone(), stop_rx.clone())),
             tokio::spawn(scheduler::scheduler_loop(state.clone(), stop_rx)),
         ]

@@ -19,6 +19,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Set when SMTP is configured (and its settings made sense).
     pub mailer: Option<Mailer>,
+    /// The outbound HTTP client of webhooks and channels.
+    pub sender: crate::integrations::sender::Sender,
 }
 
 impl std::ops::Deref for AppState {
@@ -41,7 +43,12 @@ impl AppState {
                 None
             }
         });
+        let sender = crate::integrations::sender::Sender::new(
+            config.webhook_allow_private,
+            config.dns_server,
+        );
         AppState(Arc::new(Inner {
+            sender,
             db,
             config,
             clock,

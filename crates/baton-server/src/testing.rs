@@ -137,7 +137,8 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    /// Runs the background passes (outbox jobs, reminders, link expiry)
+    /// Runs the background passes (outbox jobs, reminders, link expiry,
+    /// webhook and channel deliveries)
     /// until none finds anything due, as the worker loop would. Jobs that
     /// fail are rescheduled for later and not retried here.
     pub async fn drain_outbox(&self) {
@@ -151,7 +152,10 @@ impl TestApp {
             let expired = crate::worker::expire_links(&self.state)
                 .await
                 .expect("link expiry pass");
-            if jobs + reminders + expired == 0 {
+            let sent = crate::integrations::deliver::run_once(&self.state)
+                .await
+                .expect("delivery pass");
+            if jobs + reminders + expired + sent == 0 {
                 return;
             }
         }
@@ -163,6 +167,41 @@ impl TestApp {
         crate::scheduler::tick(&self.state)
             .await
             .expect("scheduler pass")
+    }
+
+    /// Stops this server (its loops finish their pass) and starts a new one
+    /// on the same database with the same configuration (and server key),
+    /// adjusted by `configure`: a restart, as after a crash or a deploy.
+    /// The new server listens on a new port.
+    pub async fn restart(mut self, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("addr"));
+        let mut config = self.state.config.clone();
+        config.public_url = address.clone();
+        configure(&mut config);
+        let state = AppState::with_clock(self.state.db.clone(), config, self.state.clock.clone());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let server_state = state.clone();
+        let server = tokio::spawn(async move {
+            let _ = crate::serve(server_state, listener, async {
+                let _ = stop_rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            address,
+            state,
+            agency: self.agency.clone(),
+            test_db: self.test_db.take(),
+            stop: Some(stop_tx),
+            server: Some(server),
+        }
     }
 
     /// Stops the server and removes the database.

@@ -2,12 +2,14 @@
 //! behind: an event job starts the SOPs the event triggers (and, after a team
 //! change, re-resolves run owners); an email job is sent. The same loop
 //! prepares the clients' scheduled onboarding reminders and records the
-//! links that expired (withdrawing what they still asked of the client). Webhook delivery
-//! comes with a later issue, in this same loop.
+//! links that expired (withdrawing what they still asked of the client). An
+//! event job also fans the event out to the agency's webhooks and channels;
+//! their deliveries run in their own loop (`integrations::deliver`).
 
 use std::time::Duration;
 
 use baton_core::types::{AgencyId, EventId};
+use baton_store::outbox::Lane;
 use baton_store::{onboarding_links, outbox, sop_runs, Actor, Cx};
 use tokio::sync::watch;
 
@@ -105,10 +107,10 @@ const DONE_GROUP: usize = 20;
 /// the rest of its jobs go, so nothing it claimed waits for a dead lease.
 pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError> {
     let now = state.now();
-    if !outbox::any_due(&state.db, now).await? {
+    if !outbox::any_due_lane(&state.db, now, Lane::Work).await? {
         return Ok(0);
     }
-    let jobs = outbox::claim(&state.db, now, LEASE_MS, BATCH).await?;
+    let jobs = outbox::claim_lane(&state.db, now, LEASE_MS, BATCH, Lane::Work).await?;
     let started = std::time::Instant::now();
     let mut done = Vec::with_capacity(DONE_GROUP);
     let mut ran = 0;
@@ -142,11 +144,20 @@ pub async fn run_once(state: &AppState) -> Result<usize, baton_store::StoreError
                 };
                 let trigger = Actor::system("SOP trigger");
                 let cx = Cx::new(&state.db, &agency, &trigger, now);
-                match sop_runs::start_for_event(cx, &event_id, state.mailer.is_some()).await {
-                    Ok(_) => done.push(job.id.clone()),
+                // The SOPs it starts, then its deliveries to the agency's
+                // endpoints (both idempotent: a retried job adds nothing).
+                let handled =
+                    match sop_runs::start_for_event(cx, &event_id, state.mailer.is_some()).await {
+                        Ok(_) => crate::integrations::deliver::fan_out(state, &agency, &event_id)
+                            .await
+                            .map(|_| ()),
+                        Err(e) => Err(e),
+                    };
+                match handled {
+                    Ok(()) => done.push(job.id.clone()),
                     Err(e) => {
                         let backoff = 5_000 * (1i64 << job.attempts.clamp(0, 8));
-                        tracing::warn!(job = %job.id, error = %e, "SOP trigger failed; will retry");
+                        tracing::warn!(job = %job.id, error = %e, "SOP trigger or webhook fan-out failed; will retry");
                         outbox::fail(&state.db, &job.id, now + backoff, &e.to_string()).await?;
                     }
                 }

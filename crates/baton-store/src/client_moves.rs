@@ -50,15 +50,30 @@ pub async fn record_event(
     if event_type == ClientEventType::Reopened {
         return reopen(cx, client_id, note.unwrap_or(""), false).await;
     }
-    let (agency_id, now) = (cx.agency_id(), cx.now);
-    let client_id = client_id.as_str();
-    check_past_time("occurred_at", occurred_at, now)?;
+    check_past_time("occurred_at", occurred_at, cx.now)?;
     let note = checked_note(event_type, note)?;
     let mut tx = cx.begin().await?;
-    let from = lock_stage(&mut tx, client_id).await?;
+    let record = move_in(&mut tx, client_id.as_str(), event_type, occurred_at, note).await?;
+    first_event(tx.commit(record).await?)
+}
+
+/// The move of [`record_event`] inside an open write (a caller that makes
+/// the client in the same transaction, like an inbound "deal won"): locks
+/// the client, moves it and returns the record to commit.
+pub(crate) async fn move_in(
+    tx: &mut WriteTx,
+    client_id: &str,
+    event_type: ClientEventType,
+    occurred_at: Option<i64>,
+    note: Option<String>,
+) -> Result<Record> {
+    let agency_id = tx.agency_id().to_string();
+    let agency_id = agency_id.as_str();
+    let now = tx.now();
+    let from = lock_stage(tx, client_id).await?;
     let to = lifecycle::transition(from, event_type)?;
     if to == Lifecycle::Archived {
-        refuse_held_access(&mut tx, client_id).await?;
+        refuse_held_access(tx, client_id).await?;
     }
     if event_type == ClientEventType::ContractSigned {
         sqlx::query("UPDATE clients SET contract_signed_at = $3 WHERE agency_id = $1 AND id = $2")
@@ -71,7 +86,7 @@ pub async fn record_event(
     let event_id = ids::new_id(ids::EVENT, now);
     let mut more = Vec::new();
     let (withdrawn, cancelled) = if to != from && leaves_delivery(to) {
-        leave_delivery(&mut tx, client_id, to, &event_id, &mut more).await?
+        leave_delivery(tx, client_id, to, &event_id, &mut more).await?
     } else {
         (0, 0)
     };
@@ -105,7 +120,7 @@ pub async fn record_event(
         data,
     });
     record.events.extend(more);
-    first_event(tx.commit(record).await?)
+    Ok(record)
 }
 
 /// A timeline event's note, trimmed and checked; required (422) by the

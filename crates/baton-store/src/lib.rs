@@ -31,6 +31,7 @@ pub mod handoff_briefs;
 pub mod idempotency;
 pub mod incidents;
 pub mod intake;
+pub mod integrations;
 pub mod invites;
 pub mod kpis;
 pub mod leases;

@@ -79,6 +79,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cadences",
         include_str!("../migrations/0016_cadences.sql"),
     ),
+    (
+        17,
+        "integrations",
+        include_str!("../migrations/0017_integrations.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

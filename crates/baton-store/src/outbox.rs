@@ -17,10 +17,43 @@ pub struct Job {
     pub attempts: i64,
 }
 
+/// Which jobs a worker takes: the outbox worker runs event and email jobs,
+/// the delivery worker sends webhooks and channel messages (slow receivers
+/// must not hold up SOP triggers and email).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    All,
+    /// Everything but deliveries.
+    Work,
+    /// Delivery attempts ([`crate::integrations::deliveries::JOB_KIND`]).
+    Deliveries,
+}
+
+impl Lane {
+    fn condition(self) -> &'static str {
+        match self {
+            Lane::All => "",
+            Lane::Work => " AND kind <> 'delivery'",
+            Lane::Deliveries => " AND kind = 'delivery'",
+        }
+    }
+}
+
 /// Claims up to `limit` due jobs for `lease_ms`. On PostgreSQL concurrent
 /// workers skip each other's rows (`FOR UPDATE SKIP LOCKED`); on SQLite the
 /// single writer serialises claims.
 pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
+    claim_lane(db, now, lease_ms, limit, Lane::All).await
+}
+
+/// [`claim`] of one lane's jobs.
+pub async fn claim_lane(
+    db: &Db,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+    lane: Lane,
+) -> Result<Vec<Job>> {
     let lock = match db.backend() {
         crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         crate::Backend::Sqlite => "",
@@ -31,8 +64,9 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<J
     };
     let rows = sqlx::query(&format!(
         "SELECT id, agency_id, kind, event_id, payload, attempts FROM outbox \
-         WHERE done_at IS NULL AND run_after <= $1 AND (locked_until IS NULL OR locked_until < $1) \
-         ORDER BY run_after, id LIMIT $2{lock}"
+         WHERE done_at IS NULL AND run_after <= $1 AND (locked_until IS NULL OR locked_until < $1){} \
+         ORDER BY run_after, id LIMIT $2{lock}",
+        lane.condition()
     ))
     .bind(now)
     .bind(limit)
@@ -130,9 +164,15 @@ pub async fn release(db: &Db, ids: &[String]) -> Result<()> {
 
 /// Whether any job is due (a cheap read before taking the write lock).
 pub async fn any_due(db: &Db, now: i64) -> Result<bool> {
-    let n: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE done_at IS NULL AND run_after <= $1 AND (locked_until IS NULL OR locked_until < $1) LIMIT 1",
-    )
+    any_due_lane(db, now, Lane::All).await
+}
+
+/// [`any_due`] of one lane.
+pub async fn any_due_lane(db: &Db, now: i64, lane: Lane) -> Result<bool> {
+    let n: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM outbox WHERE done_at IS NULL AND run_after <= $1 AND (locked_until IS NULL OR locked_until < $1){} LIMIT 1",
+        lane.condition()
+    ))
     .bind(now)
     .fetch_optional(db.reader())
     .await?;

@@ -23,6 +23,8 @@ use clap::{Args, Parser, Subcommand};
       --db-pool       BATON_DB_POOL       db_pool       database connections per server (PostgreSQL default 16; SQLite readers default 4)\n  \
       --storage-url   BATON_STORAGE_URL   storage_url   s3://BUCKET/PREFIX keeps uploaded files in S3-compatible storage (AWS_* variables); default: <data dir>/uploads\n  \
       --dns-server    BATON_DNS_SERVER    dns_server    nameserver (ip:port) that custom-domain checks ask (default: the system's resolver)\n  \
+      --webhook-retry-schedule BATON_WEBHOOK_RETRY_SCHEDULE webhook_retry_schedule  delays before each delivery attempt, e.g. 0s,1s,2s (default: 0s,5s,5m,30m,2h,5h,10h,14h,20h,24h)\n  \
+      --webhook-allow-private BATON_WEBHOOK_ALLOW_PRIVATE webhook_allow_private  1: webhooks may use http and private/loopback addresses (local testing only)\n  \
       RUST_LOG sets log levels (default info).\n\n\
       Quick start: baton demo --serve"
 )]
@@ -78,6 +80,14 @@ pub struct GlobalArgs {
     /// resolver configuration).
     #[arg(long, global = true, env = "BATON_DNS_SERVER")]
     pub dns_server: Option<String>,
+    /// Delays before each webhook delivery attempt (comma-separated
+    /// durations; default the Standard Webhooks schedule).
+    #[arg(long, global = true, env = "BATON_WEBHOOK_RETRY_SCHEDULE")]
+    pub webhook_retry_schedule: Option<String>,
+    /// `1`: outbound webhooks may use http and private, loopback or
+    /// link-local addresses. For local testing only.
+    #[arg(long, global = true, env = "BATON_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: Option<String>,
     /// Bearer token `/metrics` requires (default: open).
     #[arg(
         long,

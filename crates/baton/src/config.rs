@@ -34,6 +34,10 @@ pub struct Config {
     pub storage_url: Option<String>,
     /// The nameserver custom-domain checks ask; `None`: the system's.
     pub dns_server: Option<SocketAddr>,
+    /// When webhook deliveries are attempted.
+    pub webhook_retry: baton_core::webhooks::RetrySchedule,
+    /// Webhooks may go to http and private addresses (local testing).
+    pub webhook_allow_private: bool,
 }
 
 /// Keys of the `--config` TOML file.
@@ -53,6 +57,8 @@ struct FileConfig {
     db_pool: Option<u32>,
     storage_url: Option<String>,
     dns_server: Option<String>,
+    webhook_retry_schedule: Option<String>,
+    webhook_allow_private: Option<String>,
 }
 
 impl Config {
@@ -128,6 +134,24 @@ impl Config {
             None => None,
             Some(text) => Some(parse_dns_server(&text)?),
         };
+        let webhook_retry = match args
+            .webhook_retry_schedule
+            .clone()
+            .or(file.webhook_retry_schedule)
+        {
+            None => baton_core::webhooks::RetrySchedule::default(),
+            // The error names the variable already.
+            Some(text) => {
+                baton_core::webhooks::RetrySchedule::parse(&text).map_err(|e| e.to_string())?
+            }
+        };
+        let webhook_allow_private = parse_flag(
+            "BATON_WEBHOOK_ALLOW_PRIVATE",
+            args.webhook_allow_private
+                .clone()
+                .or(file.webhook_allow_private)
+                .as_deref(),
+        )?;
         Ok(Config {
             database_url,
             data_dir,
@@ -141,6 +165,8 @@ impl Config {
             db_pool,
             storage_url,
             dns_server,
+            webhook_retry,
+            webhook_allow_private,
         })
     }
 
@@ -175,6 +201,11 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("BATON_STORAGE_URL: {e}"))?;
         }
         c.dns_server = self.dns_server;
+        c.webhook_retry = self.webhook_retry.clone();
+        c.webhook_allow_private = self.webhook_allow_private;
+        if self.webhook_allow_private {
+            tracing::warn!("BATON_WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to http and private addresses (local testing only)");
+        }
         Ok(c)
     }
 }
@@ -232,6 +263,15 @@ fn db_pool(arg: Option<&str>, file: Option<u32>) -> Result<Option<u32>, String> 
 }
 
 /// `ip:port`, or a bare address for port 53.
+/// A yes/no setting: `1`/`true`/`yes` or `0`/`false`/`no` (absent: no).
+fn parse_flag(name: &str, value: Option<&str>) -> Result<bool, String> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("0") | Some("false") | Some("no") => Ok(false),
+        Some("1") | Some("true") | Some("yes") => Ok(true),
+        Some(other) => Err(format!("{name}: {other:?} is not 1 or 0")),
+    }
+}
+
 fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
     let t = text.trim();
     t.parse::<SocketAddr>()
@@ -292,6 +332,23 @@ pub fn init_logging(config: &Config) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yes_no_settings() {
+        let cases = [
+            (None, Ok(false)),
+            (Some(""), Ok(false)),
+            (Some("0"), Ok(false)),
+            (Some("no"), Ok(false)),
+            (Some("1"), Ok(true)),
+            (Some(" TRUE "), Ok(true)),
+            (Some("yes"), Ok(true)),
+            (Some("on"), Err("BATON_X: \"on\" is not 1 or 0".to_string())),
+        ];
+        for (value, want) in cases {
+            assert_eq!(parse_flag("BATON_X", value), want, "{value:?}");
+        }
+    }
 
     #[test]
     fn dns_servers() {

@@ -15,6 +15,7 @@ pub mod events;
 pub mod handoff;
 pub mod idempotency;
 pub mod incidents;
+pub mod integrations;
 pub mod kpis;
 pub mod members;
 pub mod onboarding;
@@ -57,6 +58,7 @@ use crate::state::AppState;
         (name = "kpis", description = "The six ops KPIs with one set of definitions (time to verified access, time to first value, cycle time, rework rate, on-time delivery, incident count) and their 13-week trends, as JSON or CSV"),
         (name = "scorecard", description = "The weekly scorecard: measurables with owner, goal and comparator, 13 weeks at a glance, shipped weeks with 3 insights and 3 actions, and the actions tracked to done"),
         (name = "cadences", description = "Cadences with artifacts: the agency's recurring meetings (weekly delivery planning, weekly performance review, monthly account review per client, quarterly ops review) as versioned data; each meeting is held only when its artifact is attached, flagged when its day ends without it; decisions with owners, searchable"),
+        (name = "integrations", description = "Signed outbound webhooks (Standard Webhooks 1.0: `webhook-id`, `webhook-timestamp`, `webhook-signature`), Slack and Teams notification channels, their delivery logs, retries and tests, and inbound endpoints that take signed \"deal won\" events. Deliveries are retried on a schedule and not ordered: use `webhook-id` to drop duplicates"),
         (name = "incidents", description = "The incident log: brand-risk events and publishing errors with a one-hour triage SLA on a 24/7 clock, timeline, postmortem and the incident-count KPI"),
     )
 )]
@@ -69,6 +71,11 @@ pub const PREFIX: &str = "/api/v1";
 /// `#[utoipa::path]` gives both its route and its entry in the document, so
 /// the router and the OpenAPI document cannot disagree.
 fn operations() -> OpenApiRouter<AppState> {
+    token_operations().merge(integrations::public_operations())
+}
+
+/// The operations a token authenticates (all but the inbound endpoint's).
+fn token_operations() -> OpenApiRouter<AppState> {
     let upload = OpenApiRouter::new()
         .routes(routes!(content::add_version))
         .layer(DefaultBodyLimit::max(crate::draft_files::UPLOAD_BODY_LIMIT));
@@ -141,6 +148,7 @@ fn operations() -> OpenApiRouter<AppState> {
         .merge(kpis::operations())
         .merge(scorecards::operations())
         .merge(cadences::operations())
+        .merge(integrations::operations())
         .routes(routes!(content::list_for_client, content::create))
         .routes(routes!(content::list))
         .routes(routes!(content::get, content::update))
@@ -206,7 +214,11 @@ pub async fn openapi_json() -> Response {
 /// The `/api/v1` routes (mounted at [`PREFIX`]) with token authentication
 /// and idempotency.
 pub fn router(state: AppState) -> Router<AppState> {
-    let (routes, _) = operations().split_for_parts();
+    let (routes, _) = token_operations().split_for_parts();
+    // The inbound endpoint's senders prove themselves by signature, not by
+    // token: its route is served without the token and idempotency layers.
+    let (public, _) = integrations::public_operations().split_for_parts();
+    let public = public.method_not_allowed_fallback(method_not_allowed);
     routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -218,6 +230,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             state,
             crate::auth::api_token::authenticate,
         ))
+        .merge(public)
 }
 
 pub async fn not_found() -> ApiError {

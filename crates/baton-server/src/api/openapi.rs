@@ -63,8 +63,15 @@ fn complete(path: &str, is_post: bool, op: &mut Operation) {
         .flat_map(|b| b.content.keys().cloned())
         .collect();
     let json_body = body_types.iter().any(|t| t == "application/json");
+    // An operation without a token (the inbound endpoint: its senders sign
+    // their posts) says so with an empty security list, and has no
+    // idempotency layer: replays are told apart by `webhook-id`.
+    let public = op.security.is_none();
+    if public {
+        op.security = Some(Vec::new());
+    }
 
-    let mut statuses = vec![401, 403];
+    let mut statuses = if public { vec![401] } else { vec![401, 403] };
     if path.contains('{') {
         statuses.push(404);
     }
@@ -74,7 +81,7 @@ fn complete(path: &str, is_post: bool, op: &mut Operation) {
     if !body_types.is_empty() {
         statuses.extend([413, 415]);
     }
-    if is_post {
+    if is_post && !public {
         op.parameters
             .get_or_insert_with(Vec::new)
             .push(idempotency_key());
@@ -1119,4 +1126,68 @@ pub fn search_words() -> Object {
 /// A revision's size.
 pub fn revision_size() -> Object {
     one_of(["major", "minor"])
+}
+
+/// An outbound endpoint's URL: `http(s)://host[:port][/path]`, at most 2,000
+/// characters, nothing around it (https only unless the server allows
+/// private addresses; the server also refuses local names and addresses).
+pub fn webhook_url() -> Object {
+    let port =
+        "(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?";
+    let tail = "(?:[/?#][!#-;=?-~]*)?";
+    matching(
+        format!("^https?://[A-Za-z0-9][A-Za-z0-9.-]*{port}{tail}$"),
+        Some(2_000),
+        false,
+    )
+}
+
+/// [`webhook_url`], or `null` for "unchanged".
+pub fn webhook_url_or_null() -> Object {
+    let mut o = webhook_url();
+    o.schema_type = nullable(Type::String);
+    o
+}
+
+/// Event filters: 1–50 of a topic (`access.verified`), a namespace
+/// (`client.*`) or `*`; a channel also takes its notice keys
+/// (`sop_breached`).
+pub fn event_filters() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::ArrayBuilder;
+    ArrayBuilder::new()
+        .items(matching(
+            "^(?:\\*|[a-z0-9_]+(?:\\.[a-z0-9_]+)*(?:\\.\\*)?)$".into(),
+            Some(100),
+            false,
+        ))
+        .min_items(Some(1))
+        .max_items(Some(50))
+        .build()
+}
+
+/// [`event_filters`], or `null` for "unchanged".
+pub fn event_filters_or_null() -> utoipa::openapi::schema::Array {
+    let mut a = event_filters();
+    a.schema_type = nullable(Type::Array);
+    a
+}
+
+/// `slack` or `teams`.
+pub fn channel_kind() -> Object {
+    one_of(["slack", "teams"])
+}
+
+/// A delivery id (`dlv_…`), or empty for all.
+pub fn delivery_id() -> Object {
+    id_cursor(baton_core::ids::DELIVERY)
+}
+
+/// The cursor of a delivery log: `unix-ms:dlv_…:attempt`.
+pub fn attempt_cursor() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            "^(?:[0-9]{1,15}:dlv_[0-9A-HJKMNP-TV-Z]{26}:[0-9]{1,6})?$".to_string(),
+        ))
+        .build()
 }

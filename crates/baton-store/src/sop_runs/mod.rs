@@ -7,7 +7,7 @@
 //! configured, emails) are written in the same transaction as the move.
 
 mod changes;
-mod escalation;
+pub(crate) mod escalation;
 mod follow;
 mod notices;
 mod on_time;

@@ -7,5 +7,6 @@ mod access;
 mod cadences;
 mod conformance;
 mod incidents;
+mod integrations;
 mod scorecards;
 mod sops;

@@ -163,8 +163,9 @@ struct Harness {
 }
 
 impl Harness {
-    /// Creates the agency, then starts `baton serve` and chromedriver.
-    async fn start(tag: &str) -> Harness {
+    /// Creates the agency, then starts `baton serve` (with `env` added to
+    /// its configuration) and chromedriver.
+    async fn start(tag: &str, env: &[(&str, &str)]) -> Harness {
         let dir = TempDir::new(tag);
         let out = baton(dir.path())
             .args([
@@ -202,6 +203,7 @@ impl Harness {
         let mut server = Proc(
             baton(dir.path())
                 .arg("serve")
+                .envs(env.iter().copied())
                 .env("BATON_LISTEN", format!("127.0.0.1:{port}"))
                 .env("RUST_LOG", "info")
                 .stdout(Stdio::null())
@@ -333,10 +335,19 @@ where
     F: FnOnce(Arc<Harness>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    browser_test_with(tag, &[], steps).await
+}
+
+/// [`browser_test`] with more configuration for `baton serve`.
+async fn browser_test_with<F, Fut>(tag: &str, env: &[(&str, &str)], steps: F)
+where
+    F: FnOnce(Arc<Harness>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if !browser_available() {
         return;
     }
-    let h = Arc::new(Harness::start(tag).await);
+    let h = Arc::new(Harness::start(tag, env).await);
     let result = tokio::spawn(steps(h.clone())).await;
     let sessions = std::mem::take(&mut *h.sessions.lock().unwrap());
     for c in sessions {
@@ -1755,6 +1766,264 @@ async fn a_week_ships_from_the_scorecard_and_its_actions_reach_my_work() {
             .api_ok(Method::GET, "/api/v1/actions?open=true", None, 200)
             .await;
         assert_eq!(open["items"].as_array().unwrap().len(), 2);
+    })
+    .await;
+}
+
+/// A local webhook receiver for the browser: answers every POST with the
+/// status it is set to and counts the requests (plain HTTP/1.1 over tokio,
+/// one request per connection).
+struct TinyReceiver {
+    url: String,
+    status: Arc<std::sync::atomic::AtomicU16>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TinyReceiver {
+    async fn start(status: u16) -> TinyReceiver {
+        use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let answer = Arc::new(AtomicU16::new(status));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (a, n) = (answer.clone(), hits.clone());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let (a, n) = (a.clone(), n.clone());
+                tokio::spawn(async move {
+                    // The head, then as many body bytes as it announces.
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let body_start = loop {
+                        let Ok(k) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if k == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..k]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..body_start]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < body_start + length {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                        }
+                    }
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let status = a.load(Ordering::SeqCst);
+                    let body = format!("receiver says {status}");
+                    let reply = format!(
+                        "HTTP/1.1 {status} Status\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(reply.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        TinyReceiver {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            status: answer,
+            hits,
+        }
+    }
+
+    fn answer(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Reloads the page until `css` is on it (the server's delivery loop works
+/// on its own time); fails with the page's evidence after [`PAGE_WAIT`].
+async fn reload_until(c: &Client, css: &str, name: &str) -> Element {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            return e;
+        }
+        if Instant::now() >= deadline {
+            fail!(
+                c,
+                name,
+                "{css} never appeared within {PAGE_WAIT:?} of reloads"
+            );
+        }
+        // Deliveries happen in the server's background loop: polled until
+        // PAGE_WAIT.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Err(e) = c.refresh().await {
+            fail!(c, name, "cannot reload: {e}");
+        }
+    }
+}
+
+/// Settings → Integrations: an admin adds a webhook to a receiver that
+/// answers 500, an event happens, and the webhook's delivery log shows the
+/// failed attempt; with the receiver fixed, Retry sends it again and the
+/// log shows it succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(baton_browser),
+    ignore = "chromedriver not found: apt-get install chromium chromium-driver (BATON_BROWSER_TESTS=1 makes it required)"
+)]
+async fn a_failed_webhook_delivery_is_retried_from_its_log() {
+    // Local receivers allowed; one attempt per delivery, so a failure is
+    // final at once and the Retry button is the way to send it again.
+    let env = [
+        ("BATON_WEBHOOK_ALLOW_PRIVATE", "1"),
+        ("BATON_WEBHOOK_RETRY_SCHEDULE", "0s"),
+    ];
+    browser_test_with("browser-webhooks", &env, |h| async move {
+        let rx = TinyReceiver::start(500).await;
+        let c = h.session("webhooks", DESKTOP).await;
+        login_to_dashboard(&c, &h.base, &h.email, &h.password).await;
+
+        // 1. Add the webhook: its secret is shown once.
+        c.goto(&format!("{}/settings/integrations", h.base))
+            .await
+            .unwrap();
+        find(
+            &c,
+            "[data-testid=webhook-form] input[name=url]",
+            "webhook-form",
+        )
+        .await
+        .send_keys(&rx.url)
+        .await
+        .unwrap();
+        find(
+            &c,
+            "[data-testid=webhook-form] input[name=events]",
+            "webhook-form",
+        )
+        .await
+        .send_keys("client.*")
+        .await
+        .unwrap();
+        click(
+            &c,
+            "[data-testid=webhook-form] button[type=submit]",
+            "webhook-form",
+        )
+        .await;
+        let shown = wait_text(
+            &c,
+            "[data-testid=new-webhook-secret]",
+            "shown only once",
+            "webhook-added",
+        )
+        .await;
+        check!(
+            &c,
+            "webhook-added",
+            shown.contains(&rx.url),
+            "the new webhook is not named: {shown:?}"
+        );
+        let secret = js(
+            &c,
+            "return document.querySelector('[data-webhook-secret]').value;",
+            "webhook-added",
+        )
+        .await;
+        check!(
+            &c,
+            "webhook-added",
+            secret.as_str().is_some_and(|s| s.starts_with("whsec_")),
+            "no whsec_ secret shown: {secret}"
+        );
+        let kept = keep_screenshot(&c, "settings-integrations").await;
+        eprintln!("integrations screenshot: {}", kept.display());
+        click(
+            &c,
+            "[data-testid=new-webhook-secret] a[href^=\"/settings/integrations/whk_\"]",
+            "open-webhook",
+        )
+        .await;
+        find(&c, "[data-testid=settings-integration]", "webhook-page").await;
+
+        // 2. An event: the receiver answers 500, the log shows it.
+        h.api_ok(
+            Method::POST,
+            "/api/v1/clients",
+            Some(json!({"name": "Globex"})),
+            201,
+        )
+        .await;
+        let failed = reload_until(
+            &c,
+            "[data-testid=delivery-log] tr[data-result=failed]",
+            "log-failed",
+        )
+        .await;
+        let row = failed.text().await.unwrap_or_default();
+        check!(
+            &c,
+            "log-failed",
+            row.contains("client.created")
+                && row.contains("500")
+                && row.contains("HTTP 500")
+                && row.contains(" ms"),
+            "the failed attempt's row: {row:?}"
+        );
+        assert_eq!(rx.hits(), 1, "one attempt");
+
+        // 3. The receiver fixed, Retry: the log shows the attempt succeeded.
+        rx.answer(200);
+        click(
+            &c,
+            "[data-testid=delivery-log] tr[data-result=failed] [data-testid=retry]",
+            "retry",
+        )
+        .await;
+        wait_text(&c, ".notice", "Delivery queued again", "retried").await;
+        let ok = reload_until(
+            &c,
+            "[data-testid=delivery-log] tr[data-result=succeeded][data-attempt=\"2\"]",
+            "log-succeeded",
+        )
+        .await;
+        let status = ok
+            .find(Locator::Css("[data-status]"))
+            .await
+            .expect("a status cell")
+            .text()
+            .await
+            .unwrap_or_default();
+        check!(
+            &c,
+            "log-succeeded",
+            status.trim() == "200",
+            "the retried attempt's status: {status:?}"
+        );
+        let retry_left = c
+            .find_all(Locator::Css("[data-testid=retry]"))
+            .await
+            .unwrap()
+            .len();
+        check!(
+            &c,
+            "log-succeeded",
+            retry_left == 0,
+            "a Retry button is left after success"
+        );
+        assert_eq!(rx.hits(), 2, "the retry was sent once");
+        let kept = keep_screenshot(&c, "webhook-deliveries").await;
+        eprintln!("delivery log screenshot: {}", kept.display());
     })
     .await;
 }

@@ -2,16 +2,23 @@
 //! zone, branding, custom domain), Settings → Business hours
 //! (`/settings/calendar`), the team (`/team`: members, invites, roles) and
 //! the member's own account (`/account`: password, API tokens, calendar
-//! feed). The access settings (onboarding, templates, platforms) live with
-//! the access pages in `web/access/`.
+//! feed); Settings → Integrations (`/settings/integrations`: webhooks,
+//! Slack and Teams channels, inbound endpoints, delivery logs). The access
+//! settings (onboarding, templates, platforms) live with the access pages
+//! in `web/access/`.
 //!
 //! Files: `general` (`/settings`), `calendar` and `calendar_form`
-//! (business hours), `team`, `account`.
+//! (business hours), `team`, `account`, `integrations` (the list),
+//! `integrations_endpoint` (one endpoint and its log) and
+//! `integrations_view` (their words).
 
 mod account;
 mod calendar;
 mod calendar_form;
 mod general;
+mod integrations;
+mod integrations_endpoint;
+mod integrations_view;
 mod team;
 
 use axum::routing::{get, post};
@@ -19,7 +26,8 @@ use axum::Router;
 
 use crate::state::AppState;
 
-/// The settings routes: general settings, business hours, team, account.
+/// The settings routes: general settings, business hours, team, account,
+/// integrations.
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/team", get(team::page))
@@ -36,4 +44,5 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account/calendar-feed", post(account::create_feed))
         .route("/account/calendar-feed/revoke", post(account::revoke_feed))
         .merge(calendar::router())
+        .merge(integrations::router())
 }

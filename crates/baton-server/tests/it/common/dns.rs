@@ -1,10 +1,11 @@
-//! A tiny DNS responder on a local UDP port, for the custom-domain tests:
-//! it answers TXT queries from a table the test fills (a name without
-//! records is NXDOMAIN) and counts the queries per name. The server under
-//! test asks it through `ServerConfig::dns_server`.
+//! A tiny DNS responder on a local UDP port, for the custom-domain and
+//! webhook tests: it answers TXT and A queries from tables the test fills (a
+//! name with neither is NXDOMAIN; a name with records of one type answers
+//! the other with no records) and counts the queries per name. The server
+//! under test asks it through `ServerConfig::dns_server`.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use baton_core::clock::Clock;
@@ -12,7 +13,7 @@ use baton_server::testing::TestApp;
 use serde_json::{json, Value};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::TXT;
+use hickory_proto::rr::rdata::{A, TXT};
 use hickory_proto::rr::{RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
@@ -21,6 +22,8 @@ struct Zone {
     /// name (lower-case, no trailing dot) → TXT values; an empty list: the
     /// name exists without TXT records.
     txt: HashMap<String, Vec<String>>,
+    /// name → IPv4 addresses (answered with a TTL of 0: never cached).
+    a: HashMap<String, Vec<Ipv4Addr>>,
     queries: HashMap<String, usize>,
 }
 
@@ -67,9 +70,21 @@ impl DnsResponder {
             .insert(key(name), values.iter().map(|v| v.to_string()).collect());
     }
 
-    /// Removes `name` (it becomes NXDOMAIN).
+    /// Puts A records at `name` (replacing any there): what a host name
+    /// resolves to.
+    pub fn set_a(&self, name: &str, addrs: &[Ipv4Addr]) {
+        self.zone
+            .lock()
+            .unwrap()
+            .a
+            .insert(key(name), addrs.to_vec());
+    }
+
+    /// Removes `name`, its TXT and A records (it becomes NXDOMAIN).
     pub fn remove(&self, name: &str) {
-        self.zone.lock().unwrap().txt.remove(&key(name));
+        let mut zone = self.zone.lock().unwrap();
+        zone.txt.remove(&key(name));
+        zone.a.remove(&key(name));
     }
 
     /// How many queries for `name` arrived.
@@ -106,21 +121,28 @@ fn answer(zone: &Mutex<Zone>, query: &Message) -> Message {
     let name = key(&q.name().to_ascii());
     let mut zone = zone.lock().unwrap();
     *zone.queries.entry(name.clone()).or_default() += 1;
-    match zone.txt.get(&name) {
-        None => {
-            m.set_response_code(ResponseCode::NXDomain);
-        }
-        Some(values) => {
-            if q.query_type() == RecordType::TXT {
-                for v in values {
-                    m.add_answer(Record::from_rdata(
-                        q.name().clone(),
-                        60,
-                        RData::TXT(TXT::new(vec![v.clone()])),
-                    ));
-                }
+    let (txt, a) = (zone.txt.get(&name), zone.a.get(&name));
+    if txt.is_none() && a.is_none() {
+        m.set_response_code(ResponseCode::NXDomain);
+        return m;
+    }
+    match q.query_type() {
+        RecordType::TXT => {
+            for v in txt.into_iter().flatten() {
+                m.add_answer(Record::from_rdata(
+                    q.name().clone(),
+                    60,
+                    RData::TXT(TXT::new(vec![v.clone()])),
+                ));
             }
         }
+        RecordType::A => {
+            for ip in a.into_iter().flatten() {
+                m.add_answer(Record::from_rdata(q.name().clone(), 0, RData::A(A(*ip))));
+            }
+        }
+        // The name exists without records of this type (AAAA, …).
+        _ => {}
     }
     m
 }

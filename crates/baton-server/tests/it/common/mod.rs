@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod receiver;
 
 use baton_server::testing::TestApp;
 use baton_store::Backend;
