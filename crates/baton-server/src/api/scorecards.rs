@@ -175,7 +175,7 @@ pub async fn create_measurable(
     let m = NewMeasurable {
         name: b.name,
         owner: Some(b.owner),
-        unit: b.unit,
+        unit: strict_unit(b.unit)?,
         goal: goal_of(&b.comparator, &b.goal, b.goal_max)?,
         source: source_of(&b.source)?,
     };
@@ -206,6 +206,23 @@ pub struct MeasurablePatchIn {
     pub archived: Option<bool>,
 }
 
+/// A unit as the document spells it: 1–20 characters on one line, no
+/// spaces around them. The store would read an empty unit as "the KPI's
+/// own"; the API refuses what its document forbids instead.
+fn strict_unit(unit: Option<String>) -> ApiResult<Option<String>> {
+    if let Some(u) = &unit {
+        let one_line = !u.contains(['\n', '\r', '\u{2028}', '\u{2029}']);
+        let trimmed = u.trim() == u && !u.starts_with('\u{feff}') && !u.ends_with('\u{feff}');
+        if u.is_empty() || !one_line || !trimmed || u.chars().count() > 20 {
+            return Err(ApiError::invalid(
+                "unit",
+                "must be 1 to 20 characters on one line, without spaces around them (leave it out for a KPI's own)",
+            ));
+        }
+    }
+    Ok(unit)
+}
+
 #[utoipa::path(patch, operation_id = "updateMeasurable", path = "/measurables/{id}", tag = "scorecard",
     params(("id" = String, Path)), request_body = MeasurablePatchIn,
     responses((status = 200, body = MeasurableOut), (status = 404), (status = 422)), security(("bearer" = [])))]
@@ -229,7 +246,7 @@ pub async fn update_measurable(
     let p = MeasurablePatch {
         name: b.name,
         owner: b.owner.map(Some),
-        unit: b.unit,
+        unit: strict_unit(b.unit)?,
         goal,
         archived: b.archived,
     };

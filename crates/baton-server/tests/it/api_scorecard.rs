@@ -335,6 +335,26 @@ async fn bad_measurables_are_422_naming_the_field() {
         .as_str()
         .unwrap()
         .to_string();
+    // A unit the document forbids (empty, spaces around it, two lines) is
+    // refused, not read as "the KPI's own".
+    for unit in ["", " days", "days ", "da\nys"] {
+        let r = api
+            .patch(
+                &format!("/api/v1/measurables/{kpi}"),
+                t,
+                json!({"unit": unit, "archived": true}),
+            )
+            .await;
+        r.problem(422, &format!("unit {unit:?}"));
+        assert_eq!(r.body["errors"][0]["field"], "unit");
+    }
+    let listed = api.get("/api/v1/measurables", t).await;
+    let m = listed
+        .items()
+        .iter()
+        .find(|m| m["id"] == kpi.as_str())
+        .expect("listed");
+    assert_ne!(m["archived"], true, "nothing changed");
     api.post(
         &format!("/api/v1/measurables/{kpi}/values"),
         t,
