@@ -8,6 +8,9 @@
 #
 #   bash bench/load.sh                    # 20 s per endpoint, 2 threads, 32 connections
 #   DURATION=5s bash bench/load.sh        # quicker look
+#   BASELINE=e9df69d bash bench/load.sh   # the same runs on an older commit (or
+#                                         # BASELINE=/path/to/baton) first, then
+#                                         # this tree, and both side by side
 #
 # Only ever targets 127.0.0.1; every wrk run is bounded by DURATION.
 set -euo pipefail
@@ -23,22 +26,56 @@ if ! command -v wrk >/dev/null; then
     apt-get update && apt-get install -y --no-install-recommends wrk
 fi
 
-echo "== building the release binary"
-(cd "$ROOT" && cargo build --release -p baton)
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/baton
-[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
+build() { # build <source dir>: the release binary of that tree
+    (cd "$1" && cargo build --release -p baton)
+    local bin=${CARGO_TARGET_DIR:-$1/target}/release/baton
+    [[ -x $bin ]] || { echo "no binary at $bin" >&2; exit 1; }
+    echo "$bin"
+}
 
-WORK=$(mktemp -d /tmp/baton-bench.XXXXXX)
+TOP=$(mktemp -d /tmp/baton-bench.XXXXXX)
 PID=
+WORKTREE=
 cleanup() {
     if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
         kill -TERM "$PID" 2>/dev/null || true
         wait "$PID" 2>/dev/null || true
     fi
-    rm -rf "$WORK"
+    if [[ -n $WORKTREE ]]; then
+        git -C "$ROOT" worktree remove --force "$WORKTREE" 2>/dev/null || true
+    fi
+    rm -rf "$TOP"
 }
 trap cleanup EXIT
 
+if [[ -x ${BASELINE:-} ]]; then
+    echo "== baseline: the binary $BASELINE"
+    cp "$BASELINE" "$TOP/baton-baseline"
+elif [[ -n ${BASELINE:-} ]]; then
+    # Built once per commit and kept beside the target dir for the next run.
+    rev=$(git -C "$ROOT" rev-parse --short "$BASELINE")
+    cached=${CARGO_TARGET_DIR:-$ROOT/target}/bench-baseline-$rev
+    if [[ ! -x $cached ]]; then
+        echo "== building the baseline release binary ($rev)"
+        WORKTREE=$TOP/baseline-src
+        git -C "$ROOT" worktree add --detach "$WORKTREE" "$rev" >/dev/null
+        cp "$(build "$WORKTREE" | tail -n1)" "$cached"
+        git -C "$ROOT" worktree remove --force "$WORKTREE"
+        WORKTREE=
+    fi
+    cp "$cached" "$TOP/baton-baseline"
+fi
+echo "== building the release binary"
+cp "$(build "$ROOT" | tail -n1)" "$TOP/baton-current"
+
+# bench <label> <binary>: a fresh data dir, agency, seed, the wrk runs and
+# the web board timing; leaves its table in $TOP/<label>.md.
+bench() {
+local LABEL=$1 BIN=$2
+local WORK=$TOP/$LABEL
+mkdir -p "$WORK"
+echo
+echo "######## $LABEL: $BIN"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$PORT
 export BATON_DATA_DIR=$WORK/data
@@ -104,8 +141,30 @@ echo
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/^MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM"
 echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per endpoint, on the same machine as the server"
 echo
+{
 echo "| endpoint | requests/s | p50 | p99 | requests | non-2xx | server RSS after |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "$BOARD"
+} | tee "$TOP/$LABEL.md"
+kill -TERM "$PID" 2>/dev/null || true
+wait "$PID" 2>/dev/null || true
+PID=
+}
+
+if [[ -n ${BASELINE:-} ]]; then
+    bench baseline "$TOP/baton-baseline"
+fi
+bench current "$TOP/baton-current"
+
+if [[ -n ${BASELINE:-} ]]; then
+    echo
+    echo "== baseline ($BASELINE) then this tree ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ' with changes')), same run"
+    echo
+    echo "### baseline"
+    cat "$TOP/baseline.md"
+    echo
+    echo "### current"
+    cat "$TOP/current.md"
+fi

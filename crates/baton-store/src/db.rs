@@ -98,7 +98,7 @@ impl Db {
 
     /// Opens without migrating.
     pub(crate) async fn connect(url: &str, sizes: PoolSizes) -> Result<Db> {
-        sqlx::any::install_default_drivers();
+        crate::sqlite::install_drivers();
         let db = match backend_of(url)? {
             Backend::Sqlite => {
                 let path = sqlite_path(url)?;

@@ -46,6 +46,7 @@ pub mod scorecards;
 pub mod sessions;
 pub mod sop_runs;
 pub mod sops;
+pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod throttles;

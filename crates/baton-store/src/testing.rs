@@ -70,7 +70,7 @@ impl TestDb {
                         .to_string_lossy()
                         .trim_start_matches("baton-test-")
                 );
-                sqlx::any::install_default_drivers();
+                crate::sqlite::install_drivers();
                 let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
                     .await
                     .unwrap_or_else(|e| {
@@ -145,7 +145,7 @@ impl Drop for TestDb {
 
 /// `DROP DATABASE … WITH (FORCE)` through the admin URL, best effort.
 async fn drop_database(admin_url: &str, name: &str) {
-    sqlx::any::install_default_drivers();
+    crate::sqlite::install_drivers();
     if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url).await {
         let _ = sqlx::Executor::execute(
             &mut conn,
