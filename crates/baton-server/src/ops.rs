@@ -50,9 +50,17 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         }
     }
     let pools = state.db.pool_stats();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&pools),
-    )
-        .into_response()
+    let mut body = state.metrics.render(&pools);
+    // Group commit: writes per COMMIT is writes_committed / write_batches.
+    let gc = state.db.group_commit_stats();
+    body.push_str(&format!(
+        "# HELP baton_write_batches_total Transactions that committed one or more writes (group commit).\n\
+         # TYPE baton_write_batches_total counter\n\
+         baton_write_batches_total {}\n\
+         # HELP baton_writes_committed_total Writes committed, each with its events, audit entry and outbox jobs.\n\
+         # TYPE baton_writes_committed_total counter\n\
+         baton_writes_committed_total {}\n",
+        gc.batches, gc.writes
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

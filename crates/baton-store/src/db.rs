@@ -26,6 +26,8 @@ pub struct Db {
     pub(crate) reader: AnyPool,
     backend: Backend,
     sqlite_path: Option<PathBuf>,
+    /// Group commit of writes (one lane on SQLite, one per agency on PostgreSQL).
+    pub(crate) batches: std::sync::Arc<crate::group_commit::Batches>,
 }
 
 /// Pool sizes; the defaults fit a 2-core machine.
@@ -143,6 +145,7 @@ impl Db {
                     reader,
                     backend: Backend::Sqlite,
                     sqlite_path: Some(path),
+                    batches: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -156,6 +159,7 @@ impl Db {
                     reader: pool,
                     backend: Backend::Postgres,
                     sqlite_path: None,
+                    batches: Default::default(),
                 }
             }
         };
@@ -185,6 +189,11 @@ impl Db {
             ("reader", self.reader.size(), self.reader.num_idle()),
             ("writer", self.writer.size(), self.writer.num_idle()),
         ]
+    }
+
+    /// How many writes shared each COMMIT so far (group commit), for metrics.
+    pub fn group_commit_stats(&self) -> crate::group_commit::GroupCommitStats {
+        self.batches.stats()
     }
 
     /// Writes a consistent copy of the SQLite database to `dest` while the

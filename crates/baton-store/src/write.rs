@@ -7,9 +7,9 @@
 use baton_core::audit::{chain_hash, AuditFields, HASH_VERSION};
 use baton_core::ids;
 use serde_json::Value;
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::error::{Result, StoreError};
 
 /// Who is acting, from where. Recorded on every event and audit entry.
@@ -117,7 +117,8 @@ pub struct Recorded {
 
 /// An open write transaction for one agency.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
+    /// This write's turn on its group-commit batch (see `group_commit`).
+    turn: crate::group_commit::Turn,
     agency_id: String,
     actor: Actor,
     now: i64,
@@ -126,27 +127,23 @@ pub struct WriteTx {
 impl Db {
     /// Starts a write for `agency_id` by `actor` at time `now` (unix ms).
     pub async fn begin_write(&self, agency_id: &str, actor: &Actor, now: i64) -> Result<WriteTx> {
-        let tx = match self.backend() {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
-        };
-        let mut tx = tx;
-        // A request that must write at most once claims that in this same
-        // transaction, before it changes anything.
-        crate::claims::take_in_tx(&mut tx, agency_id, now).await?;
-        Ok(WriteTx {
-            tx,
+        let mut w = WriteTx {
+            turn: self.take_turn(agency_id).await?,
             agency_id: agency_id.to_string(),
             actor: actor.clone(),
             now,
-        })
+        };
+        // A request that must write at most once claims that in this same
+        // transaction, before it changes anything.
+        crate::claims::take_in_tx(w.conn(), agency_id, now).await?;
+        Ok(w)
     }
 }
 
 impl WriteTx {
     /// The connection to change rows through.
     pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        self.turn.tx()
     }
 
     pub fn agency_id(&self) -> &str {
@@ -173,7 +170,7 @@ impl WriteTx {
         .bind(kind)
         .bind(payload.to_string())
         .bind(self.now)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.turn.tx())
         .await?;
         Ok(())
     }
@@ -181,7 +178,7 @@ impl WriteTx {
     /// Records the events, the audit entry and the outbox jobs, then commits.
     pub async fn commit(mut self, record: Record) -> Result<Recorded> {
         let recorded = self.record(record).await?;
-        self.tx.commit().await?;
+        self.turn.finish().await?;
         Ok(recorded)
     }
 
@@ -191,7 +188,7 @@ impl WriteTx {
         for r in records {
             out.push(self.record(r).await?);
         }
-        self.tx.commit().await?;
+        self.turn.finish().await?;
         Ok(out)
     }
 
@@ -207,7 +204,7 @@ impl WriteTx {
         )
         .bind(&self.agency_id)
         .bind(n_events)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut **self.turn.tx())
         .await?
         .ok_or(StoreError::NotFound)?;
         let audit_seq: i64 = row.try_get("audit_seq")?;
@@ -251,7 +248,7 @@ impl WriteTx {
         .bind(&self.actor.label)
         .bind(e.note.as_deref())
         .bind(&data)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.turn.tx())
         .await?;
         sqlx::query(
             "INSERT INTO outbox (id, agency_id, kind, event_id, payload, created_at, run_after) \
@@ -262,7 +259,7 @@ impl WriteTx {
         .bind(&id)
         .bind(&data)
         .bind(self.now)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.turn.tx())
         .await?;
         Ok(crate::events::Event {
             id,
@@ -327,12 +324,12 @@ impl WriteTx {
         .bind(prev_hash)
         .bind(&hash)
         .bind(HASH_VERSION)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.turn.tx())
         .await?;
         sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
             .bind(&self.agency_id)
             .bind(&hash)
-            .execute(&mut *self.tx)
+            .execute(&mut **self.turn.tx())
             .await?;
         Ok(())
     }

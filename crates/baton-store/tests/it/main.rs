@@ -6,6 +6,7 @@
 mod access;
 mod cadences;
 mod conformance;
+mod group_commit;
 mod incidents;
 mod integrations;
 mod scorecards;
