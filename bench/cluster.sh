@@ -9,11 +9,16 @@
 # wrk per server for DURATION, all at once, posting durable events
 # (row + event + audit + outbox in one transaction). With SPREAD=agencies
 # (default) server i writes to agency i mod AGENCIES, so writes spread over
-# the agencies; with SPREAD=one every server writes to the first agency.
+# the agencies; with SPREAD=one every server writes to the first agency;
+# SPREAD="agencies one" runs both. At the end it prints issue 17's goals:
+# N servers against one (throughput and worst p99) and one agency's writes
+# on one server.
 # CONNECTIONS (default 32) is the total, split evenly over the servers.
 #
 #   bash bench/cluster.sh                       # 1 vs 3 servers, 20 s each
 #   DURATION=5s SPREAD=one bash bench/cluster.sh
+#   SPREAD="agencies one" bash bench/cluster.sh  # every row of the goals table
+#   BATON_BIN=/path/to/baton bash bench/cluster.sh  # another build, not this tree
 #
 # Needs PostgreSQL at PG (default postgres://postgres@127.0.0.1:5432) with
 # trust auth; creates and drops databases named baton_bench_*. Only ever
@@ -26,7 +31,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 CLIENTS=${CLIENTS:-50}
 AGENCIES=${AGENCIES:-3}
 SERVERS=${SERVERS:-"1 3"}
-SPREAD=${SPREAD:-agencies}
+SPREADS=${SPREAD:-agencies}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 
 if ! command -v wrk >/dev/null; then
@@ -34,9 +39,13 @@ if ! command -v wrk >/dev/null; then
     apt-get update && apt-get install -y --no-install-recommends wrk
 fi
 
-echo "== building the release binary"
-(cd "$ROOT" && cargo build --release -p baton)
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/baton
+if [[ -n ${BATON_BIN:-} ]]; then
+    BIN=$BATON_BIN
+else
+    echo "== building the release binary"
+    (cd "$ROOT" && cargo build --release -p baton)
+    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/baton
+fi
 [[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/baton-cluster-bench.XXXXXX)
@@ -68,8 +77,10 @@ export BATON_SECRET_KEY=bench-cluster-secret-key-0123456789abcdef
 unset BATON_PUBLIC_URL BATON_CONFIG BATON_STORAGE_URL || true
 
 ROWS=()
+declare -A RPS P99
+for SPREAD in $SPREADS; do
 for n in $SERVERS; do
-    db=baton_bench_${n}_$$
+    db=baton_bench_${n}_${SPREAD}_$$
     DBS+=("$db")
     psql -q "$PG/postgres" -c "CREATE DATABASE $db"
     export BATON_DATABASE_URL=$PG/$db
@@ -131,6 +142,9 @@ for n in $SERVERS; do
     BATON_DATA_DIR=$run/cli "$BIN" audit verify | tail -n1
     echo "   audit verify took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
     ROWS+=("| $n | $SPREAD | $rps | $p99max ms | $non2xx |")
+    RPS[$SPREAD.$n]=$rps
+    P99[$SPREAD.$n]=$p99max
+done
 done
 
 echo
@@ -140,3 +154,26 @@ echo
 echo "| servers | writes to | events/s (sum) | p99 (worst server) | non-2xx |"
 echo "|---:|---|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
+
+# Issue 17's goals, from the rows above.
+first=${SERVERS%% *}
+last=${SERVERS##* }
+echo
+echo "| goal | measured | target |"
+echo "|---|---:|---|"
+for SPREAD in $SPREADS; do
+    if [[ $first != "$last" && -n ${RPS[$SPREAD.$first]:-} && -n ${RPS[$SPREAD.$last]:-} ]]; then
+        python3 - "$SPREAD" "$first" "$last" "${RPS[$SPREAD.$first]}" "${RPS[$SPREAD.$last]}" \
+            "${P99[$SPREAD.$first]}" "${P99[$SPREAD.$last]}" <<'PY'
+import sys
+spread, a, b, r1, rn, p1, pn = sys.argv[1:]
+r1, rn, p1, pn = map(float, (r1, rn, p1, pn))
+to = "3 agencies" if spread == "agencies" else "one agency"
+print(f"| {b} servers vs {a}, writes to {to}: throughput | {rn / r1:.2f}x ({rn:,.0f} vs {r1:,.0f}/s) | >= 1.0x |")
+print(f"| {b} servers vs {a}, writes to {to}: p99 | {pn / p1:.2f}x ({pn:.0f} vs {p1:.0f} ms) | <= 1.5x |")
+PY
+    fi
+    if [[ $SPREAD == one && -n ${RPS[one.1]:-} ]]; then
+        echo "| one agency's writes, one server | ${RPS[one.1]}/s | >= 2,000/s |"
+    fi
+done

@@ -141,12 +141,38 @@ echo
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/^MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM"
 echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per endpoint, on the same machine as the server"
 echo
+# Issue 17's goals, from this binary's runs.
+goal_row() { # goal_row <figure> <wrk output> <requests/s goal> [<p99 goal in ms>]
+    python3 - "$@" <<'PY'
+import re, sys
+name, path, want = sys.argv[1], sys.argv[2], float(sys.argv[3])
+p99_goal = float(sys.argv[4]) if len(sys.argv) > 4 else None
+text = open(path).read()
+rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+m = re.search(r"^\s+99%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M)
+p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+ok = rps >= want and (p99_goal is None or p99 < p99_goal)
+goal = f">= {want:,.0f}/s" + (f", p99 < {p99_goal:.0f} ms" if p99_goal else "")
+print(f"| {name} | {rps:,.0f}/s, p99 {p99:.1f} ms | {goal} | {'met' if ok else 'missed'} |")
+PY
+}
+GOALS=$(
+    echo "| figure | measured | goal | verdict |"
+    echo "|---|---:|---|---|"
+    goal_row "GET /api/v1/clients?limit=50" "$WORK/list.txt" 12000 10
+    goal_row "POST /api/v1/clients/{id}/events (durable)" "$WORK/events.txt" 5000 15
+    goal_row "client link page /o/{token}" "$WORK/link.txt" 15000
+    rss=$(rss_mb)
+    echo "| RSS after load | $rss MB | <= 100 MB | $(python3 -c "print('met' if $rss <= 100 else 'missed')") |"
+)
 {
 echo "| endpoint | requests/s | p50 | p99 | requests | non-2xx | server RSS after |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "$BOARD"
+echo
+echo "$GOALS"
 } | tee "$TOP/$LABEL.md"
 kill -TERM "$PID" 2>/dev/null || true
 wait "$PID" 2>/dev/null || true

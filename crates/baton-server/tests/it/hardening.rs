@@ -93,6 +93,44 @@ async fn metrics_take_a_token_when_one_is_set_and_keep_labels_bounded() {
     app.shutdown().await;
 }
 
+/// The value of an unlabelled counter in a Prometheus text page.
+fn counter(page: &str, name: &str) -> u64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in:\n{page}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_writes_and_the_commits_they_shared() {
+    let app = TestApp::spawn().await;
+    let api = Api::new(&app);
+    let t = &app.agency.token;
+    let page = api.get("/metrics", "").await.text;
+    let (writes, batches) = (
+        counter(&page, "baton_writes_committed_total"),
+        counter(&page, "baton_write_batches_total"),
+    );
+    assert!(batches <= writes);
+    let r = api
+        .post("/api/v1/clients", t, json!({"name": "Acme Coffee"}))
+        .await;
+    r.expect(201, "create");
+    api.post(
+        &format!("/api/v1/clients/{}/events", r.id()),
+        t,
+        json!({"type": "note", "note": "kick-off call"}),
+    )
+    .await
+    .expect(201, "event");
+    let page = api.get("/metrics", "").await.text;
+    // Two writes, one after the other: each its own COMMIT.
+    assert_eq!(counter(&page, "baton_writes_committed_total"), writes + 2);
+    assert_eq!(counter(&page, "baton_write_batches_total"), batches + 2);
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn offsets_beyond_eighteen_hours_are_refused() {
     let app = TestApp::spawn().await;
