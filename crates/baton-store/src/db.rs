@@ -241,6 +241,42 @@ pub(crate) fn agency_and_ids(rows: &[AnyRow]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// An optional `DOUBLE PRECISION` value to bind.
+///
+/// sqlx 0.8's `Any` layer hands a NULL `f64` to PostgreSQL as a `float4`
+/// (its `Null(Double)` arm binds an `Option<f32>`), so a statement first
+/// prepared with NULL in that place refuses a number later on the same
+/// connection ("incorrect binary data format in bind parameter"). This binds
+/// NULL as the kind sqlx sends as `float8`, like the numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NullableF64(pub Option<f64>);
+
+impl sqlx::Type<sqlx::Any> for NullableF64 {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <f64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for NullableF64 {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx_core::any::AnyArgumentBuffer<'q>,
+    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        use sqlx_core::any::{AnyTypeInfoKind, AnyValueKind};
+        match self.0 {
+            Some(v) => {
+                buf.0.push(AnyValueKind::Double(v));
+                Ok(sqlx::encode::IsNull::No)
+            }
+            None => {
+                // `Real`: the arm sqlx maps to a `float8` NULL.
+                buf.0.push(AnyValueKind::Null(AnyTypeInfoKind::Real));
+                Ok(sqlx::encode::IsNull::Yes)
+            }
+        }
+    }
+}
+
 /// Reads a column that SQLite may return as INTEGER and PostgreSQL as BIGINT.
 pub(crate) fn flag(row: &AnyRow, col: &str) -> Result<bool> {
     use sqlx::Row;

@@ -104,6 +104,9 @@ impl Batches {
 
     fn lane(&self, key: &str) -> Arc<Lane> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(lane) = lanes.get(key) {
+            return lane.clone();
+        }
         lanes.entry(key.to_string()).or_default().clone()
     }
 }

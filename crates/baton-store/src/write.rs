@@ -2,7 +2,10 @@
 //! the caller changes rows through [`WriteTx::conn`], then [`WriteTx::commit`]
 //! records the events, the hash-chained audit entry and one outbox job per event
 //! in the same transaction before committing. There is no other way to commit a
-//! write, so no change can land without its event and audit trail.
+//! write, so no change can land without its event and audit trail. The
+//! transaction may be shared with the writes queued beside this one (group
+//! commit, see `group_commit`): each works in its own savepoint, and `commit`
+//! returns once the shared COMMIT has.
 
 use baton_core::audit::{chain_hash, AuditFields, HASH_VERSION};
 use baton_core::ids;
@@ -115,7 +118,8 @@ pub struct Recorded {
     pub audit_seq: i64,
 }
 
-/// An open write transaction for one agency.
+/// An open write for one agency: its turn in the agency's (on SQLite, the
+/// database's) group-commit batch.
 pub struct WriteTx {
     /// This write's turn on its group-commit batch (see `group_commit`).
     turn: crate::group_commit::Turn,

@@ -332,7 +332,13 @@ fn shape_of(stmt: &Statement<'_>) -> Shape {
 }
 
 fn cached_shape(shapes: &mut HashMap<Box<str>, Shape>, sql: &str, stmt: &Statement<'_>) -> Shape {
-    if let Some(shape) = shapes.get(sql) {
+    // A migration can add columns under a cached `SELECT *`: SQLite
+    // re-prepares the statement at its next step, after which the count
+    // tells the shape is stale (`step` checks the first row too).
+    if let Some(shape) = shapes
+        .get(sql)
+        .filter(|s| s.columns.len() == stmt.column_count())
+    {
         return shape.clone();
     }
     if shapes.len() >= STATEMENT_CACHE {
@@ -354,9 +360,14 @@ fn step(
 ) -> Result<AnyQueryResult, Error> {
     let readonly = stmt.readonly();
     let mut taken = 0usize;
+    let mut fresh: Option<Shape> = None;
     {
         let mut rows = stmt.raw_query();
         while let Some(row) = rows.next().map_err(db_error)? {
+            if taken == 0 && row.as_ref().column_count() != shape.columns.len() {
+                fresh = Some(shape_of(row.as_ref()));
+            }
+            let shape = fresh.as_ref().unwrap_or(shape);
             let mut values = Vec::with_capacity(shape.columns.len());
             for i in 0..shape.columns.len() {
                 let kind = match row.get_ref(i).map_err(db_error)? {

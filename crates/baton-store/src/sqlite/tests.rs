@@ -193,6 +193,35 @@ async fn errors_keep_their_kind_and_say_what_is_wrong() {
     s.done().await;
 }
 
+#[tokio::test]
+async fn a_cached_query_sees_columns_a_migration_added() {
+    let s = Scratch::new(1).await;
+    sqlx::query("INSERT INTO t (id) VALUES ($1)")
+        .bind("a")
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    let before = sqlx::query("SELECT * FROM t WHERE id = $1")
+        .bind("a")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert!(before.try_get::<String, _>("extra").is_err());
+    s.pool
+        .execute("ALTER TABLE t ADD COLUMN extra TEXT NOT NULL DEFAULT 'added'")
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let after = sqlx::query("SELECT * FROM t WHERE id = $1")
+            .bind("a")
+            .fetch_one(&s.pool)
+            .await
+            .unwrap();
+        assert_eq!(after.try_get::<String, _>("extra").unwrap(), "added");
+    }
+    s.done().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_through_one_connection_all_land() {
     let s = Scratch::new(1).await;

@@ -1230,3 +1230,35 @@ async fn throttle_counters_count_every_concurrent_hit() {
     assert_eq!(throttles::prune(&t.db, T0 + W, W).await.unwrap(), 1);
     t.cleanup().await;
 }
+
+/// A nullable DOUBLE PRECISION bound as NULL and then as a number through one
+/// connection: on PostgreSQL, sqlx's `Any` layer would prepare the statement
+/// for a `float4` NULL and refuse the `float8` number after it.
+#[tokio::test]
+async fn a_nullable_double_binds_null_then_a_number_on_one_connection() {
+    use baton_store::db::NullableF64;
+    use sqlx::Connection;
+    let t = TestDb::new().await;
+    let mut conn = sqlx::AnyConnection::connect(&t.url).await.unwrap();
+    sqlx::Executor::execute(
+        &mut conn,
+        "CREATE TEMPORARY TABLE f (n BIGINT NOT NULL, x DOUBLE PRECISION)",
+    )
+    .await
+    .unwrap();
+    for (n, x) in [(1_i64, None), (2, Some(2.5)), (3, None), (4, Some(-1.0))] {
+        sqlx::query("INSERT INTO f (n, x) VALUES ($1, $2)")
+            .bind(n)
+            .bind(NullableF64(x))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("row {n}: {e}"));
+    }
+    let xs: Vec<Option<f64>> = sqlx::query_scalar("SELECT x FROM f ORDER BY n")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(xs, vec![None, Some(2.5), None, Some(-1.0)]);
+    conn.close().await.unwrap();
+    t.cleanup().await;
+}
