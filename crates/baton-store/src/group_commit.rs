@@ -20,6 +20,8 @@
 //! commits the batch if no later writer did), and a write dropped half way
 //! (an error, a cancelled request) hands its turn to a cleanup task that
 //! rolls its savepoint back before anyone else touches the transaction.
+//! Opening a batch and settling a write (release, COMMIT) run in tasks of
+//! their own, so a caller that stops waiting cannot cut them in half.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -123,58 +125,74 @@ impl Drop for Queued<'_> {
 impl Db {
     /// Takes a turn on the batch of `agency_id`'s lane (opening the batch if
     /// none is open) and opens this write's savepoint in it.
+    ///
+    /// Once the lane is ours, the rest runs in a task of its own: a caller
+    /// that goes away mid-statement (a cancelled request) must not leave a
+    /// batch half opened, holding its connection and the agency's row.
     pub(crate) async fn take_turn(&self, agency_id: &str) -> Result<Turn> {
         let key = match self.backend() {
             Backend::Sqlite => "",
             Backend::Postgres => agency_id,
         };
         let lane = self.batches.lane(key);
-        let mut guard = {
+        let guard = {
             lane.waiting.fetch_add(1, Ordering::SeqCst);
             let _queued = Queued(&lane.waiting);
             lane.slot.clone().lock_owned().await
         };
-        if guard.open.is_none() {
-            let tx = match self.backend() {
-                Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+        let turn = Turn {
+            guard: Some(guard),
+            lane,
+            batches: self.batches.clone(),
+        };
+        tokio::spawn(turn.open(self.clone(), agency_id.to_string()))
+            .await
+            .map_err(|e| {
+                StoreError::Database(sqlx::Error::Protocol(format!("write aborted: {e}")))
+            })?
+    }
+}
+
+impl Turn {
+    /// Opens the batch if none is, then this write's savepoint. On an error
+    /// the turn is dropped, and `Drop` leaves the lane clean.
+    async fn open(mut self, db: Db, agency_id: String) -> Result<Turn> {
+        let slot = self.guard.as_mut().expect("a new turn holds its lane");
+        if slot.open.is_none() {
+            let tx = match db.backend() {
+                Backend::Sqlite => db.writer.begin_with("BEGIN IMMEDIATE").await?,
                 Backend::Postgres => {
-                    let mut tx = self.writer.begin().await?;
+                    let mut tx = db.writer.begin().await?;
                     // The agency's row first, before any row a write changes:
                     // a batch's later writes change rows after its earlier
                     // ones moved the audit head, so without one lock order
                     // two servers' batches of one agency could deadlock.
                     sqlx::query("SELECT id FROM agencies WHERE id = $1 FOR UPDATE")
-                        .bind(agency_id)
+                        .bind(&agency_id)
                         .fetch_optional(&mut *tx)
                         .await?;
                     tx
                 }
             };
-            guard.next_id += 1;
-            guard.open = Some(Open {
+            slot.next_id += 1;
+            slot.open = Some(Open {
                 tx,
-                id: guard.next_id,
+                id: slot.next_id,
                 members: Vec::new(),
                 flusher: false,
             });
         }
-        let open = guard.open.as_mut().expect("opened above");
+        let open = slot.open.as_mut().expect("opened above");
         if let Err(e) = (&mut *open.tx).execute(SAVEPOINT).await {
             // The batch's transaction is unusable: end it, failing the
             // writes that were waiting for it.
-            let open = guard.open.take().expect("open");
+            let open = slot.open.take().expect("open");
             fail(open, &e.to_string()).await;
             return Err(e.into());
         }
-        Ok(Turn {
-            guard: Some(guard),
-            lane,
-            batches: self.batches.clone(),
-        })
+        Ok(self)
     }
-}
 
-impl Turn {
     /// The batch's transaction, for this write's statements.
     pub(crate) fn tx(&mut self) -> &mut Transaction<'static, Any> {
         &mut self
@@ -186,26 +204,12 @@ impl Turn {
     }
 
     /// Keeps this write's changes and returns once the batch that holds them
-    /// has committed (by this write, a later one or the flusher).
-    pub(crate) async fn finish(mut self) -> Result<()> {
-        let mut guard = self.guard.take().expect("a turn finishes once");
-        let open = guard.open.as_mut().expect("open");
-        if let Err(e) = (&mut *open.tx).execute(RELEASE).await {
-            // Put the turn back so Drop rolls this write back.
-            self.guard = Some(guard);
-            return Err(e.into());
-        }
+    /// has committed (by this write, a later one or the flusher). The
+    /// settling runs in a task of its own, so a caller that stops waiting
+    /// cannot interrupt a COMMIT other writes are waiting for.
+    pub(crate) async fn finish(self) -> Result<()> {
         let (sender, receiver) = oneshot::channel();
-        open.members.push(sender);
-        let queued = self.lane.waiting.load(Ordering::SeqCst);
-        if queued == 0 || open.members.len() >= MAX_MEMBERS {
-            commit(&mut guard, &self.batches).await;
-        } else if !open.flusher {
-            open.flusher = true;
-            let id = open.id;
-            tokio::spawn(flush(self.lane.clone(), self.batches.clone(), id));
-        }
-        drop(guard);
+        tokio::spawn(self.settle(sender));
         match receiver.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
@@ -214,6 +218,28 @@ impl Turn {
             Err(_) => Err(StoreError::Database(sqlx::Error::Protocol(
                 "the write was not committed: its batch was abandoned".into(),
             ))),
+        }
+    }
+
+    /// Releases the savepoint, joins the batch's writes and commits the
+    /// batch unless writers are queued to do it.
+    async fn settle(mut self, answer: oneshot::Sender<std::result::Result<(), String>>) {
+        let mut guard = self.guard.take().expect("a turn finishes once");
+        let open = guard.open.as_mut().expect("open");
+        if let Err(e) = (&mut *open.tx).execute(RELEASE).await {
+            let _ = answer.send(Err(e.to_string()));
+            // Put the turn back so Drop rolls this write back.
+            self.guard = Some(guard);
+            return;
+        }
+        open.members.push(answer);
+        let queued = self.lane.waiting.load(Ordering::SeqCst);
+        if queued == 0 || open.members.len() >= MAX_MEMBERS {
+            commit(&mut guard, &self.batches).await;
+        } else if !open.flusher {
+            open.flusher = true;
+            let id = open.id;
+            tokio::spawn(flush(self.lane.clone(), self.batches.clone(), id));
         }
     }
 }
