@@ -62,5 +62,22 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
          baton_writes_committed_total {}\n",
         gc.batches, gc.writes
     ));
+    if let Some(wal) = state.db.wal_checkpoint_stats() {
+        use std::sync::atomic::Ordering::Relaxed;
+        body.push_str(&format!(
+            "# HELP baton_sqlite_wal_checkpoints_total WAL checkpoints run off the request path.\n\
+             # TYPE baton_sqlite_wal_checkpoints_total counter\n\
+             baton_sqlite_wal_checkpoints_total {}\n\
+             # HELP baton_sqlite_wal_checkpoint_failures_total WAL checkpoints that failed (retried).\n\
+             # TYPE baton_sqlite_wal_checkpoint_failures_total counter\n\
+             baton_sqlite_wal_checkpoint_failures_total {}\n\
+             # HELP baton_sqlite_wal_frames Frames in the WAL at the last checkpoint.\n\
+             # TYPE baton_sqlite_wal_frames gauge\n\
+             baton_sqlite_wal_frames {}\n",
+            wal.checkpoints.load(Relaxed),
+            wal.failures.load(Relaxed),
+            wal.wal_frames.load(Relaxed)
+        ));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -28,6 +28,8 @@ pub struct Db {
     sqlite_path: Option<PathBuf>,
     /// Group commit of writes (one lane on SQLite, one per agency on PostgreSQL).
     pub(crate) batches: std::sync::Arc<crate::group_commit::Batches>,
+    /// SQLite: the thread that checkpoints the WAL off the request path.
+    checkpointer: Option<std::sync::Arc<crate::sqlite::Checkpointer>>,
 }
 
 /// Pool sizes; the defaults fit a 2-core machine.
@@ -118,7 +120,8 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; \
-                                 PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
+                                 PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; \
+                                 PRAGMA wal_autocheckpoint=0;",
                             )
                             .await?;
                             Ok(())
@@ -140,12 +143,17 @@ impl Db {
                         })
                     })
                     .connect_lazy(&conn_url)?;
+                // The writer leaves checkpoints to this thread (see its docs).
+                let checkpointer = crate::sqlite::Checkpointer::start(&path).map_err(|e| {
+                    StoreError::Config(format!("cannot start the WAL checkpointer: {e}"))
+                })?;
                 Db {
                     writer,
                     reader,
                     backend: Backend::Sqlite,
                     sqlite_path: Some(path),
                     batches: Default::default(),
+                    checkpointer: Some(std::sync::Arc::new(checkpointer)),
                 }
             }
             Backend::Postgres => {
@@ -160,6 +168,7 @@ impl Db {
                     backend: Backend::Postgres,
                     sqlite_path: None,
                     batches: Default::default(),
+                    checkpointer: None,
                 }
             }
         };
@@ -194,6 +203,11 @@ impl Db {
     /// How many writes shared each COMMIT so far (group commit), for metrics.
     pub fn group_commit_stats(&self) -> crate::group_commit::GroupCommitStats {
         self.batches.stats()
+    }
+
+    /// SQLite: the WAL checkpointer's counters, for metrics.
+    pub fn wal_checkpoint_stats(&self) -> Option<&crate::sqlite::CheckpointStats> {
+        self.checkpointer.as_deref().map(|c| c.stats())
     }
 
     /// Writes a consistent copy of the SQLite database to `dest` while the

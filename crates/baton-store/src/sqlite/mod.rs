@@ -21,12 +21,14 @@
 //! [`install_drivers`] must run before any `AnyPool` is opened; `Db` and the
 //! test harness call it.
 
+mod checkpoint;
 mod conn;
 mod error;
 mod plumbing;
 
 use std::sync::Once;
 
+pub use checkpoint::{CheckpointStats, Checkpointer};
 pub use conn::{InlineConnection, InlineOptions};
 pub use plumbing::InlineSqlite;
 

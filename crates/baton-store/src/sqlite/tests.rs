@@ -265,3 +265,27 @@ fn urls_name_a_file_and_a_mode() {
         assert_eq!(url.parse::<InlineOptions>().is_ok(), ok, "{url}");
     }
 }
+
+#[tokio::test]
+async fn the_writer_leaves_checkpoints_to_the_checkpointer() {
+    let dir = std::env::temp_dir().join(format!(
+        "baton-ckpt-{}",
+        baton_core::secret::random_token().replace(['-', '_'], "")[..16].to_lowercase()
+    ));
+    let url = format!("sqlite://{}", dir.join("t.db").display());
+    let db = crate::Db::open(&url).await.unwrap();
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(&db.writer)
+        .await
+        .unwrap();
+    assert_eq!(auto, 0, "the writer must not checkpoint inside a COMMIT");
+    // Readers keep SQLite's default; they never write.
+    let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(auto, 1000);
+    assert!(db.wal_checkpoint_stats().is_some());
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}

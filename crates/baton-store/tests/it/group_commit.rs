@@ -352,3 +352,37 @@ async fn every_acknowledged_write_lands_under_real_concurrency() {
     chain_intact(db).await;
     t.cleanup().await;
 }
+
+/// SQLite: the writer leaves WAL checkpoints to a thread of their own, which
+/// checkpoints once something was committed (and keeps nothing un-copied).
+#[tokio::test]
+async fn sqlite_checkpoints_the_wal_off_the_writer() {
+    let t = TestDb::new().await;
+    let db = &t.db;
+    let Some(stats) = db.wal_checkpoint_stats() else {
+        assert_eq!(TestDb::engine(), "postgres");
+        t.cleanup().await;
+        return;
+    };
+    use std::sync::atomic::Ordering::Relaxed;
+    let a = agency(db, "maya@x.example").await;
+    let before = stats.checkpoints.load(Relaxed);
+    let actor = Actor::cli();
+    for i in 0..50 {
+        clients::create(Cx::new(db, &a, &actor, T0 + i), client(&format!("C{i}")))
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while stats.checkpoints.load(Relaxed) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 10 s of 50 commits"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(stats.wal_frames.load(Relaxed) > 0);
+    assert_eq!(stats.failures.load(Relaxed), 0);
+    chain_intact(db).await;
+    t.cleanup().await;
+}
