@@ -107,6 +107,19 @@ pub const ENDPOINT_DISABLED: &str = "integration.endpoint_disabled";
 /// An inbound endpoint was created or removed.
 pub const INBOUND_SAVED: &str = "integration.inbound_saved";
 pub const INBOUND_DELETED: &str = "integration.inbound_deleted";
+/// Held access a connector no longer finds on the platform: the request is
+/// back with the client and the account team is told.
+pub const ACCESS_LOST: &str = "access.lost";
+/// At offboarding, a connector found the revoked access gone from the platform.
+pub const ACCESS_REVOKE_CONFIRMED: &str = "access.revoke_confirmed";
+/// The agency's OAuth app for a platform (client id, secret, extras) was saved.
+pub const CONNECTOR_APP_SAVED: &str = "connection.app_saved";
+/// A connection to a platform's API was made (tokens came back).
+pub const CONNECTION_CONNECTED: &str = "connection.connected";
+/// The platform refused the connection's refresh token: reconnect.
+pub const CONNECTION_EXPIRED: &str = "connection.expired";
+/// An admin removed a connection.
+pub const CONNECTION_REVOKED: &str = "connection.revoked";
 
 /// The webhook topic of a client timeline event: `client.contract_signed`.
 pub fn client_topic(t: ClientEventType) -> String {

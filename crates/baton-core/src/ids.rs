@@ -33,17 +33,53 @@ pub const CADENCE_DECISION: &str = "cdd";
 pub const ENDPOINT: &str = "whk";
 pub const DELIVERY: &str = "dlv";
 pub const INBOUND: &str = "inb";
+pub const CONNECTION: &str = "con";
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/// The last random part given out for each recent time, so ids made for one
+/// millisecond by this process sort in the order they were made (as ULID's
+/// monotonic mode does), even when ids for other times come in between:
+/// two comments posted in the same millisecond list in the order they were
+/// posted. Only the [`RECENT_TIMES`] times used last are remembered.
+static LAST: std::sync::Mutex<std::collections::VecDeque<(u128, u128)>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+const RECENT_TIMES: usize = 256;
+
+/// The 80-bit random part after `last` (the previous one of the same time,
+/// if any): one more, or `fresh` when there is none or no room to grow.
+fn next_random(last: Option<u128>, fresh: u128) -> u128 {
+    const MAX: u128 = (1 << 80) - 1;
+    match last {
+        Some(l) if l < MAX => l + 1,
+        _ => fresh & MAX,
+    }
+}
+
+fn random_part(time: u128) -> u128 {
+    let mut bytes = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let fresh = bytes
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    let mut recent = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let previous = recent
+        .iter()
+        .position(|(t, _)| *t == time)
+        .and_then(|i| recent.remove(i))
+        .map(|(_, r)| r);
+    let next = next_random(previous, fresh);
+    recent.push_back((time, next));
+    if recent.len() > RECENT_TIMES {
+        recent.pop_front();
+    }
+    next
+}
+
 /// A new id with `prefix`, for time `now_ms`.
 pub fn new_id(prefix: &str, now_ms: i64) -> String {
-    let mut random = [0u8; 10];
-    rand::thread_rng().fill_bytes(&mut random);
-    let mut value: u128 = (now_ms.max(0) as u128 & 0xFFFF_FFFF_FFFF) << 80;
-    for (i, b) in random.iter().enumerate() {
-        value |= (*b as u128) << (8 * (9 - i));
-    }
+    let time = now_ms.max(0) as u128 & 0xFFFF_FFFF_FFFF;
+    let value: u128 = (time << 80) | random_part(time);
     let mut body = [0u8; 26];
     for (i, slot) in body.iter_mut().enumerate() {
         let shift = 5 * (25 - i);
@@ -111,6 +147,30 @@ mod tests {
         assert!(!has_shape(&a, MEMBER));
         assert!(a < b, "later ids sort after earlier ones");
         assert_ne!(new_id(CLIENT, 1_000), new_id(CLIENT, 1_000));
+    }
+
+    #[test]
+    fn ids_of_one_millisecond_sort_in_the_order_they_were_made() {
+        // Ids of other times in between do not break the order.
+        let ids: Vec<String> = (0..1_000)
+            .map(|i| {
+                new_id("cmt", 5_000_000 + i);
+                new_id("cmt", 1_000_000)
+            })
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
+        // A later millisecond still sorts after, whatever its random part.
+        assert!(new_id("cmt", 1_000_001) > ids[999]);
+        let max = (1u128 << 80) - 1;
+        let cases = [
+            (None, 7, 7),
+            (Some(7), 99, 8),
+            (Some(max), 3, 3),
+            (None, u128::MAX, max),
+        ];
+        for (last, fresh, want) in cases {
+            assert_eq!(next_random(last, fresh), want, "{last:?} {fresh}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod cadence;
 pub mod calendar;
 pub mod clock;
 pub mod colour;
+pub mod connectors;
 pub mod content;
 pub mod content_files;
 pub mod custom_domain;

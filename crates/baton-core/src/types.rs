@@ -238,6 +238,10 @@ typed_id!(
     /// An inbound endpoint that accepts signed events from outside: `inb_…`.
     InboundId, ids::INBOUND, "inbound endpoint"
 );
+typed_id!(
+    /// The agency's connection to a platform's API (a connector): `con_…`.
+    ConnectionId, ids::CONNECTION, "connection"
+);
 
 #[cfg(test)]
 mod tests {

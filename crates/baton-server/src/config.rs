@@ -49,6 +49,12 @@ pub struct ServerConfig {
     /// turn it off and run each pass themselves when they mean it
     /// (`TestApp::drain_outbox`, `TestApp::tick_scheduler`).
     pub background_jobs: bool,
+    /// Where each platform's API, consent screen and token endpoint are
+    /// (`BATON_CONNECTOR_<PLATFORM>_URL`, `…_AUTH_URL`, `…_TOKEN_URL`).
+    pub connectors: crate::connectors::Endpoints,
+    /// How long after a connector found held access it checks again
+    /// (`BATON_CONNECTOR_RECHECK`, default a day).
+    pub connector_recheck_ms: i64,
 }
 
 impl ServerConfig {
@@ -71,6 +77,8 @@ impl ServerConfig {
             webhook_retry: Default::default(),
             webhook_allow_private: false,
             background_jobs: true,
+            connectors: Default::default(),
+            connector_recheck_ms: 86_400_000,
         }
     }
 
@@ -124,6 +132,11 @@ impl ServerConfig {
     }
 
     /// The secret iCalendar URL of a content calendar feed.
+    /// Where platforms send the admin back after consent.
+    pub fn oauth_redirect_uri(&self) -> String {
+        format!("{}/oauth/callback", self.public_url)
+    }
+
     pub fn feed_url(&self, token: &str) -> String {
         format!("{}/feeds/{token}.ics", self.public_url)
     }

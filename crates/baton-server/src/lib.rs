@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod connectors;
 pub mod custom_domains;
 pub mod download;
 pub mod draft_files;
@@ -115,6 +116,16 @@ fn compressible(headers: &axum::http::HeaderMap) -> bool {
     )
 }
 
+/// The Content-Security-Policy of every answer; `form_action` says where a
+/// form (and the redirect it answers) may lead: `'self'`, and on Settings →
+/// Connections the platforms' consent screens too.
+pub fn content_security_policy(form_action: &str) -> String {
+    format!(
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
@@ -144,7 +155,7 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+            HeaderValue::from_str(&content_security_policy("'self'")).expect("a valid header"),
         ))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
@@ -207,6 +218,10 @@ pub async fn serve(
                 stop_rx.clone(),
             )),
             tokio::spawn(custom_domains::check_loop(state.clone(), stop_rx.clone())),
+            tokio::spawn(connectors::checker::checker_loop(
+                state.clone(),
+                stop_rx.clone(),
+            )),
             tokio::spawn(scheduler::scheduler_loop(state.clone(), stop_rx)),
         ]
     } else {

@@ -21,6 +21,9 @@ pub struct Inner {
     pub mailer: Option<Mailer>,
     /// The outbound HTTP client of webhooks and channels.
     pub sender: crate::integrations::sender::Sender,
+    /// The outbound client of platform connectors (the operator's URLs,
+    /// so none of the webhook sender's address checks; no redirects).
+    pub connector_http: reqwest::Client,
 }
 
 impl std::ops::Deref for AppState {
@@ -47,8 +50,14 @@ impl AppState {
             config.webhook_allow_private,
             config.dns_server,
         );
+        let connector_http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a plain HTTP client builds");
         AppState(Arc::new(Inner {
             sender,
+            connector_http,
             db,
             config,
             clock,

@@ -21,6 +21,8 @@ pub struct ClientAccessKpi {
     pub verified: i64,
     pub waiting_on_client: i64,
     pub waiting_on_agency: i64,
+    /// Of the verified requests, how many a connector verified (the rest a member).
+    pub verified_by_connector: i64,
 }
 
 pub async fn client(db: &Db, agency_id: &str, client_id: &str) -> Result<ClientAccessKpi> {
@@ -39,7 +41,8 @@ pub async fn client(db: &Db, agency_id: &str, client_id: &str) -> Result<ClientA
          COALESCE(SUM(CASE WHEN required = 1 THEN 1 ELSE 0 END), 0) AS req, \
          COALESCE(SUM(CASE WHEN status = 'verified' THEN 1 ELSE 0 END), 0) AS ver, \
          COALESCE(SUM(CASE WHEN status IN ('requested', 'failed') THEN 1 ELSE 0 END), 0) AS woc, \
-         COALESCE(SUM(CASE WHEN status = 'granted_by_client' THEN 1 ELSE 0 END), 0) AS woa \
+         COALESCE(SUM(CASE WHEN status = 'granted_by_client' THEN 1 ELSE 0 END), 0) AS woa, \
+         COALESCE(SUM(CASE WHEN status = 'verified' AND verified_by_kind = 'connector' THEN 1 ELSE 0 END), 0) AS vbc \
          FROM access_requests WHERE agency_id = $1 AND client_id = $2",
     )
     .bind(agency_id)
@@ -55,6 +58,7 @@ pub async fn client(db: &Db, agency_id: &str, client_id: &str) -> Result<ClientA
         verified: counts.try_get("ver")?,
         waiting_on_client: counts.try_get("woc")?,
         waiting_on_agency: counts.try_get("woa")?,
+        verified_by_connector: counts.try_get("vbc")?,
     })
 }
 
@@ -71,6 +75,9 @@ pub struct AgencyAccessKpi {
     pub business_p90_ms: Option<i64>,
     /// Clients with a signed contract still waiting for complete access.
     pub waiting_clients: i64,
+    /// Requests first verified in the period, by a connector and by a member.
+    pub verified_by_connector: i64,
+    pub verified_by_member: i64,
 }
 
 /// The agency's time-to-verified-access over clients whose access became
@@ -105,7 +112,19 @@ pub async fn agency(db: &Db, agency_id: &str, from: i64, to: i64) -> Result<Agen
     .bind(agency_id)
     .fetch_one(db.reader())
     .await?;
+    let by = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN verified_by_kind = 'connector' THEN 1 ELSE 0 END), 0) AS c, \
+         COALESCE(SUM(CASE WHEN verified_by_kind = 'connector' THEN 0 ELSE 1 END), 0) AS m \
+         FROM access_requests WHERE agency_id = $1 AND verified_at >= $2 AND verified_at < $3",
+    )
+    .bind(agency_id)
+    .bind(from)
+    .bind(to)
+    .fetch_one(db.reader())
+    .await?;
     Ok(AgencyAccessKpi {
+        verified_by_connector: by.try_get("c")?,
+        verified_by_member: by.try_get("m")?,
         from,
         to,
         clients: values.len(),

@@ -20,6 +20,7 @@ pub mod calendars;
 pub mod claims;
 pub mod client_moves;
 pub mod clients;
+pub mod connections;
 pub mod content;
 pub mod content_metrics;
 pub mod cx;

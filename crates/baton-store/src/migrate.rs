@@ -84,6 +84,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "integrations",
         include_str!("../migrations/0017_integrations.sql"),
     ),
+    (
+        18,
+        "connectors",
+        include_str!("../migrations/0018_connectors.sql"),
+    ),
 ];
 
 /// Arbitrary constant naming Baton's migration lock on PostgreSQL.

@@ -38,6 +38,10 @@ pub struct Config {
     pub webhook_retry: baton_core::webhooks::RetrySchedule,
     /// Webhooks may go to http and private addresses (local testing).
     pub webhook_allow_private: bool,
+    /// Platform URLs of the connectors (`BATON_CONNECTOR_<PLATFORM>_URL`, …).
+    pub connectors: baton_server::connectors::Endpoints,
+    /// `BATON_CONNECTOR_RECHECK`: how long until held access is checked again.
+    pub connector_recheck_ms: i64,
 }
 
 /// Keys of the `--config` TOML file.
@@ -152,7 +156,14 @@ impl Config {
                 .or(file.webhook_allow_private)
                 .as_deref(),
         )?;
+        let connectors = baton_server::connectors::Endpoints::from_vars(std::env::vars())?;
+        let connector_recheck_ms = match std::env::var("BATON_CONNECTOR_RECHECK") {
+            Ok(v) => parse_recheck(&v)?,
+            Err(_) => 86_400_000,
+        };
         Ok(Config {
+            connectors,
+            connector_recheck_ms,
             database_url,
             data_dir,
             listen,
@@ -203,11 +214,38 @@ impl Config {
         c.dns_server = self.dns_server;
         c.webhook_retry = self.webhook_retry.clone();
         c.webhook_allow_private = self.webhook_allow_private;
+        c.connectors = self.connectors.clone();
+        c.connector_recheck_ms = self.connector_recheck_ms;
         if self.webhook_allow_private {
             tracing::warn!("BATON_WEBHOOK_ALLOW_PRIVATE is on: webhooks may go to http and private addresses (local testing only)");
         }
         Ok(c)
     }
+}
+
+/// `BATON_CONNECTOR_RECHECK`: a whole number of minutes, hours or days
+/// (`30m`, `24h`, `2d`), from 10 minutes to 30 days.
+fn parse_recheck(text: &str) -> Result<i64, String> {
+    let bad = || {
+        format!("BATON_CONNECTOR_RECHECK: {text:?} is not a duration from 10m to 30d (e.g. 24h)")
+    };
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let unit_ms = match unit {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(bad()),
+    };
+    let ms = digits
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_ms))
+        .ok_or_else(bad)?;
+    if !(600_000..=30 * 86_400_000).contains(&ms) {
+        return Err(bad());
+    }
+    Ok(ms)
 }
 
 /// `BATON_LOG_FORMAT`: `pretty` (the default) or `json`.
@@ -347,6 +385,25 @@ mod tests {
         ];
         for (value, want) in cases {
             assert_eq!(parse_flag("BATON_X", value), want, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn recheck_intervals() {
+        let cases = [
+            ("24h", Ok(86_400_000)),
+            (" 30m ", Ok(1_800_000)),
+            ("2d", Ok(172_800_000)),
+            ("10m", Ok(600_000)),
+            ("9m", Err(())),
+            ("31d", Err(())),
+            ("24", Err(())),
+            ("h", Err(())),
+            ("1.5h", Err(())),
+            ("99999999999999999d", Err(())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_recheck(text).map_err(|_| ()), want, "{text}");
         }
     }
 

@@ -39,7 +39,20 @@ pub struct AccessRequestOut {
     pub granted_at: Option<String>,
     pub granted_by: Option<String>,
     pub verified_at: Option<String>,
-    pub verified_by: Option<String>,
+    /// Who verified it: a member's name (a string), or for a connector
+    /// `{"kind": "connector", "platform", "connection_id", "account"}`.
+    #[schema(schema_with = verified_by_schema)]
+    pub verified_by: Option<serde_json::Value>,
+    /// `member` or `connector` (null while never verified).
+    pub verified_by_kind: Option<String>,
+    /// What the platform returned when a connector found the access.
+    pub evidence: Option<EvidenceOut>,
+    /// The last connector check, when one ran or is queued.
+    pub check: Option<CheckOut>,
+    /// When a connector found this held access gone (`access.lost`).
+    pub lost_at: Option<String>,
+    /// When a connector found this revoked access gone from the platform.
+    pub revoke_confirmed_at: Option<String>,
     pub verify_note: Option<String>,
     pub failed_reason: Option<String>,
     /// The client's "I'm stuck" message, until the request moves on.
@@ -78,7 +91,29 @@ impl From<AccessRequest> for AccessRequestOut {
             granted_at: r.granted_at.map(rfc3339),
             granted_by: r.granted_by,
             verified_at: r.verified_at.map(rfc3339),
-            verified_by: r.verified_by,
+            verified_by: match (r.verified_by_kind.as_deref(), &r.verified_connection_id) {
+                (Some("connector"), Some(connection_id)) => Some(serde_json::json!({
+                    "kind": "connector",
+                    "platform": r.connector.as_deref().unwrap_or(""),
+                    "connection_id": connection_id,
+                    "name": r.verified_by,
+                })),
+                _ => r.verified_by.map(serde_json::Value::String),
+            },
+            verified_by_kind: r.verified_by_kind,
+            evidence: r.evidence.map(|e| EvidenceOut {
+                role: e.role,
+                asset: e.asset,
+                asset_name: e.asset_name,
+            }),
+            check: (r.check_state.is_some() || r.next_check_at.is_some()).then(|| CheckOut {
+                state: r.check_state.unwrap_or_else(|| "queued".into()),
+                detail: r.check_detail,
+                checked_at: r.checked_at.map(rfc3339),
+                next_check_at: r.next_check_at.map(rfc3339),
+            }),
+            lost_at: r.lost_at.map(rfc3339),
+            revoke_confirmed_at: r.revoke_confirmed_at.map(rfc3339),
             verify_note: r.verify_note,
             failed_reason: r.failed_reason,
             stuck_message: r.stuck_message,
@@ -92,6 +127,50 @@ impl From<AccessRequest> for AccessRequestOut {
             connector: r.connector,
         }
     }
+}
+
+/// What a platform returned that proves the access.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceOut {
+    /// The platform's word for the role (`EDITOR`, `MANAGE`, `ADMINISTRATOR`).
+    pub role: String,
+    /// The asset's id on the platform (`properties/123`, `act_456`).
+    pub asset: String,
+    pub asset_name: Option<String>,
+}
+
+/// A request's connector check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckOut {
+    /// `queued`, `verified`, `pending` (waiting on the client), `missing`
+    /// (the platform does not list it) or `could_not_check` (an outage,
+    /// rate limit or expired connection: nothing concluded, retried).
+    pub state: String,
+    /// The check's words (the platform's, for `missing`).
+    pub detail: Option<String>,
+    pub checked_at: Option<String>,
+    /// When a connector checks next (a retry or the daily re-check).
+    pub next_check_at: Option<String>,
+}
+
+fn verified_by_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("the member who verified it")),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(
+                    "the connector that verified it: kind, platform, connection_id, name",
+                )),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build();
+    Schema::OneOf(one_of)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -292,6 +371,22 @@ async fn apply(
     Ok(Json(r.into()))
 }
 
+#[utoipa::path(post, operation_id = "checkAccessRequest", path = "/access-requests/{id}/check", tag = "access",
+    params(("id" = String, Path)),
+    responses((status = 200, body = AccessRequestOut, description = "checked through the platform's API: see `check` and `status`"),
+        (status = 404), (status = 409, description = "no connector for the platform, or no active connection")),
+    security(("bearer" = [])))]
+pub async fn check(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<AccessRequestId>,
+) -> ApiResult<Json<AccessRequestOut>> {
+    caller.require(Scope::Write)?;
+    let r =
+        crate::connectors::checker::check(&state, &caller.member.agency_id, id.as_str()).await?;
+    Ok(Json(r.into()))
+}
+
 #[utoipa::path(post, operation_id = "verifyAccessRequest", path = "/access-requests/{id}/verify", tag = "access",
     params(("id" = String, Path)), request_body = VerifyIn,
     responses((status = 200, body = AccessRequestOut), (status = 404), (status = 409), (status = 422)), security(("bearer" = [])))]
@@ -404,6 +499,8 @@ pub struct ClientKpisOut {
     pub access_verified: i64,
     pub access_waiting_on_client: i64,
     pub access_waiting_on_agency: i64,
+    /// Of the verified requests, how many a connector verified through the platform's API.
+    pub access_verified_by_connector: i64,
 }
 
 #[utoipa::path(get, operation_id = "getClientKpis", path = "/clients/{id}/kpis", tag = "access",
@@ -432,6 +529,7 @@ pub async fn client_kpis(
         access_verified: k.verified,
         access_waiting_on_client: k.waiting_on_client,
         access_waiting_on_agency: k.waiting_on_agency,
+        access_verified_by_connector: k.verified_by_connector,
     }))
 }
 
@@ -459,6 +557,10 @@ pub struct AgencyAccessKpiOut {
     pub time_to_verified_access_business_p90_seconds: Option<i64>,
     /// Clients with a signed contract still waiting for complete access.
     pub clients_waiting: i64,
+    /// Requests first verified in the period by a connector (through the
+    /// platform's API) and by a member (by hand).
+    pub verified_by_connector: i64,
+    pub verified_by_member: i64,
 }
 
 #[utoipa::path(get, operation_id = "getAgencyAccessKpis", path = "/kpis/access", tag = "access", params(PeriodQuery),
@@ -481,6 +583,8 @@ pub async fn agency_kpis(
         time_to_verified_access_business_median_seconds: k.business_median_ms.map(|ms| ms / 1000),
         time_to_verified_access_business_p90_seconds: k.business_p90_ms.map(|ms| ms / 1000),
         clients_waiting: k.waiting_clients,
+        verified_by_connector: k.verified_by_connector,
+        verified_by_member: k.verified_by_member,
     }))
 }
 

@@ -8,6 +8,7 @@ pub mod cadences;
 pub mod calendar;
 pub mod calendar_feeds;
 pub mod clients;
+pub mod connections;
 pub mod content;
 pub mod content_settings;
 pub mod dto;
@@ -59,6 +60,7 @@ use crate::state::AppState;
         (name = "scorecard", description = "The weekly scorecard: measurables with owner, goal and comparator, 13 weeks at a glance, shipped weeks with 3 insights and 3 actions, and the actions tracked to done"),
         (name = "cadences", description = "Cadences with artifacts: the agency's recurring meetings (weekly delivery planning, weekly performance review, monthly account review per client, quarterly ops review) as versioned data; each meeting is held only when its artifact is attached, flagged when its day ends without it; decisions with owners, searchable"),
         (name = "integrations", description = "Signed outbound webhooks (Standard Webhooks 1.0: `webhook-id`, `webhook-timestamp`, `webhook-signature`), Slack and Teams notification channels, their delivery logs, retries and tests, and inbound endpoints that take signed \"deal won\" events. Deliveries are retried on a schedule and not ordered: use `webhook-id` to drop duplicates"),
+        (name = "connections", description = "Connections to platform APIs (GA4, Google Ads, Tag Manager, Meta, LinkedIn, TikTok) with the agency's own OAuth apps: connectors verify access through the platform itself, read-only, when the client says it is granted, and re-check held access daily"),
         (name = "incidents", description = "The incident log: brand-risk events and publishing errors with a one-hour triage SLA on a 24/7 clock, timeline, postmortem and the incident-count KPI"),
     )
 )]
@@ -127,6 +129,7 @@ fn token_operations() -> OpenApiRouter<AppState> {
         .routes(routes!(access::board))
         .routes(routes!(access::get))
         .routes(routes!(access::verify))
+        .routes(routes!(access::check))
         .routes(routes!(access::fail))
         .routes(routes!(access::grant))
         .routes(routes!(access::revoke))
@@ -149,6 +152,7 @@ fn token_operations() -> OpenApiRouter<AppState> {
         .merge(scorecards::operations())
         .merge(cadences::operations())
         .merge(integrations::operations())
+        .merge(connections::operations())
         .routes(routes!(content::list_for_client, content::create))
         .routes(routes!(content::list))
         .routes(routes!(content::get, content::update))

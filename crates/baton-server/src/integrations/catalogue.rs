@@ -90,6 +90,31 @@ pub const TOPICS: &[Topic] = topics![
         r#"{"platform":"meta","permission":"admin","asset":"Acme Bakery page","request_id":"acc_01JD…","from":"verified"}"#
     ),
     (
+        "access.lost",
+        "A connector's re-check no longer finds held access on the platform: the request is back with the client.",
+        r#"{"platform":"ga4","permission":"editor","asset":"properties/123456","request_id":"acc_01JD…","from":"verified","connector":"ga4","platform_says":"property 123456 is not among the accounts and properties the agency's Google account can see"}"#
+    ),
+    (
+        "access.revoke_confirmed",
+        "At offboarding, a connector found the revoked access gone from the platform.",
+        r#"{"platform":"ga4","permission":"editor","asset":"properties/123456","request_id":"acc_01JD…","from":"revoked","connector":"ga4"}"#
+    ),
+    (
+        "connection.connected",
+        "An admin connected the agency's account on a platform (connectors check access through it).",
+        r#"{"platform":"ga4","account":"ops@agency.example"}"#
+    ),
+    (
+        "connection.expired",
+        "A platform refused a connection's refresh token: an admin reconnects it.",
+        r#"{"reason":"Token has been expired or revoked."}"#
+    ),
+    (
+        "connection.revoked",
+        "An admin removed a connection.",
+        r#"{"platform":"ga4"}"#
+    ),
+    (
         "sop_run.started",
         "An SOP run started (by its trigger or by hand).",
         r#"{"run_id":"run_01JD…","sop":"sales_handoff","sop_name":"Sales → delivery handoff","version":1,"owner":"Ana Ortiz","owner_source":"account_lead","due_at":1796000000000}"#

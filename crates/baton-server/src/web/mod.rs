@@ -22,6 +22,7 @@ mod access;
 mod assets;
 mod cadences;
 mod clients;
+mod connections;
 mod content;
 mod csrf_form;
 mod error_page;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(sops::router())
         .merge(content::router())
         .merge(settings::router())
+        .merge(connections::router())
         .merge(incidents::router())
         .merge(scorecard::router())
         .merge(cadences::router())

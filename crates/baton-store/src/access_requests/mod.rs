@@ -5,6 +5,7 @@
 //! the first time it is complete records `onboarding.completed`.
 
 mod board;
+mod checks;
 mod completion;
 mod moves;
 mod withdrawal;
@@ -21,6 +22,7 @@ use crate::error::{Result, StoreError};
 
 pub(crate) use board::open_revoke_lines;
 pub use board::{board, held, open_board, waiting_counts, BoardFilter, BoardLine, OpenLine};
+pub use checks::{apply_check, claim_due_checks, CheckResult, DueCheck};
 pub(crate) use completion::{completed_event, refresh_completion};
 pub use moves::{act, Act};
 pub use withdrawal::Moved;
@@ -75,6 +77,26 @@ pub struct AccessRequest {
     pub waive_reason: Option<String>,
     /// The automated connector that manages it, when one does.
     pub connector: Option<String>,
+    /// How it was verified: `member` or `connector` (`None` while never verified).
+    pub verified_by_kind: Option<String>,
+    /// The connection whose check verified it.
+    pub verified_connection_id: Option<String>,
+    /// What the platform returned at the last check that found the access.
+    pub evidence: Option<baton_core::connectors::Evidence>,
+    /// The last connector check: `verified`, `pending`, `missing`,
+    /// `could_not_check` (or `None` before any).
+    pub check_state: Option<String>,
+    /// The last check's words (the platform's, for `missing`).
+    pub check_detail: Option<String>,
+    pub checked_at: Option<i64>,
+    /// When a connector checks next (queued now, a retry, the daily re-check).
+    pub next_check_at: Option<i64>,
+    /// Checks in a row that could not ask the platform (the retry backoff).
+    pub check_failures: i64,
+    /// When a connector found held access gone.
+    pub lost_at: Option<i64>,
+    /// When a connector found revoked access gone from the platform.
+    pub revoke_confirmed_at: Option<i64>,
 }
 
 impl AccessRequest {
@@ -99,7 +121,8 @@ impl AccessRequest {
 pub(crate) const COLS: &str = "r.id, r.client_id, r.link_id, r.platform, r.permission, r.asset, r.required, r.position, \
     r.status, r.status_at, r.created_at, r.granted_at, r.granted_by, r.verified_at, r.verified_by, r.verify_note, \
     r.failed_reason, r.stuck_at, r.stuck_message, r.revoked_at, r.revoked_by, r.revoke_note, r.waived_at, \
-    r.waived_by, r.waive_reason, r.connector";
+    r.waived_by, r.waive_reason, r.connector, r.verified_by_kind, r.verified_connection_id, r.evidence, \
+    r.check_state, r.check_detail, r.checked_at, r.next_check_at, r.check_failures, r.lost_at, r.revoke_confirmed_at";
 
 pub(crate) fn from_row(r: &AnyRow) -> Result<AccessRequest> {
     let status: String = r.try_get("status")?;
@@ -131,6 +154,18 @@ pub(crate) fn from_row(r: &AnyRow) -> Result<AccessRequest> {
         waived_by: r.try_get("waived_by")?,
         waive_reason: r.try_get("waive_reason")?,
         connector: r.try_get("connector")?,
+        verified_by_kind: r.try_get("verified_by_kind")?,
+        verified_connection_id: r.try_get("verified_connection_id")?,
+        evidence: r
+            .try_get::<Option<String>, _>("evidence")?
+            .and_then(|e| serde_json::from_str(&e).ok()),
+        check_state: r.try_get("check_state")?,
+        check_detail: r.try_get("check_detail")?,
+        checked_at: r.try_get("checked_at")?,
+        next_check_at: r.try_get("next_check_at")?,
+        check_failures: r.try_get("check_failures")?,
+        lost_at: r.try_get("lost_at")?,
+        revoke_confirmed_at: r.try_get("revoke_confirmed_at")?,
     })
 }
 

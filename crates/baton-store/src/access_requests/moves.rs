@@ -3,6 +3,7 @@
 //! `baton_core::access` on the locked row.
 
 use baton_core::access::{self, AccessAction, AccessStatus, Mover, WaitingOn};
+use baton_core::connectors::ConnectorPlatform;
 use baton_core::lifecycle::Lifecycle;
 use baton_core::types::AccessRequestId;
 use baton_core::{events, validate, CoreError};
@@ -94,25 +95,29 @@ pub async fn act(cx: Cx<'_>, id: &AccessRequestId, act: Act) -> Result<AccessReq
 
 /// One move of one request, inside its transaction: what the move
 /// functions read and write.
-struct Move<'a> {
-    tx: &'a mut WriteTx,
-    agency_id: &'a str,
-    id: &'a str,
-    now: i64,
+pub(super) struct Move<'a> {
+    pub(super) tx: &'a mut WriteTx,
+    pub(super) agency_id: &'a str,
+    pub(super) id: &'a str,
+    pub(super) now: i64,
     /// The actor's label, recorded as who verified, revoked or waived.
-    who: String,
+    pub(super) who: String,
     /// The request as it was before the move (locked).
-    current: &'a AccessRequest,
+    pub(super) current: &'a AccessRequest,
     /// Its client's lifecycle stage (key).
-    lifecycle: String,
+    pub(super) lifecycle: String,
     /// The move's checked text (message, note or reason).
-    text: Option<&'a str>,
+    pub(super) text: Option<&'a str>,
 }
 
 /// Locks request `id` (portable `SELECT … FOR UPDATE`) and reads it with
 /// its client's lifecycle stage; refuses when the client is archived (its
 /// requests are closed).
-async fn lock_open(tx: &mut WriteTx, agency_id: &str, id: &str) -> Result<(AccessRequest, String)> {
+pub(super) async fn lock_open(
+    tx: &mut WriteTx,
+    agency_id: &str,
+    id: &str,
+) -> Result<(AccessRequest, String)> {
     let row = sqlx::query(&format!(
         "UPDATE access_requests SET status_at = status_at WHERE agency_id = $1 AND id = $2 \
          RETURNING {}",
@@ -140,7 +145,7 @@ async fn lock_open(tx: &mut WriteTx, agency_id: &str, id: &str) -> Result<(Acces
 }
 
 /// What a move records: its event type and the details it adds.
-type Recorded = (&'static str, serde_json::Value);
+pub(super) type Recorded = (&'static str, serde_json::Value);
 
 /// "I've granted access" (the client), or a member or connector recording it.
 async fn grant(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
@@ -161,7 +166,28 @@ async fn grant(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
     .bind(&by)
     .execute(m.tx.conn())
     .await?;
+    queue_connector_check(m).await?;
     Ok((events::ACCESS_GRANTED, json!({"by": by, "mover": mover})))
+}
+
+/// Queues a connector check of the request now when the agency has an
+/// active connection to the platform's connector (granted: verify it;
+/// verified by a member: attach the platform's evidence).
+async fn queue_connector_check(m: &mut Move<'_>) -> Result<()> {
+    let Some(platform) = ConnectorPlatform::for_request(&m.current.platform) else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE access_requests SET next_check_at = $3, check_failures = 0 WHERE agency_id = $1 AND id = $2 \
+         AND EXISTS (SELECT 1 FROM connections c WHERE c.agency_id = $1 AND c.platform = $4 AND c.status = 'active')",
+    )
+    .bind(m.agency_id)
+    .bind(m.id)
+    .bind(m.now)
+    .bind(platform.key())
+    .execute(m.tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// "I'm stuck": the client's message; the status does not change.
@@ -188,12 +214,13 @@ async fn stuck(m: &mut Move<'_>) -> Result<Recorded> {
 
 /// Working access confirmed; the note says what was checked. The KPI
 /// counts the first confirmation: re-verifying after a failure keeps it.
-async fn verify(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
+pub(super) async fn verify(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
     let to = access::transition(m.current.status, AccessAction::Verify, mover)?;
     let verified_at = m.current.verified_at.unwrap_or(m.now);
     sqlx::query(
         "UPDATE access_requests SET status = $3, status_at = $4, verified_at = $5, verified_by = $6, \
-         verify_note = $7, failed_reason = NULL, stuck_at = NULL, stuck_message = NULL \
+         verify_note = $7, failed_reason = NULL, stuck_at = NULL, stuck_message = NULL, \
+         verified_by_kind = $8, verified_connection_id = NULL, evidence = NULL, lost_at = NULL \
          WHERE agency_id = $1 AND id = $2",
     )
     .bind(m.agency_id)
@@ -203,8 +230,17 @@ async fn verify(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
     .bind(verified_at)
     .bind(&m.who)
     .bind(m.text)
+    .bind(match mover {
+        Mover::Connector => "connector",
+        Mover::Member | Mover::Client => "member",
+    })
     .execute(m.tx.conn())
     .await?;
+    if mover == Mover::Member {
+        // Held access is re-checked by the platform's connector, when the
+        // agency has one: the first check attaches the platform's evidence.
+        queue_connector_check(m).await?;
+    }
     Ok((
         events::ACCESS_VERIFIED,
         json!({"note": m.text, "mover": mover}),
@@ -215,10 +251,15 @@ async fn verify(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
 /// request is back with the client: if the link's reminders had stopped
 /// (nothing required was waiting), they start again (an optional one does
 /// not restart them). `reminders`: the agency's (interval, limit).
-async fn fail(m: &mut Move<'_>, mover: Mover, reminders: (Option<i64>, i64)) -> Result<Recorded> {
+pub(super) async fn fail(
+    m: &mut Move<'_>,
+    mover: Mover,
+    reminders: (Option<i64>, i64),
+) -> Result<Recorded> {
     let to = access::transition(m.current.status, AccessAction::Fail, mover)?;
     sqlx::query(
-        "UPDATE access_requests SET status = $3, status_at = $4, failed_reason = $5 WHERE agency_id = $1 AND id = $2",
+        "UPDATE access_requests SET status = $3, status_at = $4, failed_reason = $5, next_check_at = NULL \
+         WHERE agency_id = $1 AND id = $2",
     )
     .bind(m.agency_id)
     .bind(m.id)
@@ -250,8 +291,8 @@ async fn fail(m: &mut Move<'_>, mover: Mover, reminders: (Option<i64>, i64)) -> 
 async fn revoke(m: &mut Move<'_>, mover: Mover) -> Result<Recorded> {
     let to = access::transition(m.current.status, AccessAction::Revoke, mover)?;
     sqlx::query(
-        "UPDATE access_requests SET status = $3, status_at = $4, revoked_at = $4, revoked_by = $5, revoke_note = $6 \
-         WHERE agency_id = $1 AND id = $2",
+        "UPDATE access_requests SET status = $3, status_at = $4, revoked_at = $4, revoked_by = $5, revoke_note = $6, \
+         next_check_at = NULL WHERE agency_id = $1 AND id = $2",
     )
     .bind(m.agency_id)
     .bind(m.id)
@@ -304,7 +345,7 @@ async fn waive(m: &mut Move<'_>) -> Result<Recorded> {
 /// on the client any more (now, rather than at their next due time;
 /// optional requests alone are not reminded about), the client's access
 /// completion is refreshed, and the move commits as one record.
-async fn finish(
+pub(super) async fn finish(
     mut tx: WriteTx,
     agency_id: &str,
     id: &str,

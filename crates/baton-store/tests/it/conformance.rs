@@ -102,8 +102,8 @@ async fn migrations_are_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        versions, 17,
-        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2, leases, custom_domain_verification, incidents, scorecard, cadences, integrations)"
+        versions, 18,
+        "one row per migration (foundation, onboarding, calendar, sops, content, content_files, follow_the_work, content_caption, link_reminders, throttles, audit_hash_v2, leases, custom_domain_verification, incidents, scorecard, cadences, integrations, connectors)"
     );
     again.close().await;
     t.cleanup().await;

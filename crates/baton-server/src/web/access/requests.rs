@@ -1,5 +1,6 @@
 //! The access requests' forms on a client's page (verify, fail, revoke,
-//! waive) and the download of a file the client handed over.
+//! waive, check now through the platform's connector) and the download of a
+//! file the client handed over.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -57,13 +58,16 @@ fn act_refusal(action: &str, e: StoreError) -> Result<(StatusCode, String), WebE
     Ok((StatusCode::UNPROCESSABLE_ENTITY, message))
 }
 
-/// `POST /clients/{id}/access/{rid}/{verify|fail|revoke|waive}`
+/// `POST /clients/{id}/access/{rid}/{verify|fail|revoke|waive|check}`
 pub async fn act(
     State(state): State<AppState>,
     session: WebSession,
     WebPath((id, rid, action)): WebPath<(ClientId, AccessRequestId, String)>,
     CsrfForm(form): CsrfForm<ActForm>,
 ) -> Result<Response, WebError> {
+    if action == "check" {
+        return check(&state, &session, &id, &rid).await;
+    }
     let (action, text, notice): (&'static str, String, &str) = match action.as_str() {
         "verify" => ("verify", form.note, "access_verified"),
         "fail" => ("fail", form.reason, "access_failed"),
@@ -110,6 +114,39 @@ pub async fn act(
             };
             show_page(&state, &session, &id, access, status).await
         }
+    }
+}
+
+/// "Check now": asks the platform's connector at once; a platform without
+/// a connector or an agency without a connection is said next to the request.
+async fn check(
+    state: &AppState,
+    session: &WebSession,
+    id: &ClientId,
+    rid: &AccessRequestId,
+) -> Result<Response, WebError> {
+    let request = access_requests::get(&state.db, session.agency_id(), rid).await?;
+    if request.client_id != **id {
+        return Err(WebError::NotFound);
+    }
+    match crate::connectors::checker::check(state, &session.member().agency_id, rid.as_str()).await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/clients/{id}?notice=access_checked#req-{rid}"
+        ))),
+        Err(StoreError::Core(CoreError::Conflict(message))) => {
+            let access = AccessTyped {
+                request_error: Some(RequestError {
+                    id: rid.as_str().to_string(),
+                    action: "check",
+                    message: format!("{message}."),
+                    typed: String::new(),
+                }),
+                ..AccessTyped::default()
+            };
+            show_page(state, session, id.as_str(), access, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

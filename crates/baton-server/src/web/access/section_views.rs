@@ -3,6 +3,7 @@
 //! form, what the client handed over, and the time-to-verified-access line.
 
 use baton_core::access::{AccessStatus, WaitingOn};
+use baton_core::connectors::ConnectorPlatform;
 use baton_core::human;
 use baton_core::lifecycle::Lifecycle;
 use baton_core::platforms::Platform;
@@ -32,6 +33,7 @@ fn size(bytes: i64) -> String {
 pub(crate) fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "access_verified" => "Access marked verified.",
+        "access_checked" => "Checked through the platform: the result is on the request.",
         "access_failed" => "Access marked failed. The client sees your reason on their link.",
         "access_revoked" => "Access marked revoked.",
         "access_waived" => "Revoke waived; the reason is on the timeline.",
@@ -118,6 +120,43 @@ pub struct RequestView {
     pub error_action: &'static str,
     pub error: Option<String>,
     pub typed: String,
+    /// The last connector check, in a sentence.
+    pub check: Option<String>,
+    /// The platform has a connector: "Check now" asks it.
+    pub can_check: bool,
+}
+
+/// The last connector check of `r` (or the one queued), in a sentence.
+pub(super) fn check_line(r: &AccessRequest, tz: &TimeZone, now: i64) -> Option<String> {
+    let label = ConnectorPlatform::for_request(&r.platform)?.label();
+    let ago = r
+        .checked_at
+        .map(|t| format!(" (checked {})", timefmt::relative(t, now)))
+        .unwrap_or_default();
+    let next = r
+        .next_check_at
+        .map(|t| format!(" Next look: {}.", timefmt::local(t, tz)))
+        .unwrap_or_default();
+    let detail = r.check_detail.as_deref().unwrap_or("");
+    Some(match r.check_state.as_deref() {
+        None => {
+            r.next_check_at?;
+            format!("Queued for a check through {label}.")
+        }
+        Some("verified") => match &r.evidence {
+            Some(e) => format!(
+                "{label} lists it: {} on {}{ago}.{next}",
+                e.role,
+                e.asset_name.as_deref().unwrap_or(&e.asset)
+            ),
+            None => format!("{label}: {detail}{ago}.{next}"),
+        },
+        Some("pending") => format!("{label} shows it waiting on the client: {detail}{ago}.{next}"),
+        Some("missing") => format!("{label} does not list it: {detail}{ago}.{next}"),
+        Some(_) => {
+            format!("Could not check through {label}: {detail}{ago}. Nothing was concluded.{next}")
+        }
+    })
 }
 
 impl RequestView {
@@ -377,6 +416,8 @@ pub(super) fn request_view(
         error_action: error.map(|e| e.action).unwrap_or(""),
         error: error.map(|e| e.message.clone()),
         typed: error.map(|e| e.typed.clone()).unwrap_or_default(),
+        check: check_line(&r, tz, now),
+        can_check: open && !r.withdrawn() && ConnectorPlatform::for_request(&r.platform).is_some(),
         id: r.id.into(),
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod platforms;
 pub mod receiver;
 
 use baton_server::testing::TestApp;
@@ -553,19 +554,54 @@ pub async fn page(c: &reqwest::Client, url: &str) -> (reqwest::StatusCode, Strin
 
 /// A browser ([`browser`]) signed in as the test agency's admin.
 pub async fn signed_in_admin(app: &TestApp) -> reqwest::Client {
+    signed_in_as(
+        app,
+        &app.agency.admin.email,
+        baton_server::testing::ADMIN_PASSWORD,
+    )
+    .await
+}
+
+/// A browser ([`browser`]) signed in as `email`.
+pub async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
     let c = browser();
     let (_, html) = page(&c, &app.url("/login")).await;
     let r = c
         .post(app.url("/login"))
         .form(&[
             ("csrf", csrf_of(&html).as_str()),
-            ("email", app.agency.admin.email.as_str()),
-            ("password", baton_server::testing::ADMIN_PASSWORD),
+            ("email", email),
+            ("password", password),
             ("next", ""),
         ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "login");
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "login {email}");
     c
+}
+
+/// A browser signed in as a new member of the test agency who is not an
+/// admin (a designer).
+pub async fn signed_in_non_admin(app: &TestApp) -> reqwest::Client {
+    let (email, password) = ("casey@northwind.test", "casey's password");
+    let hash = baton_server::auth::password::hash_async(password.into()).await;
+    baton_store::members::create(
+        Cx::new(
+            &app.state.db,
+            &app.agency.id,
+            &baton_store::Actor::cli(),
+            app.state.now(),
+        ),
+        baton_store::members::MemberInput {
+            email: email.into(),
+            name: "Casey Creative".into(),
+            roles: vec!["designer".into()],
+            is_admin: false,
+            password_hash: Some(hash),
+        },
+    )
+    .await
+    .expect("create member");
+    signed_in_as(app, email, password).await
 }
