@@ -205,6 +205,15 @@ impl Db {
         self.batches.stats()
     }
 
+    /// SQLite: checkpoints the WAL now (the checkpointer's thread does it
+    /// and answers); true on PostgreSQL, which has nothing to checkpoint.
+    pub async fn checkpoint_wal_now(&self) -> bool {
+        match &self.checkpointer {
+            Some(c) => c.checkpoint_now().await,
+            None => true,
+        }
+    }
+
     /// SQLite: the WAL checkpointer's counters, for metrics.
     pub fn wal_checkpoint_stats(&self) -> Option<&crate::sqlite::CheckpointStats> {
         self.checkpointer.as_deref().map(|c| c.stats())

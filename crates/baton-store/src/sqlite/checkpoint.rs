@@ -35,63 +35,97 @@ pub struct CheckpointStats {
     pub failures: AtomicU64,
 }
 
+/// A request for a checkpoint now, answered when it ran (`true`) or failed.
+type Now = tokio::sync::oneshot::Sender<bool>;
+
 /// The running checkpoint thread of one database; dropping it stops the thread.
 #[derive(Debug)]
 pub struct Checkpointer {
-    /// Dropped to stop the thread; never sent on.
-    _stop: mpsc::Sender<()>,
+    /// Asks for a checkpoint now; dropping it stops the thread.
+    now: mpsc::Sender<Now>,
     stats: Arc<CheckpointStats>,
 }
 
 impl Checkpointer {
     /// Starts checkpointing the WAL of the database at `path`.
     pub fn start(path: &Path) -> std::io::Result<Checkpointer> {
-        let (stop, stopped) = mpsc::channel::<()>();
+        let (now, asked) = mpsc::channel::<Now>();
         let stats = Arc::new(CheckpointStats::default());
         let counters = stats.clone();
         let path = path.to_path_buf();
         std::thread::Builder::new()
             .name("baton-wal-checkpoint".into())
-            .spawn(move || run(&path, &stopped, &counters))?;
-        Ok(Checkpointer { _stop: stop, stats })
+            .spawn(move || run(&path, &asked, &counters))?;
+        Ok(Checkpointer { now, stats })
     }
 
     pub fn stats(&self) -> &CheckpointStats {
         &self.stats
     }
+
+    /// Checkpoints now, without waiting for the next tick (a backup, a
+    /// test); false when the checkpoint failed.
+    pub async fn checkpoint_now(&self) -> bool {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.now.send(reply).is_err() {
+            return false;
+        }
+        answer.await.unwrap_or(false)
+    }
 }
 
-fn run(path: &Path, stopped: &mpsc::Receiver<()>, stats: &CheckpointStats) {
+fn run(path: &Path, asked: &mpsc::Receiver<Now>, stats: &CheckpointStats) {
     let mut conn: Option<Connection> = None;
     let mut seen: Option<i64> = None;
     loop {
-        match stopped.recv_timeout(TICK) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-        }
-        if conn.is_none() {
-            match open(path) {
-                Ok(c) => conn = Some(c),
-                Err(e) => {
-                    stats.failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(path = %path.display(), error = %e, "WAL checkpointer cannot open the database");
-                    continue;
-                }
+        let reply = match asked.recv_timeout(TICK) {
+            Err(RecvTimeoutError::Timeout) => None,
+            Ok(reply) => {
+                // Asked: checkpoint even when nothing looks new.
+                seen = None;
+                Some(reply)
             }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let ok = pass(path, &mut conn, &mut seen, stats);
+        if let Some(reply) = reply {
+            let _ = reply.send(ok);
         }
-        let Some(c) = conn.as_ref() else { continue };
-        match tick(c, &mut seen) {
-            Ok(None) => {}
-            Ok(Some(frames)) => {
-                stats.checkpoints.fetch_add(1, Ordering::Relaxed);
-                stats.wal_frames.store(frames, Ordering::Relaxed);
-            }
+    }
+}
+
+/// One look (see [`tick`]), opening the connection first when needed.
+/// False when it failed.
+fn pass(
+    path: &Path,
+    conn: &mut Option<Connection>,
+    seen: &mut Option<i64>,
+    stats: &CheckpointStats,
+) -> bool {
+    if conn.is_none() {
+        match open(path) {
+            Ok(c) => *conn = Some(c),
             Err(e) => {
                 stats.failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint failed; retrying");
-                conn = None;
-                seen = None;
+                tracing::warn!(path = %path.display(), error = %e, "WAL checkpointer cannot open the database");
+                return false;
             }
+        }
+    }
+    let Some(c) = conn.as_ref() else { return false };
+    match tick(c, seen) {
+        Ok(None) => true,
+        Ok(Some(frames)) => {
+            stats.checkpoints.fetch_add(1, Ordering::Relaxed);
+            stats.wal_frames.store(frames, Ordering::Relaxed);
+            true
+        }
+        Err(e) => {
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(path = %path.display(), error = %e, "WAL checkpoint failed; retrying");
+            *conn = None;
+            *seen = None;
+            false
         }
     }
 }
